@@ -1,0 +1,1 @@
+"""The engine: decode, parse, validate, instantiate and run WebAssembly modules."""

@@ -1,0 +1,144 @@
+"""The one exception hierarchy of the engine.
+
+Everything a user's module (or a user's call into it) can cause ends in one of
+these classes; nothing else may escape the public API.  The classes follow the
+outcomes the WebAssembly spec distinguishes, because the testsuite asserts on
+exactly those: a module is *malformed* (cannot be decoded or parsed), *invalid*
+(decodes but fails validation), *unlinkable* (its imports do not fit); running it
+*traps* or *exhausts* the call stack.  Fuel and resource limits are the engine's
+own, so they get their own classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GlasswasmError(Exception):
+    """Root of every error the engine reports on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(GlasswasmError):
+    """The caller of the API (not the module) asked for something impossible:
+    an unknown export, the wrong number or type of arguments, an unreadable file."""
+
+
+class WasmError(GlasswasmError):
+    """Something the module itself caused."""
+
+
+class MalformedError(WasmError):
+    """The binary or text cannot be decoded or parsed.
+
+    ``offset`` is the byte offset in the binary, or the character offset in the
+    text, where decoding stopped (``None`` when unknown).
+    """
+
+    def __init__(self, message: str, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+    def __str__(self) -> str:
+        if self.offset is None:
+            return self.message
+        return f"{self.message} (at offset {self.offset:#x})"
+
+
+class TextSyntaxError(MalformedError):
+    """Malformed text format: ``offset`` is a character offset; ``line`` and
+    ``column`` (1-based) locate it for people."""
+
+    def __init__(self, message: str, offset: int | None = None,
+                 line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message, offset)
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.message
+        return f"{self.message} (at line {self.line}, column {self.column})"
+
+
+class InvalidError(WasmError):
+    """The module decodes but does not validate.
+
+    ``func`` is the index of the function being validated (``None`` outside
+    function bodies) and ``offset`` the byte offset of the instruction.
+    """
+
+    def __init__(self, message: str, func: int | None = None, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.func = func
+        self.offset = offset
+
+    def __str__(self) -> str:
+        where = []
+        if self.func is not None:
+            where.append(f"in function {self.func}")
+        if self.offset is not None:
+            where.append(f"at offset {self.offset:#x}")
+        return f"{self.message} ({', '.join(where)})" if where else self.message
+
+
+class UnlinkableError(WasmError):
+    """The module's imports cannot be satisfied ("unknown import",
+    "incompatible import type")."""
+
+
+class ResourceLimitError(WasmError):
+    """The module asks for more than this engine allows (for example a memory
+    larger than the configured limit).  The spec permits an implementation to
+    refuse such modules; we say so plainly instead of exhausting the host."""
+
+
+@dataclass(frozen=True)
+class BacktraceEntry:
+    """One wasm frame of a backtrace: function index, its name when the module
+    names it, and the byte offset of the instruction being executed."""
+
+    func_index: int | None
+    func_name: str | None
+    offset: int | None
+    module_name: str | None = None
+
+    def describe(self) -> str:
+        name = self.func_name if self.func_name is not None else f"func[{self.func_index}]"
+        if self.module_name:
+            name = f"{self.module_name}!{name}"
+        where = f" @ {self.offset:#x}" if self.offset is not None else ""
+        return f"{name}{where}"
+
+
+class ExecutionError(WasmError):
+    """Execution stopped abnormally.  ``backtrace`` lists the wasm frames,
+    innermost first, at the moment it stopped."""
+
+    def __init__(self, message: str, backtrace: tuple[BacktraceEntry, ...] = ()) -> None:
+        super().__init__(message)
+        self.backtrace = backtrace
+
+    def format_backtrace(self) -> list[str]:
+        return [f"  {i}: {entry.describe()}" for i, entry in enumerate(self.backtrace)]
+
+
+class Trap(ExecutionError):
+    """A WebAssembly trap; ``message`` is the spec's wording
+    (``"integer divide by zero"``, ``"out of bounds memory access"``, ...)."""
+
+
+class HostFunctionError(Trap):
+    """A host function (written in Python) failed; the original exception is
+    the ``__cause__``.  The guest sees it as a trap."""
+
+
+class ExhaustionError(ExecutionError):
+    """The call stack is exhausted (deep or infinite recursion)."""
+
+
+class FuelExhaustedError(ExecutionError):
+    """The instruction budget given as fuel ran out."""

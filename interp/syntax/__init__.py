@@ -1,0 +1,2 @@
+"""The abstract syntax of WebAssembly modules: types, the opcode table, the
+module structure and the representation of values."""

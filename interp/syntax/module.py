@@ -1,0 +1,181 @@
+"""The abstract module (spec section 2.5): what the binary decoder and the text
+parser both produce, and what the validator, the encoder, the printer and the
+runtime consume."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from interp.syntax.opcodes import Op
+from interp.syntax.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    MemoryType,
+    TableType,
+    ValType,
+)
+
+
+class Instruction(NamedTuple):
+    """One instruction.  ``imm`` has the shape its ``op.imm`` kind documents
+    (see ``interp.syntax.opcodes.Imm``); ``offset`` is the byte offset of the
+    opcode in the module binary, the one ``wasm-objdump -d`` prints, or -1 when
+    the instruction did not come from a binary."""
+
+    op: Op
+    imm: Any = None
+    offset: int = -1
+
+    def __repr__(self) -> str:
+        imm = "" if self.imm is None else f" {self.imm!r}"
+        at = f" @{self.offset:#x}" if self.offset >= 0 else ""
+        return f"<{self.op.name}{imm}{at}>"
+
+
+Expr = tuple[Instruction, ...]
+"""An instruction sequence; function bodies and constant expressions end with ``end``."""
+
+ImportDesc = int | TableType | MemoryType | GlobalType
+"""What an import provides: a type index for a function, else the extern type."""
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    module: str
+    name: str
+    desc: ImportDesc
+
+    @property
+    def kind(self) -> ExternKind:
+        if isinstance(self.desc, int):
+            return ExternKind.FUNC
+        if isinstance(self.desc, TableType):
+            return ExternKind.TABLE
+        if isinstance(self.desc, MemoryType):
+            return ExternKind.MEMORY
+        return ExternKind.GLOBAL
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    name: str
+    kind: ExternKind
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Func:
+    """A function defined by the module.  ``locals`` lists the declared locals
+    one entry per local (parameters not included); ``offset`` is the byte offset
+    of the function's entry in the code section (-1 when not from a binary)."""
+
+    type_index: int
+    locals: tuple[ValType, ...]
+    body: Expr
+    offset: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Global:
+    type: GlobalType
+    init: Expr
+
+
+class SegmentMode(enum.Enum):
+    PASSIVE = "passive"
+    ACTIVE = "active"
+    DECLARATIVE = "declarative"
+
+
+@dataclass(frozen=True, slots=True)
+class Elem:
+    """An element segment.  ``init`` holds one constant expression per element
+    (the compact binary forms that list function indices decode to
+    ``ref.func`` expressions).  ``table`` and ``offset`` apply to active segments."""
+
+    type: ValType
+    init: tuple[Expr, ...]
+    mode: SegmentMode
+    table: int = 0
+    offset: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Data:
+    init: bytes
+    mode: SegmentMode
+    memory: int = 0
+    offset: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomSection:
+    """A custom section kept verbatim.  ``after`` is the id of the last
+    non-custom section before it (0 when it comes first), so an encoder can put
+    it back where it was."""
+
+    name: str
+    data: bytes
+    after: int = 0
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names from the ``name`` custom section (or from ``$identifiers`` in the
+    text format).  Every map is index -> name; ``locals`` is function index ->
+    local index -> name."""
+
+    module: str | None = None
+    funcs: dict[int, str] = field(default_factory=dict)
+    locals: dict[int, dict[int, str]] = field(default_factory=dict)
+    types: dict[int, str] = field(default_factory=dict)
+    tables: dict[int, str] = field(default_factory=dict)
+    memories: dict[int, str] = field(default_factory=dict)
+    globals: dict[int, str] = field(default_factory=dict)
+    elems: dict[int, str] = field(default_factory=dict)
+    datas: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Module:
+    types: tuple[FuncType, ...] = ()
+    imports: tuple[Import, ...] = ()
+    funcs: tuple[Func, ...] = ()
+    tables: tuple[TableType, ...] = ()
+    memories: tuple[MemoryType, ...] = ()
+    globals: tuple[Global, ...] = ()
+    exports: tuple[Export, ...] = ()
+    start: int | None = None
+    elems: tuple[Elem, ...] = ()
+    datas: tuple[Data, ...] = ()
+    data_count: int | None = None
+    customs: tuple[CustomSection, ...] = ()
+    names: Names = field(default_factory=Names)
+
+    def imports_of(self, kind: ExternKind) -> tuple[Import, ...]:
+        return tuple(imp for imp in self.imports if imp.kind is kind)
+
+    def func_type_indices(self) -> tuple[int, ...]:
+        """The type index of every function in the function index space:
+        imported functions first, then defined ones."""
+        imported = tuple(imp.desc for imp in self.imports if isinstance(imp.desc, int))
+        return imported + tuple(f.type_index for f in self.funcs)
+
+    def table_types(self) -> tuple[TableType, ...]:
+        """Every table in the table index space, imports first."""
+        imported = tuple(imp.desc for imp in self.imports if isinstance(imp.desc, TableType))
+        return imported + self.tables
+
+    def memory_types(self) -> tuple[MemoryType, ...]:
+        imported = tuple(imp.desc for imp in self.imports if isinstance(imp.desc, MemoryType))
+        return imported + self.memories
+
+    def global_types(self) -> tuple[GlobalType, ...]:
+        imported = tuple(imp.desc for imp in self.imports if isinstance(imp.desc, GlobalType))
+        return imported + tuple(g.type for g in self.globals)
+
+    def func_name(self, index: int) -> str | None:
+        return self.names.funcs.get(index)

@@ -1,0 +1,356 @@
+"""The opcode table: the single source of truth for every instruction.
+
+Each row gives an instruction's text-format name, its binary encoding, the kind
+of immediates it carries, and (where the type does not depend on context) its
+operand and result types.  The binary decoder and encoder, the text parser and
+printer, the validator and the interpreter all read this table instead of
+repeating it.
+
+A signature of ``None`` marks instructions whose typing depends on their
+immediates or on the validation context (control flow, ``select``, variables,
+``table.get`` ...); the validator types those itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import leb128
+
+from interp.syntax.types import ValType
+
+
+class Imm(enum.Enum):
+    """Kinds of immediate operands, and the shape of ``Instruction.imm`` for each."""
+
+    NONE = "none"                    # None
+    BLOCKTYPE = "blocktype"          # None | ValType | int (type index)
+    LABEL = "label"                  # int (relative depth)
+    BR_TABLE = "br_table"            # (tuple[int, ...] labels, int default)
+    FUNC = "func"                    # int
+    CALL_INDIRECT = "call_indirect"  # (int type index, int table index)
+    LOCAL = "local"                  # int
+    GLOBAL = "global"                # int
+    TABLE = "table"                  # int
+    ELEM = "elem"                    # int
+    DATA = "data"                    # int
+    TABLE_INIT = "table_init"        # (int elem, int table)
+    TABLE_COPY = "table_copy"        # (int destination table, int source table)
+    MEMARG = "memarg"                # (int alignment exponent, int offset)
+    MEMORY = "memory"                # int memory index (a reserved 0x00 byte in 2.0)
+    MEMORY_INIT = "memory_init"      # (int data, int memory)
+    MEMORY_COPY = "memory_copy"      # (int destination memory, int source memory)
+    I32 = "i32"                      # int, canonical unsigned 0 <= v < 2**32
+    I64 = "i64"                      # int, canonical unsigned 0 <= v < 2**64
+    F32 = "f32"                      # int, the IEEE 754 bit pattern
+    F64 = "f64"                      # int, the IEEE 754 bit pattern
+    V128 = "v128"                    # int, 0 <= v < 2**128, lane 0 in the low bits
+    REFTYPE = "reftype"              # ValType
+    SELECT_TYPES = "select_types"    # tuple[ValType, ...]
+    LANE = "lane"                    # int lane index
+    SHUFFLE = "shuffle"              # tuple of 16 lane indices
+    MEMARG_LANE = "memarg_lane"      # ((int alignment exponent, int offset), int lane)
+
+
+PREFIX_MISC = 0xFC
+PREFIX_SIMD = 0xFD
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Op:
+    """One instruction of the table.
+
+    ``prefix`` is ``None`` for single-byte opcodes, else 0xFC or 0xFD with
+    ``code`` the LEB128 sub-opcode.  ``width`` is the number of bytes a memory
+    instruction accesses (its natural alignment is ``log2(width)``).  ``id`` is
+    the row number, dense from 0, for dispatch tables.  Ops compare by identity.
+    """
+
+    id: int
+    name: str
+    prefix: int | None
+    code: int
+    imm: Imm
+    params: tuple[ValType, ...] | None
+    results: tuple[ValType, ...] | None
+    width: int = 0
+
+    @property
+    def natural_alignment(self) -> int:
+        return self.width.bit_length() - 1
+
+    @property
+    def encoding(self) -> bytes:
+        """The opcode bytes as they appear in a binary (sub-opcodes are LEB128)."""
+        if self.prefix is None:
+            return bytes([self.code])
+        return bytes([self.prefix]) + bytes(leb128.u.encode(self.code))
+
+    def __repr__(self) -> str:
+        return f"<Op {self.name}>"
+
+
+M = PREFIX_MISC
+N = Imm.NONE
+
+# (name, encoding, immediates, signature "params -> results" or None, access width)
+_ROWS: tuple[tuple, ...] = (
+    # Control instructions (spec 5.4.1)
+    ("unreachable", 0x00, N, None),
+    ("nop", 0x01, N, "->"),
+    ("block", 0x02, Imm.BLOCKTYPE, None),
+    ("loop", 0x03, Imm.BLOCKTYPE, None),
+    ("if", 0x04, Imm.BLOCKTYPE, None),
+    ("else", 0x05, N, None),
+    ("end", 0x0B, N, None),
+    ("br", 0x0C, Imm.LABEL, None),
+    ("br_if", 0x0D, Imm.LABEL, None),
+    ("br_table", 0x0E, Imm.BR_TABLE, None),
+    ("return", 0x0F, N, None),
+    ("call", 0x10, Imm.FUNC, None),
+    ("call_indirect", 0x11, Imm.CALL_INDIRECT, None),
+    # Reference instructions (5.4.2)
+    ("ref.null", 0xD0, Imm.REFTYPE, None),
+    ("ref.is_null", 0xD1, N, None),
+    ("ref.func", 0xD2, Imm.FUNC, "-> funcref"),
+    # Parametric instructions (5.4.3); both encodings of select print as "select"
+    ("drop", 0x1A, N, None),
+    ("select", 0x1B, N, None),
+    ("select", 0x1C, Imm.SELECT_TYPES, None),
+    # Variable instructions (5.4.4)
+    ("local.get", 0x20, Imm.LOCAL, None),
+    ("local.set", 0x21, Imm.LOCAL, None),
+    ("local.tee", 0x22, Imm.LOCAL, None),
+    ("global.get", 0x23, Imm.GLOBAL, None),
+    ("global.set", 0x24, Imm.GLOBAL, None),
+    # Table instructions (5.4.5)
+    ("table.get", 0x25, Imm.TABLE, None),
+    ("table.set", 0x26, Imm.TABLE, None),
+    ("table.init", (M, 12), Imm.TABLE_INIT, "i32 i32 i32 ->"),
+    ("elem.drop", (M, 13), Imm.ELEM, "->"),
+    ("table.copy", (M, 14), Imm.TABLE_COPY, "i32 i32 i32 ->"),
+    ("table.grow", (M, 15), Imm.TABLE, None),
+    ("table.size", (M, 16), Imm.TABLE, "-> i32"),
+    ("table.fill", (M, 17), Imm.TABLE, None),
+    # Memory instructions (5.4.6)
+    ("i32.load", 0x28, Imm.MEMARG, "i32 -> i32", 4),
+    ("i64.load", 0x29, Imm.MEMARG, "i32 -> i64", 8),
+    ("f32.load", 0x2A, Imm.MEMARG, "i32 -> f32", 4),
+    ("f64.load", 0x2B, Imm.MEMARG, "i32 -> f64", 8),
+    ("i32.load8_s", 0x2C, Imm.MEMARG, "i32 -> i32", 1),
+    ("i32.load8_u", 0x2D, Imm.MEMARG, "i32 -> i32", 1),
+    ("i32.load16_s", 0x2E, Imm.MEMARG, "i32 -> i32", 2),
+    ("i32.load16_u", 0x2F, Imm.MEMARG, "i32 -> i32", 2),
+    ("i64.load8_s", 0x30, Imm.MEMARG, "i32 -> i64", 1),
+    ("i64.load8_u", 0x31, Imm.MEMARG, "i32 -> i64", 1),
+    ("i64.load16_s", 0x32, Imm.MEMARG, "i32 -> i64", 2),
+    ("i64.load16_u", 0x33, Imm.MEMARG, "i32 -> i64", 2),
+    ("i64.load32_s", 0x34, Imm.MEMARG, "i32 -> i64", 4),
+    ("i64.load32_u", 0x35, Imm.MEMARG, "i32 -> i64", 4),
+    ("i32.store", 0x36, Imm.MEMARG, "i32 i32 ->", 4),
+    ("i64.store", 0x37, Imm.MEMARG, "i32 i64 ->", 8),
+    ("f32.store", 0x38, Imm.MEMARG, "i32 f32 ->", 4),
+    ("f64.store", 0x39, Imm.MEMARG, "i32 f64 ->", 8),
+    ("i32.store8", 0x3A, Imm.MEMARG, "i32 i32 ->", 1),
+    ("i32.store16", 0x3B, Imm.MEMARG, "i32 i32 ->", 2),
+    ("i64.store8", 0x3C, Imm.MEMARG, "i32 i64 ->", 1),
+    ("i64.store16", 0x3D, Imm.MEMARG, "i32 i64 ->", 2),
+    ("i64.store32", 0x3E, Imm.MEMARG, "i32 i64 ->", 4),
+    ("memory.size", 0x3F, Imm.MEMORY, "-> i32"),
+    ("memory.grow", 0x40, Imm.MEMORY, "i32 -> i32"),
+    ("memory.init", (M, 8), Imm.MEMORY_INIT, "i32 i32 i32 ->"),
+    ("data.drop", (M, 9), Imm.DATA, "->"),
+    ("memory.copy", (M, 10), Imm.MEMORY_COPY, "i32 i32 i32 ->"),
+    ("memory.fill", (M, 11), Imm.MEMORY, "i32 i32 i32 ->"),
+    # Numeric instructions (5.4.7)
+    ("i32.const", 0x41, Imm.I32, "-> i32"),
+    ("i64.const", 0x42, Imm.I64, "-> i64"),
+    ("f32.const", 0x43, Imm.F32, "-> f32"),
+    ("f64.const", 0x44, Imm.F64, "-> f64"),
+    ("i32.eqz", 0x45, N, "i32 -> i32"),
+    ("i32.eq", 0x46, N, "i32 i32 -> i32"),
+    ("i32.ne", 0x47, N, "i32 i32 -> i32"),
+    ("i32.lt_s", 0x48, N, "i32 i32 -> i32"),
+    ("i32.lt_u", 0x49, N, "i32 i32 -> i32"),
+    ("i32.gt_s", 0x4A, N, "i32 i32 -> i32"),
+    ("i32.gt_u", 0x4B, N, "i32 i32 -> i32"),
+    ("i32.le_s", 0x4C, N, "i32 i32 -> i32"),
+    ("i32.le_u", 0x4D, N, "i32 i32 -> i32"),
+    ("i32.ge_s", 0x4E, N, "i32 i32 -> i32"),
+    ("i32.ge_u", 0x4F, N, "i32 i32 -> i32"),
+    ("i64.eqz", 0x50, N, "i64 -> i32"),
+    ("i64.eq", 0x51, N, "i64 i64 -> i32"),
+    ("i64.ne", 0x52, N, "i64 i64 -> i32"),
+    ("i64.lt_s", 0x53, N, "i64 i64 -> i32"),
+    ("i64.lt_u", 0x54, N, "i64 i64 -> i32"),
+    ("i64.gt_s", 0x55, N, "i64 i64 -> i32"),
+    ("i64.gt_u", 0x56, N, "i64 i64 -> i32"),
+    ("i64.le_s", 0x57, N, "i64 i64 -> i32"),
+    ("i64.le_u", 0x58, N, "i64 i64 -> i32"),
+    ("i64.ge_s", 0x59, N, "i64 i64 -> i32"),
+    ("i64.ge_u", 0x5A, N, "i64 i64 -> i32"),
+    ("f32.eq", 0x5B, N, "f32 f32 -> i32"),
+    ("f32.ne", 0x5C, N, "f32 f32 -> i32"),
+    ("f32.lt", 0x5D, N, "f32 f32 -> i32"),
+    ("f32.gt", 0x5E, N, "f32 f32 -> i32"),
+    ("f32.le", 0x5F, N, "f32 f32 -> i32"),
+    ("f32.ge", 0x60, N, "f32 f32 -> i32"),
+    ("f64.eq", 0x61, N, "f64 f64 -> i32"),
+    ("f64.ne", 0x62, N, "f64 f64 -> i32"),
+    ("f64.lt", 0x63, N, "f64 f64 -> i32"),
+    ("f64.gt", 0x64, N, "f64 f64 -> i32"),
+    ("f64.le", 0x65, N, "f64 f64 -> i32"),
+    ("f64.ge", 0x66, N, "f64 f64 -> i32"),
+    ("i32.clz", 0x67, N, "i32 -> i32"),
+    ("i32.ctz", 0x68, N, "i32 -> i32"),
+    ("i32.popcnt", 0x69, N, "i32 -> i32"),
+    ("i32.add", 0x6A, N, "i32 i32 -> i32"),
+    ("i32.sub", 0x6B, N, "i32 i32 -> i32"),
+    ("i32.mul", 0x6C, N, "i32 i32 -> i32"),
+    ("i32.div_s", 0x6D, N, "i32 i32 -> i32"),
+    ("i32.div_u", 0x6E, N, "i32 i32 -> i32"),
+    ("i32.rem_s", 0x6F, N, "i32 i32 -> i32"),
+    ("i32.rem_u", 0x70, N, "i32 i32 -> i32"),
+    ("i32.and", 0x71, N, "i32 i32 -> i32"),
+    ("i32.or", 0x72, N, "i32 i32 -> i32"),
+    ("i32.xor", 0x73, N, "i32 i32 -> i32"),
+    ("i32.shl", 0x74, N, "i32 i32 -> i32"),
+    ("i32.shr_s", 0x75, N, "i32 i32 -> i32"),
+    ("i32.shr_u", 0x76, N, "i32 i32 -> i32"),
+    ("i32.rotl", 0x77, N, "i32 i32 -> i32"),
+    ("i32.rotr", 0x78, N, "i32 i32 -> i32"),
+    ("i64.clz", 0x79, N, "i64 -> i64"),
+    ("i64.ctz", 0x7A, N, "i64 -> i64"),
+    ("i64.popcnt", 0x7B, N, "i64 -> i64"),
+    ("i64.add", 0x7C, N, "i64 i64 -> i64"),
+    ("i64.sub", 0x7D, N, "i64 i64 -> i64"),
+    ("i64.mul", 0x7E, N, "i64 i64 -> i64"),
+    ("i64.div_s", 0x7F, N, "i64 i64 -> i64"),
+    ("i64.div_u", 0x80, N, "i64 i64 -> i64"),
+    ("i64.rem_s", 0x81, N, "i64 i64 -> i64"),
+    ("i64.rem_u", 0x82, N, "i64 i64 -> i64"),
+    ("i64.and", 0x83, N, "i64 i64 -> i64"),
+    ("i64.or", 0x84, N, "i64 i64 -> i64"),
+    ("i64.xor", 0x85, N, "i64 i64 -> i64"),
+    ("i64.shl", 0x86, N, "i64 i64 -> i64"),
+    ("i64.shr_s", 0x87, N, "i64 i64 -> i64"),
+    ("i64.shr_u", 0x88, N, "i64 i64 -> i64"),
+    ("i64.rotl", 0x89, N, "i64 i64 -> i64"),
+    ("i64.rotr", 0x8A, N, "i64 i64 -> i64"),
+    ("f32.abs", 0x8B, N, "f32 -> f32"),
+    ("f32.neg", 0x8C, N, "f32 -> f32"),
+    ("f32.ceil", 0x8D, N, "f32 -> f32"),
+    ("f32.floor", 0x8E, N, "f32 -> f32"),
+    ("f32.trunc", 0x8F, N, "f32 -> f32"),
+    ("f32.nearest", 0x90, N, "f32 -> f32"),
+    ("f32.sqrt", 0x91, N, "f32 -> f32"),
+    ("f32.add", 0x92, N, "f32 f32 -> f32"),
+    ("f32.sub", 0x93, N, "f32 f32 -> f32"),
+    ("f32.mul", 0x94, N, "f32 f32 -> f32"),
+    ("f32.div", 0x95, N, "f32 f32 -> f32"),
+    ("f32.min", 0x96, N, "f32 f32 -> f32"),
+    ("f32.max", 0x97, N, "f32 f32 -> f32"),
+    ("f32.copysign", 0x98, N, "f32 f32 -> f32"),
+    ("f64.abs", 0x99, N, "f64 -> f64"),
+    ("f64.neg", 0x9A, N, "f64 -> f64"),
+    ("f64.ceil", 0x9B, N, "f64 -> f64"),
+    ("f64.floor", 0x9C, N, "f64 -> f64"),
+    ("f64.trunc", 0x9D, N, "f64 -> f64"),
+    ("f64.nearest", 0x9E, N, "f64 -> f64"),
+    ("f64.sqrt", 0x9F, N, "f64 -> f64"),
+    ("f64.add", 0xA0, N, "f64 f64 -> f64"),
+    ("f64.sub", 0xA1, N, "f64 f64 -> f64"),
+    ("f64.mul", 0xA2, N, "f64 f64 -> f64"),
+    ("f64.div", 0xA3, N, "f64 f64 -> f64"),
+    ("f64.min", 0xA4, N, "f64 f64 -> f64"),
+    ("f64.max", 0xA5, N, "f64 f64 -> f64"),
+    ("f64.copysign", 0xA6, N, "f64 f64 -> f64"),
+    ("i32.wrap_i64", 0xA7, N, "i64 -> i32"),
+    ("i32.trunc_f32_s", 0xA8, N, "f32 -> i32"),
+    ("i32.trunc_f32_u", 0xA9, N, "f32 -> i32"),
+    ("i32.trunc_f64_s", 0xAA, N, "f64 -> i32"),
+    ("i32.trunc_f64_u", 0xAB, N, "f64 -> i32"),
+    ("i64.extend_i32_s", 0xAC, N, "i32 -> i64"),
+    ("i64.extend_i32_u", 0xAD, N, "i32 -> i64"),
+    ("i64.trunc_f32_s", 0xAE, N, "f32 -> i64"),
+    ("i64.trunc_f32_u", 0xAF, N, "f32 -> i64"),
+    ("i64.trunc_f64_s", 0xB0, N, "f64 -> i64"),
+    ("i64.trunc_f64_u", 0xB1, N, "f64 -> i64"),
+    ("f32.convert_i32_s", 0xB2, N, "i32 -> f32"),
+    ("f32.convert_i32_u", 0xB3, N, "i32 -> f32"),
+    ("f32.convert_i64_s", 0xB4, N, "i64 -> f32"),
+    ("f32.convert_i64_u", 0xB5, N, "i64 -> f32"),
+    ("f32.demote_f64", 0xB6, N, "f64 -> f32"),
+    ("f64.convert_i32_s", 0xB7, N, "i32 -> f64"),
+    ("f64.convert_i32_u", 0xB8, N, "i32 -> f64"),
+    ("f64.convert_i64_s", 0xB9, N, "i64 -> f64"),
+    ("f64.convert_i64_u", 0xBA, N, "i64 -> f64"),
+    ("f64.promote_f32", 0xBB, N, "f32 -> f64"),
+    ("i32.reinterpret_f32", 0xBC, N, "f32 -> i32"),
+    ("i64.reinterpret_f64", 0xBD, N, "f64 -> i64"),
+    ("f32.reinterpret_i32", 0xBE, N, "i32 -> f32"),
+    ("f64.reinterpret_i64", 0xBF, N, "i64 -> f64"),
+    ("i32.extend8_s", 0xC0, N, "i32 -> i32"),
+    ("i32.extend16_s", 0xC1, N, "i32 -> i32"),
+    ("i64.extend8_s", 0xC2, N, "i64 -> i64"),
+    ("i64.extend16_s", 0xC3, N, "i64 -> i64"),
+    ("i64.extend32_s", 0xC4, N, "i64 -> i64"),
+    ("i32.trunc_sat_f32_s", (M, 0), N, "f32 -> i32"),
+    ("i32.trunc_sat_f32_u", (M, 1), N, "f32 -> i32"),
+    ("i32.trunc_sat_f64_s", (M, 2), N, "f64 -> i32"),
+    ("i32.trunc_sat_f64_u", (M, 3), N, "f64 -> i32"),
+    ("i64.trunc_sat_f32_s", (M, 4), N, "f32 -> i64"),
+    ("i64.trunc_sat_f32_u", (M, 5), N, "f32 -> i64"),
+    ("i64.trunc_sat_f64_s", (M, 6), N, "f64 -> i64"),
+    ("i64.trunc_sat_f64_u", (M, 7), N, "f64 -> i64"),
+)
+
+
+def _parse_signature(signature: str | None) -> tuple[tuple[ValType, ...] | None, tuple[ValType, ...] | None]:
+    if signature is None:
+        return None, None
+    params, results = signature.split("->")
+
+    def types(words: str) -> tuple[ValType, ...]:
+        out = []
+        for word in words.split():
+            vt = ValType.from_text(word)
+            if vt is None:
+                raise ValueError(f"opcode table: unknown type {word!r}")
+            out.append(vt)
+        return tuple(out)
+
+    return types(params), types(results)
+
+
+def _build(rows: tuple[tuple, ...]) -> tuple[Op, ...]:
+    ops = []
+    for row in rows:
+        name, encoding, imm, signature, *rest = row
+        prefix, code = encoding if isinstance(encoding, tuple) else (None, encoding)
+        params, results = _parse_signature(signature)
+        width = rest[0] if rest else 0
+        ops.append(Op(len(ops), name, prefix, code, imm, params, results, width))
+    return tuple(ops)
+
+
+OPS: tuple[Op, ...] = _build(_ROWS)
+"""Every instruction, in table order; ``OPS[op.id] is op``."""
+
+OPS_BY_ENCODING: dict[tuple[int | None, int], Op] = {(op.prefix, op.code): op for op in OPS}
+"""Lookup by ``(prefix, code)``; ``prefix`` is ``None`` for single-byte opcodes."""
+
+OPS_BY_NAME: dict[str, Op] = {}
+"""Lookup by text name.  ``select`` maps to the untyped form; the typed form is
+``SELECT_TYPED`` (the text parser picks it when a ``(result ...)`` follows)."""
+for _op in OPS:
+    OPS_BY_NAME.setdefault(_op.name, _op)
+del _op
+
+SELECT_TYPED: Op = OPS_BY_ENCODING[(None, 0x1C)]
+
+
+def op(name: str) -> Op:
+    """The table row for ``name``; for code that refers to a specific instruction."""
+    return OPS_BY_NAME[name]

@@ -1,0 +1,111 @@
+"""Types of the WebAssembly 2.0 abstract syntax (spec section 2.3)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ValType(enum.Enum):
+    """A value type.  The enum value is its binary encoding."""
+
+    I32 = 0x7F
+    I64 = 0x7E
+    F32 = 0x7D
+    F64 = 0x7C
+    V128 = 0x7B
+    FUNCREF = 0x70
+    EXTERNREF = 0x6F
+
+    @property
+    def text(self) -> str:
+        return _VALTYPE_TEXT[self]
+
+    @property
+    def is_ref(self) -> bool:
+        return self is ValType.FUNCREF or self is ValType.EXTERNREF
+
+    @property
+    def is_num(self) -> bool:
+        return self in _NUM_TYPES
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+    @classmethod
+    def from_text(cls, text: str) -> ValType | None:
+        return _VALTYPE_BY_TEXT.get(text)
+
+
+_VALTYPE_TEXT = {
+    ValType.I32: "i32",
+    ValType.I64: "i64",
+    ValType.F32: "f32",
+    ValType.F64: "f64",
+    ValType.V128: "v128",
+    ValType.FUNCREF: "funcref",
+    ValType.EXTERNREF: "externref",
+}
+_VALTYPE_BY_TEXT = {text: vt for vt, text in _VALTYPE_TEXT.items()}
+_NUM_TYPES = frozenset({ValType.I32, ValType.I64, ValType.F32, ValType.F64})
+
+I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
+FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
+
+
+@dataclass(frozen=True, slots=True)
+class FuncType:
+    params: tuple[ValType, ...]
+    results: tuple[ValType, ...]
+
+    def __str__(self) -> str:
+        params = " ".join(t.text for t in self.params)
+        results = " ".join(t.text for t in self.results)
+        return f"[{params}] -> [{results}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """``min`` and optional ``max``, in pages for memories and elements for tables."""
+
+    min: int
+    max: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TableType:
+    limits: Limits
+    elem: ValType  # FUNCREF or EXTERNREF
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryType:
+    limits: Limits
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalType:
+    valtype: ValType
+    mutable: bool
+
+
+ExternType = FuncType | TableType | MemoryType | GlobalType
+
+
+class ExternKind(enum.Enum):
+    """The kind of an import or export; the value is its binary encoding."""
+
+    FUNC = 0
+    TABLE = 1
+    MEMORY = 2
+    GLOBAL = 3
+
+    @property
+    def text(self) -> str:
+        return self.name.lower()
+
+
+PAGE_SIZE = 65536
+MAX_PAGES = 65536  # 4 GiB: the most a 32-bit memory can address
