@@ -1,0 +1,1 @@
+"""The ``glasswasm`` command line."""

@@ -1,0 +1,101 @@
+"""Entry point of the ``glasswasm`` command: argument parsing and the one
+place where errors become a single readable line and an exit status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, NoReturn, Sequence
+
+from interp.cli import run as run_command
+from interp.cli import spec as spec_command
+from interp.errors import (
+    ExecutionError,
+    ExhaustionError,
+    FuelExhaustedError,
+    GlasswasmError,
+    InvalidError,
+    MalformedError,
+    ResourceLimitError,
+    Trap,
+    UnlinkableError,
+)
+
+EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130
+MAX_BACKTRACE_LINES = 20
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 1 like every
+    other error of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_FAILURE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog="glasswasm", description="A WebAssembly engine you can see into.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
+    commands.required = True
+
+    def add(name: str, help: str, configure: Callable[[argparse.ArgumentParser], None],
+            handler: Callable[[argparse.Namespace], int]) -> None:
+        sub = commands.add_parser(name, help=help, description=help)
+        configure(sub)
+        sub.set_defaults(handler=handler)
+
+    add("run", "run a .wasm or .wat module: its start function, or an export with --invoke",
+        run_command.add_run_arguments, run_command.run)
+    add("validate", "decode and validate a module", run_command.add_validate_arguments, run_command.validate)
+    add("spec", "run .wast scripts (the official testsuite) and report every check",
+        spec_command.add_arguments, spec_command.run)
+    return parser
+
+
+def describe_error(error: GlasswasmError) -> list[str]:
+    """The lines printed for an error: one line, then a backtrace for
+    execution errors."""
+    lines = [f"{error_label(error)}: {printable(str(error))}"]
+    if isinstance(error, ExecutionError):
+        trace = error.format_backtrace()
+        if len(trace) > MAX_BACKTRACE_LINES:
+            hidden = len(trace) - MAX_BACKTRACE_LINES
+            trace = trace[:MAX_BACKTRACE_LINES] + [f"  ... {hidden} more frames"]
+        lines.extend(trace)
+    return lines
+
+
+def printable(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped, so a
+    message quoting the input stays on one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def error_label(error: GlasswasmError) -> str:
+    for kind, label in ((MalformedError, "malformed"), (InvalidError, "invalid"),
+                        (UnlinkableError, "unlinkable"), (Trap, "trap"),
+                        (ExhaustionError, "exhaustion"), (FuelExhaustedError, "fuel"),
+                        (ResourceLimitError, "resource limit")):
+        if isinstance(error, kind):
+            return label
+    return "error"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except GlasswasmError as error:
+        sys.stdout.flush()
+        for line in describe_error(error):
+            print(line, file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_FAILURE

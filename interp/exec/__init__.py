@@ -1,0 +1,1 @@
+"""Execution: the interpreter and the semantics of the instructions it runs."""

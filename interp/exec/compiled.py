@@ -1,0 +1,34 @@
+"""A validated module whose functions are lowered on first use."""
+
+from __future__ import annotations
+
+from interp.exec.lower import LoweredFunction, lower_function
+from interp.syntax.module import Module
+from interp.valid.context import ModuleContext
+from interp.valid.module import validate_module
+
+
+class CompiledModule:
+    """A module that passed validation, ready to instantiate any number of
+    times.  Lowered function bodies are shared by all its instances."""
+
+    def __init__(self, module: Module, context: ModuleContext) -> None:
+        self.module = module
+        self.context = context
+        self.num_imported_funcs = len(context.funcs) - len(module.funcs)
+        self._lowered: dict[int, LoweredFunction] = {}
+
+    def lowered(self, func_index: int) -> LoweredFunction:
+        """The lowered body of the defined function at ``func_index`` (an index
+        in the function index space, so imports count)."""
+        lowered = self._lowered.get(func_index)
+        if lowered is None:
+            func = self.module.funcs[func_index - self.num_imported_funcs]
+            lowered = lower_function(self.context, func_index, func)
+            self._lowered[func_index] = lowered
+        return lowered
+
+
+def compile_module(module: Module) -> CompiledModule:
+    """Validate ``module`` (raising ``InvalidError``) and prepare it to run."""
+    return CompiledModule(module, validate_module(module))

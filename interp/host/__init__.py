@@ -1,0 +1,1 @@
+"""Host modules written in Python that guests can import."""

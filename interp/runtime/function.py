@@ -1,0 +1,64 @@
+"""Function instances (spec 4.2.6): functions defined by a module, and host
+functions written in Python."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from interp.syntax.types import FuncType
+
+if TYPE_CHECKING:
+    from interp.runtime.instance import ModuleInstance
+
+
+class WasmFunction:
+    """A function defined by a module instance.  ``index`` is its index in the
+    defining module's function index space (imports count)."""
+
+    __slots__ = ("type", "instance", "index", "bound")
+
+    def __init__(self, type: FuncType, instance: ModuleInstance, index: int) -> None:
+        self.type = type
+        self.instance = instance
+        self.index = index
+        self.bound: Any = None  # the executable form, built on first call by the engine
+
+    @property
+    def name(self) -> str | None:
+        return self.instance.module.names.funcs.get(self.index)
+
+    def describe(self) -> str:
+        return self.name or f"func[{self.index}]"
+
+    def __repr__(self) -> str:
+        return f"<wasm function {self.describe()} {self.type}>"
+
+
+class HostFunction:
+    """A function implemented in Python.
+
+    ``callable`` receives the arguments as plain values (see values.py) and
+    returns ``None`` for no result, the value for one result, or a tuple or list
+    for several.  With ``takes_caller=True`` it also receives, first, a
+    ``Caller`` that gives access to the calling instance (its memory, its
+    exports) and lets the host call back into the guest.  Raising ``Trap`` traps
+    the guest; any other exception becomes a ``HostFunctionError`` trap.
+    """
+
+    __slots__ = ("type", "callable", "name", "takes_caller")
+
+    def __init__(self, type: FuncType, callable: Callable[..., Any], name: str | None = None,
+                 takes_caller: bool = False) -> None:
+        self.type = type
+        self.callable = callable
+        self.name = name or getattr(callable, "__name__", None)
+        self.takes_caller = takes_caller
+
+    def describe(self) -> str:
+        return f"host:{self.name}" if self.name else "host function"
+
+    def __repr__(self) -> str:
+        return f"<host function {self.name} {self.type}>"
+
+
+FunctionInstance = WasmFunction | HostFunction

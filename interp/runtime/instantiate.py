@@ -1,0 +1,155 @@
+"""Instantiation (spec 4.5.4): linking imports, allocating the instance,
+initialising tables and memories from active segments, running the start
+function — in the spec's order, so a trap in a later segment leaves the effects
+of earlier ones in place, as the testsuite checks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from interp.errors import ResourceLimitError, UnlinkableError
+from interp.exec.bind import numeric_implementation
+from interp.exec.compiled import CompiledModule
+from interp.runtime.function import HostFunction, WasmFunction
+from interp.runtime.globals import GlobalInstance
+from interp.runtime.instance import ExternValue, ModuleInstance
+from interp.runtime.memory import MemoryInstance
+from interp.runtime.table import TableInstance
+from interp.syntax.module import Expr, Import, SegmentMode
+from interp.syntax.opcodes import Imm
+from interp.syntax.types import ExternKind, GlobalType, Limits, MemoryType, TableType
+from interp.syntax.values import f32_from_bits, f64_from_bits
+
+if TYPE_CHECKING:
+    from interp.runtime.store import Imports, Store
+
+
+def instantiate(store: Store, compiled: CompiledModule, imports: Imports, name: str | None) -> ModuleInstance:
+    module = compiled.module
+    context = compiled.context
+    config = store.config
+    instance = ModuleInstance(compiled, store, name)
+
+    for imp in module.imports:
+        _link(instance, imp, _lookup(imports, imp))
+
+    first_defined = len(instance.funcs)
+    for position, func in enumerate(module.funcs):
+        instance.funcs.append(WasmFunction(context.types[func.type_index], instance, first_defined + position))
+
+    for table_type in module.tables:
+        if table_type.limits.min > config.max_table_elements:
+            raise ResourceLimitError(
+                f"table of {table_type.limits.min} elements exceeds this engine's limit of "
+                f"{config.max_table_elements}")
+        instance.tables.append(TableInstance(table_type, None, config.max_table_elements))
+    for memory_type in module.memories:
+        if memory_type.limits.min > config.max_memory_pages:
+            raise ResourceLimitError(
+                f"memory of {memory_type.limits.min} pages exceeds this engine's limit of "
+                f"{config.max_memory_pages} pages")
+        instance.memories.append(MemoryInstance(memory_type, config.max_memory_pages))
+    for glob in module.globals:
+        instance.globals.append(GlobalInstance(glob.type, evaluate_constant(glob.init, instance)))
+
+    for elem in module.elems:
+        instance.elems.append([evaluate_constant(expr, instance) for expr in elem.init])
+    for data in module.datas:
+        instance.datas.append(data.init)
+
+    index_spaces = {
+        ExternKind.FUNC: instance.funcs,
+        ExternKind.TABLE: instance.tables,
+        ExternKind.MEMORY: instance.memories,
+        ExternKind.GLOBAL: instance.globals,
+    }
+    for export in module.exports:
+        instance.exports[export.name] = index_spaces[export.kind][export.index]
+
+    for index, elem in enumerate(module.elems):
+        if elem.mode is SegmentMode.ACTIVE:
+            segment = instance.elems[index]
+            destination = evaluate_constant(elem.offset, instance)
+            instance.tables[elem.table].init_from(segment, destination, 0, len(segment))
+        if elem.mode is not SegmentMode.PASSIVE:
+            instance.elems[index] = []
+    for index, data in enumerate(module.datas):
+        if data.mode is SegmentMode.ACTIVE:
+            destination = evaluate_constant(data.offset, instance)
+            instance.memories[data.memory].init_from(data.init, destination, 0, len(data.init))
+            instance.datas[index] = b""
+
+    if module.start is not None:
+        store.machine.invoke(instance.funcs[module.start], ())
+    return instance
+
+
+def _lookup(imports: Imports, imp: Import) -> ExternValue:
+    fields = imports.get(imp.module)
+    value = fields.get(imp.name) if fields is not None else None
+    if value is None:
+        raise UnlinkableError(f"unknown import {imp.module!r} {imp.name!r}")
+    return value
+
+
+def _link(instance: ModuleInstance, imp: Import, value: ExternValue) -> None:
+    """Check ``value`` against the import's type (spec 4.5.3 "Import
+    Matching") and add it to the instance's index space."""
+    desc = imp.desc
+    if isinstance(desc, int):
+        if isinstance(value, (WasmFunction, HostFunction)) and value.type == instance.types[desc]:
+            instance.funcs.append(value)
+            return
+    elif isinstance(desc, TableType):
+        if isinstance(value, TableInstance) and value.type.elem is desc.elem \
+                and _limits_match(value.current_type.limits, desc.limits):
+            instance.tables.append(value)
+            return
+    elif isinstance(desc, MemoryType):
+        if isinstance(value, MemoryInstance) and _limits_match(value.current_type.limits, desc.limits):
+            instance.memories.append(value)
+            return
+    elif isinstance(desc, GlobalType):
+        if isinstance(value, GlobalInstance) and value.type == desc:
+            instance.globals.append(value)
+            return
+    raise UnlinkableError(f"incompatible import type for {imp.module!r} {imp.name!r}")
+
+
+def _limits_match(actual: Limits, expected: Limits) -> bool:
+    if actual.min < expected.min:
+        return False
+    if expected.max is None:
+        return True
+    return actual.max is not None and actual.max <= expected.max
+
+
+def evaluate_constant(expr: Expr, instance: ModuleInstance) -> object:
+    """Evaluate a validated constant expression (global initialisers, segment
+    offsets and element initialisers)."""
+    stack: list = []
+    for instr in expr:
+        operation = instr.op
+        name = operation.name
+        if name == "end":
+            break
+        if operation.imm is Imm.I32 or operation.imm is Imm.I64:
+            stack.append(instr.imm)
+        elif operation.imm is Imm.F32:
+            stack.append(f32_from_bits(instr.imm))
+        elif operation.imm is Imm.F64:
+            stack.append(f64_from_bits(instr.imm))
+        elif name == "global.get":
+            stack.append(instance.globals[instr.imm].value)
+        elif name == "ref.null":
+            stack.append(None)
+        elif name == "ref.func":
+            stack.append(instance.funcs[instr.imm])
+        else:
+            # Extended constant expressions (i32.add ...): the numeric semantics.
+            function = numeric_implementation(operation)
+            arity = len(operation.params or ())
+            args = stack[len(stack) - arity:]
+            del stack[len(stack) - arity:]
+            stack.append(function(*args))
+    return stack[-1]

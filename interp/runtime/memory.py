@@ -1,0 +1,76 @@
+"""Memory instances (spec 4.2.8) and the bulk memory operations on them."""
+
+from __future__ import annotations
+
+from interp.errors import Trap
+from interp.syntax.types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
+
+OUT_OF_BOUNDS = "out of bounds memory access"
+
+
+class MemoryInstance:
+    """A linear memory: a ``bytearray`` whose length is a multiple of the page size.
+
+    The bytearray object stays the same for the memory's whole life (growing
+    extends it in place), so compiled code may hold on to it.  ``limit_pages``
+    is the engine's own cap: growing past it fails as the spec allows, and
+    ``memory.grow`` returns -1.
+    """
+
+    __slots__ = ("type", "data", "limit_pages")
+
+    def __init__(self, type: MemoryType, limit_pages: int = MAX_PAGES) -> None:
+        self.type = type
+        self.limit_pages = limit_pages
+        self.data = bytearray(type.limits.min * PAGE_SIZE)
+
+    @property
+    def pages(self) -> int:
+        return len(self.data) // PAGE_SIZE
+
+    @property
+    def current_type(self) -> MemoryType:
+        """The type as it is now (its minimum is the current size), which is
+        what import matching compares against."""
+        return MemoryType(Limits(self.pages, self.type.limits.max))
+
+    def grow(self, delta: int) -> int:
+        """Grow by ``delta`` pages; the old size in pages, or -1 on failure."""
+        old = self.pages
+        new = old + delta
+        maximum = self.type.limits.max
+        if new > MAX_PAGES or new > self.limit_pages or (maximum is not None and new > maximum):
+            return -1
+        try:
+            self.data.extend(bytes(delta * PAGE_SIZE))
+        except MemoryError:
+            return -1
+        return old
+
+    def read(self, address: int, length: int) -> bytes:
+        if address < 0 or length < 0 or address + length > len(self.data):
+            raise Trap(OUT_OF_BOUNDS)
+        return bytes(self.data[address:address + length])
+
+    def write(self, address: int, data: bytes) -> None:
+        if address < 0 or address + len(data) > len(self.data):
+            raise Trap(OUT_OF_BOUNDS)
+        self.data[address:address + len(data)] = data
+
+    def fill(self, address: int, value: int, length: int) -> None:
+        if address + length > len(self.data):
+            raise Trap(OUT_OF_BOUNDS)
+        self.data[address:address + length] = bytes([value & 0xFF]) * length
+
+    def copy_within(self, destination: int, source: int, length: int) -> None:
+        size = len(self.data)
+        if source + length > size or destination + length > size:
+            raise Trap(OUT_OF_BOUNDS)
+        self.data[destination:destination + length] = self.data[source:source + length]
+
+    def init_from(self, segment: bytes, destination: int, source: int, length: int) -> None:
+        """``memory.init``: copy ``length`` bytes of a data segment (an empty
+        ``bytes`` once dropped) to ``destination``."""
+        if source + length > len(segment) or destination + length > len(self.data):
+            raise Trap(OUT_OF_BOUNDS)
+        self.data[destination:destination + length] = segment[source:source + length]

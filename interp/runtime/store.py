@@ -1,0 +1,68 @@
+"""The store: the world a set of module instances live and run in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from interp.exec.compiled import CompiledModule, compile_module
+from interp.exec.machine import Machine, check_arguments
+from interp.runtime.function import FunctionInstance, HostFunction
+from interp.runtime.instance import ExternValue, ModuleInstance
+from interp.syntax.module import Module
+
+Imports = Mapping[str, Mapping[str, ExternValue]]
+"""Import values by module name, then field name.  A module instance's
+``exports`` is such an inner mapping, so registering an instance under a name
+is ``imports[name] = instance.exports``."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Limits the engine enforces on behalf of its host.
+
+    ``max_call_depth`` bounds guest recursion ("call stack exhausted");
+    ``max_memory_pages`` and ``max_table_elements`` bound what a module may
+    allocate (growing further fails as the spec permits; a module that needs
+    more from the start is refused with ``ResourceLimitError``).
+    """
+
+    max_call_depth: int = 10_000
+    max_memory_pages: int = 16_384  # 1 GiB
+    max_table_elements: int = 10_000_000
+
+
+class Store:
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self.machine = Machine(self.config.max_call_depth)
+
+    def instantiate(self, module: Module | CompiledModule, imports: Imports | None = None,
+                    name: str | None = None) -> ModuleInstance:
+        """Validate (if needed), link and instantiate ``module``, running its
+        start function.  Raises ``InvalidError``, ``UnlinkableError``,
+        ``ResourceLimitError`` or ``Trap``."""
+        from interp.runtime.instantiate import instantiate
+
+        compiled = module if isinstance(module, CompiledModule) else compile_module(module)
+        return instantiate(self, compiled, imports or {}, name)
+
+    def invoke(self, func: FunctionInstance, *args: Any) -> list:
+        """Call ``func`` with Python values (checked against its type); its
+        results as a list."""
+        return self.machine.invoke(func, check_arguments(func.type, args))
+
+    def set_fuel(self, fuel: int | None) -> None:
+        """Allow ``fuel`` more instructions in total (``None``: unlimited);
+        running out raises ``FuelExhaustedError``."""
+        self.machine.set_fuel(fuel)
+
+    @property
+    def fuel(self) -> int | None:
+        return self.machine.remaining_fuel
+
+    @staticmethod
+    def host_function(type: Any, callable: Any, name: str | None = None,
+                      takes_caller: bool = False) -> HostFunction:
+        return HostFunction(type, callable, name, takes_caller)

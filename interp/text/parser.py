@@ -1,0 +1,663 @@
+"""The text format's modules (spec 6.6): ``parse_module(text) -> Module``.
+
+A module is read in two passes over its fields, because identifiers may be
+used before the field that defines them:
+
+1. *declare*: walk the fields, give every function, table, memory, global,
+   element and data segment its index (imports first, which the text format
+   guarantees by rejecting imports after definitions), bind ``$identifiers``,
+   and read the explicit ``(type ...)`` definitions;
+2. *define*: parse every field in order with all names known.  Inline function
+   types (a type use without ``(type x)``) that match no existing type are
+   appended to the type section in this order, after all explicit types, which
+   is the spec's rule and what ``wat2wasm`` does.
+
+Where the spec leaves the encoding open, the choices follow ``wat2wasm`` so
+that decoding its output gives the same ``Module``: ``data_count`` is set only
+when ``memory.init`` or ``data.drop`` occur, a block type use whose type has
+no parameters and at most one result becomes the short value-type form, and an
+empty ``else`` branch is left out.  (One deliberate difference: ``select
+(result)`` with no types stays the typed ``select``, which the spec then
+rejects as "invalid result arity"; ``wat2wasm`` writes an untyped one.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from interp.syntax.module import (
+    Data,
+    Elem,
+    Export,
+    Expr,
+    Func,
+    Global,
+    Import,
+    ImportDesc,
+    Instruction,
+    Module,
+    Names,
+    SegmentMode,
+)
+from interp.syntax.opcodes import OPS_BY_NAME
+from interp.syntax.types import (
+    FUNCREF,
+    PAGE_SIZE,
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
+from interp.text.instructions import END_INSTRUCTION, ExpressionParser
+from interp.text.lexer import ATOM, EOF, ID, LPAR, RPAR, TokenReader, tokenize
+
+_CATEGORY = {
+    "type": "type",
+    "func": "function",
+    "table": "table",
+    "memory": "memory",
+    "global": "global",
+    "elem": "elem segment",
+    "data": "data segment",
+}
+_EXTERN_KINDS = {
+    "func": ExternKind.FUNC,
+    "table": ExternKind.TABLE,
+    "memory": ExternKind.MEMORY,
+    "global": ExternKind.GLOBAL,
+}
+_REF_TYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF}
+_I32_CONST = OPS_BY_NAME["i32.const"]
+_REF_FUNC = OPS_BY_NAME["ref.func"]
+
+
+def parse_module(text: str) -> Module:
+    """Parse a module written in the text format, with or without the
+    ``(module $name? ...)`` wrapper.  Raises ``TextSyntaxError``."""
+    reader = TokenReader(text, tokenize(text))
+    module = read_module(reader)
+    if reader.peek_kind() != EOF:
+        raise reader.unexpected()
+    return module
+
+
+def read_module(reader: TokenReader) -> Module:
+    """Read one module at the reader's position: ``(module $name? field*)``,
+    or bare fields up to the end of input or an unmatched ``)``."""
+    if reader.lpar_keyword() == "module":
+        reader.pos += 2
+        name = reader.optional_id()
+        module = read_module_fields(reader, name)
+        reader.expect_rpar()
+        return module
+    return read_module_fields(reader, None)
+
+
+def read_module_fields(reader: TokenReader, name: str | None) -> Module:
+    """Read module fields up to the first token that is not ``(`` (the
+    caller consumes what follows); ``name`` is the module's ``$id``, if any."""
+    return _ModuleParser(reader, name).parse_fields()
+
+
+@dataclass(frozen=True, slots=True)
+class TypeUse:
+    """A type use as written: ``(type x)?`` then ``(param ...)*`` and
+    ``(result ...)*``.  ``position`` is the token index where it starts, for
+    error messages."""
+
+    index: int | None
+    params: tuple[ValType, ...]
+    param_names: tuple[str | None, ...]
+    results: tuple[ValType, ...]
+    position: int
+
+
+class ModuleContext:
+    """What instruction parsing needs from the module: the index spaces with
+    their ``$identifiers``, and the type section (which inline function types
+    extend)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, dict[str, int]] = {space: {} for space in _CATEGORY}
+        self.counts: dict[str, int] = dict.fromkeys(_CATEGORY, 0)
+        self.types: list[FuncType] = []
+        self._first_type_index: dict[FuncType, int] = {}
+        self.uses_data_count = False
+
+    # -- index spaces ----------------------------------------------------------
+
+    def bind(self, space: str, name: str | None, reader: TokenReader, position: int) -> int:
+        """Allocate the next index of ``space``, named ``name`` if given."""
+        index = self.counts[space]
+        self.counts[space] = index + 1
+        if name is not None:
+            ids = self.ids[space]
+            if name in ids:
+                raise reader.error(f"duplicate {_CATEGORY[space]} {name}", position)
+            ids[name] = index
+        return index
+
+    def index(self, space: str, reader: TokenReader) -> int:
+        """Consume an index into ``space``: a number or a bound ``$id``."""
+        kind, value, _ = reader.tokens[reader.pos]
+        if kind == ID:
+            index = self.ids[space].get(value)  # type: ignore[arg-type]
+            if index is None:
+                raise reader.error(f"unknown {_CATEGORY[space]} {value}")
+            reader.pos += 1
+            return index
+        return reader.nat32()
+
+    # -- types -----------------------------------------------------------------
+
+    def value_type(self, reader: TokenReader) -> ValType:
+        word = reader.atom()
+        valtype = ValType.from_text(word) if word is not None else None
+        if valtype is None:
+            raise reader.unexpected()
+        reader.pos += 1
+        return valtype
+
+    def value_types(self, reader: TokenReader) -> list[ValType]:
+        """Value types up to (and including) the closing ``)``."""
+        types = []
+        while reader.peek_kind() != RPAR:
+            types.append(self.value_type(reader))
+        reader.pos += 1
+        return types
+
+    def type_use(self, reader: TokenReader, allow_param_names: bool) -> TypeUse:
+        position = reader.pos
+        index = None
+        if reader.accept_lpar_keyword("type"):
+            index = self.index("type", reader)
+            reader.expect_rpar()
+        params: list[ValType] = []
+        names: list[str | None] = []
+        while reader.accept_lpar_keyword("param"):
+            if reader.peek_kind() == ID:
+                if not allow_param_names:
+                    raise reader.unexpected()
+                names.append(reader.optional_id())
+                params.append(self.value_type(reader))
+                reader.expect_rpar()
+            else:
+                types = self.value_types(reader)
+                params += types
+                names += [None] * len(types)
+        results: list[ValType] = []
+        while reader.accept_lpar_keyword("result"):
+            results += self.value_types(reader)
+        if reader.lpar_keyword() in ("type", "param"):
+            raise reader.unexpected(reader.pos + 1)  # out of order
+        return TypeUse(index, tuple(params), tuple(names), tuple(results), position)
+
+    def define_type(self, functype: FuncType) -> int:
+        index = len(self.types)
+        self.types.append(functype)
+        self._first_type_index.setdefault(functype, index)
+        return index
+
+    def type_at(self, index: int) -> FuncType | None:
+        return self.types[index] if 0 <= index < len(self.types) else None
+
+    def func_type_index(self, use: TypeUse, reader: TokenReader) -> int:
+        """The type index a type use denotes; an inline type with no explicit
+        index reuses the first equal type or is appended."""
+        if use.index is None:
+            functype = FuncType(use.params, use.results)
+            index = self._first_type_index.get(functype)
+            return self.define_type(functype) if index is None else index
+        if use.params or use.results:
+            functype = self.type_at(use.index)
+            if functype is None:
+                raise reader.error(f"unknown type {use.index}", use.position)
+            if functype != FuncType(use.params, use.results):
+                raise reader.error("inline function type does not match explicit type", use.position)
+        return use.index
+
+    def block_type(self, use: TypeUse, reader: TokenReader) -> None | ValType | int:
+        """A block type: empty, one result type, or a type index."""
+        if use.index is None and not use.params and len(use.results) <= 1:
+            return use.results[0] if use.results else None
+        index = self.func_type_index(use, reader)
+        functype = self.type_at(index)
+        if functype is not None and not functype.params and len(functype.results) <= 1:
+            return functype.results[0] if functype.results else None
+        return index
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A module field found by the declare pass: its keyword, the token index
+    of its ``(``, and the index it defines in its space (if any)."""
+
+    keyword: str
+    position: int
+    index: int
+
+
+class _ModuleParser:
+    """One module's two passes; see the module docstring."""
+
+    def __init__(self, reader: TokenReader, name: str | None) -> None:
+        self.reader = reader
+        self.module_name = name[1:] if name is not None else None
+        self.context = ModuleContext()
+        self.expressions = ExpressionParser(self.context)
+        self.names: dict[str, dict[int, str]] = {space: {} for space in _CATEGORY}
+        self.local_names: dict[int, dict[int, str]] = {}
+        self.imports: list[Import] = []
+        self.funcs: list[Func] = []
+        self.tables: list[TableType] = []
+        self.memories: list[MemoryType] = []
+        self.globals: list[Global] = []
+        self.exports: list[Export] = []
+        self.elems: list[Elem] = []
+        self.datas: list[Data] = []
+        self.start: int | None = None
+
+    def parse_fields(self) -> Module:
+        fields = self._declare()
+        reader = self.reader
+        end = reader.pos
+        handlers = {
+            "func": self._func,
+            "table": self._table,
+            "memory": self._memory,
+            "global": self._global,
+            "import": self._import,
+            "export": self._export,
+            "start": self._start,
+            "elem": self._elem,
+            "data": self._data,
+        }
+        for field in fields:
+            reader.pos = field.position + 2
+            handlers[field.keyword](field)
+            reader.expect_rpar()
+        reader.pos = end
+        context = self.context
+        names = Names(
+            module=self.module_name,
+            funcs=self.names["func"],
+            locals=self.local_names,
+            types=self.names["type"],
+            tables=self.names["table"],
+            memories=self.names["memory"],
+            globals=self.names["global"],
+            elems=self.names["elem"],
+            datas=self.names["data"],
+        )
+        return Module(
+            types=tuple(context.types),
+            imports=tuple(self.imports),
+            funcs=tuple(self.funcs),
+            tables=tuple(self.tables),
+            memories=tuple(self.memories),
+            globals=tuple(self.globals),
+            exports=tuple(self.exports),
+            start=self.start,
+            elems=tuple(self.elems),
+            datas=tuple(self.datas),
+            data_count=len(self.datas) if context.uses_data_count else None,
+            names=names,
+        )
+
+    # -- pass 1: declare -------------------------------------------------------
+
+    def _declare(self) -> list[_Field]:
+        reader = self.reader
+        tokens = reader.tokens
+        fields: list[_Field] = []
+        last_definition: str | None = None
+        while reader.peek_kind() == LPAR:
+            start = reader.pos
+            reader.skip_sexpr()
+            end = reader.pos
+            reader.pos = start
+            keyword = reader.lpar_keyword()
+            if keyword == "type":
+                self._type_definition()
+                continue
+            index = -1
+            if keyword in ("func", "table", "memory", "global"):
+                reader.pos = start + 2
+                name = reader.optional_id()
+                while reader.lpar_keyword() == "export":
+                    reader.skip_sexpr()
+                is_import = reader.lpar_keyword() == "import"
+                if is_import and last_definition is not None:
+                    raise reader.error(f"import after {_CATEGORY[last_definition]}", reader.pos)
+                index = self._bind(keyword, name, start + 2)
+                if not is_import:
+                    last_definition = keyword
+                    self._declare_abbreviated_segment(keyword)
+            elif keyword == "import":
+                desc = start + 4
+                desc_keyword = reader.lpar_keyword(desc) if desc + 2 < end else None
+                if desc_keyword in ("func", "table", "memory", "global"):
+                    if last_definition is not None:
+                        raise reader.error(f"import after {_CATEGORY[last_definition]}", start)
+                    name = tokens[desc + 2][1] if tokens[desc + 2][0] == ID else None
+                    index = self._bind(desc_keyword, name, desc + 2)  # type: ignore[arg-type]
+            elif keyword in ("elem", "data"):
+                name = tokens[start + 2][1] if tokens[start + 2][0] == ID else None
+                index = self._bind(keyword, name, start + 2)  # type: ignore[arg-type]
+            elif keyword not in ("export", "start"):
+                raise reader.unexpected(start + 1)
+            fields.append(_Field(keyword, start, index))
+            reader.pos = end
+        return fields
+
+    def _bind(self, space: str, name: str | None, position: int) -> int:
+        index = self.context.bind(space, name, self.reader, position)
+        if name is not None:
+            self.names[space][index] = name[1:]
+        return index
+
+    def _declare_abbreviated_segment(self, keyword: str) -> None:
+        """A table with inline elements or a memory with inline data also
+        defines a segment, which takes the next segment index."""
+        reader = self.reader
+        if keyword == "table":
+            word = reader.atom()
+            if word in _REF_TYPES and reader.lpar_keyword(reader.pos + 1) == "elem":
+                self._bind("elem", None, reader.pos)
+        elif keyword == "memory" and reader.lpar_keyword() == "data":
+            self._bind("data", None, reader.pos)
+
+    def _type_definition(self) -> None:
+        """``(type $id? (func (param ...)* (result ...)*))``."""
+        reader = self.reader
+        reader.pos += 2
+        name_position = reader.pos
+        name = reader.optional_id()
+        reader.expect_lpar()
+        reader.expect_keyword("func")
+        use = self.context.type_use(reader, allow_param_names=True)
+        if use.index is not None:
+            raise reader.unexpected(use.position + 1)
+        reader.expect_rpar()
+        reader.expect_rpar()
+        self._bind("type", name, name_position)
+        self.context.define_type(FuncType(use.params, use.results))
+
+    # -- pass 2: define --------------------------------------------------------
+
+    def _inline_exports(self, kind: str, index: int) -> None:
+        reader = self.reader
+        while reader.accept_lpar_keyword("export"):
+            self.exports.append(Export(reader.name(), _EXTERN_KINDS[kind], index))
+            reader.expect_rpar()
+
+    def _inline_import(self) -> tuple[str, str] | None:
+        reader = self.reader
+        if not reader.accept_lpar_keyword("import"):
+            return None
+        module = reader.name()
+        name = reader.name()
+        reader.expect_rpar()
+        return module, name
+
+    def _func(self, field: _Field) -> None:
+        reader = self.reader
+        reader.optional_id()
+        self._inline_exports("func", field.index)
+        imported = self._inline_import()
+        use = self.context.type_use(reader, allow_param_names=True)
+        type_index = self.context.func_type_index(use, reader)
+        if imported is not None:
+            self.imports.append(Import(imported[0], imported[1], type_index))
+            return
+        local_names: dict[str, int] = {}
+        if use.params or use.index is None:
+            param_names: tuple[str | None, ...] = use.param_names
+        else:
+            functype = self.context.type_at(use.index)
+            param_names = (None,) * (len(functype.params) if functype is not None else 0)
+        readable: dict[int, str] = {}
+        for local_index, name in enumerate(param_names):
+            self._bind_local(local_names, readable, name, local_index)
+        locals_: list[ValType] = []
+        next_index = len(param_names)
+        while reader.accept_lpar_keyword("local"):
+            if reader.peek_kind() == ID:
+                name_position = reader.pos
+                name = reader.optional_id()
+                self._bind_local(local_names, readable, name, next_index, name_position)
+                locals_.append(self.context.value_type(reader))
+                reader.expect_rpar()
+                next_index += 1
+            else:
+                types = self.context.value_types(reader)
+                locals_ += types
+                next_index += len(types)
+        body = self._expression(local_names)
+        self.funcs.append(Func(type_index, tuple(locals_), body))
+        if readable:
+            self.local_names[field.index] = readable
+
+    def _bind_local(self, local_names: dict[str, int], readable: dict[int, str], name: str | None,
+                    index: int, position: int | None = None) -> None:
+        if name is None:
+            return
+        if name in local_names:
+            raise self.reader.error(f"duplicate local {name}", position)
+        local_names[name] = index
+        readable[index] = name[1:]
+
+    def _expression(self, local_names: dict[str, int] | None = None) -> Expr:
+        """Instructions up to the closing ``)``, plus the final ``end``."""
+        instructions = self.expressions.parse(self.reader, local_names)
+        instructions.append(END_INSTRUCTION)
+        return tuple(instructions)
+
+    def _folded_expression(self) -> Expr:
+        """One folded instruction, the abbreviation for ``(offset ...)`` and
+        ``(item ...)``."""
+        instructions = self.expressions.parse(self.reader, None, single=True)
+        instructions.append(END_INSTRUCTION)
+        return tuple(instructions)
+
+    def _limits(self) -> Limits:
+        reader = self.reader
+        minimum = reader.nat32()
+        kind, value, _ = reader.tokens[reader.pos]
+        if kind == ATOM and "0" <= value[0] <= "9":  # type: ignore[index]
+            return Limits(minimum, reader.nat32())
+        return Limits(minimum)
+
+    def _ref_type(self) -> ValType:
+        reader = self.reader
+        valtype = _REF_TYPES.get(reader.atom())  # type: ignore[arg-type]
+        if valtype is None:
+            raise reader.unexpected()
+        reader.pos += 1
+        return valtype
+
+    def _global_type(self) -> GlobalType:
+        reader = self.reader
+        if reader.accept_lpar_keyword("mut"):
+            valtype = self.context.value_type(reader)
+            reader.expect_rpar()
+            return GlobalType(valtype, True)
+        return GlobalType(self.context.value_type(reader), False)
+
+    def _table(self, field: _Field) -> None:
+        reader = self.reader
+        reader.optional_id()
+        self._inline_exports("table", field.index)
+        imported = self._inline_import()
+        if imported is None and reader.atom() in _REF_TYPES:
+            elem_type = self._ref_type()
+            reader.expect_lpar()
+            reader.expect_keyword("elem")
+            if reader.peek_kind() == LPAR:
+                init = self._element_expressions()
+            else:
+                init = self._function_elements()
+            reader.expect_rpar()
+            size = len(init)
+            self.tables.append(TableType(Limits(size, size), elem_type))
+            self.elems.append(Elem(elem_type, init, SegmentMode.ACTIVE, field.index, _zero_offset()))
+            return
+        limits = self._limits()
+        table_type = TableType(limits, self._ref_type())
+        if imported is not None:
+            self.imports.append(Import(imported[0], imported[1], table_type))
+        else:
+            self.tables.append(table_type)
+
+    def _memory(self, field: _Field) -> None:
+        reader = self.reader
+        reader.optional_id()
+        self._inline_exports("memory", field.index)
+        imported = self._inline_import()
+        if imported is None and reader.accept_lpar_keyword("data"):
+            data = reader.strings()
+            reader.expect_rpar()
+            pages = -(-len(data) // PAGE_SIZE)
+            self.memories.append(MemoryType(Limits(pages, pages)))
+            self.datas.append(Data(data, SegmentMode.ACTIVE, field.index, _zero_offset()))
+            return
+        memory_type = MemoryType(self._limits())
+        if imported is not None:
+            self.imports.append(Import(imported[0], imported[1], memory_type))
+        else:
+            self.memories.append(memory_type)
+
+    def _global(self, field: _Field) -> None:
+        reader = self.reader
+        reader.optional_id()
+        self._inline_exports("global", field.index)
+        imported = self._inline_import()
+        global_type = self._global_type()
+        if imported is not None:
+            self.imports.append(Import(imported[0], imported[1], global_type))
+        else:
+            self.globals.append(Global(global_type, self._expression()))
+
+    def _import(self, field: _Field) -> None:
+        reader = self.reader
+        module = reader.name()
+        name = reader.name()
+        reader.expect_lpar()
+        keyword = reader.atom()
+        if keyword not in _EXTERN_KINDS:
+            raise reader.unexpected()
+        reader.pos += 1
+        reader.optional_id()
+        desc: ImportDesc
+        if keyword == "func":
+            desc = self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader)
+        elif keyword == "table":
+            limits = self._limits()
+            desc = TableType(limits, self._ref_type())
+        elif keyword == "memory":
+            desc = MemoryType(self._limits())
+        else:
+            desc = self._global_type()
+        reader.expect_rpar()
+        self.imports.append(Import(module, name, desc))
+
+    def _export(self, field: _Field) -> None:
+        reader = self.reader
+        name = reader.name()
+        reader.expect_lpar()
+        keyword = reader.atom()
+        if keyword not in _EXTERN_KINDS:
+            raise reader.unexpected()
+        reader.pos += 1
+        index = self.context.index(keyword, reader)  # type: ignore[arg-type]
+        reader.expect_rpar()
+        self.exports.append(Export(name, _EXTERN_KINDS[keyword], index))  # type: ignore[index]
+
+    def _start(self, field: _Field) -> None:
+        reader = self.reader
+        position = reader.pos - 2
+        index = self.context.index("func", reader)
+        if self.start is not None:
+            raise reader.error("multiple start sections", position)
+        self.start = index
+
+    def _offset(self) -> Expr:
+        reader = self.reader
+        if reader.accept_lpar_keyword("offset"):
+            offset = self._expression()
+            reader.expect_rpar()
+            return offset
+        return self._folded_expression()
+
+    def _function_elements(self) -> tuple[Expr, ...]:
+        """Function indices, each becoming a ``ref.func`` expression."""
+        reader = self.reader
+        init = []
+        while reader.peek_kind() in (ATOM, ID):
+            index = self.context.index("func", reader)
+            init.append((Instruction(_REF_FUNC, index), END_INSTRUCTION))
+        return tuple(init)
+
+    def _element_expressions(self) -> tuple[Expr, ...]:
+        """``(item instr*)`` or single folded expressions."""
+        reader = self.reader
+        init = []
+        while reader.peek_kind() == LPAR:
+            if reader.accept_lpar_keyword("item"):
+                init.append(self._expression())
+                reader.expect_rpar()
+            else:
+                init.append(self._folded_expression())
+        return tuple(init)
+
+    def _element_list(self, allow_bare_indices: bool) -> tuple[ValType, tuple[Expr, ...]]:
+        """``func funcidx*`` or ``reftype elemexpr*`` (or, in the oldest
+        abbreviation, bare function indices)."""
+        reader = self.reader
+        if reader.accept_keyword("func"):
+            return FUNCREF, self._function_elements()
+        if reader.atom() in _REF_TYPES:
+            return self._ref_type(), self._element_expressions()
+        if allow_bare_indices:
+            return FUNCREF, self._function_elements()
+        raise reader.unexpected()
+
+    def _elem(self, field: _Field) -> None:
+        reader = self.reader
+        reader.optional_id()
+        if reader.accept_keyword("declare"):
+            elem_type, init = self._element_list(allow_bare_indices=False)
+            self.elems.append(Elem(elem_type, init, SegmentMode.DECLARATIVE))
+            return
+        if reader.peek_kind() != LPAR:
+            elem_type, init = self._element_list(allow_bare_indices=False)
+            self.elems.append(Elem(elem_type, init, SegmentMode.PASSIVE))
+            return
+        table = 0
+        if reader.accept_lpar_keyword("table"):
+            table = self.context.index("table", reader)
+            reader.expect_rpar()
+        offset = self._offset()
+        elem_type, init = self._element_list(allow_bare_indices=True)
+        self.elems.append(Elem(elem_type, init, SegmentMode.ACTIVE, table, offset))
+
+    def _data(self, field: _Field) -> None:
+        reader = self.reader
+        reader.optional_id()
+        if reader.peek_kind() != LPAR:
+            self.datas.append(Data(reader.strings(), SegmentMode.PASSIVE))
+            return
+        memory = 0
+        if reader.accept_lpar_keyword("memory"):
+            memory = self.context.index("memory", reader)
+            reader.expect_rpar()
+        offset = self._offset()
+        self.datas.append(Data(reader.strings(), SegmentMode.ACTIVE, memory, offset))
+
+
+def _zero_offset() -> Expr:
+    return (Instruction(_I32_CONST, 0), END_INSTRUCTION)
+

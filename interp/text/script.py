@@ -1,0 +1,356 @@
+"""The WAST script language of the spec testsuite: ``parse_script(text)``.
+
+A script is a sequence of commands: modules (text, ``binary`` or ``quote``),
+``register``, actions (``invoke``, ``get``) and assertions.  Text modules are
+parsed here, eagerly; ``binary`` and ``quote`` modules are kept as written
+(bytes, text) because decoding or parsing them is part of what the assertions
+around them test, so the runner does it.
+
+Every command records the 1-based line of its opening parenthesis, which is
+how test reports point back into the ``.wast`` file.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from interp.syntax.module import Module
+from interp.syntax.opcodes import OPS_BY_NAME
+from interp.syntax.types import ValType
+from interp.text.instructions import NUMBER_LITERALS, heap_type, read_number
+from interp.text.lexer import EOF, LPAR, TokenReader, tokenize
+from interp.text.parser import read_module_fields
+
+
+class ModuleSource(enum.Enum):
+    TEXT = "text"
+    BINARY = "binary"
+    QUOTE = "quote"
+
+
+@dataclass(frozen=True)
+class ScriptModule:
+    """A module as written in a script.  ``name`` keeps the ``$`` (``"$M"``);
+    exactly one of ``module`` (TEXT), ``binary`` (BINARY), ``quote`` (QUOTE)
+    is set."""
+
+    name: str | None
+    source: ModuleSource
+    module: Module | None
+    binary: bytes | None
+    quote: str | None
+    line: int
+
+
+# -- values ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Const:
+    """A number: i32/i64 canonical unsigned, f32/f64 as bit patterns."""
+
+    type: ValType
+    value: int
+
+
+@dataclass(frozen=True)
+class RefNull:
+    type: ValType
+
+
+@dataclass(frozen=True)
+class RefExtern:
+    value: int
+
+
+@dataclass(frozen=True)
+class RefFuncAny:
+    """Result pattern ``(ref.func)``: any non-null function reference."""
+
+
+@dataclass(frozen=True)
+class NanPattern:
+    """Result pattern ``(f32.const nan:canonical)`` and the like; ``kind`` is
+    ``"canonical"`` or ``"arithmetic"``."""
+
+    type: ValType
+    kind: str
+
+
+Value = Const | RefNull | RefExtern
+Expected = Const | RefNull | RefExtern | RefFuncAny | NanPattern
+
+
+# -- commands -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invoke:
+    line: int
+    module_name: str | None
+    export: str
+    args: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Get:
+    line: int
+    module_name: str | None
+    export: str
+
+
+Action = Invoke | Get
+
+
+@dataclass(frozen=True)
+class ModuleCommand:
+    line: int
+    module: ScriptModule
+
+
+@dataclass(frozen=True)
+class Register:
+    line: int
+    as_name: str
+    module_name: str | None
+
+
+@dataclass(frozen=True)
+class ActionCommand:
+    line: int
+    action: Action
+
+
+@dataclass(frozen=True)
+class AssertReturn:
+    line: int
+    action: Action
+    expected: tuple[Expected, ...]
+
+
+@dataclass(frozen=True)
+class AssertTrap:
+    line: int
+    target: Action | ScriptModule
+    message: str
+
+
+@dataclass(frozen=True)
+class AssertExhaustion:
+    line: int
+    action: Action
+    message: str
+
+
+@dataclass(frozen=True)
+class AssertMalformed:
+    line: int
+    module: ScriptModule
+    message: str
+
+
+@dataclass(frozen=True)
+class AssertInvalid:
+    line: int
+    module: ScriptModule
+    message: str
+
+
+@dataclass(frozen=True)
+class AssertUnlinkable:
+    line: int
+    module: ScriptModule
+    message: str
+
+
+@dataclass(frozen=True)
+class AssertUninstantiable:
+    line: int
+    module: ScriptModule
+    message: str
+
+
+Command = (
+    ModuleCommand | Register | ActionCommand | AssertReturn | AssertTrap | AssertExhaustion
+    | AssertMalformed | AssertInvalid | AssertUnlinkable | AssertUninstantiable
+)
+
+_MODULE_FIELDS = frozenset({"type", "func", "table", "memory", "global", "import", "export", "start", "elem", "data"})
+_NUMBER_KEYWORDS = frozenset(op.name for op in OPS_BY_NAME.values() if op.imm in NUMBER_LITERALS)
+_NAN_PATTERNS = {"nan:canonical": "canonical", "nan:arithmetic": "arithmetic"}
+_MODULE_ASSERTIONS = {
+    "assert_malformed": AssertMalformed,
+    "assert_invalid": AssertInvalid,
+    "assert_unlinkable": AssertUnlinkable,
+    "assert_uninstantiable": AssertUninstantiable,
+}
+
+
+def parse_script(text: str) -> tuple[Command, ...]:
+    """Parse a ``.wast`` script.  Raises ``TextSyntaxError`` when the script
+    itself is malformed, including a text module in it that does not parse."""
+    return _ScriptParser(text).commands()
+
+
+class _LineCounter:
+    """Line numbers of increasing offsets, counted incrementally so that a
+    script with many commands is not rescanned from the start each time."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.line = 1
+
+    def line_of(self, offset: int) -> int:
+        if offset < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
+class _ScriptParser:
+    def __init__(self, text: str) -> None:
+        self.reader = TokenReader(text, tokenize(text))
+        self.lines = _LineCounter(text)
+
+    def _line(self, position: int | None = None) -> int:
+        reader = self.reader
+        return self.lines.line_of(reader.tokens[reader.pos if position is None else position][2])
+
+    def commands(self) -> tuple[Command, ...]:
+        reader = self.reader
+        if reader.lpar_keyword() in _MODULE_FIELDS:
+            line = self._line()
+            module = read_module_fields(reader, None)
+            if reader.peek_kind() != EOF:
+                raise reader.unexpected()
+            return (ModuleCommand(line, ScriptModule(None, ModuleSource.TEXT, module, None, None, line)),)
+        commands: list[Command] = []
+        while reader.peek_kind() != EOF:
+            commands.append(self._command())
+        return tuple(commands)
+
+    def _command(self) -> Command:
+        reader = self.reader
+        keyword = reader.lpar_keyword()
+        line = self._line()
+        if keyword == "module":
+            return ModuleCommand(line, self._module())
+        if keyword in ("invoke", "get"):
+            return ActionCommand(line, self._action())
+        if keyword is None:
+            raise reader.unexpected()
+        start = reader.pos
+        reader.pos += 2
+        command: Command
+        if keyword == "register":
+            as_name = reader.name()
+            command = Register(line, as_name, reader.optional_id())
+        elif keyword == "assert_return":
+            action = self._action()
+            expected = []
+            while reader.peek_kind() == LPAR:
+                expected.append(self._value(expected=True))
+            command = AssertReturn(line, action, tuple(expected))
+        elif keyword == "assert_trap":
+            target = self._module() if reader.lpar_keyword() == "module" else self._action()
+            command = AssertTrap(line, target, self._message())
+        elif keyword == "assert_exhaustion":
+            command = AssertExhaustion(line, self._action(), self._message())
+        elif keyword in _MODULE_ASSERTIONS:
+            module = self._module()
+            command = _MODULE_ASSERTIONS[keyword](line, module, self._message())
+        elif keyword in ("script", "input", "output"):
+            raise reader.error(f"unsupported command {keyword}", start + 1)
+        else:
+            raise reader.unexpected(start + 1)
+        reader.expect_rpar()
+        return command
+
+    def _message(self) -> str:
+        return self.reader.name()
+
+    def _module(self) -> ScriptModule:
+        reader = self.reader
+        line = self._line()
+        if reader.lpar_keyword() != "module":
+            raise reader.unexpected()
+        reader.pos += 2
+        name = reader.optional_id()
+        source_word = reader.atom()
+        if source_word == "binary" or source_word == "quote":
+            reader.pos += 1
+            data = reader.strings()
+            reader.expect_rpar()
+            if source_word == "binary":
+                return ScriptModule(name, ModuleSource.BINARY, None, data, None, line)
+            quote = data.decode("utf-8", "surrogateescape")
+            return ScriptModule(name, ModuleSource.QUOTE, None, None, quote, line)
+        module = read_module_fields(reader, name)
+        reader.expect_rpar()
+        return ScriptModule(name, ModuleSource.TEXT, module, None, None, line)
+
+    def _action(self) -> Action:
+        reader = self.reader
+        line = self._line()
+        keyword = reader.lpar_keyword()
+        if keyword not in ("invoke", "get"):
+            raise reader.unexpected(reader.pos + (reader.peek_kind() == LPAR))
+        reader.pos += 2
+        module_name = reader.optional_id()
+        export = reader.name()
+        action: Action
+        if keyword == "invoke":
+            args = []
+            while reader.peek_kind() == LPAR:
+                args.append(self._value(expected=False))
+            action = Invoke(line, module_name, export, tuple(args))
+        else:
+            action = Get(line, module_name, export)
+        reader.expect_rpar()
+        return action
+
+    def _value(self, expected: bool) -> Expected:
+        """``(i32.const 1)``, ``(ref.null func)``, ``(ref.extern 1)``; with
+        ``expected``, also the result patterns ``nan:canonical``,
+        ``nan:arithmetic`` and ``(ref.func)``."""
+        reader = self.reader
+        keyword = reader.lpar_keyword()
+        if keyword is None:
+            raise reader.unexpected(reader.pos + (reader.peek_kind() == LPAR))
+        reader.pos += 2
+        value: Expected
+        if keyword in _NUMBER_KEYWORDS:
+            value = self._number(keyword, expected)
+        elif keyword == "ref.null":
+            value = RefNull(heap_type(reader))
+        elif keyword == "ref.extern":
+            value = RefExtern(reader.nat32())
+        elif keyword == "ref.func" and expected:
+            value = RefFuncAny()
+        elif keyword == "v128.const":
+            raise reader.error("unsupported value v128.const", reader.pos - 1)
+        else:
+            raise reader.unexpected(reader.pos - 1)
+        reader.expect_rpar()
+        return value
+
+    def _number(self, keyword: str, expected: bool) -> Expected:
+        reader = self.reader
+        op = OPS_BY_NAME[keyword]
+        valtype = op.results[0]  # type: ignore[index]
+        if expected and reader.atom() in _NAN_PATTERNS and valtype in (ValType.F32, ValType.F64):
+            kind = _NAN_PATTERNS[reader.atom()]  # type: ignore[index]
+            reader.pos += 1
+            return NanPattern(valtype, kind)
+        return Const(valtype, read_number(reader, op))
+
+
+__all__ = [
+    "Action", "ActionCommand", "AssertExhaustion", "AssertInvalid", "AssertMalformed", "AssertReturn",
+    "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Expected", "Get",
+    "Invoke", "ModuleCommand", "ModuleSource", "NanPattern", "RefExtern", "RefFuncAny", "RefNull",
+    "Register", "ScriptModule", "Value", "parse_script",
+]

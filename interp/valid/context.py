@@ -1,0 +1,130 @@
+"""The validation context of a module (spec section 3.1.1, "Contexts").
+
+The spec validates every part of a module against a context ``C`` that lists the
+types of everything the module can refer to by index.  Building it once, as an
+immutable value, lets function bodies be validated (and later lowered by the
+translator, which drives the same validator) without going back to the module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Sequence, TypeVar
+
+from interp.errors import InvalidError
+from interp.syntax.module import Expr, Module
+from interp.syntax.opcodes import op
+from interp.syntax.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    MemoryType,
+    TableType,
+    ValType,
+)
+
+_T = TypeVar("_T")
+
+_REF_FUNC = op("ref.func")
+
+
+def lookup(items: Sequence[_T], index: int, what: str) -> _T:
+    """``items[index]``, or the spec's "unknown <what> <index>" error.
+
+    Indices come straight from the module, so a negative one must not wrap
+    around the way Python indexing would."""
+    if 0 <= index < len(items):
+        return items[index]
+    raise InvalidError(f"unknown {what} {index}")
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleContext:
+    """The spec's context ``C`` for a module (without the per-function
+    ``locals``, ``labels`` and ``return`` parts, which live in the function
+    validator).  Every index space lists imports first."""
+
+    types: tuple[FuncType, ...]
+    funcs: tuple[FuncType, ...]
+    tables: tuple[TableType, ...]
+    memories: tuple[MemoryType, ...]
+    globals: tuple[GlobalType, ...]
+    elems: tuple[ValType, ...]
+    datas: int
+    """Number of data segments: the bound for ``memory.init`` / ``data.drop``
+    indices (the spec's ``C.datas``)."""
+    data_count: int | None
+    """The data count section's value, when the module has one."""
+    refs: frozenset[int]
+    imported_globals: int = 0
+    """How many of ``globals`` are imports: in WebAssembly 2.0 constant
+    expressions of globals and segments may only read those."""
+
+    @classmethod
+    def of_module(cls, module: Module) -> ModuleContext:
+        """Build ``C`` for ``module``.  Raises ``InvalidError`` when a function
+        (imported or defined) names a type index that does not exist, since no
+        context can be built without its type."""
+        types = module.types
+        funcs = tuple(lookup(types, index, "type") for index in module.func_type_indices())
+        globals_ = module.global_types()
+        return cls(
+            types=types,
+            funcs=funcs,
+            tables=module.table_types(),
+            memories=module.memory_types(),
+            globals=globals_,
+            elems=tuple(elem.type for elem in module.elems),
+            datas=len(module.datas),
+            data_count=module.data_count,
+            refs=declared_function_references(module),
+            imported_globals=len(globals_) - len(module.globals),
+        )
+
+    def for_constant_expressions(self) -> ModuleContext:
+        """The spec's ``C'``: the context in which the constant expressions of
+        globals and of element and data segments are validated, where only
+        imported globals are visible."""
+        if self.imported_globals == len(self.globals):
+            return self
+        return dataclasses.replace(self, globals=self.globals[:self.imported_globals])
+
+    def type_at(self, index: int) -> FuncType:
+        return lookup(self.types, index, "type")
+
+    def func_at(self, index: int) -> FuncType:
+        return lookup(self.funcs, index, "function")
+
+    def table_at(self, index: int) -> TableType:
+        return lookup(self.tables, index, "table")
+
+    def memory_at(self, index: int) -> MemoryType:
+        return lookup(self.memories, index, "memory")
+
+    def global_at(self, index: int) -> GlobalType:
+        return lookup(self.globals, index, "global")
+
+    def elem_at(self, index: int) -> ValType:
+        return lookup(self.elems, index, "elem segment")
+
+    def check_data(self, index: int) -> None:
+        if not 0 <= index < self.datas:
+            raise InvalidError(f"unknown data segment {index}")
+
+
+def declared_function_references(module: Module) -> frozenset[int]:
+    """The spec's ``C.refs``: the function indices occurring in the module
+    outside its function bodies and start function, i.e. in global
+    initializers, element and data segments, and exports.  Only these may be
+    used by ``ref.func`` in function bodies, so that an engine can tell up
+    front which functions need a reference."""
+    exprs: list[Expr] = [g.init for g in module.globals]
+    for elem in module.elems:
+        exprs.extend(elem.init)
+        if elem.offset is not None:
+            exprs.append(elem.offset)
+    exprs.extend(data.offset for data in module.datas if data.offset is not None)
+    refs = {instr.imm for expr in exprs for instr in expr if instr.op is _REF_FUNC}
+    refs.update(export.index for export in module.exports if export.kind is ExternKind.FUNC)
+    return frozenset(refs)

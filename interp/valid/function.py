@@ -1,0 +1,639 @@
+"""Validation of instruction sequences (spec section 3.3), by the algorithm of
+the spec's appendix "Validation Algorithm": one pass over the flat instruction
+sequence with an operand stack of types and a control stack of frames.
+
+The validator is deliberately step-wise (``FunctionValidator.step``) and keeps
+``vals`` and ``ctrls`` exactly as the algorithm has them, because the engine's
+translator drives it instruction by instruction and reads the stack heights
+and branch targets from it instead of repeating the typing rules.
+
+Typing is driven by the opcode table: an instruction with a fixed signature is
+typed by popping its parameters and pushing its results, after a check of its
+immediates chosen by their kind (``_IMMEDIATE_CHECK_NAMES``); the instructions
+whose typing depends on context have a handler each (``_SPECIAL_HANDLER_NAMES``),
+except the local variable accesses, which are frequent enough to be typed in
+``step`` itself.  Adding instructions with a fixed signature (SIMD) is
+a matter of table rows; lane immediates are already checked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable, Sequence
+
+from interp.errors import InvalidError
+from interp.syntax.module import Expr, Func, Instruction
+from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, Op, op as op_named
+from interp.syntax.types import FUNCREF, I32, FuncType, ValType
+from interp.valid.context import ModuleContext
+
+FUNCTION = "function"
+BLOCK = "block"
+LOOP = "loop"
+IF = "if"
+ELSE = "else"
+
+_UNKNOWN_TEXT = "_"
+"""How the spec's Unknown (bottom) type appears in messages."""
+
+_NUMERIC_OR_VECTOR = frozenset(t for t in ValType if not t.is_ref)
+"""The operand types untyped ``select`` accepts."""
+
+_I32_ONLY: tuple[ValType, ...] = (I32,)
+
+
+
+class ControlFrame:
+    """One entry of the control stack: a block, loop, if/else, or the function
+    body itself (always ``ctrls[0]``).
+
+    ``height`` is the operand stack height at entry, after the block's
+    parameters were popped (they are pushed again inside the block);
+    ``label_types`` are the types a branch to this frame carries: the
+    parameters for a loop, the results otherwise.  ``instr`` is the
+    instruction that opened the frame (``None`` for the function body).
+    """
+
+    __slots__ = ("kind", "start_types", "end_types", "label_types", "height", "unreachable", "instr")
+
+    def __init__(self, kind: str, start_types: tuple[ValType, ...], end_types: tuple[ValType, ...],
+                 height: int, instr: Instruction | None = None) -> None:
+        self.kind = kind
+        self.start_types = start_types
+        self.end_types = end_types
+        self.label_types = start_types if kind == LOOP else end_types
+        self.height = height
+        self.unreachable = False
+        self.instr = instr
+
+    def __repr__(self) -> str:
+        return (f"<ControlFrame {self.kind} {_format_types(self.start_types)} -> "
+                f"{_format_types(self.end_types)} height={self.height}"
+                f"{' unreachable' if self.unreachable else ''}>")
+
+
+def _format_types(types: Sequence[ValType | None]) -> str:
+    return "[" + " ".join(_UNKNOWN_TEXT if t is None else t.text for t in types) + "]"
+
+
+class FunctionValidator:
+    """Validates one instruction sequence: a function body, or a constant
+    expression (``func_index`` is then ``None``).
+
+    ``vals`` is the operand stack, ``None`` standing for the spec's Unknown
+    type that a polymorphic (unreachable) stack produces; ``ctrls`` is the
+    control stack, ``ctrls[0]`` being the function body.  Feed every
+    instruction, the final ``end`` included, to ``step``, then call ``finish``.
+    """
+
+    __slots__ = ("context", "func_index", "func_type", "locals", "vals", "ctrls", "frame")
+
+    def __init__(self, context: ModuleContext, func_index: int | None, func_type: FuncType,
+                 locals: Sequence[ValType]) -> None:
+        self.context = context
+        self.func_index = func_index
+        self.func_type = func_type
+        self.locals: tuple[ValType, ...] = func_type.params + tuple(locals)
+        self.vals: list[ValType | None] = []
+        self.ctrls: list[ControlFrame] = [ControlFrame(FUNCTION, (), func_type.results, 0)]
+        self.frame: ControlFrame | None = self.ctrls[0]
+        """``ctrls[-1]``, or ``None`` once the body has ended."""
+
+    # --- the driver -------------------------------------------------------
+
+    def step(self, instr: Instruction) -> None:
+        """Validate one instruction, updating ``vals`` and ``ctrls``.
+
+        Raises ``InvalidError`` located at the instruction.  This is the
+        validator's hot path: it types the instructions with a fixed signature
+        and the local variable accesses (together most of any real code)
+        itself, and calls a handler method only for the other
+        context-dependent instructions."""
+        kind, handler, params, count, results = _DISPATCH[instr.op.id]
+        frame = self.frame
+        try:
+            if frame is None:
+                raise InvalidError("unexpected instruction after the end of the function")
+            if kind is _FIXED:
+                if handler is not None:
+                    handler(self, instr)
+                vals = self.vals
+                if count:
+                    base = len(vals) - count
+                    if base >= frame.height and vals[base:] == params:
+                        del vals[base:]
+                    else:
+                        del vals[self._match_top(params):]
+                if results:
+                    vals += results
+            elif kind is _CONTEXTUAL:
+                handler(self, instr)
+            else:
+                index = instr.imm
+                locals_ = self.locals
+                if not 0 <= index < len(locals_):
+                    raise InvalidError(f"unknown local {index}")
+                local_type = locals_[index]
+                vals = self.vals
+                if kind is _LOCAL_GET:
+                    vals.append(local_type)
+                elif len(vals) > frame.height and vals[-1] is local_type:
+                    if kind is _LOCAL_SET:
+                        vals.pop()
+                else:
+                    del vals[self._match_top((local_type,)):]
+                    if kind is _LOCAL_TEE:
+                        vals.append(local_type)
+        except InvalidError as error:
+            if error.func is None and error.offset is None:
+                error.func = self.func_index
+                error.offset = instr.offset if instr.offset >= 0 else None
+            raise
+
+    def run(self, instrs: Iterable[Instruction]) -> None:
+        """``step`` on each of ``instrs`` in turn."""
+        step = self.step
+        for instr in instrs:
+            step(instr)
+
+    def finish(self) -> None:
+        """Check that the sequence ended exactly with the ``end`` closing the
+        function body."""
+        if self.ctrls:
+            raise InvalidError("unexpected end of function body: a block or the body is not closed by end",
+                               func=self.func_index)
+
+    # --- the operand and control stacks (the appendix's auxiliary functions)
+
+    def _match_top(self, expected: Sequence[ValType]) -> int:
+        """Check that the top of the operand stack matches ``expected`` and
+        return the stack index where those operands start, so the caller can
+        pop them by truncating ``vals`` there (or leave them in place).
+
+        A polymorphic stack supplies Unknown operands below the frame's
+        height, and Unknown matches every type, as the algorithm's
+        ``pop_val`` has it."""
+        vals = self.vals
+        frame = self.frame
+        size = len(vals)
+        base = size - len(expected)
+        skipped = 0
+        if base < frame.height:
+            if not frame.unreachable:
+                self._mismatch(expected, vals[frame.height:])
+            skipped = frame.height - base
+            base = frame.height
+        for position in range(base, size):
+            actual = vals[position]
+            if actual is not expected[position - base + skipped] and actual is not None:
+                self._mismatch(expected, vals[base:])
+        return base
+
+    @staticmethod
+    def _mismatch(expected: Sequence[ValType], actual: Sequence[ValType | None]) -> None:
+        raise InvalidError(f"type mismatch: instruction requires {_format_types(expected)}"
+                           f" but stack has {_format_types(actual)}")
+
+    def _pop_vals(self, expected: Sequence[ValType]) -> None:
+        vals = self.vals
+        count = len(expected)
+        if count == 1:
+            if len(vals) > self.frame.height and vals[-1] is expected[0]:
+                vals.pop()
+                return
+        elif count == 0:
+            return
+        del vals[self._match_top(expected):]
+
+    def _pop_val(self) -> ValType | None:
+        """Pop one operand of any type (Unknown from a polymorphic stack)."""
+        frame = self.frame
+        if len(self.vals) == frame.height:
+            if frame.unreachable:
+                return None
+            raise InvalidError("type mismatch: instruction requires an operand but stack has []")
+        return self.vals.pop()
+
+    def _push_ctrl(self, kind: str, start_types: tuple[ValType, ...], end_types: tuple[ValType, ...],
+                   instr: Instruction) -> None:
+        frame = ControlFrame(kind, start_types, end_types, len(self.vals), instr)
+        self.ctrls.append(frame)
+        self.frame = frame
+        self.vals += start_types
+
+    def _pop_ctrl(self) -> ControlFrame:
+        """Check that exactly the frame's results are on the stack and close
+        it; the results stay popped (``end`` pushes them again)."""
+        frame = self.frame
+        vals = self.vals
+        if len(vals) - len(frame.end_types) > frame.height:
+            raise InvalidError(f"type mismatch: block requires {_format_types(frame.end_types)}"
+                               f" but stack has {_format_types(vals[frame.height:])}")
+        self._pop_vals(frame.end_types)
+        self._drop_ctrl()
+        return frame
+
+    def _drop_ctrl(self) -> None:
+        ctrls = self.ctrls
+        ctrls.pop()
+        self.frame = ctrls[-1] if ctrls else None
+
+    def _set_unreachable(self) -> None:
+        frame = self.frame
+        del self.vals[frame.height:]
+        frame.unreachable = True
+
+    def _label(self, depth: int) -> ControlFrame:
+        ctrls = self.ctrls
+        if 0 <= depth < len(ctrls):
+            return ctrls[-1 - depth]
+        raise InvalidError(f"unknown label {depth}")
+
+    # --- instructions typed by context (spec 3.3) --------------------------
+
+    def _unreachable(self, instr: Instruction) -> None:
+        self._set_unreachable()
+
+    def _block(self, instr: Instruction) -> None:
+        self._enter(BLOCK, instr)
+
+    def _loop(self, instr: Instruction) -> None:
+        self._enter(LOOP, instr)
+
+    def _if(self, instr: Instruction) -> None:
+        self._enter(IF, instr)
+
+    def _enter(self, kind: str, instr: Instruction) -> None:
+        """Open a block, loop or if: pop its condition (for if) and its
+        parameters, which are pushed again inside the new frame."""
+        block_type = instr.imm
+        if block_type is None:
+            start_types: tuple[ValType, ...] = ()
+            end_types: tuple[ValType, ...] = ()
+        elif block_type.__class__ is ValType:
+            start_types, end_types = (), (block_type,)
+        else:
+            func_type = self.context.type_at(block_type)
+            start_types, end_types = func_type.params, func_type.results
+        if kind is IF:
+            self._pop_vals(_I32_ONLY)
+        if start_types:
+            self._pop_vals(start_types)
+        self._push_ctrl(kind, start_types, end_types, instr)
+
+    def _else(self, instr: Instruction) -> None:
+        if self.frame.kind != IF:
+            raise InvalidError("else without matching if")
+        frame = self._pop_ctrl()
+        self._push_ctrl(ELSE, frame.start_types, frame.end_types, instr)
+
+    def _end(self, instr: Instruction) -> None:
+        vals = self.vals
+        frame = self.frame
+        if tuple(vals[frame.height:]) == frame.end_types:
+            # The usual case: the stack holds exactly the results, so popping
+            # and pushing them again would leave it as it is.
+            self._drop_ctrl()
+        else:
+            self._pop_ctrl()
+            vals += frame.end_types
+        if frame.kind == IF and frame.start_types != frame.end_types:
+            # The missing else branch is empty: it passes the parameters through.
+            raise InvalidError(f"type mismatch: if without else requires {_format_types(frame.end_types)}"
+                               f" but its parameters are {_format_types(frame.start_types)}")
+
+    def _br(self, instr: Instruction) -> None:
+        self._pop_vals(self._label(instr.imm).label_types)
+        self._set_unreachable()
+
+    def _br_if(self, instr: Instruction) -> None:
+        label_types = self._label(instr.imm).label_types
+        self._pop_vals(_I32_ONLY)
+        self._pop_vals(label_types)
+        self.vals += label_types
+
+    def _br_table(self, instr: Instruction) -> None:
+        depths, default = instr.imm
+        self._pop_vals(_I32_ONLY)
+        default_types = self._label(default).label_types
+        arity = len(default_types)
+        for depth in depths:
+            label_types = self._label(depth).label_types
+            if len(label_types) != arity:
+                raise InvalidError(f"type mismatch: br_table target {depth} has arity {len(label_types)}"
+                                   f" but the default target has arity {arity}")
+            self._match_top(label_types)
+        self._pop_vals(default_types)
+        self._set_unreachable()
+
+    def _return(self, instr: Instruction) -> None:
+        self._pop_vals(self.ctrls[0].end_types)
+        self._set_unreachable()
+
+    def _call(self, instr: Instruction) -> None:
+        func_type = self.context.func_at(instr.imm)
+        self._pop_vals(func_type.params)
+        self.vals += func_type.results
+
+    def _call_indirect(self, instr: Instruction) -> None:
+        type_index, table_index = instr.imm
+        table = self.context.table_at(table_index)
+        func_type = self.context.type_at(type_index)
+        if table.elem is not FUNCREF:
+            raise InvalidError(f"type mismatch: call_indirect requires a table of funcref"
+                               f" but table {table_index} has {table.elem.text}")
+        self._pop_vals(_I32_ONLY)
+        self._pop_vals(func_type.params)
+        self.vals += func_type.results
+
+    def _drop(self, instr: Instruction) -> None:
+        self._pop_val()
+
+    def _select(self, instr: Instruction) -> None:
+        self._pop_vals(_I32_ONLY)
+        first = self._pop_val()
+        second = self._pop_val()
+        for actual in (first, second):
+            if actual is not None and actual not in _NUMERIC_OR_VECTOR:
+                raise InvalidError(f"type mismatch: select without type requires numeric or vector operands"
+                                   f" but stack has {actual.text}")
+        if first is not None and second is not None and first is not second:
+            raise InvalidError(f"type mismatch: select requires operands of one type"
+                               f" but stack has {_format_types((second, first))}")
+        self.vals.append(second if first is None else first)
+
+    def _select_typed(self, instr: Instruction) -> None:
+        types = instr.imm
+        if len(types) != 1:
+            raise InvalidError("invalid result arity other than 1 is not (yet) allowed")
+        (result,) = types
+        self._pop_vals((result, result, I32))
+        self.vals.append(result)
+
+    def _global_get(self, instr: Instruction) -> None:
+        self.vals.append(self.context.global_at(instr.imm).valtype)
+
+    def _global_set(self, instr: Instruction) -> None:
+        global_type = self.context.global_at(instr.imm)
+        if not global_type.mutable:
+            raise InvalidError("global is immutable")
+        self._pop_vals((global_type.valtype,))
+
+    def _table_get(self, instr: Instruction) -> None:
+        elem = self.context.table_at(instr.imm).elem
+        self._pop_vals(_I32_ONLY)
+        self.vals.append(elem)
+
+    def _table_set(self, instr: Instruction) -> None:
+        elem = self.context.table_at(instr.imm).elem
+        self._pop_vals((I32, elem))
+
+    def _table_grow(self, instr: Instruction) -> None:
+        elem = self.context.table_at(instr.imm).elem
+        self._pop_vals((elem, I32))
+        self.vals.append(I32)
+
+    def _table_fill(self, instr: Instruction) -> None:
+        elem = self.context.table_at(instr.imm).elem
+        self._pop_vals((I32, elem, I32))
+
+    def _ref_null(self, instr: Instruction) -> None:
+        self.vals.append(instr.imm)
+
+    def _ref_is_null(self, instr: Instruction) -> None:
+        actual = self._pop_val()
+        if actual is not None and not actual.is_ref:
+            raise InvalidError(f"type mismatch: instruction requires reference type but stack has {actual.text}")
+        self.vals.append(I32)
+
+    # --- immediate checks of instructions with a fixed signature -----------
+
+    def _check_memarg(self, instr: Instruction) -> None:
+        self._check_alignment(instr.op, instr.imm[0])
+
+    def _check_memarg_lane(self, instr: Instruction) -> None:
+        memarg, lane = instr.imm
+        self._check_alignment(instr.op, memarg[0])
+        self._check_lane(instr.op, lane)
+
+    def _check_alignment(self, op: Op, alignment: int) -> None:
+        self.context.memory_at(0)
+        if alignment > _NATURAL_ALIGNMENT[op.id]:
+            raise InvalidError("alignment must not be larger than natural")
+
+    def _check_lane_imm(self, instr: Instruction) -> None:
+        self._check_lane(instr.op, instr.imm)
+
+    @staticmethod
+    def _check_lane(op: Op, lane: int) -> None:
+        if not 0 <= lane < _LANE_COUNT[op.id]:
+            raise InvalidError("invalid lane index")
+
+    def _check_shuffle(self, instr: Instruction) -> None:
+        for lane in instr.imm:
+            if not 0 <= lane < 32:
+                raise InvalidError("invalid lane index")
+
+    def _check_memory(self, instr: Instruction) -> None:
+        self.context.memory_at(instr.imm)
+
+    def _check_memory_copy(self, instr: Instruction) -> None:
+        destination, source = instr.imm
+        self.context.memory_at(destination)
+        self.context.memory_at(source)
+
+    def _check_memory_init(self, instr: Instruction) -> None:
+        data, memory = instr.imm
+        self.context.memory_at(memory)
+        self.context.check_data(data)
+
+    def _check_data(self, instr: Instruction) -> None:
+        self.context.check_data(instr.imm)
+
+    def _check_elem(self, instr: Instruction) -> None:
+        self.context.elem_at(instr.imm)
+
+    def _check_table(self, instr: Instruction) -> None:
+        self.context.table_at(instr.imm)
+
+    def _check_table_init(self, instr: Instruction) -> None:
+        elem_index, table_index = instr.imm
+        table = self.context.table_at(table_index)
+        elem = self.context.elem_at(elem_index)
+        if table.elem is not elem:
+            raise InvalidError(f"type mismatch: element segment's type {elem.text}"
+                               f" does not match table's element type {table.elem.text}")
+
+    def _check_table_copy(self, instr: Instruction) -> None:
+        destination, source = instr.imm
+        destination_elem = self.context.table_at(destination).elem
+        source_elem = self.context.table_at(source).elem
+        if destination_elem is not source_elem:
+            raise InvalidError(f"type mismatch: source element type {source_elem.text}"
+                               f" does not match destination element type {destination_elem.text}")
+
+    def _check_declared_function(self, instr: Instruction) -> None:
+        index = instr.imm
+        self.context.func_at(index)
+        if index not in self.context.refs:
+            raise InvalidError(f"undeclared function reference {index}")
+
+
+_Handler = Callable[[FunctionValidator, Instruction], None]
+
+_SPECIAL_HANDLER_NAMES: dict[str, str] = {
+    "unreachable": "_unreachable",
+    "block": "_block",
+    "loop": "_loop",
+    "if": "_if",
+    "else": "_else",
+    "end": "_end",
+    "br": "_br",
+    "br_if": "_br_if",
+    "br_table": "_br_table",
+    "return": "_return",
+    "call": "_call",
+    "call_indirect": "_call_indirect",
+    "drop": "_drop",
+    "select": "_select",
+    "global.get": "_global_get",
+    "global.set": "_global_set",
+    "table.get": "_table_get",
+    "table.set": "_table_set",
+    "table.grow": "_table_grow",
+    "table.fill": "_table_fill",
+    "ref.null": "_ref_null",
+    "ref.is_null": "_ref_is_null",
+}
+"""Instructions whose typing depends on their immediates or the context (the
+table gives them no signature), by text name; the typed ``select`` shares its
+name with the untyped one and is told apart by its encoding."""
+
+_IMMEDIATE_CHECK_NAMES: dict[Imm, str | None] = {
+    Imm.NONE: None,
+    Imm.I32: None,
+    Imm.I64: None,
+    Imm.F32: None,
+    Imm.F64: None,
+    Imm.V128: None,
+    Imm.MEMARG: "_check_memarg",
+    Imm.MEMARG_LANE: "_check_memarg_lane",
+    Imm.LANE: "_check_lane_imm",
+    Imm.SHUFFLE: "_check_shuffle",
+    Imm.MEMORY: "_check_memory",
+    Imm.MEMORY_COPY: "_check_memory_copy",
+    Imm.MEMORY_INIT: "_check_memory_init",
+    Imm.DATA: "_check_data",
+    Imm.ELEM: "_check_elem",
+    Imm.TABLE: "_check_table",
+    Imm.TABLE_INIT: "_check_table_init",
+    Imm.TABLE_COPY: "_check_table_copy",
+    Imm.FUNC: "_check_declared_function",
+}
+"""What to check of the immediates of an instruction with a fixed signature, by
+immediate kind.  (``ref.func`` is the only such instruction taking a function
+index, hence the check that the reference is declared.)"""
+
+_SIMD_SHAPE = re.compile(r"^[if](8|16|32|64)x(\d+)\.")
+_SIMD_LANE_ACCESS = re.compile(r"^v128\.(?:load|store)(8|16|32|64)_lane$")
+
+
+def _lane_count(op: Op) -> int:
+    """How many lanes the lane index of a SIMD instruction selects among,
+    read from its name: ``i16x8.extract_lane_s`` has 8, ``v128.load32_lane`` 4."""
+    shape = _SIMD_SHAPE.match(op.name)
+    if shape:
+        return int(shape.group(2))
+    access = _SIMD_LANE_ACCESS.match(op.name)
+    if access:
+        return 128 // int(access.group(1))
+    raise RuntimeError(f"opcode table: cannot tell the lane count of {op.name}")
+
+
+_FIXED = "fixed signature"
+_CONTEXTUAL = "contextual"
+_LOCAL_GET = "local.get"
+_LOCAL_SET = "local.set"
+_LOCAL_TEE = "local.tee"
+_LOCAL_KINDS = {kind: kind for kind in (_LOCAL_GET, _LOCAL_SET, _LOCAL_TEE)}
+"""By instruction name; ``step`` compares kinds by identity, so the table's
+name strings must be mapped to these very objects."""
+
+_DispatchEntry = tuple[str, _Handler | None, list[ValType], int, list[ValType]]
+
+
+def _build_dispatch(ops: Sequence[Op]) -> tuple[list[_DispatchEntry], list[int], list[int]]:
+    """Per opcode id: ``(kind, handler, params, len(params), results)``.
+
+    ``kind`` is ``_FIXED`` for instructions with a signature in the table
+    (``handler`` then checks their immediates, if they need it), ``_CONTEXTUAL``
+    for those typed by a handler method, or one of ``_LOCAL_KINDS`` for the
+    local variable accesses ``step`` types itself.  Also returns, per
+    opcode id, the natural alignment and the lane count of lane instructions.
+    """
+    dispatch: list[_DispatchEntry] = []
+    natural_alignment: list[int] = []
+    lane_count: list[int] = []
+    for op in ops:
+        handler_name = "_select_typed" if op is SELECT_TYPED else _SPECIAL_HANDLER_NAMES.get(op.name)
+        has_signature = op.params is not None and op.results is not None
+        contextual = handler_name is not None or op.name in _LOCAL_KINDS
+        if contextual == has_signature:
+            raise RuntimeError(f"opcode table: {op.name} needs exactly one of a signature or a typing rule")
+        if op.name in _LOCAL_KINDS:
+            dispatch.append((_LOCAL_KINDS[op.name], None, [], 0, []))
+        elif handler_name is not None:
+            dispatch.append((_CONTEXTUAL, getattr(FunctionValidator, handler_name), [], 0, []))
+        else:
+            if op.imm not in _IMMEDIATE_CHECK_NAMES:
+                raise RuntimeError(f"opcode table: no immediate check for {op.name} ({op.imm})")
+            check_name = _IMMEDIATE_CHECK_NAMES[op.imm]
+            check = getattr(FunctionValidator, check_name) if check_name else None
+            params = list(op.params or ())
+            dispatch.append((_FIXED, check, params, len(params), list(op.results or ())))
+        natural_alignment.append(op.natural_alignment)
+        lane_count.append(_lane_count(op) if op.imm in (Imm.LANE, Imm.MEMARG_LANE) else 0)
+    return dispatch, natural_alignment, lane_count
+
+
+_DISPATCH, _NATURAL_ALIGNMENT, _LANE_COUNT = _build_dispatch(OPS)
+
+
+def validate_function(context: ModuleContext, func_index: int, func: Func) -> None:
+    """Validate the body of a function defined by the module (spec 3.4.1);
+    ``func_index`` is its index in the function index space."""
+    validator = FunctionValidator(context, func_index, context.func_at(func_index), func.locals)
+    validator.run(func.body)
+    validator.finish()
+
+
+_GLOBAL_GET = op_named("global.get")
+_CONSTANT_IMMEDIATES = frozenset({Imm.I32, Imm.I64, Imm.F32, Imm.F64, Imm.V128})
+_CONSTANT_OPS = frozenset({op_named("ref.null"), op_named("ref.func"), op_named("end")}
+                          | {op for op in OPS if op.imm in _CONSTANT_IMMEDIATES})
+"""The constant instructions (spec 3.3.10): ``t.const``, ``ref.null``,
+``ref.func`` and (checked separately) ``global.get`` of an immutable global;
+plus the ``end`` that terminates every expression."""
+
+
+def validate_const_expr(context: ModuleContext, expr: Expr, expected: ValType) -> None:
+    """Validate a constant expression of result type ``expected``: first that
+    every instruction is constant ("constant expression required"), then its
+    typing.  ``context`` decides which globals are visible (in WebAssembly 2.0
+    only imported ones: see ``ModuleContext.for_constant_expressions``)."""
+    for instr in expr:
+        op = instr.op
+        if op is _GLOBAL_GET:
+            try:
+                global_type = context.global_at(instr.imm)
+            except InvalidError as error:
+                error.offset = instr.offset if instr.offset >= 0 else None
+                raise
+            constant = not global_type.mutable
+        else:
+            constant = op in _CONSTANT_OPS
+        if not constant:
+            raise InvalidError("constant expression required", offset=instr.offset if instr.offset >= 0 else None)
+    validator = FunctionValidator(context, None, FuncType((), (expected,)), ())
+    validator.run(expr)
+    validator.finish()
