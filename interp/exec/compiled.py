@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from interp.exec.lower import LoweredFunction, lower_function
 from interp.syntax.module import Module
+from interp.syntax.types import ExternKind
 from interp.valid.context import ModuleContext
 from interp.valid.module import validate_module
 
@@ -16,6 +17,7 @@ class CompiledModule:
         self.module = module
         self.context = context
         self.num_imported_funcs = len(context.funcs) - len(module.funcs)
+        self.func_names = _function_names(module)
         self._lowered: dict[int, LoweredFunction] = {}
 
     def lowered(self, func_index: int) -> LoweredFunction:
@@ -27,6 +29,17 @@ class CompiledModule:
             lowered = lower_function(self.context, func_index, func)
             self._lowered[func_index] = lowered
         return lowered
+
+
+def _function_names(module: Module) -> dict[int, str]:
+    """Names to show for functions: the name section's, else the first export
+    name (as ``wasm-objdump`` does)."""
+    names: dict[int, str] = {}
+    for export in module.exports:
+        if export.kind is ExternKind.FUNC:
+            names.setdefault(export.index, export.name)
+    names.update(module.names.funcs)
+    return names
 
 
 def compile_module(module: Module) -> CompiledModule:

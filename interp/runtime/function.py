@@ -25,7 +25,7 @@ class WasmFunction:
 
     @property
     def name(self) -> str | None:
-        return self.instance.module.names.funcs.get(self.index)
+        return self.instance.compiled.func_names.get(self.index)
 
     def describe(self) -> str:
         return self.name or f"func[{self.index}]"

@@ -45,7 +45,7 @@ def test_trap_prints_message_and_backtrace(capsys, fib_wat: Path) -> None:
     assert status == 1 and out == ""
     lines = err.splitlines()
     assert lines[0] == "trap: integer divide by zero"
-    assert lines[1].startswith("  0: divide @ 0x") and lines[2].startswith("  1: func[2] @ 0x")
+    assert lines[1].startswith("  0: divide @ 0x") and lines[2].startswith("  1: div @ 0x")
 
 
 def test_fuel_limit(capsys, fib_wat: Path) -> None:

@@ -102,7 +102,7 @@ def test_host_exception_becomes_a_trap_with_a_backtrace() -> None:
                               {"env": {"broken": HostFunction(FuncType((), ()), broken)}})
     with pytest.raises(HostFunctionError, match="ValueError: boom") as caught:
         instance.invoke("run")
-    assert [entry.func_name for entry in caught.value.backtrace] == ["inner", None]
+    assert [entry.func_name for entry in caught.value.backtrace] == ["inner", "run"]  # export name as fallback
     assert isinstance(caught.value.__cause__, ValueError)
 
 
