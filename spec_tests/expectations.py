@@ -36,7 +36,7 @@ def load_expectations(path: Path = EXPECTATIONS_FILE) -> Expectations:
 SUITE_VARIABLE = "WASM_TESTSUITE"
 
 
-def testsuite_folder() -> Path | None:
+def configured_testsuite() -> Path | None:
     """The testsuite version folder named by ``WASM_TESTSUITE`` (for example a
     clone of github.com/WebAssembly/testsuite's ``2.0`` folder), or ``None``
     when the variable is not set."""

@@ -4,16 +4,27 @@ Wasm calls never recurse in Python.  A call pushes a ``Frame`` on the
 machine's own stack and the loop carries on in the callee; a return pops it.
 So guest recursion is limited only by ``max_call_depth`` (ending in the spec's
 "call stack exhausted"), and every frame's state — its function, ``pc`` and
-slots — is plain data that a debugger can read between instructions.
+slots — is plain data that can be read between instructions.
 
-Host functions are called from the loop.  They may call back into the guest
-through ``Caller.invoke`` (the proxy-wasm host does, to allocate guest memory
-in the middle of a host call); that nested run uses the same frame stack, on top
-of the frames already there, and returns when its own entry frame returns.
+An ``Invocation`` is one call from Python into the guest.  It can run to the
+end, or a given number of instructions at a time: pausing leaves every frame in
+place and the next ``run`` carries on from there.
+
+Host functions are called from the loop, in one of two styles:
+
+* a plain function returns its results; it may call back into the guest with
+  ``Caller.invoke``, which runs a nested invocation on top of the current
+  frames (the proxy-wasm host does this to allocate guest memory in the middle
+  of a host call).  A nested invocation always runs to its end;
+* a generator function ``yield``s ``caller.call(...)`` requests and receives
+  their results, then ``return``s its own.  The machine runs each request as a
+  frame of its own stack, so execution can pause inside the guest code a host
+  function called, like anywhere else.
 """
 
 from __future__ import annotations
 
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any, Sequence
 
 from interp.errors import (
@@ -37,13 +48,14 @@ if TYPE_CHECKING:
 EXHAUSTED = "call stack exhausted"
 MAX_HOST_REENTRY = 100
 UNLIMITED_FUEL = 1 << 62
+RESULTS_TO_HOST = -1  # a frame's return slot when its results go to Python or a host generator
 
 
 class Frame:
     """One activation of a wasm function.  ``regs`` are its slots (locals,
     then the operand stack); ``pc`` is the instruction being executed (for
     callers: the call instruction); ``return_slot`` is where in the caller's
-    slots the results go (``-1`` for a frame entered from Python)."""
+    slots the results go, or ``RESULTS_TO_HOST``."""
 
     __slots__ = ("func", "bound", "regs", "pc", "return_slot")
 
@@ -64,9 +76,33 @@ class Frame:
                               self.func.instance.name)
 
 
+class HostFrame:
+    """A generator host function waiting for the guest call it requested."""
+
+    __slots__ = ("func", "generator", "return_slot")
+
+    def __init__(self, func: HostFunction, generator: GeneratorType, return_slot: int) -> None:
+        self.func = func
+        self.generator = generator
+        self.return_slot = return_slot
+
+    def backtrace_entry(self) -> BacktraceEntry:
+        return BacktraceEntry(None, self.func.describe(), None)
+
+
+class GuestCall:
+    """A request, yielded by a generator host function, to call ``func``."""
+
+    __slots__ = ("func", "args")
+
+    def __init__(self, func: WasmFunction | HostFunction, args: list) -> None:
+        self.func = func
+        self.args = args
+
+
 class Caller:
     """What a host function called with ``takes_caller=True`` gets first: the
-    instance whose code called it, and a way to call back into the guest."""
+    instance whose code called it, and ways to call back into the guest."""
 
     __slots__ = ("machine", "instance")
 
@@ -82,25 +118,80 @@ class Caller:
     def export(self, name: str) -> object | None:
         return self.instance.exports.get(name)
 
-    def invoke(self, func: WasmFunction | HostFunction | str, *args: Any) -> list:
+    def _function(self, func: WasmFunction | HostFunction | str) -> WasmFunction | HostFunction:
         if isinstance(func, str):
-            target = self.instance.exports.get(func)
-            if not isinstance(target, (WasmFunction, HostFunction)):
-                raise UsageError(f"no exported function {func!r}")
-            func = target
-        return self.machine.invoke(func, args)
+            return self.instance.exported_function(func)
+        return func
+
+    def invoke(self, func: WasmFunction | HostFunction | str, *args: Any) -> list:
+        """Call into the guest now and return the results (plain host functions)."""
+        target = self._function(func)
+        return self.machine.invoke(target, check_arguments(target.type, args))
+
+    def call(self, func: WasmFunction | HostFunction | str, *args: Any) -> GuestCall:
+        """A request for a generator host function to ``yield``; the yield
+        evaluates to the results."""
+        target = self._function(func)
+        return GuestCall(target, check_arguments(target.type, args))
+
+
+class Invocation:
+    """One call from Python into the guest, runnable in steps.
+
+    ``run()`` runs to the end; ``run(n)`` executes at most ``n`` more
+    instructions and returns whether the call has finished.  Once finished,
+    ``results`` holds the results.  A trap (or exhaustion, or running out of
+    fuel) raises, and unwinds the invocation's frames.  Invocations nest: only
+    the most recently started unfinished one can run.
+    """
+
+    def __init__(self, machine: Machine, func: WasmFunction, args: list) -> None:
+        self.machine = machine
+        self.func = func
+        self.base = len(machine.frames)
+        self.finished = False
+        self.abandoned = False
+        self.results: list = []
+        machine._push_call(func, list(args), RESULTS_TO_HOST)
+        machine.invocations.append(self)
+
+    @property
+    def frames(self) -> list[Frame | HostFrame]:
+        """This invocation's frames, outermost first."""
+        return self.machine.frames[self.base:]
+
+    def run(self, steps: int | None = None) -> bool:
+        if self.finished:
+            return True
+        if self.abandoned:
+            raise UsageError("this invocation stopped with an error and cannot continue")
+        if self.machine.invocations[-1] is not self:
+            raise UsageError("another invocation started later is still running")
+        if steps is not None and steps < 0:
+            raise UsageError("steps must not be negative")
+        try:
+            outcome = self.machine.run_until(self.base, steps)
+        except BaseException:
+            self.abandoned = True
+            self.machine.invocations.pop()
+            raise
+        if outcome is not None:
+            self.finished = True
+            self.results = outcome
+            self.machine.invocations.pop()
+        return self.finished
 
 
 class Machine:
-    """Executes functions of the instances of one store."""
+    """Executes the functions of the instances of one store."""
 
     def __init__(self, max_call_depth: int = 10_000) -> None:
-        self.frames: list[Frame] = []
+        self.frames: list[Frame | HostFrame] = []
+        self.invocations: list[Invocation] = []
         self.max_call_depth = max_call_depth
         self.fuel = UNLIMITED_FUEL
         self.fuel_limited = False
         self.host_depth = 0
-        self._results: list = []
 
     # --- fuel ------------------------------------------------------------------
 
@@ -116,19 +207,15 @@ class Machine:
     # --- entry -----------------------------------------------------------------
 
     def invoke(self, func: WasmFunction | HostFunction, args: Sequence[Any]) -> list:
-        """Call ``func`` with ``args`` (already checked) and return its results."""
+        """Call ``func`` with ``args`` (already checked) to the end."""
         if isinstance(func, HostFunction):
-            return self.call_host(func, list(args), None)
-        bound = func.bound or self.bind(func)
-        if len(self.frames) >= self.max_call_depth:
-            raise ExhaustionError(EXHAUSTED, self.backtrace())
-        frame = Frame(func, bound, list(args) + bound.tail, -1)
-        stop = len(self.frames)
-        self.frames.append(frame)
-        self._run(stop)
-        results = self._results
-        self._results = []
-        return results
+            results = self.call_host(func, list(args), None)
+            if isinstance(results, GeneratorType):
+                raise UsageError(f"{func.describe()} is a generator host function; call it from wasm")
+            return results
+        invocation = Invocation(self, func, list(args))
+        invocation.run()
+        return invocation.results
 
     def bind(self, func: WasmFunction) -> BoundFunction:
         lowered = func.instance.compiled.lowered(func.index)
@@ -136,12 +223,14 @@ class Machine:
         return func.bound
 
     def backtrace(self) -> tuple[BacktraceEntry, ...]:
-        """The wasm frames, innermost first."""
+        """The frames, innermost first."""
         return tuple(frame.backtrace_entry() for frame in reversed(self.frames))
 
     # --- host calls --------------------------------------------------------------
 
-    def call_host(self, func: HostFunction, args: list, caller: ModuleInstance | None) -> list:
+    def call_host(self, func: HostFunction, args: list, caller: ModuleInstance | None) -> list | GeneratorType:
+        """Call a host function: its checked results, or the generator of a
+        generator host function (not started yet)."""
         if self.host_depth >= MAX_HOST_REENTRY:
             raise ExhaustionError(EXHAUSTED, self.backtrace())
         self.host_depth += 1
@@ -152,54 +241,99 @@ class Machine:
                 result = func.callable(Caller(self, caller), *args)
             else:
                 result = func.callable(*args)
-        except ExecutionError:
-            raise
-        except (RecursionError, MemoryError) as error:
-            raise ExhaustionError(EXHAUSTED, self.backtrace()) from error
-        except Exception as error:
-            raise HostFunctionError(
-                f"host function {func.describe()} failed: {type(error).__name__}: {error}",
-                self.backtrace()) from error
+        except BaseException as error:
+            raise self._host_failure(func, error) from error
         finally:
             self.host_depth -= 1
+        if isinstance(result, GeneratorType):
+            return result
         return _host_results(func, result)
+
+    def _host_failure(self, func: HostFunction, error: BaseException) -> BaseException:
+        if isinstance(error, (ExecutionError, UsageError, KeyboardInterrupt, SystemExit)):
+            return error
+        if isinstance(error, (RecursionError, MemoryError)):
+            return ExhaustionError(EXHAUSTED, self.backtrace())
+        return HostFunctionError(
+            f"host function {func.describe()} failed: {type(error).__name__}: {error}", self.backtrace())
+
+    def _advance_host(self, host: HostFrame, results: list | None) -> list | None:
+        """Resume a generator host function with the results of its last
+        request.  Pushes the frame for its next request and returns ``None``,
+        or returns its own results when it has finished."""
+        self.host_depth += 1
+        try:
+            request = host.generator.send(results)
+        except StopIteration as stop:
+            return _host_results(host.func, stop.value)
+        except BaseException as error:
+            raise self._host_failure(host.func, error) from error
+        finally:
+            self.host_depth -= 1
+        if not isinstance(request, GuestCall):
+            raise HostFunctionError(f"host function {host.func.describe()} yielded {request!r}, "
+                                    f"not a caller.call(...) request", self.backtrace())
+        self._push_call(request.func, request.args, RESULTS_TO_HOST)
+        return None
+
+    def _push_call(self, func: WasmFunction | HostFunction, args: list, return_slot: int) -> None:
+        if isinstance(func, HostFunction):
+            raise UsageError("a generator host function can only call wasm functions")
+        if len(self.frames) >= self.max_call_depth:
+            raise ExhaustionError(EXHAUSTED, self.backtrace())
+        bound = func.bound or self.bind(func)
+        self.frames.append(Frame(func, bound, args + bound.tail, return_slot))
 
     # --- the loop ----------------------------------------------------------------
 
-    def _run(self, stop: int) -> None:
-        """Run until the frame stack is back to ``stop`` frames; the results of
-        the frame that returned there are left in ``self._results``."""
+    def run_until(self, base: int, steps: int | None) -> list | None:
+        """Run the frames above ``base`` until the one at ``base`` returns (its
+        results are returned) or ``steps`` instructions have run (``None``)."""
+        fuel = self.fuel
+        budget = fuel if steps is None or steps > fuel else steps
+        pausing = steps is not None and steps <= fuel
         frames = self.frames
         frame = frames[-1]
         bound = frame.bound
         code, sites, R, pc = bound.code, bound.sites, frame.regs, frame.pc
-        fuel = self.fuel
         max_depth = self.max_call_depth
+        n = budget
         try:
             while True:
-                if not fuel:
+                if not n:
                     frame.pc = pc
+                    if pausing:
+                        return None
                     raise FuelExhaustedError("fuel exhausted", self.backtrace())
-                fuel -= 1
+                n -= 1
                 nxt = code[pc](R)
                 if nxt >= 0:
                     pc = nxt
                     continue
                 if nxt == RETURN:
                     results = R[:bound.num_results]
-                    frames.pop()
-                    if len(frames) == stop:
-                        self._results = results
-                        return
-                    return_slot = frame.return_slot
-                    frame = frames[-1]
+                    while True:
+                        frames.pop()
+                        if len(frames) == base:
+                            return results
+                        return_slot = frame.return_slot
+                        frame = frames[-1]
+                        if type(frame) is not HostFrame:
+                            break
+                        results = self._advance_host(frame, results)
+                        if results is None:  # it asked for another call
+                            frame = frames[-1]
+                            break
                     bound = frame.bound
                     code, sites, R = bound.code, bound.sites, frame.regs
-                    R[return_slot:return_slot + len(results)] = results
-                    pc = frame.pc + 1
+                    if results is None:
+                        pc = 0
+                    else:
+                        R[return_slot:return_slot + len(results)] = results
+                        pc = frame.pc + 1
                     continue
                 callee = sites[pc]
-                base = bound.arg_slots[pc]
+                base_slot = bound.arg_slots[pc]
                 if nxt == CALL_INDIRECT:
                     callee = _resolve_indirect(callee, R)
                 frame.pc = pc
@@ -207,26 +341,48 @@ class Machine:
                     callee_bound = callee.bound or self.bind(callee)
                     if len(frames) >= max_depth:
                         raise ExhaustionError(EXHAUSTED, self.backtrace())
-                    R = R[base:base + callee_bound.num_params] + callee_bound.tail
-                    frame = Frame(callee, callee_bound, R, base)
+                    R = R[base_slot:base_slot + callee_bound.num_params] + callee_bound.tail
+                    frame = Frame(callee, callee_bound, R, base_slot)
                     frames.append(frame)
                     bound = callee_bound
                     code, sites, pc = bound.code, bound.sites, 0
-                else:
-                    self.fuel = fuel
-                    results = self.call_host(callee, R[base:base + len(callee.type.params)],
-                                             frame.func.instance)
-                    fuel = self.fuel
-                    R[base:base + len(results)] = results
-                    pc += 1
+                    continue
+                spent = budget - n
+                self.fuel = fuel - spent
+                outcome = self.call_host(callee, R[base_slot:base_slot + len(callee.type.params)],
+                                         frame.func.instance)
+                nested = fuel - spent - self.fuel  # run by invocations inside the host function
+                if nested:
+                    fuel -= nested
+                    if not pausing or n > fuel - spent:
+                        n = max(0, fuel - spent)
+                        pausing = False
+                    budget = spent + n
+                if isinstance(outcome, GeneratorType):
+                    host = HostFrame(callee, outcome, base_slot)
+                    frames.append(host)
+                    results = self._advance_host(host, None)
+                    if results is None:
+                        frame = frames[-1]
+                        bound = frame.bound
+                        code, sites, R, pc = bound.code, bound.sites, frame.regs, 0
+                        continue
+                    frames.pop()
+                    outcome = results
+                R[base_slot:base_slot + len(outcome)] = outcome
+                pc += 1
         except BaseException as error:
-            frame.pc = pc
+            if type(frame) is Frame:
+                frame.pc = pc
             if isinstance(error, ExecutionError) and not error.backtrace:
                 error.backtrace = self.backtrace()
-            del frames[stop:]
+            for abandoned in frames[base:]:
+                if type(abandoned) is HostFrame:
+                    abandoned.generator.close()
+            del frames[base:]
             raise
         finally:
-            self.fuel = fuel
+            self.fuel = fuel - (budget - n)
 
 
 def _resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunction:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from interp.exec.compiled import CompiledModule, compile_module
-from interp.exec.machine import Machine, check_arguments
+from interp.errors import UsageError
+from interp.exec.machine import Invocation, Machine, check_arguments
 from interp.runtime.function import FunctionInstance, HostFunction
 from interp.runtime.instance import ExternValue, ModuleInstance
 from interp.syntax.module import Module
@@ -52,6 +53,13 @@ class Store:
         """Call ``func`` with Python values (checked against its type); its
         results as a list."""
         return self.machine.invoke(func, check_arguments(func.type, args))
+
+    def start(self, func: FunctionInstance, *args: Any) -> Invocation:
+        """Begin a call without running it; ``invocation.run(steps)`` then
+        executes it a given number of instructions at a time."""
+        if isinstance(func, HostFunction):
+            raise UsageError("only wasm functions can be run step by step")
+        return Invocation(self.machine, func, check_arguments(func.type, args))
 
     def set_fuel(self, fuel: int | None) -> None:
         """Allow ``fuel`` more instructions in total (``None``: unlimited);

@@ -26,9 +26,9 @@ import pytest
 
 from interp.syntax.module import Instruction, Module
 from interp.syntax.opcodes import OPS, PREFIX_SIMD
-from spec_tests.expectations import testsuite_folder
+from spec_tests.expectations import configured_testsuite
 
-TESTSUITE = testsuite_folder() or Path("testsuite-not-configured")
+TESTSUITE = configured_testsuite() or Path("testsuite-not-configured")
 
 SIMD_IN_TABLE = any(op.prefix == PREFIX_SIMD for op in OPS)
 """Until the SIMD rows join the opcode table, modules using them cannot decode."""

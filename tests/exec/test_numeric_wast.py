@@ -27,9 +27,9 @@ from interp.errors import Trap
 from interp.syntax.opcodes import OPS, Imm, Op
 from interp.syntax.types import ValType
 from interp.syntax.values import f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
-from spec_tests.expectations import testsuite_folder
+from spec_tests.expectations import configured_testsuite
 
-SUITE = testsuite_folder() or Path("testsuite-not-configured")
+SUITE = configured_testsuite() or Path("testsuite-not-configured")
 FILES = ("i32", "i64", "f32", "f64", "f32_bitwise", "f64_bitwise", "f32_cmp", "f64_cmp",
          "conversions", "float_misc")
 NUMERIC_TYPES = ("i32", "i64", "f32", "f64")

@@ -18,9 +18,9 @@ from interp.errors import InvalidError, MalformedError
 script = pytest.importorskip("interp.text.script")
 
 from interp.valid import validate_module  # noqa: E402
-from spec_tests.expectations import testsuite_folder
+from spec_tests.expectations import configured_testsuite
 
-SUITE = testsuite_folder() or Path("testsuite-not-configured")
+SUITE = configured_testsuite() or Path("testsuite-not-configured")
 FILES = sorted(SUITE.glob("*.wast"))
 
 
