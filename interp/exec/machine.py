@@ -27,26 +27,16 @@ from __future__ import annotations
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any, Sequence
 
-from interp.errors import (
-    BacktraceEntry,
-    ExecutionError,
-    ExhaustionError,
-    FuelExhaustedError,
-    HostFunctionError,
-    Trap,
-    UsageError,
-)
-from interp.exec.bind import CALL, CALL_INDIRECT, RETURN, BoundFunction, IndirectCall, bind_function
+from interp.errors import BacktraceEntry, ExecutionError, ExhaustionError, FuelExhaustedError, Trap, UsageError
+from interp.exec.bind import CALL_INDIRECT, RETURN, BoundFunction, IndirectCall, bind_function
+from interp.exec.host_calls import EXHAUSTED, Caller, GuestCall, call_host, resume_generator
 from interp.runtime.function import HostFunction, WasmFunction
-from interp.syntax.types import FuncType
-from interp.syntax.values import to_wasm_value
 
 if TYPE_CHECKING:
     from interp.runtime.instance import ModuleInstance
-    from interp.runtime.memory import MemoryInstance
 
-EXHAUSTED = "call stack exhausted"
-MAX_HOST_REENTRY = 100
+__all__ = ["Caller", "Frame", "HostFrame", "Invocation", "Machine"]
+
 UNLIMITED_FUEL = 1 << 62
 RESULTS_TO_HOST = -1  # a frame's return slot when its results go to Python or a host generator
 
@@ -88,51 +78,6 @@ class HostFrame:
 
     def backtrace_entry(self) -> BacktraceEntry:
         return BacktraceEntry(None, self.func.describe(), None)
-
-
-class GuestCall:
-    """A request, yielded by a generator host function, to call ``func``."""
-
-    __slots__ = ("func", "args")
-
-    def __init__(self, func: WasmFunction | HostFunction, args: list) -> None:
-        self.func = func
-        self.args = args
-
-
-class Caller:
-    """What a host function called with ``takes_caller=True`` gets first: the
-    instance whose code called it, and ways to call back into the guest."""
-
-    __slots__ = ("machine", "instance")
-
-    def __init__(self, machine: Machine, instance: ModuleInstance) -> None:
-        self.machine = machine
-        self.instance = instance
-
-    @property
-    def memory(self) -> MemoryInstance | None:
-        memories = self.instance.memories
-        return memories[0] if memories else None
-
-    def export(self, name: str) -> object | None:
-        return self.instance.exports.get(name)
-
-    def _function(self, func: WasmFunction | HostFunction | str) -> WasmFunction | HostFunction:
-        if isinstance(func, str):
-            return self.instance.exported_function(func)
-        return func
-
-    def invoke(self, func: WasmFunction | HostFunction | str, *args: Any) -> list:
-        """Call into the guest now and return the results (plain host functions)."""
-        target = self._function(func)
-        return self.machine.invoke(target, check_arguments(target.type, args))
-
-    def call(self, func: WasmFunction | HostFunction | str, *args: Any) -> GuestCall:
-        """A request for a generator host function to ``yield``; the yield
-        evaluates to the results."""
-        target = self._function(func)
-        return GuestCall(target, check_arguments(target.type, args))
 
 
 class Invocation:
@@ -229,52 +174,17 @@ class Machine:
     # --- host calls --------------------------------------------------------------
 
     def call_host(self, func: HostFunction, args: list, caller: ModuleInstance | None) -> list | GeneratorType:
-        """Call a host function: its checked results, or the generator of a
-        generator host function (not started yet)."""
-        if self.host_depth >= MAX_HOST_REENTRY:
-            raise ExhaustionError(EXHAUSTED, self.backtrace())
-        self.host_depth += 1
-        try:
-            if func.takes_caller:
-                if caller is None:
-                    raise UsageError(f"{func.describe()} needs a calling instance")
-                result = func.callable(Caller(self, caller), *args)
-            else:
-                result = func.callable(*args)
-        except BaseException as error:
-            raise self._host_failure(func, error) from error
-        finally:
-            self.host_depth -= 1
-        if isinstance(result, GeneratorType):
-            return result
-        return _host_results(func, result)
-
-    def _host_failure(self, func: HostFunction, error: BaseException) -> BaseException:
-        if isinstance(error, (ExecutionError, UsageError, KeyboardInterrupt, SystemExit)):
-            return error
-        if isinstance(error, (RecursionError, MemoryError)):
-            return ExhaustionError(EXHAUSTED, self.backtrace())
-        return HostFunctionError(
-            f"host function {func.describe()} failed: {type(error).__name__}: {error}", self.backtrace())
+        return call_host(self, func, args, caller)
 
     def _advance_host(self, host: HostFrame, results: list | None) -> list | None:
         """Resume a generator host function with the results of its last
         request.  Pushes the frame for its next request and returns ``None``,
         or returns its own results when it has finished."""
-        self.host_depth += 1
-        try:
-            request = host.generator.send(results)
-        except StopIteration as stop:
-            return _host_results(host.func, stop.value)
-        except BaseException as error:
-            raise self._host_failure(host.func, error) from error
-        finally:
-            self.host_depth -= 1
-        if not isinstance(request, GuestCall):
-            raise HostFunctionError(f"host function {host.func.describe()} yielded {request!r}, "
-                                    f"not a caller.call(...) request", self.backtrace())
-        self._push_call(request.func, request.args, RESULTS_TO_HOST)
-        return None
+        step = resume_generator(self, host.func, host.generator, results)
+        if isinstance(step, GuestCall):
+            self._push_call(step.func, step.args, RESULTS_TO_HOST)
+            return None
+        return step
 
     def _push_call(self, func: WasmFunction | HostFunction, args: list, return_slot: int) -> None:
         if isinstance(func, HostFunction):
@@ -396,36 +306,3 @@ def _resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunctio
     if callee.type != site.type:
         raise Trap("indirect call type mismatch")
     return callee
-
-
-def _host_results(func: HostFunction, result: Any) -> list:
-    """Check what a host function returned against its type."""
-    expected = func.type.results
-    if result is None:
-        values: list = []
-    elif isinstance(result, (tuple, list)):
-        values = list(result)
-    else:
-        values = [result]
-    if len(values) != len(expected):
-        raise HostFunctionError(
-            f"host function {func.describe()} returned {len(values)} values, its type {func.type} "
-            f"says {len(expected)}")
-    try:
-        return [to_wasm_value(value, valtype) for value, valtype in zip(values, expected)]
-    except ValueError as error:
-        raise HostFunctionError(f"host function {func.describe()} returned a bad value: {error}") from None
-
-
-def check_arguments(func_type: FuncType, args: Sequence[Any]) -> list:
-    """Check a call's arguments from Python against the function type and return
-    them in canonical form; a clear ``UsageError`` when they do not fit."""
-    if len(args) != len(func_type.params):
-        raise UsageError(f"expected {len(func_type.params)} arguments {func_type}, got {len(args)}")
-    values = []
-    for position, (value, valtype) in enumerate(zip(args, func_type.params)):
-        try:
-            values.append(to_wasm_value(value, valtype))
-        except ValueError as error:
-            raise UsageError(f"argument {position}: {error}") from None
-    return values

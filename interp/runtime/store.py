@@ -8,7 +8,8 @@ from typing import Any
 
 from interp.exec.compiled import CompiledModule, compile_module
 from interp.errors import UsageError
-from interp.exec.machine import Invocation, Machine, check_arguments
+from interp.exec.host_calls import check_arguments
+from interp.exec.machine import Invocation, Machine
 from interp.runtime.function import FunctionInstance, HostFunction
 from interp.runtime.instance import ExternValue, ModuleInstance
 from interp.syntax.module import Module

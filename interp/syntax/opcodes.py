@@ -63,8 +63,11 @@ class Op:
 
     ``prefix`` is ``None`` for single-byte opcodes, else 0xFC or 0xFD with
     ``code`` the LEB128 sub-opcode.  ``width`` is the number of bytes a memory
-    instruction accesses (its natural alignment is ``log2(width)``).  ``id`` is
-    the row number, dense from 0, for dispatch tables.  Ops compare by identity.
+    instruction accesses (its natural alignment is ``log2(width)``).  ``lanes``
+    is, for an instruction with a lane index (``LANE``, ``MEMARG_LANE``), the
+    number of lanes that index selects among (``i16x8.extract_lane_s``: 8,
+    ``v128.load32_lane``: 4), else 0.  ``id`` is the row number, dense from 0,
+    for dispatch tables.  Ops compare by identity.
     """
 
     id: int
@@ -75,6 +78,7 @@ class Op:
     params: tuple[ValType, ...] | None
     results: tuple[ValType, ...] | None
     width: int = 0
+    lanes: int = 0
 
     @property
     def natural_alignment(self) -> int:
@@ -92,7 +96,14 @@ class Op:
 
 
 M = PREFIX_MISC
+S = PREFIX_SIMD
 N = Imm.NONE
+
+# The frequent signatures of the vector instructions.
+V_V = "v128 -> v128"
+VV_V = "v128 v128 -> v128"
+VI_V = "v128 i32 -> v128"  # shifts
+V_I = "v128 -> i32"        # tests and bitmask
 
 # (name, encoding, immediates, signature "params -> results" or None, access width)
 _ROWS: tuple[tuple, ...] = (
@@ -304,6 +315,256 @@ _ROWS: tuple[tuple, ...] = (
     ("i64.trunc_sat_f32_u", (M, 5), N, "f32 -> i64"),
     ("i64.trunc_sat_f64_s", (M, 6), N, "f64 -> i64"),
     ("i64.trunc_sat_f64_u", (M, 7), N, "f64 -> i64"),
+    # Vector instructions (5.4.8), in the order of their sub-opcodes.
+    # Memory
+    ("v128.load", (S, 0x00), Imm.MEMARG, "i32 -> v128", 16),
+    ("v128.load8x8_s", (S, 0x01), Imm.MEMARG, "i32 -> v128", 8),
+    ("v128.load8x8_u", (S, 0x02), Imm.MEMARG, "i32 -> v128", 8),
+    ("v128.load16x4_s", (S, 0x03), Imm.MEMARG, "i32 -> v128", 8),
+    ("v128.load16x4_u", (S, 0x04), Imm.MEMARG, "i32 -> v128", 8),
+    ("v128.load32x2_s", (S, 0x05), Imm.MEMARG, "i32 -> v128", 8),
+    ("v128.load32x2_u", (S, 0x06), Imm.MEMARG, "i32 -> v128", 8),
+    ("v128.load8_splat", (S, 0x07), Imm.MEMARG, "i32 -> v128", 1),
+    ("v128.load16_splat", (S, 0x08), Imm.MEMARG, "i32 -> v128", 2),
+    ("v128.load32_splat", (S, 0x09), Imm.MEMARG, "i32 -> v128", 4),
+    ("v128.load64_splat", (S, 0x0A), Imm.MEMARG, "i32 -> v128", 8),
+    ("v128.store", (S, 0x0B), Imm.MEMARG, "i32 v128 ->", 16),
+    # Constant, shuffles and splats
+    ("v128.const", (S, 0x0C), Imm.V128, "-> v128"),
+    ("i8x16.shuffle", (S, 0x0D), Imm.SHUFFLE, VV_V),
+    ("i8x16.swizzle", (S, 0x0E), N, VV_V),
+    ("i8x16.splat", (S, 0x0F), N, "i32 -> v128"),
+    ("i16x8.splat", (S, 0x10), N, "i32 -> v128"),
+    ("i32x4.splat", (S, 0x11), N, "i32 -> v128"),
+    ("i64x2.splat", (S, 0x12), N, "i64 -> v128"),
+    ("f32x4.splat", (S, 0x13), N, "f32 -> v128"),
+    ("f64x2.splat", (S, 0x14), N, "f64 -> v128"),
+    # Lane access
+    ("i8x16.extract_lane_s", (S, 0x15), Imm.LANE, "v128 -> i32"),
+    ("i8x16.extract_lane_u", (S, 0x16), Imm.LANE, "v128 -> i32"),
+    ("i8x16.replace_lane", (S, 0x17), Imm.LANE, "v128 i32 -> v128"),
+    ("i16x8.extract_lane_s", (S, 0x18), Imm.LANE, "v128 -> i32"),
+    ("i16x8.extract_lane_u", (S, 0x19), Imm.LANE, "v128 -> i32"),
+    ("i16x8.replace_lane", (S, 0x1A), Imm.LANE, "v128 i32 -> v128"),
+    ("i32x4.extract_lane", (S, 0x1B), Imm.LANE, "v128 -> i32"),
+    ("i32x4.replace_lane", (S, 0x1C), Imm.LANE, "v128 i32 -> v128"),
+    ("i64x2.extract_lane", (S, 0x1D), Imm.LANE, "v128 -> i64"),
+    ("i64x2.replace_lane", (S, 0x1E), Imm.LANE, "v128 i64 -> v128"),
+    ("f32x4.extract_lane", (S, 0x1F), Imm.LANE, "v128 -> f32"),
+    ("f32x4.replace_lane", (S, 0x20), Imm.LANE, "v128 f32 -> v128"),
+    ("f64x2.extract_lane", (S, 0x21), Imm.LANE, "v128 -> f64"),
+    ("f64x2.replace_lane", (S, 0x22), Imm.LANE, "v128 f64 -> v128"),
+    # Comparisons
+    ("i8x16.eq", (S, 0x23), N, VV_V),
+    ("i8x16.ne", (S, 0x24), N, VV_V),
+    ("i8x16.lt_s", (S, 0x25), N, VV_V),
+    ("i8x16.lt_u", (S, 0x26), N, VV_V),
+    ("i8x16.gt_s", (S, 0x27), N, VV_V),
+    ("i8x16.gt_u", (S, 0x28), N, VV_V),
+    ("i8x16.le_s", (S, 0x29), N, VV_V),
+    ("i8x16.le_u", (S, 0x2A), N, VV_V),
+    ("i8x16.ge_s", (S, 0x2B), N, VV_V),
+    ("i8x16.ge_u", (S, 0x2C), N, VV_V),
+    ("i16x8.eq", (S, 0x2D), N, VV_V),
+    ("i16x8.ne", (S, 0x2E), N, VV_V),
+    ("i16x8.lt_s", (S, 0x2F), N, VV_V),
+    ("i16x8.lt_u", (S, 0x30), N, VV_V),
+    ("i16x8.gt_s", (S, 0x31), N, VV_V),
+    ("i16x8.gt_u", (S, 0x32), N, VV_V),
+    ("i16x8.le_s", (S, 0x33), N, VV_V),
+    ("i16x8.le_u", (S, 0x34), N, VV_V),
+    ("i16x8.ge_s", (S, 0x35), N, VV_V),
+    ("i16x8.ge_u", (S, 0x36), N, VV_V),
+    ("i32x4.eq", (S, 0x37), N, VV_V),
+    ("i32x4.ne", (S, 0x38), N, VV_V),
+    ("i32x4.lt_s", (S, 0x39), N, VV_V),
+    ("i32x4.lt_u", (S, 0x3A), N, VV_V),
+    ("i32x4.gt_s", (S, 0x3B), N, VV_V),
+    ("i32x4.gt_u", (S, 0x3C), N, VV_V),
+    ("i32x4.le_s", (S, 0x3D), N, VV_V),
+    ("i32x4.le_u", (S, 0x3E), N, VV_V),
+    ("i32x4.ge_s", (S, 0x3F), N, VV_V),
+    ("i32x4.ge_u", (S, 0x40), N, VV_V),
+    ("f32x4.eq", (S, 0x41), N, VV_V),
+    ("f32x4.ne", (S, 0x42), N, VV_V),
+    ("f32x4.lt", (S, 0x43), N, VV_V),
+    ("f32x4.gt", (S, 0x44), N, VV_V),
+    ("f32x4.le", (S, 0x45), N, VV_V),
+    ("f32x4.ge", (S, 0x46), N, VV_V),
+    ("f64x2.eq", (S, 0x47), N, VV_V),
+    ("f64x2.ne", (S, 0x48), N, VV_V),
+    ("f64x2.lt", (S, 0x49), N, VV_V),
+    ("f64x2.gt", (S, 0x4A), N, VV_V),
+    ("f64x2.le", (S, 0x4B), N, VV_V),
+    ("f64x2.ge", (S, 0x4C), N, VV_V),
+    # Bitwise
+    ("v128.not", (S, 0x4D), N, V_V),
+    ("v128.and", (S, 0x4E), N, VV_V),
+    ("v128.andnot", (S, 0x4F), N, VV_V),
+    ("v128.or", (S, 0x50), N, VV_V),
+    ("v128.xor", (S, 0x51), N, VV_V),
+    ("v128.bitselect", (S, 0x52), N, "v128 v128 v128 -> v128"),
+    ("v128.any_true", (S, 0x53), N, V_I),
+    # Lane loads and stores, zero-extending loads
+    ("v128.load8_lane", (S, 0x54), Imm.MEMARG_LANE, "i32 v128 -> v128", 1),
+    ("v128.load16_lane", (S, 0x55), Imm.MEMARG_LANE, "i32 v128 -> v128", 2),
+    ("v128.load32_lane", (S, 0x56), Imm.MEMARG_LANE, "i32 v128 -> v128", 4),
+    ("v128.load64_lane", (S, 0x57), Imm.MEMARG_LANE, "i32 v128 -> v128", 8),
+    ("v128.store8_lane", (S, 0x58), Imm.MEMARG_LANE, "i32 v128 ->", 1),
+    ("v128.store16_lane", (S, 0x59), Imm.MEMARG_LANE, "i32 v128 ->", 2),
+    ("v128.store32_lane", (S, 0x5A), Imm.MEMARG_LANE, "i32 v128 ->", 4),
+    ("v128.store64_lane", (S, 0x5B), Imm.MEMARG_LANE, "i32 v128 ->", 8),
+    ("v128.load32_zero", (S, 0x5C), Imm.MEMARG, "i32 -> v128", 4),
+    ("v128.load64_zero", (S, 0x5D), Imm.MEMARG, "i32 -> v128", 8),
+    ("f32x4.demote_f64x2_zero", (S, 0x5E), N, V_V),
+    ("f64x2.promote_low_f32x4", (S, 0x5F), N, V_V),
+    # i8x16 arithmetic (with the f32x4/f64x2 rounding interleaved by opcode)
+    ("i8x16.abs", (S, 0x60), N, V_V),
+    ("i8x16.neg", (S, 0x61), N, V_V),
+    ("i8x16.popcnt", (S, 0x62), N, V_V),
+    ("i8x16.all_true", (S, 0x63), N, V_I),
+    ("i8x16.bitmask", (S, 0x64), N, V_I),
+    ("i8x16.narrow_i16x8_s", (S, 0x65), N, VV_V),
+    ("i8x16.narrow_i16x8_u", (S, 0x66), N, VV_V),
+    ("f32x4.ceil", (S, 0x67), N, V_V),
+    ("f32x4.floor", (S, 0x68), N, V_V),
+    ("f32x4.trunc", (S, 0x69), N, V_V),
+    ("f32x4.nearest", (S, 0x6A), N, V_V),
+    ("i8x16.shl", (S, 0x6B), N, VI_V),
+    ("i8x16.shr_s", (S, 0x6C), N, VI_V),
+    ("i8x16.shr_u", (S, 0x6D), N, VI_V),
+    ("i8x16.add", (S, 0x6E), N, VV_V),
+    ("i8x16.add_sat_s", (S, 0x6F), N, VV_V),
+    ("i8x16.add_sat_u", (S, 0x70), N, VV_V),
+    ("i8x16.sub", (S, 0x71), N, VV_V),
+    ("i8x16.sub_sat_s", (S, 0x72), N, VV_V),
+    ("i8x16.sub_sat_u", (S, 0x73), N, VV_V),
+    ("f64x2.ceil", (S, 0x74), N, V_V),
+    ("f64x2.floor", (S, 0x75), N, V_V),
+    ("i8x16.min_s", (S, 0x76), N, VV_V),
+    ("i8x16.min_u", (S, 0x77), N, VV_V),
+    ("i8x16.max_s", (S, 0x78), N, VV_V),
+    ("i8x16.max_u", (S, 0x79), N, VV_V),
+    ("f64x2.trunc", (S, 0x7A), N, V_V),
+    ("i8x16.avgr_u", (S, 0x7B), N, VV_V),
+    ("i16x8.extadd_pairwise_i8x16_s", (S, 0x7C), N, V_V),
+    ("i16x8.extadd_pairwise_i8x16_u", (S, 0x7D), N, V_V),
+    ("i32x4.extadd_pairwise_i16x8_s", (S, 0x7E), N, V_V),
+    ("i32x4.extadd_pairwise_i16x8_u", (S, 0x7F), N, V_V),
+    # i16x8 arithmetic
+    ("i16x8.abs", (S, 0x80), N, V_V),
+    ("i16x8.neg", (S, 0x81), N, V_V),
+    ("i16x8.q15mulr_sat_s", (S, 0x82), N, VV_V),
+    ("i16x8.all_true", (S, 0x83), N, V_I),
+    ("i16x8.bitmask", (S, 0x84), N, V_I),
+    ("i16x8.narrow_i32x4_s", (S, 0x85), N, VV_V),
+    ("i16x8.narrow_i32x4_u", (S, 0x86), N, VV_V),
+    ("i16x8.extend_low_i8x16_s", (S, 0x87), N, V_V),
+    ("i16x8.extend_high_i8x16_s", (S, 0x88), N, V_V),
+    ("i16x8.extend_low_i8x16_u", (S, 0x89), N, V_V),
+    ("i16x8.extend_high_i8x16_u", (S, 0x8A), N, V_V),
+    ("i16x8.shl", (S, 0x8B), N, VI_V),
+    ("i16x8.shr_s", (S, 0x8C), N, VI_V),
+    ("i16x8.shr_u", (S, 0x8D), N, VI_V),
+    ("i16x8.add", (S, 0x8E), N, VV_V),
+    ("i16x8.add_sat_s", (S, 0x8F), N, VV_V),
+    ("i16x8.add_sat_u", (S, 0x90), N, VV_V),
+    ("i16x8.sub", (S, 0x91), N, VV_V),
+    ("i16x8.sub_sat_s", (S, 0x92), N, VV_V),
+    ("i16x8.sub_sat_u", (S, 0x93), N, VV_V),
+    ("f64x2.nearest", (S, 0x94), N, V_V),
+    ("i16x8.mul", (S, 0x95), N, VV_V),
+    ("i16x8.min_s", (S, 0x96), N, VV_V),
+    ("i16x8.min_u", (S, 0x97), N, VV_V),
+    ("i16x8.max_s", (S, 0x98), N, VV_V),
+    ("i16x8.max_u", (S, 0x99), N, VV_V),
+    ("i16x8.avgr_u", (S, 0x9B), N, VV_V),
+    ("i16x8.extmul_low_i8x16_s", (S, 0x9C), N, VV_V),
+    ("i16x8.extmul_high_i8x16_s", (S, 0x9D), N, VV_V),
+    ("i16x8.extmul_low_i8x16_u", (S, 0x9E), N, VV_V),
+    ("i16x8.extmul_high_i8x16_u", (S, 0x9F), N, VV_V),
+    # i32x4 arithmetic
+    ("i32x4.abs", (S, 0xA0), N, V_V),
+    ("i32x4.neg", (S, 0xA1), N, V_V),
+    ("i32x4.all_true", (S, 0xA3), N, V_I),
+    ("i32x4.bitmask", (S, 0xA4), N, V_I),
+    ("i32x4.extend_low_i16x8_s", (S, 0xA7), N, V_V),
+    ("i32x4.extend_high_i16x8_s", (S, 0xA8), N, V_V),
+    ("i32x4.extend_low_i16x8_u", (S, 0xA9), N, V_V),
+    ("i32x4.extend_high_i16x8_u", (S, 0xAA), N, V_V),
+    ("i32x4.shl", (S, 0xAB), N, VI_V),
+    ("i32x4.shr_s", (S, 0xAC), N, VI_V),
+    ("i32x4.shr_u", (S, 0xAD), N, VI_V),
+    ("i32x4.add", (S, 0xAE), N, VV_V),
+    ("i32x4.sub", (S, 0xB1), N, VV_V),
+    ("i32x4.mul", (S, 0xB5), N, VV_V),
+    ("i32x4.min_s", (S, 0xB6), N, VV_V),
+    ("i32x4.min_u", (S, 0xB7), N, VV_V),
+    ("i32x4.max_s", (S, 0xB8), N, VV_V),
+    ("i32x4.max_u", (S, 0xB9), N, VV_V),
+    ("i32x4.dot_i16x8_s", (S, 0xBA), N, VV_V),
+    ("i32x4.extmul_low_i16x8_s", (S, 0xBC), N, VV_V),
+    ("i32x4.extmul_high_i16x8_s", (S, 0xBD), N, VV_V),
+    ("i32x4.extmul_low_i16x8_u", (S, 0xBE), N, VV_V),
+    ("i32x4.extmul_high_i16x8_u", (S, 0xBF), N, VV_V),
+    # i64x2 arithmetic and comparisons
+    ("i64x2.abs", (S, 0xC0), N, V_V),
+    ("i64x2.neg", (S, 0xC1), N, V_V),
+    ("i64x2.all_true", (S, 0xC3), N, V_I),
+    ("i64x2.bitmask", (S, 0xC4), N, V_I),
+    ("i64x2.extend_low_i32x4_s", (S, 0xC7), N, V_V),
+    ("i64x2.extend_high_i32x4_s", (S, 0xC8), N, V_V),
+    ("i64x2.extend_low_i32x4_u", (S, 0xC9), N, V_V),
+    ("i64x2.extend_high_i32x4_u", (S, 0xCA), N, V_V),
+    ("i64x2.shl", (S, 0xCB), N, VI_V),
+    ("i64x2.shr_s", (S, 0xCC), N, VI_V),
+    ("i64x2.shr_u", (S, 0xCD), N, VI_V),
+    ("i64x2.add", (S, 0xCE), N, VV_V),
+    ("i64x2.sub", (S, 0xD1), N, VV_V),
+    ("i64x2.mul", (S, 0xD5), N, VV_V),
+    ("i64x2.eq", (S, 0xD6), N, VV_V),
+    ("i64x2.ne", (S, 0xD7), N, VV_V),
+    ("i64x2.lt_s", (S, 0xD8), N, VV_V),
+    ("i64x2.gt_s", (S, 0xD9), N, VV_V),
+    ("i64x2.le_s", (S, 0xDA), N, VV_V),
+    ("i64x2.ge_s", (S, 0xDB), N, VV_V),
+    ("i64x2.extmul_low_i32x4_s", (S, 0xDC), N, VV_V),
+    ("i64x2.extmul_high_i32x4_s", (S, 0xDD), N, VV_V),
+    ("i64x2.extmul_low_i32x4_u", (S, 0xDE), N, VV_V),
+    ("i64x2.extmul_high_i32x4_u", (S, 0xDF), N, VV_V),
+    # f32x4 arithmetic
+    ("f32x4.abs", (S, 0xE0), N, V_V),
+    ("f32x4.neg", (S, 0xE1), N, V_V),
+    ("f32x4.sqrt", (S, 0xE3), N, V_V),
+    ("f32x4.add", (S, 0xE4), N, VV_V),
+    ("f32x4.sub", (S, 0xE5), N, VV_V),
+    ("f32x4.mul", (S, 0xE6), N, VV_V),
+    ("f32x4.div", (S, 0xE7), N, VV_V),
+    ("f32x4.min", (S, 0xE8), N, VV_V),
+    ("f32x4.max", (S, 0xE9), N, VV_V),
+    ("f32x4.pmin", (S, 0xEA), N, VV_V),
+    ("f32x4.pmax", (S, 0xEB), N, VV_V),
+    # f64x2 arithmetic
+    ("f64x2.abs", (S, 0xEC), N, V_V),
+    ("f64x2.neg", (S, 0xED), N, V_V),
+    ("f64x2.sqrt", (S, 0xEF), N, V_V),
+    ("f64x2.add", (S, 0xF0), N, VV_V),
+    ("f64x2.sub", (S, 0xF1), N, VV_V),
+    ("f64x2.mul", (S, 0xF2), N, VV_V),
+    ("f64x2.div", (S, 0xF3), N, VV_V),
+    ("f64x2.min", (S, 0xF4), N, VV_V),
+    ("f64x2.max", (S, 0xF5), N, VV_V),
+    ("f64x2.pmin", (S, 0xF6), N, VV_V),
+    ("f64x2.pmax", (S, 0xF7), N, VV_V),
+    # Conversions
+    ("i32x4.trunc_sat_f32x4_s", (S, 0xF8), N, V_V),
+    ("i32x4.trunc_sat_f32x4_u", (S, 0xF9), N, V_V),
+    ("f32x4.convert_i32x4_s", (S, 0xFA), N, V_V),
+    ("f32x4.convert_i32x4_u", (S, 0xFB), N, V_V),
+    ("i32x4.trunc_sat_f64x2_s_zero", (S, 0xFC), N, V_V),
+    ("i32x4.trunc_sat_f64x2_u_zero", (S, 0xFD), N, V_V),
+    ("f64x2.convert_low_i32x4_s", (S, 0xFE), N, V_V),
+    ("f64x2.convert_low_i32x4_u", (S, 0xFF), N, V_V),
 )
 
 
@@ -324,6 +585,20 @@ def _parse_signature(signature: str | None) -> tuple[tuple[ValType, ...] | None,
     return types(params), types(results)
 
 
+_LANE_SHAPES = {"i8x16": 16, "i16x8": 8, "i32x4": 4, "i64x2": 2, "f32x4": 4, "f64x2": 2}
+
+
+def _lane_count(name: str, imm: Imm, width: int) -> int:
+    """The lanes a lane index selects among: the shape's lane count for the
+    lane accesses (``i16x8.replace_lane``: 8), the lanes of the accessed width
+    for the lane loads and stores (``v128.load16_lane``: 8)."""
+    if imm is Imm.LANE:
+        return _LANE_SHAPES[name.partition(".")[0]]
+    if imm is Imm.MEMARG_LANE:
+        return 16 // width
+    return 0
+
+
 def _build(rows: tuple[tuple, ...]) -> tuple[Op, ...]:
     ops = []
     for row in rows:
@@ -331,7 +606,8 @@ def _build(rows: tuple[tuple, ...]) -> tuple[Op, ...]:
         prefix, code = encoding if isinstance(encoding, tuple) else (None, encoding)
         params, results = _parse_signature(signature)
         width = rest[0] if rest else 0
-        ops.append(Op(len(ops), name, prefix, code, imm, params, results, width))
+        lanes = _lane_count(name, imm, width)
+        ops.append(Op(len(ops), name, prefix, code, imm, params, results, width, lanes))
     return tuple(ops)
 
 

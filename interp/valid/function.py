@@ -18,7 +18,6 @@ a matter of table rows; lane immediates are already checked.
 
 from __future__ import annotations
 
-import re
 from typing import Callable, Iterable, Sequence
 
 from interp.errors import InvalidError
@@ -534,22 +533,6 @@ _IMMEDIATE_CHECK_NAMES: dict[Imm, str | None] = {
 immediate kind.  (``ref.func`` is the only such instruction taking a function
 index, hence the check that the reference is declared.)"""
 
-_SIMD_SHAPE = re.compile(r"^[if](8|16|32|64)x(\d+)\.")
-_SIMD_LANE_ACCESS = re.compile(r"^v128\.(?:load|store)(8|16|32|64)_lane$")
-
-
-def _lane_count(op: Op) -> int:
-    """How many lanes the lane index of a SIMD instruction selects among,
-    read from its name: ``i16x8.extract_lane_s`` has 8, ``v128.load32_lane`` 4."""
-    shape = _SIMD_SHAPE.match(op.name)
-    if shape:
-        return int(shape.group(2))
-    access = _SIMD_LANE_ACCESS.match(op.name)
-    if access:
-        return 128 // int(access.group(1))
-    raise RuntimeError(f"opcode table: cannot tell the lane count of {op.name}")
-
-
 _FIXED = "fixed signature"
 _CONTEXTUAL = "contextual"
 _LOCAL_GET = "local.get"
@@ -592,7 +575,7 @@ def _build_dispatch(ops: Sequence[Op]) -> tuple[list[_DispatchEntry], list[int],
             params = list(op.params or ())
             dispatch.append((_FIXED, check, params, len(params), list(op.results or ())))
         natural_alignment.append(op.natural_alignment)
-        lane_count.append(_lane_count(op) if op.imm in (Imm.LANE, Imm.MEMARG_LANE) else 0)
+        lane_count.append(op.lanes)
     return dispatch, natural_alignment, lane_count
 
 

@@ -46,7 +46,11 @@ _IMMEDIATES: dict[Imm, st.SearchStrategy] = {
     Imm.F64: st.integers(0, 2**64 - 1),
     Imm.REFTYPE: st.sampled_from([ValType.FUNCREF, ValType.EXTERNREF]),
     Imm.SELECT_TYPES: st.lists(_VALTYPE, max_size=2).map(tuple),
+    Imm.V128: st.integers(0, 2**128 - 1),
+    Imm.LANE: st.integers(0, 255),
+    Imm.SHUFFLE: st.lists(st.integers(0, 255), min_size=16, max_size=16).map(tuple),
 }
+_IMMEDIATES[Imm.MEMARG_LANE] = st.tuples(_IMMEDIATES[Imm.MEMARG], _IMMEDIATES[Imm.LANE])
 
 
 @st.composite

@@ -1,8 +1,8 @@
-"""SIMD instructions are not in the opcode table yet; adding them must only
-take table rows.  These tests add SIMD-shaped rows (with the spec's encodings,
-immediates and signatures) to a copy of the validator's dispatch tables and
-check that they are typed and their immediates checked: alignment of vector
-loads, lane indices of lane instructions, shuffle lane indices."""
+"""SIMD instructions are typed by their opcode table rows alone.  These tests
+check a sample of rows against the spec's encodings, immediates, signatures and
+access widths, and that the validator types them and checks their immediates:
+alignment of vector loads, lane indices of lane instructions, shuffle lane
+indices."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from interp.errors import InvalidError
 from interp.syntax.module import Instruction
-from interp.syntax.opcodes import OPS, PREFIX_SIMD, Imm, Op
+from interp.syntax.opcodes import OPS, OPS_BY_NAME, PREFIX_SIMD, Imm, Op
 from interp.syntax.types import F32, I32, I64, V128, FuncType
 from interp.valid import FunctionValidator, ModuleContext
 from interp.valid import function as function_module
@@ -32,17 +32,14 @@ SIMD_ROWS = (
     ("v128.store64_lane", 91, Imm.MEMARG_LANE, (I32, V), (), 8),
     ("i32x4.add", 174, Imm.NONE, (V, V), (V,), 0),
 )
-SIMD_OPS = tuple(Op(len(OPS) + position, name, PREFIX_SIMD, code_, imm, params, results, width)
-                 for position, (name, code_, imm, params, results, width) in enumerate(SIMD_ROWS))
-BY_NAME = {simd.name: simd for simd in SIMD_OPS}
+BY_NAME = {name: OPS_BY_NAME[name] for name, *_ in SIMD_ROWS}
 
 
-@pytest.fixture
-def with_simd_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    dispatch, natural_alignment, lane_count = function_module._build_dispatch(OPS + SIMD_OPS)
-    monkeypatch.setattr(function_module, "_DISPATCH", dispatch)
-    monkeypatch.setattr(function_module, "_NATURAL_ALIGNMENT", natural_alignment)
-    monkeypatch.setattr(function_module, "_LANE_COUNT", lane_count)
+@pytest.mark.parametrize("name, code_, imm, params, results, width", SIMD_ROWS)
+def test_table_rows(name: str, code_: int, imm: Imm, params: tuple, results: tuple, width: int) -> None:
+    row = BY_NAME[name]
+    assert (row.prefix, row.code, row.imm, row.params, row.results, row.width) == \
+        (PREFIX_SIMD, code_, imm, params, results, width)
 
 
 def simd(name: str, imm: object = None) -> Instruction:
@@ -57,7 +54,6 @@ def validate(*instrs: Instruction, results: tuple = ()) -> None:
     validator.finish()
 
 
-@pytest.mark.usefixtures("with_simd_rows")
 class TestSimdRows:
     def test_typing(self) -> None:
         validate(simd("v128.const", 0), simd("v128.const", 1), simd("i32x4.add"), results=(V,))

@@ -1,0 +1,184 @@
+"""Calls between the guest and host functions, shared by every engine.
+
+A machine (the step machine, or the compiled loop) calls host functions through
+``call_host``; host functions see a ``Caller`` and may call back into the guest,
+either at once (``Caller.invoke``, a nested invocation) or, from a generator host
+function, by yielding ``Caller.call`` requests that the machine runs on its own
+frame stack.  Everything a host function returns is checked against its type
+here, and every way it can fail becomes an engine error here.
+
+A machine passed to these functions provides ``host_depth`` (an int),
+``backtrace()`` and ``invoke(func, args)``.
+"""
+
+from __future__ import annotations
+
+from types import GeneratorType
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
+
+from interp.errors import (
+    BacktraceEntry,
+    ExecutionError,
+    ExhaustionError,
+    HostFunctionError,
+    UsageError,
+)
+from interp.runtime.function import HostFunction, WasmFunction
+from interp.syntax.types import FuncType
+from interp.syntax.values import to_wasm_value
+
+if TYPE_CHECKING:
+    from interp.runtime.instance import ModuleInstance
+    from interp.runtime.memory import MemoryInstance
+
+EXHAUSTED = "call stack exhausted"
+MAX_HOST_REENTRY = 100
+"""How deeply host functions and guest code may call each other in turn
+(each level is a nested invocation on the Python stack)."""
+
+
+class HostCallingMachine(Protocol):
+    host_depth: int
+
+    def backtrace(self) -> tuple[BacktraceEntry, ...]: ...
+
+    def invoke(self, func: WasmFunction | HostFunction, args: Sequence[Any]) -> list: ...
+
+
+class GuestCall:
+    """A request, yielded by a generator host function, to call ``func``."""
+
+    __slots__ = ("func", "args")
+
+    def __init__(self, func: WasmFunction | HostFunction, args: list) -> None:
+        self.func = func
+        self.args = args
+
+
+class Caller:
+    """What a host function called with ``takes_caller=True`` gets first: the
+    instance whose code called it, and ways to call back into the guest."""
+
+    __slots__ = ("machine", "instance")
+
+    def __init__(self, machine: HostCallingMachine, instance: ModuleInstance) -> None:
+        self.machine = machine
+        self.instance = instance
+
+    @property
+    def memory(self) -> MemoryInstance | None:
+        memories = self.instance.memories
+        return memories[0] if memories else None
+
+    def export(self, name: str) -> object | None:
+        return self.instance.exports.get(name)
+
+    def _function(self, func: WasmFunction | HostFunction | str) -> WasmFunction | HostFunction:
+        if isinstance(func, str):
+            return self.instance.exported_function(func)
+        return func
+
+    def invoke(self, func: WasmFunction | HostFunction | str, *args: Any) -> list:
+        """Call into the guest now and return the results (plain host functions)."""
+        target = self._function(func)
+        return self.machine.invoke(target, check_arguments(target.type, args))
+
+    def call(self, func: WasmFunction | HostFunction | str, *args: Any) -> GuestCall:
+        """A request for a generator host function to ``yield``; the yield
+        evaluates to the results."""
+        target = self._function(func)
+        return GuestCall(target, check_arguments(target.type, args))
+
+
+def call_host(machine: HostCallingMachine, func: HostFunction, args: list,
+              caller: ModuleInstance | None) -> list | GeneratorType:
+    """Call a host function: its checked results, or the generator of a
+    generator host function (not started yet)."""
+    if machine.host_depth >= MAX_HOST_REENTRY:
+        raise ExhaustionError(EXHAUSTED, machine.backtrace())
+    machine.host_depth += 1
+    try:
+        if func.takes_caller:
+            if caller is None:
+                raise UsageError(f"{func.describe()} needs a calling instance")
+            result = func.callable(Caller(machine, caller), *args)
+        else:
+            result = func.callable(*args)
+    except BaseException as error:
+        raise host_failure(machine, func, error) from error
+    finally:
+        machine.host_depth -= 1
+    if isinstance(result, GeneratorType):
+        return result
+    return host_results(func, result)
+
+
+def resume_generator(machine: HostCallingMachine, func: HostFunction, generator: GeneratorType,
+                     results: list | None) -> GuestCall | list:
+    """Send ``results`` (``None`` to start) into a generator host function: its
+    next request, or its own checked results when it has finished."""
+    machine.host_depth += 1
+    try:
+        request = generator.send(results)
+    except StopIteration as stop:
+        return host_results(func, stop.value)
+    except BaseException as error:
+        raise host_failure(machine, func, error) from error
+    finally:
+        machine.host_depth -= 1
+    if not isinstance(request, GuestCall):
+        raise HostFunctionError(f"host function {func.describe()} yielded {request!r}, "
+                                f"not a caller.call(...) request", machine.backtrace())
+    return request
+
+
+def run_generator(machine: HostCallingMachine, func: HostFunction, generator: GeneratorType) -> list:
+    """Run a generator host function to its end, each of its requests as a
+    nested invocation (for engines that do not run them on their own stack)."""
+    step = resume_generator(machine, func, generator, None)
+    while isinstance(step, GuestCall):
+        step = resume_generator(machine, func, generator, machine.invoke(step.func, step.args))
+    return step
+
+
+def host_failure(machine: HostCallingMachine, func: HostFunction, error: BaseException) -> BaseException:
+    """What a host function's exception becomes for the guest."""
+    if isinstance(error, (ExecutionError, UsageError, KeyboardInterrupt, SystemExit)):
+        return error
+    if isinstance(error, (RecursionError, MemoryError)):
+        return ExhaustionError(EXHAUSTED, machine.backtrace())
+    return HostFunctionError(
+        f"host function {func.describe()} failed: {type(error).__name__}: {error}", machine.backtrace())
+
+
+def host_results(func: HostFunction, result: Any) -> list:
+    """Check what a host function returned against its type."""
+    expected = func.type.results
+    if result is None:
+        values: list = []
+    elif isinstance(result, (tuple, list)):
+        values = list(result)
+    else:
+        values = [result]
+    if len(values) != len(expected):
+        raise HostFunctionError(
+            f"host function {func.describe()} returned {len(values)} values, its type {func.type} "
+            f"says {len(expected)}")
+    try:
+        return [to_wasm_value(value, valtype) for value, valtype in zip(values, expected)]
+    except ValueError as error:
+        raise HostFunctionError(f"host function {func.describe()} returned a bad value: {error}") from None
+
+
+def check_arguments(func_type: FuncType, args: Sequence[Any]) -> list:
+    """Check a call's arguments from Python against the function type and return
+    them in canonical form; a clear ``UsageError`` when they do not fit."""
+    if len(args) != len(func_type.params):
+        raise UsageError(f"expected {len(func_type.params)} arguments {func_type}, got {len(args)}")
+    values = []
+    for position, (value, valtype) in enumerate(zip(args, func_type.params)):
+        try:
+            values.append(to_wasm_value(value, valtype))
+        except ValueError as error:
+            raise UsageError(f"argument {position}: {error}") from None
+    return values
