@@ -1,23 +1,22 @@
-"""Real programs (C compiled to wasm32, see programs/build.sh) on the engine.
+"""Real programs (C compiled to wasm32, see programs/build.sh) on each engine.
 
-Each benchmark counts the wasm instructions it executes (through the fuel
-counter) and reports instructions per second in ``extra_info``, so the figures
-compare across engines and machines.  Run with:
+Each benchmark counts the wasm instructions it executes (with the fuel
+counter) and reports instructions per second, and — when pywasm is installed —
+how many times faster than pywasm on the same program in the same run.  Run:
 
     python -m pytest benchmarks --benchmark-enable
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from interp.exec.compiled import compile_module
 from interp.loader import read_module
-from interp.runtime.store import Store
+from interp.runtime.store import EngineConfig, Store
 
-PROGRAMS = Path(__file__).with_name("programs")
+from .conftest import ENGINES, PROGRAMS
+
 COUNTING_FUEL = 1 << 60
 
 # (program, export, arguments, expected result: checked against the same C compiled natively)
@@ -29,10 +28,12 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("program, export, args, expected", CASES, ids=[c[0] for c in CASES])
-def test_program(benchmark, program: str, export: str, args: tuple, expected: int) -> None:
+def test_program(benchmark, pywasm_peer, engine: str, program: str, export: str, args: tuple,
+                 expected: int) -> None:
     compiled = compile_module(read_module(PROGRAMS / f"{program}.wasm"))
-    store = Store()
+    store = Store(EngineConfig(engine=engine))
     instance = store.instantiate(compiled)
     func = instance.exported_function(export)
 
@@ -40,9 +41,14 @@ def test_program(benchmark, program: str, export: str, args: tuple, expected: in
         store.set_fuel(COUNTING_FUEL)
         return store.invoke(func, *args)
 
-    results = benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
-    instructions = COUNTING_FUEL - (store.fuel or 0)
+    rounds = 3 if engine == "python" else 20
+    results = benchmark.pedantic(run, rounds=rounds, iterations=1, warmup_rounds=1)
     assert results == [expected]
+    instructions = COUNTING_FUEL - store.fuel
     benchmark.extra_info["instructions"] = instructions
     if benchmark.stats is not None:
-        benchmark.extra_info["instructions_per_second"] = round(instructions / benchmark.stats.stats.mean)
+        mean = benchmark.stats.stats.mean
+        benchmark.extra_info["instructions_per_second"] = round(instructions / mean)
+        peer = pywasm_peer.program_time(program, export, args)
+        if peer is not None:
+            benchmark.extra_info["times_faster_than_pywasm"] = round(peer / mean, 1)

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 
 class GlasswasmError(Exception):
-    """Root of every error the engine reports on purpose."""
+    """Root of every error the engine reports on purpose.  ``label`` names the
+    kind of failure in one word, as the command line prints it."""
+
+    label = "error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -37,6 +40,8 @@ class MalformedError(WasmError):
     ``offset`` is the byte offset in the binary, or the character offset in the
     text, where decoding stopped (``None`` when unknown).
     """
+
+    label = "malformed"
 
     def __init__(self, message: str, offset: int | None = None) -> None:
         super().__init__(message)
@@ -71,6 +76,8 @@ class InvalidError(WasmError):
     function bodies) and ``offset`` the byte offset of the instruction.
     """
 
+    label = "invalid"
+
     def __init__(self, message: str, func: int | None = None, offset: int | None = None) -> None:
         super().__init__(message)
         self.func = func
@@ -89,11 +96,15 @@ class UnlinkableError(WasmError):
     """The module's imports cannot be satisfied ("unknown import",
     "incompatible import type")."""
 
+    label = "unlinkable"
+
 
 class ResourceLimitError(WasmError):
     """The module asks for more than this engine allows (for example a memory
     larger than the configured limit).  The spec permits an implementation to
     refuse such modules; we say so plainly instead of exhausting the host."""
+
+    label = "resource limit"
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,8 @@ class Trap(ExecutionError):
     """A WebAssembly trap; ``message`` is the spec's wording
     (``"integer divide by zero"``, ``"out of bounds memory access"``, ...)."""
 
+    label = "trap"
+
 
 class HostFunctionError(Trap):
     """A host function (written in Python) failed; the original exception is
@@ -139,6 +152,10 @@ class HostFunctionError(Trap):
 class ExhaustionError(ExecutionError):
     """The call stack is exhausted (deep or infinite recursion)."""
 
+    label = "exhaustion"
+
 
 class FuelExhaustedError(ExecutionError):
     """The instruction budget given as fuel ran out."""
+
+    label = "fuel"

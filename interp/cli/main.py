@@ -9,17 +9,7 @@ from typing import Callable, NoReturn, Sequence
 
 from interp.cli import run as run_command
 from interp.cli import spec as spec_command
-from interp.errors import (
-    ExecutionError,
-    ExhaustionError,
-    FuelExhaustedError,
-    GlasswasmError,
-    InvalidError,
-    MalformedError,
-    ResourceLimitError,
-    Trap,
-    UnlinkableError,
-)
+from interp.errors import ExecutionError, GlasswasmError
 
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
@@ -50,13 +40,29 @@ def build_parser() -> argparse.ArgumentParser:
     add("validate", "decode and validate a module", run_command.add_validate_arguments, run_command.validate)
     add("spec", "run .wast scripts (the official testsuite) and report every check",
         spec_command.add_arguments, spec_command.run)
+    add("proxy", "run proxy-wasm filter plugins against a simulated HTTP scenario",
+        _add_proxy_arguments, _run_proxy)
     return parser
+
+
+def _add_proxy_arguments(parser: argparse.ArgumentParser) -> None:
+    # The proxy-wasm host (abi/) is built on the engine, never the other way
+    # round: it is imported only here, when the command line is parsed.
+    from abi.cli import add_arguments
+
+    add_arguments(parser)
+
+
+def _run_proxy(args: argparse.Namespace) -> int:
+    from abi.cli import run
+
+    return run(args)
 
 
 def describe_error(error: GlasswasmError) -> list[str]:
     """The lines printed for an error: one line, then a backtrace for
     execution errors."""
-    lines = [f"{error_label(error)}: {printable(str(error))}"]
+    lines = [f"{error.label}: {printable(str(error))}"]
     if isinstance(error, ExecutionError):
         trace = error.format_backtrace()
         if len(trace) > MAX_BACKTRACE_LINES:
@@ -72,16 +78,6 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-
-
-def error_label(error: GlasswasmError) -> str:
-    for kind, label in ((MalformedError, "malformed"), (InvalidError, "invalid"),
-                        (UnlinkableError, "unlinkable"), (Trap, "trap"),
-                        (ExhaustionError, "exhaustion"), (FuelExhaustedError, "fuel"),
-                        (ResourceLimitError, "resource limit")):
-        if isinstance(error, kind):
-            return label
-    return "error"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,9 @@ import json
 import os
 from pathlib import Path
 
+from interp.cli.engine_option import add_engine_argument
 from interp.errors import UsageError
+from interp.runtime.store import EngineConfig
 from interp.script.run import ScriptResult, run_script_file
 
 
@@ -15,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help=".wast files or folders of them")
     parser.add_argument("--json", metavar="FILE", help="write every check's result as JSON to FILE")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every failed check")
+    add_engine_argument(parser)
 
 
 def collect_scripts(paths: list[str]) -> list[Path]:
@@ -36,7 +39,7 @@ def collect_scripts(paths: list[str]) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     results: list[ScriptResult] = []
     for script in collect_scripts(args.paths):
-        result = run_script_file(script)
+        result = run_script_file(script, EngineConfig(engine=args.engine))
         results.append(result)
         line = f"{script}: {result.passed} passed, {result.failed} failed"
         if result.error:

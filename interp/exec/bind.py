@@ -10,8 +10,9 @@ functions, their operand slots, their successor ``pc`` — when the function is
 bound, so executing one is a single call with no decoding and no lookups.
 
 The semantics of numeric instructions live in the numeric modules
-(``interp/exec/i32.py`` ...), found by the instruction's name in the opcode
-table; this module only adds the operand and result slots around them.
+(``interp/exec/i32.py`` ..., the vector ones in ``v128.py``, ``i8x16.py`` ...
+and ``simd_memory.py``), found by the instruction's name in the opcode table;
+this module only adds the operand and result slots around them.
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from interp.errors import Trap
 from interp.exec import f32 as f32_ops
+from interp.exec import f32x4 as f32x4_ops
 from interp.exec import f64 as f64_ops
+from interp.exec import f64x2 as f64x2_ops
+from interp.exec import i8x16 as i8x16_ops
+from interp.exec import i16x8 as i16x8_ops
 from interp.exec import i32 as i32_ops
+from interp.exec import i32x4 as i32x4_ops
 from interp.exec import i64 as i64_ops
+from interp.exec import i64x2 as i64x2_ops
+from interp.exec import simd_memory
+from interp.exec import v128 as v128_ops
 from interp.exec.lower import Branch, LoweredFunction, Return
 from interp.runtime.memory import OUT_OF_BOUNDS as MEMORY_OUT_OF_BOUNDS
 from interp.runtime.table import OUT_OF_BOUNDS as TABLE_OUT_OF_BOUNDS
@@ -62,9 +71,16 @@ class BoundFunction:
     ``None`` elsewhere; ``arg_slots[pc]`` the slot of a call's first argument;
     ``tail`` the initial values of the declared locals and the stack slots,
     appended to the arguments to make a new frame.
+
+    ``fast[pc]`` is what the machine runs at ``pc`` when it need not stop
+    between instructions, executing ``fast_costs[pc]`` instructions: the
+    closures (cost 1) until the function is hot, then its compiled blocks
+    (blocks.py).  ``calls`` counts calls; at ``compile_at`` calls the blocks
+    are compiled (0: never).
     """
 
-    __slots__ = ("func", "lowered", "code", "sites", "arg_slots", "tail", "num_params", "num_results")
+    __slots__ = ("func", "lowered", "code", "sites", "arg_slots", "tail", "num_params", "num_results",
+                 "unit_costs", "fast", "fast_costs", "blocks", "calls", "compile_at")
 
     def __init__(self, func: WasmFunction, lowered: LoweredFunction, code: list[Handler],
                  sites: list, arg_slots: list[int]) -> None:
@@ -76,6 +92,12 @@ class BoundFunction:
         self.num_params = len(lowered.type.params)
         self.num_results = len(lowered.type.results)
         self.tail = [default_value(t) for t in lowered.local_types] + [0] * lowered.max_height
+        self.unit_costs = [1] * len(code)
+        self.fast = code
+        self.fast_costs = self.unit_costs
+        self.blocks: Any = None
+        self.calls = 0
+        self.compile_at = 0
 
 
 class _Site:
@@ -487,6 +509,47 @@ def _store(site: _Site) -> Handler:
     return converting
 
 
+def simd_memory_implementation(operation: Op) -> Callable[..., Any]:
+    """The function implementing a vector load or store: ``v128.load8_lane``
+    is ``load8_lane`` in ``interp/exec/simd_memory.py``."""
+    return getattr(simd_memory, operation.name.partition(".")[2])
+
+
+def _simd_memory(site: _Site) -> Handler:
+    """A vector load or store: ``function(memory, address[, vector][, lane])``,
+    the vector operand being the one above the address, the lane the
+    immediate's (for the ``MEMARG_LANE`` forms)."""
+    operation = site.lowered.ops[site.pc]
+    function = simd_memory_implementation(operation)
+    memory = _memory_bytes(site)
+    if operation.imm is Imm.MEMARG_LANE:
+        (_, offset), lane = site.imm
+    else:
+        offset, lane = site.imm[1], None
+    a, nxt = site.top - len(operation.params), site.next
+    if operation.results:
+        if lane is None:
+            def load(R: list) -> int:
+                R[a] = function(memory, R[a] + offset)
+                return nxt
+            return load
+
+        def load_lane(R: list) -> int:
+            R[a] = function(memory, R[a] + offset, R[a + 1], lane)
+            return nxt
+        return load_lane
+    if lane is None:
+        def store(R: list) -> int:
+            function(memory, R[a] + offset, R[a + 1])
+            return nxt
+        return store
+
+    def store_lane(R: list) -> int:
+        function(memory, R[a] + offset, R[a + 1], lane)
+        return nxt
+    return store_lane
+
+
 def _memory_size(site: _Site) -> Handler:
     memory, top, nxt = site.instance.memories[site.imm], site.top, site.next
 
@@ -549,7 +612,11 @@ def _data_drop(site: _Site) -> Handler:
 
 # --- numeric -------------------------------------------------------------------
 
-_NUMERIC_MODULES = {"i32": i32_ops, "i64": i64_ops, "f32": f32_ops, "f64": f64_ops}
+_NUMERIC_MODULES = {
+    "i32": i32_ops, "i64": i64_ops, "f32": f32_ops, "f64": f64_ops,
+    "v128": v128_ops, "i8x16": i8x16_ops, "i16x8": i16x8_ops, "i32x4": i32x4_ops, "i64x2": i64x2_ops,
+    "f32x4": f32x4_ops, "f64x2": f64x2_ops,
+}
 
 
 def numeric_implementation(operation: Op) -> Callable[..., Any] | None:
@@ -573,10 +640,36 @@ def _numeric(site: _Site, function: Callable[..., Any], arity: int) -> Handler:
             R[a] = function(R[a])
             return nxt
         return unary
+    if arity == 2:
+        a, b = site.top - 2, site.top - 1
+
+        def binary(R: list) -> int:
+            R[a] = function(R[a], R[b])
+            return nxt
+        return binary
+    a, b, c = site.top - 3, site.top - 2, site.top - 1
+
+    def ternary(R: list) -> int:
+        R[a] = function(R[a], R[b], R[c])
+        return nxt
+    return ternary
+
+
+def _with_immediate(site: _Site, function: Callable[..., Any], arity: int) -> Handler:
+    """A numeric instruction whose immediate is its last argument: the lane
+    of ``extract_lane`` / ``replace_lane``, the lanes of ``i8x16.shuffle``."""
+    nxt, imm = site.next, site.imm
+    if arity == 1:
+        a = site.top - 1
+
+        def unary(R: list) -> int:
+            R[a] = function(R[a], imm)
+            return nxt
+        return unary
     a, b = site.top - 2, site.top - 1
 
     def binary(R: list) -> int:
-        R[a] = function(R[a], R[b])
+        R[a] = function(R[a], R[b], imm)
         return nxt
     return binary
 
@@ -603,8 +696,10 @@ def _build_factories() -> list[Callable[[_Site], Handler]]:
                 factory = _load
             elif operation.name in _STORES:
                 factory = _store
-            elif operation.imm in (Imm.I32, Imm.I64, Imm.F32, Imm.F64):
+            elif operation.imm in (Imm.I32, Imm.I64, Imm.F32, Imm.F64, Imm.V128):
                 factory = _const
+            elif operation.imm in (Imm.MEMARG, Imm.MEMARG_LANE):
+                factory = _simd_memory
             else:
                 factory = _numeric_factory(operation)
         factories.append(factory)
@@ -620,6 +715,8 @@ def _numeric_factory(operation: Op) -> Callable[[_Site], Handler]:
             raise NotImplementedError(f"no implementation of {name}")
         return unsupported
     arity = len(operation.params)
+    if operation.imm is Imm.LANE or operation.imm is Imm.SHUFFLE:
+        return lambda site: _with_immediate(site, function, arity)
     return lambda site: _numeric(site, function, arity)
 
 

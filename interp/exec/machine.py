@@ -24,13 +24,16 @@ Host functions are called from the loop, in one of two styles:
 
 from __future__ import annotations
 
+import struct
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any, Sequence
 
 from interp.errors import BacktraceEntry, ExecutionError, ExhaustionError, FuelExhaustedError, Trap, UsageError
 from interp.exec.bind import CALL_INDIRECT, RETURN, BoundFunction, IndirectCall, bind_function
+from interp.exec.blocks import compile_threshold, install_blocks
 from interp.exec.host_calls import EXHAUSTED, Caller, GuestCall, call_host, resume_generator
 from interp.runtime.function import HostFunction, WasmFunction
+from interp.runtime.memory import OUT_OF_BOUNDS as MEMORY_OUT_OF_BOUNDS
 
 if TYPE_CHECKING:
     from interp.runtime.instance import ModuleInstance
@@ -61,9 +64,7 @@ class Frame:
         return self.bound.lowered.offsets[self.pc]
 
     def backtrace_entry(self) -> BacktraceEntry:
-        offset = self.offset
-        return BacktraceEntry(self.func.index, self.func.name, offset if offset >= 0 else None,
-                              self.func.instance.name)
+        return self.func.backtrace_entry(self.offset)
 
 
 class HostFrame:
@@ -164,8 +165,10 @@ class Machine:
 
     def bind(self, func: WasmFunction) -> BoundFunction:
         lowered = func.instance.compiled.lowered(func.index)
-        func.bound = bind_function(func, lowered)
-        return func.bound
+        bound = bind_function(func, lowered)
+        bound.compile_at = compile_threshold(bound)
+        func.bound = bound
+        return bound
 
     def backtrace(self) -> tuple[BacktraceEntry, ...]:
         """The frames, innermost first."""
@@ -192,31 +195,45 @@ class Machine:
         if len(self.frames) >= self.max_call_depth:
             raise ExhaustionError(EXHAUSTED, self.backtrace())
         bound = func.bound or self.bind(func)
+        bound.calls += 1
+        if bound.calls == bound.compile_at:
+            install_blocks(bound)
         self.frames.append(Frame(func, bound, args + bound.tail, return_slot))
 
     # --- the loop ----------------------------------------------------------------
 
     def run_until(self, base: int, steps: int | None) -> list | None:
         """Run the frames above ``base`` until the one at ``base`` returns (its
-        results are returned) or ``steps`` instructions have run (``None``)."""
+        results are returned) or ``steps`` instructions have run (``None``).
+
+        Fuel and steps are counted in one budget ``n``.  A dispatch of a
+        compiled block costs its instruction count; when less budget is left
+        than a block takes, the machine goes on one instruction at a time, so
+        running out stops exactly where the budget says."""
         fuel = self.fuel
         budget = fuel if steps is None or steps > fuel else steps
         pausing = steps is not None and steps <= fuel
         frames = self.frames
         frame = frames[-1]
         bound = frame.bound
-        code, sites, R, pc = bound.code, bound.sites, frame.regs, frame.pc
+        code, costs = _executable(bound, pausing)
+        sites, R, pc = bound.sites, frame.regs, frame.pc
         max_depth = self.max_call_depth
         n = budget
         try:
             while True:
-                if not n:
+                cost = costs[pc]
+                if n >= cost:
+                    n -= cost
+                    nxt = code[pc](R)
+                elif n:
+                    n -= 1
+                    nxt = bound.code[pc](R)
+                else:
                     frame.pc = pc
                     if pausing:
                         return None
                     raise FuelExhaustedError("fuel exhausted", self.backtrace())
-                n -= 1
-                nxt = code[pc](R)
                 if nxt >= 0:
                     pc = nxt
                     continue
@@ -235,7 +252,8 @@ class Machine:
                             frame = frames[-1]
                             break
                     bound = frame.bound
-                    code, sites, R = bound.code, bound.sites, frame.regs
+                    code, costs = _executable(bound, pausing)
+                    sites, R = bound.sites, frame.regs
                     if results is None:
                         pc = 0
                     else:
@@ -255,7 +273,11 @@ class Machine:
                     frame = Frame(callee, callee_bound, R, base_slot)
                     frames.append(frame)
                     bound = callee_bound
-                    code, sites, pc = bound.code, bound.sites, 0
+                    bound.calls += 1
+                    if bound.calls == bound.compile_at:
+                        install_blocks(bound)
+                    code, costs = _executable(bound, pausing)
+                    sites, pc = bound.sites, 0
                     continue
                 spent = budget - n
                 self.fuel = fuel - spent
@@ -275,24 +297,52 @@ class Machine:
                     if results is None:
                         frame = frames[-1]
                         bound = frame.bound
-                        code, sites, R, pc = bound.code, bound.sites, frame.regs, 0
+                        code, costs = _executable(bound, pausing)
+                        sites, R, pc = bound.sites, frame.regs, 0
                         continue
                     frames.pop()
                     outcome = results
                 R[base_slot:base_slot + len(outcome)] = outcome
                 pc += 1
         except BaseException as error:
-            if type(frame) is Frame:
-                frame.pc = pc
-            if isinstance(error, ExecutionError) and not error.backtrace:
-                error.backtrace = self.backtrace()
+            failure = error
+            if isinstance(error, struct.error):  # a compiled block's load or store
+                failure = Trap(MEMORY_OUT_OF_BOUNDS)
+            if type(frame) is Frame and not getattr(error, "backtrace", None):
+                frame.pc = _failing_pc(bound, pc, error)
+            if isinstance(failure, ExecutionError) and not failure.backtrace:
+                failure.backtrace = self.backtrace()
             for abandoned in frames[base:]:
                 if type(abandoned) is HostFrame:
                     abandoned.generator.close()
             del frames[base:]
-            raise
+            if failure is error:
+                raise
+            raise failure from None
         finally:
             self.fuel = fuel - (budget - n)
+
+
+def _executable(bound: BoundFunction, pausing: bool) -> tuple[list, list[int]]:
+    """What to run for ``bound``, and what each entry costs: its single
+    instructions when pausing between instructions, else its fastest form."""
+    if pausing:
+        return bound.code, bound.unit_costs
+    return bound.fast, bound.fast_costs
+
+
+def _failing_pc(bound: BoundFunction, pc: int, error: BaseException) -> int:
+    """The instruction that raised ``error``: ``pc`` itself, or, inside a
+    compiled block starting at ``pc``, the one whose source line failed."""
+    if bound.blocks is None:
+        return pc
+    trace = error.__traceback__
+    while trace is not None:
+        found = bound.blocks.pc_of(trace.tb_frame.f_code, trace.tb_lineno)
+        if found is not None:
+            return found
+        trace = trace.tb_next
+    return pc
 
 
 def _resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunction:

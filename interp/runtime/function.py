@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from interp.errors import BacktraceEntry
 from interp.syntax.types import FuncType
 
 if TYPE_CHECKING:
@@ -29,6 +30,12 @@ class WasmFunction:
 
     def describe(self) -> str:
         return self.name or f"func[{self.index}]"
+
+    def backtrace_entry(self, offset: int | None) -> BacktraceEntry:
+        """This function's line of a backtrace, at byte ``offset`` (-1 or
+        ``None`` when the code did not come from a binary)."""
+        return BacktraceEntry(self.index, self.name, offset if offset is not None and offset >= 0 else None,
+                              self.instance.name)
 
     def __repr__(self) -> str:
         return f"<wasm function {self.describe()} {self.type}>"

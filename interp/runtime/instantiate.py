@@ -133,7 +133,7 @@ def evaluate_constant(expr: Expr, instance: ModuleInstance) -> object:
         name = operation.name
         if name == "end":
             break
-        if operation.imm is Imm.I32 or operation.imm is Imm.I64:
+        if operation.imm is Imm.I32 or operation.imm is Imm.I64 or operation.imm is Imm.V128:
             stack.append(instr.imm)
         elif operation.imm is Imm.F32:
             stack.append(f32_from_bits(instr.imm))

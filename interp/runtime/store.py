@@ -9,6 +9,7 @@ from typing import Any
 from interp.exec.compiled import CompiledModule, compile_module
 from interp.errors import UsageError
 from interp.exec.host_calls import check_arguments
+from interp.exec.engines import AUTO, create_machine, resolve_engine
 from interp.exec.machine import Invocation, Machine
 from interp.runtime.function import FunctionInstance, HostFunction
 from interp.runtime.instance import ExternValue, ModuleInstance
@@ -33,12 +34,19 @@ class EngineConfig:
     max_call_depth: int = 10_000
     max_memory_pages: int = 16_384  # 1 GiB
     max_table_elements: int = 10_000_000
+    engine: str = AUTO  # "python", "cython", or "auto" (see interp/exec/engines.py)
 
 
 class Store:
+    """Instances and the machine that runs them.  ``engine`` names the engine
+    in use; step-wise runs (``start``) always use the step machine, which
+    shares the instances' memories, tables and globals."""
+
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
-        self.machine = Machine(self.config.max_call_depth)
+        self.engine = resolve_engine(self.config.engine)
+        self.machine = create_machine(self.engine, self.config.max_call_depth)
+        self._stepper: Machine | None = self.machine if isinstance(self.machine, Machine) else None
 
     def instantiate(self, module: Module | CompiledModule, imports: Imports | None = None,
                     name: str | None = None) -> ModuleInstance:
@@ -60,12 +68,22 @@ class Store:
         executes it a given number of instructions at a time."""
         if isinstance(func, HostFunction):
             raise UsageError("only wasm functions can be run step by step")
-        return Invocation(self.machine, func, check_arguments(func.type, args))
+        return Invocation(self.stepper, func, check_arguments(func.type, args))
+
+    @property
+    def stepper(self) -> Machine:
+        """The step machine of this store (the machine itself for the python engine)."""
+        if self._stepper is None:
+            self._stepper = Machine(self.config.max_call_depth)
+            self._stepper.set_fuel(self.machine.remaining_fuel)
+        return self._stepper
 
     def set_fuel(self, fuel: int | None) -> None:
         """Allow ``fuel`` more instructions in total (``None``: unlimited);
         running out raises ``FuelExhaustedError``."""
         self.machine.set_fuel(fuel)
+        if self._stepper is not None and self._stepper is not self.machine:
+            self._stepper.set_fuel(fuel)
 
     @property
     def fuel(self) -> int | None:

@@ -23,7 +23,6 @@ from interp.errors import (
     MalformedError,
     Trap,
     UnlinkableError,
-    UsageError,
 )
 from interp.exec.compiled import CompiledModule, compile_module
 from interp.host.spectest import spectest_exports
@@ -57,6 +56,7 @@ from interp.text.script import (
     RefNull,
     Register,
     ScriptModule,
+    V128Pattern,
     parse_script,
 )
 
@@ -122,7 +122,7 @@ class ScriptRunner:
         except _Failure as failure:
             return CheckResult(command.line, name, False, str(failure))
         except GlasswasmError as error:
-            return CheckResult(command.line, name, False, f"unexpected {_kind(error)}: {error}")
+            return CheckResult(command.line, name, False, f"unexpected {error.label}: {error}")
         except Exception as error:  # an engine bug: report it, keep going
             return CheckResult(command.line, name, False, f"internal error: {type(error).__name__}: {error}")
         finally:
@@ -199,11 +199,11 @@ class ScriptRunner:
             run()
         except kind as error:
             if kind is Trap and isinstance(error, (ExhaustionError, FuelExhaustedError)):
-                raise _Failure(f"expected trap {message!r}, got {_kind(error)}: {error}") from None
+                raise _Failure(f"expected trap {message!r}, got {error.label}: {error}") from None
             return error.message.startswith(message)
         except GlasswasmError as error:
-            raise _Failure(f"expected {_KIND_NAMES[kind]} {message!r}, got {_kind(error)}: {error}") from None
-        raise _Failure(f"expected {_KIND_NAMES[kind]} {message!r}, but it succeeded")
+            raise _Failure(f"expected {kind.label} {message!r}, got {error.label}: {error}") from None
+        raise _Failure(f"expected {kind.label} {message!r}, but it succeeded")
 
     def _assert_trap(self, command: AssertTrap) -> bool:
         target = command.target
@@ -258,26 +258,6 @@ _COMMAND_NAMES: dict[type, str] = {
     AssertUninstantiable: "assert_uninstantiable",
 }
 
-_KIND_NAMES: dict[type, str] = {
-    MalformedError: "malformed",
-    InvalidError: "invalid",
-    UnlinkableError: "unlinkable",
-    Trap: "trap",
-    ExhaustionError: "exhaustion",
-}
-
-
-def _kind(error: GlasswasmError) -> str:
-    for kind, name in _KIND_NAMES.items():
-        if isinstance(error, kind):
-            return name
-    if isinstance(error, FuelExhaustedError):
-        return "fuel exhaustion"
-    if isinstance(error, UsageError):
-        return "usage error"
-    return type(error).__name__
-
-
 def _argument(value: Const | RefNull | RefExtern) -> object:
     if isinstance(value, Const):
         if value.type is ValType.F32:
@@ -300,6 +280,28 @@ def _bits(value: object, valtype: ValType) -> int | None:
     return f32_to_bits(value) if valtype is ValType.F32 else f64_to_bits(value)
 
 
+def _nan_matches(bits: int, expected: NanPattern) -> bool:
+    if expected.kind == "canonical":
+        mask, pattern = _CANONICAL[expected.type]
+        return bits & mask == pattern
+    quiet = _ARITHMETIC[expected.type]
+    return bits & quiet == quiet
+
+
+def _lanes_match(actual: int, expected: V128Pattern) -> bool:
+    """Lane by lane: exact bits, or the lane's NaN pattern."""
+    lane_bits = 128 // len(expected.lanes)
+    mask = (1 << lane_bits) - 1
+    for position, lane in enumerate(expected.lanes):
+        bits = (actual >> (position * lane_bits)) & mask
+        if isinstance(lane, NanPattern):
+            if not _nan_matches(bits, lane):
+                return False
+        elif bits != lane:
+            return False
+    return True
+
+
 def _matches(actual: object, expected: Any) -> bool:
     if isinstance(expected, Const):
         if expected.type is ValType.F32 or expected.type is ValType.F64:
@@ -307,13 +309,9 @@ def _matches(actual: object, expected: Any) -> bool:
         return type(actual) is int and actual == expected.value
     if isinstance(expected, NanPattern):
         bits = _bits(actual, expected.type)
-        if bits is None:
-            return False
-        if expected.kind == "canonical":
-            mask, pattern = _CANONICAL[expected.type]
-            return bits & mask == pattern
-        quiet = _ARITHMETIC[expected.type]
-        return bits & quiet == quiet
+        return bits is not None and _nan_matches(bits, expected)
+    if isinstance(expected, V128Pattern):
+        return type(actual) is int and _lanes_match(actual, expected)
     if isinstance(expected, RefNull):
         return actual is None
     if isinstance(expected, RefExtern):
@@ -329,6 +327,10 @@ def _show_expected(expected: Any) -> str:
         return f"{expected.type}:{expected.value:#x}"
     if isinstance(expected, NanPattern):
         return f"{expected.type}:nan:{expected.kind}"
+    if isinstance(expected, V128Pattern):
+        lanes = " ".join(f"nan:{lane.kind}" if isinstance(lane, NanPattern) else f"{lane:#x}"
+                         for lane in expected.lanes)
+        return f"v128:{expected.shape} {lanes}"
     return repr(expected)
 
 

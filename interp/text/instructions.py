@@ -2,10 +2,10 @@
 
 Parsing is driven by the opcode table: a keyword is looked up in
 ``OPS_BY_NAME`` and its immediates are read by the reader registered for the
-instruction's ``Imm`` kind (``ExpressionParser._readers``); SIMD adds its kinds
-(``V128``, ``LANE``, ``SHUFFLE``, ``MEMARG_LANE``) by registering readers there.  Nesting (folded expressions, blocks) is handled with an
-explicit stack of open forms instead of recursion, so arbitrarily deep input
-cannot exhaust Python's stack.
+instruction's ``Imm`` kind (``ExpressionParser._readers``), the vector kinds
+(``V128``, ``LANE``, ``SHUFFLE``, ``MEMARG_LANE``) included.  Nesting (folded
+expressions, blocks) is handled with an explicit stack of open forms instead
+of recursion, so arbitrarily deep input cannot exhaust Python's stack.
 
 Module-level knowledge (index spaces, type uses, the type section that inline
 function types are appended to) comes from a ``ModuleContext`` (see
@@ -15,7 +15,7 @@ and label names are tracked here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from interp.syntax.module import Instruction
 from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, Op
@@ -106,6 +106,10 @@ class ExpressionParser:
             Imm.F64: read_number,
             Imm.REFTYPE: self._heap_type,
             Imm.SELECT_TYPES: self._select_types,
+            Imm.V128: read_v128,
+            Imm.LANE: lambda r, op: read_lane_index(r),
+            Imm.SHUFFLE: lambda r, op: read_shuffle_lanes(r),
+            Imm.MEMARG_LANE: lambda r, op: (self._memarg(r, op), read_lane_index(r)),
         }
 
     # -- the instruction sequence --------------------------------------------
@@ -380,19 +384,139 @@ def read_number(reader: TokenReader, op: Op) -> int:
     """The literal operand of ``op`` (``i32.const`` ... ``f64.const``): a
     canonical unsigned integer or a float bit pattern."""
     parse, width = NUMBER_LITERALS[op.imm]
-    word = reader.atom()
-    if word is None:
-        raise reader.unexpected()
-    try:
-        value = parse(word, width)
-    except NumberRangeError:
-        raise reader.error("constant out of range") from None
-    if value is None:
-        if looks_numeric(word):
-            raise reader.error("constant out of range")
-        raise reader.unexpected()
+    value = literal_value(reader, reader.pos, parse, width)
     reader.pos += 1
     return value
+
+
+def literal_value(reader: TokenReader, index: int, parse: Callable[[str, Any], int | None], width: Any) -> int:
+    """The value of the literal at token ``index``, read by ``parse`` (see
+    ``interp.text.numbers``) for ``width``; a literal that does not fit is
+    "constant out of range", a word that is no literal at all an "unknown
+    operator" or "unexpected token"."""
+    kind, word, _ = reader.tokens[index]
+    if kind != ATOM:
+        raise reader.unexpected(index)
+    try:
+        value = parse(word, width)  # type: ignore[arg-type]
+    except NumberRangeError:
+        raise reader.error("constant out of range", index) from None
+    if value is None:
+        if looks_numeric(word):  # type: ignore[arg-type]
+            raise reader.error("constant out of range", index)
+        raise reader.unexpected(index)
+    return value
+
+
+class V128Shape(NamedTuple):
+    """A lane shape of ``v128.const`` literals: ``count`` lanes of
+    ``lane_bits`` bits, each literal read by ``parse`` for ``width``;
+    ``float_type`` is the lane's float type (``None`` for integer lanes),
+    which is what a NaN pattern of a script's expected result stands for."""
+
+    name: str
+    count: int
+    lane_bits: int
+    parse: Callable[[str, Any], int | None]
+    width: Any
+    float_type: ValType | None
+
+    def join(self, lane_bits: list[int]) -> int:
+        """The vector whose lanes have the bit patterns ``lane_bits``, lane 0 first."""
+        value = 0
+        for position, bits in enumerate(lane_bits):
+            value |= bits << (position * self.lane_bits)
+        return value
+
+
+V128_SHAPES: dict[str, V128Shape] = {
+    "i8x16": V128Shape("i8x16", 16, 8, parse_int, 8, None),
+    "i16x8": V128Shape("i16x8", 8, 16, parse_int, 16, None),
+    "i32x4": V128Shape("i32x4", 4, 32, parse_int, 32, None),
+    "i64x2": V128Shape("i64x2", 2, 64, parse_int, 64, None),
+    "f32x4": V128Shape("f32x4", 4, 32, parse_float, F32_FORMAT, ValType.F32),
+    "f64x2": V128Shape("f64x2", 2, 64, parse_float, F64_FORMAT, ValType.F64),
+}
+"""The shapes a ``v128.const`` can be written in (spec 6.5.7), by keyword.
+Integer lane literals may be signed or unsigned (``i8x16 -1`` and ``255`` are
+the same lane); float literals are rounded exactly like scalar constants."""
+
+MAX_LANE_INDEX = 255
+SHUFFLE_LANES = 16
+
+
+def read_v128_shape(reader: TokenReader) -> V128Shape:
+    """The shape keyword that starts a ``v128.const`` literal."""
+    word = reader.atom()
+    shape = V128_SHAPES.get(word) if word is not None else None
+    if shape is None:
+        raise reader.unexpected()
+    reader.pos += 1
+    return shape
+
+
+def lane_literal_positions(reader: TokenReader, shape: V128Shape,
+                           also_literals: frozenset[str] = frozenset()) -> range:
+    """The token positions of the lane literals of a ``v128.const`` of
+    ``shape`` (consumed).  The literals are counted before any is converted,
+    so a wrong count is "wrong number of lane literals" whatever the values;
+    ``also_literals`` are further words that stand for a lane (the NaN
+    patterns of a script's expected results)."""
+    tokens = reader.tokens
+    start = position = reader.pos
+    while True:
+        kind, word, _ = tokens[position]
+        if kind != ATOM:
+            break
+        if not looks_numeric(word) and word not in also_literals:  # type: ignore[arg-type]
+            if reader.is_known_word(word):  # type: ignore[arg-type]
+                break  # the next instruction
+            raise reader.unexpected(position)
+        position += 1
+    if position - start != shape.count:
+        raise reader.error("wrong number of lane literals", position)
+    reader.pos = position
+    return range(start, position)
+
+
+def read_v128(reader: TokenReader, op: Op | None = None) -> int:
+    """The operand of ``v128.const``: a shape and one literal per lane."""
+    shape = read_v128_shape(reader)
+    parse, width = shape.parse, shape.width
+    return shape.join([literal_value(reader, position, parse, width)
+                       for position in lane_literal_positions(reader, shape)])
+
+
+def read_lane_index(reader: TokenReader) -> int:
+    """A lane index: an unsigned literal that fits a byte (whether it names
+    a lane of the instruction's shape is for validation to say)."""
+    word = reader.atom()
+    value = parse_nat(word) if word is not None else None
+    if value is None:
+        raise reader.unexpected()
+    if value > MAX_LANE_INDEX:
+        raise reader.error("malformed lane index")
+    reader.pos += 1
+    return value
+
+
+def read_shuffle_lanes(reader: TokenReader) -> tuple[int, ...]:
+    """The 16 lane indices of ``i8x16.shuffle``.  Every numeric-looking word
+    that follows counts as one, so a wrong count is reported as such
+    ("invalid lane length") rather than as a stray token."""
+    lanes: list[int] = []
+    while True:
+        word = reader.atom()
+        if word is None or not looks_numeric(word):
+            break
+        value = parse_nat(word)
+        if value is None or value > MAX_LANE_INDEX:
+            raise reader.error("malformed lane index")
+        lanes.append(value)
+        reader.pos += 1
+    if len(lanes) != SHUFFLE_LANES:
+        raise reader.error("invalid lane length")
+    return tuple(lanes)
 
 
 def heap_type(reader: TokenReader) -> ValType:

@@ -238,6 +238,7 @@ KEYWORDS = frozenset({
     "assert_return", "assert_trap", "assert_exhaustion", "assert_malformed",
     "assert_invalid", "assert_unlinkable", "assert_uninstantiable",
     "nan:canonical", "nan:arithmetic", "ref.extern",
+    "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2",
 })
 
 

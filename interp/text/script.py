@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from interp.syntax.module import Module
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.syntax.types import ValType
-from interp.text.instructions import NUMBER_LITERALS, heap_type, read_number
+from interp.text.instructions import (
+    NUMBER_LITERALS,
+    heap_type,
+    lane_literal_positions,
+    literal_value,
+    read_number,
+    read_v128_shape,
+)
 from interp.text.lexer import EOF, LPAR, TokenReader, tokenize
 from interp.text.parser import read_module_fields
 
@@ -78,8 +85,20 @@ class NanPattern:
     kind: str
 
 
+@dataclass(frozen=True)
+class V128Pattern:
+    """Result pattern ``(v128.const f32x4 nan:canonical 1.0 nan:arithmetic 0)``:
+    a vector of float lanes of which some are NaN patterns.  ``shape`` is
+    ``"f32x4"`` or ``"f64x2"``; each of ``lanes`` (lane 0 first) is the exact
+    bit pattern the lane must have, or the ``NanPattern`` it must match.  A
+    ``v128.const`` without NaN patterns is a plain ``Const`` of type v128."""
+
+    shape: str
+    lanes: tuple[int | NanPattern, ...]
+
+
 Value = Const | RefNull | RefExtern
-Expected = Const | RefNull | RefExtern | RefFuncAny | NanPattern
+Expected = Const | RefNull | RefExtern | RefFuncAny | NanPattern | V128Pattern
 
 
 # -- commands -------------------------------------------------------------
@@ -179,6 +198,7 @@ Command = (
 _MODULE_FIELDS = frozenset({"type", "func", "table", "memory", "global", "import", "export", "start", "elem", "data"})
 _NUMBER_KEYWORDS = frozenset(op.name for op in OPS_BY_NAME.values() if op.imm in NUMBER_LITERALS)
 _NAN_PATTERNS = {"nan:canonical": "canonical", "nan:arithmetic": "arithmetic"}
+_NAN_PATTERN_WORDS = frozenset(_NAN_PATTERNS)
 _MODULE_ASSERTIONS = {
     "assert_malformed": AssertMalformed,
     "assert_invalid": AssertInvalid,
@@ -313,9 +333,10 @@ class _ScriptParser:
         return action
 
     def _value(self, expected: bool) -> Expected:
-        """``(i32.const 1)``, ``(ref.null func)``, ``(ref.extern 1)``; with
-        ``expected``, also the result patterns ``nan:canonical``,
-        ``nan:arithmetic`` and ``(ref.func)``."""
+        """``(i32.const 1)``, ``(v128.const i32x4 1 2 3 4)``, ``(ref.null func)``,
+        ``(ref.extern 1)``; with ``expected``, also the result patterns
+        ``nan:canonical``, ``nan:arithmetic`` (as a scalar or as lanes of a
+        ``v128.const``) and ``(ref.func)``."""
         reader = self.reader
         keyword = reader.lpar_keyword()
         if keyword is None:
@@ -331,7 +352,7 @@ class _ScriptParser:
         elif keyword == "ref.func" and expected:
             value = RefFuncAny()
         elif keyword == "v128.const":
-            raise reader.error("unsupported value v128.const", reader.pos - 1)
+            value = self._vector(expected)
         else:
             raise reader.unexpected(reader.pos - 1)
         reader.expect_rpar()
@@ -347,10 +368,27 @@ class _ScriptParser:
             return NanPattern(valtype, kind)
         return Const(valtype, read_number(reader, op))
 
+    def _vector(self, expected: bool) -> Const | V128Pattern:
+        """The operand of ``v128.const``; with ``expected``, float lanes may
+        be NaN patterns."""
+        reader = self.reader
+        shape = read_v128_shape(reader)
+        patterns = _NAN_PATTERN_WORDS if expected and shape.float_type is not None else frozenset()
+        lanes: list[int | NanPattern] = []
+        for position in lane_literal_positions(reader, shape, patterns):
+            word = reader.tokens[position][1]
+            if word in patterns:
+                lanes.append(NanPattern(shape.float_type, _NAN_PATTERNS[word]))  # type: ignore[arg-type,index]
+            else:
+                lanes.append(literal_value(reader, position, shape.parse, shape.width))
+        if all(isinstance(lane, int) for lane in lanes):
+            return Const(ValType.V128, shape.join(lanes))  # type: ignore[arg-type]
+        return V128Pattern(shape.name, tuple(lanes))
+
 
 __all__ = [
     "Action", "ActionCommand", "AssertExhaustion", "AssertInvalid", "AssertMalformed", "AssertReturn",
     "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Expected", "Get",
     "Invoke", "ModuleCommand", "ModuleSource", "NanPattern", "RefExtern", "RefFuncAny", "RefNull",
-    "Register", "ScriptModule", "Value", "parse_script",
+    "Register", "ScriptModule", "V128Pattern", "Value", "parse_script",
 ]

@@ -62,13 +62,17 @@ def format_value(value: object, valtype: ValType) -> str:
     return f"ref.extern {value!r}"
 
 
+_INTEGER_BITS = {ValType.I32: 32, ValType.I64: 64, ValType.V128: 128}
+
+
 def parse_value(text: str, valtype: ValType) -> object:
     """Read a value of ``valtype`` written as in the text format
     (``-1``, ``0x10``, ``1.5``, ``0x1p-3``, ``inf``, ``nan:0x200000``, ``null``
-    for references).  Raises ``ValueError`` with the reason."""
+    for references; a v128 as one 128-bit integer, lane 0 in the low bits, the
+    way ``format_value`` prints it).  Raises ``ValueError`` with the reason."""
     try:
-        if valtype is ValType.I32 or valtype is ValType.I64:
-            number = parse_int(text, 32 if valtype is ValType.I32 else 64)
+        if valtype in _INTEGER_BITS:
+            number = parse_int(text, _INTEGER_BITS[valtype])
         elif valtype is ValType.F32:
             bits = parse_float(text, F32_FORMAT)
             number = None if bits is None else f32_from_bits(bits)

@@ -16,7 +16,6 @@ import inspect
 import keyword
 import re
 from fractions import Fraction
-from pathlib import Path
 from types import ModuleType
 from typing import Callable, NamedTuple
 
@@ -29,7 +28,7 @@ from interp.syntax.types import ValType
 from interp.syntax.values import f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
 from spec_tests.expectations import configured_testsuite
 
-SUITE = configured_testsuite() or Path("testsuite-not-configured")
+SUITE = configured_testsuite()
 FILES = ("i32", "i64", "f32", "f64", "f32_bitwise", "f64_bitwise", "f32_cmp", "f64_cmp",
          "conversions", "float_misc")
 NUMERIC_TYPES = ("i32", "i64", "f32", "f64")
@@ -240,9 +239,11 @@ def load_cases(file: str) -> dict[str, list[Case]]:
 
 
 _GROUPS = [(file, instruction, cases)
-           for file in FILES for instruction, cases in sorted(load_cases(file).items())]
+           for file in (FILES if SUITE is not None else ())
+           for instruction, cases in sorted(load_cases(file).items())]
 
 
+@pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
 def test_the_scripts_give_many_cases() -> None:
     all_cases = [case for _, _, cases in _GROUPS for case in cases]
     assert len(all_cases) == 12_254 + 87

@@ -574,7 +574,8 @@ def test_references() -> None:
     ("(func ((nop)))", "unexpected token"),
     ('(func "x")', "unexpected token"),
     ("(func (i32.add (i32.const 1) i32.const 2))", "unexpected token"),
-    ("(func (v128.const i32x4 0 0 0 0) drop)", "unknown operator v128.const"),
+    ("(func (v128.const i32x4 0 0 0) drop)", "wrong number of lane literals"),
+    ("(func (v128.const i9x16 0) drop)", "unknown operator i9x16"),
 ])
 def test_malformed_instructions(text: str, message: str) -> None:
     assert syntax_error(text).message == message

@@ -1,6 +1,6 @@
 """The official testsuite read by the text format parser.
 
-* every (non-SIMD) ``.wast`` script parses;
+* every ``.wast`` script parses;
 * every ``module quote`` inside ``assert_malformed`` is rejected, with the
   testsuite's message;
 * literal values agree with what ``const.wast`` and ``float_literals.wast``
@@ -29,7 +29,7 @@ from interp.text.lexer import ATOM, ID, LPAR, RPAR, tokenize
 from interp.text.script import AssertMalformed, AssertReturn, AssertTrap, Const, Invoke, ModuleSource, ScriptModule
 
 TESTSUITE = Path(os.environ.get("WASM_TESTSUITE", "/work/shared/wasm-testsuite/2.0"))
-SCRIPTS = sorted(p for p in TESTSUITE.glob("*.wast") if not p.name.startswith("simd_"))
+SCRIPTS = sorted(TESTSUITE.glob("*.wast"))
 
 pytestmark = pytest.mark.skipif(not SCRIPTS, reason=f"no testsuite at {TESTSUITE}")
 

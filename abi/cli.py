@@ -1,0 +1,49 @@
+"""``glasswasm proxy SCENARIO [--json] [--trace FILE]``: run a scenario and
+show what happened.  Without ``--json`` a readable summary is printed.
+Problems with the scenario or a plugin module are one line on standard
+error and exit status 1 (the ``glasswasm`` command prints every
+``GlasswasmError`` that way); what plugins do wrong while running is part of
+the report, and the exit status stays 0.
+
+Module-level imports stay minimal: the ``glasswasm`` command builds this
+parser for every subcommand, and the host itself is loaded only when a
+scenario runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", help="a scenario file (YAML or JSON)")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    parser.add_argument("--trace", metavar="FILE",
+                        help="write every callback and host call to FILE as JSON lines")
+
+
+def run(args: argparse.Namespace) -> int:
+    from abi.errors import UsageError
+    from abi.report import render_json, render_summary
+    from abi.runner import run_scenario
+    from abi.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    host = run_scenario(scenario)
+    if args.trace:
+        try:
+            with open(args.trace, "w", encoding="utf-8") as stream:
+                host.trace.write_jsonl(stream)
+        except OSError as error:
+            raise UsageError(f"cannot write the trace to {args.trace}: {error.strerror or error}") from None
+    _write(render_json(host.report()) if args.json else render_summary(host))
+    return 0
+
+
+def _write(text: str) -> None:
+    """Print even where the terminal's encoding lacks some characters
+    (they are written as escapes instead of failing)."""
+    import sys
+
+    encoding = sys.stdout.encoding or "utf-8"
+    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))

@@ -1,0 +1,44 @@
+"""Errors of the proxy-wasm host.  They are ``GlasswasmError``s, so the
+``glasswasm`` command prints them as one line with exit status 1.
+
+What a plugin does wrong while running (traps, fuel, bad returns, a false
+``proxy_on_configure``) is not an exception: it is a recorded ``Failure``
+that the failure policy acts on, as in Envoy.  Exceptions are for inputs that
+cannot run at all: a scenario file that does not validate, a module that is
+not a proxy-wasm plugin, or the API used the wrong way.
+"""
+
+from __future__ import annotations
+
+from interp.errors import GlasswasmError, UsageError
+
+
+class ProxyWasmError(GlasswasmError):
+    """Root of the host's own errors."""
+
+
+class ScenarioError(ProxyWasmError):
+    """A scenario file is unreadable or invalid.  ``key_path`` names the
+    offending key (``streams[1].request.headers``), ``source`` the file."""
+
+    def __init__(self, problem: str, key_path: str = "", source: str | None = None) -> None:
+        self.problem = problem
+        self.key_path = key_path
+        self.source = source
+        where = ": ".join(part for part in (source, key_path) if part)
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+class PluginLoadError(ProxyWasmError):
+    """A module cannot be loaded as a proxy-wasm plugin: unreadable,
+    malformed, invalid, without a supported ``proxy_abi_version_*`` export,
+    with imports this host does not provide, or with callbacks of the wrong
+    type."""
+
+    def __init__(self, plugin: str, problem: str) -> None:
+        self.plugin = plugin
+        self.problem = problem
+        super().__init__(f"plugin {plugin}: {problem}")
+
+
+__all__ = ["PluginLoadError", "ProxyWasmError", "ScenarioError", "UsageError"]

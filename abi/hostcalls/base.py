@@ -1,0 +1,261 @@
+"""How host functions are declared, bound to a plugin, decoded and traced.
+
+Each ``env`` function is declared once with ``@host_call(name, *params)``:
+the parameter kinds give both its wasm signature and how its raw i32/i64
+arguments become Python values (an enum by name, a string read from guest
+memory, a decoded pairs map...).  The table of declarations drives import
+resolution; binding a declaration to a plugin makes the ``HostFunction`` the
+module imports.
+
+Every call goes through one wrapper, which
+
+1. decodes the parameters in order — an out-of-range enum answers
+   BAD_ARGUMENT, a pointer outside memory INVALID_MEMORY_ACCESS, malformed
+   pairs BAD_ARGUMENT — before the implementation runs;
+2. runs the implementation with a ``HostCall`` (the plugin, its memory, the
+   effective context) and the decoded values; it returns a ``Status`` or
+   raises ``StatusError``; a ``GuestMemoryError`` anywhere (writing a result
+   to a bad pointer, an allocator answering 0) becomes INVALID_MEMORY_ACCESS;
+3. records a trace entry with the decoded arguments, the status and what
+   the implementation reported with ``call.result(...)``.
+
+Traps of the guest's allocator (called back during the host call) are not
+caught: they are the plugin's failure and unwind like any trap.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from abi.enums import Status
+from abi.guest_memory import GuestMemory, GuestMemoryError
+from abi.pairs import PairsFormatError, decode_pairs
+from abi.properties import format_path, parse_path
+from abi.text import from_wire, readable
+from interp.runtime.function import HostFunction
+from interp.syntax.types import I32, I64, FuncType, ValType
+
+if TYPE_CHECKING:
+    from abi.plugin import CallbackFrame, Context, Plugin
+    from interp.exec.machine import Caller
+
+
+class StatusError(Exception):
+    """Ends a host call with ``status``; ``reason`` goes to the trace."""
+
+    def __init__(self, status: Status, reason: str = "") -> None:
+        super().__init__(reason or status.name)
+        self.status = status
+        self.reason = reason
+
+
+class HostCall:
+    """What an implementation works with: the calling plugin, its memory
+    (with the plugin's allocator), the callback being run and the effective
+    context (``None`` while the module starts)."""
+
+    __slots__ = ("plugin", "memory", "frame", "entry")
+
+    def __init__(self, plugin: Plugin, memory: GuestMemory, frame: CallbackFrame | None,
+                 entry: dict[str, Any]) -> None:
+        self.plugin = plugin
+        self.memory = memory
+        self.frame = frame
+        self.entry = entry
+
+    @property
+    def context(self) -> Context | None:
+        return self.frame.effective if self.frame is not None else None
+
+    def result(self, **values: Any) -> None:
+        """Add decoded results to the trace entry."""
+        self.entry["result"].update(values)
+
+    def hand_over(self, data: bytes, address_out: int, size_out: int) -> None:
+        """Give ``data`` to the guest through its allocator (see
+        ``GuestMemory.hand_over``)."""
+        self.memory.hand_over(data, address_out, size_out)
+
+
+# --- parameter kinds -----------------------------------------------------------------
+
+
+class Param:
+    """One parameter of a host function as the guest passes it."""
+
+    wasm_types: tuple[ValType, ...] = (I32,)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def decode(self, call: HostCall, raw: Sequence[int]) -> Any:
+        return raw[0]
+
+    def traced(self, value: Any) -> Any:
+        """The value as the trace shows it; ``None`` leaves it out."""
+        return value
+
+
+class U32(Param):
+    """A plain 32-bit number (sizes, ids, status codes, timeouts)."""
+
+
+class Signed64(Param):
+    """A signed 64-bit number (metric deltas and values)."""
+
+    wasm_types = (I64,)
+
+    def decode(self, call: HostCall, raw: Sequence[int]) -> int:
+        value = raw[0]
+        return value - (1 << 64) if value >= (1 << 63) else value
+
+
+class Unsigned64(Param):
+    """An unsigned 64-bit number (metric values to record)."""
+
+    wasm_types = (I64,)
+
+
+class Enum(Param):
+    """An ABI enum; a number it does not define answers BAD_ARGUMENT."""
+
+    def __init__(self, name: str, kind: type[enum.IntEnum]) -> None:
+        super().__init__(name)
+        self.kind = kind
+
+    def decode(self, call: HostCall, raw: Sequence[int]) -> enum.IntEnum:
+        try:
+            return self.kind(raw[0])
+        except ValueError:
+            raise StatusError(Status.BAD_ARGUMENT, f"{raw[0]} is not a {self.kind.__name__}") from None
+
+    def traced(self, value: enum.IntEnum) -> str:
+        return value.name
+
+
+class Bytes(Param):
+    """A (pointer, size) pair read from guest memory, as bytes."""
+
+    wasm_types = (I32, I32)
+
+    def decode(self, call: HostCall, raw: Sequence[int]) -> bytes:
+        return call.memory.read(raw[0], raw[1])
+
+    def traced(self, value: bytes) -> str:
+        return readable(value)
+
+
+class Text(Bytes):
+    """A (pointer, size) string, as host text (see ``abi.text``)."""
+
+    def decode(self, call: HostCall, raw: Sequence[int]) -> str:  # type: ignore[override]
+        return from_wire(super().decode(call, raw))
+
+    def traced(self, value: str) -> str:  # type: ignore[override]
+        return readable(value)
+
+
+class Pairs(Bytes):
+    """A (pointer, size) pairs-encoded map; malformed is BAD_ARGUMENT."""
+
+    def decode(self, call: HostCall, raw: Sequence[int]) -> list[tuple[bytes, bytes]]:  # type: ignore[override]
+        data = super().decode(call, raw)
+        try:
+            return decode_pairs(data)
+        except PairsFormatError as error:
+            raise StatusError(Status.BAD_ARGUMENT, f"malformed pairs: {error}") from None
+
+    def traced(self, value: list[tuple[bytes, bytes]]) -> list[list[str]]:  # type: ignore[override]
+        return [[readable(key), readable(item)] for key, item in value]
+
+
+class Path(Bytes):
+    """A (pointer, size) property path, segments separated by NUL."""
+
+    def decode(self, call: HostCall, raw: Sequence[int]) -> tuple[str, ...]:  # type: ignore[override]
+        return parse_path(super().decode(call, raw))
+
+    def traced(self, value: tuple[str, ...]) -> str:  # type: ignore[override]
+        return format_path(value)
+
+
+class Out(Param):
+    """A pointer the host writes a result to (checked when written)."""
+
+    def traced(self, value: int) -> None:
+        return None
+
+
+# --- declarations ------------------------------------------------------------------------
+
+Implementation = Callable[..., Status]
+
+
+@dataclass(frozen=True)
+class HostCallSpec:
+    name: str
+    params: tuple[Param, ...]
+    implementation: Implementation
+
+    @property
+    def func_type(self) -> FuncType:
+        return FuncType(tuple(t for param in self.params for t in param.wasm_types), (I32,))
+
+    def bind(self, plugin: Plugin) -> HostFunction:
+        """The ``HostFunction`` this declaration is for ``plugin``."""
+        spec = self
+
+        def host_function(caller: Caller, *raw: int) -> int:
+            return int(spec.run(plugin, caller, raw))
+
+        host_function.__name__ = self.name
+        return HostFunction(self.func_type, host_function, self.name, takes_caller=True)
+
+    def run(self, plugin: Plugin, caller: Caller, raw: Sequence[int]) -> Status:
+        frame = plugin.frame
+        context = frame.effective if frame is not None else None
+        entry = plugin.host.trace.hostcall(plugin.name, context.id if context else None, self.name, {})
+        call = HostCall(plugin, plugin.guest_memory(caller), frame, entry)
+        position = 0
+        values = []
+        try:
+            for param in self.params:
+                width = len(param.wasm_types)
+                arguments = raw[position:position + width]
+                position += width
+                try:
+                    value = param.decode(call, arguments)
+                except (StatusError, GuestMemoryError):
+                    entry["args"][param.name] = list(arguments)
+                    raise
+                values.append(value)
+                shown = param.traced(value)
+                if shown is not None:
+                    entry["args"][param.name] = shown
+            status = self.implementation(call, *values)
+        except StatusError as error:
+            status = error.status
+            if error.reason:
+                entry["result"]["reason"] = error.reason
+        except GuestMemoryError as error:
+            status = Status.INVALID_MEMORY_ACCESS
+            entry["result"]["reason"] = str(error)
+        entry["status"] = status.name
+        return status
+
+
+HOST_CALLS: dict[str, HostCallSpec] = {}
+"""Every implemented ``env`` function, by import name."""
+
+
+def host_call(name: str, *params: Param) -> Callable[[Implementation], Implementation]:
+    """Declare the implementation of ``env.<name>`` (see the module docstring)."""
+
+    def register(implementation: Implementation) -> Implementation:
+        HOST_CALLS[name] = HostCallSpec(name, params, implementation)
+        return implementation
+
+    return register

@@ -1,0 +1,769 @@
+"""``HttpStream``: one HTTP request/response going through the filter chain,
+as Envoy's filter manager runs it.
+
+The chain is the plugins in order; the request goes through them first to
+last, the response last to first.  Headers, body chunks and trailers travel
+as events.  Each plugin has a place in the chain (a ``FilterSlot``) with, per
+direction, a queue of events that reached it and what it holds back:
+
+* headers or trailers answered PAUSE stop everything at that plugin (Envoy's
+  StopAllIteration): later events wait in its queue until
+  ``proxy_continue_stream``, after which the held event moves on and the
+  queued ones reach the plugin — body chunks that arrived meanwhile as one
+  chunk, as Envoy buffers them;
+* a body chunk answered PAUSE is buffered at that plugin (Envoy's
+  StopIterationAndBuffer): the next chunk is added and the callback gets the
+  cumulative size, so a plugin can wait for ``end_of_stream`` and read the
+  whole body; CONTINUE (or ``proxy_continue_stream``) sends the buffer on.
+  Trailers reaching a plugin that buffers reach its trailers callback;
+  CONTINUE then sends the buffered body and the trailers on.
+
+Events are processed depth first (an event goes as far as it can before the
+next one moves), HTTP call answers arrive after the callback that made the
+call has returned and its result has been applied (``abi.http_calls``), and
+actions a plugin asked for (continue, local reply, close) take effect when
+its callback returns.
+
+The origin receives the request as it leaves the last plugin and, with a
+configured answer, responds once the request is complete (a response never
+overtakes the request).  The stream ends when the client has the whole
+response, or when it is reset.  Then, in Envoy's order, every plugin gets
+``proxy_on_log`` (first to last; a plugin the request never reached gets its
+context created first, as Envoy's access-log path does), and then, plugin by
+plugin, ``proxy_on_done`` and ``proxy_on_delete`` (a false ``proxy_on_done``
+is ignored for stream contexts, as in Envoy).  A stream that can make no
+progress (a pause never resumed, an HTTP call never answered) is *stalled*:
+``finish()`` reports who holds it and ends it the same way.
+
+Local replies (``proxy_send_local_response``):
+
+* sent while the response has not started, the request path ends there
+  (nothing more of the request moves), and the reply goes through the
+  response path of every plugin that saw the request headers, last to first
+  — so the sending plugin and those before it; plugins the request never
+  reached pass it on without being called, as Envoy's encoder chain does
+  for filters whose request never started;
+* sent once the response has started (from a response callback), it
+  replaces the response and goes straight to the client without passing
+  any plugin (Envoy's direct local reply); if the client already has the
+  response headers, the stream is reset instead;
+* only the first local reply of a stream counts; later ones are ignored (the
+  trace shows them).
+
+Reply headers are ``:status``, the plugin's headers (lower-cased), then
+``content-length`` and ``content-type: text/plain`` when there is a body and
+the plugin set no content type, as Envoy's ``sendLocalReply`` builds them.
+
+A failed plugin (see ``abi.plugin``) is never called again.  With
+``fail_open`` it is passed over as if it answered CONTINUE (whatever it held
+moves on); with ``fail_close`` the stream ends with a 503 local reply (details
+``wasm_fail_stream``, empty body) from that plugin's place, which the failed
+plugin itself is passed over by.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from abi.enums import Action, BufferType, FailurePolicy, MapType, StreamType
+from abi.errors import UsageError
+from abi.headers import HeaderInput, HeaderMap
+from abi.plugin import CallbackPhase, Context
+from abi.properties import PropertyPath
+from abi.records import HttpMessage, LocalResponse
+from abi.text import as_bytes, readable
+
+if TYPE_CHECKING:
+    from abi.host import ProxyHost
+    from abi.http_calls import HttpCall
+    from abi.plugin import Plugin
+
+FAIL_STREAM_DETAILS = "wasm_fail_stream"
+FAIL_STREAM_STATUS = 503
+ORIGIN_DETAILS = "via_upstream"
+
+
+class EventKind(enum.Enum):
+    HEADERS = "headers"
+    DATA = "body"
+    TRAILERS = "trailers"
+
+
+class Ticket:
+    """The answer to one ``send_*`` call: PAUSE once any plugin held back
+    what was sent (or the stream failed under it), else CONTINUE."""
+
+    __slots__ = ("action",)
+
+    def __init__(self) -> None:
+        self.action = Action.CONTINUE
+
+
+@dataclass(eq=False)
+class StreamEvent:
+    kind: EventKind
+    data: bytes = b""
+    end_of_stream: bool = False
+    ticket: Ticket | None = None
+
+    def pause(self) -> None:
+        if self.ticket is not None:
+            self.ticket.action = Action.PAUSE
+
+
+@dataclass(frozen=True)
+class OriginResponse:
+    """What the origin answers once it has the whole request: headers (a
+    ``:status`` of 200 is added when missing), body chunks, trailers."""
+
+    headers: tuple[tuple[str, str], ...] = ((":status", "200"),)
+    body: tuple[bytes, ...] = ()
+    trailers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def make(cls, headers: HeaderInput = None, body: str | bytes | list[str | bytes] = (),
+             trailers: HeaderInput = None) -> OriginResponse:
+        chunks = [body] if isinstance(body, (str, bytes)) else list(body)
+        header_map = HeaderMap(headers)
+        if header_map.get(":status") is None:
+            header_map.add(":status", "200")
+        return cls(tuple(header_map.items()), tuple(as_bytes(chunk) for chunk in chunks if len(chunk)),
+                   tuple(HeaderMap(trailers).items()))
+
+
+@dataclass(eq=False)
+class DirectionState:
+    """One plugin's state for one direction of one stream."""
+
+    queue: deque[StreamEvent] = field(default_factory=deque)
+    held: StreamEvent | None = None  # headers or trailers answered PAUSE
+    body: bytearray | None = None  # body buffered here
+    body_end: bool = False
+    body_ticket: Ticket | None = None
+    body_paused: bool = False
+    in_callback: EventKind | None = None
+    may_add_trailers: bool = False
+    added_trailers: bool = False
+
+    @property
+    def stopped(self) -> bool:
+        return self.held is not None
+
+    @property
+    def holding(self) -> bool:
+        return self.held is not None or self.body_paused
+
+    def clear(self) -> None:
+        self.queue.clear()
+        self.held = None
+        self.body = None
+        self.body_paused = False
+        self.body_end = False
+
+
+class FilterSlot:
+    """One plugin's place in one stream's chain."""
+
+    def __init__(self, stream: HttpStream, plugin: Plugin, index: int) -> None:
+        self.stream = stream
+        self.plugin = plugin
+        self.index = index
+        self.context: Context | None = None
+        self.saw_request = False
+        self.request = DirectionState()
+        self.response = DirectionState()
+
+    def direction(self, stream_type: StreamType) -> DirectionState:
+        return self.request if stream_type is StreamType.REQUEST else self.response
+
+    # --- what host functions reach through the effective context ----------------------
+
+    def header_map(self, map_type: MapType, writable: bool) -> HeaderMap | None:
+        """The map if this plugin may use it now (see ``abi.hostcalls.header_maps``)."""
+        stream = self.stream
+        frame = self.plugin.frame
+        logging = frame is not None and frame.phase is CallbackPhase.LOG
+        if map_type in (MapType.REQUEST_HEADERS, MapType.RESPONSE_HEADERS):
+            state = self.request if map_type is MapType.REQUEST_HEADERS else self.response
+            headers = stream.request_headers if map_type is MapType.REQUEST_HEADERS else stream.response_headers
+            if headers is None:
+                return None
+            if _open_for(state, EventKind.HEADERS) or (logging and not writable):
+                return headers
+            return None
+        if map_type in (MapType.REQUEST_TRAILERS, MapType.RESPONSE_TRAILERS):
+            request = map_type is MapType.REQUEST_TRAILERS
+            state = self.request if request else self.response
+            trailers = stream.request_trailers if request else stream.response_trailers
+            if trailers is not None and (_open_for(state, EventKind.TRAILERS)
+                                         or (logging and not writable and not request)):
+                return trailers
+            if trailers is None and writable and state.in_callback is EventKind.DATA and state.may_add_trailers:
+                trailers = HeaderMap()
+                if request:
+                    stream.request_trailers = trailers
+                else:
+                    stream.response_trailers = trailers
+                state.added_trailers = True
+                return trailers
+            return None
+        return None
+
+    def body_buffer(self, buffer_type: BufferType) -> bytearray | None:
+        state = self.request if buffer_type is BufferType.REQUEST_BODY else self.response
+        if state.in_callback is EventKind.DATA or state.body_paused:
+            return state.body
+        return None
+
+    def resume(self, stream_type: StreamType) -> None:
+        """``proxy_continue_stream``: let go of what this plugin holds in
+        that direction (nothing held: nothing happens)."""
+        self.stream.release(self, stream_type)
+
+
+def _coalesce_body(queue: deque[StreamEvent]) -> None:
+    """Body chunks that waited behind paused headers reach the plugin as one
+    chunk, as Envoy buffers them while the filter is stopped."""
+    chunks = []
+    while queue and queue[0].kind is EventKind.DATA:
+        chunks.append(queue.popleft())
+    if chunks:
+        queue.appendleft(StreamEvent(EventKind.DATA, b"".join(chunk.data for chunk in chunks),
+                                     chunks[-1].end_of_stream, chunks[-1].ticket))
+
+
+def _open_for(state: DirectionState, kind: EventKind) -> bool:
+    return state.in_callback is kind or (state.held is not None and state.held.kind is kind)
+
+
+class HttpStream:
+    """A stream through the host's filter chain (see the module docstring).
+    Open with ``ProxyHost.open_stream``; feed it with the ``send_*`` methods.
+
+    ``origin`` answers automatically once the request is complete; without it
+    the caller plays the origin with ``send_response_*``.
+    """
+
+    def __init__(self, host: ProxyHost, name: str, connection_id: int, origin: OriginResponse | None,
+                 properties: dict[PropertyPath, Any]) -> None:
+        self.host = host
+        self.name = name
+        self.connection_id = connection_id
+        self.origin = origin
+        self.scenario_properties = properties
+        self.plugin_properties: dict[PropertyPath, bytes] = {}
+        self.slots = [FilterSlot(self, plugin, index) for index, plugin in enumerate(host.plugins)]
+        self.start_time_ns = host.clock_now()
+        self.end_time_ns: int | None = None
+        self.request_headers = HeaderMap()
+        self.request_trailers: HeaderMap | None = None
+        self.response_headers: HeaderMap | None = None
+        self.response_trailers: HeaderMap | None = None
+        self.response_details: str | None = None
+        self.request_body_size = 0
+        self.response_body_size = 0
+        self.upstream_request: HttpMessage | None = None
+        self.downstream_response: HttpMessage | None = None
+        self.local_response: LocalResponse | None = None
+        self.reset_reason: str | None = None
+        self.stalled: str | None = None
+        self.failed_by: str | None = None
+        self.done_ignored: list[str] = []
+        self._request_sent: set[EventKind] = set()
+        self._request_ended = False
+        self._response_ended = False
+        self._request_aborted = False
+        self._response_started = False
+        self._response_sent: set[EventKind] = set()
+        self._ended = False
+        self.completed = False
+        self._pumping = False
+
+    # --- facts for properties ---------------------------------------------------------
+
+    @property
+    def reached_origin(self) -> bool:
+        return self.upstream_request is not None
+
+    @property
+    def http_calls(self) -> list[HttpCall]:
+        return [call for call in self.host.http_calls.calls if call.stream is self]
+
+    def set_property(self, path: PropertyPath, value: bytes) -> None:
+        self.plugin_properties[path] = value
+
+    # --- the client and the origin --------------------------------------------------------
+
+    def send_request_headers(self, headers: HeaderInput, end_of_stream: bool = False) -> Action:
+        """The client sends the request headers; the chain's answer (see
+        ``Ticket``)."""
+        self._check_sendable(EventKind.HEADERS, "request")
+        self.request_headers.set_pairs(HeaderMap(headers).items())
+        return self._send_request(StreamEvent(EventKind.HEADERS, end_of_stream=end_of_stream, ticket=Ticket()))
+
+    def send_request_body(self, data: str | bytes, end_of_stream: bool = False) -> Action:
+        self._check_sendable(EventKind.DATA, "request")
+        chunk = as_bytes(data)
+        self.request_body_size += len(chunk)
+        return self._send_request(StreamEvent(EventKind.DATA, chunk, end_of_stream, Ticket()))
+
+    def send_request_trailers(self, trailers: HeaderInput) -> Action:
+        self._check_sendable(EventKind.TRAILERS, "request")
+        self.request_trailers = HeaderMap(trailers)
+        return self._send_request(StreamEvent(EventKind.TRAILERS, end_of_stream=True, ticket=Ticket()))
+
+    def send_response_headers(self, headers: HeaderInput, end_of_stream: bool = False) -> Action:
+        """Play the origin: its response headers (only for streams opened
+        without an ``origin`` answer, before any local reply)."""
+        self._check_manual_response(EventKind.HEADERS)
+        self.response_headers = HeaderMap(headers)
+        self.response_details = ORIGIN_DETAILS
+        self._response_started = True
+        return self._send_response(StreamEvent(EventKind.HEADERS, end_of_stream=end_of_stream, ticket=Ticket()))
+
+    def send_response_body(self, data: str | bytes, end_of_stream: bool = False) -> Action:
+        self._check_manual_response(EventKind.DATA)
+        chunk = as_bytes(data)
+        self.response_body_size += len(chunk)
+        return self._send_response(StreamEvent(EventKind.DATA, chunk, end_of_stream, Ticket()))
+
+    def send_response_trailers(self, trailers: HeaderInput) -> Action:
+        self._check_manual_response(EventKind.TRAILERS)
+        self.response_trailers = HeaderMap(trailers)
+        return self._send_response(StreamEvent(EventKind.TRAILERS, end_of_stream=True, ticket=Ticket()))
+
+    def _check_sendable(self, kind: EventKind, side: str) -> None:
+        sent = self._request_sent if side == "request" else self._response_sent
+        ended = self._request_ended if side == "request" else self._response_ended
+        if self.completed:
+            raise UsageError(f"stream {self.name} has ended")
+        if ended:
+            raise UsageError(f"the {side} already ended (end_of_stream was set or trailers were sent)")
+        if kind is not EventKind.HEADERS and EventKind.HEADERS not in sent:
+            raise UsageError(f"send the {side} headers first")
+        if kind is EventKind.HEADERS and kind in sent:
+            raise UsageError(f"the {side} headers were already sent")
+        sent.add(kind)
+
+    def _check_manual_response(self, kind: EventKind) -> None:
+        if self.origin is not None:
+            raise UsageError(f"stream {self.name} has an origin that answers by itself")
+        if self.local_response is not None or (kind is EventKind.HEADERS and self._response_started):
+            raise UsageError(f"stream {self.name} already has a response")
+        self._check_sendable(kind, "response")
+
+    def _send_request(self, event: StreamEvent) -> Action:
+        self._request_ended = event.end_of_stream
+        if self._request_aborted:
+            event.pause()
+            self.host.trace.event("request_dropped", self.name, kind=event.kind.value,
+                                  reason="the request path has ended (local reply)")
+            return Action.PAUSE
+        self._enqueue(StreamType.REQUEST, 0, event)
+        self.pump()
+        return event.ticket.action if event.ticket else Action.CONTINUE
+
+    def _send_response(self, event: StreamEvent) -> Action:
+        self._response_ended = event.end_of_stream
+        self._enqueue(StreamType.RESPONSE, len(self.slots) - 1, event)
+        self.pump()
+        return event.ticket.action if event.ticket else Action.CONTINUE
+
+    # --- moving events ---------------------------------------------------------------------
+
+    def _enqueue(self, stream_type: StreamType, index: int, event: StreamEvent) -> None:
+        if 0 <= index < len(self.slots):
+            self.slots[index].direction(stream_type).queue.append(event)
+        elif stream_type is StreamType.REQUEST:
+            self._to_origin(event)
+        else:
+            self._to_client(event)
+
+    def _emit(self, slot: FilterSlot, stream_type: StreamType, event: StreamEvent) -> None:
+        step = 1 if stream_type is StreamType.REQUEST else -1
+        self._enqueue(stream_type, slot.index + step, event)
+
+    def pump(self) -> None:
+        """Process events until nothing can move; end the stream if it is over."""
+        if self._pumping:
+            return
+        self._pumping = True
+        try:
+            while not self.completed:
+                work = self._next_work()
+                if work is None:
+                    break
+                slot, stream_type = work
+                self._step(slot, stream_type)
+                self.host.settle()
+            if self._ended and not self.completed:
+                self._end_lifecycle()
+        finally:
+            self._pumping = False
+
+    def _next_work(self) -> tuple[FilterSlot, StreamType] | None:
+        for slot in self.slots:
+            if slot.plugin.failed and (slot.request.holding or slot.response.holding):
+                return slot, StreamType.RESPONSE if slot.response.holding else StreamType.REQUEST
+        for slot in self.slots:
+            if slot.response.queue and not slot.response.stopped:
+                return slot, StreamType.RESPONSE
+        for slot in reversed(self.slots):
+            if slot.request.queue and not slot.request.stopped:
+                return slot, StreamType.REQUEST
+        return None
+
+    def _step(self, slot: FilterSlot, stream_type: StreamType) -> None:
+        state = slot.direction(stream_type)
+        plugin = slot.plugin
+        if plugin.failed:
+            passes = (plugin.config.failure_policy is FailurePolicy.FAIL_OPEN or self.local_response is not None
+                      or (stream_type is StreamType.RESPONSE and not slot.saw_request))
+            if passes:
+                self._pass_over(slot, stream_type)
+            else:
+                for event in state.queue:
+                    event.pause()
+                state.clear()
+                self._fail(slot)
+            return
+        event = state.queue.popleft()
+        if stream_type is StreamType.RESPONSE and not slot.saw_request:
+            self._pass_event(slot, stream_type, event)
+            return
+        slot.saw_request = True
+        if slot.context is None and not self._create_context(slot):
+            state.queue.appendleft(event)
+            return
+        context = slot.context
+        prefix = "proxy_on_request_" if stream_type is StreamType.REQUEST else "proxy_on_response_"
+        headers = self.request_headers if stream_type is StreamType.REQUEST else self.response_headers
+        trailers = self.request_trailers if stream_type is StreamType.REQUEST else self.response_trailers
+        if event.kind is EventKind.HEADERS:
+            args = [context.id, len(headers) if headers is not None else 0, int(event.end_of_stream)]
+        elif event.kind is EventKind.DATA:
+            if state.body is None:
+                state.body = bytearray()
+            state.body += event.data
+            state.body_end = event.end_of_stream
+            state.body_ticket = event.ticket
+            state.may_add_trailers = event.end_of_stream and trailers is None
+            state.added_trailers = False
+            args = [context.id, len(state.body), int(event.end_of_stream)]
+        else:
+            args = [context.id, len(trailers) if trailers is not None else 0]
+        state.in_callback = event.kind
+        outcome = plugin.call(prefix + event.kind.value, context, args, CallbackPhase.STREAM)
+        state.in_callback = None
+        action = plugin.action_of(prefix + event.kind.value, context, outcome)
+        if action is None:
+            event.pause()
+            self.host.apply(outcome)
+            self._after_failure(slot, stream_type, event)
+            return
+        if action is Action.CONTINUE:
+            self._forward(slot, stream_type, event)
+        else:
+            event.pause()
+            if event.kind is EventKind.DATA:
+                state.body_paused = True
+            else:
+                state.held = event
+        self.host.apply(outcome)
+
+    def _forward(self, slot: FilterSlot, stream_type: StreamType, event: StreamEvent) -> None:
+        """Send ``event`` on from ``slot`` (with the body buffered there)."""
+        state = slot.direction(stream_type)
+        if event.kind is EventKind.DATA:
+            body = bytes(state.body or b"")
+            end = state.body_end
+            ticket = state.body_ticket
+            added = state.added_trailers
+            state.body = None
+            state.body_paused = False
+            state.added_trailers = False
+            if added and end:
+                self._emit(slot, stream_type, StreamEvent(EventKind.DATA, body, False, ticket))
+                self._emit(slot, stream_type, StreamEvent(EventKind.TRAILERS, end_of_stream=True, ticket=ticket))
+            else:
+                self._emit(slot, stream_type, StreamEvent(EventKind.DATA, body, end, ticket))
+            return
+        if event.kind is EventKind.TRAILERS and state.body is not None:
+            self._emit(slot, stream_type, StreamEvent(EventKind.DATA, bytes(state.body), False, state.body_ticket))
+            state.body = None
+            state.body_paused = False
+        self._emit(slot, stream_type, event)
+
+    def release(self, slot: FilterSlot, stream_type: StreamType) -> None:
+        """Let go of what ``slot`` holds in that direction."""
+        state = slot.direction(stream_type)
+        if self.completed or not state.holding:
+            self.host.trace.event("continue_ignored", self.name, plugin=slot.plugin.name,
+                                  direction=stream_type.name.lower(), reason="nothing is paused there")
+            return
+        self.host.trace.event("continue", self.name, plugin=slot.plugin.name, direction=stream_type.name.lower())
+        held = state.held
+        state.held = None
+        if held is not None:
+            if held.kind is EventKind.HEADERS:
+                _coalesce_body(state.queue)
+            self._forward(slot, stream_type, held)
+        elif state.body_paused:
+            self._forward(slot, stream_type, StreamEvent(EventKind.DATA, ticket=state.body_ticket))
+        self.pump()
+
+    def _pass_over(self, slot: FilterSlot, stream_type: StreamType) -> None:
+        """A failed ``fail_open`` plugin: everything it holds or gets moves on."""
+        state = slot.direction(stream_type)
+        if state.holding:
+            self.release(slot, stream_type)
+            return
+        self._pass_event(slot, stream_type, state.queue.popleft())
+
+    def _pass_event(self, slot: FilterSlot, stream_type: StreamType, event: StreamEvent) -> None:
+        """Move ``event`` past ``slot`` without calling its plugin."""
+        state = slot.direction(stream_type)
+        if event.kind is EventKind.DATA:
+            if state.body is None:
+                state.body = bytearray()
+            state.body += event.data
+            state.body_end = event.end_of_stream
+            state.body_ticket = event.ticket
+        self._forward(slot, stream_type, event)
+
+    def _after_failure(self, slot: FilterSlot, stream_type: StreamType, event: StreamEvent) -> None:
+        if slot.plugin.config.failure_policy is FailurePolicy.FAIL_OPEN:
+            self._forward(slot, stream_type, event)
+        else:
+            slot.direction(stream_type).clear()
+            self._fail(slot)
+
+    def _fail(self, slot: FilterSlot) -> None:
+        """``fail_close``: end the stream with a 503 from ``slot``."""
+        if self.failed_by is not None or self.completed:
+            return
+        self.failed_by = slot.plugin.name
+        self.send_local_response(slot, LocalResponse(FAIL_STREAM_STATUS, FAIL_STREAM_DETAILS, b"", (), None,
+                                                     slot.plugin.name))
+
+    def _create_context(self, slot: FilterSlot) -> bool:
+        """``proxy_on_context_create(id, root)`` for the slot's plugin; false
+        when the plugin failed doing it."""
+        plugin = slot.plugin
+        root = plugin.root_context
+        slot.context = plugin.new_context(slot)
+        outcome = plugin.call("proxy_on_context_create", slot.context,
+                              [slot.context.id, root.id if root is not None else 0], CallbackPhase.STREAM)
+        self.host.apply(outcome)
+        return not outcome.failed
+
+    # --- the ends --------------------------------------------------------------------------
+
+    def _to_origin(self, event: StreamEvent) -> None:
+        if self.upstream_request is None:
+            self.upstream_request = HttpMessage(self.request_headers.copy())
+            self.host.trace.event("origin_request_headers", self.name, headers=self.request_headers.to_report())
+        message = self.upstream_request
+        if event.kind is EventKind.DATA:
+            message.body += event.data
+        elif event.kind is EventKind.TRAILERS:
+            message.trailers = (self.request_trailers or HeaderMap()).copy()
+        if event.end_of_stream:
+            message.end_of_stream = True
+            self.host.trace.event("origin_request_complete", self.name, body=readable(bytes(message.body)))
+            if self.origin is not None and not self._response_started:
+                self._origin_responds(self.origin)
+
+    def _origin_responds(self, origin: OriginResponse) -> None:
+        self._response_started = True
+        self.response_headers = HeaderMap(origin.headers)
+        self.response_details = ORIGIN_DETAILS
+        self.response_trailers = HeaderMap(origin.trailers) if origin.trailers else None
+        last = len(self.slots) - 1
+        self._enqueue(StreamType.RESPONSE, last, StreamEvent(
+            EventKind.HEADERS, end_of_stream=not origin.body and not origin.trailers))
+        for position, chunk in enumerate(origin.body):
+            self.response_body_size += len(chunk)
+            ends = position == len(origin.body) - 1 and not origin.trailers
+            self._enqueue(StreamType.RESPONSE, last, StreamEvent(EventKind.DATA, chunk, ends))
+        if origin.trailers:
+            self._enqueue(StreamType.RESPONSE, last, StreamEvent(EventKind.TRAILERS, end_of_stream=True))
+
+    def _to_client(self, event: StreamEvent) -> None:
+        if self.downstream_response is None:
+            self.downstream_response = HttpMessage((self.response_headers or HeaderMap()).copy())
+        message = self.downstream_response
+        if event.kind is EventKind.DATA:
+            message.body += event.data
+        elif event.kind is EventKind.TRAILERS:
+            message.trailers = (self.response_trailers or HeaderMap()).copy()
+        if event.end_of_stream:
+            message.end_of_stream = True
+            self._ended = True
+
+    # --- local replies and resets -----------------------------------------------------------
+
+    def send_local_response(self, slot: FilterSlot, reply: LocalResponse) -> None:
+        """A local reply from ``slot``'s plugin (see the module docstring)."""
+        if self.completed or self._ended or self.local_response is not None:
+            self.host.trace.event("local_response_ignored", self.name, plugin=reply.plugin, status=reply.status,
+                                  reason="the stream already has a local reply or has ended")
+            return
+        self.local_response = reply
+        headers = _reply_headers(reply)
+        self.response_details = reply.details
+        if not self._response_started:
+            self.host.trace.event("local_response", self.name, plugin=reply.plugin, status=reply.status,
+                                  path="through the response path")
+            self._request_aborted = True
+            for each in self.slots:
+                each.request.clear()
+            self._response_started = True
+            self.response_headers = headers
+            self.response_trailers = None
+            self.response_body_size = len(reply.body)
+            last = len(self.slots) - 1
+            self._enqueue(StreamType.RESPONSE, last, StreamEvent(EventKind.HEADERS, end_of_stream=not reply.body))
+            if reply.body:
+                self._enqueue(StreamType.RESPONSE, last, StreamEvent(EventKind.DATA, reply.body, True))
+        elif self.downstream_response is None:
+            self.host.trace.event("local_response", self.name, plugin=reply.plugin, status=reply.status,
+                                  path="straight to the client")
+            for each in self.slots:
+                each.response.clear()
+            self.response_headers = headers
+            self.response_trailers = None
+            self.response_body_size = len(reply.body)
+            self.downstream_response = HttpMessage(headers.copy(), bytearray(reply.body), None, True)
+            self._ended = True
+        else:
+            self.reset(f"local reply from plugin {reply.plugin} after the client got the response headers")
+        self.pump()
+
+    def reset(self, reason: str) -> None:
+        """End the stream abruptly (``proxy_close_stream``)."""
+        if self.completed or self._ended:
+            return
+        self.reset_reason = reason
+        self.host.trace.event("reset", self.name, reason=reason)
+        self._request_aborted = True
+        for slot in self.slots:
+            slot.request.clear()
+            slot.response.clear()
+        self._ended = True
+        self.pump()
+
+    # --- the end ---------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """End the stream if it has not ended: if it cannot move it is
+        reported as stalled (with who holds it), then the plugins' end-of-stream
+        callbacks run as for any stream."""
+        self.pump()
+        if self.completed:
+            return
+        self.stalled = self._stall_reason()
+        self.host.trace.event("stalled", self.name, reason=self.stalled)
+        self._ended = True
+        self.pump()
+
+    def _stall_reason(self) -> str:
+        for slot in self.slots:
+            for stream_type in (StreamType.REQUEST, StreamType.RESPONSE):
+                state = slot.direction(stream_type)
+                direction = stream_type.name.lower()
+                if state.held is not None:
+                    return (f"{direction} paused by plugin {slot.plugin.name} in proxy_on_{direction}_"
+                            f"{state.held.kind.value} and never resumed")
+                if state.body_paused:
+                    return (f"{direction} body buffered by plugin {slot.plugin.name} (paused in "
+                            f"proxy_on_{direction}_body) and never resumed")
+        pending = [call for call in self.http_calls if call.pending]
+        if pending:
+            return f"waiting for HTTP call {pending[0].plugin.name}#{pending[0].token} to {pending[0].upstream}"
+        if not self._request_ended and not self._request_aborted:
+            return "the client never finished the request"
+        if self.origin is None and not self._response_started:
+            return "no response: the stream has no origin answer and none was sent"
+        return "the response never ended"
+
+    def _end_lifecycle(self) -> None:
+        self.completed = True
+        self.end_time_ns = self.host.clock_now()
+        self.host.trace.event("stream_end", self.name)
+        for slot in self.slots:
+            plugin = slot.plugin
+            if plugin.failed:
+                continue
+            if slot.context is None and not self._create_context(slot):
+                continue
+            self.host.apply(plugin.call("proxy_on_log", slot.context, [slot.context.id], CallbackPhase.LOG))
+            self.host.settle()
+        for slot in self.slots:
+            plugin = slot.plugin
+            context = slot.context
+            if context is None:
+                continue
+            if not plugin.failed:
+                outcome = plugin.call("proxy_on_done", context, [context.id], CallbackPhase.TEARDOWN)
+                if outcome.result == 0:
+                    self.done_ignored.append(plugin.name)
+                self.host.apply(outcome)
+            if not plugin.failed:
+                self.host.apply(plugin.call("proxy_on_delete", context, [context.id], CallbackPhase.TEARDOWN))
+            plugin.forget_context(context)
+            self.host.settle()
+        self.host.stream_ended(self)
+
+    # --- looking at it ------------------------------------------------------------------------
+
+    @property
+    def request_body(self) -> bytes:
+        """The request body as it is now: what reached the origin, then what
+        is buffered or waiting at each plugin on the way."""
+        return self._body(StreamType.REQUEST)
+
+    @property
+    def response_body(self) -> bytes:
+        return self._body(StreamType.RESPONSE)
+
+    def _body(self, stream_type: StreamType) -> bytes:
+        end = self.upstream_request if stream_type is StreamType.REQUEST else self.downstream_response
+        parts = [bytes(end.body)] if end is not None else []
+        slots = reversed(self.slots) if stream_type is StreamType.REQUEST else iter(self.slots)
+        for slot in slots:
+            state = slot.direction(stream_type)
+            if state.body is not None:
+                parts.append(bytes(state.body))
+            parts.extend(event.data for event in state.queue if event.kind is EventKind.DATA)
+        return b"".join(parts)
+
+    def to_report(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "upstream_request": self.upstream_request.to_report() if self.upstream_request else None,
+            "downstream_response": (self.downstream_response.to_report(with_status=True)
+                                    if self.downstream_response else None),
+            "local_response": self.local_response.to_report() if self.local_response else None,
+            "http_calls": [call.to_report() for call in self.http_calls],
+            "stalled": self.stalled,
+            "reset": self.reset_reason,
+            "failed_by": self.failed_by,
+        }
+
+    def __repr__(self) -> str:
+        return f"<HttpStream {self.name}>"
+
+
+def _reply_headers(reply: LocalResponse) -> HeaderMap:
+    headers = HeaderMap([(":status", str(reply.status))])
+    for name, value in reply.headers:
+        headers.add(name, value)
+    if reply.body:
+        headers.replace("content-length", str(len(reply.body)))
+        if headers.get("content-type") is None:
+            headers.add("content-type", "text/plain")
+    return headers

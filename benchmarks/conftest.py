@@ -1,0 +1,90 @@
+"""Shared material for the benchmarks: the engines to measure, and the peer
+(pywasm 2.2.3, the existing pure-Python interpreter) measured in the same run
+when it is installed, so that every figure can be given as a ratio."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from interp.exec.engines import available_engines
+
+PROGRAMS = Path(__file__).with_name("programs")
+LARGE_MODULE = PROGRAMS / "go" / "large.wasm.gz"
+ENGINES = available_engines()
+
+
+def best_time(run: Callable[[], object], rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+class Pywasm:
+    """Times pywasm on the same work, once per thing measured, when installed."""
+
+    def __init__(self) -> None:
+        try:
+            import pywasm
+        except ImportError:
+            self.module = None
+        else:
+            self.module = pywasm
+        self.times: dict[str, float] = {}
+
+    @property
+    def installed(self) -> bool:
+        return self.module is not None
+
+    def program_time(self, program: str, export: str, args: tuple) -> float | None:
+        if self.module is None:
+            return None
+        key = f"{program}:{export}{args}"
+        if key not in self.times:
+            runtime = self.module.core.Runtime()
+            instance = runtime.instance_from_file(str(PROGRAMS / f"{program}.wasm"))
+            self.times[key] = best_time(lambda: runtime.invocate(instance, export, list(args)), rounds=1)
+        return self.times[key]
+
+    def decode_time(self, data: bytes) -> float | None:
+        """pywasm decodes recursively, deeper than Python's default limit for
+        Go-built code: give it a deep stack in a thread of its own."""
+        if self.module is None:
+            return None
+        if "decode" not in self.times:
+            import io
+            import sys
+            import threading
+
+            def decode() -> None:
+                self.times["decode"] = best_time(
+                    lambda: self.module.core.ModuleDesc.from_reader(io.BytesIO(data)), rounds=1)
+
+            limit = sys.getrecursionlimit()
+            threading.stack_size(1 << 29)
+            sys.setrecursionlimit(200_000)
+            try:
+                thread = threading.Thread(target=decode)
+                thread.start()
+                thread.join()
+            finally:
+                sys.setrecursionlimit(limit)
+                threading.stack_size(0)
+        return self.times.get("decode")
+
+
+@pytest.fixture(scope="session")
+def pywasm_peer() -> Pywasm:
+    return Pywasm()
+
+
+@pytest.fixture(scope="session")
+def large_module() -> bytes:
+    return gzip.decompress(LARGE_MODULE.read_bytes())

@@ -1,0 +1,404 @@
+"""Superinstructions for the step machine: hot functions' basic blocks compiled
+to Python source.
+
+A basic block — a straight run of instructions entered only at its first one
+and left only after its last — becomes one Python function ``block(R)`` that
+does all its instructions and returns the next ``pc`` (or ``RETURN``), so the
+machine's loop dispatches once per block instead of once per instruction.
+Inside a block, operand-stack values live in Python local variables; only the
+values still on the stack when the block is left are stored into the frame's
+slots, and locals are read and written in the slots directly.  Calls, and the
+rare instructions without a template here, stay single-instruction dispatches
+of the bound closures (bind.py), which remain the executable form of every
+single instruction: the machine uses them to pause between instructions, and
+when less fuel is left than a block would take.
+
+Where a block traps, the line of the generated source that was executing names
+the instruction (``BlockCode.lines``), so backtraces are as exact as with the
+closures.
+
+Semantics: the hottest numeric instructions are written here as expression
+templates (``INLINE``; tests check each against its function in the numeric
+modules); all others call those functions, and memory accesses use the same
+formats as bind.py.
+"""
+
+from __future__ import annotations
+
+import struct
+from types import CodeType
+from typing import Any
+
+from interp.errors import Trap
+from interp.exec.bind import _LOADS, _STORES, RETURN, BoundFunction, numeric_implementation
+from interp.exec.lower import Branch, Return
+from interp.syntax.opcodes import Imm, Op
+
+HOT_CALLS = 2
+"""Calls after which a function without loops is compiled."""
+
+MAX_COMPILED_INSTRUCTIONS = 4000
+"""Larger functions stay on the closures: compiling Python source costs about
+10 microseconds a line, more than a once-run function's execution gains."""
+
+# Hot instructions as Python expressions over their operands {0}, {1}; the
+# results are canonical (unsigned ints, 0/1 for comparisons, IEEE doubles).
+INLINE: dict[str, str] = {
+    "i32.add": "({0} + {1}) & 0xFFFFFFFF",
+    "i32.sub": "({0} - {1}) & 0xFFFFFFFF",
+    "i32.mul": "({0} * {1}) & 0xFFFFFFFF",
+    "i32.and": "{0} & {1}",
+    "i32.or": "{0} | {1}",
+    "i32.xor": "{0} ^ {1}",
+    "i32.shl": "({0} << ({1} & 31)) & 0xFFFFFFFF",
+    "i32.shr_u": "{0} >> ({1} & 31)",
+    "i32.eqz": "0 if {0} else 1",
+    "i32.eq": "1 if {0} == {1} else 0",
+    "i32.ne": "1 if {0} != {1} else 0",
+    "i32.lt_u": "1 if {0} < {1} else 0",
+    "i32.gt_u": "1 if {0} > {1} else 0",
+    "i32.le_u": "1 if {0} <= {1} else 0",
+    "i32.ge_u": "1 if {0} >= {1} else 0",
+    # flipping the sign bit maps signed order onto unsigned order
+    "i32.lt_s": "1 if ({0} ^ 0x80000000) < ({1} ^ 0x80000000) else 0",
+    "i32.gt_s": "1 if ({0} ^ 0x80000000) > ({1} ^ 0x80000000) else 0",
+    "i32.le_s": "1 if ({0} ^ 0x80000000) <= ({1} ^ 0x80000000) else 0",
+    "i32.ge_s": "1 if ({0} ^ 0x80000000) >= ({1} ^ 0x80000000) else 0",
+    "i64.add": "({0} + {1}) & 0xFFFFFFFFFFFFFFFF",
+    "i64.sub": "({0} - {1}) & 0xFFFFFFFFFFFFFFFF",
+    "i64.mul": "({0} * {1}) & 0xFFFFFFFFFFFFFFFF",
+    "i64.and": "{0} & {1}",
+    "i64.or": "{0} | {1}",
+    "i64.xor": "{0} ^ {1}",
+    "i64.shl": "({0} << ({1} & 63)) & 0xFFFFFFFFFFFFFFFF",
+    "i64.shr_u": "{0} >> ({1} & 63)",
+    "i64.eqz": "0 if {0} else 1",
+    "i64.eq": "1 if {0} == {1} else 0",
+    "i64.ne": "1 if {0} != {1} else 0",
+    "i64.lt_u": "1 if {0} < {1} else 0",
+    "i64.gt_u": "1 if {0} > {1} else 0",
+    "i64.le_u": "1 if {0} <= {1} else 0",
+    "i64.ge_u": "1 if {0} >= {1} else 0",
+    "i64.lt_s": "1 if ({0} ^ 0x8000000000000000) < ({1} ^ 0x8000000000000000) else 0",
+    "i64.gt_s": "1 if ({0} ^ 0x8000000000000000) > ({1} ^ 0x8000000000000000) else 0",
+    "i64.le_s": "1 if ({0} ^ 0x8000000000000000) <= ({1} ^ 0x8000000000000000) else 0",
+    "i64.ge_s": "1 if ({0} ^ 0x8000000000000000) >= ({1} ^ 0x8000000000000000) else 0",
+    "i32.wrap_i64": "{0} & 0xFFFFFFFF",
+    "i64.extend_i32_u": "{0}",
+    "f64.add": "{0} + {1}",
+    "f64.sub": "{0} - {1}",
+    "f64.mul": "{0} * {1}",
+    "f64.eq": "1 if {0} == {1} else 0",
+    "f64.ne": "1 if {0} != {1} else 0",
+    "f64.lt": "1 if {0} < {1} else 0",
+    "f64.gt": "1 if {0} > {1} else 0",
+    "f64.le": "1 if {0} <= {1} else 0",
+    "f64.ge": "1 if {0} >= {1} else 0",
+    "f32.eq": "1 if {0} == {1} else 0",
+    "f32.ne": "1 if {0} != {1} else 0",
+    "f32.lt": "1 if {0} < {1} else 0",
+    "f32.gt": "1 if {0} > {1} else 0",
+    "f32.le": "1 if {0} <= {1} else 0",
+    "f32.ge": "1 if {0} >= {1} else 0",
+}
+
+_NOTHING = frozenset({"nop", "block", "loop", "drop"})
+_ENDS_BLOCK = frozenset({"if", "else", "br", "br_if", "br_table", "return"})
+
+
+class BlockCode:
+    """A function's compiled blocks: ``entries[pc]`` runs from ``pc`` (the
+    block starting there, or the single instruction's closure), executing
+    ``costs[pc]`` instructions; ``lines`` maps each block's code object to the
+    instruction of every line of its source."""
+
+    __slots__ = ("entries", "costs", "lines")
+
+    def __init__(self, entries: list, costs: list[int], lines: dict[CodeType, list[int]]) -> None:
+        self.entries = entries
+        self.costs = costs
+        self.lines = lines
+
+    def pc_of(self, code: CodeType, line: int) -> int | None:
+        table = self.lines.get(code)
+        return table[line] if table is not None and 0 <= line < len(table) else None
+
+
+def compile_threshold(bound: BoundFunction) -> int:
+    """After how many calls ``bound`` is worth compiling: a function with a
+    loop at once, others when called again, large ones never (0)."""
+    ops = bound.lowered.ops
+    if len(ops) > MAX_COMPILED_INSTRUCTIONS:
+        return 0
+    return 1 if any(operation.name == "loop" for operation in ops) else HOT_CALLS
+
+
+def install_blocks(bound: BoundFunction) -> None:
+    """Compile ``bound``'s blocks and make them what the machine runs."""
+    bound.blocks = compile_blocks(bound)
+    bound.fast = bound.blocks.entries
+    bound.fast_costs = bound.blocks.costs
+
+
+def compile_blocks(bound: BoundFunction) -> BlockCode:
+    lowered = bound.lowered
+    ops = lowered.ops
+    count = len(ops)
+    compilable = [_compilable(bound, pc) for pc in range(count)]
+    leaders = _leaders(bound, compilable)
+    entries = list(bound.code)
+    costs = [1] * count
+    namespace: dict[str, Any] = {"Trap": Trap, "RETURN": RETURN}
+    sources: list[tuple[int, list[str], list[int]]] = []
+    starts = sorted(leaders)
+    for position, start in enumerate(starts):
+        if not compilable[start]:
+            continue
+        end = starts[position + 1] if position + 1 < len(starts) else count
+        generator = _BlockWriter(bound, namespace, start)
+        last = start
+        for pc in range(start, end):
+            last = pc
+            generator.instruction(pc)
+            if ops[pc].name in _ENDS_BLOCK or _is_return(bound, pc):
+                break
+        else:
+            generator.fall_through(end)
+        costs[start] = last - start + 1
+        sources.append((start, generator.lines, generator.line_pcs))
+    lines_by_code: dict[CodeType, list[int]] = {}
+    for start, body, line_pcs in sources:
+        name = f"block_{start}"
+        source = f"def {name}(R):\n" + "\n".join(body) + "\n"
+        code = compile(source, f"<wasm {bound.func.describe()} block {start}>", "exec")
+        exec(code, namespace)
+        function = namespace.pop(name)
+        entries[start] = function
+        lines_by_code[function.__code__] = [start] + [start] + line_pcs  # line 1 is the def
+    return BlockCode(entries, costs, lines_by_code)
+
+
+def _is_return(bound: BoundFunction, pc: int) -> bool:
+    return bound.lowered.ops[pc].name == "end" and isinstance(bound.lowered.imms[pc], Return)
+
+
+def _compilable(bound: BoundFunction, pc: int) -> bool:
+    """Whether the instruction at ``pc`` has a translation here; the others
+    (calls above all) are dispatched on their own."""
+    operation = bound.lowered.ops[pc]
+    name = operation.name
+    if name in _NOTHING or name in _ENDS_BLOCK or name in INLINE or name == "end":
+        return True
+    if name in ("local.get", "local.set", "local.tee", "global.get", "global.set", "select",
+                "memory.size", "ref.null", "ref.is_null"):
+        return True
+    if name in _LOADS or name in _STORES:
+        return True
+    if operation.imm in (Imm.I32, Imm.I64, Imm.F32, Imm.F64):
+        return True
+    return (operation.imm is Imm.NONE and operation.params is not None and len(operation.results or ()) == 1
+            and numeric_implementation(operation) is not None)
+
+
+def _leaders(bound: BoundFunction, compilable: list[bool]) -> set[int]:
+    """First instructions of basic blocks: branch targets, instructions after
+    control transfers, and each instruction dispatched on its own."""
+    lowered = bound.lowered
+    leaders = {0}
+    for pc, operation in enumerate(lowered.ops):
+        imm = lowered.imms[pc]
+        name = operation.name
+        if not compilable[pc]:
+            leaders.add(pc)
+            leaders.add(pc + 1)
+        if name in ("if", "else"):
+            leaders.add(imm)
+        elif name in ("br", "br_if") and isinstance(imm, Branch):
+            leaders.add(imm.target)
+        elif name == "br_table":
+            targets, default = imm
+            leaders.update(t.target for t in (*targets, default) if isinstance(t, Branch))
+        if name in _ENDS_BLOCK or _is_return(bound, pc):
+            leaders.add(pc + 1)
+    leaders.discard(len(lowered.ops))
+    return leaders
+
+
+class _BlockWriter:
+    """Writes one block's Python source.
+
+    ``values`` maps the stack slots this block has pushed to the Python
+    expression holding each value: a temporary, a literal, a namespace
+    constant, or ``R[i]`` for a local read (made a temporary before anything
+    writes that local)."""
+
+    def __init__(self, bound: BoundFunction, namespace: dict[str, Any], start: int) -> None:
+        self.bound = bound
+        self.lowered = bound.lowered
+        self.namespace = namespace
+        self.locals = self.lowered.num_locals
+        self.values: dict[int, str] = {}
+        self.lines: list[str] = []
+        self.line_pcs: list[int] = []
+        self.pc = start
+        self.temps = 0
+
+    # --- output -------------------------------------------------------------------
+
+    def emit(self, line: str, indent: int = 1) -> None:
+        self.lines.append("    " * indent + line)
+        self.line_pcs.append(self.pc)
+
+    def name(self, value: object, prefix: str) -> str:
+        """A namespace entry holding ``value`` (functions, globals, constants)."""
+        key = f"{prefix}{id(value)}"
+        self.namespace.setdefault(key, value)
+        return key
+
+    def temp(self, expression: str) -> str:
+        self.temps += 1
+        variable = f"t{self.temps}"
+        self.emit(f"{variable} = {expression}")
+        return variable
+
+    # --- the operand stack -------------------------------------------------------------
+
+    def operand(self, slot: int) -> str:
+        return self.values.get(slot, f"R[{slot}]")
+
+    def push(self, slot: int, expression: str) -> None:
+        self.values[slot] = expression
+
+    def materialize_local(self, local: int) -> None:
+        """Before writing local ``local``, turn pending reads of it into temporaries."""
+        reference = f"R[{local}]"
+        for slot, expression in self.values.items():
+            if expression == reference:
+                self.values[slot] = self.temp(reference)
+
+    def store_live(self, height: int, indent: int = 1) -> None:
+        """Store the values this block pushed below ``height`` into their slots."""
+        limit = self.locals + height
+        for slot in sorted(self.values):
+            if slot < limit and self.values[slot] != f"R[{slot}]":
+                self.emit(f"R[{slot}] = {self.values[slot]}", indent)
+
+    def leave(self, branch: Branch | Return, indent: int = 1) -> None:
+        """Take ``branch``: store what stays live, move the carried values, go."""
+        if isinstance(branch, Return):
+            source = self.locals + branch.source
+            arity = len(self.lowered.type.results)
+            results = [self.operand(source + i) for i in range(arity)]
+            if any(results[i] != f"R[{i}]" for i in range(arity)):
+                # one assignment: every result is read before any slot is written
+                self.emit(f"R[0:{arity}] = ({', '.join(results)},)", indent)
+            self.emit("return RETURN", indent)
+            return
+        self.store_live(branch.height, indent)
+        destination, source = self.locals + branch.height, self.locals + branch.source
+        for i in range(branch.arity):
+            if destination + i != source + i or (source + i) in self.values:
+                self.emit(f"R[{destination + i}] = {self.operand(source + i)}", indent)
+        self.emit(f"return {branch.target}", indent)
+
+    def fall_through(self, next_pc: int) -> None:
+        self.pc = next_pc - 1
+        height = self.lowered.heights[next_pc] if next_pc < len(self.lowered.ops) else 0
+        self.store_live(height)
+        self.emit(f"return {next_pc}")
+
+    # --- instructions ---------------------------------------------------------------
+
+    def instruction(self, pc: int) -> None:
+        self.pc = pc
+        lowered = self.lowered
+        operation: Op = lowered.ops[pc]
+        name = operation.name
+        imm = lowered.imms[pc]
+        top = self.locals + lowered.heights[pc]
+        if name in _NOTHING:
+            return
+        if name == "end":
+            if isinstance(imm, Return):
+                self.leave(imm)
+            return
+        if name == "local.get":
+            self.push(top, f"R[{imm}]")
+        elif name in ("local.set", "local.tee"):
+            value = self.operand(top - 1)
+            if value != f"R[{imm}]":
+                self.materialize_local(imm)
+                self.emit(f"R[{imm}] = {value}")
+        elif name == "global.get":
+            cell = self.name(self.bound.func.instance.globals[imm], "g")
+            self.push(top, self.temp(f"{cell}.value"))
+        elif name == "global.set":
+            cell = self.name(self.bound.func.instance.globals[imm], "g")
+            self.emit(f"{cell}.value = {self.operand(top - 1)}")
+        elif name == "select":
+            a, b, c = self.operand(top - 3), self.operand(top - 2), self.operand(top - 1)
+            self.push(top - 3, self.temp(f"{a} if {c} else {b}"))
+        elif name == "memory.size":
+            memory = self.name(self.bound.func.instance.memories[imm].data, "m")
+            self.push(top, self.temp(f"len({memory}) >> 16"))
+        elif name == "ref.null":
+            self.push(top, "None")
+        elif name == "ref.is_null":
+            self.push(top - 1, self.temp(f"1 if {self.operand(top - 1)} is None else 0"))
+        elif operation.imm in (Imm.I32, Imm.I64):
+            self.push(top, str(imm))
+        elif operation.imm in (Imm.F32, Imm.F64):
+            self.push(top, self.name(imm, "k"))
+        elif name in _LOADS:
+            self.load(operation, imm, top)
+        elif name in _STORES:
+            self.store(operation, imm, top)
+        elif name == "if":
+            condition = self.temp(self.operand(top - 1))
+            self.store_live(lowered.heights[pc] - 1)
+            self.emit(f"return {pc + 1} if {condition} else {imm}")
+        elif name == "else":
+            self.store_live(lowered.heights[pc])
+            self.emit(f"return {imm}")
+        elif name in ("br", "return"):
+            self.leave(imm)
+        elif name == "br_if":
+            self.emit(f"if {self.operand(top - 1)}:")
+            self.leave(imm, indent=2)
+            self.store_live(lowered.heights[pc] - 1)
+            self.emit(f"return {pc + 1}")
+        elif name == "br_table":
+            self.store_live(lowered.heights[pc])
+            closure = self.name(self.bound.code[pc], "c")
+            self.emit(f"return {closure}(R)")
+        else:
+            self.numeric(operation, top)
+
+    def numeric(self, operation: Op, top: int) -> None:
+        arity = len(operation.params)
+        operands = [self.operand(top - arity + i) for i in range(arity)]
+        template = INLINE.get(operation.name)
+        if template is not None:
+            expression = template.format(*operands)
+        else:
+            function = self.name(numeric_implementation(operation), "f")
+            expression = f"{function}({', '.join(operands)})"
+        self.push(top - arity, self.temp(expression))
+
+    def load(self, operation: Op, imm: tuple[int, int], top: int) -> None:
+        fmt, convert = _LOADS[operation.name]
+        unpack = self.name(struct.Struct(fmt).unpack_from, "u")
+        memory = self.name(self.bound.func.instance.memories[0].data, "m")
+        expression = f"{unpack}({memory}, {self.operand(top - 1)} + {imm[1]})[0]"
+        if convert is not None:
+            expression = f"{self.name(convert, 'f')}({expression})"
+        self.push(top - 1, self.temp(expression))
+
+    def store(self, operation: Op, imm: tuple[int, int], top: int) -> None:
+        fmt, convert = _STORES[operation.name]
+        pack = self.name(struct.Struct(fmt).pack_into, "p")
+        memory = self.name(self.bound.func.instance.memories[0].data, "m")
+        value = self.operand(top - 1)
+        if convert is not None:
+            value = f"{self.name(convert, 'f')}({value})"
+        self.emit(f"{pack}({memory}, {self.operand(top - 2)} + {imm[1]}, {value})")

@@ -1,0 +1,362 @@
+"""The compiled loop's code format: a lowered function encoded as 64-bit words.
+
+Every instruction becomes four words ``[opcode, a, b, c]`` in an ``array('q')``
+(so instruction ``pc`` starts at word ``4 * pc`` and the pc↔instruction
+correspondence of the lowered form is kept, for fuel, traps and backtraces).
+Operands are slot numbers within the frame (locals first, then the operand
+stack at fixed positions, see lower.py) or immediates; branch tables and other
+wide operands live in a second array, ``side``.
+
+The opcodes are those the compiled loop declares (``loop.OPCODES``): one per
+instruction it runs itself, plus ``pyop`` — an instruction the loop hands to a
+Python function (tables, segments, SIMD and anything else rare), with the same
+semantics the step machine uses.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+from interp.exec.bind import numeric_implementation, simd_memory_implementation
+from interp.exec.lower import Branch, LoweredFunction, Return
+from interp.syntax.opcodes import Imm
+from interp.syntax.types import ValType
+from interp.syntax.values import f32_to_bits, f64_to_bits
+
+if TYPE_CHECKING:
+    from interp.runtime.instance import ModuleInstance
+
+TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4,
+              ValType.FUNCREF: 5, ValType.EXTERNREF: 6}
+NO_RESULT = -1
+RETURN_TARGET = -1  # in a branch table entry: leave the function
+
+
+class Registry(Protocol):
+    """What the compiled loop keeps for the encoder: ids for the runtime objects
+    that instructions refer to."""
+
+    def function_id(self, func: object) -> int: ...
+
+    def global_id(self, cell: object) -> int: ...
+
+    def memory_id(self, memory: object) -> int: ...
+
+    def table_id(self, table: object) -> int: ...
+
+    def type_id(self, func_type: object) -> int: ...
+
+    def ref_handle(self, value: object) -> int: ...
+
+    def python_op(self, op: PythonOp) -> int: ...
+
+
+@dataclass(frozen=True)
+class PythonOp:
+    """An instruction run by a Python function: its operands are the top
+    ``len(params)`` stack values, its result (if any) replaces the first."""
+
+    function: Callable[..., Any]
+    params: tuple[int, ...]  # type codes
+    result: int              # type code, or NO_RESULT
+    name: str
+
+
+def _signed64(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+class _Encoder:
+    def __init__(self, lowered: LoweredFunction, instance: ModuleInstance, registry: Registry,
+                 opcodes: dict[str, int]) -> None:
+        self.lowered = lowered
+        self.instance = instance
+        self.registry = registry
+        self.opcodes = opcodes
+        self.code = array("q")
+        self.side = array("q")
+        self.locals = lowered.num_locals
+
+    def emit(self, name: str, a: int = 0, b: int = 0, c: int = 0) -> None:
+        self.code.extend((self.opcodes[name], a, b, c))
+
+    def slot(self, height: int) -> int:
+        return self.locals + height
+
+    def branch_entry(self, target: Branch | Return) -> int:
+        """Append a branch to the side array: ``[target, dst, src, arity]``."""
+        index = len(self.side)
+        if isinstance(target, Return):
+            self.side.extend((RETURN_TARGET, 0, self.slot(target.source), len(self.lowered.type.results)))
+        else:
+            arity = target.arity if target.moves_values else 0
+            self.side.extend((target.target, self.slot(target.height), self.slot(target.source), arity))
+        return index
+
+    def python_op(self, name: str, function: Callable[..., Any], params: tuple[ValType, ...],
+                  result: ValType | None, top: int) -> None:
+        op = PythonOp(function, tuple(TYPE_CODES[t] for t in params),
+                      NO_RESULT if result is None else TYPE_CODES[result], name)
+        self.emit("pyop", self.registry.python_op(op), top - len(params))
+
+
+def encode_function(lowered: LoweredFunction, instance: ModuleInstance, registry: Registry,
+                    opcodes: dict[str, int]) -> tuple[array, array]:
+    """The ``(code, side)`` arrays of a lowered function bound to ``instance``."""
+    encoder = _Encoder(lowered, instance, registry, opcodes)
+    for pc, operation in enumerate(lowered.ops):
+        top = encoder.slot(lowered.heights[pc])
+        _ENCODERS.get(operation.name, _encode_other)(encoder, operation, lowered.imms[pc], top)
+    return encoder.code, encoder.side
+
+
+# --- encoders by instruction ------------------------------------------------------
+
+def _nop(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+    e.emit("nop")
+
+
+def _unreachable(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+    e.emit("unreachable")
+
+
+def _if(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+    e.emit("if", top - 1, imm)
+
+
+def _else(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+    e.emit("jump", imm)
+
+
+def _return(e: _Encoder, result: Return) -> None:
+    e.emit("return", e.slot(result.source), len(e.lowered.type.results))
+
+
+def _br(e: _Encoder, operation: Any, imm: Branch | Return, top: int) -> None:
+    if isinstance(imm, Return):
+        _return(e, imm)
+    elif imm.moves_values:
+        e.emit("br_move", imm.target, e.branch_entry(imm))
+    else:
+        e.emit("jump", imm.target)
+
+
+def _br_if(e: _Encoder, operation: Any, imm: Branch | Return, top: int) -> None:
+    if isinstance(imm, Branch) and not imm.moves_values:
+        e.emit("br_if", top - 1, imm.target)
+    else:
+        e.emit("br_if_entry", top - 1, e.branch_entry(imm))
+
+
+def _br_table(e: _Encoder, operation: Any, imm: tuple, top: int) -> None:
+    targets, default = imm
+    first = len(e.side)
+    for target in (*targets, default):
+        e.branch_entry(target)
+    e.emit("br_table", top - 1, first, len(targets))
+
+
+def _end(e: _Encoder, operation: Any, imm: Return | None, top: int) -> None:
+    if isinstance(imm, Return):
+        _return(e, imm)
+    else:
+        e.emit("nop")
+
+
+def _return_instr(e: _Encoder, operation: Any, imm: Return, top: int) -> None:
+    _return(e, imm)
+
+
+def _call(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+    callee = e.instance.funcs[imm]
+    e.emit("call", e.registry.function_id(callee), top - len(callee.type.params))
+
+
+def _call_indirect(e: _Encoder, operation: Any, imm: tuple[int, int], top: int) -> None:
+    type_index, table_index = imm
+    func_type = e.instance.types[type_index]
+    index_slot = top - 1
+    e.emit("call_indirect", e.registry.table_id(e.instance.tables[table_index]),
+           e.registry.type_id(func_type), (index_slot << 32) | (index_slot - len(func_type.params)))
+
+
+def _select(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+    e.emit("select", top - 3, top - 2, top - 1)
+
+
+def _local_get(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+    e.emit("copy", top, imm)
+
+
+def _local_set(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+    e.emit("copy", imm, top - 1)
+
+
+def _global_get(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+    e.emit("global.get", top, e.registry.global_id(e.instance.globals[imm]))
+
+
+def _global_set(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+    e.emit("global.set", top - 1, e.registry.global_id(e.instance.globals[imm]))
+
+
+def _const(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+    kind = operation.imm
+    if kind is Imm.F32:
+        bits = f32_to_bits(imm)
+    elif kind is Imm.F64:
+        bits = f64_to_bits(imm)
+    elif kind is Imm.V128:
+        e.emit("const128", top, _signed64(imm & 0xFFFF_FFFF_FFFF_FFFF), _signed64(imm >> 64))
+        return
+    else:
+        bits = imm
+    e.emit("const", top, _signed64(bits))
+
+
+def _ref_null(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+    e.emit("const", top, 0)
+
+
+def _ref_func(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+    e.emit("const", top, e.registry.ref_handle(e.instance.funcs[imm]))
+
+
+def _ref_is_null(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+    e.emit("ref.is_null", top - 1)
+
+
+def _memory_access(e: _Encoder, operation: Any, imm: tuple[int, int], top: int) -> None:
+    """Loads ``[op, address slot, offset]`` and stores (value in the next slot)."""
+    operands = len(operation.params)
+    e.emit(operation.name, top - operands, imm[1])
+
+
+def _memory_op(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+    """``memory.size`` / ``grow`` / ``fill``: ``[op, first operand slot, memory id]``."""
+    operands = len(operation.params)
+    e.emit(operation.name, top - operands, e.registry.memory_id(e.instance.memories[imm]))
+
+
+def _memory_copy(e: _Encoder, operation: Any, imm: tuple[int, int], top: int) -> None:
+    destination, source = imm
+    if destination != source:
+        _encode_other(e, operation, imm, top)
+        return
+    e.emit("memory.copy", top - 3, e.registry.memory_id(e.instance.memories[destination]))
+
+
+def _encode_other(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+    """Anything the loop does not run itself: a Python function with the
+    semantics of the step machine's numeric modules or of the runtime."""
+    if operation.name in e.opcodes and operation.imm is Imm.NONE and operation.params is not None:
+        operands = len(operation.params)
+        e.emit(operation.name, top - operands, top - operands + 1)
+        return
+    function, params, result = _python_semantics(e.instance, operation, imm)
+    e.python_op(operation.name, function, params, result, top)
+
+
+def _python_semantics(instance: ModuleInstance, operation: Any,
+                      imm: Any) -> tuple[Callable[..., Any], tuple[ValType, ...], ValType | None]:
+    name = operation.name
+    if name.startswith("table.") or name == "elem.drop":
+        return _table_semantics(instance, name, imm)
+    if name == "memory.init":
+        data_index, memory_index = imm
+        memory, datas = instance.memories[memory_index], instance.datas
+        return (lambda d, s, n: memory.init_from(datas[data_index], d, s, n)), (ValType.I32,) * 3, None
+    if name == "data.drop":
+        datas = instance.datas
+
+        def drop_data() -> None:
+            datas[imm] = b""
+        return drop_data, (), None
+    if name == "memory.copy":
+        destination, source = instance.memories[imm[0]], instance.memories[imm[1]]
+        return (lambda d, s, n: _copy_between(destination, source, d, s, n)), (ValType.I32,) * 3, None
+    if operation.imm is Imm.MEMARG or operation.imm is Imm.MEMARG_LANE:
+        return _vector_memory_semantics(instance, operation, imm)
+    function = numeric_implementation(operation)
+    if function is None or operation.params is None:
+        raise NotImplementedError(f"the compiled loop cannot run {name}")
+    if operation.imm is not Imm.NONE:  # lane immediates and the like: the immediate goes last
+        plain = function
+        function = lambda *args: plain(*args, imm)  # noqa: E731
+    results = operation.results
+    return function, operation.params, results[0] if results else None
+
+
+def _vector_memory_semantics(instance: ModuleInstance, operation: Any,
+                             imm: Any) -> tuple[Callable[..., Any], tuple[ValType, ...], ValType | None]:
+    """A v128 load or store (``simd_memory.py``: ``function(memory, address[,
+    vector][, lane])``) with its static offset and lane folded in."""
+    function = simd_memory_implementation(operation)
+    memory = instance.memories[0].data
+    if operation.imm is Imm.MEMARG_LANE:
+        (_, offset), lane = imm
+        run = lambda address, *vector: function(memory, address + offset, *vector, lane)  # noqa: E731
+    else:
+        offset = imm[1]
+        run = lambda address, *vector: function(memory, address + offset, *vector)  # noqa: E731
+    results = operation.results
+    return run, operation.params, results[0] if results else None
+
+
+def _copy_between(destination: Any, source: Any, d: int, s: int, n: int) -> None:
+    destination.write(d, source.read(s, n))
+
+
+def _table_semantics(instance: ModuleInstance, name: str,
+                     imm: Any) -> tuple[Callable[..., Any], tuple[ValType, ...], ValType | None]:
+    i32 = ValType.I32
+    if name == "table.copy":
+        destination, source = instance.tables[imm[0]], instance.tables[imm[1]]
+        return (lambda d, s, n: destination.copy_from(source, d, s, n)), (i32, i32, i32), None
+    if name == "table.init":
+        elems, table = instance.elems, instance.tables[imm[1]]
+        return (lambda d, s, n: table.init_from(elems[imm[0]], d, s, n)), (i32, i32, i32), None
+    if name == "elem.drop":
+        elems = instance.elems
+
+        def drop_elem() -> None:
+            elems[imm] = []
+        return drop_elem, (), None
+    table = instance.tables[imm]
+    ref = table.type.elem
+    if name == "table.get":
+        return table.get, (i32,), ref
+    if name == "table.set":
+        return table.set, (i32, ref), None
+    if name == "table.size":
+        return (lambda: table.size), (), i32
+    if name == "table.grow":
+        return (lambda value, delta: table.grow(delta, value) & 0xFFFF_FFFF), (ref, i32), i32
+    if name == "table.fill":
+        return table.fill, (i32, ref, i32), None
+    raise NotImplementedError(name)
+
+
+_ENCODERS: dict[str, Callable[[_Encoder, Any, Any, int], None]] = {
+    "nop": _nop, "block": _nop, "loop": _nop, "drop": _nop, "end": _end,
+    "unreachable": _unreachable, "if": _if, "else": _else, "br": _br, "br_if": _br_if,
+    "br_table": _br_table, "return": _return_instr, "call": _call, "call_indirect": _call_indirect,
+    "select": _select, "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
+    "global.get": _global_get, "global.set": _global_set,
+    "i32.const": _const, "i64.const": _const, "f32.const": _const, "f64.const": _const,
+    "v128.const": _const,
+    "ref.null": _ref_null, "ref.func": _ref_func, "ref.is_null": _ref_is_null,
+    "memory.size": _memory_op, "memory.grow": _memory_op, "memory.fill": _memory_op,
+    "memory.copy": _memory_copy,
+    # reinterpretations change no bits of a slot
+    "i32.reinterpret_f32": _nop, "i64.reinterpret_f64": _nop,
+    "f32.reinterpret_i32": _nop, "f64.reinterpret_i64": _nop,
+}
+for _name in ("i32.load", "i64.load", "f32.load", "f64.load", "i32.load8_s", "i32.load8_u", "i32.load16_s",
+              "i32.load16_u", "i64.load8_s", "i64.load8_u", "i64.load16_s", "i64.load16_u", "i64.load32_s",
+              "i64.load32_u", "i32.store", "i64.store", "f32.store", "f64.store", "i32.store8", "i32.store16",
+              "i64.store8", "i64.store16", "i64.store32"):
+    _ENCODERS[_name] = _memory_access
+del _name

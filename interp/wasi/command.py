@@ -1,0 +1,46 @@
+"""Running WASI modules: commands (``_start``) and reactors (``_initialize``)."""
+
+from __future__ import annotations
+
+from interp.exec.compiled import CompiledModule
+from interp.runtime.function import HostFunction, WasmFunction
+from interp.runtime.instance import ModuleInstance
+from interp.runtime.store import Store
+from interp.syntax.module import Module
+from interp.wasi.constants import WASI_MODULE_NAMES
+from interp.wasi.preview1 import ProcessExit, WasiProcess
+
+COMMAND_ENTRY = "_start"
+REACTOR_INITIALIZER = "_initialize"
+
+
+def imports_wasi(module: Module | CompiledModule) -> bool:
+    """Whether ``module`` imports anything from either WASI module name."""
+    if isinstance(module, CompiledModule):
+        module = module.module
+    return any(imp.module in WASI_MODULE_NAMES for imp in module.imports)
+
+
+def exports_function(instance: ModuleInstance, name: str) -> bool:
+    return isinstance(instance.exports.get(name), (WasmFunction, HostFunction))
+
+
+def run_command(store: Store, instance: ModuleInstance, process: WasiProcess) -> int:
+    """Call a command's ``_start``; its exit status: the code it gave
+    ``proc_exit``, or 0 when ``_start`` returns.  Traps and other errors
+    propagate.  Unfinished output lines are flushed either way."""
+    try:
+        store.invoke(instance.exported_function(COMMAND_ENTRY))
+    except ProcessExit as exit:
+        return exit.code
+    finally:
+        process.flush()
+    return 0
+
+
+def initialize_reactor(store: Store, instance: ModuleInstance) -> None:
+    """Call a reactor's ``_initialize`` if it exports one (the WASI
+    convention: once, before any other export).  ``ProcessExit`` from it
+    propagates, as from any call."""
+    if exports_function(instance, REACTOR_INITIALIZER):
+        store.invoke(instance.exported_function(REACTOR_INITIALIZER))

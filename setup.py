@@ -1,0 +1,60 @@
+"""Builds the optional compiled loop (interp/exec/native/loop.pyx) with Cython.
+
+Everything else is configured in pyproject.toml.  When Cython or a C compiler
+is missing, or the build fails, glasswasm installs without the compiled loop
+and runs on its pure-Python engine (``glasswasm engines`` tells which engines
+are available).  Set GLASSWASM_PURE_PYTHON=1 to skip the build on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+
+class OptionalBuildExt(build_ext):
+    """A build_ext whose failure only means: no compiled loop."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as error:  # no compiler, missing headers ...
+            self._skip(error)
+
+    def build_extension(self, ext) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as error:
+            self._skip(error)
+
+    @staticmethod
+    def _skip(error: Exception) -> None:
+        print(f"glasswasm: building the compiled loop failed ({error}); "
+              f"installing the pure-Python engine only", file=sys.stderr)
+
+
+COMPILED_PYTHON_MODULES = ("interp/binary/reader.py", "interp/binary/decode.py", "interp/valid/function.py")
+
+
+def extensions() -> list:
+    if os.environ.get("GLASSWASM_PURE_PYTHON"):
+        return []
+    try:
+        from Cython.Build import cythonize
+        from setuptools import Extension
+    except ImportError:
+        print("glasswasm: Cython is not available; installing the pure-Python engine only", file=sys.stderr)
+        return []
+    loop = Extension("interp.exec.native.loop", ["interp/exec/native/loop.pyx"], extra_compile_args=["-O2"])
+    # The decoder's and validator's hot modules, compiled as they are (pure Python
+    # that Cython turns into C calls): loading large modules takes about a fifth less.
+    loaders = [Extension(source[:-3].replace("/", "."), [source], extra_compile_args=["-O2"])
+               for source in COMPILED_PYTHON_MODULES]
+    return cythonize([loop], quiet=True, compiler_directives={"language_level": 3}) + cythonize(
+        loaders, quiet=True, compiler_directives={"language_level": 3, "annotation_typing": False})
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -1,0 +1,118 @@
+"""Compiled blocks of the step machine: same results, same fuel, same trap
+locations as the one-closure-per-instruction form."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from interp.errors import FuelExhaustedError, Trap
+from interp.exec import blocks
+from interp.exec.bind import numeric_implementation
+from interp.loader import module_from_bytes
+from interp.runtime.store import EngineConfig, Store
+from interp.syntax.opcodes import OPS_BY_NAME
+from interp.syntax.types import ValType
+from interp.syntax.values import f32_from_bits, f64_from_bits
+
+LOOP = """(module
+  (memory 1)
+  (func $sum (export "sum") (param $n i32) (param $divisor i32) (result i32) (local $i i32) (local $acc i32)
+    (loop $next
+      (local.set $acc (i32.add (local.get $acc)
+                               (i32.div_u (i32.mul (local.get $i) (i32.const 3)) (local.get $divisor))))
+      (i32.store (i32.mul (local.get $i) (i32.const 4)) (local.get $acc))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $acc)))"""
+
+
+def python_store() -> Store:
+    return Store(EngineConfig(engine="python"))
+
+
+def instance_of(text: str, store: Store):
+    return store.instantiate(module_from_bytes(text.encode()))
+
+
+def executed(text: str, export: str, *args: int) -> tuple[list, int]:
+    store = python_store()
+    instance = instance_of(text, store)
+    store.set_fuel(10**9)
+    results = instance.invoke(export, *args)
+    return results, 10**9 - store.fuel
+
+
+def test_a_function_with_a_loop_is_compiled_at_its_first_call() -> None:
+    store = python_store()
+    instance = instance_of(LOOP, store)
+    assert instance.invoke("sum", 10, 1) == [135]
+    assert instance.exports["sum"].bound.blocks is not None
+
+
+def test_fuel_is_counted_per_instruction_inside_blocks() -> None:
+    store = python_store()
+    instance = instance_of(LOOP, store)
+    invocation = store.start(instance.exports["sum"], 50, 7)
+    steps = 0
+    while not invocation.run(1):
+        steps += 1
+    stepped = steps + 1  # every instruction, one at a time, with the closures
+    results, counted = executed(LOOP, "sum", 50, 7)
+    assert results == invocation.results and counted == stepped
+    for budget in (stepped - 1, stepped // 2, 17):
+        store = python_store()
+        instance = instance_of(LOOP, store)
+        store.set_fuel(budget)
+        with pytest.raises(FuelExhaustedError):
+            instance.invoke("sum", 50, 7)
+        assert store.fuel == 0
+
+
+def test_a_trap_inside_a_block_names_its_instruction() -> None:
+    store = python_store()
+    instance = instance_of(LOOP, store)
+    assert instance.invoke("sum", 3, 1) == [9]
+    divide = next(i for i in instance.module.funcs[0].body if i.op.name == "i32.div_u")
+    with pytest.raises(Trap, match="integer divide by zero") as caught:
+        instance.invoke("sum", 3, 0)
+    assert caught.value.backtrace[0].offset == divide.offset
+    store_instr = next(i for i in instance.module.funcs[0].body if i.op.name == "i32.store")
+    with pytest.raises(Trap, match="out of bounds memory access") as caught:
+        instance.invoke("sum", 20_000, 1)
+    assert caught.value.backtrace[0].offset == store_instr.offset
+
+
+def test_hot_functions_without_loops_compile_after_a_few_calls() -> None:
+    text = '(module (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))'
+    store = python_store()
+    instance = instance_of(text, store)
+    for call in range(1, blocks.HOT_CALLS + 1):
+        assert instance.invoke("f", call) == [call + 1]
+    assert instance.exports["f"].bound.blocks is not None
+
+
+_VALUES = {
+    ValType.I32: st.integers(0, 2**32 - 1),
+    ValType.I64: st.integers(0, 2**64 - 1),
+    ValType.F32: st.integers(0, 2**32 - 1).map(f32_from_bits),
+    ValType.F64: st.integers(0, 2**64 - 1).map(f64_from_bits),
+}
+
+
+@pytest.mark.parametrize("name", sorted(blocks.INLINE))
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_inline_templates_agree_with_the_numeric_modules(name: str, data) -> None:
+    operation = OPS_BY_NAME[name]
+    operands = [data.draw(_VALUES[t]) for t in operation.params]
+    expected = numeric_implementation(operation)(*operands)
+    template = blocks.INLINE[name]
+    actual = eval(template.format(*(f"v{i}" for i in range(len(operands)))),
+                  {f"v{i}": value for i, value in enumerate(operands)})
+    assert type(actual) is type(expected)
+    if isinstance(expected, float) and expected != expected:
+        assert actual != actual
+    else:
+        assert actual == expected

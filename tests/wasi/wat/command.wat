@@ -1,0 +1,17 @@
+;; A WASI command: greets on stdout and stderr, then exits with status argc - 1.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello from wat\n")
+  (data (i32.const 32) "to stderr\n")
+  (func $write (param $fd i32) (param $address i32) (param $length i32)
+    (i32.store (i32.const 0) (local.get $address))
+    (i32.store (i32.const 4) (local.get $length))
+    (drop (call $fd_write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "_start")
+    (call $write (i32.const 1) (i32.const 16) (i32.const 15))
+    (call $write (i32.const 2) (i32.const 32) (i32.const 10))
+    (drop (call $args_sizes_get (i32.const 48) (i32.const 52)))
+    (call $proc_exit (i32.sub (i32.load (i32.const 48)) (i32.const 1)))))
