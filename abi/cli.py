@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 
+from interp.cli.engine_option import add_engine_argument
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="a scenario file (YAML or JSON)")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
     parser.add_argument("--trace", metavar="FILE",
                         help="write every callback and host call to FILE as JSON lines")
+    add_engine_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from abi.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    host = run_scenario(scenario)
+    host = run_scenario(scenario, args.engine)
     if args.trace:
         try:
             with open(args.trace, "w", encoding="utf-8") as stream:

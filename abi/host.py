@@ -52,6 +52,7 @@ class HostConfig:
     clock_tick_ns: int = DEFAULT_CLOCK_TICK_NS
     callback_step_ns: int = DEFAULT_CALLBACK_STEP_NS
     random_seed: int = 0
+    engine: str = "auto"  # the engine running every plugin VM (interp/exec/engines.py)
 
 
 class ProxyHost:

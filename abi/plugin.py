@@ -253,7 +253,7 @@ class Plugin:
         compiled = self._compile()
         self.abi_version = self._abi_version(compiled.module)
         self._check_callback_types(compiled.module)
-        self.store = Store(EngineConfig())
+        self.store = Store(EngineConfig(engine=host.config.engine))
         self.exports: dict[str, WasmFunction | HostFunction] = {}
         self.allocator_export: str | None = None
         self._instantiate(compiled)

@@ -4,12 +4,14 @@ place where errors become a single readable line and an exit status."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Callable, NoReturn, Sequence
 
 from interp.cli import run as run_command
 from interp.cli import spec as spec_command
 from interp.errors import ExecutionError, GlasswasmError
+from interp.exec.engines import ENGINES, available_engines, default_engine
 
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
@@ -42,7 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
         spec_command.add_arguments, spec_command.run)
     add("proxy", "run proxy-wasm filter plugins against a simulated HTTP scenario",
         _add_proxy_arguments, _run_proxy)
+    add("engines", "list the execution engines this installation has, and the default",
+        lambda parser: None, _list_engines)
     return parser
+
+
+def _list_engines(args: argparse.Namespace) -> int:
+    default = default_engine()
+    for engine in ENGINES:
+        state = "available" if engine in available_engines() else "not built"
+        print(f"{engine}: {state}{' (default)' if engine == default else ''}")
+    return 0
 
 
 def _add_proxy_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,4 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
+        # The reader of our output went away (``| head``): stop quietly, and keep
+        # the interpreter's final flush from complaining about it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILURE

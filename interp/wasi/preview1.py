@@ -291,7 +291,12 @@ class WasiProcess:
         memory.check(written_out, 4)
         data = b"".join(memory.read(address, length) for address, length in buffers)
         if descriptor.output is not None:
-            descriptor.output.write(data)
+            try:
+                descriptor.output.write(data)
+            except BrokenPipeError:  # the reader went away, as with `| head`
+                return Errno.PIPE
+            except OSError:
+                return Errno.IO
         memory.write_u32(written_out, len(data))
         return Errno.SUCCESS
 

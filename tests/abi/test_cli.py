@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from interp.cli.main import main
+from interp.exec.engines import available_engines
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -160,3 +161,14 @@ def test_summary_of_failures_local_replies_and_calls(capsys: pytest.CaptureFixtu
     assert "  http call auth_call#3 to auth: failed (reset)\n" in summary
     assert "  http call auth_call#2 to auth: answered 401\n" in summary
     assert "  metrics_properties.request_body_bytes = count 1, sum 20\n" in summary
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS.glob("*.yaml")), ids=lambda path: path.stem)
+def test_every_engine_gives_the_same_report_and_trace(scenario: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = []
+    for engine in available_engines():
+        trace = tmp_path / f"{engine}.jsonl"
+        assert main(["proxy", str(scenario), "--json", "--engine", engine, "--trace", str(trace)]) == 0
+        outputs.append((capsys.readouterr().out, trace.read_text()))
+    assert all(output == outputs[0] for output in outputs)

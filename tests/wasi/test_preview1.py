@@ -183,6 +183,19 @@ def test_fd_write_errors_deliver_nothing(make_guest) -> None:
     assert out == []
 
 
+def test_fd_write_reports_a_reader_gone_as_epipe_and_other_os_errors_as_eio(make_guest) -> None:
+    def gone(data: bytes) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def full(data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    guest = make_guest(WasiConfig(stdout=OutputSink.raw(gone), stderr=OutputSink.raw(full)))
+    guest.put_u32s(100, 300, 5)
+    assert guest.call("fd_write", 1, 100, 1, 64) == Errno.PIPE
+    assert guest.call("fd_write", 2, 100, 1, 64) == Errno.IO
+
+
 def test_fd_write_output_is_discarded_without_a_sink(make_guest) -> None:
     guest = make_guest()
     guest.put_u32s(100, 300, 5)
