@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
     parser.add_argument("--trace", metavar="FILE",
                         help="write every callback and host call to FILE as JSON lines")
+    parser.add_argument("--trace-instructions", action="store_true",
+                        help="with --trace: also every instruction, call, memory access of the plugins "
+                             "(runs them on the step machine)")
     add_engine_argument(parser)
 
 
@@ -32,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from abi.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    host = run_scenario(scenario, args.engine)
+    if args.trace_instructions and not args.trace:
+        raise UsageError("--trace-instructions needs --trace FILE")
+    host = run_scenario(scenario, args.engine, args.trace_instructions)
     if args.trace:
         try:
             with open(args.trace, "w", encoding="utf-8") as stream:

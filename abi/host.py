@@ -53,6 +53,7 @@ class HostConfig:
     callback_step_ns: int = DEFAULT_CALLBACK_STEP_NS
     random_seed: int = 0
     engine: str = "auto"  # the engine running every plugin VM (interp/exec/engines.py)
+    trace_instructions: bool = False  # also trace every instruction (on the step machine)
 
 
 class ProxyHost:

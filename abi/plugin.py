@@ -51,6 +51,8 @@ from interp.exec.compiled import CompiledModule, compile_module
 from interp.loader import module_from_bytes, read_module
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.instance import ModuleInstance
+from abi.trace import InstructionRecorder
+from interp.debug.tracing import TracingObserver
 from interp.runtime.store import EngineConfig, Store
 from interp.syntax.module import Module
 from interp.syntax.types import I32, ExternKind, FuncType
@@ -254,6 +256,8 @@ class Plugin:
         self.abi_version = self._abi_version(compiled.module)
         self._check_callback_types(compiled.module)
         self.store = Store(EngineConfig(engine=host.config.engine))
+        if host.config.trace_instructions:
+            self.store.observe(TracingObserver(InstructionRecorder(host.trace, self.name)))
         self.exports: dict[str, WasmFunction | HostFunction] = {}
         self.allocator_export: str | None = None
         self._instantiate(compiled)

@@ -18,7 +18,7 @@ from abi.scenario import RequestSpec, Scenario
 from abi.stream import HttpStream
 
 
-def host_for(scenario: Scenario, engine: str = "auto") -> ProxyHost:
+def host_for(scenario: Scenario, engine: str = "auto", trace_instructions: bool = False) -> ProxyHost:
     """A host set up as the scenario says, plugins loaded, no traffic yet."""
     host = ProxyHost(HostConfig(
         log_level=scenario.log_level,
@@ -26,6 +26,7 @@ def host_for(scenario: Scenario, engine: str = "auto") -> ProxyHost:
         clock_start_ns=scenario.clock_start_ns if scenario.clock_start_ns is not None else DEFAULT_CLOCK_START_NS,
         random_seed=scenario.random_seed,
         engine=engine,
+        trace_instructions=trace_instructions,
     ))
     for cluster, responses in scenario.upstreams:
         host.add_upstream(cluster, responses)
@@ -45,10 +46,10 @@ def host_for(scenario: Scenario, engine: str = "auto") -> ProxyHost:
     return host
 
 
-def run_scenario(scenario: Scenario, engine: str = "auto") -> ProxyHost:
+def run_scenario(scenario: Scenario, engine: str = "auto", trace_instructions: bool = False) -> ProxyHost:
     """Run every stream of the scenario and shut the host down; the host
     holds everything that happened (``host.report()``)."""
-    host = host_for(scenario, engine)
+    host = host_for(scenario, engine, trace_instructions)
     for spec in scenario.streams:
         stream = host.open_stream(spec.name, spec.response, dict(spec.properties))
         send_request(stream, spec.request)

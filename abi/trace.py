@@ -13,7 +13,13 @@ Entries are plain JSON-ready dicts (``--trace FILE`` writes one per line):
   header pairs as ``[[name, value]]``), out-pointers left out;
 * ``{"seq", "type": "event", "stream", "event", ...}`` — what the simulated
   proxy did: a request reaching the origin, a local reply, an HTTP call
-  answered, a stream completing or stalling.
+  answered, a stream completing or stalling;
+* with instruction tracing on (``--trace-instructions``), what the plugin's
+  code does inside each callback, as the engine's tracer reports it:
+  ``{"seq", "type": "instr", "plugin", "func", "offset", "op", "stack",
+  "depth"}``, ``call`` / ``return`` (``func``, ``args`` / ``results``),
+  ``memory_read`` / ``memory_write`` (``address``, ``size``, ``value``),
+  ``global_write`` and ``trap`` entries (see interp/debug/tracing.py).
 
 Long byte strings are shown whole: a trace is for debugging, and cutting a
 body in the middle hides exactly what one looks for.  Lines are ASCII JSON
@@ -24,6 +30,9 @@ from __future__ import annotations
 
 import json
 from typing import Any, TextIO
+
+from interp.debug.tracing import InstructionEvent, Tracer
+from interp.errors import ExecutionError
 
 
 class Trace:
@@ -63,3 +72,36 @@ class Trace:
     def write_jsonl(self, stream: TextIO) -> None:
         for entry in self.entries:
             stream.write(json.dumps(entry) + "\n")
+
+
+class InstructionRecorder(Tracer):
+    """The engine's tracer for one plugin, writing into the host's trace."""
+
+    def __init__(self, trace: Trace, plugin: str) -> None:
+        self.trace = trace
+        self.plugin = plugin
+
+    def _entry(self, entry_type: str, **fields: Any) -> None:
+        self.trace._add({"type": entry_type, "plugin": self.plugin, **fields})
+
+    def instruction(self, event: InstructionEvent) -> None:
+        self._entry("instr", func=event.func, offset=event.offset, op=event.op, stack=list(event.stack),
+                    depth=event.depth)
+
+    def call(self, func: str, args: list[str], depth: int) -> None:
+        self._entry("call", func=func, args=args, depth=depth)
+
+    def return_(self, func: str, results: list[str], depth: int) -> None:
+        self._entry("return", func=func, results=results, depth=depth)
+
+    def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
+        self._entry("trap", func=func, kind=error.label, message=error.message, depth=depth)
+
+    def memory_read(self, address: int, size: int, value: str, depth: int) -> None:
+        self._entry("memory_read", address=address, size=size, value=value, depth=depth)
+
+    def memory_write(self, address: int, size: int, value: str, depth: int) -> None:
+        self._entry("memory_write", address=address, size=size, value=value, depth=depth)
+
+    def global_write(self, index: int, name: str, value: str, depth: int) -> None:
+        self._entry("global_write", index=index, name=name, value=value, depth=depth)

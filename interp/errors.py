@@ -110,19 +110,22 @@ class ResourceLimitError(WasmError):
 @dataclass(frozen=True)
 class BacktraceEntry:
     """One wasm frame of a backtrace: function index, its name when the module
-    names it, and the byte offset of the instruction being executed."""
+    names it, the byte offset of the instruction being executed, and its
+    source line when the module has debug information."""
 
     func_index: int | None
     func_name: str | None
     offset: int | None
     module_name: str | None = None
+    source: str | None = None  # "file.c:12" when the module has line information
 
     def describe(self) -> str:
         name = self.func_name if self.func_name is not None else f"func[{self.func_index}]"
         if self.module_name:
             name = f"{self.module_name}!{name}"
         where = f" @ {self.offset:#x}" if self.offset is not None else ""
-        return f"{name}{where}"
+        source = f" ({self.source})" if self.source else ""
+        return f"{name}{where}{source}"
 
 
 class ExecutionError(WasmError):

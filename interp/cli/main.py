@@ -8,8 +8,11 @@ import os
 import sys
 from typing import Callable, NoReturn, Sequence
 
+from interp.cli import dump as dump_command
 from interp.cli import run as run_command
+from interp.cli import debug as debug_command
 from interp.cli import spec as spec_command
+from interp.cli import trace as trace_command
 from interp.errors import ExecutionError, GlasswasmError
 from interp.exec.engines import ENGINES, available_engines, default_engine
 
@@ -40,10 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("run", "run a .wasm or .wat module: its start function, or an export with --invoke",
         run_command.add_run_arguments, run_command.run)
     add("validate", "decode and validate a module", run_command.add_validate_arguments, run_command.validate)
+    add("dump", "print a .wasm or .wat module in the text format (flat or --folded, --offsets)",
+        dump_command.add_arguments, dump_command.run)
     add("spec", "run .wast scripts (the official testsuite) and report every check",
         spec_command.add_arguments, spec_command.run)
     add("proxy", "run proxy-wasm filter plugins against a simulated HTTP scenario",
         _add_proxy_arguments, _run_proxy)
+    add("trace", "run a module and trace every instruction, call, memory access (text, jsonl) or the calls",
+        trace_command.add_arguments, trace_command.run)
+    add("debug", "debug a module on the command line: breakpoints, stepping (also backwards), inspection",
+        debug_command.add_arguments, debug_command.run)
     add("engines", "list the execution engines this installation has, and the default",
         lambda parser: None, _list_engines)
     return parser

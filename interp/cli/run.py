@@ -3,45 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-from interp.cli.engine_option import add_engine_argument
-from interp.errors import UsageError, WasmError
+from interp.cli.program import Program, add_program_arguments, exit_status
 from interp.exec.compiled import compile_module
-from interp.host.spectest import spectest_exports
 from interp.loader import read_module
-from interp.runtime.store import EngineConfig, Store
-from interp.syntax.types import FuncType
-from interp.text.values import format_value, parse_value
-from interp.wasi import OutputSink, ProcessExit, WasiConfig, WasiProcess, imports_wasi, initialize_reactor
-from interp.wasi.command import COMMAND_ENTRY, exports_function
-
-MAX_EXIT_STATUS = 255
+from interp.wasi import ProcessExit
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("module", metavar="MODULE", help="a .wasm binary or .wat text module")
-    parser.add_argument("args", nargs="*", metavar="ARGS",
-                        help="arguments for --invoke, read by the export's parameter types "
-                             "(text-format literals: -1, 0x10, 1.5, 0x1p-3, inf, nan:0x200000; put -- before "
-                             "arguments like -inf that start with a dash); without --invoke, the argv[1:] "
-                             "of a WASI command")
-    parser.add_argument("--invoke", metavar="NAME", help="call this exported function")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="set an environment variable for a WASI module (repeatable)")
-    parser.add_argument("--fuel", type=int, metavar="N", help="stop after N executed instructions")
-    parser.add_argument("--max-call-depth", type=int, metavar="N",
-                        default=EngineConfig.max_call_depth,
-                        help=f"guest call depth before 'call stack exhausted' "
-                             f"(default {EngineConfig.max_call_depth})")
-    add_engine_argument(parser)
-    parser.add_argument("--max-memory-pages", type=int, metavar="N",
-                        default=EngineConfig.max_memory_pages,
-                        help=f"most 64 KiB pages a memory may have "
-                             f"(default {EngineConfig.max_memory_pages}, i.e. 1 GiB)")
+    add_program_arguments(parser)
 
 
 def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,103 +19,20 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Instantiate the module (running its start function), then call
-    ``--invoke NAME`` or, for a WASI command, ``_start``.  A module that
-    imports WASI gets it, with stdout and stderr going to this process's; its
-    ``proc_exit(n)`` becomes the exit status.  The guest's stdin is empty and
-    its clock and random numbers are simulated (see ``WasiConfig``)."""
-    if args.fuel is not None and args.fuel < 0:
-        raise UsageError("--fuel must not be negative")
-    if args.max_call_depth < 1:
-        raise UsageError("--max-call-depth must be at least 1")
-    if args.max_memory_pages < 0:
-        raise UsageError("--max-memory-pages must not be negative")
-    environment = _parse_environment(args.env)
-    compiled = compile_module(read_module(args.module))
-    wasi = imports_wasi(compiled)
-    if args.args and not args.invoke and not wasi:
-        raise UsageError("arguments given without --invoke NAME")
-    store = Store(EngineConfig(max_call_depth=args.max_call_depth, max_memory_pages=args.max_memory_pages,
-                               engine=args.engine))
-    store.set_fuel(args.fuel)
-    imports = {"spectest": spectest_exports(print)}
-    process = None
-    if wasi:
-        command_args = () if args.invoke else tuple(args.args)
-        process = WasiProcess(WasiConfig(
-            argv=(Path(args.module).name, *command_args),
-            environment=environment,
-            stdout=OutputSink.raw(_pass_through("stdout")),
-            stderr=OutputSink.raw(_pass_through("stderr")),
-        ))
-        imports.update(process.imports())
+    """Instantiate the module (running its start function), then call its
+    entry (``--invoke NAME``, or a WASI command's ``_start``)."""
+    program = Program(args)
     try:
-        instance = store.instantiate(compiled, imports)
-        if args.invoke:
-            func = instance.exported_function(args.invoke)
-            values = _parse_arguments(args.invoke, func.type, args.args)
-            if wasi:
-                initialize_reactor(store, instance)
-            results = store.invoke(func, *values)
-            for value, valtype in zip(results, func.type.results):
-                print(format_value(value, valtype))
-        elif wasi and exports_function(instance, COMMAND_ENTRY):
-            store.invoke(instance.exported_function(COMMAND_ENTRY))
+        instance = program.instantiate()
+        entry = program.entry(instance)
+        if entry is not None:
+            func, values = entry
+            program.print_results(func, program.store.invoke(func, *values))
     except ProcessExit as exit:
-        return _exit_status(exit.code)
+        return exit_status(exit)
     finally:
-        if process is not None:
-            process.flush()
+        program.flush()
     return 0
-
-
-def _parse_arguments(name: str, func_type: FuncType, texts: list[str]) -> list[Any]:
-    params = func_type.params
-    if len(texts) != len(params):
-        raise UsageError(f"{name} takes {len(params)} arguments {func_type}, {len(texts)} given")
-    values = []
-    for position, (text, valtype) in enumerate(zip(texts, params)):
-        try:
-            values.append(parse_value(text, valtype))
-        except ValueError as error:
-            raise UsageError(f"argument {position + 1}: {error}") from None
-    return values
-
-
-def _parse_environment(assignments: list[str]) -> dict[str, str]:
-    environment: dict[str, str] = {}
-    for assignment in assignments:
-        name, equals, value = assignment.partition("=")
-        if not equals or not name:
-            raise UsageError(f"--env expects NAME=VALUE, got {assignment!r}")
-        environment[name] = value
-    return environment
-
-
-def _exit_status(code: int) -> int:
-    """``proc_exit``'s code as this process's exit status, which can only be
-    0-255; a larger code is an error rather than silently truncated."""
-    if code > MAX_EXIT_STATUS:
-        raise WasmError(f"process exited with status {code}, which is not an exit status (0-255)")
-    return code
-
-
-def _pass_through(stream_name: str) -> Callable[[bytes], None]:
-    """A sink writing the guest's bytes to ``sys.stdout`` or ``sys.stderr``
-    as they are at the time (so redirections and test captures see them),
-    after whatever this process printed before."""
-
-    def write(data: bytes) -> None:
-        stream = getattr(sys, stream_name)
-        stream.flush()
-        buffer = getattr(stream, "buffer", None)
-        if buffer is None:
-            stream.write(data.decode("utf-8", "replace"))
-        else:
-            buffer.write(data)
-            buffer.flush()
-
-    return write
 
 
 def validate(args: argparse.Namespace) -> int:

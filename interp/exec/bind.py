@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 CALL = -1           # call the function in ``BoundFunction.sites[pc]``
 CALL_INDIRECT = -2  # call through the table described in ``sites[pc]``
 RETURN = -3         # the closure has moved the results to slots 0..k-1
+BREAK = -4          # a debugger's breakpoint: stop before this instruction
+WATCH = -5          # a debugger's watchpoint: this instruction ran, stop before the next
 
 Handler = Callable[[list], int]
 
@@ -76,11 +78,13 @@ class BoundFunction:
     between instructions, executing ``fast_costs[pc]`` instructions: the
     closures (cost 1) until the function is hot, then its compiled blocks
     (blocks.py).  ``calls`` counts calls; at ``compile_at`` calls the blocks
-    are compiled (0: never).
+    are compiled (0: never).  ``stepping`` is what runs when the machine
+    pauses between instructions: ``code``, or a debugger's copy of it with
+    breakpoints patched in (which only ever run when pausing).
     """
 
     __slots__ = ("func", "lowered", "code", "sites", "arg_slots", "tail", "num_params", "num_results",
-                 "unit_costs", "fast", "fast_costs", "blocks", "calls", "compile_at")
+                 "unit_costs", "fast", "fast_costs", "blocks", "calls", "compile_at", "stepping")
 
     def __init__(self, func: WasmFunction, lowered: LoweredFunction, code: list[Handler],
                  sites: list, arg_slots: list[int]) -> None:
@@ -98,6 +102,7 @@ class BoundFunction:
         self.blocks: Any = None
         self.calls = 0
         self.compile_at = 0
+        self.stepping = code  # what runs when pausing between instructions (a debugger patches a copy)
 
 
 class _Site:

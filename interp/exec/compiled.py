@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from interp.exec.lower import LoweredFunction, lower_function
 from interp.syntax.module import Module
 from interp.syntax.types import ExternKind
@@ -19,6 +21,7 @@ class CompiledModule:
         self.num_imported_funcs = len(context.funcs) - len(module.funcs)
         self.func_names = _function_names(module)
         self._lowered: dict[int, LoweredFunction] = {}
+        self._source_map: Any = _NOT_READ
 
     def lowered(self, func_index: int) -> LoweredFunction:
         """The lowered body of the defined function at ``func_index`` (an index
@@ -29,6 +32,26 @@ class CompiledModule:
             lowered = lower_function(self.context, func_index, func)
             self._lowered[func_index] = lowered
         return lowered
+
+
+    def source_location(self, offset: int | None) -> str | None:
+        """``file:line`` of the instruction at byte ``offset``, when the module
+        carries DWARF line information (read on first use, e.g. the first trap)."""
+        if offset is None or offset < 0:
+            return None
+        if self._source_map is _NOT_READ:
+            self._source_map = None
+            if any(custom.name == ".debug_line" for custom in self.module.customs):
+                from interp.debug.source_map import SourceMap
+
+                self._source_map = SourceMap.for_module(self.module)
+        if self._source_map is None:
+            return None
+        location = self._source_map.location(offset)
+        return str(location) if location is not None else None
+
+
+_NOT_READ = object()
 
 
 def _function_names(module: Module) -> dict[int, str]:

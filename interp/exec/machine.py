@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import struct
 from types import GeneratorType
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from interp.errors import BacktraceEntry, ExecutionError, ExhaustionError, FuelExhaustedError, Trap, UsageError
-from interp.exec.bind import CALL_INDIRECT, RETURN, BoundFunction, IndirectCall, bind_function
+from interp.exec.bind import BREAK, CALL_INDIRECT, RETURN, BoundFunction, IndirectCall, bind_function
 from interp.exec.blocks import compile_threshold, install_blocks
 from interp.exec.host_calls import EXHAUSTED, Caller, GuestCall, call_host, resume_generator
 from interp.runtime.function import HostFunction, WasmFunction
@@ -97,6 +97,7 @@ class Invocation:
         self.base = len(machine.frames)
         self.finished = False
         self.abandoned = False
+        self.error: BaseException | None = None  # what stopped it, when it stopped with an error
         self.results: list = []
         machine._push_call(func, list(args), RESULTS_TO_HOST)
         machine.invocations.append(self)
@@ -117,8 +118,9 @@ class Invocation:
             raise UsageError("steps must not be negative")
         try:
             outcome = self.machine.run_until(self.base, steps)
-        except BaseException:
+        except BaseException as error:
             self.abandoned = True
+            self.error = error
             self.machine.invocations.pop()
             raise
         if outcome is not None:
@@ -138,6 +140,14 @@ class Machine:
         self.fuel = UNLIMITED_FUEL
         self.fuel_limited = False
         self.host_depth = 0
+        # For tracing and debugging (interp/debug/): an observer runs every
+        # invocation in its stead; bind hooks see every function as it is bound;
+        # keep_frames_on_error leaves a failed invocation's frames in place to
+        # look at; resume_pc is where a WATCH-stopped instruction went on.
+        self.observer: Any = None
+        self.bind_hooks: list[Callable[[BoundFunction], None]] = []
+        self.keep_frames_on_error = False
+        self.resume_pc = 0
 
     # --- fuel ------------------------------------------------------------------
 
@@ -160,7 +170,10 @@ class Machine:
                 raise UsageError(f"{func.describe()} is a generator host function; call it from wasm")
             return results
         invocation = Invocation(self, func, list(args))
-        invocation.run()
+        if self.observer is not None:
+            self.observer.run(invocation)
+        else:
+            invocation.run()
         return invocation.results
 
     def bind(self, func: WasmFunction) -> BoundFunction:
@@ -168,6 +181,8 @@ class Machine:
         bound = bind_function(func, lowered)
         bound.compile_at = compile_threshold(bound)
         func.bound = bound
+        for hook in self.bind_hooks:
+            hook(bound)
         return bound
 
     def backtrace(self) -> tuple[BacktraceEntry, ...]:
@@ -237,6 +252,13 @@ class Machine:
                 if nxt >= 0:
                     pc = nxt
                     continue
+                if nxt <= BREAK:  # a debugger's patched instruction asks to stop
+                    if nxt == BREAK:  # before the instruction: it did not run
+                        n += 1
+                    else:  # WATCH: after it
+                        pc = self.resume_pc
+                    frame.pc = pc
+                    return None
                 if nxt == RETURN:
                     results = R[:bound.num_results]
                     while True:
@@ -263,7 +285,7 @@ class Machine:
                 callee = sites[pc]
                 base_slot = bound.arg_slots[pc]
                 if nxt == CALL_INDIRECT:
-                    callee = _resolve_indirect(callee, R)
+                    callee = resolve_indirect(callee, R)
                 frame.pc = pc
                 if type(callee) is WasmFunction:
                     callee_bound = callee.bound or self.bind(callee)
@@ -312,10 +334,11 @@ class Machine:
                 frame.pc = _failing_pc(bound, pc, error)
             if isinstance(failure, ExecutionError) and not failure.backtrace:
                 failure.backtrace = self.backtrace()
-            for abandoned in frames[base:]:
-                if type(abandoned) is HostFrame:
-                    abandoned.generator.close()
-            del frames[base:]
+            if not self.keep_frames_on_error:
+                for abandoned in frames[base:]:
+                    if type(abandoned) is HostFrame:
+                        abandoned.generator.close()
+                del frames[base:]
             if failure is error:
                 raise
             raise failure from None
@@ -327,7 +350,7 @@ def _executable(bound: BoundFunction, pausing: bool) -> tuple[list, list[int]]:
     """What to run for ``bound``, and what each entry costs: its single
     instructions when pausing between instructions, else its fastest form."""
     if pausing:
-        return bound.code, bound.unit_costs
+        return bound.stepping, bound.unit_costs
     return bound.fast, bound.fast_costs
 
 
@@ -345,7 +368,7 @@ def _failing_pc(bound: BoundFunction, pc: int, error: BaseException) -> int:
     return pc
 
 
-def _resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunction:
+def resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunction:
     index = R[site.index_slot]
     elements = site.table.elements
     if index >= len(elements):

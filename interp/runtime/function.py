@@ -34,8 +34,9 @@ class WasmFunction:
     def backtrace_entry(self, offset: int | None) -> BacktraceEntry:
         """This function's line of a backtrace, at byte ``offset`` (-1 or
         ``None`` when the code did not come from a binary)."""
-        return BacktraceEntry(self.index, self.name, offset if offset is not None and offset >= 0 else None,
-                              self.instance.name)
+        known = offset if offset is not None and offset >= 0 else None
+        return BacktraceEntry(self.index, self.name, known, self.instance.name,
+                              self.instance.compiled.source_location(known))
 
     def __repr__(self) -> str:
         return f"<wasm function {self.describe()} {self.type}>"

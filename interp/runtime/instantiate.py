@@ -24,11 +24,13 @@ if TYPE_CHECKING:
     from interp.runtime.store import Imports, Store
 
 
-def instantiate(store: Store, compiled: CompiledModule, imports: Imports, name: str | None) -> ModuleInstance:
+def instantiate(store: Store, compiled: CompiledModule, imports: Imports, name: str | None,
+                run_start: bool = True) -> ModuleInstance:
     module = compiled.module
     context = compiled.context
     config = store.config
     instance = ModuleInstance(compiled, store, name)
+    store.instances.append(instance)
 
     for imp in module.imports:
         _link(instance, imp, _lookup(imports, imp))
@@ -79,8 +81,8 @@ def instantiate(store: Store, compiled: CompiledModule, imports: Imports, name: 
             instance.memories[data.memory].init_from(data.init, destination, 0, len(data.init))
             instance.datas[index] = b""
 
-    if module.start is not None:
-        store.machine.invoke(instance.funcs[module.start], ())
+    if module.start is not None and run_start:
+        store.running_machine.invoke(instance.funcs[module.start], ())
     return instance
 
 

@@ -47,21 +47,38 @@ class Store:
         self.engine = resolve_engine(self.config.engine)
         self.machine = create_machine(self.engine, self.config.max_call_depth)
         self._stepper: Machine | None = self.machine if isinstance(self.machine, Machine) else None
+        self.instances: list[ModuleInstance] = []  # every instance made here, in order
 
     def instantiate(self, module: Module | CompiledModule, imports: Imports | None = None,
-                    name: str | None = None) -> ModuleInstance:
+                    name: str | None = None, run_start: bool = True) -> ModuleInstance:
         """Validate (if needed), link and instantiate ``module``, running its
-        start function.  Raises ``InvalidError``, ``UnlinkableError``,
+        start function (unless ``run_start`` is false: a debugger runs it
+        itself).  Raises ``InvalidError``, ``UnlinkableError``,
         ``ResourceLimitError`` or ``Trap``."""
         from interp.runtime.instantiate import instantiate
 
         compiled = module if isinstance(module, CompiledModule) else compile_module(module)
-        return instantiate(self, compiled, imports or {}, name)
+        return instantiate(self, compiled, imports or {}, name, run_start)
 
     def invoke(self, func: FunctionInstance, *args: Any) -> list:
         """Call ``func`` with Python values (checked against its type); its
         results as a list."""
-        return self.machine.invoke(func, check_arguments(func.type, args))
+        return self.running_machine.invoke(func, check_arguments(func.type, args))
+
+    @property
+    def running_machine(self) -> Any:
+        """The machine calls run on: the engine's, or the step machine while an
+        observer (a tracer, a debugger) watches."""
+        return self.stepper if self.observer is not None else self.machine
+
+    @property
+    def observer(self) -> Any:
+        return self._stepper.observer if self._stepper is not None else None
+
+    def observe(self, observer: Any) -> None:
+        """Run everything from now on on the step machine, through ``observer``
+        (``run(invocation)``; see interp/debug/); ``None`` stops observing."""
+        self.stepper.observer = observer
 
     def start(self, func: FunctionInstance, *args: Any) -> Invocation:
         """Begin a call without running it; ``invocation.run(steps)`` then

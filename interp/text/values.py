@@ -36,8 +36,11 @@ def format_float_bits(bits: int, fmt: FloatFormat) -> str:
     value = f32_from_bits(bits)
     for digits in range(1, 10):
         text = f"{value:.{digits}g}"
-        if parse_float(text, fmt) == bits:
-            return text
+        try:
+            if parse_float(text, fmt) == bits:
+                return text
+        except NumberRangeError:  # near the largest f32, a short candidate can round past it
+            continue
     return repr(value)  # not reached: 9 significant digits always round-trip an f32
 
 

@@ -1,0 +1,157 @@
+"""The three shapes of ``glasswasm trace`` output, as ``Tracer``s writing to a
+text stream.
+
+* ``TextTrace``: one line per instruction, indented by call depth — offset,
+  instruction, operand stack — with calls, returns and effects between them;
+* ``JsonLinesTrace``: one JSON object per event, for programs to read;
+* ``CallTreeTrace``: only calls, as a tree: ``fib(i32:5) { ... } = i32:5``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from interp.debug.tracing import InstructionEvent, Tracer
+from interp.errors import ExecutionError
+
+INDENT = "  "
+
+
+def _offset(offset: int | None) -> str:
+    return f"{offset:06x}" if offset is not None else "------"
+
+
+class TextTrace(Tracer):
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def _line(self, depth: int, text: str) -> None:
+        self.out.write(f"{INDENT * depth}{text}\n")
+
+    def instruction(self, event: InstructionEvent) -> None:
+        stack = " ".join(event.stack)
+        self._line(event.depth, f"{_offset(event.offset)}: {event.op:<28} [{stack}]")
+
+    def call(self, func: str, args: list[str], depth: int) -> None:
+        self._line(depth, f"call {func}({', '.join(args)})")
+
+    def return_(self, func: str, results: list[str], depth: int) -> None:
+        self._line(depth, f"return {func} = {', '.join(results) or '()'}")
+
+    def host_call(self, func: str, args: list[str], depth: int) -> None:
+        self._line(depth + 1, f"call host {func}({', '.join(args)})")
+
+    def host_return(self, func: str, results: list[str], depth: int) -> None:
+        self._line(depth + 1, f"return host {func} = {', '.join(results) or '()'}")
+
+    def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
+        self._line(depth, f"{error.label}: {error.message}")
+
+    def memory_read(self, address: int, size: int, value: str, depth: int) -> None:
+        self._line(depth + 1, f"; read  mem[{address:#x}..+{size}] = {value}")
+
+    def memory_write(self, address: int, size: int, value: str, depth: int) -> None:
+        self._line(depth + 1, f"; write mem[{address:#x}..+{size}] = {value}")
+
+    def global_write(self, index: int, name: str, value: str, depth: int) -> None:
+        self._line(depth + 1, f"; write {name} = {value}")
+
+    def stopped(self, steps: int) -> None:
+        self.out.write(f"... stopped after {steps} instructions (--max-steps)\n")
+
+
+class JsonLinesTrace(Tracer):
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def _event(self, **fields: object) -> None:
+        self.out.write(json.dumps(fields, ensure_ascii=True) + "\n")
+
+    def instruction(self, event: InstructionEvent) -> None:
+        self._event(event="instr", func=event.func, func_index=event.func_index, offset=event.offset,
+                    op=event.op, stack=list(event.stack), depth=event.depth)
+
+    def call(self, func: str, args: list[str], depth: int) -> None:
+        self._event(event="call", func=func, args=args, depth=depth)
+
+    def return_(self, func: str, results: list[str], depth: int) -> None:
+        self._event(event="return", func=func, results=results, depth=depth)
+
+    def host_call(self, func: str, args: list[str], depth: int) -> None:
+        self._event(event="host_call", func=func, args=args, depth=depth)
+
+    def host_return(self, func: str, results: list[str], depth: int) -> None:
+        self._event(event="host_return", func=func, results=results, depth=depth)
+
+    def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
+        self._event(event="trap", func=func, kind=error.label, message=error.message, depth=depth,
+                    backtrace=[entry.describe() for entry in error.backtrace])
+
+    def memory_read(self, address: int, size: int, value: str, depth: int) -> None:
+        self._event(event="memory_read", address=address, size=size, value=value, depth=depth)
+
+    def memory_write(self, address: int, size: int, value: str, depth: int) -> None:
+        self._event(event="memory_write", address=address, size=size, value=value, depth=depth)
+
+    def global_write(self, index: int, name: str, value: str, depth: int) -> None:
+        self._event(event="global_write", index=index, name=name, value=value, depth=depth)
+
+    def stopped(self, steps: int) -> None:
+        self._event(event="stopped", steps=steps)
+
+
+class CallTreeTrace(Tracer):
+    """Calls as a tree.  A call's line is printed once it is known whether it
+    makes calls itself: ``f(args) {`` ... ``} = results`` if it does,
+    ``f(args) = results`` if not."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.open: list[tuple[str, int]] = []  # calls not returned yet: (their text, depth)
+        self.pending: str | None = None        # the innermost call, not printed yet
+
+    def _flush_pending(self) -> None:
+        if self.pending is not None:
+            depth = len(self.open) - 1
+            self.out.write(f"{INDENT * depth}{self.pending} {{\n")
+            self.pending = None
+
+    def _enter(self, text: str) -> None:
+        self._flush_pending()
+        self.open.append((text, len(self.open)))
+        self.pending = text
+
+    def _leave(self, results: list[str], trapped: str | None = None) -> None:
+        if not self.open:
+            return
+        text, depth = self.open.pop()
+        outcome = trapped if trapped is not None else f"= {', '.join(results) or '()'}"
+        if self.pending is not None:
+            self.out.write(f"{INDENT * depth}{text} {outcome}\n")
+            self.pending = None
+        else:
+            self.out.write(f"{INDENT * depth}}} {outcome}\n")
+
+    def call(self, func: str, args: list[str], depth: int) -> None:
+        self._enter(f"{func}({', '.join(args)})")
+
+    def return_(self, func: str, results: list[str], depth: int) -> None:
+        self._leave(results)
+
+    def host_call(self, func: str, args: list[str], depth: int) -> None:
+        self._enter(f"host {func}({', '.join(args)})")
+
+    def host_return(self, func: str, results: list[str], depth: int) -> None:
+        self._leave(results)
+
+    def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
+        while self.open:
+            self._leave([], trapped=f"{error.label}: {error.message}")
+
+    def stopped(self, steps: int) -> None:
+        self._flush_pending()
+        self.out.write(f"... stopped after {steps} instructions (--max-steps)\n")
+
+
+TRACE_FORMATS = {"text": TextTrace, "jsonl": JsonLinesTrace, "calls": CallTreeTrace}

@@ -1,0 +1,229 @@
+"""Tracing: every executed instruction, call, return, host call, trap, memory
+access and global write, reported to a ``Tracer``.
+
+Tracing runs on the step machine, one instruction at a time: a
+``TracingObserver`` set as the machine's observer runs every invocation (the
+ones a host function makes from inside a host call included) and, around each
+step, works out from the lowered code and the frame what that instruction
+does.  Nothing of this is on the machine's path when no tracer is attached: the
+machine only checks, once per invocation, whether it has an observer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Collection
+
+from interp.debug.frames import FunctionCatalog, FunctionInfo, function_label, typed
+from interp.errors import ExecutionError
+from interp.exec.bind import IndirectCall
+from interp.exec.lower import Return
+from interp.exec.machine import Frame, Invocation, resolve_indirect
+from interp.runtime.function import HostFunction, WasmFunction
+from interp.syntax.opcodes import Imm
+from interp.syntax.types import ValType
+
+
+@dataclass(frozen=True)
+class InstructionEvent:
+    """An instruction about to execute.  ``stack`` is the operand stack before
+    it (typed values, top last); ``depth`` the number of frames below it."""
+
+    func: str
+    func_index: int
+    offset: int | None
+    op: str
+    stack: tuple[str, ...]
+    depth: int
+
+
+class Tracer:
+    """Receives trace events; every method does nothing unless overridden."""
+
+    def instruction(self, event: InstructionEvent) -> None: ...
+
+    def call(self, func: str, args: list[str], depth: int) -> None: ...
+
+    def return_(self, func: str, results: list[str], depth: int) -> None: ...
+
+    def host_call(self, func: str, args: list[str], depth: int) -> None: ...
+
+    def host_return(self, func: str, results: list[str], depth: int) -> None: ...
+
+    def trap(self, func: str | None, error: ExecutionError, depth: int) -> None: ...
+
+    def memory_read(self, address: int, size: int, value: str, depth: int) -> None: ...
+
+    def memory_write(self, address: int, size: int, value: str, depth: int) -> None: ...
+
+    def global_write(self, index: int, name: str, value: str, depth: int) -> None: ...
+
+    def stopped(self, steps: int) -> None:
+        """Tracing stopped after ``steps`` instructions (the step limit)."""
+
+
+class StepLimitReached(Exception):
+    """Raised out of a traced run when the step limit is reached."""
+
+
+_VECTOR_BYTES = 16
+
+
+class TracingObserver:
+    """Runs invocations one instruction at a time and tells ``tracer``.
+
+    ``functions``, when given, limits instruction, memory and global events to
+    those functions (by name, or index as text), and call and return events to
+    calls of them.  ``max_steps`` stops tracing (raising ``StepLimitReached``)
+    after that many instructions.
+    """
+
+    def __init__(self, tracer: Tracer, functions: Collection[str] = (), max_steps: int | None = None) -> None:
+        self.tracer = tracer
+        self.functions = frozenset(functions)
+        self.max_steps = max_steps
+        self.steps = 0
+        self.catalog = FunctionCatalog()
+        self._reported: ExecutionError | None = None  # the trap already told (it passes every level)
+
+
+    def _selected(self, func: WasmFunction | HostFunction) -> bool:
+        if not self.functions:
+            return True
+        if isinstance(func, WasmFunction) and str(func.index) in self.functions:
+            return True
+        return function_label(func) in self.functions
+
+    def run(self, invocation: Invocation) -> None:
+        machine = invocation.machine
+        frames = machine.frames
+        tracer = self.tracer
+        if self._selected(invocation.func):
+            info = self.catalog.info(invocation.func)
+            args = invocation.frames[0].regs[:info.param_count]
+            tracer.call(info.name, _typed_all(args, invocation.func.type.params), len(frames) - 1)
+        while not invocation.finished:
+            if self.max_steps is not None and self.steps >= self.max_steps:
+                tracer.stopped(self.steps)
+                raise StepLimitReached(f"stopped after {self.steps} instructions")
+            frame = frames[-1]
+            if type(frame) is not Frame:  # a generator host function's turn: no instruction of ours
+                invocation.run(1)
+                continue
+            depth = len(frames)
+            func = frame.func
+            info = self.catalog.info(func)
+            pc = frame.pc
+            selected = self._selected(func)
+            if selected:
+                tracer.instruction(InstructionEvent(
+                    info.name, func.index, frame.offset if frame.offset >= 0 else None,
+                    info.instruction_text(pc), tuple(_frame_stack(frame, info)), depth - 1))
+            before = self._before(frame, info, pc, selected, depth - 1)
+            self.steps += 1
+            try:
+                invocation.run(1)
+            except ExecutionError as error:
+                if error is not self._reported:
+                    self._reported = error
+                    tracer.trap(info.name, error, depth - 1)
+                raise
+            self._after(frame, info, pc, before, selected, depth - 1, len(frames))
+
+    # --- what an instruction does ---------------------------------------------------
+
+    def _before(self, frame: Frame, info: FunctionInfo, pc: int, selected: bool, depth: int) -> Any:
+        """Events due before the step, and what ``_after`` needs to know."""
+        bound = frame.bound
+        operation = bound.lowered.ops[pc]
+        name = operation.name
+        tracer = self.tracer
+        top = bound.lowered.num_locals + bound.lowered.heights[pc]
+        regs = frame.regs
+        if name in ("call", "call_indirect"):
+            site = bound.sites[pc]
+            try:
+                callee = resolve_indirect(site, regs) if isinstance(site, IndirectCall) else site
+            except ExecutionError:
+                return None  # the step will trap
+            base = bound.arg_slots[pc]
+            args = regs[base:base + len(callee.type.params)]
+            if isinstance(callee, HostFunction):
+                if selected:
+                    tracer.host_call(function_label(callee), _typed_all(args, callee.type.params), depth)
+            elif self._selected(callee):
+                tracer.call(function_label(callee), _typed_all(args, callee.type.params), depth + 1)
+            return "call", callee, base
+        if not selected:
+            return None
+        imm = info.body[pc].imm
+        if operation.imm is Imm.MEMARG or operation.imm is Imm.MEMARG_LANE:
+            offset = imm[0][1] if operation.imm is Imm.MEMARG_LANE else imm[1]
+            operands = len(operation.params)
+            address = regs[top - operands] + offset
+            if not operation.results:  # a store: the value is the operand above the address
+                value_type = operation.params[1]
+                width = operation.width or _VECTOR_BYTES
+                tracer.memory_write(address, width, typed(regs[top - operands + 1], value_type), depth)
+                return None
+            return "load", address, operation.width or _VECTOR_BYTES, operation.results[0], top - operands
+        if name in ("memory.fill", "memory.copy", "memory.init"):
+            destination, source_or_value, length = regs[top - 3], regs[top - 2], regs[top - 1]
+            if name == "memory.copy":
+                tracer.memory_read(source_or_value, length, f"{length} bytes", depth)
+            description = f"byte {source_or_value:#04x}" if name == "memory.fill" else f"{length} bytes"
+            return "bulk", destination, length, description
+        if name == "global.set":
+            cell_index = imm
+            valtype = frame.func.instance.globals[cell_index].type.valtype
+            tracer.global_write(cell_index, _global_name(frame, cell_index), typed(regs[top - 1], valtype), depth)
+        return None
+
+    def _after(self, frame: Frame, info: FunctionInfo, pc: int, before: Any, selected: bool, depth: int,
+               depth_now: int) -> None:
+        tracer = self.tracer
+        if before is not None and before[0] == "call":
+            _, callee, base = before
+            if isinstance(callee, HostFunction) and selected and depth_now == depth + 1:
+                results = frame.regs[base:base + len(callee.type.results)]
+                tracer.host_return(function_label(callee), _typed_all(results, callee.type.results), depth)
+            return
+        if depth_now <= depth and _returns(frame, pc):
+            if self._selected(frame.func):
+                results = frame.regs[:len(frame.func.type.results)]
+                tracer.return_(info.name, _typed_all(results, frame.func.type.results), depth)
+            return
+        if before is None:
+            return
+        if before[0] == "load":
+            _, address, width, result_type, slot = before
+            tracer.memory_read(address, width, typed(frame.regs[slot], result_type), depth)
+        elif before[0] == "bulk":
+            _, address, length, description = before
+            tracer.memory_write(address, length, description, depth)
+
+
+def _returns(frame: Frame, pc: int) -> bool:
+    """Whether executing ``pc`` left the function (a ``return``, the final
+    ``end``, a branch to the function's label)."""
+    imm = frame.bound.lowered.imms[pc]
+    if isinstance(imm, Return):
+        return True
+    if isinstance(imm, tuple) and imm and isinstance(imm[0], tuple):  # br_table
+        return True  # the frame is gone, whichever entry it took
+    return False
+
+
+def _frame_stack(frame: Frame, info: FunctionInfo) -> list[str]:
+    base = len(info.local_types)
+    regs = frame.regs
+    return [typed(regs[base + height], valtype) for height, valtype in enumerate(info.stack_types(frame.pc))]
+
+
+def _typed_all(values: list, types: tuple[ValType, ...]) -> list[str]:
+    return [typed(value, valtype) for value, valtype in zip(values, types)]
+
+
+def _global_name(frame: Frame, index: int) -> str:
+    name = frame.func.instance.module.names.globals.get(index)
+    return name if name is not None else f"global[{index}]"
