@@ -32,11 +32,10 @@ from interp.exec import i32 as i32_ops
 from interp.exec import i32x4 as i32x4_ops
 from interp.exec import i64 as i64_ops
 from interp.exec import i64x2 as i64x2_ops
-from interp.exec import simd_memory
 from interp.exec import v128 as v128_ops
+from interp.exec.instance_ops import instance_operation
 from interp.exec.lower import Branch, LoweredFunction, Return
 from interp.runtime.memory import OUT_OF_BOUNDS as MEMORY_OUT_OF_BOUNDS
-from interp.runtime.table import OUT_OF_BOUNDS as TABLE_OUT_OF_BOUNDS
 from interp.syntax.opcodes import OPS, Imm, Op
 from interp.syntax.types import FuncType
 from interp.syntax.values import MASK32, MASK64, default_value, f32_from_bits, f32_to_bits
@@ -343,91 +342,6 @@ def _ref_is_null(site: _Site) -> Handler:
     return handler
 
 
-# --- tables --------------------------------------------------------------------
-
-def _table_get(site: _Site) -> Handler:
-    elements, a, nxt = site.instance.tables[site.imm].elements, site.top - 1, site.next
-
-    def handler(R: list) -> int:
-        i = R[a]
-        if i >= len(elements):
-            raise Trap(TABLE_OUT_OF_BOUNDS)
-        R[a] = elements[i]
-        return nxt
-    return handler
-
-
-def _table_set(site: _Site) -> Handler:
-    elements, a, nxt = site.instance.tables[site.imm].elements, site.top - 2, site.next
-
-    def handler(R: list) -> int:
-        i = R[a]
-        if i >= len(elements):
-            raise Trap(TABLE_OUT_OF_BOUNDS)
-        elements[i] = R[a + 1]
-        return nxt
-    return handler
-
-
-def _table_size(site: _Site) -> Handler:
-    elements, top, nxt = site.instance.tables[site.imm].elements, site.top, site.next
-
-    def handler(R: list) -> int:
-        R[top] = len(elements)
-        return nxt
-    return handler
-
-
-def _table_grow(site: _Site) -> Handler:
-    table, a, nxt = site.instance.tables[site.imm], site.top - 2, site.next
-
-    def handler(R: list) -> int:
-        R[a] = table.grow(R[a + 1], R[a]) & MASK32
-        return nxt
-    return handler
-
-
-def _table_fill(site: _Site) -> Handler:
-    table, a, nxt = site.instance.tables[site.imm], site.top - 3, site.next
-
-    def handler(R: list) -> int:
-        table.fill(R[a], R[a + 1], R[a + 2])
-        return nxt
-    return handler
-
-
-def _table_copy(site: _Site) -> Handler:
-    destination_index, source_index = site.imm
-    destination = site.instance.tables[destination_index]
-    source = site.instance.tables[source_index]
-    a, nxt = site.top - 3, site.next
-
-    def handler(R: list) -> int:
-        destination.copy_from(source, R[a], R[a + 1], R[a + 2])
-        return nxt
-    return handler
-
-
-def _table_init(site: _Site) -> Handler:
-    elem_index, table_index = site.imm
-    elems, table = site.instance.elems, site.instance.tables[table_index]
-    a, nxt = site.top - 3, site.next
-
-    def handler(R: list) -> int:
-        table.init_from(elems[elem_index], R[a], R[a + 1], R[a + 2])
-        return nxt
-    return handler
-
-
-def _elem_drop(site: _Site) -> Handler:
-    elems, index, nxt = site.instance.elems, site.imm, site.next
-
-    def handler(R: list) -> int:
-        elems[index] = []
-        return nxt
-    return handler
-
-
 # --- memory --------------------------------------------------------------------
 
 # name -> (struct format, conversion of the unpacked value or None)
@@ -514,47 +428,6 @@ def _store(site: _Site) -> Handler:
     return converting
 
 
-def simd_memory_implementation(operation: Op) -> Callable[..., Any]:
-    """The function implementing a vector load or store: ``v128.load8_lane``
-    is ``load8_lane`` in ``interp/exec/simd_memory.py``."""
-    return getattr(simd_memory, operation.name.partition(".")[2])
-
-
-def _simd_memory(site: _Site) -> Handler:
-    """A vector load or store: ``function(memory, address[, vector][, lane])``,
-    the vector operand being the one above the address, the lane the
-    immediate's (for the ``MEMARG_LANE`` forms)."""
-    operation = site.lowered.ops[site.pc]
-    function = simd_memory_implementation(operation)
-    memory = _memory_bytes(site)
-    if operation.imm is Imm.MEMARG_LANE:
-        (_, offset), lane = site.imm
-    else:
-        offset, lane = site.imm[1], None
-    a, nxt = site.top - len(operation.params), site.next
-    if operation.results:
-        if lane is None:
-            def load(R: list) -> int:
-                R[a] = function(memory, R[a] + offset)
-                return nxt
-            return load
-
-        def load_lane(R: list) -> int:
-            R[a] = function(memory, R[a] + offset, R[a + 1], lane)
-            return nxt
-        return load_lane
-    if lane is None:
-        def store(R: list) -> int:
-            function(memory, R[a] + offset, R[a + 1])
-            return nxt
-        return store
-
-    def store_lane(R: list) -> int:
-        function(memory, R[a] + offset, R[a + 1], lane)
-        return nxt
-    return store_lane
-
-
 def _memory_size(site: _Site) -> Handler:
     memory, top, nxt = site.instance.memories[site.imm], site.top, site.next
 
@@ -569,48 +442,6 @@ def _memory_grow(site: _Site) -> Handler:
 
     def handler(R: list) -> int:
         R[a] = memory.grow(R[a]) & MASK32
-        return nxt
-    return handler
-
-
-def _memory_fill(site: _Site) -> Handler:
-    memory, a, nxt = site.instance.memories[site.imm], site.top - 3, site.next
-
-    def handler(R: list) -> int:
-        memory.fill(R[a], R[a + 1], R[a + 2])
-        return nxt
-    return handler
-
-
-def _memory_copy(site: _Site) -> Handler:
-    destination_index, source_index = site.imm
-    memory = site.instance.memories[destination_index]
-    if source_index != destination_index:
-        raise NotImplementedError("memory.copy between two memories needs multi-memory")
-    a, nxt = site.top - 3, site.next
-
-    def handler(R: list) -> int:
-        memory.copy_within(R[a], R[a + 1], R[a + 2])
-        return nxt
-    return handler
-
-
-def _memory_init(site: _Site) -> Handler:
-    data_index, memory_index = site.imm
-    datas, memory = site.instance.datas, site.instance.memories[memory_index]
-    a, nxt = site.top - 3, site.next
-
-    def handler(R: list) -> int:
-        memory.init_from(datas[data_index], R[a], R[a + 1], R[a + 2])
-        return nxt
-    return handler
-
-
-def _data_drop(site: _Site) -> Handler:
-    datas, index, nxt = site.instance.datas, site.imm, site.next
-
-    def handler(R: list) -> int:
-        datas[index] = b""
         return nxt
     return handler
 
@@ -660,25 +491,6 @@ def _numeric(site: _Site, function: Callable[..., Any], arity: int) -> Handler:
     return ternary
 
 
-def _with_immediate(site: _Site, function: Callable[..., Any], arity: int) -> Handler:
-    """A numeric instruction whose immediate is its last argument: the lane
-    of ``extract_lane`` / ``replace_lane``, the lanes of ``i8x16.shuffle``."""
-    nxt, imm = site.next, site.imm
-    if arity == 1:
-        a = site.top - 1
-
-        def unary(R: list) -> int:
-            R[a] = function(R[a], imm)
-            return nxt
-        return unary
-    a, b = site.top - 2, site.top - 1
-
-    def binary(R: list) -> int:
-        R[a] = function(R[a], R[b], imm)
-        return nxt
-    return binary
-
-
 def _build_factories() -> list[Callable[[_Site], Handler]]:
     by_name: dict[str, Callable[[_Site], Handler]] = {
         "unreachable": _unreachable, "nop": _next, "block": _next, "loop": _next, "end": _end,
@@ -687,11 +499,7 @@ def _build_factories() -> list[Callable[[_Site], Handler]]:
         "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
         "global.get": _global_get, "global.set": _global_set,
         "ref.null": _ref_null, "ref.is_null": _ref_is_null, "ref.func": _ref_func,
-        "table.get": _table_get, "table.set": _table_set, "table.size": _table_size,
-        "table.grow": _table_grow, "table.fill": _table_fill, "table.copy": _table_copy,
-        "table.init": _table_init, "elem.drop": _elem_drop,
-        "memory.size": _memory_size, "memory.grow": _memory_grow, "memory.fill": _memory_fill,
-        "memory.copy": _memory_copy, "memory.init": _memory_init, "data.drop": _data_drop,
+        "memory.size": _memory_size, "memory.grow": _memory_grow,
     }
     factories: list[Callable[[_Site], Handler]] = []
     for operation in OPS:
@@ -703,26 +511,40 @@ def _build_factories() -> list[Callable[[_Site], Handler]]:
                 factory = _store
             elif operation.imm in (Imm.I32, Imm.I64, Imm.F32, Imm.F64, Imm.V128):
                 factory = _const
-            elif operation.imm in (Imm.MEMARG, Imm.MEMARG_LANE):
-                factory = _simd_memory
-            else:
+            elif operation.imm is Imm.NONE and operation.params is not None \
+                    and numeric_implementation(operation) is not None:
                 factory = _numeric_factory(operation)
+            else:
+                factory = _instance_op
         factories.append(factory)
     return factories
 
 
 def _numeric_factory(operation: Op) -> Callable[[_Site], Handler]:
     function = numeric_implementation(operation)
-    if function is None or operation.params is None:
-        name = operation.name
-
-        def unsupported(site: _Site) -> Handler:
-            raise NotImplementedError(f"no implementation of {name}")
-        return unsupported
-    arity = len(operation.params)
-    if operation.imm is Imm.LANE or operation.imm is Imm.SHUFFLE:
-        return lambda site: _with_immediate(site, function, arity)
+    arity = len(operation.params or ())
     return lambda site: _numeric(site, function, arity)
+
+
+def _instance_op(site: _Site) -> Handler:
+    """Tables, segments, bulk memory, vector memory, instructions with an
+    immediate operand: the function of instance_ops.py, between slots."""
+    operation = site.lowered.ops[site.pc]
+    found = instance_operation(site.instance, operation, site.imm, numeric_implementation)
+    if found is None:
+        raise ValueError(f"no implementation of {operation.name}")
+    function, count, nxt = found.function, len(found.params), site.next
+    a, top = site.top - count, site.top
+    if found.result is None:
+        def effect(R: list) -> int:
+            function(*R[a:top])
+            return nxt
+        return effect
+
+    def value(R: list) -> int:
+        R[a] = function(*R[a:top])
+        return nxt
+    return value
 
 
 _FACTORIES = _build_factories()

@@ -19,7 +19,8 @@ from array import array
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from interp.exec.bind import numeric_implementation, simd_memory_implementation
+from interp.exec.bind import numeric_implementation
+from interp.exec.instance_ops import instance_operation
 from interp.exec.lower import Branch, LoweredFunction, Return
 from interp.syntax.opcodes import Imm
 from interp.syntax.types import ValType
@@ -255,88 +256,10 @@ def _encode_other(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
         operands = len(operation.params)
         e.emit(operation.name, top - operands, top - operands + 1)
         return
-    function, params, result = _python_semantics(e.instance, operation, imm)
-    e.python_op(operation.name, function, params, result, top)
-
-
-def _python_semantics(instance: ModuleInstance, operation: Any,
-                      imm: Any) -> tuple[Callable[..., Any], tuple[ValType, ...], ValType | None]:
-    name = operation.name
-    if name.startswith("table.") or name == "elem.drop":
-        return _table_semantics(instance, name, imm)
-    if name == "memory.init":
-        data_index, memory_index = imm
-        memory, datas = instance.memories[memory_index], instance.datas
-        return (lambda d, s, n: memory.init_from(datas[data_index], d, s, n)), (ValType.I32,) * 3, None
-    if name == "data.drop":
-        datas = instance.datas
-
-        def drop_data() -> None:
-            datas[imm] = b""
-        return drop_data, (), None
-    if name == "memory.copy":
-        destination, source = instance.memories[imm[0]], instance.memories[imm[1]]
-        return (lambda d, s, n: _copy_between(destination, source, d, s, n)), (ValType.I32,) * 3, None
-    if operation.imm is Imm.MEMARG or operation.imm is Imm.MEMARG_LANE:
-        return _vector_memory_semantics(instance, operation, imm)
-    function = numeric_implementation(operation)
-    if function is None or operation.params is None:
-        raise NotImplementedError(f"the compiled loop cannot run {name}")
-    if operation.imm is not Imm.NONE:  # lane immediates and the like: the immediate goes last
-        plain = function
-        function = lambda *args: plain(*args, imm)  # noqa: E731
-    results = operation.results
-    return function, operation.params, results[0] if results else None
-
-
-def _vector_memory_semantics(instance: ModuleInstance, operation: Any,
-                             imm: Any) -> tuple[Callable[..., Any], tuple[ValType, ...], ValType | None]:
-    """A v128 load or store (``simd_memory.py``: ``function(memory, address[,
-    vector][, lane])``) with its static offset and lane folded in."""
-    function = simd_memory_implementation(operation)
-    memory = instance.memories[0].data
-    if operation.imm is Imm.MEMARG_LANE:
-        (_, offset), lane = imm
-        run = lambda address, *vector: function(memory, address + offset, *vector, lane)  # noqa: E731
-    else:
-        offset = imm[1]
-        run = lambda address, *vector: function(memory, address + offset, *vector)  # noqa: E731
-    results = operation.results
-    return run, operation.params, results[0] if results else None
-
-
-def _copy_between(destination: Any, source: Any, d: int, s: int, n: int) -> None:
-    destination.write(d, source.read(s, n))
-
-
-def _table_semantics(instance: ModuleInstance, name: str,
-                     imm: Any) -> tuple[Callable[..., Any], tuple[ValType, ...], ValType | None]:
-    i32 = ValType.I32
-    if name == "table.copy":
-        destination, source = instance.tables[imm[0]], instance.tables[imm[1]]
-        return (lambda d, s, n: destination.copy_from(source, d, s, n)), (i32, i32, i32), None
-    if name == "table.init":
-        elems, table = instance.elems, instance.tables[imm[1]]
-        return (lambda d, s, n: table.init_from(elems[imm[0]], d, s, n)), (i32, i32, i32), None
-    if name == "elem.drop":
-        elems = instance.elems
-
-        def drop_elem() -> None:
-            elems[imm] = []
-        return drop_elem, (), None
-    table = instance.tables[imm]
-    ref = table.type.elem
-    if name == "table.get":
-        return table.get, (i32,), ref
-    if name == "table.set":
-        return table.set, (i32, ref), None
-    if name == "table.size":
-        return (lambda: table.size), (), i32
-    if name == "table.grow":
-        return (lambda value, delta: table.grow(delta, value) & 0xFFFF_FFFF), (ref, i32), i32
-    if name == "table.fill":
-        return table.fill, (i32, ref, i32), None
-    raise NotImplementedError(name)
+    found = instance_operation(e.instance, operation, imm, numeric_implementation)
+    if found is None:
+        raise ValueError(f"the compiled loop cannot run {operation.name}")
+    e.python_op(operation.name, found.function, found.params, found.result, top)
 
 
 _ENCODERS: dict[str, Callable[[_Encoder, Any, Any, int], None]] = {

@@ -848,7 +848,7 @@ cdef class NativeMachine:
         cdef uint64_t mem_size = self.memory_sizes[memory] if memory >= 0 else 0
         cdef int64_t fuel = self.fuel
         cdef int64_t* ins
-        cdef int64_t a, b, c, target, count, entry
+        cdef int64_t a, b, c, target, count, entry, source
         cdef uint64_t ea
         cdef int32_t callee, x32, y32
         cdef int64_t x64, y64
@@ -911,11 +911,16 @@ cdef class NativeMachine:
                 elif op == OP_GLOBAL_SET:
                     self.globals[ins[2]] = R[a]
                     pc += 1
-                elif op == OP_CALL:
-                    callee = <int32_t>ins[1]
-                    new_fp = fp + ins[2]
+                elif op == OP_CALL or op == OP_CALL_INDIRECT:
+                    self.frames[self.depth - 1].pc = pc
+                    if op == OP_CALL:
+                        callee = <int32_t>a
+                        new_fp = fp + ins[2]
+                    else:
+                        c = ins[3]
+                        callee = self._indirect_callee(a, ins[2], R[c >> 32].u32)
+                        new_fp = fp + (c & 0xFFFFFFFF)
                     if self.funcs[callee].is_host:
-                        self.frames[self.depth - 1].pc = pc
                         self.stack_top = fp + self.funcs[current].frame_size
                         self.fuel = fuel
                         self._host_call(callee, new_fp, current)
@@ -929,7 +934,6 @@ cdef class NativeMachine:
                         pc += 1
                         continue
                     if self.funcs[callee].code == NULL:
-                        self.frames[self.depth - 1].pc = pc
                         self._compile(callee)
                         code = self.funcs[current].code
                         side = self.funcs[current].side
@@ -937,10 +941,8 @@ cdef class NativeMachine:
                         self._trap(TRAP_EXHAUSTED, pc)
                     cf = &self.funcs[callee]
                     if new_fp + cf.frame_size > self.stack_slots:
-                        self.frames[self.depth - 1].pc = pc
                         self._reserve(new_fp + cf.frame_size)
                         cf = &self.funcs[callee]
-                    self.frames[self.depth - 1].pc = pc
                     frame = &self.frames[self.depth]
                     frame.func = callee
                     frame.pc = 0
@@ -953,25 +955,6 @@ cdef class NativeMachine:
                     code = cf.code
                     side = cf.side
                     pc = 0
-                    if cf.memory != memory:
-                        memory = cf.memory
-                        mem = self.memory_bases[memory] if memory >= 0 else NULL
-                        mem_size = self.memory_sizes[memory] if memory >= 0 else 0
-                elif op == OP_RETURN:
-                    if a != 0:
-                        memmove(R, R + a, ins[2] * sizeof(Value))
-                    self.depth -= 1
-                    if self.depth == base:
-                        self.fuel = fuel
-                        return 0
-                    frame = &self.frames[self.depth - 1]
-                    current = frame.func
-                    fp = frame.fp
-                    pc = frame.pc + 1
-                    R = self.stack + fp
-                    cf = &self.funcs[current]
-                    code = cf.code
-                    side = cf.side
                     if cf.memory != memory:
                         memory = cf.memory
                         mem = self.memory_bases[memory] if memory >= 0 else NULL
@@ -980,25 +963,30 @@ cdef class NativeMachine:
                     entry = ins[2]
                     memmove(R + side[entry + 1], R + side[entry + 2], side[entry + 3] * sizeof(Value))
                     pc = <int32_t>a
-                elif op == OP_BR_IF_ENTRY or op == OP_BR_TABLE:
-                    if op == OP_BR_IF_ENTRY:
-                        if not R[a].u32:
-                            pc += 1
-                            continue
-                        entry = ins[2]
+                elif op == OP_RETURN or op == OP_BR_IF_ENTRY or op == OP_BR_TABLE:
+                    if op == OP_RETURN:
+                        source = a
+                        count = ins[2]
                     else:
-                        u32v = R[a].u32
-                        count = ins[3]
-                        entry = ins[2] + WORDS * (u32v if u32v < count else count)
-                    target = side[entry]
-                    if target >= 0:
-                        if side[entry + 3]:
-                            memmove(R + side[entry + 1], R + side[entry + 2], side[entry + 3] * sizeof(Value))
-                        pc = <int32_t>target
-                        continue
-                    # a branch to the function's own label: return
-                    if side[entry + 2] != 0:
-                        memmove(R, R + side[entry + 2], side[entry + 3] * sizeof(Value))
+                        if op == OP_BR_IF_ENTRY:
+                            if not R[a].u32:
+                                pc += 1
+                                continue
+                            entry = ins[2]
+                        else:
+                            u32v = R[a].u32
+                            count = ins[3]
+                            entry = ins[2] + WORDS * (u32v if u32v < count else count)
+                        target = side[entry]
+                        if target >= 0:
+                            if side[entry + 3]:
+                                memmove(R + side[entry + 1], R + side[entry + 2], side[entry + 3] * sizeof(Value))
+                            pc = <int32_t>target
+                            continue
+                        source = side[entry + 2]  # a branch to the function's own label: return
+                        count = side[entry + 3]
+                    if source != 0:
+                        memmove(R, R + source, count * sizeof(Value))
                     self.depth -= 1
                     if self.depth == base:
                         self.fuel = fuel
@@ -1011,51 +999,6 @@ cdef class NativeMachine:
                     cf = &self.funcs[current]
                     code = cf.code
                     side = cf.side
-                    if cf.memory != memory:
-                        memory = cf.memory
-                        mem = self.memory_bases[memory] if memory >= 0 else NULL
-                        mem_size = self.memory_sizes[memory] if memory >= 0 else 0
-                elif op == OP_CALL_INDIRECT:
-                    self.frames[self.depth - 1].pc = pc
-                    c = ins[3]
-                    callee = self._indirect_callee(a, ins[2], R[c >> 32].u32)
-                    # Same as a direct call from here on: rewrite as one and retry.
-                    if self.funcs[callee].is_host:
-                        self.stack_top = fp + self.funcs[current].frame_size
-                        self.fuel = fuel
-                        self._host_call(callee, fp + (c & 0xFFFFFFFF), current)
-                        fuel = self.fuel
-                        code = self.funcs[current].code
-                        side = self.funcs[current].side
-                        R = self.stack + fp
-                        if memory >= 0:
-                            mem = self.memory_bases[memory]
-                            mem_size = self.memory_sizes[memory]
-                        pc += 1
-                        continue
-                    if self.funcs[callee].code == NULL:
-                        self._compile(callee)
-                        code = self.funcs[current].code
-                        side = self.funcs[current].side
-                    if self.depth >= self.max_call_depth:
-                        self._trap(TRAP_EXHAUSTED, pc)
-                    new_fp = fp + (c & 0xFFFFFFFF)
-                    cf = &self.funcs[callee]
-                    if new_fp + cf.frame_size > self.stack_slots:
-                        self._reserve(new_fp + cf.frame_size)
-                        cf = &self.funcs[callee]
-                    frame = &self.frames[self.depth]
-                    frame.func = callee
-                    frame.pc = 0
-                    frame.fp = new_fp
-                    self.depth += 1
-                    fp = new_fp
-                    R = self.stack + fp
-                    memset(R + cf.n_params, 0, (cf.n_locals - cf.n_params) * sizeof(Value))
-                    current = callee
-                    code = cf.code
-                    side = cf.side
-                    pc = 0
                     if cf.memory != memory:
                         memory = cf.memory
                         mem = self.memory_bases[memory] if memory >= 0 else NULL
