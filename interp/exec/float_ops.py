@@ -29,8 +29,12 @@ from interp.syntax.values import f32_round, f64_from_bits, f64_to_bits
 QUIET_BIT = 0x0008_0000_0000_0000
 """The double's quiet bit; for an f32 NaN it is also the f32 quiet bit (bit 22 + 29)."""
 
-CANONICAL_NAN: float = f64_from_bits(0x7FF8_0000_0000_0000)
-"""The positive canonical NaN; the same double is the canonical NaN of f32."""
+GENERATED_NAN: float = math.inf - math.inf
+"""The NaN this machine's floating-point unit makes from operands that are
+not NaNs (a canonical NaN; its sign is the hardware's: negative on x86,
+positive on ARM).  Where Python refuses an operation (``sqrt`` of a negative
+number, ``0 / 0``), the same NaN is given, so that the step machine and the
+compiled loop, whose C arithmetic makes this NaN itself, agree bit for bit."""
 
 _INF = math.inf
 _copysign = math.copysign
@@ -133,7 +137,7 @@ def square_root(x: float) -> float:
         return _sqrt(x)
     if x != x:
         return quiet(x)
-    return CANONICAL_NAN
+    return GENERATED_NAN
 
 
 def quotient_by_zero(a: float, b: float) -> float:
@@ -142,7 +146,7 @@ def quotient_by_zero(a: float, b: float) -> float:
     if a != a:
         return quiet(a)
     if a == 0.0:
-        return CANONICAL_NAN
+        return GENERATED_NAN
     return _copysign(_INF, a) * _copysign(1.0, b)
 
 

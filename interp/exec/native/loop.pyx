@@ -385,7 +385,7 @@ TRAP_MESSAGES = {
 
 DEF WORDS = 4
 cdef int64_t UNLIMITED_FUEL = 1LL << 62
-cdef int64_t MAX_STACK_SLOTS = 1LL << 26      # 1 GiB of slots
+cdef int64_t MAX_STACK_SLOTS = 1LL << 24      # 256 MiB of slots
 cdef int64_t SIGNAL_CHECK_MASK = (1LL << 22) - 1
 
 cdef enum:
