@@ -27,7 +27,12 @@ def module_from_bytes(data: bytes) -> Module:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise MalformedError("neither a wasm binary (no \\0asm header) nor UTF-8 text", error.start) from None
-    module = parse_module(text)
+    return with_binary_offsets(parse_module(text))
+
+
+def with_binary_offsets(module: Module) -> Module:
+    """``module`` as decoded from its own binary encoding: its instructions
+    carry the byte offsets they have there."""
     return decode_module(encode_module(module))
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from interp.errors import (
+    ExecutionError,
     ExhaustionError,
     FuelExhaustedError,
     GlasswasmError,
@@ -26,6 +27,7 @@ from interp.errors import (
 )
 from interp.exec.compiled import CompiledModule, compile_module
 from interp.host.spectest import spectest_exports
+from interp.loader import with_binary_offsets
 from interp.binary.decode import decode_module
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
@@ -122,7 +124,10 @@ class ScriptRunner:
         except _Failure as failure:
             return CheckResult(command.line, name, False, str(failure))
         except GlasswasmError as error:
-            return CheckResult(command.line, name, False, f"unexpected {error.label}: {error}")
+            detail = f"unexpected {error.label}: {error}"
+            if isinstance(error, ExecutionError) and error.backtrace:
+                detail += " [" + "; ".join(entry.describe() for entry in error.backtrace) + "]"
+            return CheckResult(command.line, name, False, detail)
         except Exception as error:  # an engine bug: report it, keep going
             return CheckResult(command.line, name, False, f"internal error: {type(error).__name__}: {error}")
         finally:
@@ -144,8 +149,11 @@ class ScriptRunner:
         return compile_module(self._load(script_module))
 
     def _instantiate(self, script_module: ScriptModule) -> ModuleInstance:
-        compiled = self._compile(script_module)
-        return self.store.instantiate(compiled, self.registry, script_module.name)
+        module = self._load(script_module)
+        if script_module.source is not ModuleSource.BINARY:
+            # Through its binary form, so that traps point at byte offsets.
+            module = with_binary_offsets(module)
+        return self.store.instantiate(compile_module(module), self.registry, script_module.name)
 
     def _define(self, command: ModuleCommand) -> None:
         instance = self._instantiate(command.module)
