@@ -7,7 +7,7 @@
 * Session fixtures (test modules cannot import this file): valid module
   binaries to mutate, the testsuite turned into binaries by wabt's
   ``wast2json`` (skipped when wabt is missing), a comparison that ignores
-  byte offsets, and a test for "fails only because SIMD is not supported".
+  byte offsets.
 """
 
 from __future__ import annotations
@@ -25,24 +25,9 @@ from typing import Callable, NamedTuple
 import pytest
 
 from interp.syntax.module import Instruction, Module
-from interp.syntax.opcodes import OPS, PREFIX_SIMD
 from spec_tests.expectations import configured_testsuite
 
 TESTSUITE = configured_testsuite() or Path("testsuite-not-configured")
-
-SIMD_IN_TABLE = any(op.prefix == PREFIX_SIMD for op in OPS)
-"""Until the SIMD rows join the opcode table, modules using them cannot decode."""
-
-
-def unsupported_simd(message: str) -> bool:
-    return not SIMD_IN_TABLE and message.startswith(f"illegal opcode {PREFIX_SIMD:02x}")
-
-
-@pytest.fixture(scope="session")
-def is_unsupported_simd() -> Callable[[str], bool]:
-    """Whether a decoding error only says the SIMD opcodes are not in the table yet."""
-    return unsupported_simd
-
 
 class BinaryCase(NamedTuple):
     """One ``(module binary ...)`` of the testsuite and what it should do:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from typing import Callable
 
 import pytest
 
@@ -20,15 +19,10 @@ from interp.errors import MalformedError
 from interp.syntax.module import Module
 
 
-def test_wast_binary_module(wast_binary_case, is_unsupported_simd: Callable[[str], bool]) -> None:
+def test_wast_binary_module(wast_binary_case) -> None:
     case = wast_binary_case
     if case.expect == "valid":
-        try:
-            decode_module(case.data)
-        except MalformedError as error:
-            if is_unsupported_simd(error.message):
-                pytest.skip("SIMD instructions are not in the opcode table yet")
-            raise
+        decode_module(case.data)
         return
     with pytest.raises(MalformedError) as raised:
         decode_module(case.data)
@@ -46,7 +40,7 @@ def test_the_extractor_finds_every_binary_module(all_wast_binary_cases) -> None:
 
 
 def _outcomes(modules) -> tuple[dict[str, int], list[tuple]]:
-    counts = {"decoded": 0, "malformed as expected": 0, "simd": 0, "wabt artifact": 0}
+    counts = {"decoded": 0, "malformed as expected": 0, "wabt artifact": 0}
     failures = []
     for module in modules:
         command = module.command
@@ -57,8 +51,6 @@ def _outcomes(modules) -> tuple[dict[str, int], list[tuple]]:
         except MalformedError as error:
             if malformed_expected and error.message.startswith(command["text"]):
                 counts["malformed as expected"] += 1
-            elif error.message.startswith("illegal opcode fd") and not malformed_expected:
-                counts["simd"] += 1
             elif (error.message == "data count section required" and command["type"] == "assert_invalid"
                   and command.get("module_type") == "binary"):
                 # wabt writes no data count section for a text module whose
@@ -76,14 +68,12 @@ def _outcomes(modules) -> tuple[dict[str, int], list[tuple]]:
     return counts, failures
 
 
-def test_every_testsuite_module_decodes_as_expected(testsuite_as_binaries, is_unsupported_simd) -> None:
+def test_every_testsuite_module_decodes_as_expected(testsuite_as_binaries) -> None:
     counts, failures = _outcomes(testsuite_as_binaries)
     assert failures == []
     assert counts["decoded"] > 2000
     assert counts["malformed as expected"] >= 700
     assert counts["wabt artifact"] <= 2
-    if counts["simd"]:
-        assert is_unsupported_simd("illegal opcode fd 0c")
 
 
 def _decoded_testsuite_modules(testsuite_as_binaries) -> list[tuple[str, bytes, Module]]:
