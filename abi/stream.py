@@ -567,12 +567,7 @@ class HttpStream:
             self.upstream_request = HttpMessage(self.request_headers.copy())
             self.host.trace.event("origin_request_headers", self.name, headers=self.request_headers.to_report())
         message = self.upstream_request
-        if event.kind is EventKind.DATA:
-            message.body += event.data
-        elif event.kind is EventKind.TRAILERS:
-            message.trailers = (self.request_trailers or HeaderMap()).copy()
-        if event.end_of_stream:
-            message.end_of_stream = True
+        if _receive(message, event, self.request_trailers):
             self.host.trace.event("origin_request_complete", self.name, body=readable(bytes(message.body)))
             if self.origin is not None and not self._response_started:
                 self._origin_responds(self.origin)
@@ -595,13 +590,7 @@ class HttpStream:
     def _to_client(self, event: StreamEvent) -> None:
         if self.downstream_response is None:
             self.downstream_response = HttpMessage((self.response_headers or HeaderMap()).copy())
-        message = self.downstream_response
-        if event.kind is EventKind.DATA:
-            message.body += event.data
-        elif event.kind is EventKind.TRAILERS:
-            message.trailers = (self.response_trailers or HeaderMap()).copy()
-        if event.end_of_stream:
-            message.end_of_stream = True
+        if _receive(self.downstream_response, event, self.response_trailers):
             self._ended = True
 
     # --- local replies and resets -----------------------------------------------------------
@@ -767,3 +756,15 @@ def _reply_headers(reply: LocalResponse) -> HeaderMap:
         if headers.get("content-type") is None:
             headers.add("content-type", "text/plain")
     return headers
+
+
+def _receive(message: HttpMessage, event: StreamEvent, trailers: HeaderMap | None) -> bool:
+    """Add what ``event`` brings to the message an end of the stream
+    received; whether that completed it."""
+    if event.kind is EventKind.DATA:
+        message.body += event.data
+    elif event.kind is EventKind.TRAILERS:
+        message.trailers = (trailers or HeaderMap()).copy()
+    if event.end_of_stream:
+        message.end_of_stream = True
+    return event.end_of_stream

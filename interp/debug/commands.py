@@ -283,7 +283,7 @@ class CommandInterpreter:
         for watchpoint in session.watchpoints.values():
             self.write(f"{watchpoint.number}  watchpoint  {watchpoint.description}  "
                        f"(now {watchpoint.show(watchpoint.last)})")
-        self.write(f"stop on trap: {'yes' if session.break_on_trap else 'no'}")
+        self.write("stop on trap: yes")  # always: a trapped call cannot go on
 
     def do_help(self, args: list[str]) -> None:
         self.write((__doc__ or "").split("Commands (abbreviations in brackets):", 1)[1].strip("\n"))

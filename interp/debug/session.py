@@ -118,7 +118,6 @@ class DebugSession:
         self.error: ExecutionError | None = None
         self.breakpoints: dict[int, Breakpoint] = {}
         self.watchpoints: dict[int, Watchpoint] = {}
-        self.break_on_trap = True
         self._numbers = 0
         self._temporary: _Temporary | None = None
         self._hit: tuple[int, int] | None = None
@@ -363,13 +362,16 @@ class DebugSession:
             self.position += before - machine.fuel
 
     def _revive(self) -> None:
-        """The invocation stopped abnormally; its frames are still there to look
-        at.  Put it back on the machine's list, so that reverse execution can
-        resume it from a snapshot."""
+        """The invocation stopped abnormally (or was set back by a snapshot);
+        its frames are there to look at.  Make it runnable again: on the
+        machine's list of invocations while it has not finished."""
         invocation = self.invocation
         invocation.abandoned = False
-        if not invocation.finished and invocation not in self.machine.invocations:
+        listed = invocation in self.machine.invocations
+        if not invocation.finished and not listed:
             self.machine.invocations.append(invocation)
+        elif invocation.finished and listed:
+            self.machine.invocations.remove(invocation)
 
     def _current_host_callee(self) -> HostFunction | None:
         frames = self.frames
@@ -618,15 +620,9 @@ class DebugSession:
         self._state.restore(snapshot)
         self.position = snapshot.position
         self.error = None
-        invocation = self.invocation
-        invocation.finished = snapshot.finished
-        invocation.results = list(snapshot.results)
-        invocation.abandoned = False
-        machine_invocations = self.machine.invocations
-        if not invocation.finished and invocation not in machine_invocations:
-            machine_invocations.append(invocation)
-        if invocation.finished and invocation in machine_invocations:
-            machine_invocations.remove(invocation)
+        self.invocation.finished = snapshot.finished
+        self.invocation.results = list(snapshot.results)
+        self._revive()
 
     # --- inspection -------------------------------------------------------------------------
 

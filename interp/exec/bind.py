@@ -48,7 +48,6 @@ CALL = -1           # call the function in ``BoundFunction.sites[pc]``
 CALL_INDIRECT = -2  # call through the table described in ``sites[pc]``
 RETURN = -3         # the closure has moved the results to slots 0..k-1
 BREAK = -4          # a debugger's breakpoint: stop before this instruction
-WATCH = -5          # a debugger's watchpoint: this instruction ran, stop before the next
 
 Handler = Callable[[list], int]
 
@@ -345,7 +344,7 @@ def _ref_is_null(site: _Site) -> Handler:
 # --- memory --------------------------------------------------------------------
 
 # name -> (struct format, conversion of the unpacked value or None)
-_LOADS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+LOADS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
     "i32.load": ("<I", None),
     "i64.load": ("<Q", None),
     "f32.load": ("<I", f32_from_bits),
@@ -363,7 +362,7 @@ _LOADS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
 }
 
 # name -> (struct format, conversion of the stored value or None)
-_STORES: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+STORES: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
     "i32.store": ("<I", None),
     "i64.store": ("<Q", None),
     "f32.store": ("<I", f32_to_bits),
@@ -381,7 +380,7 @@ def _memory_bytes(site: _Site) -> bytearray:
 
 
 def _load(site: _Site) -> Handler:
-    fmt, convert = _LOADS[site.lowered.ops[site.pc].name]
+    fmt, convert = LOADS[site.lowered.ops[site.pc].name]
     unpack = struct.Struct(fmt).unpack_from
     memory = _memory_bytes(site)
     offset = site.imm[1]
@@ -405,7 +404,7 @@ def _load(site: _Site) -> Handler:
 
 
 def _store(site: _Site) -> Handler:
-    fmt, convert = _STORES[site.lowered.ops[site.pc].name]
+    fmt, convert = STORES[site.lowered.ops[site.pc].name]
     pack = struct.Struct(fmt).pack_into
     memory = _memory_bytes(site)
     offset = site.imm[1]
@@ -505,9 +504,9 @@ def _build_factories() -> list[Callable[[_Site], Handler]]:
     for operation in OPS:
         factory = by_name.get(operation.name)
         if factory is None:
-            if operation.name in _LOADS:
+            if operation.name in LOADS:
                 factory = _load
-            elif operation.name in _STORES:
+            elif operation.name in STORES:
                 factory = _store
             elif operation.imm in (Imm.I32, Imm.I64, Imm.F32, Imm.F64, Imm.V128):
                 factory = _const

@@ -30,7 +30,7 @@ from types import CodeType
 from typing import Any
 
 from interp.errors import Trap
-from interp.exec.bind import _LOADS, _STORES, RETURN, BoundFunction, numeric_implementation
+from interp.exec.bind import LOADS, STORES, RETURN, BoundFunction, numeric_implementation
 from interp.exec.lower import Branch, Return
 from interp.syntax.opcodes import Imm, Op
 
@@ -192,7 +192,7 @@ def _compilable(bound: BoundFunction, pc: int) -> bool:
     if name in ("local.get", "local.set", "local.tee", "global.get", "global.set", "select",
                 "memory.size", "ref.null", "ref.is_null"):
         return True
-    if name in _LOADS or name in _STORES:
+    if name in LOADS or name in STORES:
         return True
     if operation.imm in (Imm.I32, Imm.I64, Imm.F32, Imm.F64):
         return True
@@ -349,9 +349,9 @@ class _BlockWriter:
             self.push(top, str(imm))
         elif operation.imm in (Imm.F32, Imm.F64):
             self.push(top, self.name(imm, "k"))
-        elif name in _LOADS:
+        elif name in LOADS:
             self.load(operation, imm, top)
-        elif name in _STORES:
+        elif name in STORES:
             self.store(operation, imm, top)
         elif name == "if":
             condition = self.temp(self.operand(top - 1))
@@ -386,7 +386,7 @@ class _BlockWriter:
         self.push(top - arity, self.temp(expression))
 
     def load(self, operation: Op, imm: tuple[int, int], top: int) -> None:
-        fmt, convert = _LOADS[operation.name]
+        fmt, convert = LOADS[operation.name]
         unpack = self.name(struct.Struct(fmt).unpack_from, "u")
         memory = self.name(self.bound.func.instance.memories[0].data, "m")
         expression = f"{unpack}({memory}, {self.operand(top - 1)} + {imm[1]})[0]"
@@ -395,7 +395,7 @@ class _BlockWriter:
         self.push(top - 1, self.temp(expression))
 
     def store(self, operation: Op, imm: tuple[int, int], top: int) -> None:
-        fmt, convert = _STORES[operation.name]
+        fmt, convert = STORES[operation.name]
         pack = self.name(struct.Struct(fmt).pack_into, "p")
         memory = self.name(self.bound.func.instance.memories[0].data, "m")
         value = self.operand(top - 1)

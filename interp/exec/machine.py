@@ -143,11 +143,10 @@ class Machine:
         # For tracing and debugging (interp/debug/): an observer runs every
         # invocation in its stead; bind hooks see every function as it is bound;
         # keep_frames_on_error leaves a failed invocation's frames in place to
-        # look at; resume_pc is where a WATCH-stopped instruction went on.
+        # look at.
         self.observer: Any = None
         self.bind_hooks: list[Callable[[BoundFunction], None]] = []
         self.keep_frames_on_error = False
-        self.resume_pc = 0
 
     # --- fuel ------------------------------------------------------------------
 
@@ -252,11 +251,8 @@ class Machine:
                 if nxt >= 0:
                     pc = nxt
                     continue
-                if nxt <= BREAK:  # a debugger's patched instruction asks to stop
-                    if nxt == BREAK:  # before the instruction: it did not run
-                        n += 1
-                    else:  # WATCH: after it
-                        pc = self.resume_pc
+                if nxt == BREAK:  # a debugger's patched instruction: stop before it
+                    n += 1  # it did not run
                     frame.pc = pc
                     return None
                 if nxt == RETURN:

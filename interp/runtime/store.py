@@ -106,7 +106,3 @@ class Store:
     def fuel(self) -> int | None:
         return self.machine.remaining_fuel
 
-    @staticmethod
-    def host_function(type: Any, callable: Any, name: str | None = None,
-                      takes_caller: bool = False) -> HostFunction:
-        return HostFunction(type, callable, name, takes_caller)

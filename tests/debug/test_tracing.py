@@ -143,3 +143,20 @@ def test_proxy_trace_can_include_instructions(tmp_path: Path) -> None:
     assert main(["proxy", str(scenario), "--json", "--trace", str(trace), "--trace-instructions"]) == 0
     kinds = {json.loads(line)["type"] for line in trace.read_text().splitlines()}
     assert {"callback", "hostcall", "instr", "call", "return"} <= kinds
+
+
+def test_bad_options_are_one_line_errors(tmp_path: Path, capsys) -> None:
+    module = tmp_path / "fib.wasm"
+    module.write_bytes(binary_of(FIB))
+    scenario = Path(__file__).resolve().parents[1] / "abi" / "scenarios" / "gateway.yaml"
+    cases = [
+        (["trace", "--max-steps", "-1", "--invoke", "fib", str(module), "1"], "error: --max-steps must not be negative"),
+        (["trace", "-o", str(tmp_path / "no" / "such" / "dir"), "--invoke", "fib", str(module), "1"],
+         "error: cannot write"),
+        (["proxy", str(scenario), "--trace-instructions"], "error: --trace-instructions needs --trace FILE"),
+        (["debug", str(module)], "error: nothing to debug: give --invoke NAME"),
+    ]
+    for args, message in cases:
+        assert main(args) == 1, args
+        err = capsys.readouterr().err
+        assert err.startswith(message) and err.count("\n") == 1, (args, err)
