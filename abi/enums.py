@@ -120,7 +120,10 @@ class AbiVersion(enum.Enum):
 class FailurePolicy(enum.Enum):
     """What a stream does when a plugin has failed (trapped, ran out of fuel,
     returned nonsense, or never started): ``FAIL_CLOSE`` ends the stream with a
-    503 local reply (Envoy's default), ``FAIL_OPEN`` skips the plugin."""
+    503 local reply (Envoy's default), ``FAIL_OPEN`` skips the plugin,
+    ``FAIL_RELOAD`` ends the failing stream as ``FAIL_CLOSE`` does and gives
+    the next stream a fresh VM (Envoy's FAIL_RELOAD)."""
 
     FAIL_CLOSE = "fail_close"
     FAIL_OPEN = "fail_open"
+    FAIL_RELOAD = "fail_reload"

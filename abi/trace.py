@@ -38,6 +38,15 @@ from interp.errors import ExecutionError
 class Trace:
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
+        self.error_statuses: dict[tuple[str, str, str], int] = {}
+
+    def finish_hostcall(self, entry: dict[str, Any], status: str) -> None:
+        """Record the status a host call answered; errors (anything but OK)
+        are also counted per plugin, call and status, so nothing is silent."""
+        entry["status"] = status
+        if status != "OK":
+            key = (entry["plugin"], entry["name"], status)
+            self.error_statuses[key] = self.error_statuses.get(key, 0) + 1
 
     def _add(self, entry: dict[str, Any]) -> dict[str, Any]:
         entry = {"seq": len(self.entries), **entry}

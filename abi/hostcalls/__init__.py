@@ -1,81 +1,65 @@
-"""The ``env`` host functions of ABI 0.2.1, one module per area, and the
-import resolution they drive.
+"""The ABI: the ``env`` host functions of proxy-wasm 0.2.1 (and the 0.1.0
+ones Envoy still serves), one module per area, and the import resolution
+they drive.
 
-Every ``env`` function a plugin imports is resolved here: an implemented one
-(``base.HOST_CALLS``) must have the ABI's type; any other gets a stub of the
-module's own declared type — ``proxy_*`` stubs answer UNIMPLEMENTED, other
-``env`` imports (``emscripten_notify_memory_growth``...) return zeros — so
-every module that only uses what it may find missing still instantiates.
+A host function decodes the guest's pointers, sizes and enums, then calls
+the effective context's interface for its area (``abi.context_interface``);
+the proxy behind the interfaces never sees guest memory.
+
+Every ``env`` function a plugin imports is resolved here: a proxy-wasm
+function must have the ABI's type; ``emscripten_notify_memory_growth``
+(imported by emscripten-built plugins) is a no-op, as in
+proxy-wasm-cpp-host; any other ``env`` import makes the module unloadable,
+as it is in Envoy (a missing import fails linking).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from abi.enums import Status
 from abi.errors import PluginLoadError
 from abi.hostcalls import (  # noqa: F401  (each module registers its functions)
     buffers,
+    foreign_functions,
+    grpc_calls,
     header_maps,
     http_calls,
     logging,
     metrics,
     properties,
+    shared_data,
+    shared_queues,
     stream_control,
+    timers,
 )
-from abi.hostcalls.base import HOST_CALLS
+from abi.hostcalls.declaration import HOST_CALLS, CallSite
 from interp.runtime.function import HostFunction
 from interp.syntax.module import Module
-from interp.syntax.types import I32, F32, F64, I64, FuncType, ValType
+from interp.syntax.types import FuncType
 
-if TYPE_CHECKING:
-    from abi.plugin import Plugin
+__all__ = ["HOST_CALLS", "CallSite", "env_imports"]
 
-__all__ = ["HOST_CALLS", "env_imports"]
+NO_OP_IMPORTS = {"emscripten_notify_memory_growth"}
 
 
-def env_imports(plugin: Plugin, module: Module) -> dict[str, HostFunction]:
-    """The functions for every ``env`` import of ``module``, bound to ``plugin``."""
+def env_imports(site: CallSite, module: Module, plugin_name: str) -> dict[str, HostFunction]:
+    """The functions for every ``env`` import of ``module``, bound to the VM
+    ``site``; ``PluginLoadError`` for an import this host cannot satisfy."""
     functions: dict[str, HostFunction] = {}
     for imp in module.imports:
         if imp.module != "env":
             continue
         if not isinstance(imp.desc, int):
-            raise PluginLoadError(plugin.name, f"imports env.{imp.name} as a {type(imp.desc).__name__}; "
+            raise PluginLoadError(plugin_name, f"imports env.{imp.name} as a {type(imp.desc).__name__}; "
                                                f"a proxy-wasm host provides only functions")
         declared = module.types[imp.desc]
         spec = HOST_CALLS.get(imp.name)
-        if spec is None:
-            functions[imp.name] = _stub(plugin, imp.name, declared)
-        elif declared != spec.func_type:
-            raise PluginLoadError(plugin.name, f"imports env.{imp.name} with type {declared}, but ABI 0.2.1 "
-                                               f"defines it as {spec.func_type}")
+        if spec is not None:
+            if declared != spec.func_type:
+                raise PluginLoadError(plugin_name, f"imports env.{imp.name} with type {declared}, but ABI "
+                                                   f"0.2.1 defines it as {spec.func_type}")
+            functions[imp.name] = spec.bind(site)
+        elif imp.name in NO_OP_IMPORTS and declared == FuncType(declared.params, ()):
+            functions[imp.name] = HostFunction(declared, lambda *args: None, imp.name)
         else:
-            functions[imp.name] = spec.bind(plugin)
+            raise PluginLoadError(plugin_name, f"imports env.{imp.name}, which is not a proxy-wasm host "
+                                               f"function (ABI 0.2.1)")
     return functions
-
-
-def _stub(plugin: Plugin, name: str, func_type: FuncType) -> HostFunction:
-    answers_status = name.startswith("proxy_") and func_type.results[:1] == (I32,)
-    results = [_zero(valtype) for valtype in func_type.results]
-    if answers_status:
-        results[0] = int(Status.UNIMPLEMENTED)
-
-    def stub(*args: Any) -> Any:
-        frame = plugin.frame
-        context = frame.effective if frame is not None else None
-        entry = plugin.host.trace.hostcall(plugin.name, context.id if context else None, name,
-                                           {"raw": list(args)})
-        entry["status"] = Status.UNIMPLEMENTED.name if answers_status else "STUB"
-        return tuple(results) if len(results) != 1 else results[0]
-
-    stub.__name__ = name
-    return HostFunction(func_type, stub, name)
-
-
-def _zero(valtype: ValType) -> Any:
-    if valtype in (I32, I64):
-        return 0
-    if valtype in (F32, F64):
-        return 0.0
-    return None

@@ -69,13 +69,13 @@ def _list_engines(args: argparse.Namespace) -> int:
 def _add_proxy_arguments(parser: argparse.ArgumentParser) -> None:
     # The proxy-wasm host (abi/) is built on the engine, never the other way
     # round: it is imported only here, when the command line is parsed.
-    from abi.cli import add_arguments
+    from abi.frontends.cli import add_arguments
 
     add_arguments(parser)
 
 
 def _run_proxy(args: argparse.Namespace) -> int:
-    from abi.cli import run
+    from abi.frontends.cli import run
 
     return run(args)
 

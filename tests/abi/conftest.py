@@ -13,4 +13,4 @@ _REPOSITORY_ROOT = str(Path(__file__).resolve().parents[2])
 if _REPOSITORY_ROOT not in sys.path:
     sys.path.insert(0, _REPOSITORY_ROOT)
 
-from abi.pytest_plugin import proxy_host  # noqa: E402,F401
+from abi.frontends.pytest_plugin import proxy_host  # noqa: E402,F401

@@ -40,13 +40,17 @@ def test_summary_of_a_stalled_stream(capsys: pytest.CaptureFixture[str]) -> None
 def test_json_report_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["proxy", str(SCENARIOS / "stalled.yaml"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert list(report) == ["plugins", "streams", "http_calls", "logs", "metrics", "failures"]
+    assert list(report) == ["plugins", "network_plugins", "services", "streams", "connections", "http_calls",
+                            "grpc_calls", "logs", "metrics", "shared_data", "queues", "reconfigurations",
+                            "host_call_errors", "failures", "time_ms"]
     (stream,) = report["streams"]
-    assert list(stream) == ["name", "upstream_request", "downstream_response", "local_response", "http_calls",
-                            "stalled", "reset", "failed_by"]
+    assert list(stream) == ["name", "plugins", "upstream_request", "downstream_response", "local_response",
+                            "http_calls", "grpc_calls", "stalled", "reset", "failed_by"]
     assert stream["stalled"].startswith("request paused by plugin pause_forever")
-    assert report["plugins"] == [{"name": "pause_forever", "wasm": "pause_forever.wat", "abi_version": "0.2.1",
-                                  "root_id": "", "vm_id": "", "failure_policy": "fail_close", "failed": False}]
+    assert report["plugins"] == [{"name": "pause_forever", "kind": "http", "wasm": "pause_forever.wat",
+                                  "abi_version": "0.2.1", "root_id": "", "vm_id": "", "vm": "pause_forever",
+                                  "failure_policy": "fail_close", "failed": False, "reloads": 0, "generation": 0,
+                                  "ticks": 0}]
 
 
 def test_trace_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,7 +70,7 @@ def test_trace_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     map_reads = [entry for entry in entries if entry.get("name") == "proxy_get_header_map_value"]
     assert map_reads[0]["args"]["map"] in ("REQUEST_HEADERS", "HTTP_CALL_RESPONSE_HEADERS")
     events = [entry["event"] for entry in entries if entry["type"] == "event"]
-    assert events[:2] == ["plugin_load", "stream_open"] and events.count("stream_end") == 3
+    assert events[:3] == ["vm_start", "plugin_load", "stream_open"] and events.count("stream_end") == 3
 
 
 def test_the_same_scenario_gives_byte_identical_output(tmp_path: Path) -> None:

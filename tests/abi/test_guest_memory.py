@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from abi.guest_memory import GuestMemory, GuestMemoryError
+from abi.hostcalls.guest_memory import GuestMemory, GuestMemoryError
 from interp.runtime.memory import MemoryInstance
 from interp.syntax.types import Limits, MemoryType
 

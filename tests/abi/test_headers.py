@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from abi.headers import HeaderMap
-from abi.pairs import decode_pairs
-from abi.text import ascii_lower, from_wire, readable, to_wire
+from abi.proxy.headers import HeaderMap
+from abi.wire.pairs import decode_pairs
+from abi.wire.text import ascii_lower, from_wire, readable, to_wire
 
 
 def test_names_are_lower_cased_on_the_way_in() -> None:

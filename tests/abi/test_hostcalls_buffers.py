@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from abi.enums import BufferType, Status
-from abi.host import ProxyHost
-from abi.hostcalls.base import StatusError
-from abi.hostcalls.buffers import edit_buffer
-from abi.stream import OriginResponse
+from abi.proxy.host import ProxyHost
+from abi.context_interface import StatusError
+from abi.proxy.contexts import edit_buffer
+from abi.proxy.http_stream import OriginResponse
 from tests.abi.wat_plugins import load, on_request_headers, results, returned, u32
 
 OUT_OF_BOUNDS = 0x20000

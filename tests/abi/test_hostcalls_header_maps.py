@@ -6,9 +6,9 @@ from __future__ import annotations
 import struct
 
 from abi.enums import MapType, Status
-from abi.host import ProxyHost
-from abi.pairs import decode_pairs, encode_pairs
-from abi.stream import OriginResponse
+from abi.proxy.host import ProxyHost
+from abi.wire.pairs import decode_pairs, encode_pairs
+from abi.proxy.http_stream import OriginResponse
 from tests.abi.wat_plugins import load, on_request_headers, results, returned, u32
 
 OUT_OF_BOUNDS = 0x20000
@@ -147,7 +147,7 @@ def test_http_call_response_maps_are_read_only_and_only_during_the_answer() -> N
           {call(3, "proxy_get_header_map_size", MapType.HTTP_CALL_RESPONSE_HEADERS, 0x220)})""",
         data={**TEXTS, 0x10c: "c", 0x300: call_headers})
     host.open_stream().send_request_headers({":path": "/"})
-    from abi.http_calls import HttpCallResponse
+    from abi.proxy.http_callouts import HttpCallResponse
 
     host.respond_http_call(host.pending_http_calls[0], HttpCallResponse.make(201, {"x-a": "h"}, "b", {"x-a": "t"}))
     assert results(plugin, 4) == [Status.OK, Status.OK, Status.BAD_ARGUMENT, Status.OK]

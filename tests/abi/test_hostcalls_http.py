@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from abi.enums import BufferType, Status
-from abi.host import ProxyHost
-from abi.http_calls import HttpCallResponse, UpstreamResponse
-from abi.pairs import encode_pairs
-from abi.plugin import ROOT_CONTEXT_ID
+from abi.proxy.host import ProxyHost
+from abi.proxy.http_callouts import HttpCallResponse, UpstreamResponse
+from abi.wire.pairs import encode_pairs
+ROOT_CONTEXT_ID = 1  # the first context of a VM: its first plugin's root
 from tests.abi.wat_plugins import load, on_request_headers, results, returned, u32
 
 OUT_OF_BOUNDS = 0x20000
@@ -56,7 +56,7 @@ def test_statuses_of_bad_calls(host: ProxyHost) -> None:
     assert results(plugin, 6) == [Status.BAD_ARGUMENT, Status.BAD_ARGUMENT, Status.BAD_ARGUMENT,
                                   Status.INVALID_MEMORY_ACCESS, Status.INVALID_MEMORY_ACCESS,
                                   Status.BAD_ARGUMENT]
-    assert host.http_calls.calls == []
+    assert host.http_calls == []
     reasons = [entry["result"].get("reason") for entry in host.trace.hostcalls("proxy_http_call")]
     assert reasons[:3] == ["unknown cluster 'nowhere'", "the call's headers lack :authority", "negative timeout -1"]
 
@@ -89,9 +89,9 @@ def test_the_last_answer_repeats_and_tokens_count_per_plugin(host: ProxyHost) ->
     plugin = load(host, on_request_headers(http_call(0, (0x100, 4), (0x300, len(FULL)))), ANSWER, data=TEXTS)
     for _ in range(3):
         host.open_stream().send_request_headers({})
-    outcomes = [call.response.failure for call in host.http_calls.calls]
+    outcomes = [call.response.failure for call in host.http_calls]
     assert outcomes == [None, "reset", "reset"]
-    assert [call.token for call in host.http_calls.calls] == [1, 2, 3]
+    assert [call.token for call in host.http_calls] == [1, 2, 3]
     assert results(plugin, 10)[9] == 3
 
 
@@ -100,8 +100,12 @@ def test_a_timeout_answers_504() -> None:
     host.add_upstream("auth", [UpstreamResponse(timeout=True)])
     plugin = load(host, on_request_headers(http_call(0, (0x100, 4), (0x300, len(FULL)))), ANSWER, data=TEXTS)
     host.open_stream().send_request_headers({})
+    assert host.http_calls[0].pending  # the answer comes when the call's 1000 ms timeout expires
+    host.advance(999)
+    assert host.http_calls[0].pending
+    host.advance(1)
     assert returned(plugin, 0x510, 0x514) == b"upstream request timeout"
-    assert host.http_calls.calls[0].response.headers.get(":status") == "504"
+    assert host.http_calls[0].response.headers.get(":status") == "504"
 
 
 def test_calls_answered_by_hand() -> None:

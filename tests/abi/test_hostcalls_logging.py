@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abi.enums import LogLevel, Status
-from abi.host import DEFAULT_CLOCK_START_NS, HostConfig, ProxyHost
+from abi.proxy.host import ProxyHost
+from abi.proxy.services import DEFAULT_CLOCK_START_NS, HostConfig
 from tests.abi.wat_plugins import load, on_request_headers, results, u32, u64
 
 OUT_OF_BOUNDS = 0x20000  # the test plugins have two pages

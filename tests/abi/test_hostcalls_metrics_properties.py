@@ -6,9 +6,10 @@ from __future__ import annotations
 import struct
 
 from abi.enums import Status
-from abi.host import HostConfig, ProxyHost
-from abi.pairs import decode_pairs
-from abi.stream import OriginResponse
+from abi.proxy.host import ProxyHost
+from abi.proxy.services import HostConfig
+from abi.wire.pairs import decode_pairs
+from abi.proxy.http_stream import OriginResponse
 from tests.abi.wat_plugins import load, on_request_headers, results, returned, u32, u64
 
 OUT_OF_BOUNDS = 0x20000
@@ -49,7 +50,7 @@ def test_metrics_through_host_calls() -> None:
     assert [u32(plugin, address) for address in (0x200, 0x204, 0x208, 0x210)] == [4, 5, 6, 4]
     assert u64(plugin, 0x300) == 5
     assert u64(plugin, 0x308) == (1 << 64) - 2
-    assert host.metrics.report() == {"active": -2, "requests": 5, "size": {"count": 1, "sum": 42, "values": [42]}}
+    assert host.services.metrics.report() == {"active": -2, "requests": 5, "size": {"count": 1, "sum": 42, "values": [42]}}
     assert host.trace.hostcalls("proxy_define_metric")[0]["args"] == {"type": "COUNTER", "name": "requests"}
 
 

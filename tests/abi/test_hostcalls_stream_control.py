@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 from abi.enums import Action, Status, StreamType
-from abi.host import ProxyHost
-from abi.http_calls import HttpCallResponse
-from abi.pairs import encode_pairs
-from abi.stream import OriginResponse
+from abi.proxy.host import ProxyHost
+from abi.proxy.http_callouts import HttpCallResponse
+from abi.wire.pairs import encode_pairs
+from abi.proxy.http_stream import OriginResponse
 from tests.abi.wat_plugins import load, on_request_headers, results
 
 OUT_OF_BOUNDS = 0x20000
@@ -29,8 +29,10 @@ def test_stream_type_statuses() -> None:
         + call(6, "proxy_clear_route_cache")))
     stream = host.open_stream(origin=OriginResponse.make())
     assert stream.send_request_headers({}, end_of_stream=True) is Action.CONTINUE
-    assert results(plugin, 7) == [Status.BAD_ARGUMENT, Status.UNIMPLEMENTED, Status.BAD_ARGUMENT, Status.OK,
+    assert results(plugin, 7) == [Status.BAD_ARGUMENT, Status.OK, Status.BAD_ARGUMENT, Status.OK,
                                   Status.OK, Status.OK, Status.OK]
+    effects = [entry["result"].get("effect") for entry in host.trace.hostcalls("proxy_continue_stream")]
+    assert effects[1] == "nothing: an HTTP stream has no TCP direction to continue"
     assert stream.completed and stream.reset_reason is None
 
 
@@ -39,7 +41,8 @@ def test_continue_from_the_root_context_changes_nothing() -> None:
     plugin = load(host, """(func (export "proxy_on_configure") (param i32 i32) (result i32)
         (call $keep (i32.const 0) (call $proxy_continue_stream (i32.const 0))) (i32.const 1))""")
     assert results(plugin, 1) == [Status.OK]
-    assert host.trace.hostcalls("proxy_continue_stream")[0]["result"]["stream"] is None
+    assert host.trace.hostcalls("proxy_continue_stream")[0]["result"]["effect"] == \
+        "nothing: this context has no stream or connection"
 
 
 def test_close_stream_resets_the_stream() -> None:
@@ -113,9 +116,9 @@ def test_proxy_done_after_a_false_on_done() -> None:
     assert results(plugin, 3) == [Status.NOT_FOUND, 0, 1]  # a stream's false on_done is ignored
     assert stream.done_ignored == ["t"]
     host.shutdown()
-    assert plugin.root_done_pending
+    assert plugin.root.waiting_for_done
     assert results(plugin, 3)[2] == 1  # the root context is not deleted yet
     host.respond_http_call(host.pending_http_calls[0], HttpCallResponse.make())
     assert results(plugin, 3)[1:] == [Status.OK, 2]
-    assert not plugin.root_done_pending
-    assert 1 not in plugin.contexts
+    assert not plugin.root.waiting_for_done
+    assert 1 not in plugin.vm.contexts

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from abi.pairs import PairsFormatError, decode_pairs, encode_pairs, encoded_size
+from abi.wire.pairs import PairsFormatError, decode_pairs, encode_pairs, encoded_size
 
 byte_strings = st.binary(max_size=40)
 pair_lists = st.lists(st.tuples(byte_strings, byte_strings), max_size=12)

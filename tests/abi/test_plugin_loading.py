@@ -7,9 +7,10 @@ import pytest
 
 from abi.enums import AbiVersion, FailurePolicy, LogLevel, Status
 from abi.errors import PluginLoadError
-from abi.host import HostConfig, ProxyHost
-from abi.plugin import PluginConfig
-from abi.stream import OriginResponse
+from abi.proxy.host import ProxyHost
+from abi.proxy.services import HostConfig
+from abi.proxy.plugins import PluginConfig
+from abi.proxy.http_stream import OriginResponse
 from tests.abi.wat_plugins import load, on_request_headers, results, returned, u32
 
 
@@ -55,20 +56,26 @@ def test_an_unreadable_file_is_refused(tmp_path: object) -> None:
         ProxyHost().load_plugin(PluginConfig("p", f"{tmp_path}/missing.wasm"))
 
 
-def test_unimplemented_imports_get_stubs_of_their_declared_type() -> None:
+@pytest.mark.parametrize(("extra", "message"), [
+    ('(import "env" "proxy_grpc_cancel" (func $grpc (param i32 i32) (result i32)))',
+     "plugin t: imports env.proxy_grpc_cancel with type [i32 i32] -> [i32], but ABI 0.2.1 defines it as "
+     "[i32] -> [i32]"),
+    ('(import "env" "proxy_something_new" (func $future (param i64) (result i32)))',
+     "plugin t: imports env.proxy_something_new, which is not a proxy-wasm host function (ABI 0.2.1)"),
+])
+def test_imports_the_host_does_not_provide_are_refused(extra: str, message: str) -> None:
+    """As in Envoy, where a missing import fails linking."""
+    with pytest.raises(PluginLoadError) as raised:
+        load(ProxyHost(), on_request_headers(""), extra=extra)
+    assert str(raised.value) == message
+
+
+def test_emscripten_memory_growth_notifications_are_accepted() -> None:
     host = ProxyHost()
-    plugin = load(host, on_request_headers(
-        "(call $keep (i32.const 0) (call $grpc (i32.const 1) (i32.const 2)))"
-        "(call $keep (i32.const 1) (call $future (i64.const 7)))"
-        "(call $memory_growth (i32.const 0))"),
-        extra='(import "env" "proxy_grpc_cancel" (func $grpc (param i32 i32) (result i32)))'
-              '(import "env" "proxy_something_new" (func $future (param i64) (result i32)))'
-              '(import "env" "emscripten_notify_memory_growth" (func $memory_growth (param i32)))')
+    plugin = load(host, on_request_headers("(call $memory_growth (i32.const 0))"),
+                  extra='(import "env" "emscripten_notify_memory_growth" (func $memory_growth (param i32)))')
     host.open_stream().send_request_headers({})
-    assert results(plugin, 2) == [Status.UNIMPLEMENTED, Status.UNIMPLEMENTED]
-    statuses = {entry["name"]: entry["status"] for entry in host.trace.hostcalls()}
-    assert statuses == {"proxy_grpc_cancel": "UNIMPLEMENTED", "proxy_something_new": "UNIMPLEMENTED",
-                        "emscripten_notify_memory_growth": "STUB"}
+    assert not plugin.failed
 
 
 START_ORDER = """
@@ -90,7 +97,7 @@ def test_start_up_order_and_arguments() -> None:
     assert results(plugin, 7) == [1, 2, 0, 1, 0, 2, 4]  # _start is not called when _initialize exists
     assert [name for _, name, _ in host.trace.callbacks()] == [
         "_initialize", "main", "proxy_on_context_create", "proxy_on_vm_start", "proxy_on_configure"]
-    assert not plugin.failed and plugin.root_context.id == 1
+    assert not plugin.failed and plugin.root.id == 1
 
 
 def test_start_without_initialize() -> None:
@@ -137,7 +144,7 @@ def test_malloc_is_the_allocator_without_proxy_on_memory_allocate() -> None:
     plugin = load(ProxyHost(), GET_CONFIG, allocator="malloc", configuration="conf")
     assert results(plugin, 1) == [Status.OK]
     assert returned(plugin, 0x200, 0x204) == b"conf"
-    assert plugin.allocator_export == "malloc"
+    assert plugin.vm.allocator_export == "malloc"
 
 
 def test_without_an_allocator_results_cannot_be_handed_over() -> None:

@@ -6,9 +6,9 @@ import struct
 
 import pytest
 
-from abi.headers import HeaderMap
-from abi.pairs import decode_pairs
-from abi.properties import UnencodableValue, dotted_path, encode_value, lookup_in, parse_path
+from abi.proxy.headers import HeaderMap
+from abi.wire.pairs import decode_pairs
+from abi.proxy.properties import UnencodableValue, dotted_path, encode_value, lookup_in, parse_path
 
 
 @pytest.mark.parametrize("raw", [b"request\0path", b"request\0path\0"])

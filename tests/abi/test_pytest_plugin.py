@@ -29,14 +29,14 @@ def test_hosts_are_shut_down_after_the_test(proxy_host):
 
 def test_the_entry_point_is_declared() -> None:
     project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["project"]
-    assert project["entry-points"]["pytest11"] == {"glasswasm-proxy": "abi.pytest_plugin"}
+    assert project["entry-points"]["pytest11"] == {"glasswasm-proxy": "abi.frontends.pytest_plugin"}
     assert any(requirement.startswith("pyyaml") for requirement in project["dependencies"])
 
 
 def test_a_user_test_suite_with_the_fixture(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(USER_TESTS)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "abi.pytest_plugin", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-q", "-p", "abi.frontends.pytest_plugin", "-p", "no:cacheprovider",
          "-p", "no:glasswasm-proxy", str(tmp_path / "test_user.py")],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
         env={"PYTHONPATH": str(REPOSITORY), "PATH": "/usr/bin:/bin"})

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from abi.enums import Action, FailurePolicy, LogLevel
-from abi.http_calls import HttpCallResponse, UpstreamResponse
-from abi.plugin import PluginConfig
-from abi.stream import OriginResponse
+from abi.proxy.http_callouts import HttpCallResponse, UpstreamResponse
+from abi.proxy.plugins import PluginConfig
+from abi.proxy.http_stream import OriginResponse
 from abi.testing import assert_no_failures, callback_names, request_headers
 from interp.cli.main import main
 

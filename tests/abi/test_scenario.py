@@ -10,8 +10,8 @@ import pytest
 
 from abi.enums import FailurePolicy, LogLevel
 from abi.errors import ScenarioError
-from abi.http_calls import UpstreamResponse
-from abi.scenario import load_scenario
+from abi.proxy.http_callouts import UpstreamResponse
+from abi.frontends.scenario import load_scenario
 
 PLUGIN = '(module (func (export "proxy_abi_version_0_2_1")))'
 
@@ -87,15 +87,18 @@ def test_json_scenarios(folder: Path) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("", "expected a mapping, got nothing"),
     ("plugins: [", "invalid YAML at line 1, column 11: expected the node content, but found '<stream end>'"),
-    ("streams: []", "plugins: missing: a scenario needs at least one plugin"),
-    ("plugins: []", "plugins: expected a non-empty list of plugins"),
+    ("streams: []", "plugins: missing: a scenario needs at least one plugin (plugins, network_plugins or "
+                    "services)"),
+    ("plugins: []", "plugins: missing: a scenario needs at least one plugin (plugins, network_plugins or "
+                    "services)"),
     ("plugins: [{wasm: auth.wat}]\nextra: 1",
-     "extra: unknown key (expected one of: plugins, streams, upstreams, properties, log_level, random_seed, "
-     "clock_start_ns)"),
+     "extra: unknown key (expected one of: plugins, network_plugins, services, streams, connections, upstreams, "
+     "grpc_upstreams, foreign_functions, shared_data, properties, log_level, random_seed, clock_start_ns, "
+     "stall_after_ms, expect)"),
     ("plugins: [{name: a}]", "plugins[0].wasm: missing: the plugin's .wasm (or .wat) file"),
     ("plugins: [{wasm: nope.wasm}]", "plugins[0].wasm: no such file: {folder}/nope.wasm"),
-    ("plugins: [{wasm: auth.wat}, {wasm: auth.wat}]", "plugins[1].name: duplicate plugin name 'auth'"),
-    ("plugins: [{wasm: auth.wat, failure: maybe}]", "plugins[0].failure: expected fail_close or fail_open"),
+    ("plugins: [{wasm: auth.wat}, {wasm: auth.wat}]", "plugins[1].name: duplicate plugin name 'auth' (names are unique across plugins, network_plugins and services)"),
+    ("plugins: [{wasm: auth.wat, failure: maybe}]", "plugins[0].failure: expected fail_close, fail_open or fail_reload"),
     ("plugins: [{wasm: auth.wat, fuel: 0}]", "plugins[0].fuel: expected an integer of at least 1, got a number"),
     ("plugins: [{wasm: auth.wat, configuration: 3}]",
      "plugins[0].configuration: expected text, a mapping or a list, got a number"),
@@ -105,7 +108,7 @@ def test_json_scenarios(folder: Path) -> None:
      "vm_configuration, environment, failure, fuel)"),
     ("plugins: [{wasm: auth.wat}]\nlog_level: loud",
      "log_level: expected one of trace, debug, info, warn, error, critical"),
-    ("plugins: [{wasm: auth.wat}]\nstreams: {a: 1}", "streams: expected a list of streams, got a mapping"),
+    ("plugins: [{wasm: auth.wat}]\nstreams: {a: 1}", "streams: expected a list of streams and steps, got a mapping"),
     ("plugins: [{wasm: auth.wat}]\nstreams: [{}]", "streams[0].request: missing: a stream needs a request"),
     ("plugins: [{wasm: auth.wat}]\nstreams: [{request: {}}]",
      "streams[0].request.headers: missing: a request needs headers"),
@@ -116,14 +119,14 @@ def test_json_scenarios(folder: Path) -> None:
     ("plugins: [{wasm: auth.wat}]\nstreams: [{request: {headers: {a: [1]}}}]",
      "streams[0].request.headers.a: expected text, got a list"),
     ("plugins: [{wasm: auth.wat}]\nstreams: [{request: {headers: {}, body: [a, 1]}}]",
-     "streams[0].request.body[1]: expected text, got a number"),
+     "streams[0].request.body[1]: expected text or {{base64: ...}}, got a number"),
     ("plugins: [{wasm: auth.wat}]\nstreams: [{request: {headers: {}}, response: {status: 200}}]",
      "streams[0].response.status: unknown key (expected one of: headers, body, trailers)"),
     ("plugins: [{wasm: auth.wat}]\nstreams: [{name: a, request: {headers: {}}}, {name: a, request: {headers: {}}}]",
-     "streams[1].name: duplicate stream name 'a'"),
+     "streams[1].name: duplicate stream or connection name 'a'"),
     ("plugins: [{wasm: auth.wat}]\nupstreams: {auth: []}", "upstreams.auth: expected at least one answer"),
     ("plugins: [{wasm: auth.wat}]\nupstreams: {auth: {status: 99}}",
-     "upstreams.auth.status: expected an integer of at least 100, got a number"),
+     "upstreams.auth.status: expected an integer from 100 to 999, got a number"),
     ("plugins: [{wasm: auth.wat}]\nupstreams: {auth: [{reset: yes please}]}",
      "upstreams.auth[0].reset: expected true or false, got text"),
     ("plugins: [{wasm: auth.wat}]\nproperties: {a..b: 1}",

@@ -7,10 +7,11 @@ import pytest
 
 from abi.enums import Action, FailurePolicy, LogLevel
 from abi.errors import UsageError
-from abi.host import HostConfig, ProxyHost
-from abi.http_calls import HttpCallResponse
-from abi.pairs import encode_pairs
-from abi.stream import HttpStream, OriginResponse
+from abi.proxy.host import ProxyHost
+from abi.proxy.services import HostConfig
+from abi.proxy.http_callouts import HttpCallResponse
+from abi.wire.pairs import encode_pairs
+from abi.proxy.http_stream import HttpStream, OriginResponse
 from tests.abi.wat_plugins import load, results
 
 STREAM_CALLBACKS = {
@@ -45,7 +46,9 @@ def chain(*plugins: dict[str, str], policies: tuple[FailurePolicy, ...] = (), fu
     host = ProxyHost(HostConfig(log_level=LogLevel.TRACE))
     host.add_upstream("c")
     for index, bodies in enumerate(plugins):
-        settings: dict[str, object] = {"failure_policy": policies[index] if policies else FailurePolicy.FAIL_CLOSE}
+        # Each in a VM of its own (plugins with the same code and vm_id would share one).
+        settings: dict[str, object] = {"failure_policy": policies[index] if policies else FailurePolicy.FAIL_CLOSE,
+                                       "vm_id": "ABC"[index]}
         if fuel is not None:
             settings["fuel_per_callback"] = fuel
         load(host, *behaviour(**bodies), name="ABC"[index], data={0x100: "c", 0x300: CALL_HEADERS}, **settings)
@@ -195,7 +198,7 @@ def test_a_trapping_plugin_under_each_failure_policy(policy: FailurePolicy) -> N
     (failure,) = host.failures
     assert (failure.plugin, failure.callback, failure.error, failure.stream) == (
         "B", "proxy_on_request_headers", "trap: unreachable", "s")
-    assert failure.backtrace == ("B!proxy_on_request_headers @ 0x538",)
+    assert failure.backtrace == ("B!proxy_on_request_headers @ 0x6da",)
     if policy is FailurePolicy.FAIL_CLOSE:
         assert stream.upstream_request is None
         assert stream.downstream_response.status == 503
@@ -280,7 +283,7 @@ def test_what_cannot_be_sent() -> None:
     stream.send_request_trailers({})
     with pytest.raises(UsageError):
         stream.send_request_body("x")
-    with pytest.raises(UsageError, match="load every plugin before opening streams"):
+    with pytest.raises(UsageError, match="load every HTTP plugin before opening streams"):
         load(host, "", name="late")
 
 
@@ -324,12 +327,12 @@ ALWAYS_CALL_AGAIN = f"""(func (export "proxy_on_configure") (param i32 i32) (res
 
 def test_a_plugin_that_always_calls_again_is_stopped() -> None:
     from abi.enums import Status
-    from abi.http_calls import MAX_CALL_CHAIN, UpstreamResponse
+    from abi.proxy.http_callouts import MAX_CALL_CHAIN, UpstreamResponse
 
     host = ProxyHost()
     host.add_upstream("c", [UpstreamResponse(200)])
     plugin = load(host, ALWAYS_CALL_AGAIN, data={0x100: "c", 0x300: CALL_HEADERS})
-    assert len(host.http_calls.calls) == MAX_CALL_CHAIN + 1
+    assert len(host.http_calls) == MAX_CALL_CHAIN + 1
     assert results(plugin, 1) == [Status.INTERNAL_FAILURE]
     assert not plugin.failed
 

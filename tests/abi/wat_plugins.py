@@ -14,9 +14,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 
-from abi.host import ProxyHost
+from abi.proxy.host import ProxyHost
 from abi.hostcalls import HOST_CALLS
-from abi.plugin import Plugin, PluginConfig
+from abi.proxy.plugins import Plugin, PluginConfig
 
 RESULTS = 0x1000
 HEAP = 0x8000

@@ -20,7 +20,7 @@ import pytest
 
 @pytest.fixture
 def proxy_host() -> Iterator[Callable[..., Any]]:
-    from abi.testing import proxy_host as make_host
+    from abi.frontends.testing import proxy_host as make_host
 
     hosts = []
 

@@ -1,10 +1,10 @@
-"""How host functions are declared, bound to a plugin, decoded and traced.
+"""How host functions are declared, bound to a plugin VM, decoded and traced.
 
 Each ``env`` function is declared once with ``@host_call(name, *params)``:
 the parameter kinds give both its wasm signature and how its raw i32/i64
-arguments become Python values (an enum by name, a string read from guest
+arguments become Python values (an enum by name, bytes read from guest
 memory, a decoded pairs map...).  The table of declarations drives import
-resolution; binding a declaration to a plugin makes the ``HostFunction`` the
+resolution; binding a declaration to a VM makes the ``HostFunction`` the
 module imports.
 
 Every call goes through one wrapper, which
@@ -12,10 +12,12 @@ Every call goes through one wrapper, which
 1. decodes the parameters in order — an out-of-range enum answers
    BAD_ARGUMENT, a pointer outside memory INVALID_MEMORY_ACCESS, malformed
    pairs BAD_ARGUMENT — before the implementation runs;
-2. runs the implementation with a ``HostCall`` (the plugin, its memory, the
-   effective context) and the decoded values; it returns a ``Status`` or
-   raises ``StatusError``; a ``GuestMemoryError`` anywhere (writing a result
-   to a bad pointer, an allocator answering 0) becomes INVALID_MEMORY_ACCESS;
+2. runs the implementation with a ``HostCall`` (the effective context's
+   interfaces, the guest memory with the plugin's allocator) and the decoded
+   values; it returns a ``Status`` or raises ``StatusError`` (from
+   ``abi.context_interface``, so the proxy side can raise it too); a
+   ``GuestMemoryError`` anywhere (writing a result to a bad pointer, an
+   allocator answering 0) becomes INVALID_MEMORY_ACCESS;
 3. records a trace entry with the decoded arguments, the status and what
    the implementation reported with ``call.result(...)``.
 
@@ -28,47 +30,49 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from abi.context_interface import ContextInterface, StatusError
 from abi.enums import Status
-from abi.guest_memory import GuestMemory, GuestMemoryError
-from abi.pairs import PairsFormatError, decode_pairs
-from abi.properties import format_path, parse_path
-from abi.text import from_wire, readable
+from abi.hostcalls.guest_memory import GuestMemory, GuestMemoryError
+from abi.trace import Trace
+from abi.wire.pairs import PairsFormatError, decode_pairs
+from abi.wire.text import readable
+from interp.exec.host_calls import Caller
 from interp.runtime.function import HostFunction
 from interp.syntax.types import I32, I64, FuncType, ValType
 
-if TYPE_CHECKING:
-    from abi.plugin import CallbackFrame, Context, Plugin
-    from interp.exec.machine import Caller
+__all__ = ["Bytes", "CallSite", "Enum", "HostCall", "HostCallSpec", "HOST_CALLS", "Out", "Pairs", "Path",
+           "Signed64", "StatusError", "U32", "Unsigned64", "host_call"]
 
 
-class StatusError(Exception):
-    """Ends a host call with ``status``; ``reason`` goes to the trace."""
+class CallSite(Protocol):
+    """What a host call needs from the plugin VM that made it (implemented by
+    ``abi.vm.PluginVm``)."""
 
-    def __init__(self, status: Status, reason: str = "") -> None:
-        super().__init__(reason or status.name)
-        self.status = status
-        self.reason = reason
+    trace: Trace
+
+    def guest_memory(self, caller: Caller) -> GuestMemory: ...
+
+    @property
+    def effective_context(self) -> ContextInterface: ...
+
+    def switch_effective_context(self, context_id: int) -> ContextInterface | None: ...
 
 
 class HostCall:
-    """What an implementation works with: the calling plugin, its memory
-    (with the plugin's allocator), the callback being run and the effective
-    context (``None`` while the module starts)."""
+    """What an implementation works with: the effective context (its
+    interfaces), the guest memory (with the plugin's allocator), the VM (for
+    switching contexts) and the trace entry."""
 
-    __slots__ = ("plugin", "memory", "frame", "entry")
+    __slots__ = ("site", "context", "memory", "entry")
 
-    def __init__(self, plugin: Plugin, memory: GuestMemory, frame: CallbackFrame | None,
+    def __init__(self, site: CallSite, context: ContextInterface, memory: GuestMemory,
                  entry: dict[str, Any]) -> None:
-        self.plugin = plugin
+        self.site = site
+        self.context = context
         self.memory = memory
-        self.frame = frame
         self.entry = entry
-
-    @property
-    def context(self) -> Context | None:
-        return self.frame.effective if self.frame is not None else None
 
     def result(self, **values: Any) -> None:
         """Add decoded results to the trace entry."""
@@ -91,7 +95,7 @@ class Param:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def decode(self, call: HostCall, raw: Sequence[int]) -> Any:
+    def decode(self, memory: GuestMemory, raw: Sequence[int]) -> Any:
         return raw[0]
 
     def traced(self, value: Any) -> Any:
@@ -104,11 +108,11 @@ class U32(Param):
 
 
 class Signed64(Param):
-    """A signed 64-bit number (metric deltas and values)."""
+    """A signed 64-bit number (metric deltas)."""
 
     wasm_types = (I64,)
 
-    def decode(self, call: HostCall, raw: Sequence[int]) -> int:
+    def decode(self, memory: GuestMemory, raw: Sequence[int]) -> int:
         value = raw[0]
         return value - (1 << 64) if value >= (1 << 63) else value
 
@@ -126,7 +130,7 @@ class Enum(Param):
         super().__init__(name)
         self.kind = kind
 
-    def decode(self, call: HostCall, raw: Sequence[int]) -> enum.IntEnum:
+    def decode(self, memory: GuestMemory, raw: Sequence[int]) -> enum.IntEnum:
         try:
             return self.kind(raw[0])
         except ValueError:
@@ -137,32 +141,22 @@ class Enum(Param):
 
 
 class Bytes(Param):
-    """A (pointer, size) pair read from guest memory, as bytes."""
+    """A (pointer, size) pair read from guest memory."""
 
     wasm_types = (I32, I32)
 
-    def decode(self, call: HostCall, raw: Sequence[int]) -> bytes:
-        return call.memory.read(raw[0], raw[1])
+    def decode(self, memory: GuestMemory, raw: Sequence[int]) -> bytes:
+        return memory.read(raw[0], raw[1])
 
     def traced(self, value: bytes) -> str:
-        return readable(value)
-
-
-class Text(Bytes):
-    """A (pointer, size) string, as host text (see ``abi.text``)."""
-
-    def decode(self, call: HostCall, raw: Sequence[int]) -> str:  # type: ignore[override]
-        return from_wire(super().decode(call, raw))
-
-    def traced(self, value: str) -> str:  # type: ignore[override]
         return readable(value)
 
 
 class Pairs(Bytes):
     """A (pointer, size) pairs-encoded map; malformed is BAD_ARGUMENT."""
 
-    def decode(self, call: HostCall, raw: Sequence[int]) -> list[tuple[bytes, bytes]]:  # type: ignore[override]
-        data = super().decode(call, raw)
+    def decode(self, memory: GuestMemory, raw: Sequence[int]) -> list[tuple[bytes, bytes]]:  # type: ignore[override]
+        data = super().decode(memory, raw)
         try:
             return decode_pairs(data)
         except PairsFormatError as error:
@@ -173,13 +167,17 @@ class Pairs(Bytes):
 
 
 class Path(Bytes):
-    """A (pointer, size) property path, segments separated by NUL."""
+    """A (pointer, size) property path, segments separated by NUL (a
+    trailing NUL is optional: the Go SDK adds one, the Rust SDK does not)."""
 
-    def decode(self, call: HostCall, raw: Sequence[int]) -> tuple[str, ...]:  # type: ignore[override]
-        return parse_path(super().decode(call, raw))
+    def decode(self, memory: GuestMemory, raw: Sequence[int]) -> tuple[bytes, ...]:  # type: ignore[override]
+        segments = super().decode(memory, raw).split(b"\0")
+        if segments and segments[-1] == b"":
+            segments.pop()
+        return tuple(segments)
 
-    def traced(self, value: tuple[str, ...]) -> str:  # type: ignore[override]
-        return format_path(value)
+    def traced(self, value: tuple[bytes, ...]) -> str:  # type: ignore[override]
+        return ".".join(readable(segment) for segment in value)
 
 
 class Out(Param):
@@ -204,21 +202,21 @@ class HostCallSpec:
     def func_type(self) -> FuncType:
         return FuncType(tuple(t for param in self.params for t in param.wasm_types), (I32,))
 
-    def bind(self, plugin: Plugin) -> HostFunction:
-        """The ``HostFunction`` this declaration is for ``plugin``."""
+    def bind(self, site: CallSite) -> HostFunction:
+        """The ``HostFunction`` this declaration is for the VM ``site``."""
         spec = self
 
         def host_function(caller: Caller, *raw: int) -> int:
-            return int(spec.run(plugin, caller, raw))
+            return int(spec.run(site, caller, raw))
 
         host_function.__name__ = self.name
         return HostFunction(self.func_type, host_function, self.name, takes_caller=True)
 
-    def run(self, plugin: Plugin, caller: Caller, raw: Sequence[int]) -> Status:
-        frame = plugin.frame
-        context = frame.effective if frame is not None else None
-        entry = plugin.host.trace.hostcall(plugin.name, context.id if context else None, self.name, {})
-        call = HostCall(plugin, plugin.guest_memory(caller), frame, entry)
+    def run(self, site: CallSite, caller: Caller, raw: Sequence[int]) -> Status:
+        context = site.effective_context
+        entry = site.trace.hostcall(context.plugin_name, context.id, self.name, {})
+        memory = site.guest_memory(caller)
+        call = HostCall(site, context, memory, entry)
         position = 0
         values = []
         try:
@@ -227,7 +225,7 @@ class HostCallSpec:
                 arguments = raw[position:position + width]
                 position += width
                 try:
-                    value = param.decode(call, arguments)
+                    value = param.decode(memory, arguments)
                 except (StatusError, GuestMemoryError):
                     entry["args"][param.name] = list(arguments)
                     raise
@@ -243,12 +241,13 @@ class HostCallSpec:
         except GuestMemoryError as error:
             status = Status.INVALID_MEMORY_ACCESS
             entry["result"]["reason"] = str(error)
-        entry["status"] = status.name
+        site.trace.finish_hostcall(entry, status.name)
         return status
 
 
 HOST_CALLS: dict[str, HostCallSpec] = {}
-"""Every implemented ``env`` function, by import name."""
+"""Every ``env`` function of ABI 0.2.1 (and 0.1.0's that Envoy still
+serves), by import name."""
 
 
 def host_call(name: str, *params: Param) -> Callable[[Implementation], Implementation]:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from abi.pairs import encode_pairs, encoded_size
-from abi.text import as_text, ascii_lower, readable, to_wire
+from abi.wire.pairs import encode_pairs, encoded_size
+from abi.wire.text import as_text, ascii_lower, readable, to_wire
 
 HeaderInput = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]] | None
 

@@ -2,8 +2,9 @@
 show what happened.  Without ``--json`` a readable summary is printed.
 Problems with the scenario or a plugin module are one line on standard
 error and exit status 1 (the ``glasswasm`` command prints every
-``GlasswasmError`` that way); what plugins do wrong while running is part of
-the report, and the exit status stays 0.
+``GlasswasmError`` that way).  What plugins do wrong while running is part
+of the report; a plugin failure the scenario does not expect (``expect:
+failures``) also makes the exit status 1, unless ``--allow-failures``.
 
 Module-level imports stay minimal: the ``glasswasm`` command builds this
 parser for every subcommand, and the host itself is loaded only when a
@@ -13,6 +14,7 @@ scenario runs.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from interp.cli.engine_option import add_engine_argument
 
@@ -25,14 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trace-instructions", action="store_true",
                         help="with --trace: also every instruction, call, memory access of the plugins "
                              "(runs them on the step machine)")
+    parser.add_argument("--allow-failures", action="store_true",
+                        help="exit with status 0 even when plugins fail that the scenario does not expect to")
     add_engine_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from abi.errors import UsageError
-    from abi.report import render_json, render_summary
-    from abi.runner import run_scenario
-    from abi.scenario import load_scenario
+    from abi.frontends.report import build_report, failed_plugins, render_json, render_summary
+    from abi.frontends.runner import run_scenario
+    from abi.frontends.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     if args.trace_instructions and not args.trace:
@@ -44,14 +48,18 @@ def run(args: argparse.Namespace) -> int:
                 host.trace.write_jsonl(stream)
         except OSError as error:
             raise UsageError(f"cannot write the trace to {args.trace}: {error.strerror or error}") from None
-    _write(render_json(host.report()) if args.json else render_summary(host))
+    _write(render_json(build_report(host)) if args.json else render_summary(host))
+    expected = scenario.expected_failures
+    unexpected = [] if expected is True else [name for name in failed_plugins(host) if name not in expected]
+    if unexpected and not args.allow_failures:
+        print(f"glasswasm proxy: plugin{'s' if len(unexpected) > 1 else ''} {', '.join(unexpected)} failed "
+              f"(expect them with `expect: {{failures: [...]}}` or pass --allow-failures)", file=sys.stderr)
+        return 1
     return 0
 
 
 def _write(text: str) -> None:
     """Print even where the terminal's encoding lacks some characters
     (they are written as escapes instead of failing)."""
-    import sys
-
     encoding = sys.stdout.encoding or "utf-8"
     sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))

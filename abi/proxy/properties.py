@@ -13,15 +13,18 @@ whose keys are the elements and whose values are empty.
 
 Where a value comes from, first match wins:
 
-1. values plugins set on this stream with ``proxy_set_property`` (shared by
-   every plugin of the chain, like Envoy's filter state; setting one in a root
-   context is NOT_FOUND, as in Envoy, since there is no stream to hold it);
-2. the stream's own ``properties`` from the scenario;
+1. values plugins set on this stream or connection with
+   ``proxy_set_property`` (shared by every plugin of the chain, like Envoy's
+   filter state; setting one in a root context is NOT_FOUND, as in Envoy,
+   since there is no stream to hold it);
+2. the stream's (or connection's) own ``properties`` from the scenario;
 3. the scenario's top-level ``properties`` (visible in root contexts too);
 4. attributes derived by the host: ``plugin_name``, ``plugin_root_id``,
-   ``plugin_vm_id`` everywhere, and in stream contexts ``request.*``,
+   ``plugin_vm_id`` everywhere, in stream contexts ``request.*``,
    ``response.*``, ``source.*``, ``destination.*``, ``connection.*``,
-   ``connection_id`` and ``upstream.*`` (see ``stream_attribute``).
+   ``connection_id`` and ``upstream.*`` (see ``stream_attribute``), and in
+   connection contexts ``source.*``, ``destination.*``, ``upstream.*``,
+   ``connection.*`` and ``connection_id``.
 
 A path that runs into a mapping (or list) value continues inside it, so
 ``{"node.metadata": {"team": "a"}}`` answers both ``node.metadata`` (a pairs
@@ -35,9 +38,11 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from abi.headers import HeaderMap
-from abi.pairs import encode_pairs
-from abi.text import from_wire, to_wire
+from abi.context_interface import StatusError
+from abi.enums import Status
+from abi.proxy.headers import HeaderMap
+from abi.wire.pairs import encode_pairs
+from abi.wire.text import from_wire, to_wire
 
 PropertyPath = tuple[str, ...]
 
@@ -132,7 +137,7 @@ def _descend(value: Any, rest: Sequence[str]) -> tuple[bool, Any]:
 
 class StreamFacts(Protocol):
     """What the derived ``request.*``/``response.*`` attributes are computed
-    from (``abi.stream.HttpStream`` provides it)."""
+    from (``abi.proxy.http_stream.HttpStream`` provides it)."""
 
     connection_id: int
     start_time_ns: int
@@ -159,7 +164,25 @@ def stream_attribute(facts: StreamFacts, path: PropertyPath, address_of: Callabl
         return _request_attribute(facts, name)
     if group == "response":
         return _response_attribute(facts, name)
-    if group in ("source", "destination") or (group == "upstream" and facts.reached_origin):
+    return peer_attribute(facts.connection_id, facts.reached_origin, group, name, address_of)
+
+
+def connection_attribute(connection_id: int, upstream_connected: bool, path: PropertyPath,
+                         address_of: Callable[[str], str]) -> Any:
+    """A derived attribute of a TCP connection, or ``None``: its peers'
+    addresses and ports, and ``connection.*``."""
+    if len(path) == 1 and path[0] == "connection_id":
+        return connection_id
+    if len(path) != 2:
+        return None
+    return peer_attribute(connection_id, upstream_connected, path[0], path[1], address_of)
+
+
+def peer_attribute(connection_id: int, upstream_connected: bool, group: str, name: str,
+                   address_of: Callable[[str], str]) -> Any:
+    """``source.*``, ``destination.*``, ``upstream.*`` (once connected) and
+    ``connection.*``."""
+    if group in ("source", "destination") or (group == "upstream" and upstream_connected):
         address = address_of(group)
         if name == "address":
             return address
@@ -167,7 +190,7 @@ def stream_attribute(facts: StreamFacts, path: PropertyPath, address_of: Callabl
             return _port_of(address)
         return None
     if group == "connection":
-        return {"id": facts.connection_id, "mtls": False}.get(name)
+        return {"id": connection_id, "mtls": False}.get(name)
     return None
 
 
@@ -242,3 +265,66 @@ def _header_bytes(headers: HeaderMap) -> int:
 def _port_of(address: str) -> int | None:
     _, _, port = address.rpartition(":")
     return int(port) if port.isdigit() else None
+
+
+PropertyLayer = Mapping[PropertyPath, Any]
+
+
+class PropertyScope(Protocol):
+    """Where a context's properties come from besides the host's: the
+    layers of its stream or connection (values plugins set first, then the
+    scenario's), and its derived attributes (``None`` when it has none)."""
+
+    def property_layers(self) -> list[PropertyLayer]: ...
+
+    def set_property(self, path: PropertyPath, value: bytes) -> None: ...
+
+    def derived_property(self, path: PropertyPath, address_of: Callable[[str], str]) -> Any: ...
+
+
+class ContextProperties:
+    """``abi.context_interface.Properties`` for one context (sources in the
+    module docstring); ``scope`` is ``None`` for root contexts."""
+
+    def __init__(self, host_layer: PropertyLayer, plugin_values: Mapping[PropertyPath, Any],
+                 scope: PropertyScope | None) -> None:
+        self.host_layer = host_layer
+        self.plugin_values = plugin_values
+        self.scope = scope
+
+    def lookup(self, path: PropertyPath) -> Any:
+        """The value of ``path`` before encoding, or ``None``."""
+        if not path:
+            return None
+        layers = [*(self.scope.property_layers() if self.scope is not None else []), self.host_layer]
+        for layer in layers:
+            found, value = lookup_in(layer, path)
+            if found:
+                return value
+        if path in self.plugin_values:
+            return self.plugin_values[path]
+        if self.scope is None:
+            return None
+
+        def address_of(peer: str) -> str:
+            for layer in layers:
+                found, value = lookup_in(layer, (peer, "address"))
+                if found and isinstance(value, str):
+                    return value
+            return default_address(peer)
+
+        return self.scope.derived_property(path, address_of)
+
+    def get(self, path: tuple[bytes, ...]) -> bytes | None:
+        value = self.lookup(tuple(from_wire(segment) for segment in path))
+        if value is None:
+            return None
+        try:
+            return encode_value(value)
+        except UnencodableValue as error:
+            raise StatusError(Status.SERIALIZATION_FAILURE, str(error)) from None
+
+    def set(self, path: tuple[bytes, ...], value: bytes) -> None:
+        if self.scope is None:
+            raise StatusError(Status.NOT_FOUND, "a root context has no stream to hold properties")
+        self.scope.set_property(tuple(from_wire(segment) for segment in path), bytes(value))

@@ -1,5 +1,5 @@
-"""What the simulated proxy records while it runs: log lines, plugin
-failures, local replies and HTTP messages (immutable once made)."""
+"""What the simulated proxy records while it runs: log lines, local replies
+and HTTP messages (plugin failures are ``abi.vm.callbacks.Failure``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from abi.enums import LogLevel
-from abi.headers import HeaderMap
-from abi.text import readable
+from abi.proxy.headers import HeaderMap
+from abi.wire.text import readable
 
 
 @dataclass(frozen=True)
@@ -26,26 +26,6 @@ class LogEntry:
     def to_report(self) -> dict[str, Any]:
         return {"plugin": self.plugin, "level": self.level.label, "message": readable(self.message),
                 "stream": self.stream}
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A plugin failed: ``callback`` is the entry point that failed (or
-    ``"proxy_on_configure"`` for a false return...), ``error`` one line,
-    ``backtrace`` the wasm frames, innermost first."""
-
-    plugin: str
-    callback: str
-    error: str
-    backtrace: tuple[str, ...] = ()
-    stream: str | None = None
-
-    def to_report(self) -> dict[str, Any]:
-        return {"plugin": self.plugin, "callback": self.callback, "error": self.error,
-                "backtrace": list(self.backtrace), "stream": self.stream}
-
-    def describe(self) -> str:
-        return f"plugin {self.plugin} failed in {self.callback}: {self.error}"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from abi.context_interface import StatusError
 from abi.enums import MetricType, Status
+from abi.wire.text import from_wire
 
 METRIC_TYPE_MASK = 0x3
 METRIC_ID_INCREMENT = 0x4
@@ -38,25 +40,23 @@ class Metric:
     value: int = 0
     samples: list[int] = field(default_factory=list)
 
-    def increment(self, delta: int) -> Status:
+    def increment(self, delta: int) -> None:
         if self.type is MetricType.COUNTER:
             if delta <= 0:
-                return Status.BAD_ARGUMENT
+                raise StatusError(Status.BAD_ARGUMENT, "a counter only goes up")
             self.value += delta
-            return Status.OK
-        if self.type is MetricType.GAUGE:
+        elif self.type is MetricType.GAUGE:
             self.value += delta
-            return Status.OK
-        return Status.BAD_ARGUMENT
+        else:
+            raise StatusError(Status.BAD_ARGUMENT, "a histogram cannot be incremented")
 
-    def record(self, value: int) -> Status:
+    def record(self, value: int) -> None:
         if self.type is MetricType.COUNTER:
             self.value += value
         elif self.type is MetricType.GAUGE:
             self.value = value
         else:
             self.samples.append(value)
-        return Status.OK
 
     def read(self) -> int | None:
         """The value ``proxy_get_metric`` answers, ``None`` for histograms."""
@@ -121,3 +121,34 @@ class MetricIds:
 
     def lookup(self, metric_id: int) -> Metric | None:
         return self._by_id.get(metric_id)
+
+
+class VmMetrics:
+    """``abi.context_interface.Metrics`` for the contexts of one VM."""
+
+    def __init__(self, ids: MetricIds) -> None:
+        self.ids = ids
+
+    def define(self, metric_type: MetricType, name: bytes) -> int:
+        try:
+            return self.ids.define(metric_type, from_wire(name))
+        except MetricConflict as error:
+            raise StatusError(Status.BAD_ARGUMENT, str(error)) from None
+
+    def _metric(self, metric_id: int) -> Metric:
+        metric = self.ids.lookup(metric_id)
+        if metric is None:
+            raise StatusError(Status.NOT_FOUND, f"no metric {metric_id}")
+        return metric
+
+    def increment(self, metric_id: int, delta: int) -> None:
+        self._metric(metric_id).increment(delta)
+
+    def record(self, metric_id: int, value: int) -> None:
+        self._metric(metric_id).record(value)
+
+    def get(self, metric_id: int) -> int:
+        value = self._metric(metric_id).read()
+        if value is None:
+            raise StatusError(Status.BAD_ARGUMENT, "a histogram has no single value")
+        return value

@@ -19,10 +19,12 @@ direction, a queue of events that reached it and what it holds back:
   CONTINUE then sends the buffered body and the trailers on.
 
 Events are processed depth first (an event goes as far as it can before the
-next one moves), HTTP call answers arrive after the callback that made the
-call has returned and its result has been applied (``abi.http_calls``), and
-actions a plugin asked for (continue, local reply, close) take effect when
-its callback returns.
+next one moves).  The stream moves in steps run by the proxy's scheduler
+(``abi.proxy.scheduler``), one callback per step: work a callback caused
+(callout answers due at once, queue notifications, actions a plugin asked
+for — continue, local reply, close — which take effect when its callback
+returns) is scheduled during the callback, so it happens before the stream's
+next step.
 
 The origin receives the request as it leaves the last plugin and, with a
 configured answer, responds once the request is complete (a response never
@@ -32,8 +34,11 @@ response, or when it is reset.  Then, in Envoy's order, every plugin gets
 context created first, as Envoy's access-log path does), and then, plugin by
 plugin, ``proxy_on_done`` and ``proxy_on_delete`` (a false ``proxy_on_done``
 is ignored for stream contexts, as in Envoy).  A stream that can make no
-progress (a pause never resumed, an HTTP call never answered) is *stalled*:
-``finish()`` reports who holds it and ends it the same way.
+progress (a pause never resumed, an HTTP call never answered) is *stalled*
+when nothing scheduled could move it any more, or when it has made no
+progress for the host's ``stall_after_ms`` of simulated time (a timer that
+resumes it in time is no stall): ``finish()`` reports who holds it and ends
+it the same way.
 
 Local replies (``proxy_send_local_response``):
 
@@ -54,36 +59,54 @@ Reply headers are ``:status``, the plugin's headers (lower-cased), then
 ``content-length`` and ``content-type: text/plain`` when there is a body and
 the plugin set no content type, as Envoy's ``sendLocalReply`` builds them.
 
-A failed plugin (see ``abi.plugin``) is never called again.  With
+A failed plugin (see ``abi.proxy.plugins``) is never called again.  With
 ``fail_open`` it is passed over as if it answered CONTINUE (whatever it held
-moves on); with ``fail_close`` the stream ends with a 503 local reply (details
-``wasm_fail_stream``, empty body) from that plugin's place, which the failed
-plugin itself is passed over by.
+moves on); with ``fail_close`` (and ``fail_reload``) the stream ends with a
+503 local reply (details ``wasm_fail_stream``, empty body) from that plugin's
+place, which the failed plugin itself is passed over by.
+
+What each plugin reaches through its HTTP context (``HttpContext``): the
+request or response headers in that direction's headers callback and for
+as long as it keeps them paused there, read-only in ``proxy_on_log``; the
+trailers in the trailers callback (and while paused there); in a body
+callback with ``end_of_stream`` and no trailers, a change to the trailers
+creates them (Envoy's ``addDecodedTrailers``), and the new map stays usable
+for the rest of that callback and the following ones; response trailers
+read-only in ``proxy_on_log``; the body buffered at the plugin in its body
+callback and while it keeps the body paused.
 """
 
 from __future__ import annotations
 
 import enum
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from abi.enums import Action, BufferType, FailurePolicy, MapType, StreamType
+from abi.context_interface import Pairs, StatusError
+from abi.enums import Action, BufferType, FailurePolicy, MapType, Status, StreamType
 from abi.errors import UsageError
-from abi.headers import HeaderInput, HeaderMap
-from abi.plugin import CallbackPhase, Context
-from abi.properties import PropertyPath
-from abi.records import HttpMessage, LocalResponse
-from abi.text import as_bytes, readable
-
-if TYPE_CHECKING:
-    from abi.host import ProxyHost
-    from abi.http_calls import HttpCall
-    from abi.plugin import Plugin
+from abi.proxy.contexts import (
+    BufferAccess,
+    HeaderMapAccess,
+    NotWaitingForDone,
+    PluginCallouts,
+    ProxyContext,
+    local_reply_headers,
+)
+from abi.proxy.headers import HeaderInput, HeaderMap
+from abi.proxy.plugins import Plugin
+from abi.proxy.properties import PropertyLayer, PropertyPath, stream_attribute
+from abi.proxy.records import HttpMessage, LocalResponse
+from abi.proxy.services import ProxyServices
+from abi.vm.callbacks import ACTION_RESULTS, CallbackOutcome, Failure, action_kind
+from abi.wire.text import as_bytes, from_wire, readable
 
 FAIL_STREAM_DETAILS = "wasm_fail_stream"
 FAIL_STREAM_STATUS = 503
 ORIGIN_DETAILS = "via_upstream"
+NS_PER_MS = 1_000_000
 
 
 class EventKind(enum.Enum):
@@ -164,6 +187,100 @@ class DirectionState:
         self.body_end = False
 
 
+def _open_for(state: DirectionState, kind: EventKind) -> bool:
+    return state.in_callback is kind or (state.held is not None and state.held.kind is kind)
+
+
+class StreamHeaders(HeaderMapAccess):
+    """The maps of one plugin's place in a stream (module docstring), and its
+    root context's callout maps."""
+
+    def __init__(self, slot: FilterSlot) -> None:
+        super().__init__(slot.plugin.root)
+        self.slot = slot
+
+    def readable(self, map_type: MapType) -> HeaderMap | None:
+        return self.slot.header_map(map_type, writable=False) or super().readable(map_type)
+
+    def writable(self, map_type: MapType) -> HeaderMap | None:
+        return self.slot.header_map(map_type, writable=True)
+
+
+class StreamBuffers(BufferAccess):
+    """The body buffered at one plugin's place, and the root context's
+    buffers."""
+
+    def __init__(self, slot: FilterSlot) -> None:
+        super().__init__(slot.plugin.root, slot.plugin.config.vm_configuration_bytes)
+        self.slot = slot
+
+    def buffer(self, buffer_type: BufferType) -> tuple[bytes | bytearray, bool] | None:
+        if buffer_type in (BufferType.REQUEST_BODY, BufferType.RESPONSE_BODY):
+            body = self.slot.body_buffer(buffer_type)
+            return None if body is None else (body, True)
+        return super().buffer(buffer_type)
+
+
+class StreamControl:
+    """Continuing, closing and answering one plugin's stream; each takes
+    effect when the callback returns."""
+
+    def __init__(self, slot: FilterSlot) -> None:
+        self.slot = slot
+
+    def _defer(self, action: Callable[[], None]) -> None:
+        self.slot.stream.services.runner.when_callback_returns(action)
+
+    def continue_stream(self, stream_type: StreamType) -> str:
+        slot = self.slot
+        if stream_type not in (StreamType.REQUEST, StreamType.RESPONSE):
+            return "nothing: an HTTP stream has no TCP direction to continue"
+        self._defer(lambda: slot.stream.release(slot, stream_type))
+        return f"continue the {stream_type.name.lower()} of stream {slot.stream.name}"
+
+    def close_stream(self, stream_type: StreamType) -> str:
+        slot = self.slot
+        if stream_type not in (StreamType.REQUEST, StreamType.RESPONSE):
+            return "nothing: an HTTP stream has no TCP direction to close"
+        reason = f"closed by plugin {slot.plugin.name} ({stream_type.name.lower()})"
+        self._defer(lambda: slot.stream.reset(reason))
+        return f"reset stream {slot.stream.name}"
+
+    def send_local_response(self, status: int, details: bytes, body: bytes, headers: Pairs,
+                            grpc_status: int | None) -> str:
+        slot = self.slot
+        reply = LocalResponse(status=status, details=from_wire(details), body=bytes(body),
+                              headers=local_reply_headers(headers), grpc_status=grpc_status,
+                              plugin=slot.plugin.name)
+        self._defer(lambda: slot.stream.send_local_response(slot, reply))
+        return f"local reply {status} on stream {slot.stream.name}"
+
+    def clear_route_cache(self) -> str:
+        return "nothing: the simulated proxy has no route cache"
+
+
+class HttpContext(ProxyContext):
+    """The context of one plugin in one stream."""
+
+    def __init__(self, slot: FilterSlot) -> None:
+        plugin = slot.plugin
+        root = plugin.root
+        stream = slot.stream
+        super().__init__(plugin.vm.new_context_id(), plugin.name, stream.name, stream.services,
+                         plugin.record.metrics, plugin.record.vm_id, plugin.property_values(), stream)
+        self.slot = slot
+        self.headers = StreamHeaders(slot)
+        self.buffers = StreamBuffers(slot)
+        self.stream = StreamControl(slot)
+        self.lifecycle = NotWaitingForDone()
+        self.timers = root.timers
+        self.shared_queues = root.shared_queues
+        callouts = PluginCallouts(stream.services, root, self)
+        self.http_calls = callouts
+        self.grpc_calls = callouts
+        self.callout_status = callouts
+
+
 class FilterSlot:
     """One plugin's place in one stream's chain."""
 
@@ -171,35 +288,32 @@ class FilterSlot:
         self.stream = stream
         self.plugin = plugin
         self.index = index
-        self.context: Context | None = None
+        self.context: HttpContext | None = None
         self.saw_request = False
         self.request = DirectionState()
         self.response = DirectionState()
+        self.logging = False
 
     def direction(self, stream_type: StreamType) -> DirectionState:
         return self.request if stream_type is StreamType.REQUEST else self.response
 
-    # --- what host functions reach through the effective context ----------------------
-
     def header_map(self, map_type: MapType, writable: bool) -> HeaderMap | None:
-        """The map if this plugin may use it now (see ``abi.hostcalls.header_maps``)."""
+        """The stream's map if this plugin may use it now (module docstring)."""
         stream = self.stream
-        frame = self.plugin.frame
-        logging = frame is not None and frame.phase is CallbackPhase.LOG
         if map_type in (MapType.REQUEST_HEADERS, MapType.RESPONSE_HEADERS):
             state = self.request if map_type is MapType.REQUEST_HEADERS else self.response
             headers = stream.request_headers if map_type is MapType.REQUEST_HEADERS else stream.response_headers
             if headers is None:
                 return None
-            if _open_for(state, EventKind.HEADERS) or (logging and not writable):
+            if _open_for(state, EventKind.HEADERS) or (self.logging and not writable):
                 return headers
             return None
         if map_type in (MapType.REQUEST_TRAILERS, MapType.RESPONSE_TRAILERS):
             request = map_type is MapType.REQUEST_TRAILERS
             state = self.request if request else self.response
             trailers = stream.request_trailers if request else stream.response_trailers
-            if trailers is not None and (_open_for(state, EventKind.TRAILERS)
-                                         or (logging and not writable and not request)):
+            if trailers is not None and (_open_for(state, EventKind.TRAILERS) or state.added_trailers
+                                         or (self.logging and not writable and not request)):
                 return trailers
             if trailers is None and writable and state.in_callback is EventKind.DATA and state.may_add_trailers:
                 trailers = HeaderMap()
@@ -218,11 +332,6 @@ class FilterSlot:
             return state.body
         return None
 
-    def resume(self, stream_type: StreamType) -> None:
-        """``proxy_continue_stream``: let go of what this plugin holds in
-        that direction (nothing held: nothing happens)."""
-        self.stream.release(self, stream_type)
-
 
 def _coalesce_body(queue: deque[StreamEvent]) -> None:
     """Body chunks that waited behind paused headers reach the plugin as one
@@ -235,29 +344,31 @@ def _coalesce_body(queue: deque[StreamEvent]) -> None:
                                      chunks[-1].end_of_stream, chunks[-1].ticket))
 
 
-def _open_for(state: DirectionState, kind: EventKind) -> bool:
-    return state.in_callback is kind or (state.held is not None and state.held.kind is kind)
-
-
 class HttpStream:
-    """A stream through the host's filter chain (see the module docstring).
+    """A stream through the HTTP filter chain (see the module docstring).
     Open with ``ProxyHost.open_stream``; feed it with the ``send_*`` methods.
 
     ``origin`` answers automatically once the request is complete; without it
-    the caller plays the origin with ``send_response_*``.
+    the caller plays the origin with ``send_response_*``.  ``on_end`` is told
+    when the stream's lifecycle is over.
     """
 
-    def __init__(self, host: ProxyHost, name: str, connection_id: int, origin: OriginResponse | None,
-                 properties: dict[PropertyPath, Any]) -> None:
-        self.host = host
+    def __init__(self, services: ProxyServices, name: str, connection_id: int, plugins: list[Plugin],
+                 origin: OriginResponse | None, properties: dict[PropertyPath, Any],
+                 on_end: Callable[[HttpStream], None]) -> None:
+        self.services = services
         self.name = name
         self.connection_id = connection_id
         self.origin = origin
         self.scenario_properties = properties
         self.plugin_properties: dict[PropertyPath, bytes] = {}
-        self.slots = [FilterSlot(self, plugin, index) for index, plugin in enumerate(host.plugins)]
-        self.start_time_ns = host.clock_now()
+        self.on_end = on_end
+        self.slots = [FilterSlot(self, plugin, index) for index, plugin in enumerate(plugins)]
+        for plugin in plugins:
+            plugin.open_streams += 1
+        self.start_time_ns = services.scheduler.wall_time_ns()
         self.end_time_ns: int | None = None
+        self.last_progress_ns = services.scheduler.now_ns
         self.request_headers = HeaderMap()
         self.request_trailers: HeaderMap | None = None
         self.response_headers: HeaderMap | None = None
@@ -280,40 +391,44 @@ class HttpStream:
         self._response_sent: set[EventKind] = set()
         self._ended = False
         self.completed = False
-        self._pumping = False
+        self._pump_scheduled = False
+        self._lifecycle: Iterator[None] | None = None
 
-    # --- facts for properties ---------------------------------------------------------
+    # --- properties (``abi.proxy.properties.PropertyScope``) ------------------------------
 
     @property
     def reached_origin(self) -> bool:
         return self.upstream_request is not None
 
-    @property
-    def http_calls(self) -> list[HttpCall]:
-        return [call for call in self.host.http_calls.calls if call.stream is self]
+    def property_layers(self) -> list[PropertyLayer]:
+        return [self.plugin_properties, self.scenario_properties]
 
     def set_property(self, path: PropertyPath, value: bytes) -> None:
         self.plugin_properties[path] = value
 
-    # --- the client and the origin --------------------------------------------------------
+    def derived_property(self, path: PropertyPath, address_of: Callable[[str], str]) -> Any:
+        return stream_attribute(self, path, address_of)
+
+    @property
+    def http_calls(self) -> list[Any]:
+        return self.services.http_callouts.calls_of_stream(self.name)
+
+    @property
+    def grpc_calls(self) -> list[Any]:
+        return [call for call in self.services.grpc_callouts.calls if call.stream_name == self.name]
+
+    # --- the client and the origin (the Python API: each call drives the proxy) -------------
 
     def send_request_headers(self, headers: HeaderInput, end_of_stream: bool = False) -> Action:
         """The client sends the request headers; the chain's answer (see
         ``Ticket``)."""
-        self._check_sendable(EventKind.HEADERS, "request")
-        self.request_headers.set_pairs(HeaderMap(headers).items())
-        return self._send_request(StreamEvent(EventKind.HEADERS, end_of_stream=end_of_stream, ticket=Ticket()))
+        return self._drive(self.client_sends_headers(headers, end_of_stream))
 
     def send_request_body(self, data: str | bytes, end_of_stream: bool = False) -> Action:
-        self._check_sendable(EventKind.DATA, "request")
-        chunk = as_bytes(data)
-        self.request_body_size += len(chunk)
-        return self._send_request(StreamEvent(EventKind.DATA, chunk, end_of_stream, Ticket()))
+        return self._drive(self.client_sends_body(data, end_of_stream))
 
     def send_request_trailers(self, trailers: HeaderInput) -> Action:
-        self._check_sendable(EventKind.TRAILERS, "request")
-        self.request_trailers = HeaderMap(trailers)
-        return self._send_request(StreamEvent(EventKind.TRAILERS, end_of_stream=True, ticket=Ticket()))
+        return self._drive(self.client_sends_trailers(trailers))
 
     def send_response_headers(self, headers: HeaderInput, end_of_stream: bool = False) -> Action:
         """Play the origin: its response headers (only for streams opened
@@ -322,18 +437,42 @@ class HttpStream:
         self.response_headers = HeaderMap(headers)
         self.response_details = ORIGIN_DETAILS
         self._response_started = True
-        return self._send_response(StreamEvent(EventKind.HEADERS, end_of_stream=end_of_stream, ticket=Ticket()))
+        return self._drive(self._send_response(StreamEvent(EventKind.HEADERS, end_of_stream=end_of_stream,
+                                                           ticket=Ticket())))
 
     def send_response_body(self, data: str | bytes, end_of_stream: bool = False) -> Action:
         self._check_manual_response(EventKind.DATA)
         chunk = as_bytes(data)
         self.response_body_size += len(chunk)
-        return self._send_response(StreamEvent(EventKind.DATA, chunk, end_of_stream, Ticket()))
+        return self._drive(self._send_response(StreamEvent(EventKind.DATA, chunk, end_of_stream, Ticket())))
 
     def send_response_trailers(self, trailers: HeaderInput) -> Action:
         self._check_manual_response(EventKind.TRAILERS)
         self.response_trailers = HeaderMap(trailers)
-        return self._send_response(StreamEvent(EventKind.TRAILERS, end_of_stream=True, ticket=Ticket()))
+        return self._drive(self._send_response(StreamEvent(EventKind.TRAILERS, end_of_stream=True,
+                                                           ticket=Ticket())))
+
+    def _drive(self, ticket: Ticket) -> Action:
+        self.services.scheduler.run_due()
+        return ticket.action
+
+    # --- the client, as the scheduler's tasks send it ------------------------------------------
+
+    def client_sends_headers(self, headers: HeaderInput, end_of_stream: bool = False) -> Ticket:
+        self._check_sendable(EventKind.HEADERS, "request")
+        self.request_headers.set_pairs(HeaderMap(headers).items())
+        return self._send_request(StreamEvent(EventKind.HEADERS, end_of_stream=end_of_stream, ticket=Ticket()))
+
+    def client_sends_body(self, data: str | bytes, end_of_stream: bool = False) -> Ticket:
+        self._check_sendable(EventKind.DATA, "request")
+        chunk = as_bytes(data)
+        self.request_body_size += len(chunk)
+        return self._send_request(StreamEvent(EventKind.DATA, chunk, end_of_stream, Ticket()))
+
+    def client_sends_trailers(self, trailers: HeaderInput) -> Ticket:
+        self._check_sendable(EventKind.TRAILERS, "request")
+        self.request_trailers = HeaderMap(trailers)
+        return self._send_request(StreamEvent(EventKind.TRAILERS, end_of_stream=True, ticket=Ticket()))
 
     def _check_sendable(self, kind: EventKind, side: str) -> None:
         sent = self._request_sent if side == "request" else self._response_sent
@@ -355,22 +494,25 @@ class HttpStream:
             raise UsageError(f"stream {self.name} already has a response")
         self._check_sendable(kind, "response")
 
-    def _send_request(self, event: StreamEvent) -> Action:
+    def _send_request(self, event: StreamEvent) -> Ticket:
+        ticket = event.ticket or Ticket()
         self._request_ended = event.end_of_stream
+        self.last_progress_ns = self.services.scheduler.now_ns
         if self._request_aborted:
             event.pause()
-            self.host.trace.event("request_dropped", self.name, kind=event.kind.value,
-                                  reason="the request path has ended (local reply)")
-            return Action.PAUSE
+            self.services.trace.event("request_dropped", self.name, kind=event.kind.value,
+                                      reason="the request path has ended (local reply)")
+            return ticket
         self._enqueue(StreamType.REQUEST, 0, event)
-        self.pump()
-        return event.ticket.action if event.ticket else Action.CONTINUE
+        self.schedule_pump()
+        return ticket
 
-    def _send_response(self, event: StreamEvent) -> Action:
+    def _send_response(self, event: StreamEvent) -> Ticket:
         self._response_ended = event.end_of_stream
+        self.last_progress_ns = self.services.scheduler.now_ns
         self._enqueue(StreamType.RESPONSE, len(self.slots) - 1, event)
-        self.pump()
-        return event.ticket.action if event.ticket else Action.CONTINUE
+        self.schedule_pump()
+        return event.ticket or Ticket()
 
     # --- moving events ---------------------------------------------------------------------
 
@@ -386,23 +528,34 @@ class HttpStream:
         step = 1 if stream_type is StreamType.REQUEST else -1
         self._enqueue(stream_type, slot.index + step, event)
 
-    def pump(self) -> None:
-        """Process events until nothing can move; end the stream if it is over."""
-        if self._pumping:
-            return
-        self._pumping = True
-        try:
-            while not self.completed:
-                work = self._next_work()
-                if work is None:
-                    break
-                slot, stream_type = work
-                self._step(slot, stream_type)
-                self.host.settle()
-            if self._ended and not self.completed:
-                self._end_lifecycle()
-        finally:
-            self._pumping = False
+    def schedule_pump(self) -> None:
+        """Have the scheduler move this stream on (once, however often asked)."""
+        if not self._pump_scheduled and not self.completed:
+            self._pump_scheduled = True
+            self.services.scheduler.soon(self._pump, f"stream {self.name}")
+
+    def _pump(self) -> None:
+        """Move the stream until a plugin has been called (then the rest is
+        scheduled again, after the work that callback caused) or nothing can
+        move; run the end of the stream's lifecycle when it is over."""
+        self._pump_scheduled = False
+        while not self.completed:
+            if self._lifecycle is not None:
+                if next(self._lifecycle, StopIteration) is StopIteration:
+                    self._lifecycle = None
+                else:
+                    self.schedule_pump()
+                return
+            work = self._next_work()
+            if work is None:
+                if self._ended:
+                    self._lifecycle = self._end_lifecycle()
+                    continue
+                return
+            self.last_progress_ns = self.services.scheduler.now_ns
+            if self._step(*work):
+                self.schedule_pump()
+                return
 
     def _next_work(self) -> tuple[FilterSlot, StreamType] | None:
         for slot in self.slots:
@@ -416,7 +569,14 @@ class HttpStream:
                 return slot, StreamType.REQUEST
         return None
 
-    def _step(self, slot: FilterSlot, stream_type: StreamType) -> None:
+    def _run(self, slot: FilterSlot, name: str, args: list[int]) -> CallbackOutcome:
+        assert_context = slot.context
+        if assert_context is None:
+            raise UsageError("internal: a callback for a slot without context")
+        return self.services.runner.run(slot.plugin, assert_context, name, args)
+
+    def _step(self, slot: FilterSlot, stream_type: StreamType) -> bool:
+        """Process the next event at ``slot``; whether a plugin was called."""
         state = slot.direction(stream_type)
         plugin = slot.plugin
         if plugin.failed:
@@ -429,15 +589,14 @@ class HttpStream:
                     event.pause()
                 state.clear()
                 self._fail(slot)
-            return
-        event = state.queue.popleft()
+            return False
         if stream_type is StreamType.RESPONSE and not slot.saw_request:
-            self._pass_event(slot, stream_type, event)
-            return
+            self._pass_event(slot, stream_type, state.queue.popleft())
+            return False
         slot.saw_request = True
-        if slot.context is None and not self._create_context(slot):
-            state.queue.appendleft(event)
-            return
+        if slot.context is None:
+            return self._create_context(slot)
+        event = state.queue.popleft()
         context = slot.context
         prefix = "proxy_on_request_" if stream_type is StreamType.REQUEST else "proxy_on_response_"
         headers = self.request_headers if stream_type is StreamType.REQUEST else self.response_headers
@@ -455,16 +614,17 @@ class HttpStream:
             args = [context.id, len(state.body), int(event.end_of_stream)]
         else:
             args = [context.id, len(trailers) if trailers is not None else 0]
+        name = prefix + event.kind.value
         state.in_callback = event.kind
-        outcome = plugin.call(prefix + event.kind.value, context, args, CallbackPhase.STREAM)
-        state.in_callback = None
-        action = plugin.action_of(prefix + event.kind.value, context, outcome)
+        try:
+            outcome = self._run(slot, name, args)
+        finally:
+            state.in_callback = None
+        action = self._action_of(slot, name, outcome)
         if action is None:
             event.pause()
-            self.host.apply(outcome)
             self._after_failure(slot, stream_type, event)
-            return
-        if action is Action.CONTINUE:
+        elif action is Action.CONTINUE:
             self._forward(slot, stream_type, event)
         else:
             event.pause()
@@ -472,7 +632,22 @@ class HttpStream:
                 state.body_paused = True
             else:
                 state.held = event
-        self.host.apply(outcome)
+        return outcome.called
+
+    def _action_of(self, slot: FilterSlot, name: str, outcome: CallbackOutcome) -> Action | None:
+        """The action a callback answered, or ``None`` if it failed —
+        including by answering a number that is no action, which fails the
+        plugin here.  A callback the plugin does not export continues."""
+        if outcome.failed:
+            return None
+        if outcome.result is None:
+            return Action.CONTINUE
+        action = ACTION_RESULTS[action_kind(name)].get(outcome.result)
+        if action is None:
+            self.services.runner.fail(slot.plugin, Failure(
+                slot.plugin.name, name, f"returned {outcome.result}, which is not an action (0 CONTINUE or 1 "
+                                        f"PAUSE)", (), self.name))
+        return action
 
     def _forward(self, slot: FilterSlot, stream_type: StreamType, event: StreamEvent) -> None:
         """Send ``event`` on from ``slot`` (with the body buffered there)."""
@@ -498,13 +673,16 @@ class HttpStream:
         self._emit(slot, stream_type, event)
 
     def release(self, slot: FilterSlot, stream_type: StreamType) -> None:
-        """Let go of what ``slot`` holds in that direction."""
+        """Let go of what ``slot`` holds in that direction
+        (``proxy_continue_stream``; nothing held: nothing happens)."""
         state = slot.direction(stream_type)
         if self.completed or not state.holding:
-            self.host.trace.event("continue_ignored", self.name, plugin=slot.plugin.name,
-                                  direction=stream_type.name.lower(), reason="nothing is paused there")
+            self.services.trace.event("continue_ignored", self.name, plugin=slot.plugin.name,
+                                      direction=stream_type.name.lower(), reason="nothing is paused there")
             return
-        self.host.trace.event("continue", self.name, plugin=slot.plugin.name, direction=stream_type.name.lower())
+        self.services.trace.event("continue", self.name, plugin=slot.plugin.name,
+                                  direction=stream_type.name.lower())
+        self.last_progress_ns = self.services.scheduler.now_ns
         held = state.held
         state.held = None
         if held is not None:
@@ -513,7 +691,7 @@ class HttpStream:
             self._forward(slot, stream_type, held)
         elif state.body_paused:
             self._forward(slot, stream_type, StreamEvent(EventKind.DATA, ticket=state.body_ticket))
-        self.pump()
+        self.schedule_pump()
 
     def _pass_over(self, slot: FilterSlot, stream_type: StreamType) -> None:
         """A failed ``fail_open`` plugin: everything it holds or gets moves on."""
@@ -550,25 +728,25 @@ class HttpStream:
                                                      slot.plugin.name))
 
     def _create_context(self, slot: FilterSlot) -> bool:
-        """``proxy_on_context_create(id, root)`` for the slot's plugin; false
-        when the plugin failed doing it."""
+        """``proxy_on_context_create(id, root)`` for the slot's plugin;
+        whether it was called."""
         plugin = slot.plugin
-        root = plugin.root_context
-        slot.context = plugin.new_context(slot)
-        outcome = plugin.call("proxy_on_context_create", slot.context,
-                              [slot.context.id, root.id if root is not None else 0], CallbackPhase.STREAM)
-        self.host.apply(outcome)
-        return not outcome.failed
+        context = HttpContext(slot)
+        slot.context = context
+        plugin.vm.add_context(context)
+        root = plugin.root
+        return self._run(slot, "proxy_on_context_create", [context.id, root.id if root is not None else 0]).called
 
     # --- the ends --------------------------------------------------------------------------
 
     def _to_origin(self, event: StreamEvent) -> None:
         if self.upstream_request is None:
             self.upstream_request = HttpMessage(self.request_headers.copy())
-            self.host.trace.event("origin_request_headers", self.name, headers=self.request_headers.to_report())
+            self.services.trace.event("origin_request_headers", self.name,
+                                      headers=self.request_headers.to_report())
         message = self.upstream_request
         if _receive(message, event, self.request_trailers):
-            self.host.trace.event("origin_request_complete", self.name, body=readable(bytes(message.body)))
+            self.services.trace.event("origin_request_complete", self.name, body_size=len(message.body))
             if self.origin is not None and not self._response_started:
                 self._origin_responds(self.origin)
 
@@ -598,15 +776,17 @@ class HttpStream:
     def send_local_response(self, slot: FilterSlot, reply: LocalResponse) -> None:
         """A local reply from ``slot``'s plugin (see the module docstring)."""
         if self.completed or self._ended or self.local_response is not None:
-            self.host.trace.event("local_response_ignored", self.name, plugin=reply.plugin, status=reply.status,
-                                  reason="the stream already has a local reply or has ended")
+            self.services.trace.event("local_response_ignored", self.name, plugin=reply.plugin,
+                                      status=reply.status,
+                                      reason="the stream already has a local reply or has ended")
             return
         self.local_response = reply
+        self.last_progress_ns = self.services.scheduler.now_ns
         headers = _reply_headers(reply)
         self.response_details = reply.details
         if not self._response_started:
-            self.host.trace.event("local_response", self.name, plugin=reply.plugin, status=reply.status,
-                                  path="through the response path")
+            self.services.trace.event("local_response", self.name, plugin=reply.plugin, status=reply.status,
+                                      path="through the response path")
             self._request_aborted = True
             for each in self.slots:
                 each.request.clear()
@@ -619,8 +799,8 @@ class HttpStream:
             if reply.body:
                 self._enqueue(StreamType.RESPONSE, last, StreamEvent(EventKind.DATA, reply.body, True))
         elif self.downstream_response is None:
-            self.host.trace.event("local_response", self.name, plugin=reply.plugin, status=reply.status,
-                                  path="straight to the client")
+            self.services.trace.event("local_response", self.name, plugin=reply.plugin, status=reply.status,
+                                      path="straight to the client")
             for each in self.slots:
                 each.response.clear()
             self.response_headers = headers
@@ -630,34 +810,51 @@ class HttpStream:
             self._ended = True
         else:
             self.reset(f"local reply from plugin {reply.plugin} after the client got the response headers")
-        self.pump()
+        self.schedule_pump()
 
     def reset(self, reason: str) -> None:
         """End the stream abruptly (``proxy_close_stream``)."""
         if self.completed or self._ended:
             return
         self.reset_reason = reason
-        self.host.trace.event("reset", self.name, reason=reason)
+        self.services.trace.event("reset", self.name, reason=reason)
         self._request_aborted = True
         for slot in self.slots:
             slot.request.clear()
             slot.response.clear()
         self._ended = True
-        self.pump()
+        self.schedule_pump()
 
     # --- the end ---------------------------------------------------------------------------
 
     def finish(self) -> None:
-        """End the stream if it has not ended: if it cannot move it is
-        reported as stalled (with who holds it), then the plugins' end-of-stream
-        callbacks run as for any stream."""
-        self.pump()
-        if self.completed:
+        """Run the proxy until this stream has ended; if it can make no more
+        progress (module docstring) it is reported as stalled, with who holds
+        it, and its plugins' end-of-stream callbacks run as for any stream."""
+        scheduler = self.services.scheduler
+        stall_after_ns = self.services.config.stall_after_ms * NS_PER_MS
+        scheduler.run_due()
+        while not self.completed:
+            next_time = scheduler.next_time()
+            deadline = self.last_progress_ns + stall_after_ns
+            if next_time is None or next_time > deadline:
+                if next_time is not None:
+                    scheduler.advance_to(deadline)
+                    if self.completed:
+                        return
+                self.stall()
+                scheduler.run_due()
+                return
+            scheduler.advance_to(next_time)
+
+    def stall(self) -> None:
+        """End the stream as stalled (it cannot move: module docstring)."""
+        if self.completed or self._ended:
             return
         self.stalled = self._stall_reason()
-        self.host.trace.event("stalled", self.name, reason=self.stalled)
+        self.services.trace.event("stalled", self.name, reason=self.stalled)
         self._ended = True
-        self.pump()
+        self.schedule_pump()
 
     def _stall_reason(self) -> str:
         for slot in self.slots:
@@ -679,33 +876,42 @@ class HttpStream:
             return "no response: the stream has no origin answer and none was sent"
         return "the response never ended"
 
-    def _end_lifecycle(self) -> None:
-        self.completed = True
-        self.end_time_ns = self.host.clock_now()
-        self.host.trace.event("stream_end", self.name)
+    def _end_lifecycle(self) -> Iterator[None]:
+        """``proxy_on_log`` for every plugin, then ``proxy_on_done`` and
+        ``proxy_on_delete`` plugin by plugin; one callback per step."""
+        self.end_time_ns = self.services.scheduler.wall_time_ns()
+        self.services.trace.event("stream_end", self.name)
         for slot in self.slots:
-            plugin = slot.plugin
-            if plugin.failed:
+            if slot.plugin.failed:
                 continue
-            if slot.context is None and not self._create_context(slot):
-                continue
-            self.host.apply(plugin.call("proxy_on_log", slot.context, [slot.context.id], CallbackPhase.LOG))
-            self.host.settle()
+            if slot.context is None:
+                if self._create_context(slot):
+                    yield
+                if slot.plugin.failed:
+                    continue
+            slot.logging = True
+            try:
+                self._run(slot, "proxy_on_log", [slot.context.id])
+            finally:
+                slot.logging = False
+            yield
         for slot in self.slots:
-            plugin = slot.plugin
             context = slot.context
             if context is None:
                 continue
-            if not plugin.failed:
-                outcome = plugin.call("proxy_on_done", context, [context.id], CallbackPhase.TEARDOWN)
-                if outcome.result == 0:
-                    self.done_ignored.append(plugin.name)
-                self.host.apply(outcome)
-            if not plugin.failed:
-                self.host.apply(plugin.call("proxy_on_delete", context, [context.id], CallbackPhase.TEARDOWN))
-            plugin.forget_context(context)
-            self.host.settle()
-        self.host.stream_ended(self)
+            if not slot.plugin.failed:
+                outcome = self._run(slot, "proxy_on_done", [context.id])
+                if outcome.called and outcome.result == 0:
+                    self.done_ignored.append(slot.plugin.name)
+                yield
+            if not slot.plugin.failed:
+                self._run(slot, "proxy_on_delete", [context.id])
+                yield
+            slot.plugin.vm.remove_context(context)
+        self.completed = True
+        for slot in self.slots:
+            slot.plugin.open_streams -= 1
+        self.on_end(self)
 
     # --- looking at it ------------------------------------------------------------------------
 
@@ -733,11 +939,14 @@ class HttpStream:
     def to_report(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "plugins": [f"{slot.plugin.name}#{slot.plugin.generation}" if slot.plugin.generation
+                        else slot.plugin.name for slot in self.slots],
             "upstream_request": self.upstream_request.to_report() if self.upstream_request else None,
             "downstream_response": (self.downstream_response.to_report(with_status=True)
                                     if self.downstream_response else None),
             "local_response": self.local_response.to_report() if self.local_response else None,
             "http_calls": [call.to_report() for call in self.http_calls],
+            "grpc_calls": [call.to_report() for call in self.grpc_calls],
             "stalled": self.stalled,
             "reset": self.reset_reason,
             "failed_by": self.failed_by,

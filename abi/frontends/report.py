@@ -1,0 +1,221 @@
+"""The report of a run: one JSON document (``--json``), or a readable
+summary.  Both are deterministic: everything is in the order it happened
+(plugins in load order, streams and connections in the order they opened,
+logs and failures as they came) except metrics, shared data and host-call
+errors, sorted by name; bodies and header text are rendered as
+``abi.wire.text.readable`` does (undecodable bytes as ``\\xNN``).
+
+Document keys: ``plugins`` (the HTTP chain), ``network_plugins``,
+``services`` (each: ``name``, ``kind``, ``wasm``, ``abi_version``,
+``root_id``, ``vm_id``, ``vm`` (the plugin whose VM it shares, itself when
+alone), ``failure_policy``, ``failed``, ``reloads``, ``generation``,
+``ticks``), ``streams`` (each: ``name``, ``plugins``, ``upstream_request``,
+``downstream_response``, ``local_response``, ``http_calls``,
+``grpc_calls``, ``stalled``, ``reset``, ``failed_by``), ``connections``
+(each: ``name``, ``plugins``, ``origin_received``, ``client_received``,
+``closed_by``, ``upstream_closed_by``, ``stalled``, ``failed_by``,
+``http_calls``), ``http_calls`` and ``grpc_calls`` (those made outside any
+stream or connection), ``logs``, ``metrics``, ``shared_data``
+(``{vm_id: {key: {value, cas}}}``), ``queues`` (each: ``id``, ``vm_id``,
+``name``, ``registered_by``, ``enqueued``, ``left``), ``reconfigurations``,
+``host_call_errors`` (``[{plugin, call, status, count}]``: every host call
+that answered an error status), ``failures``, ``time_ms`` (simulated time at
+the end).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from abi.proxy.connection import NetworkConnection
+from abi.proxy.host import ProxyHost
+from abi.proxy.http_stream import HttpStream
+from abi.proxy.plugins import Plugin, PluginLink
+from abi.wire.text import readable
+
+
+def build_report(host: ProxyHost) -> dict[str, Any]:
+    services = host.services
+    traffic = {item.name for item in [*host.streams, *host.connections]}
+    links = host.plugin_set.links
+    return {
+        "plugins": [_plugin(link) for link in links if link.kind.value == "http"],
+        "network_plugins": [_plugin(link) for link in links if link.kind.value == "network"],
+        "services": [_plugin(link) for link in links if link.kind.value == "service"],
+        "streams": [stream.to_report() for stream in host.streams],
+        "connections": [connection.to_report() for connection in host.connections],
+        "http_calls": [call.to_report() for call in host.http_calls if call.stream_name not in traffic],
+        "grpc_calls": [call.to_report() for call in host.grpc_calls if call.stream_name is None],
+        "logs": [entry.to_report() for entry in host.logs()],
+        "metrics": {readable(name): value for name, value in services.metrics.report().items()},
+        "shared_data": services.shared_data.report(),
+        "queues": services.shared_queues.report(),
+        "reconfigurations": [item.to_report() for item in host.plugin_set.reconfigurations],
+        "host_call_errors": host_call_errors(host),
+        "failures": [failure.to_report() for failure in host.failures],
+        "time_ms": services.scheduler.now_ns / 1_000_000,
+    }
+
+
+def host_call_errors(host: ProxyHost) -> list[dict[str, Any]]:
+    return [{"plugin": plugin, "call": call, "status": status, "count": count}
+            for (plugin, call, status), count in sorted(host.trace.error_statuses.items())]
+
+
+def _plugin(link: PluginLink) -> dict[str, Any]:
+    plugin = link.current
+    config = plugin.config
+    return {"name": plugin.name, "kind": link.kind.value, "wasm": config.wasm_label,
+            "abi_version": plugin.abi_version.value, "root_id": config.root_id, "vm_id": config.vm_id,
+            "vm": plugin.record.label, "failure_policy": config.failure_policy.value, "failed": plugin.failed,
+            "reloads": link.reloads, "generation": plugin.generation,
+            "ticks": sum(p.root.timer.ticks for p in link.plugins if p.root is not None)}
+
+
+def failed_plugins(host: ProxyHost) -> list[str]:
+    """Names of the plugins that failed at any point of the run."""
+    names: list[str] = []
+    for failure in host.failures:
+        if failure.plugin not in names:
+            names.append(failure.plugin)
+    return names
+
+
+def render_json(report: dict[str, Any]) -> str:
+    """Indented JSON, with lists of plain values (a header pair, histogram
+    samples) kept on one line so header lists read one header per line.
+    ASCII only (other characters as ``\\u`` escapes): the document prints the
+    same on any terminal."""
+    return _json(report, 0) + "\n"
+
+
+def _json(value: Any, depth: int) -> str:
+    inner = "  " * (depth + 1)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(key)}: {_json(item, depth + 1)}"
+                 for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + "  " * depth + "}"
+    if isinstance(value, list) and value and any(isinstance(item, (dict, list)) for item in value):
+        return "[\n" + ",\n".join(inner + _json(item, depth + 1) for item in value) + "\n" + "  " * depth + "]"
+    return json.dumps(value)
+
+
+def render_summary(host: ProxyHost) -> str:
+    lines: list[str] = []
+    for title, links in (("plugins (request order):", "http"), ("network plugins:", "network"),
+                         ("services:", "service")):
+        chosen = [link for link in host.plugin_set.links if link.kind.value == links]
+        if chosen or links == "http":
+            lines.append(title)
+            lines.extend(_plugin_line(link.current, link) for link in chosen)
+    for stream in host.streams:
+        lines.extend(_stream_lines(stream))
+    for connection in host.connections:
+        lines.extend(_connection_lines(connection))
+    traffic = {item.name for item in [*host.streams, *host.connections]}
+    other_calls = [call for call in host.http_calls if call.stream_name not in traffic]
+    if other_calls:
+        lines.append("http calls outside streams:")
+        lines.extend(_call_line(call) for call in other_calls)
+    other_grpc = [call for call in host.grpc_calls if call.stream_name is None]
+    if other_grpc:
+        lines.append("grpc calls outside streams:")
+        lines.extend(_grpc_line(call) for call in other_grpc)
+    logs = host.logs()
+    lines.append(f"logs ({len(logs)}):")
+    lines.extend(f"  [{entry.level.label}] {entry.plugin}: {readable(entry.message)}" for entry in logs)
+    metrics = host.services.metrics.report()
+    lines.append(f"metrics ({len(metrics)}):")
+    for name, value in metrics.items():
+        shown = (f"count {value['count']}, sum {value['sum']}" if isinstance(value, dict) else str(value))
+        lines.append(f"  {readable(name)} = {shown}")
+    shared = host.services.shared_data.report()
+    if shared:
+        lines.append("shared data:")
+        for vm_id, entries in shared.items():
+            for key, entry in entries.items():
+                lines.append(f"  [{vm_id}] {key} = {entry['value']!r} (cas {entry['cas']})")
+    queues = host.services.shared_queues.report()
+    if queues:
+        lines.append("queues:")
+        lines.extend(f"  {queue['name']} (vm {queue['vm_id']!r}, id {queue['id']}): {queue['enqueued']} enqueued, "
+                     f"{len(queue['left'])} left" for queue in queues)  # type: ignore[arg-type]
+    if host.plugin_set.reconfigurations:
+        lines.append("reconfigurations:")
+        for item in host.plugin_set.reconfigurations:
+            outcome = "accepted" if item.accepted else f"rejected ({item.error})"
+            lines.append(f"  {item.plugin} at {item.at_ns / 1_000_000:g} ms: {outcome}"
+                         f"{', same VM' if item.same_vm else ', new VM'}")
+    errors = host_call_errors(host)
+    if errors:
+        lines.append(f"host calls that answered an error ({sum(e['count'] for e in errors)}):")
+    lines.extend(f"  {e['plugin']}: {e['call']} -> {e['status']} x{e['count']}" for e in errors)
+    lines.append(f"failures ({len(host.failures)}):")
+    for failure in host.failures:
+        where = f" (stream {failure.stream})" if failure.stream else ""
+        lines.append(f"  {failure.plugin} in {failure.callback}{where}: {failure.error}")
+        lines.extend(f"    {index}: {frame}" for index, frame in enumerate(failure.backtrace))
+    return "\n".join(lines) + "\n"
+
+
+def _plugin_line(plugin: Plugin, link: PluginLink) -> str:
+    state = "FAILED" if plugin.failed else "ok"
+    extra = f", reloaded {link.reloads}x" if link.reloads else ""
+    shared = f", VM of {plugin.record.label}" if plugin.record.label != plugin.name else ""
+    return (f"  {plugin.name}: ABI {plugin.abi_version.value}, {plugin.config.failure_policy.value}, {state}"
+            f"{shared}{extra}")
+
+
+def _stream_lines(stream: HttpStream) -> list[str]:
+    headers = stream.request_headers
+    lines = [f"stream {stream.name}: {headers.get(':method') or '?'} {headers.get(':authority') or ''}"
+             f"{headers.get(':path') or ''}"]
+    upstream = stream.upstream_request
+    if upstream is None:
+        lines.append("  origin: never reached")
+    else:
+        state = "" if upstream.end_of_stream else " (incomplete)"
+        lines.append(f"  origin got: {len(upstream.headers)} headers, {len(upstream.body)} body bytes{state}")
+    reply = stream.local_response
+    if reply is not None:
+        lines.append(f"  local reply by {reply.plugin}: {reply.status} {readable(reply.details)}")
+    response = stream.downstream_response
+    if response is None:
+        lines.append("  client got: no response")
+    else:
+        lines.append(f"  client got: {response.status} with {len(response.headers)} headers, "
+                     f"{len(response.body)} body bytes")
+    lines.extend(_call_line(call) for call in stream.http_calls)
+    lines.extend(_grpc_line(call) for call in stream.grpc_calls)
+    if stream.stalled:
+        lines.append(f"  STALLED: {stream.stalled}")
+    if stream.reset_reason:
+        lines.append(f"  RESET: {stream.reset_reason}")
+    return lines
+
+
+def _connection_lines(connection: NetworkConnection) -> list[str]:
+    lines = [f"connection {connection.name}:",
+             f"  origin got: {len(connection.origin_received.data)} bytes",
+             f"  client got: {len(connection.client_received.data)} bytes",
+             f"  closed by: {connection.closed_by or 'nobody'}"]
+    if connection.stalled:
+        lines.append(f"  STALLED: {connection.stalled}")
+    return lines
+
+
+def _call_line(call: Any) -> str:
+    response = call.response
+    if response is None:
+        outcome = "pending"
+    elif response.failure:
+        outcome = f"failed ({response.failure})"
+    else:
+        outcome = f"answered {response.headers.get(':status')}"
+    return f"  http call {call.plugin.name}#{call.token} to {readable(call.upstream)}: {outcome}"
+
+
+def _grpc_line(call: Any) -> str:
+    status = "open" if call.status is None else f"status {call.status[0]}"
+    return f"  grpc {call.kind.value} {call.plugin.name}#{call.token} {call.path}: {call.state.value}, {status}"

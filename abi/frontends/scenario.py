@@ -1,0 +1,657 @@
+"""Scenario files: the plugins, the simulated world and the traffic, in YAML
+or JSON, loaded and validated into frozen dataclasses.
+
+::
+
+    plugins:                    # the HTTP filter chain, in request order
+      - name: auth              # unique; defaults to the file's stem
+        wasm: auth.wasm         # relative to the scenario file
+        root_id: ""             # optional
+        vm_id: ""               # optional: plugins with the same vm_id, wasm,
+                                #   vm_configuration and environment share one VM
+        configuration: "..."    # optional: text, or a mapping/list sent as JSON text
+        vm_configuration: "..." # optional, same forms
+        environment: {K: V}     # optional WASI environment
+        failure: fail_close     # or fail_open, fail_reload
+        fuel: 100000000         # optional: instructions per callback
+    network_plugins: []         # the TCP filter chain (same keys)
+    services: []                # root-context-only plugins outside any chain (same keys)
+    log_level: info             # optional: trace, debug, info, warn, error, critical
+    random_seed: 0              # optional: seeds WASI random_get
+    clock_start_ns: 1704067200000000000   # optional: the simulated clock's start
+    stall_after_ms: 60000       # optional: no progress for that long is a stall
+    properties: {"source.address": "10.0.0.1:5000"}
+    shared_data: {"": {key: value}}       # initial shared data per vm_id
+    foreign_functions: {rev: reverse}     # identity, reverse, upper, lower, base64_encode,
+                                          #   base64_decode, {result: TEXT}, {status: NAME}
+    upstreams:                  # clusters for proxy_http_call
+      auth:                     # one answer, or a list used in order (the last repeats)
+        - {status: 200, headers: {x-user: alice}, body: "ok", trailers: {}, delay_ms: 5}
+        - {reset: true}         # the call fails
+        - {timeout: true}       # the call's timeout expires (Envoy answers 504)
+    grpc_upstreams:             # clusters for proxy_grpc_call / proxy_grpc_stream
+      grpc:
+        "echo.Echo/Say":        # one answer, or a list used in order (the last repeats)
+          initial_metadata: {x-a: b}
+          messages: ["hi", {base64: "AAE="}]
+          trailing_metadata: {}
+          status: 0             # 0-16
+          message: ""
+          delay_ms: 0
+          timeout: false
+    streams:                    # the HTTP timeline, one item after another:
+      - name: first             # a stream (name optional: stream-N)
+        at_ms: 0                # optional: starts at that time instead, overlapping others
+        properties: {}          # optional: this stream's own properties
+        request:
+          headers: {":method": GET, ":path": /, ":authority": example.com}
+          body: ["part one", "part two"]   # optional: text or a list of chunks
+          trailers: {}                     # optional
+        response:               # what the origin answers (default: 200, no body)
+          headers: {":status": "200"}
+          body: hello
+      - wait_ms: 100            # let simulated time pass
+      - reconfigure: {plugin: auth, configuration: "...", vm_configuration: "..."}
+    connections:                # TCP connections, one after another unless at_ms
+      - name: tcp-1
+        at_ms: 0
+        properties: {}
+        events:
+          - {downstream: "hello\\n", end_of_stream: false}   # the client sends
+          - {upstream: "hi\\n"}                              # the origin sends
+          - {wait_ms: 10}
+          - {close: downstream}                             # or upstream
+    expect:
+      failures: [panic]         # plugins expected to fail (or true: any); otherwise a
+                                # failure makes `glasswasm proxy` exit with status 1
+
+Headers are a mapping or a list of ``[name, value]`` pairs (for repeated
+names); values may be text or integers.  Bodies, data and messages are text
+or ``{base64: ...}``.  Every error names the key path that is wrong, e.g.
+``streams[1].request.headers: expected a mapping or a list of [name, value]
+pairs``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from abi.enums import FailurePolicy, LogLevel, Status
+from abi.errors import ScenarioError
+from abi.proxy.grpc_callouts import GrpcAnswer
+from abi.proxy.http_callouts import UpstreamResponse
+from abi.proxy.http_stream import OriginResponse
+from abi.proxy.plugins import DEFAULT_FUEL_PER_CALLBACK, PluginKind
+from abi.wire.text import as_bytes
+
+Headers = tuple[tuple[str, str], ...]
+FOREIGN_FUNCTION_BEHAVIOURS = ("identity", "reverse", "upper", "lower", "base64_encode", "base64_decode")
+PLUGIN_KEYS = ("name", "wasm", "root_id", "vm_id", "configuration", "vm_configuration", "environment", "failure",
+               "fuel")
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    name: str
+    wasm: str
+    wasm_as_written: str = ""
+    root_id: str = ""
+    vm_id: str = ""
+    configuration: Any = ""
+    vm_configuration: Any = ""
+    environment: tuple[tuple[str, str], ...] = ()
+    failure: FailurePolicy = FailurePolicy.FAIL_CLOSE
+    fuel: int | None = DEFAULT_FUEL_PER_CALLBACK
+    kind: PluginKind = PluginKind.HTTP
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    headers: Headers
+    body: tuple[bytes, ...] = ()
+    trailers: Headers = ()
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    request: RequestSpec
+    response: OriginResponse
+    properties: tuple[tuple[str, Any], ...] = ()
+    at_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class WaitStep:
+    wait_ms: int
+
+
+@dataclass(frozen=True)
+class ReconfigureStep:
+    plugin: str
+    configuration: Any = None  # None: unchanged
+    vm_configuration: Any = None
+
+
+TimelineItem = StreamSpec | WaitStep | ReconfigureStep
+
+
+@dataclass(frozen=True)
+class ConnectionEvent:
+    """One step of a connection: ``kind`` is ``downstream`` or ``upstream``
+    (data sent by the client or the origin), ``close`` (``side`` closes) or
+    ``wait``."""
+
+    kind: str
+    data: bytes = b""
+    end_of_stream: bool = False
+    side: str = ""
+    wait_ms: int = 0
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    name: str
+    events: tuple[ConnectionEvent, ...]
+    properties: tuple[tuple[str, Any], ...] = ()
+    at_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    source: str
+    plugins: tuple[PluginSpec, ...]
+    timeline: tuple[TimelineItem, ...] = ()
+    upstreams: tuple[tuple[str, tuple[UpstreamResponse, ...]], ...] = ()
+    properties: tuple[tuple[str, Any], ...] = ()
+    log_level: LogLevel = LogLevel.INFO
+    random_seed: int = 0
+    clock_start_ns: int | None = None
+    network_plugins: tuple[PluginSpec, ...] = ()
+    services: tuple[PluginSpec, ...] = ()
+    connections: tuple[ConnectionSpec, ...] = ()
+    grpc_upstreams: tuple[tuple[str, tuple[tuple[str, tuple[GrpcAnswer, ...]], ...]], ...] = ()
+    foreign_functions: tuple[tuple[str, Any], ...] = ()
+    shared_data: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...] = ()
+    stall_after_ms: int | None = None
+    expected_failures: tuple[str, ...] | bool = ()
+
+    @property
+    def streams(self) -> tuple[StreamSpec, ...]:
+        return tuple(item for item in self.timeline if isinstance(item, StreamSpec))
+
+    @property
+    def all_plugins(self) -> tuple[PluginSpec, ...]:
+        return (*self.plugins, *self.network_plugins, *self.services)
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a scenario file (``.json`` as JSON, anything else as
+    YAML); ``ScenarioError`` names the file and the offending key."""
+    source = os.fspath(path)
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(f"cannot read the scenario: {error.strerror or error}", source=source) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("the scenario is not UTF-8 text", source=source) from None
+    document = _parse(text, source)
+    return scenario_from_document(document, source, Path(source).resolve().parent)
+
+
+def _parse(text: str, source: str) -> Any:
+    if source.endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ScenarioError(f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
+                                source=source) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise ScenarioError(f"invalid YAML at {where}{error.problem}", source=source) from None
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"invalid YAML: {error}", source=source) from None
+
+
+def scenario_from_document(document: Any, source: str, base: Path) -> Scenario:
+    """Validate a parsed scenario; relative ``wasm`` paths are resolved
+    against ``base``."""
+    return _Validator(source, base).scenario(document)
+
+
+class _Validator:
+    def __init__(self, source: str, base: Path) -> None:
+        self.source = source
+        self.base = base
+
+    def error(self, key_path: str, problem: str) -> ScenarioError:
+        return ScenarioError(problem, key_path, self.source)
+
+    # --- shapes --------------------------------------------------------------------------
+
+    def mapping(self, value: Any, key_path: str, allowed: tuple[str, ...] | None = None) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.error(key_path, f"expected a mapping, got {_kind(value)}")
+        for key in value:
+            if not isinstance(key, str):
+                raise self.error(key_path, f"keys must be text, got {_kind(key)} {key!r}")
+            if allowed is not None and key not in allowed:
+                raise self.error(_join(key_path, key), f"unknown key (expected one of: {', '.join(allowed)})")
+        return value
+
+    def listing(self, value: Any, key_path: str, what: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.error(key_path, f"expected a list of {what}, got {_kind(value)}")
+        return value
+
+    def text(self, value: Any, key_path: str) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.error(key_path, f"expected text, got {_kind(value)}")
+        return str(value)
+
+    def integer(self, value: Any, key_path: str, minimum: int = 0, maximum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or \
+                (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+            raise self.error(key_path, f"expected an integer {bounds}, got {_kind(value)}")
+        return value
+
+    def boolean(self, value: Any, key_path: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(key_path, f"expected true or false, got {_kind(value)}")
+        return value
+
+    def headers(self, value: Any, key_path: str) -> Headers:
+        if value is None:
+            return ()
+        if isinstance(value, Mapping):
+            return tuple((self.text(name, key_path), self.text(item, _join(key_path, str(name))))
+                         for name, item in value.items())
+        if isinstance(value, list):
+            pairs = []
+            for index, pair in enumerate(value):
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise self.error(f"{key_path}[{index}]", "expected a [name, value] pair")
+                pairs.append((self.text(pair[0], f"{key_path}[{index}]"), self.text(pair[1], f"{key_path}[{index}]")))
+            return tuple(pairs)
+        raise self.error(key_path, "expected a mapping or a list of [name, value] pairs")
+
+    def data(self, value: Any, key_path: str) -> bytes:
+        """Text, or ``{base64: ...}`` for bytes that are not text."""
+        if isinstance(value, (str, bytes)):
+            return as_bytes(value)
+        if isinstance(value, Mapping):
+            encoded = self.mapping(value, key_path, ("base64",)).get("base64")
+            if not isinstance(encoded, str):
+                raise self.error(_join(key_path, "base64"), "expected base64 text")
+            try:
+                return base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError):
+                raise self.error(_join(key_path, "base64"), "not valid base64") from None
+        raise self.error(key_path, f"expected text or {{base64: ...}}, got {_kind(value)}")
+
+    def body(self, value: Any, key_path: str) -> tuple[bytes, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, list):
+            return tuple(self.data(chunk, f"{key_path}[{index}]") for index, chunk in enumerate(value))
+        chunk = self.data(value, key_path)
+        return (chunk,) if chunk else ()
+
+    def configuration(self, value: Any, key_path: str) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, (str, bytes, Mapping, list)):
+            return value
+        raise self.error(key_path, f"expected text, a mapping or a list, got {_kind(value)}")
+
+    def properties(self, value: Any, key_path: str) -> tuple[tuple[str, Any], ...]:
+        if value is None:
+            return ()
+        mapping = self.mapping(value, key_path)
+        for key, item in mapping.items():
+            if not key or any(not segment for segment in key.split(".")):
+                raise self.error(_join(key_path, key), "a property path needs non-empty segments between dots")
+            self.property_value(item, _join(key_path, key))
+        return tuple(mapping.items())
+
+    def property_value(self, value: Any, key_path: str) -> None:
+        if isinstance(value, (str, bytes, bool, int, float)):
+            return
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                self.property_value(item, _join(key_path, str(key)))
+            return
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                self.property_value(item, f"{key_path}[{index}]")
+            return
+        raise self.error(key_path, f"a property value must be text, a number, true/false, a mapping or a "
+                                   f"list, got {_kind(value)}")
+
+    def optional_ms(self, spec: Mapping[str, Any], key: str, key_path: str) -> int | None:
+        return None if spec.get(key) is None else self.integer(spec[key], _join(key_path, key))
+
+    # --- the document ------------------------------------------------------------------------
+
+    def scenario(self, document: Any) -> Scenario:
+        top = self.mapping(document, "", (
+            "plugins", "network_plugins", "services", "streams", "connections", "upstreams", "grpc_upstreams",
+            "foreign_functions", "shared_data", "properties", "log_level", "random_seed", "clock_start_ns",
+            "stall_after_ms", "expect"))
+        plugins = self.plugins(top.get("plugins"), "plugins", PluginKind.HTTP)
+        network_plugins = self.plugins(top.get("network_plugins"), "network_plugins", PluginKind.NETWORK)
+        services = self.plugins(top.get("services"), "services", PluginKind.SERVICE)
+        if not plugins and not network_plugins and not services:
+            raise self.error("plugins", "missing: a scenario needs at least one plugin (plugins, "
+                                        "network_plugins or services)")
+        placed = [(spec.name, f"{key}[{index}].name") for key, specs in
+                  (("plugins", plugins), ("network_plugins", network_plugins), ("services", services))
+                  for index, spec in enumerate(specs)]
+        names = [name for name, _ in placed]
+        for index, (name, key_path) in enumerate(placed):
+            if name in names[:index]:
+                raise self.error(key_path, f"duplicate plugin name {name!r} (names are unique across plugins, "
+                                           f"network_plugins and services)")
+        level = LogLevel.INFO
+        if top.get("log_level") is not None:
+            try:
+                level = LogLevel.from_label(self.text(top["log_level"], "log_level"))
+            except ValueError:
+                raise self.error("log_level", "expected one of trace, debug, info, warn, error, critical") from None
+        timeline = self.timeline(top.get("streams"), set(names))
+        connections = tuple(self.connection(item, f"connections[{index}]", index)
+                            for index, item in enumerate(self.listing(top.get("connections"), "connections",
+                                                                      "connections")))
+        traffic = [(item.name, f"streams[{index}].name") for index, item in enumerate(timeline)
+                   if isinstance(item, StreamSpec)] + \
+            [(connection.name, f"connections[{index}].name") for index, connection in enumerate(connections)]
+        traffic_names = [name for name, _ in traffic]
+        for index, (name, key_path) in enumerate(traffic):
+            if name in traffic_names[:index]:
+                raise self.error(key_path, f"duplicate stream or connection name {name!r}")
+        if connections and not network_plugins:
+            raise self.error("connections", "connections need network_plugins to run through")
+        return Scenario(
+            source=self.source,
+            plugins=plugins,
+            timeline=timeline,
+            upstreams=self.upstreams(top.get("upstreams")),
+            properties=self.properties(top.get("properties"), "properties"),
+            log_level=level,
+            random_seed=self.integer(top.get("random_seed", 0), "random_seed"),
+            clock_start_ns=(None if top.get("clock_start_ns") is None
+                            else self.integer(top["clock_start_ns"], "clock_start_ns")),
+            network_plugins=network_plugins,
+            services=services,
+            connections=connections,
+            grpc_upstreams=self.grpc_upstreams(top.get("grpc_upstreams")),
+            foreign_functions=self.foreign_functions(top.get("foreign_functions")),
+            shared_data=self.shared_data(top.get("shared_data")),
+            stall_after_ms=(None if top.get("stall_after_ms") is None
+                            else self.integer(top["stall_after_ms"], "stall_after_ms", minimum=1)),
+            expected_failures=self.expect(top.get("expect"), set(names)),
+        )
+
+    def plugins(self, value: Any, key_path: str, kind: PluginKind) -> tuple[PluginSpec, ...]:
+        return tuple(self.plugin(item, f"{key_path}[{index}]", kind)
+                     for index, item in enumerate(self.listing(value, key_path, "plugins")))
+
+    def plugin(self, value: Any, key_path: str, kind: PluginKind) -> PluginSpec:
+        spec = self.mapping(value, key_path, PLUGIN_KEYS)
+        if "wasm" not in spec:
+            raise self.error(_join(key_path, "wasm"), "missing: the plugin's .wasm (or .wat) file")
+        wasm = self.text(spec["wasm"], _join(key_path, "wasm"))
+        path = (self.base / wasm).resolve()
+        if not path.is_file():
+            raise self.error(_join(key_path, "wasm"), f"no such file: {path}")
+        name = self.text(spec["name"], _join(key_path, "name")) if "name" in spec else Path(wasm).stem
+        if not name:
+            raise self.error(_join(key_path, "name"), "must not be empty")
+        environment = self.mapping(spec.get("environment") or {}, _join(key_path, "environment"))
+        failure = FailurePolicy.FAIL_CLOSE
+        if "failure" in spec:
+            try:
+                failure = FailurePolicy(self.text(spec["failure"], _join(key_path, "failure")))
+            except ValueError:
+                raise self.error(_join(key_path, "failure"), "expected fail_close, fail_open or fail_reload") from None
+        fuel = spec.get("fuel", DEFAULT_FUEL_PER_CALLBACK)
+        return PluginSpec(
+            name=name,
+            wasm=str(path),
+            wasm_as_written=wasm,
+            root_id=self.text(spec.get("root_id", ""), _join(key_path, "root_id")),
+            vm_id=self.text(spec.get("vm_id", ""), _join(key_path, "vm_id")),
+            configuration=self.configuration(spec.get("configuration"), _join(key_path, "configuration")),
+            vm_configuration=self.configuration(spec.get("vm_configuration"), _join(key_path, "vm_configuration")),
+            environment=tuple((key, self.text(item, _join(_join(key_path, "environment"), key)))
+                              for key, item in environment.items()),
+            failure=failure,
+            fuel=None if fuel is None else self.integer(fuel, _join(key_path, "fuel"), minimum=1),
+            kind=kind,
+        )
+
+    def upstreams(self, value: Any) -> tuple[tuple[str, tuple[UpstreamResponse, ...]], ...]:
+        if value is None:
+            return ()
+        clusters = self.mapping(value, "upstreams")
+        return tuple((cluster, self.answers(answers, _join("upstreams", cluster), self.upstream_response))
+                     for cluster, answers in clusters.items())
+
+    def answers(self, value: Any, key_path: str, one: Any) -> tuple[Any, ...]:
+        """One answer, or a non-empty list of answers."""
+        if isinstance(value, list):
+            if not value:
+                raise self.error(key_path, "expected at least one answer")
+            return tuple(one(item, f"{key_path}[{index}]") for index, item in enumerate(value))
+        return (one(value, key_path),)
+
+    def upstream_response(self, value: Any, key_path: str) -> UpstreamResponse:
+        spec = self.mapping(value, key_path, ("status", "headers", "body", "trailers", "reset", "timeout",
+                                              "delay_ms"))
+        body = self.body(spec.get("body"), _join(key_path, "body"))
+        return UpstreamResponse(
+            status=self.integer(spec.get("status", 200), _join(key_path, "status"), minimum=100, maximum=999),
+            headers=self.headers(spec.get("headers"), _join(key_path, "headers")),
+            body=b"".join(body),
+            trailers=self.headers(spec.get("trailers"), _join(key_path, "trailers")),
+            reset=self.boolean(spec.get("reset", False), _join(key_path, "reset")),
+            timeout=self.boolean(spec.get("timeout", False), _join(key_path, "timeout")),
+            delay_ms=self.integer(spec.get("delay_ms", 0), _join(key_path, "delay_ms")),
+        )
+
+    def grpc_upstreams(self, value: Any) -> tuple[tuple[str, tuple[tuple[str, tuple[GrpcAnswer, ...]], ...]], ...]:
+        if value is None:
+            return ()
+        clusters = self.mapping(value, "grpc_upstreams")
+        result = []
+        for cluster, methods in clusters.items():
+            cluster_path = _join("grpc_upstreams", cluster)
+            method_specs = self.mapping(methods or {}, cluster_path)
+            entries = []
+            for method, answers in method_specs.items():
+                if method.count("/") != 1 or not all(method.split("/")):
+                    raise self.error(_join(cluster_path, method), "a method is written package.Service/Method")
+                entries.append((method, self.answers(answers, _join(cluster_path, method), self.grpc_answer)))
+            result.append((cluster, tuple(entries)))
+        return tuple(result)
+
+    def grpc_answer(self, value: Any, key_path: str) -> GrpcAnswer:
+        spec = self.mapping(value, key_path, ("initial_metadata", "messages", "trailing_metadata", "status",
+                                              "message", "delay_ms", "timeout"))
+        messages = spec.get("messages")
+        return GrpcAnswer(
+            initial_metadata=self.headers(spec.get("initial_metadata"), _join(key_path, "initial_metadata")),
+            messages=tuple(self.data(item, f"{_join(key_path, 'messages')}[{index}]")
+                           for index, item in enumerate(self.listing(messages, _join(key_path, "messages"),
+                                                                     "messages"))),
+            trailing_metadata=self.headers(spec.get("trailing_metadata"), _join(key_path, "trailing_metadata")),
+            status=self.integer(spec.get("status", 0), _join(key_path, "status"), maximum=16),
+            message=self.text(spec.get("message", ""), _join(key_path, "message")),
+            delay_ms=self.integer(spec.get("delay_ms", 0), _join(key_path, "delay_ms")),
+            timeout=self.boolean(spec.get("timeout", False), _join(key_path, "timeout")),
+        )
+
+    def foreign_functions(self, value: Any) -> tuple[tuple[str, Any], ...]:
+        if value is None:
+            return ()
+        functions = self.mapping(value, "foreign_functions")
+        result = []
+        for name, behaviour in functions.items():
+            key_path = _join("foreign_functions", name)
+            if isinstance(behaviour, str):
+                if behaviour not in FOREIGN_FUNCTION_BEHAVIOURS:
+                    raise self.error(key_path, f"expected one of {', '.join(FOREIGN_FUNCTION_BEHAVIOURS)}, "
+                                               f"{{result: TEXT}} or {{status: NAME}}")
+                result.append((name, behaviour))
+                continue
+            spec = self.mapping(behaviour, key_path, ("result", "status"))
+            if len(spec) != 1:
+                raise self.error(key_path, "give either result or status")
+            if "result" in spec:
+                result.append((name, ("result", self.data(spec["result"], _join(key_path, "result")))))
+            else:
+                status_name = self.text(spec["status"], _join(key_path, "status")).upper()
+                if status_name not in Status.__members__:
+                    raise self.error(_join(key_path, "status"), f"expected a status name "
+                                                                f"({', '.join(Status.__members__)})")
+                result.append((name, ("status", Status[status_name])))
+        return tuple(result)
+
+    def shared_data(self, value: Any) -> tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...]:
+        if value is None:
+            return ()
+        vms = self.mapping(value, "shared_data")
+        return tuple((vm_id, tuple((key, self.data(item, _join(_join("shared_data", vm_id), key)))
+                                   for key, item in self.mapping(entries or {}, _join("shared_data", vm_id)).items()))
+                     for vm_id, entries in vms.items())
+
+    def expect(self, value: Any, plugins: set[str]) -> tuple[str, ...] | bool:
+        if value is None:
+            return ()
+        spec = self.mapping(value, "expect", ("failures",))
+        failures = spec.get("failures", ())
+        if isinstance(failures, bool):
+            return failures
+        names = tuple(self.text(item, f"expect.failures[{index}]")
+                      for index, item in enumerate(self.listing(failures, "expect.failures", "plugin names")))
+        for index, name in enumerate(names):
+            if name not in plugins:
+                raise self.error(f"expect.failures[{index}]", f"no plugin named {name!r}")
+        return names
+
+    # --- traffic -------------------------------------------------------------------------------------
+
+    def timeline(self, value: Any, plugins: set[str]) -> tuple[TimelineItem, ...]:
+        items: list[TimelineItem] = []
+        count = 0
+        for index, item in enumerate(self.listing(value, "streams", "streams and steps")):
+            key_path = f"streams[{index}]"
+            if isinstance(item, Mapping) and "wait_ms" in item:
+                step = self.mapping(item, key_path, ("wait_ms",))
+                items.append(WaitStep(self.integer(step["wait_ms"], _join(key_path, "wait_ms"))))
+            elif isinstance(item, Mapping) and "reconfigure" in item:
+                self.mapping(item, key_path, ("reconfigure",))
+                items.append(self.reconfigure(item["reconfigure"], _join(key_path, "reconfigure"), plugins))
+            else:
+                items.append(self.stream(item, key_path, count))
+                count += 1
+        return tuple(items)
+
+    def reconfigure(self, value: Any, key_path: str, plugins: set[str]) -> ReconfigureStep:
+        spec = self.mapping(value, key_path, ("plugin", "configuration", "vm_configuration"))
+        if "plugin" not in spec:
+            raise self.error(_join(key_path, "plugin"), "missing: which plugin to reconfigure")
+        name = self.text(spec["plugin"], _join(key_path, "plugin"))
+        if name not in plugins:
+            raise self.error(_join(key_path, "plugin"), f"no plugin named {name!r}")
+        return ReconfigureStep(
+            name,
+            None if "configuration" not in spec else self.configuration(spec["configuration"],
+                                                                         _join(key_path, "configuration")),
+            None if "vm_configuration" not in spec else self.configuration(spec["vm_configuration"],
+                                                                            _join(key_path, "vm_configuration")))
+
+    def stream(self, value: Any, key_path: str, index: int) -> StreamSpec:
+        spec = self.mapping(value, key_path, ("name", "request", "response", "properties", "at_ms"))
+        if "request" not in spec:
+            raise self.error(_join(key_path, "request"), "missing: a stream needs a request")
+        request = self.mapping(spec["request"], _join(key_path, "request"), ("headers", "body", "trailers"))
+        request_path = _join(key_path, "request")
+        if "headers" not in request:
+            raise self.error(_join(request_path, "headers"), "missing: a request needs headers")
+        response_path = _join(key_path, "response")
+        response = self.mapping(spec.get("response") or {}, response_path, ("headers", "body", "trailers"))
+        return StreamSpec(
+            name=self.text(spec["name"], _join(key_path, "name")) if "name" in spec else f"stream-{index + 1}",
+            request=RequestSpec(
+                headers=self.headers(request["headers"], _join(request_path, "headers")),
+                body=self.body(request.get("body"), _join(request_path, "body")),
+                trailers=self.headers(request.get("trailers"), _join(request_path, "trailers")),
+            ),
+            response=OriginResponse.make(
+                self.headers(response.get("headers"), _join(response_path, "headers")),
+                list(self.body(response.get("body"), _join(response_path, "body"))),
+                self.headers(response.get("trailers"), _join(response_path, "trailers")),
+            ),
+            properties=self.properties(spec.get("properties"), _join(key_path, "properties")),
+            at_ms=self.optional_ms(spec, "at_ms", key_path),
+        )
+
+    def connection(self, value: Any, key_path: str, index: int) -> ConnectionSpec:
+        spec = self.mapping(value, key_path, ("name", "at_ms", "properties", "events"))
+        events_path = _join(key_path, "events")
+        events = tuple(self.connection_event(item, f"{events_path}[{position}]")
+                       for position, item in enumerate(self.listing(spec.get("events"), events_path, "events")))
+        return ConnectionSpec(
+            name=self.text(spec["name"], _join(key_path, "name")) if "name" in spec else f"connection-{index + 1}",
+            events=events,
+            properties=self.properties(spec.get("properties"), _join(key_path, "properties")),
+            at_ms=self.optional_ms(spec, "at_ms", key_path),
+        )
+
+    def connection_event(self, value: Any, key_path: str) -> ConnectionEvent:
+        spec = self.mapping(value, key_path, ("downstream", "upstream", "end_of_stream", "close", "wait_ms"))
+        kinds = [key for key in ("downstream", "upstream", "close", "wait_ms") if key in spec]
+        if len(kinds) != 1:
+            raise self.error(key_path, "an event is one of {downstream: DATA}, {upstream: DATA}, "
+                                       "{close: downstream|upstream} or {wait_ms: N}")
+        kind = kinds[0]
+        if kind in ("close", "wait_ms") and "end_of_stream" in spec:
+            raise self.error(_join(key_path, "end_of_stream"), "only data events have end_of_stream")
+        if kind == "wait_ms":
+            return ConnectionEvent("wait", wait_ms=self.integer(spec["wait_ms"], _join(key_path, "wait_ms")))
+        if kind == "close":
+            side = self.text(spec["close"], _join(key_path, "close"))
+            if side not in ("downstream", "upstream"):
+                raise self.error(_join(key_path, "close"), "expected downstream or upstream")
+            return ConnectionEvent("close", side=side)
+        return ConnectionEvent(kind, self.data(spec[kind], _join(key_path, kind)),
+                               self.boolean(spec.get("end_of_stream", False), _join(key_path, "end_of_stream")))
+
+
+def _join(key_path: str, key: str) -> str:
+    return f"{key_path}.{key}" if key_path else key
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    return {str: "text", int: "a number", float: "a number", list: "a list", dict: "a mapping",
+            bytes: "binary data"}.get(type(value), type(value).__name__)

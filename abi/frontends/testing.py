@@ -1,0 +1,124 @@
+"""The Python API for testing proxy-wasm plugins, in one import.
+
+Everything a test needs is here: the simulated proxy (``ProxyHost``), plugin
+and stream settings, the ABI enums, and a few helpers::
+
+    from abi.testing import Action, LogLevel, OriginResponse, proxy_host, request_headers
+
+    def test_adds_a_header():
+        host = proxy_host("filter.wasm", configuration="x-added=hello")
+        stream = host.open_stream(origin=OriginResponse.make(body="hi"))
+        assert stream.send_request_headers(request_headers("/"), end_of_stream=True) is Action.CONTINUE
+        assert stream.upstream_request.headers.get("x-added") == "hello"
+        assert host.log_messages(LogLevel.INFO, plugin="filter") == [...]
+
+With pytest, the ``proxy_host`` fixture (registered by this package's
+``pytest11`` entry point) is this same factory, and shuts the hosts it made
+down after the test.
+
+What the emulator offers, by task:
+
+* load plugins: ``proxy_host(*wasm_or_configs, **host_settings)`` or
+  ``host.load_plugin(PluginConfig(...))``; ``plugin.failure`` tells whether it
+  started;
+* drive a stream: ``stream.send_request_headers/body/trailers`` and, playing
+  the origin, ``send_response_headers/body/trailers``; each answers the
+  chain's ``Action``;
+* look at it: ``stream.request_headers``, ``stream.request_body``,
+  ``stream.response_headers``, ``stream.response_body``,
+  ``stream.upstream_request``, ``stream.downstream_response``,
+  ``stream.local_response``, ``stream.finish()`` for streams left open;
+* logs by level (``host.logs(level)``, ``host.log_messages(level)``), metrics
+  (``host.metric(name)``), failures (``host.failures``), the trace
+  (``host.trace.callbacks()``);
+* HTTP calls: ``host.add_upstream(name, [UpstreamResponse(...)])`` answers by
+  itself; ``host.add_upstream(name)`` leaves calls in
+  ``host.pending_http_calls`` for ``host.respond_http_call(call,
+  HttpCallResponse.make(...))``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from abi.enums import (
+    Action,
+    BufferType,
+    FailurePolicy,
+    LogLevel,
+    MapType,
+    MetricType,
+    Status,
+    StreamType,
+)
+from abi.errors import PluginLoadError, ScenarioError, UsageError
+from abi.proxy.connection import NetworkConnection
+from abi.proxy.grpc_callouts import GrpcAnswer, GrpcCall
+from abi.proxy.headers import HeaderMap
+from abi.proxy.host import ProxyHost
+from abi.proxy.http_callouts import HttpCall, HttpCallResponse, UpstreamResponse
+from abi.proxy.http_stream import HttpStream, OriginResponse
+from abi.proxy.plugins import Plugin, PluginConfig
+from abi.proxy.records import LocalResponse, LogEntry
+from abi.proxy.services import HostConfig
+from abi.vm.callbacks import Failure
+
+__all__ = [
+    "Action", "BufferType", "Failure", "FailurePolicy", "GrpcAnswer", "GrpcCall", "HeaderMap", "HostConfig",
+    "HttpCall", "HttpCallResponse", "HttpStream", "LocalResponse", "LogEntry", "LogLevel", "MapType",
+    "MetricType", "NetworkConnection", "OriginResponse", "Plugin", "PluginConfig", "PluginLoadError",
+    "ProxyHost", "ScenarioError", "Status", "StreamType", "UpstreamResponse", "assert_no_failures",
+    "callback_names", "proxy_host", "request_headers",
+]
+
+PluginInput = PluginConfig | str | os.PathLike[str]
+
+
+def proxy_host(*plugins: PluginInput, log_level: LogLevel = LogLevel.TRACE,
+               properties: Mapping[str, Any] | None = None,
+               upstreams: Mapping[str, Iterable[UpstreamResponse]] | None = None,
+               random_seed: int = 0, **plugin_settings: Any) -> ProxyHost:
+    """A host with ``plugins`` loaded in order (paths, or ``PluginConfig``s).
+    Tests see every log line by default (``log_level`` TRACE).
+    ``plugin_settings`` (``configuration=``, ``root_id=``...) apply to
+    plugins given as paths, which are named after their file's stem (or
+    ``name=`` when there is one)."""
+    paths = [plugin for plugin in plugins if not isinstance(plugin, PluginConfig)]
+    name = plugin_settings.pop("name", None)
+    if name is not None and len(paths) != 1:
+        raise UsageError("name= names the one plugin given as a path; use PluginConfig for several")
+    host = ProxyHost(HostConfig(log_level=log_level, properties=dict(properties or {}),
+                                random_seed=random_seed))
+    for cluster, responses in (upstreams or {}).items():
+        host.add_upstream(cluster, responses)
+    for plugin in plugins:
+        if not isinstance(plugin, PluginConfig):
+            stem = os.path.splitext(os.path.basename(os.fspath(plugin)))[0]
+            plugin = PluginConfig(name or stem, plugin, **plugin_settings)
+        host.load_plugin(plugin)
+    return host
+
+
+def request_headers(path: str = "/", method: str = "GET", authority: str = "example.com",
+                    headers: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """Request headers with the pseudo-headers a request needs, then
+    ``headers``."""
+    extra = headers.items() if isinstance(headers, Mapping) else headers
+    return [(":method", method), (":path", path), (":authority", authority), (":scheme", "http"), *extra]
+
+
+def callback_names(host: ProxyHost, plugin: str | None = None) -> list[str]:
+    """The callbacks called so far, in order (of one plugin, or all)."""
+    return [name for owner, name, _ in host.trace.callbacks() if plugin is None or owner == plugin]
+
+
+def assert_no_failures(host: ProxyHost) -> None:
+    """Fail the test with every plugin failure (and its backtrace) if any."""
+    if host.failures:
+        lines = []
+        for failure in host.failures:
+            lines.append(failure.describe())
+            lines.extend(f"  {frame}" for frame in failure.backtrace)
+        raise AssertionError("\n".join(lines))
