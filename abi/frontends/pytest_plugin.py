@@ -20,6 +20,8 @@ import pytest
 
 @pytest.fixture
 def proxy_host() -> Iterator[Callable[..., Any]]:
+    # Loaded when a test asks for the fixture, not when pytest starts: every
+    # pytest run in an environment with glasswasm installed loads this module.
     from abi.frontends.testing import proxy_host as make_host
 
     hosts = []

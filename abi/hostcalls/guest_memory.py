@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from interp.runtime.memory import MemoryInstance
+from interp.runtime.memory import MemoryInstance
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")

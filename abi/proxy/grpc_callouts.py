@@ -146,6 +146,7 @@ class GrpcCall:
     status: tuple[int, str] | None = None
     answer: GrpcAnswer | None = None
     replies_given: int = 0
+    by_hand: bool = False
     tasks: list[Task] = field(default_factory=list)
 
     @property
@@ -159,7 +160,7 @@ class GrpcCall:
     @property
     def pending(self) -> bool:
         """Open and waiting for answers given by hand."""
-        return self.state is GrpcState.OPEN and self.answer is None
+        return self.state is GrpcState.OPEN and self.by_hand
 
     def to_report(self) -> dict[str, Any]:
         return {"plugin": self.plugin.name, "token": self.token, "kind": self.kind.value,
@@ -224,6 +225,8 @@ class GrpcCallouts:
         return call
 
     def _start(self, call: GrpcCall) -> None:
+        if call.state is not GrpcState.OPEN:
+            return  # cancelled in the callback that opened it
         cluster = self.clusters.get(call.cluster or "")
         if cluster is None:
             self._schedule(call, 0, lambda: self._close(call, GRPC_UNAVAILABLE,
@@ -231,7 +234,8 @@ class GrpcCallouts:
                                                          f"is not defined"))
             return
         if not cluster.answers_by_itself:
-            return  # answered by hand
+            call.by_hand = True
+            return
         answer = cluster.next_answer(call.path)
         if answer is None:
             self._schedule(call, 0, lambda: self._close(call, GRPC_UNIMPLEMENTED,
@@ -263,7 +267,7 @@ class GrpcCallouts:
         trailing metadata and close once the client has closed or the
         replies have run out."""
         answer = call.answer
-        if answer is None or answer.timeout or call.remote_closed:
+        if answer is None or answer.timeout or call.remote_closed or call.state is not GrpcState.OPEN:
             return
         while call.replies_given < min(len(call.sent), len(answer.messages)):
             reply = answer.messages[call.replies_given]
@@ -318,7 +322,8 @@ class GrpcCallouts:
     def _deliver(self, call: GrpcCall, name: str, delivery: CalloutDelivery, args: list[int],
                  record: dict[str, Any]) -> None:
         call.received.append(record)
-        self.trace.event("grpc_receive", call.stream_name, plugin=call.plugin.name, token=call.token, **record)
+        self.trace.event("grpc_" + record["event"], call.stream_name, plugin=call.plugin.name, token=call.token,
+                         **{key: value for key, value in record.items() if key != "event"})
         if call.plugin.failed:
             return
         self.runner.deliver(call.root, delivery, name, [call.token, *args])

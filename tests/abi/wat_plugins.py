@@ -60,9 +60,12 @@ def plugin_wat(*functions: str, data: Mapping[int, str | bytes] | None = None, a
 
 def load(host: ProxyHost, *functions: str, name: str = "t", data: Mapping[int, str | bytes] | None = None,
          abi: str = "0_2_1", allocator: str | None = "proxy_on_memory_allocate", extra: str = "",
-         **settings: object) -> Plugin:
+         kind: str = "http", **settings: object) -> Plugin:
+    """Load a WAT plugin as an HTTP filter, a ``network`` filter or a
+    ``service``."""
     source = plugin_wat(*functions, data=data, abi=abi, allocator=allocator, extra=extra)
-    return host.load_plugin(PluginConfig(name, source.encode(), **settings))  # type: ignore[arg-type]
+    loader = {"http": host.load_plugin, "network": host.load_network_plugin, "service": host.load_service}[kind]
+    return loader(PluginConfig(name, source.encode(), **settings))  # type: ignore[arg-type]
 
 
 def results(plugin: Plugin, count: int = 16) -> list[int]:
