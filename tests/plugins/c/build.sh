@@ -5,7 +5,7 @@
 # section that backtraces use.
 set -eu
 cd "$(dirname "$0")"
-SHARED="runtime.c text.c header_pairs.c host.c"
+SHARED="runtime.c text.c header_pairs.c host.c pending_calls.c"
 FILTERS="header_rewrite auth_call body_rewrite metrics_properties panic"
 OBJECTS=$(mktemp -d)
 trap 'rm -rf "$OBJECTS"' EXIT
