@@ -19,58 +19,18 @@
 #include "proxy_wasm.h"
 
 #define CALL_TIMEOUT_MILLISECONDS 5000
-#define MAX_PENDING_CALLS 64
 
-typedef struct {
-    uint32_t call_id;
-    uint32_t stream_context_id; /* 0 = free slot */
-} PendingCall;
-
-static PendingCall pending_calls[MAX_PENDING_CALLS];
 static Str configured_cluster; /* owned; size 0 means the default */
 
-static Str cluster_name(void) { return configured_cluster.size ? configured_cluster : STR("auth"); }
+static Str cluster_name(void) { return str_or(configured_cluster, STR("auth")); }
 
 static const HeaderPair PLAIN_TEXT = {STR_INIT("content-type"), STR_INIT("text/plain")};
 
 PROXY_EXPORT(proxy_on_configure)
 uint32_t proxy_on_configure(uint32_t root_context_id, size_t configuration_size) {
     (void)root_context_id;
-    str_free(configured_cluster);
-    configured_cluster = (Str){0};
-    if (configuration_size != 0)
-        get_buffer(BUFFER_PLUGIN_CONFIGURATION, 0, configuration_size, &configured_cluster);
+    keep_plugin_configuration(&configured_cluster, configuration_size);
     return 1;
-}
-
-static void log_with_number(ProxyLogLevel level, Str message, uint64_t number) {
-    TextBuilder line = {0};
-    text_append(&line, message);
-    text_append_u64(&line, number);
-    log_text(level, text_view(&line));
-    text_free(&line);
-}
-
-static bool remember_call(uint32_t call_id, uint32_t stream_context_id) {
-    for (size_t i = 0; i < MAX_PENDING_CALLS; i++) {
-        if (pending_calls[i].stream_context_id == 0) {
-            pending_calls[i] = (PendingCall){call_id, stream_context_id};
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The stream waiting for `call_id`, forgotten once returned; 0 if none is. */
-static uint32_t take_stream_for_call(uint32_t call_id) {
-    for (size_t i = 0; i < MAX_PENDING_CALLS; i++) {
-        if (pending_calls[i].stream_context_id != 0 && pending_calls[i].call_id == call_id) {
-            uint32_t stream_context_id = pending_calls[i].stream_context_id;
-            pending_calls[i] = (PendingCall){0};
-            return stream_context_id;
-        }
-    }
-    return 0;
 }
 
 PROXY_EXPORT(proxy_on_request_headers)
@@ -87,19 +47,12 @@ uint32_t proxy_on_request_headers(uint32_t context_id, size_t header_count, uint
     if (get_header(MAP_HTTP_REQUEST_HEADERS, STR("authorization"), &authorization))
         call_headers[count++] = (HeaderPair){STR("authorization"), authorization};
 
-    size_t encoded_size = header_pairs_encoded_size(call_headers, count);
-    uint8_t *encoded = plugin_alloc(encoded_size);
-    if (encoded == NULL)
-        __builtin_trap();
-    header_pairs_encode(call_headers, count, encoded);
-    Str cluster = cluster_name();
     uint32_t call_id = 0;
-    ProxyStatus status = proxy_http_call(cluster.data, cluster.size, encoded, encoded_size, NULL, 0,
-                                         NULL, 0, CALL_TIMEOUT_MILLISECONDS, &call_id);
-    plugin_free(encoded);
+    ProxyStatus status = dispatch_http_call(cluster_name(), call_headers, count,
+                                            CALL_TIMEOUT_MILLISECONDS, &call_id);
     str_free(authorization);
 
-    if (status != PROXY_OK || !remember_call(call_id, context_id)) {
+    if (status != PROXY_OK || !pending_call_add(call_id, context_id)) {
         log_with_number(LOG_ERROR, STR("auth_call: dispatch failed with status "), status);
         send_local_response(503, STR("auth_dispatch_failed"), STR("auth service unavailable\n"),
                             &PLAIN_TEXT, 1);
@@ -167,7 +120,7 @@ void proxy_on_http_call_response(uint32_t context_id, uint32_t call_id, size_t h
                                  size_t body_size, size_t trailer_count) {
     (void)context_id;
     (void)trailer_count;
-    uint32_t stream_context_id = take_stream_for_call(call_id);
+    uint32_t stream_context_id = pending_call_take(call_id);
     if (stream_context_id == 0) {
         log_with_number(LOG_WARN, STR("auth_call: no stream waits for call "), call_id);
         return;
@@ -188,8 +141,4 @@ void proxy_on_http_call_response(uint32_t context_id, uint32_t call_id, size_t h
 
 /* A stream that ends while its call is in flight: forget the call so its answer is ignored. */
 PROXY_EXPORT(proxy_on_delete)
-void proxy_on_delete(uint32_t context_id) {
-    for (size_t i = 0; i < MAX_PENDING_CALLS; i++)
-        if (pending_calls[i].stream_context_id == context_id)
-            pending_calls[i] = (PendingCall){0};
-}
+void proxy_on_delete(uint32_t context_id) { pending_calls_forget(context_id); }

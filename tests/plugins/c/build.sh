@@ -5,8 +5,9 @@
 # section that backtraces use.
 set -eu
 cd "$(dirname "$0")"
-SHARED="runtime.c text.c header_pairs.c host.c"
-FILTERS="header_rewrite auth_call body_rewrite metrics_properties panic"
+SHARED="runtime.c text.c header_pairs.c host.c pending_calls.c"
+FILTERS="header_rewrite auth_call body_rewrite metrics_properties panic tick_postpone shared_counter
+    queue_producer queue_consumer grpc_client foreign_calls tcp_rewrite vm_counter sdk_strict hostile"
 OBJECTS=$(mktemp -d)
 trap 'rm -rf "$OBJECTS"' EXIT
 compile() {

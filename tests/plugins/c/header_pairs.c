@@ -39,6 +39,15 @@ void header_pairs_encode(const HeaderPair *pairs, size_t count, uint8_t *out) {
     }
 }
 
+Str header_pairs_build(const HeaderPair *pairs, size_t count) {
+    size_t size = header_pairs_encoded_size(pairs, count);
+    uint8_t *encoded = plugin_alloc(size);
+    if (encoded == NULL)
+        __builtin_trap();
+    header_pairs_encode(pairs, count, encoded);
+    return (Str){(const char *)encoded, size};
+}
+
 size_t header_pairs_count(const uint8_t *data, size_t size) {
     if (size < 4)
         return 0;

@@ -1,22 +1,27 @@
 /*
  * proxy_wasm.h: the proxy-wasm ABI 0.2.1 as a C plugin sees it, with no libc.
  *
- * Three parts:
+ * Four parts:
  *   1. the ABI's enums (values from the spec, abi-versions/v0.2.1);
  *   2. every host function of ABI 0.2.1, imported from module "env". All of them return a
  *      ProxyStatus; results come back through `ret_*` pointers. When a result is a buffer
  *      (`ret_data`), the host allocates it in OUR memory by calling our exported
  *      `proxy_on_memory_allocate` in the middle of the host call, and we own it afterwards;
- *   3. small helpers the example filters share (runtime.c, text.c, header_pairs.c, host.c):
- *      an allocator, strings that carry their length, the header-map "pairs" encoding, and
- *      wrappers that turn the raw host calls into owned strings.
+ *   3. every callback of ABI 0.2.1 a plugin may export, so that a filter defining one with
+ *      the wrong parameters fails to compile instead of failing in the host;
+ *   4. small helpers the example filters share (runtime.c, text.c, header_pairs.c, host.c,
+ *      pending_calls.c): an allocator, strings that carry their length, the header-map
+ *      "pairs" encoding, wrappers that turn the raw host calls into owned strings, and a
+ *      table from callout id to the stream waiting for it.
  *
  * Only the functions a plugin actually calls become imports of its .wasm (the linker drops
- * the rest), so declaring all of them here costs nothing.
+ * the rest), and only the callbacks it defines become exports, so declaring all of them here
+ * costs nothing.
  */
 #ifndef PROXY_WASM_H
 #define PROXY_WASM_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +90,13 @@ typedef enum {
     STREAM_DOWNSTREAM = 2,
     STREAM_UPSTREAM = 3,
 } ProxyStreamType;
+
+/* Who closed a TCP connection (proxy_on_downstream/upstream_connection_close). */
+typedef enum {
+    PEER_UNKNOWN = 0,
+    PEER_LOCAL = 1,
+    PEER_REMOTE = 2,
+} ProxyPeerType;
 
 typedef enum {
     METRIC_COUNTER = 0,
@@ -229,7 +241,58 @@ ProxyStatus proxy_call_foreign_function(const char *name, size_t name_size, cons
                                         size_t *ret_results_size);
 
 /* ------------------------------------------------------------------------------------------ */
-/* 3. Helpers shared by the example filters                                                    */
+/* 3. Callbacks (ABI 0.2.1), all optional: a plugin defines the ones it needs with PROXY_EXPORT */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Integration and memory. */
+void proxy_abi_version_0_2_1(void);
+void *proxy_on_memory_allocate(size_t size);
+
+/* Context lifecycle: parent_context_id 0 creates a root (plugin) context. */
+void proxy_on_context_create(uint32_t context_id, uint32_t parent_context_id);
+uint32_t proxy_on_done(uint32_t context_id);
+void proxy_on_log(uint32_t context_id);
+void proxy_on_delete(uint32_t context_id);
+
+/* Configuration: both return true (1) when the configuration is accepted. */
+uint32_t proxy_on_vm_start(uint32_t root_context_id, size_t vm_configuration_size);
+uint32_t proxy_on_configure(uint32_t root_context_id, size_t plugin_configuration_size);
+
+/* Timers. */
+void proxy_on_tick(uint32_t root_context_id);
+
+/* TCP streams (network filters); the data callbacks return a ProxyAction. */
+uint32_t proxy_on_new_connection(uint32_t context_id);
+uint32_t proxy_on_downstream_data(uint32_t context_id, size_t data_size, uint32_t end_of_stream);
+void proxy_on_downstream_connection_close(uint32_t context_id, ProxyPeerType peer_type);
+uint32_t proxy_on_upstream_data(uint32_t context_id, size_t data_size, uint32_t end_of_stream);
+void proxy_on_upstream_connection_close(uint32_t context_id, ProxyPeerType peer_type);
+
+/* HTTP streams; each returns a ProxyAction. */
+uint32_t proxy_on_request_headers(uint32_t context_id, size_t header_count, uint32_t end_of_stream);
+uint32_t proxy_on_request_body(uint32_t context_id, size_t body_size, uint32_t end_of_stream);
+uint32_t proxy_on_request_trailers(uint32_t context_id, size_t trailer_count);
+uint32_t proxy_on_response_headers(uint32_t context_id, size_t header_count, uint32_t end_of_stream);
+uint32_t proxy_on_response_body(uint32_t context_id, size_t body_size, uint32_t end_of_stream);
+uint32_t proxy_on_response_trailers(uint32_t context_id, size_t trailer_count);
+
+/* Callout answers, delivered to the root context that made the call. */
+void proxy_on_http_call_response(uint32_t root_context_id, uint32_t call_id, size_t header_count,
+                                 size_t body_size, size_t trailer_count);
+void proxy_on_grpc_receive_initial_metadata(uint32_t root_context_id, uint32_t call_id,
+                                            size_t element_count);
+void proxy_on_grpc_receive(uint32_t root_context_id, uint32_t call_id, size_t message_size);
+void proxy_on_grpc_receive_trailing_metadata(uint32_t root_context_id, uint32_t call_id,
+                                             size_t element_count);
+void proxy_on_grpc_close(uint32_t root_context_id, uint32_t call_id, uint32_t status_code);
+
+/* Shared queues and foreign functions. */
+void proxy_on_queue_ready(uint32_t root_context_id, uint32_t queue_id);
+void proxy_on_foreign_function(uint32_t root_context_id, uint32_t function_id,
+                               size_t arguments_size);
+
+/* ------------------------------------------------------------------------------------------ */
+/* 4. Helpers shared by the example filters                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
 /* runtime.c: memory. The host's buffers come from this allocator, so plugin_free releases them. */
@@ -262,6 +325,14 @@ bool str_starts_with(Str text, Str prefix);
 Str str_slice(Str text, size_t start, size_t end);
 /* Position of the first `byte` in `text`, or text.size when absent. */
 size_t str_find_byte(Str text, char byte);
+/* Splits at the first `separator`: false (outputs untouched) when there is none. */
+bool str_split(Str text, char separator, Str *before, Str *after);
+/* A decimal number without sign or spaces that fits 32 bits; false for anything else. */
+bool str_parse_u32(Str text, uint32_t *out);
+/* An owned copy (str_free it); traps when memory runs out. */
+Str str_duplicate(Str text);
+/* `text`, or `fallback` when `text` is empty (configurations with a default). */
+Str str_or(Str text, Str fallback);
 /* Releases a Str whose bytes the host allocated (a value returned by the host.c wrappers). */
 void str_free(Str owned);
 
@@ -274,6 +345,11 @@ typedef struct {
 
 void text_append(TextBuilder *text, Str piece);
 void text_append_u64(TextBuilder *text, uint64_t number);
+/* Appends `format` with each `%s` replaced by a Str argument and each `%u` by a uint32_t in
+ * decimal (`%%` is a percent sign). Any other directive traps: a bug in the filter. */
+void text_format(TextBuilder *text, const char *format, ...);
+/* The same with a va_list, for functions that take a format themselves (log_format). */
+void text_format_list(TextBuilder *text, const char *format, va_list arguments);
 Str text_view(const TextBuilder *text);
 void text_free(TextBuilder *text);
 
@@ -287,6 +363,8 @@ typedef struct {
 size_t header_pairs_encoded_size(const HeaderPair *pairs, size_t count);
 /* Writes exactly header_pairs_encoded_size(pairs, count) bytes to `out`. */
 void header_pairs_encode(const HeaderPair *pairs, size_t count, uint8_t *out);
+/* The encoded map in a buffer of its own (str_free it); traps when memory runs out. */
+Str header_pairs_build(const HeaderPair *pairs, size_t count);
 /* Number of pairs in an encoded map; 0 for an empty or truncated one. */
 size_t header_pairs_count(const uint8_t *data, size_t size);
 /* The index-th pair, pointing into `data`; false when the encoding is out of bounds. */
@@ -294,10 +372,30 @@ bool header_pairs_get(const uint8_t *data, size_t size, size_t index, HeaderPair
 
 /* host.c: the host calls the filters use, with Str in and owned Str out. */
 void log_text(ProxyLogLevel level, Str message);
+/* Logs `message` followed by `number` in decimal. */
+void log_with_number(ProxyLogLevel level, Str message, uint64_t number);
+/* Logs the line built so far and frees the builder. */
+void log_built_line(ProxyLogLevel level, TextBuilder *line);
+/* Logs a line made by text_format. */
+void log_format(ProxyLogLevel level, const char *format, ...);
 /* Each `get_*` returns false when the host has no such value; on true, str_free(*out) later. */
 bool get_header(ProxyMapType map, Str key, Str *out);
+bool get_header_pairs(ProxyMapType map, Str *out);
 bool get_buffer(ProxyBufferType buffer, size_t start, size_t max_size, Str *out);
 bool get_property(Str path, Str *out);
+/* The plugin configuration (buffer 7) in proxy_on_configure, owned (str_free it); an empty Str
+ * when there is none. */
+Str get_plugin_configuration(size_t configuration_size);
+/* The same, replacing (and freeing) the one a plugin kept from an earlier proxy_on_configure. */
+void keep_plugin_configuration(Str *kept, size_t configuration_size);
+/* These return the host's status, since the filters act on each one; *out is set (and must
+ * be str_free'd) only when the status is PROXY_OK. */
+ProxyStatus get_shared_data(Str key, Str *value, uint32_t *cas);
+ProxyStatus dequeue_shared_queue(uint32_t queue_id, Str *item);
+ProxyStatus call_foreign_function(Str name, Str arguments, Str *result);
+ProxyStatus set_shared_data(Str key, Str value, uint32_t cas);
+ProxyStatus dispatch_http_call(Str cluster, const HeaderPair *headers, size_t count,
+                               uint32_t timeout_milliseconds, uint32_t *call_id);
 ProxyStatus add_header(ProxyMapType map, Str key, Str value);
 ProxyStatus replace_header(ProxyMapType map, Str key, Str value);
 ProxyStatus remove_header(ProxyMapType map, Str key);
@@ -305,5 +403,14 @@ ProxyStatus set_property(Str path, Str value);
 /* A plain-HTTP local reply with `count` extra response headers. */
 ProxyStatus send_local_response(uint32_t status_code, Str details, Str body,
                                 const HeaderPair *headers, size_t count);
+
+/* pending_calls.c: which stream waits for which callout (HTTP or gRPC), since answers reach
+ * the root context with nothing but the call id. Room for 64 calls at once. */
+bool pending_call_add(uint32_t call_id, uint32_t context_id);
+/* The stream waiting for `call_id` (0 if none); take also forgets the call. */
+uint32_t pending_call_find(uint32_t call_id);
+uint32_t pending_call_take(uint32_t call_id);
+/* Forgets every call `context_id` waits for (a stream that ends before its answers). */
+void pending_calls_forget(uint32_t context_id);
 
 #endif
