@@ -34,7 +34,17 @@ What the emulator offers, by task:
 * HTTP calls: ``host.add_upstream(name, [UpstreamResponse(...)])`` answers by
   itself; ``host.add_upstream(name)`` leaves calls in
   ``host.pending_http_calls`` for ``host.respond_http_call(call,
-  HttpCallResponse.make(...))``.
+  HttpCallResponse.make(...))``;
+* gRPC: ``host.add_grpc_upstream(name, {"pkg.Service/Method":
+  [GrpcAnswer.make(...)]})``, or without answers ``host.pending_grpc_calls``
+  with ``host.respond_grpc_call`` and ``host.grpc_stream_event``;
+* time: ``host.advance(ms)`` runs ticks, delayed answers and queue
+  notifications as the simulated clock passes them;
+* TCP: ``proxy_host(network_plugins=[...])``, then ``host.open_connection()``
+  with ``send_downstream``, ``send_upstream`` and ``close_side``;
+* services, shared data (``host.set_shared_data``, ``host.shared_data``),
+  foreign functions (``host.add_foreign_function``), reconfiguration
+  (``host.reconfigure(name, configuration=...)``).
 """
 
 from __future__ import annotations
@@ -79,13 +89,18 @@ PluginInput = PluginConfig | str | os.PathLike[str]
 def proxy_host(*plugins: PluginInput, log_level: LogLevel = LogLevel.TRACE,
                properties: Mapping[str, Any] | None = None,
                upstreams: Mapping[str, Iterable[UpstreamResponse]] | None = None,
+               grpc_upstreams: Mapping[str, Mapping[str, Iterable[GrpcAnswer]]] | None = None,
+               network_plugins: Iterable[PluginInput] = (), services: Iterable[PluginInput] = (),
                random_seed: int = 0, **plugin_settings: Any) -> ProxyHost:
-    """A host with ``plugins`` loaded in order (paths, or ``PluginConfig``s).
+    """A host with ``plugins`` loaded in order as the HTTP chain (paths, or
+    ``PluginConfig``s), ``services`` first and ``network_plugins`` last.
     Tests see every log line by default (``log_level`` TRACE).
     ``plugin_settings`` (``configuration=``, ``root_id=``...) apply to
     plugins given as paths, which are named after their file's stem (or
     ``name=`` when there is one)."""
-    paths = [plugin for plugin in plugins if not isinstance(plugin, PluginConfig)]
+    groups = ((services, "service"), (plugins, "http"), (network_plugins, "network"))
+    resolved = [(plugin, kind) for group, kind in groups for plugin in group]
+    paths = [plugin for plugin, _ in resolved if not isinstance(plugin, PluginConfig)]
     name = plugin_settings.pop("name", None)
     if name is not None and len(paths) != 1:
         raise UsageError("name= names the one plugin given as a path; use PluginConfig for several")
@@ -93,11 +108,14 @@ def proxy_host(*plugins: PluginInput, log_level: LogLevel = LogLevel.TRACE,
                                 random_seed=random_seed))
     for cluster, responses in (upstreams or {}).items():
         host.add_upstream(cluster, responses)
-    for plugin in plugins:
+    for cluster, methods in (grpc_upstreams or {}).items():
+        host.add_grpc_upstream(cluster, {method: list(answers) for method, answers in methods.items()})
+    loaders = {"service": host.load_service, "http": host.load_plugin, "network": host.load_network_plugin}
+    for plugin, kind in resolved:
         if not isinstance(plugin, PluginConfig):
             stem = os.path.splitext(os.path.basename(os.fspath(plugin)))[0]
             plugin = PluginConfig(name or stem, plugin, **plugin_settings)
-        host.load_plugin(plugin)
+        loaders[kind](plugin)
     return host
 
 
