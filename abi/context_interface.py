@@ -35,6 +35,16 @@ class StatusError(Exception):
         self.reason = reason
 
 
+class LimitExceeded(Exception):
+    """An operation would make the host cross one of its limits
+    (``abi.proxy.limits``), which ``limit`` names: the plugin fails with a
+    ``resource limit`` error."""
+
+    def __init__(self, limit: str, what: str) -> None:
+        super().__init__(f"{what} (limits.{limit})")
+        self.limit = limit
+
+
 class Logging(Protocol):
     """``proxy_log``, ``proxy_get_log_level``, and the WASI standard output
     and error of the plugin (lines as info and error logs)."""

@@ -10,7 +10,7 @@ not a proxy-wasm plugin, or the API used the wrong way.
 
 from __future__ import annotations
 
-from interp.errors import GlasswasmError, UsageError
+from interp.errors import ExecutionError, GlasswasmError, UsageError
 
 
 class ProxyWasmError(GlasswasmError):
@@ -41,4 +41,11 @@ class PluginLoadError(ProxyWasmError):
         super().__init__(f"plugin {plugin}: {problem}")
 
 
-__all__ = ["PluginLoadError", "ProxyWasmError", "ScenarioError", "UsageError"]
+class PluginResourceLimit(ExecutionError):
+    """A plugin made the host cross one of its limits (``abi.proxy.limits``):
+    the plugin fails, like a trap, with the limit named."""
+
+    label = "resource limit"
+
+
+__all__ = ["PluginLoadError", "PluginResourceLimit", "ProxyWasmError", "ScenarioError", "UsageError"]

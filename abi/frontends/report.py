@@ -15,7 +15,8 @@ alone), ``failure_policy``, ``failed``, ``reloads``, ``generation``,
 (each: ``name``, ``plugins``, ``origin_received``, ``client_received``,
 ``closed_by``, ``upstream_closed_by``, ``stalled``, ``failed_by``,
 ``http_calls``), ``http_calls`` and ``grpc_calls`` (those made outside any
-stream or connection), ``logs``, ``metrics``, ``shared_data``
+stream or connection), ``logs``, ``logs_dropped`` (``{plugin: count}`` of
+lines past the log limits), ``metrics``, ``shared_data``
 (``{vm_id: {key: {value, cas}}}``), ``queues`` (each: ``id``, ``vm_id``,
 ``name``, ``registered_by``, ``enqueued``, ``left``), ``reconfigurations``,
 ``host_call_errors`` (``[{plugin, call, status, count}]``: every host call
@@ -48,6 +49,7 @@ def build_report(host: ProxyHost) -> dict[str, Any]:
         "http_calls": [call.to_report() for call in host.http_calls if call.stream_name not in traffic],
         "grpc_calls": [call.to_report() for call in host.grpc_calls if call.stream_name is None],
         "logs": [entry.to_report() for entry in host.logs()],
+        "logs_dropped": dict(sorted(services.logs.dropped.items())),
         "metrics": {readable(name): value for name, value in services.metrics.report().items()},
         "shared_data": services.shared_data.report(),
         "queues": services.shared_queues.report(),
@@ -125,6 +127,8 @@ def render_summary(host: ProxyHost) -> str:
     logs = host.logs()
     lines.append(f"logs ({len(logs)}):")
     lines.extend(f"  [{entry.level.label}] {entry.plugin}: {readable(entry.message)}" for entry in logs)
+    for plugin, count in sorted(host.services.logs.dropped.items()):
+        lines.append(f"  ... {count} more lines of {plugin} dropped (limits.max_log_lines / max_log_bytes)")
     metrics = host.services.metrics.report()
     lines.append(f"metrics ({len(metrics)}):")
     for name, value in metrics.items():
@@ -179,7 +183,7 @@ def _stream_lines(stream: HttpStream) -> list[str]:
         lines.append(f"  origin got: {len(upstream.headers)} headers, {len(upstream.body)} body bytes{state}")
     reply = stream.local_response
     if reply is not None:
-        lines.append(f"  local reply by {reply.plugin}: {reply.status} {readable(reply.details)}")
+        lines.append(f"  local reply by {reply.plugin or 'the proxy'}: {reply.status} {readable(reply.details)}")
     response = stream.downstream_response
     if response is None:
         lines.append("  client got: no response")

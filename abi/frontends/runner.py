@@ -63,6 +63,7 @@ def host_for(scenario: Scenario, engine: str = "auto", trace_instructions: bool 
         clock_start_ns=scenario.clock_start_ns if scenario.clock_start_ns is not None else DEFAULT_CLOCK_START_NS,
         stall_after_ms=scenario.stall_after_ms if scenario.stall_after_ms is not None else DEFAULT_STALL_AFTER_MS,
         random_seed=scenario.random_seed,
+        limits=scenario.limits,
         engine=engine,
         trace_instructions=trace_instructions,
     ))

@@ -20,6 +20,7 @@ or JSON, loaded and validated into frozen dataclasses.
     random_seed: 0              # optional: seeds WASI random_get
     clock_start_ns: 1704067200000000000   # optional: the simulated clock's start
     stall_after_ms: 60000       # optional: no progress for that long is a stall
+    limits: {max_body_bytes: 1048576}     # optional: the host's limits (abi.proxy.limits)
     properties: {"source.address": "10.0.0.1:5000"}
     shared_data: {"": {key: value}}       # initial shared data per vm_id
     foreign_functions: {rev: reverse}     # identity, reverse, upper, lower, base64_encode,
@@ -90,11 +91,13 @@ from abi.errors import ScenarioError
 from abi.proxy.grpc_callouts import GrpcAnswer
 from abi.proxy.http_callouts import UpstreamResponse
 from abi.proxy.http_stream import OriginResponse
+from abi.proxy.limits import HostLimits
 from abi.proxy.plugins import DEFAULT_FUEL_PER_CALLBACK, PluginKind
 from abi.wire.text import as_bytes
 
 Headers = tuple[tuple[str, str], ...]
 FOREIGN_FUNCTION_BEHAVIOURS = ("identity", "reverse", "upper", "lower", "base64_encode", "base64_decode")
+MAX_COUNT = (1 << 63) - 1
 PLUGIN_KEYS = ("name", "wasm", "root_id", "vm_id", "configuration", "vm_configuration", "environment", "failure",
                "fuel")
 
@@ -184,6 +187,7 @@ class Scenario:
     shared_data: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...] = ()
     stall_after_ms: int | None = None
     expected_failures: tuple[str, ...] | bool = ()
+    limits: HostLimits = HostLimits()
 
     @property
     def streams(self) -> tuple[StreamSpec, ...]:
@@ -352,7 +356,7 @@ class _Validator:
         top = self.mapping(document, "", (
             "plugins", "network_plugins", "services", "streams", "connections", "upstreams", "grpc_upstreams",
             "foreign_functions", "shared_data", "properties", "log_level", "random_seed", "clock_start_ns",
-            "stall_after_ms", "expect"))
+            "stall_after_ms", "limits", "expect"))
         plugins = self.plugins(top.get("plugins"), "plugins", PluginKind.HTTP)
         network_plugins = self.plugins(top.get("network_plugins"), "network_plugins", PluginKind.NETWORK)
         services = self.plugins(top.get("services"), "services", PluginKind.SERVICE)
@@ -405,7 +409,17 @@ class _Validator:
             stall_after_ms=(None if top.get("stall_after_ms") is None
                             else self.integer(top["stall_after_ms"], "stall_after_ms", minimum=1)),
             expected_failures=self.expect(top.get("expect"), set(names)),
+            limits=self.limits(top.get("limits")),
         )
+
+    def limits(self, value: Any) -> HostLimits:
+        if value is None:
+            return HostLimits()
+        spec = self.mapping(value, "limits", HostLimits.names())
+        minimum = {"host_work_per_byte": 0}
+        return HostLimits(**{key: self.integer(item, _join("limits", key), minimum=minimum.get(key, 1),
+                                               maximum=MAX_COUNT)
+                             for key, item in spec.items()})
 
     def plugins(self, value: Any, key_path: str, kind: PluginKind) -> tuple[PluginSpec, ...]:
         return tuple(self.plugin(item, f"{key_path}[{index}]", kind)

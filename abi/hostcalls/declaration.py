@@ -17,7 +17,8 @@ Every call goes through one wrapper, which
    values; it returns a ``Status`` or raises ``StatusError`` (from
    ``abi.context_interface``, so the proxy side can raise it too); a
    ``GuestMemoryError`` anywhere (writing a result to a bad pointer, an
-   allocator answering 0) becomes INVALID_MEMORY_ACCESS;
+   allocator answering 0) becomes INVALID_MEMORY_ACCESS; ``LimitExceeded``
+   fails the plugin (``PluginResourceLimit``, with the wasm backtrace);
 3. records a trace entry with the decoded arguments, the status and what
    the implementation reported with ``call.result(...)``.
 
@@ -32,8 +33,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from abi.context_interface import ContextInterface, StatusError
+from abi.context_interface import ContextInterface, LimitExceeded, StatusError
 from abi.enums import Status
+from abi.errors import PluginResourceLimit
 from abi.hostcalls.guest_memory import GuestMemory, GuestMemoryError
 from abi.trace import Trace
 from abi.wire.pairs import PairsFormatError, decode_pairs
@@ -241,6 +243,9 @@ class HostCallSpec:
         except GuestMemoryError as error:
             status = Status.INVALID_MEMORY_ACCESS
             entry["result"]["reason"] = str(error)
+        except LimitExceeded as error:
+            site.trace.finish_hostcall(entry, "RESOURCE_LIMIT")
+            raise PluginResourceLimit(str(error), caller.machine.backtrace()) from None
         site.trace.finish_hostcall(entry, status.name)
         return status
 

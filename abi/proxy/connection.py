@@ -111,7 +111,8 @@ class ConnectionBuffers(BufferAccess):
     buffers."""
 
     def __init__(self, slot: NetworkSlot) -> None:
-        super().__init__(slot.plugin.root, slot.plugin.config.vm_configuration_bytes)
+        super().__init__(slot.plugin.root, slot.plugin.config.vm_configuration_bytes,
+                         slot.connection.services.config.limits)
         self.slot = slot
 
     def buffer(self, buffer_type: BufferType) -> tuple[bytes | bytearray, bool] | None:
@@ -424,6 +425,14 @@ class NetworkConnection:
             return False
         if state.buffer is None:
             state.buffer = bytearray()
+        limit = self.services.config.limits.max_body_bytes
+        if len(state.buffer) + len(event.data) > limit:
+            event.pause()
+            self.services.trace.event("buffer_limit", self.name, plugin=slot.plugin.name, side=side.value,
+                                      size=len(state.buffer) + len(event.data), limit=limit)
+            self.close(Side.DOWNSTREAM, PeerType.LOCAL, f"the proxy ({side.value} data held by plugin "
+                                                        f"{slot.plugin.name} passed limits.max_body_bytes)")
+            return False
         state.buffer += event.data
         state.end_of_stream = event.end_of_stream
         state.ticket = event.ticket

@@ -29,6 +29,7 @@ to what is there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from abi.context_interface import (
@@ -36,6 +37,7 @@ from abi.context_interface import (
     GrpcCallouts,
     HttpCallouts,
     Lifecycle,
+    LimitExceeded,
     Pairs,
     SharedQueues,
     StatusError,
@@ -46,6 +48,7 @@ from abi.context_interface import ContextInterface
 from abi.proxy.callbacks import CallbackTarget, CalloutDelivery
 from abi.proxy.grpc_callouts import GrpcKind
 from abi.proxy.headers import HeaderMap
+from abi.proxy.limits import HostLimits
 from abi.proxy.logs import ContextLogging
 from abi.proxy.metrics import VmMetrics
 from abi.proxy.properties import ContextProperties, PropertyPath, PropertyScope
@@ -81,10 +84,13 @@ class DeliverySource(Protocol):
 
 class HeaderMapAccess:
     """``abi.context_interface.HeaderMaps`` over whatever maps a context can
-    reach: subclasses say which map is readable and which writable now."""
+    reach: subclasses say which map is readable and which writable now.  A
+    change that would leave a map over the host's header limits fails the
+    plugin (``abi.proxy.limits``)."""
 
-    def __init__(self, callouts: DeliverySource | None) -> None:
+    def __init__(self, callouts: DeliverySource | None, limits: HostLimits | None = None) -> None:
         self.callouts = callouts
+        self.limits = limits or HostLimits()
 
     def readable(self, map_type: MapType) -> HeaderMap | None:
         if map_type in CALLOUT_MAPS:
@@ -109,22 +115,45 @@ class HeaderMapAccess:
         value = self._existing(map_type, write=False).get(name)
         return None if value is None else to_wire(value)
 
+    def _change(self, map_type: MapType, change: Callable[[HeaderMap], None]) -> None:
+        headers = self._existing(map_type, write=True)
+        changed = headers.copy()
+        change(changed)
+        check_header_limits(changed, self.limits, f"the {map_type.name} map")
+        headers.set_pairs(changed.wire_pairs())
+
     def add(self, map_type: MapType, name: bytes, value: bytes) -> None:
-        self._existing(map_type, write=True).add(name, value)
+        self._change(map_type, lambda headers: headers.add(name, value))
 
     def replace(self, map_type: MapType, name: bytes, value: bytes) -> None:
-        self._existing(map_type, write=True).replace(name, value)
+        self._change(map_type, lambda headers: headers.replace(name, value))
 
     def remove(self, map_type: MapType, name: bytes) -> None:
         self._existing(map_type, write=True).remove(name)
 
     def set_pairs(self, map_type: MapType, pairs: Pairs) -> None:
-        self._existing(map_type, write=True).set_pairs(pairs)
+        self._change(map_type, lambda headers: headers.set_pairs(pairs))
 
     def size(self, map_type: MapType) -> int:
         """The size of the pairs serialization, as the spec names it (Envoy
         answers the bytes of names and values)."""
         return self._existing(map_type, write=False).serialized_size()
+
+
+def header_limit_exceeded(headers: HeaderMap, limits: HostLimits) -> str | None:
+    """Which header limit ``headers`` crosses, if any."""
+    if len(headers) > limits.max_header_count:
+        return "max_header_count"
+    if headers.byte_size() > limits.max_header_bytes:
+        return "max_header_bytes"
+    return None
+
+
+def check_header_limits(headers: HeaderMap, limits: HostLimits, what: str) -> None:
+    limit = header_limit_exceeded(headers, limits)
+    if limit is not None:
+        raise LimitExceeded(limit, f"{what} would have {len(headers)} headers of {headers.byte_size()} bytes, "
+                                   f"more than {getattr(limits, limit)} {'headers' if limit == 'max_header_count' else 'bytes'}")
 
 
 def callout_map(source: DeliverySource | None, map_type: MapType) -> HeaderMap | None:
@@ -142,11 +171,14 @@ def callout_map(source: DeliverySource | None, map_type: MapType) -> HeaderMap |
 
 class BufferAccess:
     """``abi.context_interface.Buffers``: subclasses say which buffers exist
-    now (``buffer`` answers the bytes and whether they may be changed)."""
+    now (``buffer`` answers the bytes and whether they may be changed).  A
+    write that would grow a buffer past ``max_body_bytes`` fails the plugin."""
 
-    def __init__(self, callouts: DeliverySource | None, vm_configuration: bytes) -> None:
+    def __init__(self, callouts: DeliverySource | None, vm_configuration: bytes,
+                 limits: HostLimits | None = None) -> None:
         self.callouts = callouts
         self.vm_configuration = vm_configuration
+        self.limits = limits or HostLimits()
 
     def buffer(self, buffer_type: BufferType) -> tuple[bytes | bytearray, bool] | None:
         if buffer_type is BufferType.VM_CONFIGURATION:
@@ -175,6 +207,10 @@ class BufferAccess:
         buffer, writable = self._existing(buffer_type)
         if not writable or not isinstance(buffer, bytearray):
             raise StatusError(Status.BAD_ARGUMENT, f"the {buffer_type.name} buffer is read-only")
+        size = edited_size(len(buffer), start, length, len(data))
+        if size > self.limits.max_body_bytes:
+            raise LimitExceeded("max_body_bytes", f"the {buffer_type.name} buffer would hold {size} bytes, more "
+                                                  f"than {self.limits.max_body_bytes}")
         edit_buffer(buffer, start, length, data)
 
     def configuration(self) -> bytes:
@@ -190,6 +226,16 @@ def callout_buffer(source: DeliverySource | None, buffer_type: BufferType) -> by
     return {BufferType.HTTP_CALL_RESPONSE_BODY: delivery.http_body,
             BufferType.GRPC_RECEIVE_BUFFER: delivery.grpc_message,
             BufferType.FOREIGN_FUNCTION_ARGUMENTS: delivery.foreign_arguments}.get(buffer_type)
+
+
+def edited_size(size: int, start: int, length: int, added: int) -> int:
+    """The size a buffer of ``size`` bytes would have after ``edit_buffer``
+    (or ``size`` when the edit is refused)."""
+    if start == 0 and 0 < length < size:
+        return size
+    if start == 0 and length >= size and length != 0:
+        return added
+    return size + added
 
 
 def edit_buffer(buffer: bytearray, start: int, length: int, data: bytes) -> None:
@@ -232,7 +278,7 @@ class NoStreamControl:
 
 def local_reply_headers(headers: Pairs) -> tuple[tuple[str, str], ...]:
     """Reply headers as a plugin gives them, names lower-cased."""
-    return tuple((ascii_lower(from_wire(name)), from_wire(value)) for name, value in headers)
+    return tuple((from_wire(ascii_lower(bytes(name))), from_wire(value)) for name, value in headers)
 
 
 # --- callouts ---------------------------------------------------------------------------------------

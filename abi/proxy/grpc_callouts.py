@@ -57,6 +57,7 @@ from abi.enums import Status
 from abi.errors import UsageError
 from abi.proxy.callbacks import CalloutDelivery, CallbackRunner, DeliveryTarget
 from abi.proxy.headers import HeaderInput, HeaderMap
+from abi.proxy.limits import CalloutBudget
 from abi.proxy.scheduler import Scheduler, Task
 from abi.trace import Trace
 from abi.wire.protobuf import ProtobufError, parse_message, string_field
@@ -176,10 +177,11 @@ class GrpcCall:
 class GrpcCallouts:
     """Every gRPC call and stream of a run, and the clusters answering them."""
 
-    def __init__(self, scheduler: Scheduler, runner: CallbackRunner, trace: Trace) -> None:
+    def __init__(self, scheduler: Scheduler, runner: CallbackRunner, trace: Trace, budget: CalloutBudget) -> None:
         self.scheduler = scheduler
         self.runner = runner
         self.trace = trace
+        self.budget = budget
         self.clusters: dict[str, GrpcCluster] = {}
         self.calls: list[GrpcCall] = []
         self._open: dict[tuple[int, int], GrpcCall] = {}
@@ -215,6 +217,7 @@ class GrpcCallouts:
         """Open a call or stream for ``root``'s plugin, made from ``context``;
         the token is taken only once the service argument is accepted."""
         cluster = self._cluster_of(service, set(self.clusters))
+        self.budget.acquire(root)
         call = GrpcCall(next_token(kind is GrpcKind.STREAM), kind, root, context.id, context.stream_name, cluster, from_wire(service_name),
                         from_wire(method), HeaderMap(metadata), timeout_ms)
         if message is not None:
@@ -311,7 +314,8 @@ class GrpcCallouts:
         self._forget(call)
 
     def _forget(self, call: GrpcCall) -> None:
-        self._open.pop((id(call.root.plugin.vm), call.token), None)
+        if self._open.pop((id(call.root.plugin.vm), call.token), None) is not None:
+            self.budget.release(call.root)
 
     # --- the server's events --------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
-"""``HeaderMap``: an HTTP header (or trailer) map as Envoy keeps one.
+"""``HeaderMap``: an HTTP header (or trailer, or gRPC metadata) map as Envoy
+keeps one.
 
-An ordered multimap: names are lower-cased on the way in (ASCII only, like
-Envoy's ``LowerCaseString``), a name may appear several times, and iteration
-keeps insertion order except that pseudo-headers (``:method``, ``:status``...)
-stay in front, as Envoy's header maps keep them.  Names and values are host
-text (see ``abi.text``: undecodable bytes survive as surrogates), and every
-method accepts ``str`` or ``bytes``.
+An ordered multimap of bytes: names are lower-cased on the way in (ASCII
+only, like Envoy's ``LowerCaseString``), a name may appear several times,
+and iteration keeps insertion order except that pseudo-headers
+(``:method``, ``:status``...) stay in front, as Envoy's header maps keep
+them.  Every method accepts ``str`` or ``bytes`` (text is UTF-8, see
+``abi.wire.text``); reading answers text (``get``, ``items``) for the
+Python API and bytes (``get_bytes``, ``wire_pairs``) for the host.
 
 The operations are the ones the ABI maps onto:
 
@@ -15,6 +17,9 @@ The operations are the ones the ABI maps onto:
   absent);
 * ``remove`` – every entry of the name;
 * ``set_pairs`` – everything replaced.
+
+``byte_size`` (names and values) and ``len`` are what the host's header
+limits count (``abi.proxy.limits``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from abi.wire.pairs import encode_pairs, encoded_size
-from abi.wire.text import as_text, ascii_lower, readable, to_wire
+from abi.wire.text import as_bytes, ascii_lower, from_wire, readable
 
 HeaderInput = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]] | None
 
@@ -31,16 +36,19 @@ class HeaderMap:
     __slots__ = ("_entries",)
 
     def __init__(self, headers: HeaderInput | HeaderMap = None) -> None:
-        self._entries: list[tuple[str, str]] = []
+        self._entries: list[tuple[bytes, bytes]] = []
         if headers is None:
             return
-        items = headers.items() if isinstance(headers, (Mapping, HeaderMap)) else headers
+        if isinstance(headers, HeaderMap):
+            self._entries = list(headers._entries)
+            return
+        items = headers.items() if isinstance(headers, Mapping) else headers
         for name, value in items:
             self.add(name, value)
 
     # --- reading ----------------------------------------------------------------
 
-    def get(self, name: str | bytes) -> str | None:
+    def get_bytes(self, name: str | bytes) -> bytes | None:
         """The first value of ``name``, or ``None``."""
         key = _name(name)
         for entry_name, value in self._entries:
@@ -48,18 +56,22 @@ class HeaderMap:
                 return value
         return None
 
+    def get(self, name: str | bytes) -> str | None:
+        value = self.get_bytes(name)
+        return None if value is None else from_wire(value)
+
     def get_all(self, name: str | bytes) -> list[str]:
         key = _name(name)
-        return [value for entry_name, value in self._entries if entry_name == key]
+        return [from_wire(value) for entry_name, value in self._entries if entry_name == key]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, (str, bytes)) and self.get(name) is not None
+        return isinstance(name, (str, bytes)) and self.get_bytes(name) is not None
 
     def items(self) -> list[tuple[str, str]]:
-        return list(self._entries)
+        return [(from_wire(name), from_wire(value)) for name, value in self._entries]
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(list(self._entries))
+        return iter(self.items())
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -70,21 +82,23 @@ class HeaderMap:
         return NotImplemented
 
     def __repr__(self) -> str:
-        return f"HeaderMap({self._entries!r})"
+        return f"HeaderMap({self.items()!r})"
 
     def copy(self) -> HeaderMap:
-        copy = HeaderMap()
-        copy._entries = list(self._entries)
-        return copy
+        return HeaderMap(self)
+
+    def byte_size(self) -> int:
+        """Bytes of names and values (what Envoy's ``byteSize`` counts)."""
+        return sum(len(name) + len(value) for name, value in self._entries)
 
     # --- changing ---------------------------------------------------------------
 
     def add(self, name: str | bytes, value: str | bytes) -> None:
         key = _name(name)
-        entry = (key, as_text(value))
-        if key.startswith(":"):
+        entry = (key, as_bytes(value))
+        if key.startswith(b":"):
             position = 0
-            while position < len(self._entries) and self._entries[position][0].startswith(":"):
+            while position < len(self._entries) and self._entries[position][0].startswith(b":"):
                 position += 1
             self._entries.insert(position, entry)
         else:
@@ -92,13 +106,13 @@ class HeaderMap:
 
     def replace(self, name: str | bytes, value: str | bytes) -> None:
         key = _name(name)
-        text = as_text(value)
+        data = as_bytes(value)
         for index, (entry_name, _) in enumerate(self._entries):
             if entry_name == key:
-                self._entries[index] = (key, text)
+                self._entries[index] = (key, data)
                 self._entries[index + 1:] = [e for e in self._entries[index + 1:] if e[0] != key]
                 return
-        self.add(key, text)
+        self.add(key, data)
 
     def remove(self, name: str | bytes) -> None:
         key = _name(name)
@@ -115,19 +129,19 @@ class HeaderMap:
     # --- the wire ---------------------------------------------------------------
 
     def wire_pairs(self) -> list[tuple[bytes, bytes]]:
-        return [(to_wire(name), to_wire(value)) for name, value in self._entries]
+        return list(self._entries)
 
     def serialize(self) -> bytes:
         """The pairs encoding the guest receives."""
-        return encode_pairs(self.wire_pairs())
+        return encode_pairs(self._entries)
 
     def serialized_size(self) -> int:
-        return encoded_size(self.wire_pairs())
+        return encoded_size(self._entries)
 
     def to_report(self) -> list[list[str]]:
-        """``[[name, value], ...]`` with readable text (see ``abi.text``)."""
+        """``[[name, value], ...]`` with readable text (see ``abi.wire.text``)."""
         return [[readable(name), readable(value)] for name, value in self._entries]
 
 
-def _name(name: str | bytes) -> str:
-    return ascii_lower(as_text(name))
+def _name(name: str | bytes) -> bytes:
+    return ascii_lower(as_bytes(name))

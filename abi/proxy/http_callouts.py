@@ -41,6 +41,7 @@ from abi.enums import Status
 from abi.errors import UsageError
 from abi.proxy.callbacks import CalloutDelivery, CallbackRunner, DeliveryTarget
 from abi.proxy.headers import HeaderInput, HeaderMap
+from abi.proxy.limits import CalloutBudget
 from abi.proxy.scheduler import Scheduler, Task
 from abi.trace import Trace
 from abi.wire.text import as_bytes, from_wire, readable
@@ -174,10 +175,11 @@ class HttpCall:
 class HttpCallouts:
     """Every HTTP call of a run and the clusters that answer them."""
 
-    def __init__(self, scheduler: Scheduler, runner: CallbackRunner, trace: Trace) -> None:
+    def __init__(self, scheduler: Scheduler, runner: CallbackRunner, trace: Trace, budget: CalloutBudget) -> None:
         self.scheduler = scheduler
         self.runner = runner
         self.trace = trace
+        self.budget = budget
         self.upstreams: dict[str, Upstream] = {}
         self.calls: list[HttpCall] = []
         self._answering: HttpCall | None = None
@@ -206,6 +208,7 @@ class HttpCallouts:
         if chain > MAX_CALL_CHAIN:
             raise StatusError(Status.INTERNAL_FAILURE, f"{MAX_CALL_CHAIN} calls in a row were each made from "
                                                        f"the answer to the one before")
+        self.budget.acquire(root)
         call = HttpCall(next_token(), root, context, name, request_headers, bytes(body), HeaderMap(trailers),
                         timeout_ms, chain, self.scheduler.now_ns)
         self.calls.append(call)
@@ -234,6 +237,7 @@ class HttpCallouts:
                                         f"http call {call.plugin.name}#{call.token} answered")
 
     def _deliver(self, call: HttpCall, response: HttpCallResponse) -> None:
+        self.budget.release(call.root)
         call.response = response
         call.answered_ns = self.scheduler.now_ns
         call.delivered = True

@@ -90,6 +90,7 @@ from abi.errors import UsageError
 from abi.proxy.contexts import (
     BufferAccess,
     HeaderMapAccess,
+    header_limit_exceeded,
     NotWaitingForDone,
     PluginCallouts,
     ProxyContext,
@@ -196,7 +197,7 @@ class StreamHeaders(HeaderMapAccess):
     root context's callout maps."""
 
     def __init__(self, slot: FilterSlot) -> None:
-        super().__init__(slot.plugin.root)
+        super().__init__(slot.plugin.root, slot.stream.services.config.limits)
         self.slot = slot
 
     def readable(self, map_type: MapType) -> HeaderMap | None:
@@ -211,7 +212,8 @@ class StreamBuffers(BufferAccess):
     buffers."""
 
     def __init__(self, slot: FilterSlot) -> None:
-        super().__init__(slot.plugin.root, slot.plugin.config.vm_configuration_bytes)
+        super().__init__(slot.plugin.root, slot.plugin.config.vm_configuration_bytes,
+                         slot.stream.services.config.limits)
         self.slot = slot
 
     def buffer(self, buffer_type: BufferType) -> tuple[bytes | bytearray, bool] | None:
@@ -460,7 +462,17 @@ class HttpStream:
 
     def client_sends_headers(self, headers: HeaderInput, end_of_stream: bool = False) -> Ticket:
         self._check_sendable(EventKind.HEADERS, "request")
-        self.request_headers.set_pairs(HeaderMap(headers).items())
+        self.request_headers.set_pairs(HeaderMap(headers).wire_pairs())
+        limit = header_limit_exceeded(self.request_headers, self.services.config.limits)
+        if limit is not None:
+            # Envoy's codec refuses such a request before any filter sees it.
+            self._request_ended = end_of_stream
+            self.services.trace.event("header_limit", self.name, limit=limit)
+            self.send_local_response(None, LocalResponse(431, "request_headers_too_large",
+                                                         b"Request Header Fields Too Large", (), None, None))
+            ticket = Ticket()
+            ticket.action = Action.PAUSE
+            return ticket
         return self._send_request(StreamEvent(EventKind.HEADERS, end_of_stream=end_of_stream, ticket=Ticket()))
 
     def client_sends_body(self, data: str | bytes, end_of_stream: bool = False) -> Ticket:
@@ -606,6 +618,10 @@ class HttpStream:
         elif event.kind is EventKind.DATA:
             if state.body is None:
                 state.body = bytearray()
+            if len(state.body) + len(event.data) > self.services.config.limits.max_body_bytes:
+                event.pause()
+                self._buffer_overflow(slot, stream_type, len(state.body) + len(event.data))
+                return False
             state.body += event.data
             state.body_end = event.end_of_stream
             state.body_ticket = event.ticket
@@ -719,6 +735,17 @@ class HttpStream:
             slot.direction(stream_type).clear()
             self._fail(slot)
 
+    def _buffer_overflow(self, slot: FilterSlot, stream_type: StreamType, size: int) -> None:
+        """A body buffered at ``slot`` would pass ``max_body_bytes``: Envoy's
+        413 for a request, 500 for a response."""
+        request = stream_type is StreamType.REQUEST
+        self.services.trace.event("buffer_limit", self.name, plugin=slot.plugin.name, size=size,
+                                  limit=self.services.config.limits.max_body_bytes)
+        slot.direction(stream_type).clear()
+        status, details, body = ((413, "request_payload_too_large", b"Payload Too Large") if request
+                                 else (500, "response_payload_too_large", b"Internal Server Error"))
+        self.send_local_response(slot, LocalResponse(status, details, body, (), None, None))
+
     def _fail(self, slot: FilterSlot) -> None:
         """``fail_close``: end the stream with a 503 from ``slot``."""
         if self.failed_by is not None or self.completed:
@@ -773,8 +800,10 @@ class HttpStream:
 
     # --- local replies and resets -----------------------------------------------------------
 
-    def send_local_response(self, slot: FilterSlot, reply: LocalResponse) -> None:
-        """A local reply from ``slot``'s plugin (see the module docstring)."""
+    def send_local_response(self, slot: FilterSlot | None, reply: LocalResponse) -> None:
+        """A local reply from ``slot``'s plugin, or from the proxy itself
+        (``None``: a limit, see ``abi.proxy.limits``); see the module
+        docstring."""
         if self.completed or self._ended or self.local_response is not None:
             self.services.trace.event("local_response_ignored", self.name, plugin=reply.plugin,
                                       status=reply.status,
@@ -809,7 +838,8 @@ class HttpStream:
             self.downstream_response = HttpMessage(headers.copy(), bytearray(reply.body), None, True)
             self._ended = True
         else:
-            self.reset(f"local reply from plugin {reply.plugin} after the client got the response headers")
+            self.reset(f"local reply from {'plugin ' + reply.plugin if reply.plugin else 'the proxy'} after the client "
+                       f"got the response headers")
         self.schedule_pump()
 
     def reset(self, reason: str) -> None:

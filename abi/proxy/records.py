@@ -32,14 +32,15 @@ class LogEntry:
 class LocalResponse:
     """A reply a plugin sent with ``proxy_send_local_response`` (or the 503
     a failing plugin causes under ``fail_close``, with details
-    ``wasm_fail_stream`` and ``plugin`` the failed one)."""
+    ``wasm_fail_stream`` and ``plugin`` the failed one; or one the proxy
+    itself sends when a limit is crossed, ``plugin`` ``None``)."""
 
     status: int
     details: str
     body: bytes
     headers: tuple[tuple[str, str], ...]
     grpc_status: int | None
-    plugin: str
+    plugin: str | None
 
     def to_report(self) -> dict[str, Any]:
         return {"status": self.status, "details": readable(self.details), "plugin": self.plugin,

@@ -15,6 +15,7 @@ from abi.proxy.callbacks import CallbackRunner
 from abi.proxy.foreign_functions import ForeignFunctions
 from abi.proxy.grpc_callouts import GrpcCallouts
 from abi.proxy.http_callouts import HttpCallouts
+from abi.proxy.limits import CalloutBudget, HostLimits
 from abi.proxy.logs import LogStore
 from abi.proxy.metrics import MetricStore
 from abi.proxy.properties import PropertyPath, dotted_path
@@ -47,6 +48,7 @@ class HostConfig:
     random_seed: int = 0
     engine: str = "auto"  # the engine running every plugin VM (interp/exec/engines.py)
     trace_instructions: bool = False  # also trace every instruction (on the step machine)
+    limits: HostLimits = field(default_factory=HostLimits)  # what plugins can make the host hold or do
 
 
 class ProxyServices:
@@ -58,13 +60,14 @@ class ProxyServices:
         self.clock = SimulatedClock(config.clock_start_ns, config.clock_tick_ns)
         self.scheduler = Scheduler(self.clock, config.callback_step_ns)
         self.trace = Trace()
-        self.logs = LogStore(config.log_level)
+        self.logs = LogStore(config.log_level, config.limits.max_log_lines, config.limits.max_log_bytes)
         self.metrics = MetricStore()
-        self.shared_data = SharedDataStore()
+        self.shared_data = SharedDataStore(config.limits.max_shared_data_bytes)
         self.foreign_functions = ForeignFunctions()
         self.runner = CallbackRunner(self.scheduler, record_failure)
-        self.shared_queues = SharedQueues(self.scheduler, self.runner)
-        self.http_callouts = HttpCallouts(self.scheduler, self.runner, self.trace)
-        self.grpc_callouts = GrpcCallouts(self.scheduler, self.runner, self.trace)
+        self.shared_queues = SharedQueues(self.scheduler, self.runner, config.limits.max_queue_items)
+        self.callouts = CalloutBudget(config.limits.max_pending_callouts)
+        self.http_callouts = HttpCallouts(self.scheduler, self.runner, self.trace, self.callouts)
+        self.grpc_callouts = GrpcCallouts(self.scheduler, self.runner, self.trace, self.callouts)
         self.properties: dict[PropertyPath, Any] = {dotted_path(key): value
                                                     for key, value in config.properties.items()}

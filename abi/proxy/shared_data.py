@@ -13,14 +13,18 @@ Values a scenario gives (``shared_data``) are written first, in order.
 
 from __future__ import annotations
 
-from abi.context_interface import StatusError
+from abi.context_interface import LimitExceeded, StatusError
 from abi.enums import Status
 from abi.wire.text import readable
 
 
 class SharedDataStore:
-    def __init__(self) -> None:
+    """``max_bytes`` bounds the keys and values of one vm_id (``abi.proxy.limits``)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
         self._data: dict[bytes, dict[bytes, tuple[bytes, int]]] = {}
+        self._sizes: dict[bytes, int] = {}
         self._next_cas = 1
 
     def _cas(self) -> int:
@@ -39,6 +43,12 @@ class SharedDataStore:
         current = entries.get(key)
         if current is not None and cas and cas != current[1]:
             raise StatusError(Status.CAS_MISMATCH, f"cas {cas} is not the current {current[1]}")
+        grown = len(value) - len(current[0]) if current is not None else len(key) + len(value)
+        size = self._sizes.get(vm_id, 0) + grown
+        if size > self.max_bytes:
+            raise LimitExceeded("max_shared_data_bytes", f"shared data of vm {readable(vm_id)!r} would hold "
+                                                         f"{size} bytes, more than {self.max_bytes}")
+        self._sizes[vm_id] = size
         entries[key] = (bytes(value), self._cas())
 
     def report(self) -> dict[str, dict[str, dict[str, object]]]:

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from abi.context_interface import StatusError
+from abi.context_interface import LimitExceeded, StatusError
 from abi.enums import Status
 from abi.proxy.callbacks import CallbackRunner, DeliveryTarget
 from abi.proxy.scheduler import Scheduler
@@ -47,9 +47,10 @@ class SharedQueue:
 class SharedQueues:
     """Every queue of the proxy."""
 
-    def __init__(self, scheduler: Scheduler, runner: CallbackRunner) -> None:
+    def __init__(self, scheduler: Scheduler, runner: CallbackRunner, max_items: int) -> None:
         self.scheduler = scheduler
         self.runner = runner
+        self.max_items = max_items
         self.queues: dict[int, SharedQueue] = {}
         self._by_name: dict[tuple[bytes, bytes], SharedQueue] = {}
 
@@ -77,6 +78,9 @@ class SharedQueues:
 
     def enqueue(self, queue_id: int, value: bytes) -> None:
         queue = self._queue(queue_id)
+        if len(queue.items) >= self.max_items:
+            raise LimitExceeded("max_queue_items", f"queue {readable(queue.name)!r} already holds "
+                                                   f"{len(queue.items)} items")
         queue.items.append(bytes(value))
         queue.enqueued += 1
         self.runner.when_callback_returns(

@@ -17,6 +17,11 @@ from collections.abc import Iterable
 
 _U32 = struct.Struct("<I")
 
+MAX_PAIRS = 1024
+MAX_PAIRS_BYTES = 1024 * 1024
+"""proxy-wasm-cpp-host's bounds on a pairs map a plugin sends
+(``PROXY_WASM_HOST_PAIRS_MAX_COUNT`` and ``_BYTES``): larger ones are refused."""
+
 Pair = tuple[bytes, bytes]
 
 
@@ -53,9 +58,13 @@ def decode_pairs(data: bytes | bytearray | memoryview) -> list[Pair]:
     data = bytes(data)
     if len(data) == 0 or data == b"\0":
         return []
+    if len(data) > MAX_PAIRS_BYTES:
+        raise PairsFormatError(f"{len(data)} bytes are more than the {MAX_PAIRS_BYTES} a pairs map may have")
     if len(data) < 4:
         raise PairsFormatError(f"{len(data)} bytes are too short for the pair count")
     (count,) = _U32.unpack_from(data, 0)
+    if count > MAX_PAIRS:
+        raise PairsFormatError(f"{count} pairs are more than the {MAX_PAIRS} a pairs map may have")
     lengths_end = 4 + 8 * count
     if lengths_end > len(data):
         raise PairsFormatError(f"{count} pairs need {lengths_end} bytes of lengths, only {len(data)} given")

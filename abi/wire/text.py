@@ -1,28 +1,43 @@
-"""How bytes from the guest become text, losslessly inside the host and
-deterministically in reports.
+"""Bytes and text at the host's edges.
 
-Header names and values, bodies, log messages and configuration are bytes on
-the wire.  Inside the host they are kept as ``str`` decoded with
-``surrogateescape``: valid UTF-8 reads as itself, and every other byte becomes a
-lone surrogate that encodes back to the same byte, so nothing a plugin writes is
-lost or altered.  Reports cannot carry lone surrogates (JSON would need
-``\\udcff`` escapes and terminals cannot print them), so ``readable`` renders
-each undecodable byte as ``\\xNN``: the same bytes always give the same text.
+Header names and values, bodies, configuration and properties are bytes
+inside the host, as in Envoy.  Text comes in from scenario files and the
+Python API and goes out in reports:
+
+* ``as_bytes`` takes text as UTF-8 — and bytes a decoding with
+  ``surrogateescape`` produced back as those bytes — so any bytes survive a
+  round trip through ``from_wire``; text that has no byte form (a lone
+  surrogate such as ``"\\ud800"``) is refused with ``UnencodableText``, a
+  one-line usage error, instead of failing deep inside a host call;
+* ``from_wire`` gives bytes to API callers as text, losslessly;
+* ``readable`` renders bytes for reports: UTF-8 as is, every other byte as
+  ``\\xNN``, so the same bytes always give the same text.
 """
 
 from __future__ import annotations
 
-ASCII_UPPER_TO_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+from abi.errors import UsageError
+
+ASCII_UPPER_TO_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+class UnencodableText(UsageError):
+    """Text that cannot become bytes (a lone surrogate)."""
 
 
 def from_wire(data: bytes | bytearray | memoryview) -> str:
-    """Guest bytes as host text (lossless)."""
+    """Bytes as text (lossless: undecodable bytes become surrogates)."""
     return bytes(data).decode("utf-8", "surrogateescape")
 
 
 def to_wire(text: str) -> bytes:
-    """Host text as the bytes the guest sees (inverse of ``from_wire``)."""
-    return text.encode("utf-8", "surrogateescape")
+    """Text as bytes (inverse of ``from_wire``); ``UnencodableText`` when it
+    has no byte form."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as error:
+        raise UnencodableText(f"text with the lone surrogate U+{ord(text[error.start]):04X} at position "
+                              f"{error.start} has no byte form") from None
 
 
 def as_text(value: str | bytes | bytearray) -> str:
@@ -45,10 +60,20 @@ def as_bytes(value: str | bytes | bytearray) -> bytes:
 
 def readable(value: str | bytes | bytearray) -> str:
     """Text for reports: UTF-8 as is, every other byte as ``\\xNN``."""
-    return as_bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, str):
+        value = value.encode("utf-8", "surrogateescape") if _encodable(value) else \
+            value.encode("utf-8", "backslashreplace")
+    return bytes(value).decode("utf-8", "backslashreplace")
 
 
-def ascii_lower(name: str) -> str:
-    """Lower-case ASCII letters only, as Envoy's ``LowerCaseString`` does
-    (``str.lower`` would also fold non-ASCII letters)."""
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def ascii_lower(name: bytes) -> bytes:
+    """Lower-case ASCII letters only, as Envoy's ``LowerCaseString`` does."""
     return name.translate(ASCII_UPPER_TO_LOWER)

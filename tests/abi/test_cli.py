@@ -41,7 +41,7 @@ def test_json_report_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["proxy", str(SCENARIOS / "stalled.yaml"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert list(report) == ["plugins", "network_plugins", "services", "streams", "connections", "http_calls",
-                            "grpc_calls", "logs", "metrics", "shared_data", "queues", "reconfigurations",
+                            "grpc_calls", "logs", "logs_dropped", "metrics", "shared_data", "queues", "reconfigurations",
                             "host_call_errors", "failures", "time_ms"]
     (stream,) = report["streams"]
     assert list(stream) == ["name", "plugins", "upstream_request", "downstream_response", "local_response",

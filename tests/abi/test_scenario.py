@@ -94,7 +94,7 @@ def test_json_scenarios(folder: Path) -> None:
     ("plugins: [{wasm: auth.wat}]\nextra: 1",
      "extra: unknown key (expected one of: plugins, network_plugins, services, streams, connections, upstreams, "
      "grpc_upstreams, foreign_functions, shared_data, properties, log_level, random_seed, clock_start_ns, "
-     "stall_after_ms, expect)"),
+     "stall_after_ms, limits, expect)"),
     ("plugins: [{name: a}]", "plugins[0].wasm: missing: the plugin's .wasm (or .wat) file"),
     ("plugins: [{wasm: nope.wasm}]", "plugins[0].wasm: no such file: {folder}/nope.wasm"),
     ("plugins: [{wasm: auth.wat}, {wasm: auth.wat}]", "plugins[1].name: duplicate plugin name 'auth' (names are unique across plugins, network_plugins and services)"),
