@@ -1,19 +1,26 @@
-"""The trace: every callback into a plugin and every host call it makes, in
-order, with decoded arguments and results.
+"""The trace: every callback into a plugin and every host call it makes, and
+what the simulated proxy did, in order, with decoded arguments and results.
 
-Entries are plain JSON-ready dicts (``--trace FILE`` writes one per line):
+An entry is recorded when it is complete — a callback when it starts and
+again when it returns, a host call when it has answered — and gets the next
+``seq`` then.  Entries go, as they are recorded, to a sink (``--trace FILE``
+writes one JSON object per line) and, when the trace keeps them, to
+``entries`` (the Python API's default, bounded by ``max_entries``: later ones
+are counted in ``dropped``).  Nothing else holds on to them, so a long run
+traced to a file does not grow the host's memory.
 
 * ``{"seq", "type": "callback", "plugin", "context_id", "stream", "name",
-  "args": {...}, "result": ..., "error": ...}`` — ``result`` is filled in when
-  the callback returns (an action by name for stream callbacks), ``error``
-  when it fails;
+  "args": {...}}`` — a callback starting;
+* ``{"seq", "type": "callback_return", "plugin", "context_id", "stream",
+  "name", "result": ...}`` (or ``"error"``) — it returned (an action by
+  name for stream callbacks) or failed;
 * ``{"seq", "type": "hostcall", "plugin", "context_id", "name", "args":
   {...}, "status": "OK", "result": {...}}`` — ``context_id`` is the effective
   context; ``args`` are decoded (strings, map and buffer types by name,
   header pairs as ``[[name, value]]``), out-pointers left out;
 * ``{"seq", "type": "event", "stream", "event", ...}`` — what the simulated
-  proxy did: a request reaching the origin, a local reply, an HTTP call
-  answered, a stream completing or stalling;
+  proxy did: a request reaching the origin, a local reply, a callout
+  answered, a stream completing or stalling, a limit crossed...;
 * with instruction tracing on (``--trace-instructions``), what the plugin's
   code does inside each callback, as the engine's tracer reports it:
   ``{"seq", "type": "instr", "plugin", "func", "offset", "op", "stack",
@@ -21,9 +28,8 @@ Entries are plain JSON-ready dicts (``--trace FILE`` writes one per line):
   ``memory_read`` / ``memory_write`` (``address``, ``size``, ``value``),
   ``global_write`` and ``trap`` entries (see interp/debug/tracing.py).
 
-Long byte strings are shown whole: a trace is for debugging, and cutting a
-body in the middle hides exactly what one looks for.  Lines are ASCII JSON
-(other characters escaped), so any guest bytes can be written.
+Lines are ASCII JSON (other characters escaped), so any guest bytes can be
+written.
 """
 
 from __future__ import annotations
@@ -34,39 +40,66 @@ from typing import Any, TextIO
 from interp.debug.tracing import InstructionEvent, Tracer
 from interp.errors import ExecutionError
 
+DEFAULT_MAX_ENTRIES = 1_000_000
+
 
 class Trace:
-    def __init__(self) -> None:
+    """See the module docstring.  ``keep``: hold the entries in memory
+    (``entries``); ``sink``: write each as a JSON line."""
+
+    def __init__(self, keep: bool = True, sink: TextIO | None = None,
+                 max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+        self.keep = keep
+        self.sink = sink
+        self.max_entries = max_entries
         self.entries: list[dict[str, Any]] = []
+        self.dropped = 0
+        self.recorded = 0
         self.error_statuses: dict[tuple[str, str, str], int] = {}
 
-    def finish_hostcall(self, entry: dict[str, Any], status: str) -> None:
-        """Record the status a host call answered; errors (anything but OK)
-        are also counted per plugin, call and status, so nothing is silent."""
-        entry["status"] = status
-        if status != "OK":
-            key = (entry["plugin"], entry["name"], status)
-            self.error_statuses[key] = self.error_statuses.get(key, 0) + 1
-
-    def _add(self, entry: dict[str, Any]) -> dict[str, Any]:
-        entry = {"seq": len(self.entries), **entry}
-        self.entries.append(entry)
-        return entry
+    def record(self, entry: dict[str, Any]) -> None:
+        """Record a complete entry (see the module docstring)."""
+        entry = {"seq": self.recorded, **entry}
+        self.recorded += 1
+        if self.sink is not None:
+            self.sink.write(json.dumps(entry) + "\n")
+        if self.keep:
+            if len(self.entries) < self.max_entries:
+                self.entries.append(entry)
+            else:
+                self.dropped += 1
 
     def callback(self, plugin: str, context_id: int | None, stream: str | None, name: str,
-                 args: dict[str, Any]) -> dict[str, Any]:
-        """Record a callback as it starts; the caller fills in ``result``."""
-        return self._add({"type": "callback", "plugin": plugin, "context_id": context_id, "stream": stream,
-                          "name": name, "args": args, "result": None})
+                 args: dict[str, Any]) -> None:
+        self.record({"type": "callback", "plugin": plugin, "context_id": context_id, "stream": stream,
+                     "name": name, "args": args})
 
-    def hostcall(self, plugin: str, context_id: int | None, name: str, args: dict[str, Any]) -> dict[str, Any]:
-        """Record a host call as it starts; the caller fills in ``status``
-        and ``result``."""
-        return self._add({"type": "hostcall", "plugin": plugin, "context_id": context_id, "name": name,
-                          "args": args, "status": None, "result": {}})
+    def callback_return(self, plugin: str, context_id: int | None, stream: str | None, name: str,
+                        **outcome: Any) -> None:
+        """``result=...`` or ``error=...``."""
+        self.record({"type": "callback_return", "plugin": plugin, "context_id": context_id, "stream": stream,
+                     "name": name, **outcome})
 
-    def event(self, event: str, stream: str | None = None, **details: Any) -> dict[str, Any]:
-        return self._add({"type": "event", "stream": stream, "event": event, **details})
+    def begin_hostcall(self, plugin: str, context_id: int | None, name: str,
+                       args: dict[str, Any]) -> dict[str, Any]:
+        """An entry for a host call to fill in; ``end_hostcall`` records it."""
+        return {"type": "hostcall", "plugin": plugin, "context_id": context_id, "name": name, "args": args,
+                "status": None, "result": {}}
+
+    def end_hostcall(self, entry: dict[str, Any], status: Any) -> None:
+        """Record the host call with the status it answered; errors (anything
+        but OK) are also counted per plugin, call and status, so nothing is
+        silent."""
+        entry["status"] = status
+        if status != "OK":
+            key = (entry["plugin"], entry["name"], str(status))
+            self.error_statuses[key] = self.error_statuses.get(key, 0) + 1
+        self.record(entry)
+
+    def event(self, event: str, stream: str | None = None, **details: Any) -> None:
+        self.record({"type": "event", "stream": stream, "event": event, **details})
+
+    # --- reading what was kept -----------------------------------------------------------
 
     def callbacks(self) -> list[tuple[str, str, int | None]]:
         """``(plugin, callback name, context id)`` of every callback, in
@@ -74,24 +107,28 @@ class Trace:
         return [(entry["plugin"], entry["name"], entry["context_id"])
                 for entry in self.entries if entry["type"] == "callback"]
 
+    def returns(self, name: str | None = None) -> list[dict[str, Any]]:
+        return [entry for entry in self.entries
+                if entry["type"] == "callback_return" and (name is None or entry["name"] == name)]
+
     def hostcalls(self, name: str | None = None) -> list[dict[str, Any]]:
         return [entry for entry in self.entries
                 if entry["type"] == "hostcall" and (name is None or entry["name"] == name)]
 
-    def write_jsonl(self, stream: TextIO) -> None:
-        for entry in self.entries:
-            stream.write(json.dumps(entry) + "\n")
+    def events(self, name: str | None = None) -> list[dict[str, Any]]:
+        return [entry for entry in self.entries
+                if entry["type"] == "event" and (name is None or entry["event"] == name)]
 
 
 class InstructionRecorder(Tracer):
-    """The engine's tracer for one plugin, writing into the host's trace."""
+    """The engine's tracer for one plugin VM, writing into the host's trace."""
 
     def __init__(self, trace: Trace, plugin: str) -> None:
         self.trace = trace
         self.plugin = plugin
 
     def _entry(self, entry_type: str, **fields: Any) -> None:
-        self.trace._add({"type": entry_type, "plugin": self.plugin, **fields})
+        self.trace.record({"type": entry_type, "plugin": self.plugin, **fields})
 
     def instruction(self, event: InstructionEvent) -> None:
         self._entry("instr", func=event.func, offset=event.offset, op=event.op, stack=list(event.stack),

@@ -14,6 +14,7 @@ scenario runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from interp.cli.engine_option import add_engine_argument
@@ -37,17 +38,20 @@ def run(args: argparse.Namespace) -> int:
     from abi.frontends.report import build_report, failed_plugins, render_json, render_summary
     from abi.frontends.runner import run_scenario
     from abi.frontends.scenario import load_scenario
+    from abi.trace import Trace
 
     scenario = load_scenario(args.scenario)
     if args.trace_instructions and not args.trace:
         raise UsageError("--trace-instructions needs --trace FILE")
-    host = run_scenario(scenario, args.engine, args.trace_instructions)
-    if args.trace:
-        try:
-            with open(args.trace, "w", encoding="utf-8") as stream:
-                host.trace.write_jsonl(stream)
-        except OSError as error:
-            raise UsageError(f"cannot write the trace to {args.trace}: {error.strerror or error}") from None
+    with contextlib.ExitStack() as files:
+        sink = None
+        if args.trace:
+            try:
+                sink = files.enter_context(open(args.trace, "w", encoding="utf-8"))
+            except OSError as error:
+                raise UsageError(f"cannot write the trace to {args.trace}: {error.strerror or error}") from None
+        # The trace goes to its file as it is made; the command keeps none of it in memory.
+        host = run_scenario(scenario, args.engine, args.trace_instructions, Trace(keep=False, sink=sink))
     _write(render_json(build_report(host)) if args.json else render_summary(host))
     expected = scenario.expected_failures
     unexpected = [] if expected is True else [name for name in failed_plugins(host) if name not in expected]

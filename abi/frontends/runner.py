@@ -28,6 +28,7 @@ from abi.proxy.host import ProxyHost
 from abi.proxy.http_stream import HttpStream
 from abi.proxy.plugins import PluginConfig, PluginKind
 from abi.proxy.services import DEFAULT_CLOCK_START_NS, DEFAULT_STALL_AFTER_MS, HostConfig
+from abi.trace import Trace
 from abi.frontends.scenario import (
     ConnectionSpec,
     PluginSpec,
@@ -55,7 +56,8 @@ def foreign_function(behaviour: object) -> ForeignFunction:
     return returning(value) if kind == "result" else answering(value)
 
 
-def host_for(scenario: Scenario, engine: str = "auto", trace_instructions: bool = False) -> ProxyHost:
+def host_for(scenario: Scenario, engine: str = "auto", trace_instructions: bool = False,
+             trace: Trace | None = None) -> ProxyHost:
     """A host set up as the scenario says, plugins loaded, no traffic yet."""
     host = ProxyHost(HostConfig(
         log_level=scenario.log_level,
@@ -66,7 +68,7 @@ def host_for(scenario: Scenario, engine: str = "auto", trace_instructions: bool 
         limits=scenario.limits,
         engine=engine,
         trace_instructions=trace_instructions,
-    ))
+    ), trace)
     for cluster, responses in scenario.upstreams:
         host.add_upstream(cluster, responses)
     for cluster, methods in scenario.grpc_upstreams:
@@ -83,10 +85,12 @@ def host_for(scenario: Scenario, engine: str = "auto", trace_instructions: bool 
     return host
 
 
-def run_scenario(scenario: Scenario, engine: str = "auto", trace_instructions: bool = False) -> ProxyHost:
+def run_scenario(scenario: Scenario, engine: str = "auto", trace_instructions: bool = False,
+                 trace: Trace | None = None) -> ProxyHost:
     """Run the scenario's timeline and shut the host down; the host holds
-    everything that happened (``abi.frontends.report.build_report``)."""
-    host = host_for(scenario, engine, trace_instructions)
+    everything that happened (``abi.frontends.report.build_report``).
+    ``trace``: where the trace goes (default: kept in memory)."""
+    host = host_for(scenario, engine, trace_instructions, trace)
     scheduler = host.services.scheduler
     scheduled: list[bool] = []
 

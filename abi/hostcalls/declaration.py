@@ -216,7 +216,7 @@ class HostCallSpec:
 
     def run(self, site: CallSite, caller: Caller, raw: Sequence[int]) -> Status:
         context = site.effective_context
-        entry = site.trace.hostcall(context.plugin_name, context.id, self.name, {})
+        entry = site.trace.begin_hostcall(context.plugin_name, context.id, self.name, {})
         memory = site.guest_memory(caller)
         call = HostCall(site, context, memory, entry)
         position = 0
@@ -244,9 +244,10 @@ class HostCallSpec:
             status = Status.INVALID_MEMORY_ACCESS
             entry["result"]["reason"] = str(error)
         except LimitExceeded as error:
-            site.trace.finish_hostcall(entry, "RESOURCE_LIMIT")
+            entry["result"]["reason"] = str(error)
+            site.trace.end_hostcall(entry, "RESOURCE_LIMIT")
             raise PluginResourceLimit(str(error), caller.machine.backtrace()) from None
-        site.trace.finish_hostcall(entry, status.name)
+        site.trace.end_hostcall(entry, status.name)
         return status
 
 

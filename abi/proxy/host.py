@@ -49,7 +49,8 @@ NS_PER_MS = 1_000_000
 class ProxyHost:
     """The simulated proxy.  Load plugins (the HTTP chain in request order,
     the network chain, services), declare upstream clusters, then open
-    streams and connections::
+    streams and connections.  ``trace`` is where callbacks, host calls and
+    events go (by default: kept in memory, ``host.trace.entries``)::
 
         host = ProxyHost()
         host.add_upstream("auth", [UpstreamResponse(200, body=b"alice")])
@@ -58,10 +59,10 @@ class ProxyHost:
         stream.send_request_headers({":method": "GET", ":path": "/", ":authority": "x"}, end_of_stream=True)
     """
 
-    def __init__(self, config: HostConfig | None = None) -> None:
+    def __init__(self, config: HostConfig | None = None, trace: Trace | None = None) -> None:
         self.config = config or HostConfig()
         self.failures: list[Failure] = []
-        self.services = ProxyServices(self.config, self._record_failure)
+        self.services = ProxyServices(self.config, self._record_failure, trace)
         self.plugin_set = PluginSet(self.services)
         self.streams: list[HttpStream] = []
         self.connections: list[NetworkConnection] = []

@@ -53,13 +53,14 @@ class HostConfig:
 
 class ProxyServices:
     """See the module docstring.  ``record_failure`` is called for every
-    plugin failure."""
+    plugin failure; ``trace`` defaults to one kept in memory."""
 
-    def __init__(self, config: HostConfig, record_failure: Callable[[Failure], None]) -> None:
+    def __init__(self, config: HostConfig, record_failure: Callable[[Failure], None],
+                 trace: Trace | None = None) -> None:
         self.config = config
         self.clock = SimulatedClock(config.clock_start_ns, config.clock_tick_ns)
         self.scheduler = Scheduler(self.clock, config.callback_step_ns)
-        self.trace = Trace()
+        self.trace = trace if trace is not None else Trace()
         self.logs = LogStore(config.log_level, config.limits.max_log_lines, config.limits.max_log_bytes)
         self.metrics = MetricStore()
         self.shared_data = SharedDataStore(config.limits.max_shared_data_bytes)

@@ -211,26 +211,29 @@ class PluginVm:
             return CallbackOutcome(None, called=False)
         signature = CALLBACKS.get(name)
         names = signature.params if signature is not None else tuple(f"arg{i}" for i in range(len(args)))
-        entry = self.trace.callback(context.plugin_name, context.id if context is not self.start_context else None,
-                                    context.stream_name, name,
-                                    {arg: traced_argument(arg, value) for arg, value in zip(names, args)})
+        context_id = context.id if context is not self.start_context else None
+        self.trace.callback(context.plugin_name, context_id, context.stream_name, name,
+                            {arg: traced_argument(arg, value) for arg, value in zip(names, args)})
         self._frames.append(_Frame(name, context))
         self.store.set_fuel(fuel)
         try:
             results = self.store.invoke(func, *args)
         except ExecutionError as error:
             if exit_zero_ends and isinstance(error, ProcessExit) and error.code == 0:
-                entry["result"] = "proc_exit(0)"
+                self.trace.callback_return(context.plugin_name, context_id, context.stream_name, name,
+                                           result="proc_exit(0)")
                 return CallbackOutcome(None)
             failure = self._failure(name, error, context)
             self.fail(failure)
-            entry["error"] = failure.error
+            self.trace.callback_return(context.plugin_name, context_id, context.stream_name, name,
+                                       error=failure.error)
             return CallbackOutcome(None, failure)
         finally:
             self._frames.pop()
             self.store.set_fuel(None)
         result = results[0] if results else None
-        entry["result"] = traced_result(name, result)
+        self.trace.callback_return(context.plugin_name, context_id, context.stream_name, name,
+                                   result=traced_result(name, result))
         return CallbackOutcome(result)
 
     def _failure(self, callback: str, error: ExecutionError, context: ContextInterface) -> Failure:

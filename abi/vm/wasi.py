@@ -70,15 +70,15 @@ def _traced(vm: WasiHost, qualified: str, function: HostFunction) -> HostFunctio
     def traced(*args: Any) -> Any:
         context = vm.effective_context
         raw = args[1:] if function.takes_caller else args
-        entry = vm.trace.hostcall(context.plugin_name, context.id, qualified, {"raw": list(raw)})
+        entry = vm.trace.begin_hostcall(context.plugin_name, context.id, qualified, {"raw": list(raw)})
         result = implementation(*args)
+        status: object = None
         if isinstance(result, int):
             try:
-                entry["status"] = Errno(result).name
+                status = Errno(result).name
             except ValueError:
-                entry["status"] = result
-        else:
-            entry["status"] = None
+                status = result
+        vm.trace.end_hostcall(entry, "OK" if status == "SUCCESS" else status)
         return result
 
     traced.__name__ = qualified

@@ -61,7 +61,9 @@ def test_trace_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert [entry["seq"] for entry in entries] == list(range(len(entries)))
     headers = next(entry for entry in entries if entry.get("name") == "proxy_on_request_headers")
     assert headers["args"] == {"context_id": 2, "num_headers": 4, "end_of_stream": True}
-    assert headers["result"] == "PAUSE" and headers["stream"] == "allowed"
+    returned = next(entry for entry in entries if entry["type"] == "callback_return"
+                    and entry["name"] == "proxy_on_request_headers")
+    assert returned["result"] == "PAUSE" and returned["stream"] == headers["stream"] == "allowed"
     call = next(entry for entry in entries if entry.get("name") == "proxy_http_call")
     assert call["args"]["upstream"] == "auth" and call["status"] == "OK" and call["result"] == {"token": 1}
     assert call["args"]["headers"][:3] == [[":method", "GET"], [":path", "/verify"], [":authority", "auth"]]

@@ -92,9 +92,9 @@ def test_headers_arguments_and_the_returned_action() -> None:
     host = chain({"proxy_on_request_headers": "(i32.const 1)"}, {})
     stream = host.open_stream("s")
     assert stream.send_request_headers({":path": "/", "x": "1"}, end_of_stream=True) is Action.PAUSE
-    (entry,) = [entry for entry in host.trace.entries if entry.get("name") == "proxy_on_request_headers"]
+    (entry, returned) = [entry for entry in host.trace.entries if entry.get("name") == "proxy_on_request_headers"]
     assert entry["args"] == {"context_id": 2, "num_headers": 2, "end_of_stream": True}
-    assert entry["result"] == "PAUSE"
+    assert returned["type"] == "callback_return" and returned["result"] == "PAUSE"
 
 
 def test_paused_headers_hold_everything_until_continued() -> None:
@@ -111,7 +111,8 @@ def test_paused_headers_hold_everything_until_continued() -> None:
     assert stream_callbacks(host, "s")[2:7] == [("B", "context_create"), ("B", "request_headers"),
                                                 ("A", "request_body"), ("B", "request_body"),
                                                 ("B", "response_headers")]
-    bodies = [entry["args"] for entry in host.trace.entries if entry.get("name") == "proxy_on_request_body"]
+    bodies = [entry["args"] for entry in host.trace.entries
+              if entry.get("name") == "proxy_on_request_body" and entry["type"] == "callback"]
     assert bodies[0] == {"context_id": 2, "body_size": 4, "end_of_stream": True}  # one chunk, as Envoy buffers
     assert bytes(stream.upstream_request.body) == b"abcd"
     assert stream.completed
@@ -149,7 +150,8 @@ def test_continuing_a_paused_body_sends_the_buffer_on() -> None:
     host.respond_http_call(host.pending_http_calls[0], HttpCallResponse.make())
     assert bytes(stream.upstream_request.body) == b"abcd"
     sizes = [entry["args"]["body_size"] for entry in host.trace.entries
-             if entry.get("name") == "proxy_on_request_body" and entry["plugin"] == "B"]
+             if entry.get("name") == "proxy_on_request_body" and entry["plugin"] == "B"
+             and entry["type"] == "callback"]
     assert sizes == [4]
     stream.send_request_body("ef", end_of_stream=True)
     assert bytes(stream.upstream_request.body) == b"abcd"  # paused again until the next answer
