@@ -71,6 +71,15 @@ names); values may be text or integers.  Bodies, data and messages are text
 or ``{base64: ...}``.  Every error names the key path that is wrong, e.g.
 ``streams[1].request.headers: expected a mapping or a list of [name, value]
 pairs``.
+
+A scenario file is input like any other, and may be hostile: it is read
+only if it is a regular file of at most 16 MiB; YAML aliases (``*name``) are
+refused (they are how "billion laughs" documents and circular structures
+are built; write the value again instead), as is nesting deeper than 64
+levels; text must be encodable (no lone surrogates such as ``"\ud800"``),
+and every number is checked against its range (times as unsigned 64-bit
+nanoseconds or milliseconds up to ``MAX_MS``, statuses 100-999, gRPC
+statuses 0-16, ...).  Every refusal is a one-line ``ScenarioError``.
 """
 
 from __future__ import annotations
@@ -79,6 +88,7 @@ import base64
 import binascii
 import json
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +105,12 @@ from abi.proxy.limits import HostLimits
 from abi.proxy.plugins import DEFAULT_FUEL_PER_CALLBACK, PluginKind
 from abi.wire.text import as_bytes
 
-Headers = tuple[tuple[str, str], ...]
+Headers = tuple[tuple[str, str | bytes], ...]
+MAX_SCENARIO_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_U64 = (1 << 64) - 1
+MAX_MS = 10 ** 12
+"""The longest time a scenario may name, in milliseconds (about 31 years)."""
 FOREIGN_FUNCTION_BEHAVIOURS = ("identity", "reverse", "upper", "lower", "base64_encode", "base64_decode")
 MAX_COUNT = (1 << 63) - 1
 PLUGIN_KEYS = ("name", "wasm", "root_id", "vm_id", "configuration", "vm_configuration", "environment", "failure",
@@ -202,31 +217,99 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a scenario file (``.json`` as JSON, anything else as
     YAML); ``ScenarioError`` names the file and the offending key."""
     source = os.fspath(path)
-    try:
-        text = Path(source).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ScenarioError(f"cannot read the scenario: {error.strerror or error}", source=source) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("the scenario is not UTF-8 text", source=source) from None
-    document = _parse(text, source)
+    document = parse_scenario_text(read_scenario_text(source), source)
     return scenario_from_document(document, source, Path(source).resolve().parent)
 
 
-def _parse(text: str, source: str) -> Any:
+def read_scenario_text(source: str) -> str:
+    """The file's text: a regular file, at most ``MAX_SCENARIO_BYTES``, UTF-8."""
+    try:
+        with open(source, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                raise ScenarioError("not a regular file", source=source)
+            data = stream.read(MAX_SCENARIO_BYTES + 1)
+    except OSError as error:
+        raise ScenarioError(f"cannot read the scenario: {error.strerror or error}", source=source) from None
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(f"larger than {MAX_SCENARIO_BYTES} bytes", source=source)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("the scenario is not UTF-8 text", source=source) from None
+
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases and deep nesting (see the module
+    docstring)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not accepted in scenario files: "
+                                                          "write the value out", event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def parse_scenario_text(text: str, source: str) -> Any:
+    """The document in ``text`` (JSON when ``source`` ends in ``.json``, else
+    YAML), checked for depth and encodable text."""
     if source.endswith(".json"):
         try:
-            return json.loads(text)
+            document = json.loads(text)
         except json.JSONDecodeError as error:
             raise ScenarioError(f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
                                 source=source) from None
+        except RecursionError:
+            raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep", source=source) from None
+    else:
+        try:
+            document = yaml.load(text, Loader=_ScenarioLoader)  # noqa: S506 (a safe loader, subclassed)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+            raise ScenarioError(f"invalid YAML at {where}{error.problem}", source=source) from None
+        except yaml.YAMLError as error:
+            raise ScenarioError(f"invalid YAML: {error}", source=source) from None
+    _check_values(document, source)
+    return document
+
+
+def _check_values(document: Any, source: str) -> None:
+    """Every level within ``MAX_DEPTH``, every text encodable (iteratively:
+    the document may be deep)."""
+    pending: list[tuple[Any, str, int]] = [(document, "", 0)]
+    while pending:
+        value, key_path, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep", key_path, source)
+        if isinstance(value, str):
+            _check_text(value, key_path, source)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                if isinstance(key, str):
+                    _check_text(key, key_path, source)
+                pending.append((item, _join(key_path, str(key)), depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, f"{key_path}[{index}]", depth + 1) for index, item in enumerate(value))
+
+
+def _check_text(text: str, key_path: str, source: str) -> None:
     try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        raise ScenarioError(f"invalid YAML at {where}{error.problem}", source=source) from None
-    except yaml.YAMLError as error:
-        raise ScenarioError(f"invalid YAML: {error}", source=source) from None
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ScenarioError(f"the text has the lone surrogate U+{ord(text[error.start]):04X}, which no bytes "
+                            f"encode (write the bytes with {{base64: ...}} instead)", key_path, source) from None
 
 
 def scenario_from_document(document: Any, source: str, base: Path) -> Scenario:
@@ -283,16 +366,21 @@ class _Validator:
         if value is None:
             return ()
         if isinstance(value, Mapping):
-            return tuple((self.text(name, key_path), self.text(item, _join(key_path, str(name))))
+            return tuple((self.text(name, key_path), self.header_value(item, _join(key_path, str(name))))
                          for name, item in value.items())
         if isinstance(value, list):
             pairs = []
             for index, pair in enumerate(value):
                 if not isinstance(pair, list) or len(pair) != 2:
                     raise self.error(f"{key_path}[{index}]", "expected a [name, value] pair")
-                pairs.append((self.text(pair[0], f"{key_path}[{index}]"), self.text(pair[1], f"{key_path}[{index}]")))
+                pairs.append((self.text(pair[0], f"{key_path}[{index}]"),
+                              self.header_value(pair[1], f"{key_path}[{index}]")))
             return tuple(pairs)
         raise self.error(key_path, "expected a mapping or a list of [name, value] pairs")
+
+    def header_value(self, value: Any, key_path: str) -> str | bytes:
+        """Text (or a number), or ``{base64: ...}`` for bytes that are not text."""
+        return self.data(value, key_path) if isinstance(value, Mapping) else self.text(value, key_path)
 
     def data(self, value: Any, key_path: str) -> bytes:
         """Text, or ``{base64: ...}`` for bytes that are not text."""
@@ -334,6 +422,8 @@ class _Validator:
         return tuple(mapping.items())
 
     def property_value(self, value: Any, key_path: str) -> None:
+        if isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value <= MAX_U64:
+            raise self.error(key_path, "an integer property value must fit in 64 bits")
         if isinstance(value, (str, bytes, bool, int, float)):
             return
         if isinstance(value, Mapping):
@@ -348,7 +438,7 @@ class _Validator:
                                    f"list, got {_kind(value)}")
 
     def optional_ms(self, spec: Mapping[str, Any], key: str, key_path: str) -> int | None:
-        return None if spec.get(key) is None else self.integer(spec[key], _join(key_path, key))
+        return None if spec.get(key) is None else self.integer(spec[key], _join(key_path, key), maximum=MAX_MS)
 
     # --- the document ------------------------------------------------------------------------
 
@@ -397,9 +487,9 @@ class _Validator:
             upstreams=self.upstreams(top.get("upstreams")),
             properties=self.properties(top.get("properties"), "properties"),
             log_level=level,
-            random_seed=self.integer(top.get("random_seed", 0), "random_seed"),
+            random_seed=self.integer(top.get("random_seed", 0), "random_seed", maximum=MAX_U64),
             clock_start_ns=(None if top.get("clock_start_ns") is None
-                            else self.integer(top["clock_start_ns"], "clock_start_ns")),
+                            else self.integer(top["clock_start_ns"], "clock_start_ns", maximum=MAX_U64)),
             network_plugins=network_plugins,
             services=services,
             connections=connections,
@@ -407,7 +497,7 @@ class _Validator:
             foreign_functions=self.foreign_functions(top.get("foreign_functions")),
             shared_data=self.shared_data(top.get("shared_data")),
             stall_after_ms=(None if top.get("stall_after_ms") is None
-                            else self.integer(top["stall_after_ms"], "stall_after_ms", minimum=1)),
+                            else self.integer(top["stall_after_ms"], "stall_after_ms", minimum=1, maximum=MAX_MS)),
             expected_failures=self.expect(top.get("expect"), set(names)),
             limits=self.limits(top.get("limits")),
         )
@@ -431,8 +521,10 @@ class _Validator:
             raise self.error(_join(key_path, "wasm"), "missing: the plugin's .wasm (or .wat) file")
         wasm = self.text(spec["wasm"], _join(key_path, "wasm"))
         path = (self.base / wasm).resolve()
-        if not path.is_file():
+        if not path.exists():
             raise self.error(_join(key_path, "wasm"), f"no such file: {path}")
+        if not path.is_file():
+            raise self.error(_join(key_path, "wasm"), f"not a regular file: {path}")
         name = self.text(spec["name"], _join(key_path, "name")) if "name" in spec else Path(wasm).stem
         if not name:
             raise self.error(_join(key_path, "name"), "must not be empty")
@@ -455,7 +547,7 @@ class _Validator:
             environment=tuple((key, self.text(item, _join(_join(key_path, "environment"), key)))
                               for key, item in environment.items()),
             failure=failure,
-            fuel=None if fuel is None else self.integer(fuel, _join(key_path, "fuel"), minimum=1),
+            fuel=None if fuel is None else self.integer(fuel, _join(key_path, "fuel"), minimum=1, maximum=MAX_COUNT),
             kind=kind,
         )
 
@@ -485,7 +577,7 @@ class _Validator:
             trailers=self.headers(spec.get("trailers"), _join(key_path, "trailers")),
             reset=self.boolean(spec.get("reset", False), _join(key_path, "reset")),
             timeout=self.boolean(spec.get("timeout", False), _join(key_path, "timeout")),
-            delay_ms=self.integer(spec.get("delay_ms", 0), _join(key_path, "delay_ms")),
+            delay_ms=self.integer(spec.get("delay_ms", 0), _join(key_path, "delay_ms"), maximum=MAX_MS),
         )
 
     def grpc_upstreams(self, value: Any) -> tuple[tuple[str, tuple[tuple[str, tuple[GrpcAnswer, ...]], ...]], ...]:
@@ -516,7 +608,7 @@ class _Validator:
             trailing_metadata=self.headers(spec.get("trailing_metadata"), _join(key_path, "trailing_metadata")),
             status=self.integer(spec.get("status", 0), _join(key_path, "status"), maximum=16),
             message=self.text(spec.get("message", ""), _join(key_path, "message")),
-            delay_ms=self.integer(spec.get("delay_ms", 0), _join(key_path, "delay_ms")),
+            delay_ms=self.integer(spec.get("delay_ms", 0), _join(key_path, "delay_ms"), maximum=MAX_MS),
             timeout=self.boolean(spec.get("timeout", False), _join(key_path, "timeout")),
         )
 
@@ -577,7 +669,7 @@ class _Validator:
             key_path = f"streams[{index}]"
             if isinstance(item, Mapping) and "wait_ms" in item:
                 step = self.mapping(item, key_path, ("wait_ms",))
-                items.append(WaitStep(self.integer(step["wait_ms"], _join(key_path, "wait_ms"))))
+                items.append(WaitStep(self.integer(step["wait_ms"], _join(key_path, "wait_ms"), maximum=MAX_MS)))
             elif isinstance(item, Mapping) and "reconfigure" in item:
                 self.mapping(item, key_path, ("reconfigure",))
                 items.append(self.reconfigure(item["reconfigure"], _join(key_path, "reconfigure"), plugins))
@@ -648,7 +740,8 @@ class _Validator:
         if kind in ("close", "wait_ms") and "end_of_stream" in spec:
             raise self.error(_join(key_path, "end_of_stream"), "only data events have end_of_stream")
         if kind == "wait_ms":
-            return ConnectionEvent("wait", wait_ms=self.integer(spec["wait_ms"], _join(key_path, "wait_ms")))
+            return ConnectionEvent("wait", wait_ms=self.integer(spec["wait_ms"], _join(key_path, "wait_ms"),
+                                                                maximum=MAX_MS))
         if kind == "close":
             side = self.text(spec["close"], _join(key_path, "close"))
             if side not in ("downstream", "upstream"):

@@ -19,7 +19,10 @@ Every call goes through one wrapper, which
    ``GuestMemoryError`` anywhere (writing a result to a bad pointer, an
    allocator answering 0) becomes INVALID_MEMORY_ACCESS; ``LimitExceeded``
    fails the plugin (``PluginResourceLimit``, with the wasm backtrace);
-3. records a trace entry with the decoded arguments, the status and what
+3. charges the bytes it copied between guest and host against the
+   callback's fuel (``host_work_per_byte`` per byte, see
+   ``abi.proxy.limits``), so host work is not free;
+4. records a trace entry with the decoded arguments, the status and what
    the implementation reported with ``call.result(...)``.
 
 Traps of the guest's allocator (called back during the host call) are not
@@ -40,6 +43,7 @@ from abi.hostcalls.guest_memory import GuestMemory, GuestMemoryError
 from abi.trace import Trace
 from abi.wire.pairs import PairsFormatError, decode_pairs
 from abi.wire.text import readable
+from interp.errors import ExecutionError
 from interp.exec.host_calls import Caller
 from interp.runtime.function import HostFunction
 from interp.syntax.types import I32, I64, FuncType, ValType
@@ -53,6 +57,7 @@ class CallSite(Protocol):
     ``abi.vm.PluginVm``)."""
 
     trace: Trace
+    host_work_per_byte: int
 
     def guest_memory(self, caller: Caller) -> GuestMemory: ...
 
@@ -247,6 +252,11 @@ class HostCallSpec:
             entry["result"]["reason"] = str(error)
             site.trace.end_hostcall(entry, "RESOURCE_LIMIT")
             raise PluginResourceLimit(str(error), caller.machine.backtrace()) from None
+        try:
+            caller.charge_fuel(memory.copied * site.host_work_per_byte)
+        except ExecutionError:
+            site.trace.end_hostcall(entry, "FUEL_EXHAUSTED")
+            raise
         site.trace.end_hostcall(entry, status.name)
         return status
 

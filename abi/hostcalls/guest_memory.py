@@ -40,11 +40,12 @@ class GuestMemory:
     allocate in it.  ``allocate`` is ``None`` when the module exports no
     allocator; handing out results then fails with INVALID_MEMORY_ACCESS."""
 
-    __slots__ = ("memory", "allocator")
+    __slots__ = ("memory", "allocator", "copied")
 
     def __init__(self, memory: MemoryInstance | None, allocator: Callable[[int], int] | None) -> None:
         self.memory = memory
         self.allocator = allocator
+        self.copied = 0  # bytes read or written: the host work a host call is charged for
 
     @property
     def size(self) -> int:
@@ -57,10 +58,12 @@ class GuestMemory:
 
     def read(self, address: int, length: int) -> bytes:
         self.check(address, length)
+        self.copied += length
         return bytes(self.memory.data[address:address + length])  # type: ignore[union-attr]
 
     def write(self, address: int, data: bytes) -> None:
         self.check(address, len(data))
+        self.copied += len(data)
         self.memory.data[address:address + len(data)] = data  # type: ignore[union-attr]
 
     def read_u32(self, address: int) -> int:

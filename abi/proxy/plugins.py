@@ -413,7 +413,8 @@ class PluginSet:
         services = self.services
         settings = VmSettings(engine=services.config.engine, trace_instructions=services.config.trace_instructions,
                               environment=record.environment,
-                              random_seed=services.config.random_seed + record.index)
+                              random_seed=services.config.random_seed + record.index,
+                              host_work_per_byte=services.config.limits.host_work_per_byte)
         start = StartContext(record, services)
         record.vm = PluginVm(record.module, settings, services.clock, services.trace, record.label, start)
         services.trace.event("vm_start", None, vm=record.label, generation=record.generation,

@@ -53,6 +53,7 @@ class VmSettings:
     trace_instructions: bool = False
     environment: tuple[tuple[str, str], ...] = ()
     random_seed: int = 0
+    host_work_per_byte: int = 1  # fuel a host call costs per byte it copies
 
 
 @dataclass(eq=False)
@@ -80,6 +81,7 @@ class PluginVm:
         self.trace = trace
         self.label = label
         self.start_context = start_context
+        self.host_work_per_byte = settings.host_work_per_byte
         self.failure: Failure | None = None
         self.contexts: dict[int, ContextInterface] = {}
         self._next_context_id = 1

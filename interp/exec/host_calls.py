@@ -20,6 +20,7 @@ from interp.errors import (
     BacktraceEntry,
     ExecutionError,
     ExhaustionError,
+    FuelExhaustedError,
     HostFunctionError,
     UsageError,
 )
@@ -39,6 +40,11 @@ MAX_HOST_REENTRY = 100
 
 class HostCallingMachine(Protocol):
     host_depth: int
+
+    @property
+    def remaining_fuel(self) -> int | None: ...
+
+    def set_fuel(self, fuel: int | None) -> None: ...
 
     def backtrace(self) -> tuple[BacktraceEntry, ...]: ...
 
@@ -82,6 +88,18 @@ class Caller:
         """Call into the guest now and return the results (plain host functions)."""
         target = self._function(func)
         return self.machine.invoke(target, check_arguments(target.type, args))
+
+    def charge_fuel(self, amount: int) -> None:
+        """Count ``amount`` units of host work against the invocation's fuel,
+        as if the guest had executed that many instructions (no limit: no
+        effect); ``FuelExhaustedError`` when it runs out."""
+        remaining = self.machine.remaining_fuel
+        if remaining is None or amount <= 0:
+            return
+        if amount > remaining:
+            self.machine.set_fuel(0)
+            raise FuelExhaustedError("fuel exhausted", self.machine.backtrace())
+        self.machine.set_fuel(remaining - amount)
 
     def call(self, func: WasmFunction | HostFunction | str, *args: Any) -> GuestCall:
         """A request for a generator host function to ``yield``; the yield

@@ -99,7 +99,7 @@ def test_json_scenarios(folder: Path) -> None:
     ("plugins: [{wasm: nope.wasm}]", "plugins[0].wasm: no such file: {folder}/nope.wasm"),
     ("plugins: [{wasm: auth.wat}, {wasm: auth.wat}]", "plugins[1].name: duplicate plugin name 'auth' (names are unique across plugins, network_plugins and services)"),
     ("plugins: [{wasm: auth.wat, failure: maybe}]", "plugins[0].failure: expected fail_close, fail_open or fail_reload"),
-    ("plugins: [{wasm: auth.wat, fuel: 0}]", "plugins[0].fuel: expected an integer of at least 1, got a number"),
+    ("plugins: [{wasm: auth.wat, fuel: 0}]", "plugins[0].fuel: expected an integer from 1 to 9223372036854775807, got a number"),
     ("plugins: [{wasm: auth.wat, configuration: 3}]",
      "plugins[0].configuration: expected text, a mapping or a list, got a number"),
     ("plugins: [{wasm: auth.wat, environment: {A: [1]}}]", "plugins[0].environment.A: expected text, got a list"),
