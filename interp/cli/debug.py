@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from interp.cli.program import Program, add_program_arguments, exit_status
+from interp.cli.program import Program, add_program_arguments, exit_status, nothing_to_run
 from interp.debug.commands import CommandInterpreter, QuitDebugger
 from interp.debug.session import DebugSession
 from interp.errors import UsageError
@@ -36,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
             func, values = instance.funcs[start], []
         else:
             entry = program.entry(instance)
-            if entry is None:
-                raise UsageError("nothing to debug: give --invoke NAME (the module has no start function)")
+            if entry is None:  # the module's start function, run already: debug_start covers it
+                raise UsageError(nothing_to_run(args.module, instance))
             func, values = entry
     except ProcessExit as exit:
         return exit_status(exit)

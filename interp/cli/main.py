@@ -13,12 +13,12 @@ from interp.cli import run as run_command
 from interp.cli import debug as debug_command
 from interp.cli import spec as spec_command
 from interp.cli import trace as trace_command
-from interp.errors import ExecutionError, GlasswasmError
+from interp.cli.diagnostics import describe_error
+from interp.errors import GlasswasmError
 from interp.exec.engines import ENGINES, available_engines, default_engine
 
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
-MAX_BACKTRACE_LINES = 20
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -78,27 +78,6 @@ def _run_proxy(args: argparse.Namespace) -> int:
     from abi.cli import run
 
     return run(args)
-
-
-def describe_error(error: GlasswasmError) -> list[str]:
-    """The lines printed for an error: one line, then a backtrace for
-    execution errors."""
-    lines = [f"{error.label}: {printable(str(error))}"]
-    if isinstance(error, ExecutionError):
-        trace = error.format_backtrace()
-        if len(trace) > MAX_BACKTRACE_LINES:
-            hidden = len(trace) - MAX_BACKTRACE_LINES
-            trace = trace[:MAX_BACKTRACE_LINES] + [f"  ... {hidden} more frames"]
-        lines.extend(trace)
-    return lines
-
-
-def printable(text: str) -> str:
-    """``text`` with control and other unprintable characters escaped, so a
-    message quoting the input stays on one line."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from interp.errors import UsageError, WasmError
 from interp.exec.compiled import compile_module
 from interp.host.spectest import spectest_exports
 from interp.loader import read_module
-from interp.runtime.function import FunctionInstance
+from interp.runtime.function import FunctionInstance, HostFunction, WasmFunction
 from interp.runtime.instance import ModuleInstance
 from interp.runtime.store import EngineConfig, Store
 from interp.syntax.types import FuncType
@@ -93,7 +93,10 @@ class Program:
 
     def entry(self, instance: ModuleInstance) -> tuple[FunctionInstance, list[Any]] | None:
         """The call to make after instantiation: ``--invoke`` (after a WASI
-        reactor's ``_initialize``), or a WASI command's ``_start``."""
+        reactor's ``_initialize``), or a WASI command's ``_start``; ``None``
+        when the start function, run by instantiation, was the program.  A
+        module with none of these has nothing to run: a ``UsageError`` lists
+        the functions it exports."""
         if self.args.invoke:
             func = instance.exported_function(self.args.invoke)
             values = _parse_arguments(self.args.invoke, func.type, self.args.args)
@@ -102,6 +105,8 @@ class Program:
             return func, values
         if self.wasi and exports_function(instance, COMMAND_ENTRY):
             return instance.exported_function(COMMAND_ENTRY), []
+        if self.compiled.module.start is None:
+            raise UsageError(nothing_to_run(self.args.module, instance))
         return None
 
     def print_results(self, func: FunctionInstance, results: list[Any]) -> None:
@@ -112,6 +117,17 @@ class Program:
     def flush(self) -> None:
         if self.process is not None:
             self.process.flush()
+
+
+def nothing_to_run(module_name: str, instance: ModuleInstance) -> str:
+    """Why a module without an entry point does not run, and what it offers
+    to ``--invoke`` instead."""
+    exported = [f"{name} {value.type}" for name, value in instance.exports.items()
+                if isinstance(value, (WasmFunction, HostFunction))]
+    if not exported:
+        return f"nothing to run: {module_name} has no start function and exports no functions"
+    return (f"nothing to run: {module_name} has no start function; call an export with --invoke NAME "
+            f"(exported functions: {', '.join(exported)})")
 
 
 def exit_status(exit: ProcessExit) -> int:
