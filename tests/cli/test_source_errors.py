@@ -31,7 +31,7 @@ def bad_wat(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("command", [["run"], ["validate"], ["dump"], ["trace"]])
+@pytest.mark.parametrize("command", [["run"], ["validate"], ["dump"], ["trace"], ["inspect"], ["assemble"]])
 def test_every_command_shows_file_line_column_and_the_token(capsys, bad_wat: Path, command: list[str]) -> None:
     status, out, err = run_cli(capsys, *command, bad_wat)
     assert (status, out) == (1, "")
