@@ -27,7 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    program = Program(args, engine="python")
+    program = Program(args, engine="python", guest_stdin=False)
+    try:
+        return _debug(program, args)
+    finally:
+        program.close()
+
+
+def _debug(program: Program, args: argparse.Namespace) -> int:
     start = program.compiled.module.start
     debug_start = not args.invoke and start is not None
     try:
@@ -66,7 +73,6 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         session.close()
-        program.flush()
     return 0
 
 

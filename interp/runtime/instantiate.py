@@ -17,7 +17,7 @@ from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.syntax.module import Expr, Import, SegmentMode
 from interp.syntax.opcodes import Imm
-from interp.syntax.types import ExternKind, ExternType, GlobalType, Limits, MemoryType, TableType, describe_extern_type
+from interp.syntax.types import ExternKind, ExternType, Limits, MemoryType, TableType, describe_extern_type
 from interp.syntax.values import f32_from_bits, f64_from_bits
 
 if TYPE_CHECKING:
