@@ -82,7 +82,7 @@ def nearest(word: str, candidates: Sequence[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _ArgumentParser:
     parser = _ArgumentParser(prog="glasswasm", description="A WebAssembly engine you can see into.")
     parser.add_argument("--version", action="version", version=f"{PACKAGE} {package_version()}",
                         help="print the version of glasswasm and exit")
@@ -127,19 +127,19 @@ def package_version() -> str:
         return "(not installed: no package metadata)"
 
 
-def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+def parse_arguments(parser: _ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse the command line; arguments no option or position takes are
     answered with a hint: the option meant, or where a module's own
     dash-arguments go."""
     args, extras = parser.parse_known_args(argv)
     if extras:
-        command_action = getattr(parser, "command_action", None)
-        sub = command_action.choices[args.command] if command_action is not None else parser
+        commands = parser.command_action.choices if parser.command_action is not None else None
+        sub = commands[args.command] if isinstance(commands, dict) else parser
         sub.error(unrecognized(extras, sub))
     return args
 
 
-def unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
+def unrecognized(extras: list[str], parser: _ArgumentParser) -> str:
     word = extras[0]
     if not word.startswith("-"):
         return f"unexpected argument '{word}'"
@@ -148,7 +148,7 @@ def unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
     suggestion = nearest(name, options)
     if suggestion is not None:
         return f"unrecognized option '{name}'; did you mean '{suggestion}'?"
-    if getattr(parser, "intermixed", False):
+    if parser.intermixed:
         return (f"unrecognized option '{name}'; an argument for the module that starts with a dash "
                 f"goes after --: {parser.prog} MODULE -- {word}")
     return f"unrecognized option '{name}'"

@@ -45,15 +45,18 @@ MAX_FILE_OFFSET = (1 << 63) - 1
 """Offsets and sizes beyond this do not fit the host's ``off_t``: INVAL."""
 
 _ALL_RIGHTS = DIRECTORY_RIGHTS | FILE_RIGHTS
+# getattr: hosts without these flags (Windows) have no preopens (filesystem.SUPPORTED).
+_SYNC = getattr(os, "O_SYNC", 0)
 _FDFLAG_OPEN_FLAGS = {
     FdFlags.APPEND: os.O_APPEND,
-    FdFlags.DSYNC: getattr(os, "O_DSYNC", os.O_SYNC),
-    FdFlags.NONBLOCK: os.O_NONBLOCK,
-    FdFlags.RSYNC: getattr(os, "O_RSYNC", os.O_SYNC),
-    FdFlags.SYNC: os.O_SYNC,
+    FdFlags.DSYNC: getattr(os, "O_DSYNC", _SYNC),
+    FdFlags.NONBLOCK: getattr(os, "O_NONBLOCK", 0),
+    FdFlags.RSYNC: getattr(os, "O_RSYNC", _SYNC),
+    FdFlags.SYNC: _SYNC,
 }
-_OFLAG_OPEN_FLAGS = {OFlags.CREAT: os.O_CREAT, OFlags.DIRECTORY: os.O_DIRECTORY, OFlags.EXCL: os.O_EXCL,
-                     OFlags.TRUNC: os.O_TRUNC}
+_OFLAG_OPEN_FLAGS = {OFlags.CREAT: os.O_CREAT, OFlags.DIRECTORY: getattr(os, "O_DIRECTORY", 0),
+                     OFlags.EXCL: os.O_EXCL, OFlags.TRUNC: os.O_TRUNC}
+_OPEN_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _ADVICE = tuple(getattr(os, f"POSIX_FADV_{name}", None)
                 for name in ("NORMAL", "SEQUENTIAL", "RANDOM", "WILLNEED", "DONTNEED", "NOREUSE"))
 
@@ -142,14 +145,16 @@ class FileCalls:
         base = Rights(rights_base & _ALL_RIGHTS) & directory.inheriting
         inheriting = Rights(rights_inheriting & _ALL_RIGHTS) & directory.inheriting
         reading, writing = Rights.FD_READ in base, bool(base & WRITE_RIGHTS)
+        if OFlags.TRUNC in open_flags and not writing:  # POSIX leaves it open; a read-only open never truncates
+            return Errno.INVAL
         access = os.O_RDWR if reading and writing else os.O_WRONLY if writing else os.O_RDONLY
-        flags = access | os.O_NOFOLLOW | os.O_CLOEXEC
+        flags = access | _OPEN_FLAGS
         flags |= sum(host for flag, host in _OFLAG_OPEN_FLAGS.items() if flag in open_flags)
         flags |= sum(host for flag, host in _FDFLAG_OPEN_FLAGS.items() if flag in file_flags)
         with resolve(directory.host_fd, name, bool(dirflags & LookupFlags.SYMLINK_FOLLOW)) as target:
             before = _entry(target)
             if before is not None and stat.S_ISFIFO(before.st_mode):
-                flags |= os.O_NONBLOCK  # opening a FIFO would wait for a writer: never block the host
+                flags |= _FDFLAG_OPEN_FLAGS[FdFlags.NONBLOCK]  # a FIFO would wait for a writer: never block
             host_fd = host_call(os.open, target.name, flags, 0o666, dir_fd=target.directory)
             info = os.fstat(host_fd)
             if before is None:

@@ -44,7 +44,9 @@ R = TypeVar("R")
 MAX_SYMLINKS = 40
 """Symbolic links one resolution follows before answering LOOP (Linux's limit)."""
 
-_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# getattr: hosts without these flags (Windows) have no preopens (SUPPORTED).
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _WALK_FLAGS = _DIRECTORY_FLAGS | getattr(os, "O_PATH", 0)
 """Directories passed through are opened for lookups only (``O_PATH`` where
 the host has it, so a directory one may search but not list still works)."""
@@ -66,20 +68,19 @@ def errno_of(error: OSError) -> Errno:
     return HOST_ERRNOS.get(error.errno or 0, Errno.IO)
 
 
+_FILE_TYPES = (
+    (stat.S_ISREG, FileType.REGULAR_FILE),
+    (stat.S_ISDIR, FileType.DIRECTORY),
+    (stat.S_ISLNK, FileType.SYMBOLIC_LINK),
+    (stat.S_ISCHR, FileType.CHARACTER_DEVICE),
+    (stat.S_ISBLK, FileType.BLOCK_DEVICE),
+    (stat.S_ISSOCK, FileType.SOCKET_STREAM),
+)
+
+
 def file_type(mode: int) -> FileType:
-    if stat.S_ISREG(mode):
-        return FileType.REGULAR_FILE
-    if stat.S_ISDIR(mode):
-        return FileType.DIRECTORY
-    if stat.S_ISLNK(mode):
-        return FileType.SYMBOLIC_LINK
-    if stat.S_ISCHR(mode):
-        return FileType.CHARACTER_DEVICE
-    if stat.S_ISBLK(mode):
-        return FileType.BLOCK_DEVICE
-    if stat.S_ISSOCK(mode):
-        return FileType.SOCKET_STREAM
-    return FileType.UNKNOWN
+    """The WASI file type of a host ``st_mode`` (UNKNOWN for a FIFO)."""
+    return next((filetype for is_type, filetype in _FILE_TYPES if is_type(mode)), FileType.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def host_call(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
 
 def open_directory(path: str) -> int:
     """A descriptor of the host directory ``path``, to preopen."""
-    return os.open(path, _DIRECTORY_FLAGS & ~os.O_NOFOLLOW)
+    return os.open(path, _DIRECTORY_FLAGS & ~_NOFOLLOW)
 
 
 @dataclass(frozen=True)

@@ -197,3 +197,11 @@ def test_dir_errors_are_one_line(capsys, tmp_path: Path) -> None:
     assert capsys.readouterr().err == f"error: --dir is for WASI modules, and {plain} imports no WASI\n"
     assert main(["run", "--dir", "::x", str(HELLO)]) == 1
     assert capsys.readouterr().err == "error: --dir expects HOST or HOST::GUEST, got '::x'\n"
+
+
+def test_the_debugger_keeps_standard_input_for_its_commands() -> None:
+    completed = subprocess.run([sys.executable, "-m", "interp", "debug", str(HELLO)], input=b"continue\nquit\n",
+                               capture_output=True, timeout=120)
+    assert completed.returncode == 0
+    assert b"\nstdin=0:\n" in completed.stdout  # the guest read nothing of it
+    assert completed.stdout.endswith(b"(glasswasm) quit\n")  # the debugger read both commands

@@ -174,6 +174,7 @@ def test_open_flags_and_rights_are_checked(guest: Guest) -> None:
     assert open_path(guest, "hello.txt", fdflags=32)[0] == Errno.INVAL
     assert open_path(guest, "hello.txt", dirflags=2)[0] == Errno.INVAL
     assert open_path(guest, "x", CREAT | DIRECTORY)[0] == Errno.INVAL
+    assert open_path(guest, "hello.txt", TRUNC, READ)[0] == Errno.INVAL  # truncating without writing
     assert open_path(guest, "hello.txt", DIRECTORY)[0] == Errno.NOTDIR
     assert open_path(guest, "sub", 0, WRITE)[0] == Errno.ISDIR
     assert open_path(guest, "missing")[0] == Errno.NOENT
