@@ -47,7 +47,8 @@ def render_text(summary: Summary) -> list[str]:
     else:
         lines = [f"{summary['module']}: binary module, {summary['size']} bytes"]
     lines.append("sections (contents' start and size, as wasm-objdump -h shows them):")
-    lines += [f"  {section['name']:<10} start {section['offset']:#010x}  size {section['size']:<8}"
+    width = max([8] + [len(str(section["size"])) + 2 for section in summary["sections"]])
+    lines += [f"  {section['name']:<10} start {section['offset']:#010x}  size {section['size']:<{width}}"
               f"{_section_contents(section)}".rstrip()
               for section in summary["sections"]]
     lines += _block("types", [f"{index}: {func_type}" for index, func_type in enumerate(summary["types"])])

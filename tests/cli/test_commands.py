@@ -319,3 +319,11 @@ def test_inspect_runs_as_a_program() -> None:
     completed = subprocess.run([sys.executable, "-m", "interp", "inspect", str(REACTOR)], capture_output=True,
                                text=True, timeout=60)
     assert completed.returncode == 0 and "export" in completed.stdout
+
+
+def test_inspect_columns_widen_for_large_sections(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "big.wasm"
+    path.write_bytes(encode_module(parse_module('(module (memory 20) (data (i32.const 0) "' + "a" * 1_234_567 + '"))')))
+    lines = run_cli(capsys, "inspect", path)[1].splitlines()
+    assert lines[2:4] == ["  memory     start 0x0000000a  size 3        1 memory",
+                          "  data       start 0x00000011  size 1234575  1 segment"]  # as wasm-objdump -h: 0x12d68f
