@@ -54,19 +54,33 @@ class MalformedError(WasmError):
 
 
 class TextSyntaxError(MalformedError):
-    """Malformed text format: ``offset`` is a character offset; ``line`` and
-    ``column`` (1-based) locate it for people."""
+    """Malformed text format.  ``offset`` is a character offset; ``line`` and
+    ``column`` (1-based) locate it for people, ``source_line`` is the text of
+    that line and ``length`` how many characters the offending token spans (so
+    a tool can show the line with the token underlined, as the command line
+    does), and ``file`` names the file the text came from, when it did."""
 
     def __init__(self, message: str, offset: int | None = None,
-                 line: int | None = None, column: int | None = None) -> None:
+                 line: int | None = None, column: int | None = None, *,
+                 source_line: str | None = None, length: int = 1, file: str | None = None) -> None:
         super().__init__(message, offset)
         self.line = line
         self.column = column
+        self.source_line = source_line
+        self.length = length
+        self.file = file
+
+    def in_file(self, file: str) -> TextSyntaxError:
+        """The same error, located in ``file``."""
+        return TextSyntaxError(self.message, self.offset, self.line, self.column,
+                               source_line=self.source_line, length=self.length, file=file)
 
     def __str__(self) -> str:
         if self.line is None:
             return self.message
-        return f"{self.message} (at line {self.line}, column {self.column})"
+        if self.file is None:
+            return f"{self.message} (at line {self.line}, column {self.column})"
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
 
 class InvalidError(WasmError):

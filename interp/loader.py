@@ -6,14 +6,41 @@ import os
 
 from interp.binary.decode import decode_module
 from interp.binary.encode import encode_module
-from interp.errors import MalformedError, UsageError
+from interp.errors import MalformedError, TextSyntaxError, UsageError
 from interp.syntax.module import Module
 from interp.text.parser import parse_module
 
 WASM_MAGIC = b"\0asm"
 
 
-def module_from_bytes(data: bytes) -> Module:
+def is_binary(data: bytes) -> bool:
+    """Whether ``data`` is a module binary (else it is taken for text)."""
+    return data.startswith(WASM_MAGIC)
+
+
+def binary_from_bytes(data: bytes, file: str | None = None) -> bytes:
+    """The binary form of a module: ``data`` itself when it is a binary, else
+    the encoding of the text module it holds (what ``wat2wasm`` writes, with
+    the ``name`` section of its ``$identifiers``).  ``file`` names the source
+    in syntax errors."""
+    if is_binary(data):
+        return data
+    return encode_module(parse_text(data, file))
+
+
+def parse_text(data: bytes, file: str | None = None) -> Module:
+    """The module of a text file's bytes; ``file`` names it in syntax errors."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedError("neither a wasm binary (no \\0asm header) nor UTF-8 text", error.start) from None
+    try:
+        return parse_module(text)
+    except TextSyntaxError as error:
+        raise (error if file is None else error.in_file(file)) from None
+
+
+def module_from_bytes(data: bytes, file: str | None = None) -> Module:
     """Decode a binary module, or parse a text one.
 
     A text module is encoded to its binary form and decoded again, so that its
@@ -21,13 +48,7 @@ def module_from_bytes(data: bytes) -> Module:
     ``wat2wasm`` followed by ``wasm-objdump -d`` would show); traces and
     backtraces then point at the same places for both forms.
     """
-    if data.startswith(WASM_MAGIC):
-        return decode_module(data)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise MalformedError("neither a wasm binary (no \\0asm header) nor UTF-8 text", error.start) from None
-    return with_binary_offsets(parse_module(text))
+    return decode_module(binary_from_bytes(data, file))
 
 
 def with_binary_offsets(module: Module) -> Module:
@@ -36,11 +57,15 @@ def with_binary_offsets(module: Module) -> Module:
     return decode_module(encode_module(module))
 
 
-def read_module(path: str | os.PathLike[str]) -> Module:
-    """Read a ``.wasm`` or ``.wat`` file (the content decides, not the name)."""
+def read_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a module file; an unreadable file is a ``UsageError``."""
     try:
         with open(path, "rb") as stream:
-            data = stream.read()
+            return stream.read()
     except OSError as error:
         raise UsageError(f"cannot read {os.fspath(path)}: {error.strerror or error}") from None
-    return module_from_bytes(data)
+
+
+def read_module(path: str | os.PathLike[str]) -> Module:
+    """Read a ``.wasm`` or ``.wat`` file (the content decides, not the name)."""
+    return module_from_bytes(read_file(path), os.fspath(path))

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from interp.cli.program import Program, add_program_arguments, exit_status
+from interp.cli.program import Program, add_program_arguments, exit_status, nothing_to_run
 from interp.debug.commands import CommandInterpreter, QuitDebugger
 from interp.debug.session import DebugSession
 from interp.errors import UsageError
@@ -27,7 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    program = Program(args, engine="python")
+    program = Program(args, engine="python", guest_stdin=False)
+    try:
+        return _debug(program, args)
+    finally:
+        program.close()
+
+
+def _debug(program: Program, args: argparse.Namespace) -> int:
     start = program.compiled.module.start
     debug_start = not args.invoke and start is not None
     try:
@@ -36,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
             func, values = instance.funcs[start], []
         else:
             entry = program.entry(instance)
-            if entry is None:
-                raise UsageError("nothing to debug: give --invoke NAME (the module has no start function)")
+            if entry is None:  # the module's start function, run already: debug_start covers it
+                raise UsageError(nothing_to_run(args.module, instance))
             func, values = entry
     except ProcessExit as exit:
         return exit_status(exit)
@@ -66,7 +73,6 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         session.close()
-        program.flush()
     return 0
 
 

@@ -4,9 +4,11 @@ host modules it imports (``spectest``, WASI), in a store — shared by
 
 The entry point is ``--invoke NAME`` with arguments read by the export's
 parameter types, or, for a WASI command, ``_start`` with the arguments as its
-argv.  A WASI guest's stdout and stderr are this process's, its stdin empty,
-its clock and random numbers simulated (see ``WasiConfig``); ``proc_exit(n)``
-becomes the exit status.
+argv.  A WASI guest's standard streams are this process's (its stdin read
+only when and as far as it reads it; ``glasswasm debug``, which reads its
+commands there, gives the guest an empty one), the directories of ``--dir``
+are preopened, its clock and random numbers are simulated (see
+``WasiConfig``); ``proc_exit(n)`` becomes the exit status.
 """
 
 from __future__ import annotations
@@ -15,19 +17,19 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from interp.cli.engine_option import add_engine_argument
 from interp.errors import UsageError, WasmError
 from interp.exec.compiled import compile_module
 from interp.host.spectest import spectest_exports
 from interp.loader import read_module
-from interp.runtime.function import FunctionInstance
+from interp.runtime.function import FunctionInstance, HostFunction, WasmFunction
 from interp.runtime.instance import ModuleInstance
 from interp.runtime.store import EngineConfig, Store
 from interp.syntax.types import FuncType
 from interp.text.values import format_value, parse_value
-from interp.wasi import OutputSink, ProcessExit, WasiConfig, WasiProcess, imports_wasi, initialize_reactor
+from interp.wasi import OutputSink, Preopen, ProcessExit, WasiConfig, WasiProcess, imports_wasi, initialize_reactor
 from interp.wasi.command import COMMAND_ENTRY, exports_function
 
 MAX_EXIT_STATUS = 255
@@ -43,6 +45,9 @@ def add_program_arguments(parser: argparse.ArgumentParser, engine: bool = True) 
     parser.add_argument("--invoke", metavar="NAME", help="call this exported function")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="set an environment variable for a WASI module (repeatable)")
+    parser.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
+                        help="give a WASI module the host directory HOST, under the name GUEST (default: "
+                             "HOST); it cannot reach outside it (repeatable)")
     parser.add_argument("--fuel", type=int, metavar="N", help="stop after N executed instructions")
     parser.add_argument("--max-call-depth", type=int, metavar="N",
                         default=EngineConfig.max_call_depth,
@@ -59,7 +64,7 @@ def add_program_arguments(parser: argparse.ArgumentParser, engine: bool = True) 
 class Program:
     """The module of ``args``, compiled, its imports ready, in a fresh store."""
 
-    def __init__(self, args: argparse.Namespace, engine: str | None = None) -> None:
+    def __init__(self, args: argparse.Namespace, engine: str | None = None, guest_stdin: bool = True) -> None:
         if args.fuel is not None and args.fuel < 0:
             raise UsageError("--fuel must not be negative")
         if args.max_call_depth < 1:
@@ -68,10 +73,13 @@ class Program:
             raise UsageError("--max-memory-pages must not be negative")
         self.args = args
         environment = _parse_environment(args.env)
+        preopens = tuple(Preopen.parse(text) for text in args.dir)
         self.compiled = compile_module(read_module(args.module))
         self.wasi = imports_wasi(self.compiled)
         if args.args and not args.invoke and not self.wasi:
             raise UsageError("arguments given without --invoke NAME")
+        if preopens and not self.wasi:
+            raise UsageError(f"--dir is for WASI modules, and {args.module} imports no WASI")
         self.store = Store(EngineConfig(max_call_depth=args.max_call_depth,
                                         max_memory_pages=args.max_memory_pages,
                                         engine=engine or getattr(args, "engine", "auto")))
@@ -83,8 +91,10 @@ class Program:
             self.process = WasiProcess(WasiConfig(
                 argv=(Path(args.module).name, *command_args),
                 environment=environment,
+                stdin=_standard_input() if guest_stdin else b"",
                 stdout=OutputSink.raw(_pass_through("stdout")),
                 stderr=OutputSink.raw(_pass_through("stderr")),
+                preopens=preopens,
             ))
             self.imports.update(self.process.imports())
 
@@ -93,7 +103,10 @@ class Program:
 
     def entry(self, instance: ModuleInstance) -> tuple[FunctionInstance, list[Any]] | None:
         """The call to make after instantiation: ``--invoke`` (after a WASI
-        reactor's ``_initialize``), or a WASI command's ``_start``."""
+        reactor's ``_initialize``), or a WASI command's ``_start``; ``None``
+        when the start function, run by instantiation, was the program.  A
+        module with none of these has nothing to run: a ``UsageError`` lists
+        the functions it exports."""
         if self.args.invoke:
             func = instance.exported_function(self.args.invoke)
             values = _parse_arguments(self.args.invoke, func.type, self.args.args)
@@ -102,6 +115,8 @@ class Program:
             return func, values
         if self.wasi and exports_function(instance, COMMAND_ENTRY):
             return instance.exported_function(COMMAND_ENTRY), []
+        if self.compiled.module.start is None:
+            raise UsageError(nothing_to_run(self.args.module, instance))
         return None
 
     def print_results(self, func: FunctionInstance, results: list[Any]) -> None:
@@ -109,9 +124,22 @@ class Program:
             for value, valtype in zip(results, func.type.results):
                 print(format_value(value, valtype))
 
-    def flush(self) -> None:
+    def close(self) -> None:
+        """The run is over: deliver the guest's unfinished output and close
+        the files it has open."""
         if self.process is not None:
-            self.process.flush()
+            self.process.close()
+
+
+def nothing_to_run(module_name: str, instance: ModuleInstance) -> str:
+    """Why a module without an entry point does not run, and what it offers
+    to ``--invoke`` instead."""
+    exported = [f"{name} {value.type}" for name, value in instance.exports.items()
+                if isinstance(value, (WasmFunction, HostFunction))]
+    if not exported:
+        return f"nothing to run: {module_name} has no start function and exports no functions"
+    return (f"nothing to run: {module_name} has no start function; call an export with --invoke NAME "
+            f"(exported functions: {', '.join(exported)})")
 
 
 def exit_status(exit: ProcessExit) -> int:
@@ -143,6 +171,13 @@ def _parse_environment(assignments: list[str]) -> dict[str, str]:
             raise UsageError(f"--env expects NAME=VALUE, got {assignment!r}")
         environment[name] = value
     return environment
+
+
+def _standard_input() -> BinaryIO | bytes:
+    """This process's standard input as bytes the guest reads lazily (none
+    when there is no standard input at all)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    return stream if stream is not None else b""
 
 
 def _pass_through(stream_name: str) -> Callable[[bytes], None]:

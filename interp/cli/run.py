@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     except ProcessExit as exit:
         return exit_status(exit)
     finally:
-        program.flush()
+        program.close()
     return 0
 
 

@@ -7,16 +7,22 @@ import json
 import os
 from pathlib import Path
 
+from interp.cli.diagnostics import INDENT, describe_syntax_error, printable
 from interp.cli.engine_option import add_engine_argument
 from interp.errors import UsageError
 from interp.runtime.store import EngineConfig
 from interp.script.run import ScriptResult, run_script_file
 
+LISTED_FAILURES = 10
+"""Failed checks listed without ``-v``: enough to start on, few enough that a
+run against a testsuite the engine does not support stays readable."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help=".wast files or folders of them")
     parser.add_argument("--json", metavar="FILE", help="write every check's result as JSON to FILE")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print every failed check")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print every failed check, under its file (without -v: the first few, at the end)")
     add_engine_argument(parser)
 
 
@@ -37,18 +43,37 @@ def collect_scripts(paths: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run every script, one summary line each; then the failed checks (all
+    of them with ``-v``, as they come; else the first few, at the end) and
+    the totals."""
     results: list[ScriptResult] = []
+    failures: list[str] = []
     for script in collect_scripts(args.paths):
         result = run_script_file(script, EngineConfig(engine=args.engine))
         results.append(result)
         line = f"{script}: {result.passed} passed, {result.failed} failed"
-        if result.error:
+        if result.syntax_error is not None:
+            line += " (cannot parse)"
+        elif result.error:
             line += f" ({result.error})"
-        print(line, flush=True)
+        print(printable(line), flush=True)
+        if result.syntax_error is not None:
+            for excerpt_line in describe_syntax_error(result.syntax_error):
+                print(INDENT + excerpt_line)
+        failed_here = [printable(f"{script}:{check.line}: {check.command}: {check.detail}")
+                       for check in result.checks if not check.passed]
         if args.verbose:
-            for check in result.checks:
-                if not check.passed:
-                    print(f"  {script}:{check.line}: {check.command}: {check.detail}")
+            for failure in failed_here:
+                print(INDENT + failure)
+        else:
+            failures += failed_here
+    if failures:
+        shown = failures[:LISTED_FAILURES]
+        heading = "failed checks" if len(shown) == len(failures) else \
+            f"failed checks (the first {len(shown)} of {len(failures)}; -v lists them all)"
+        print(f"{heading}:")
+        for failure in shown:
+            print(INDENT + failure)
     passed = sum(r.passed for r in results)
     failed = sum(r.failed for r in results)
     if args.json:

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-steps must not be negative")
     program = Program(args, engine="python")
     with ExitStack() as resources:
+        resources.callback(program.close)
         out: TextIO = sys.stdout
         if args.output:
             try:
@@ -52,6 +53,4 @@ def run(args: argparse.Namespace) -> int:
             return 0
         except ProcessExit as exit:
             return exit_status(exit)
-        finally:
-            program.flush()
     return 0

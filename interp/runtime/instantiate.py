@@ -17,7 +17,7 @@ from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.syntax.module import Expr, Import, SegmentMode
 from interp.syntax.opcodes import Imm
-from interp.syntax.types import ExternKind, GlobalType, Limits, MemoryType, TableType
+from interp.syntax.types import ExternKind, ExternType, Limits, MemoryType, TableType, describe_extern_type
 from interp.syntax.values import f32_from_bits, f64_from_bits
 
 if TYPE_CHECKING:
@@ -87,10 +87,14 @@ def instantiate(store: Store, compiled: CompiledModule, imports: Imports, name: 
 
 
 def _lookup(imports: Imports, imp: Import) -> ExternValue:
+    where = _import_name(imp)
     fields = imports.get(imp.module)
-    value = fields.get(imp.name) if fields is not None else None
+    if fields is None:
+        given = ", ".join(f'"{name}"' for name in sorted(imports)) or "none"
+        raise UnlinkableError(f'unknown import {where}: no module "{imp.module}" is provided (provided: {given})')
+    value = fields.get(imp.name)
     if value is None:
-        raise UnlinkableError(f"unknown import {imp.module!r} {imp.name!r}")
+        raise UnlinkableError(f'unknown import {where}: module "{imp.module}" has no "{imp.name}"')
     return value
 
 
@@ -98,24 +102,45 @@ def _link(instance: ModuleInstance, imp: Import, value: ExternValue) -> None:
     """Check ``value`` against the import's type (spec 4.5.3 "Import
     Matching") and add it to the instance's index space."""
     desc = imp.desc
+    expected: ExternType
     if isinstance(desc, int):
-        if isinstance(value, (WasmFunction, HostFunction)) and value.type == instance.types[desc]:
+        expected = instance.types[desc]
+        if isinstance(value, (WasmFunction, HostFunction)) and value.type == expected:
             instance.funcs.append(value)
             return
     elif isinstance(desc, TableType):
+        expected = desc
         if isinstance(value, TableInstance) and value.type.elem is desc.elem \
                 and _limits_match(value.current_type.limits, desc.limits):
             instance.tables.append(value)
             return
     elif isinstance(desc, MemoryType):
+        expected = desc
         if isinstance(value, MemoryInstance) and _limits_match(value.current_type.limits, desc.limits):
             instance.memories.append(value)
             return
-    elif isinstance(desc, GlobalType):
+    else:
+        expected = desc
         if isinstance(value, GlobalInstance) and value.type == desc:
             instance.globals.append(value)
             return
-    raise UnlinkableError(f"incompatible import type for {imp.module!r} {imp.name!r}")
+    raise UnlinkableError(f"incompatible import type for {_import_name(imp)}: expected "
+                          f"{describe_extern_type(expected)}, given {_given_type(value)}")
+
+
+def _import_name(imp: Import) -> str:
+    return f'"{imp.module}"."{imp.name}"'
+
+
+def _given_type(value: object) -> str:
+    """The extern type of what was provided for an import."""
+    if isinstance(value, (WasmFunction, HostFunction)):
+        return describe_extern_type(value.type)
+    if isinstance(value, (TableInstance, MemoryInstance)):
+        return describe_extern_type(value.current_type)
+    if isinstance(value, GlobalInstance):
+        return describe_extern_type(value.type)
+    return f"a Python {type(value).__name__}, which is no extern value"
 
 
 def _limits_match(actual: Limits, expected: Limits) -> bool:

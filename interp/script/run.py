@@ -22,6 +22,7 @@ from interp.errors import (
     GlasswasmError,
     InvalidError,
     MalformedError,
+    TextSyntaxError,
     Trap,
     UnlinkableError,
 )
@@ -85,6 +86,7 @@ class ScriptResult:
     path: str
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None  # the script itself could not be read or parsed
+    syntax_error: TextSyntaxError | None = None  # where it could not be parsed, located in its file
 
     @property
     def passed(self) -> int:
@@ -362,7 +364,8 @@ def run_script_file(path: str | os.PathLike[str], config: EngineConfig | None = 
         return result
     try:
         commands = parse_script(text)
-    except MalformedError as error:
+    except TextSyntaxError as error:
+        result.syntax_error = error.in_file(os.fspath(path))
         result.error = f"cannot parse: {error}"
         return result
     result.checks = ScriptRunner(config).run(commands)

@@ -94,6 +94,23 @@ class GlobalType:
 ExternType = FuncType | TableType | MemoryType | GlobalType
 
 
+def describe_limits(limits: Limits) -> str:
+    """``{min 1, max 2}`` or ``{min 1}``, in the spec's notation."""
+    return f"{{min {limits.min}}}" if limits.max is None else f"{{min {limits.min}, max {limits.max}}}"
+
+
+def describe_extern_type(extern: ExternType) -> str:
+    """How messages write an extern type: ``func [i32] -> []``, ``table {min
+    1, max 10} funcref``, ``memory {min 1}``, ``global mut i32``."""
+    if isinstance(extern, FuncType):
+        return f"func {extern}"
+    if isinstance(extern, TableType):
+        return f"table {describe_limits(extern.limits)} {extern.elem.text}"
+    if isinstance(extern, MemoryType):
+        return f"memory {describe_limits(extern.limits)}"
+    return f"global {'mut' if extern.mutable else 'const'} {extern.valtype.text}"
+
+
 class ExternKind(enum.Enum):
     """The kind of an import or export; the value is its binary encoding."""
 

@@ -77,10 +77,23 @@ def location(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
-def syntax_error(text: str, offset: int, message: str) -> TextSyntaxError:
-    """A ``TextSyntaxError`` located at ``offset``."""
+def syntax_error(text: str, offset: int, message: str, length: int = 1) -> TextSyntaxError:
+    """A ``TextSyntaxError`` located at ``offset``, spanning ``length``
+    characters, with the line it is on."""
     line, column = location(text, offset)
-    return TextSyntaxError(message, offset, line, column)
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", start)
+    source_line = text[start:end if end >= 0 else len(text)].rstrip("\r")
+    return TextSyntaxError(message, offset, line, column, source_line=source_line, length=max(1, length))
+
+
+def token_length(text: str, offset: int) -> int:
+    """How many characters the token starting at ``offset`` spans (1 when no
+    token starts there), for underlining it in an error message."""
+    match = _TOKEN_RE.match(text, offset)
+    if match is None or match.lastindex is None or match.start(match.lastindex) != offset:
+        return 1
+    return match.end(match.lastindex) - offset
 
 
 def tokenize(text: str) -> list[Token]:
@@ -260,7 +273,8 @@ class TokenReader:
         """An error located at token ``index`` (default: the current one)."""
         tokens = self.tokens
         index = self.pos if index is None else min(index, len(tokens) - 1)
-        return syntax_error(self.text, tokens[index][2], message)
+        offset = tokens[index][2]
+        return syntax_error(self.text, offset, message, token_length(self.text, offset))
 
     def unexpected(self, index: int | None = None) -> TextSyntaxError:
         """The error for a token that cannot stand where it is: a word the

@@ -1,11 +1,12 @@
 """WASI preview1 for glasswasm: host functions under both ``wasi_snapshot_preview1``
 and ``wasi_unstable``, with a deterministic world (simulated clock, seeded
-random, configured argv/environment/stdin, callbacks for stdout/stderr, no
-filesystem).
+random, configured argv/environment/stdin, callbacks for stdout/stderr, and
+preopened host directories the guest cannot get out of).
 
-    process = WasiProcess(WasiConfig(argv=("prog",), stdout=OutputSink.lines(print)))
-    instance = store.instantiate(module, process.imports())
-    status = run_command(store, instance, process)
+    with WasiProcess(WasiConfig(argv=("prog",), stdout=OutputSink.lines(print),
+                                preopens=(Preopen("data", "/data"),))) as process:
+        instance = store.instantiate(module, process.imports())
+        status = run_command(store, instance, process)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from interp.wasi.config import (
     DEFAULT_START_TIME_NS,
     OutputMode,
     OutputSink,
+    Preopen,
     WasiConfig,
 )
 from interp.wasi.constants import (
@@ -43,6 +45,7 @@ __all__ = [
     "Errno",
     "OutputMode",
     "OutputSink",
+    "Preopen",
     "ProcessExit",
     "SimulatedClock",
     "WasiConfig",

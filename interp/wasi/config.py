@@ -1,7 +1,9 @@
-"""What a WASI guest is given: arguments, environment, standard streams, a
-simulated clock and a seeded random source.  Nothing of the host leaks in:
-no wall clock, no host environment, no files, no entropy, so the same
-configuration and the same module give byte-identical runs."""
+"""What a WASI guest is given: arguments, environment, standard streams,
+preopened directories, a simulated clock and a seeded random source.
+Nothing else of the host leaks in: no wall clock, no host environment, no
+files outside the directories given (and of those, no host times or inode
+numbers, see ``interp.wasi.filesystem``), no entropy; so the same
+configuration, the same files and the same module give byte-identical runs."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 from interp.errors import UsageError
 from interp.wasi.constants import U32_MAX, U64_MAX
@@ -64,13 +66,40 @@ class OutputSink:
 
 
 @dataclass(frozen=True)
+class Preopen:
+    """A host directory given to the guest, under the name ``guest`` (what
+    wasi-libc matches paths against: ``/data``, or ``.``)."""
+
+    host: str
+    guest: str
+
+    @classmethod
+    def parse(cls, text: str) -> Preopen:
+        """``HOST[::GUEST]``, as wasmtime's ``--dir`` takes it; without
+        ``::GUEST`` the guest sees the directory under its host name."""
+        host, separator, guest = text.partition("::")
+        if not host or (separator and not guest):
+            raise UsageError(f"--dir expects HOST or HOST::GUEST, got {text!r}")
+        return cls(host, guest if separator else host)
+
+    def __post_init__(self) -> None:
+        _check_text(self.host, "preopened directory")
+        _check_text(self.guest, "guest name of a preopened directory")
+        if not self.guest:
+            raise UsageError("the guest name of a preopened directory must not be empty")
+
+
+@dataclass(frozen=True)
 class WasiConfig:
     """The world a WASI guest sees.
 
     ``argv`` is passed whole (``argv[0]`` is conventionally the program's
     name); ``environment`` keeps its order, which is the order
     ``environ_get`` reports.  ``stdout``/``stderr`` of ``None`` discard the
-    output; ``stdin`` is read once, then the guest sees end of file.
+    output; ``stdin`` is bytes, read once, after which the guest sees end of
+    file, or a binary stream (``sys.stdin.buffer``) read when and as far as
+    the guest reads it.  ``preopens`` are the directories the guest gets, as
+    descriptors 3, 4, ... in this order.
 
     Time: realtime and monotonic clocks both start at ``start_time_ns`` (the
     monotonic clock's epoch is unspecified, and a non-zero start keeps guests
@@ -87,13 +116,14 @@ class WasiConfig:
 
     argv: Sequence[str] = ()
     environment: Mapping[str, str] = field(default_factory=dict)
-    stdin: bytes = b""
+    stdin: bytes | BinaryIO = b""
     stdout: OutputSink | None = None
     stderr: OutputSink | None = None
     start_time_ns: int = DEFAULT_START_TIME_NS
     clock_tick_ns: int = DEFAULT_CLOCK_TICK_NS
     random_seed: int = 0
     max_random_get_bytes: int | None = None
+    preopens: Sequence[Preopen] = ()
 
     def __post_init__(self) -> None:
         if isinstance(self.argv, (str, bytes)):
@@ -110,8 +140,14 @@ class WasiConfig:
             _check_text(value, f"value of environment variable {name!r}")
             if not name or "=" in name:
                 raise UsageError(f"environment variable name {name!r} must be non-empty and contain no '='")
-        if not isinstance(self.stdin, (bytes, bytearray, memoryview)):
-            raise UsageError("stdin must be bytes")
+        stdin = self.stdin
+        if isinstance(stdin, (bytes, bytearray, memoryview)):
+            stdin = bytes(stdin)
+        elif not callable(getattr(stdin, "read", None)):
+            raise UsageError("stdin must be bytes or a binary stream")
+        preopens = tuple(self.preopens)
+        if not all(isinstance(preopen, Preopen) for preopen in preopens):
+            raise UsageError("preopens must be Preopen values")
         for label, sink in (("stdout", self.stdout), ("stderr", self.stderr)):
             if sink is not None and not isinstance(sink, OutputSink):
                 raise UsageError(f"{label} must be an OutputSink or None")
@@ -123,7 +159,8 @@ class WasiConfig:
             _check_integer(self.max_random_get_bytes, "max_random_get_bytes", U32_MAX)
         object.__setattr__(self, "argv", argv)
         object.__setattr__(self, "environment", MappingProxyType(environment))
-        object.__setattr__(self, "stdin", bytes(self.stdin))
+        object.__setattr__(self, "stdin", stdin)
+        object.__setattr__(self, "preopens", preopens)
 
     def encoded_argv(self) -> tuple[bytes, ...]:
         """The arguments as the guest receives them: UTF-8, NUL-terminated."""

@@ -4,9 +4,9 @@ byte layouts of the records the host reads and writes in guest memory.
 
 ``wasi_unstable`` (the older snapshot 0) lowers every function to the same
 core types, but some records differ.  The one this host reads is
-``subscription`` (snapshot 0 has an extra ``identifier`` field), so both of its
-layouts are here, selected by ``ApiVersion``.  (The others, ``filestat`` and
-the order of ``whence``, concern files, which this host has none of.)
+``subscription`` (snapshot 0 has an extra ``identifier`` field), ``filestat``
+(snapshot 0's link count is 32 bits wide) and the order of ``whence``; both
+forms of each are here, selected by ``ApiVersion``.
 """
 
 from __future__ import annotations
@@ -175,6 +175,68 @@ class Rights(enum.IntFlag):
     SOCK_ACCEPT = 1 << 29
 
 
+DIRECTORY_RIGHTS = (
+    Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_SYNC | Rights.FD_ADVISE | Rights.PATH_CREATE_DIRECTORY
+    | Rights.PATH_CREATE_FILE | Rights.PATH_LINK_SOURCE | Rights.PATH_LINK_TARGET | Rights.PATH_OPEN
+    | Rights.FD_READDIR | Rights.PATH_READLINK | Rights.PATH_RENAME_SOURCE | Rights.PATH_RENAME_TARGET
+    | Rights.PATH_FILESTAT_GET | Rights.PATH_FILESTAT_SET_SIZE | Rights.PATH_FILESTAT_SET_TIMES
+    | Rights.FD_FILESTAT_GET | Rights.FD_FILESTAT_SET_TIMES | Rights.PATH_SYMLINK | Rights.PATH_REMOVE_DIRECTORY
+    | Rights.PATH_UNLINK_FILE
+)
+"""What a directory descriptor can do at most (a preopened one has all of it)."""
+
+FILE_RIGHTS = (
+    Rights.FD_DATASYNC | Rights.FD_READ | Rights.FD_SEEK | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_SYNC
+    | Rights.FD_TELL | Rights.FD_WRITE | Rights.FD_ADVISE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_GET
+    | Rights.FD_FILESTAT_SET_SIZE | Rights.FD_FILESTAT_SET_TIMES | Rights.POLL_FD_READWRITE
+)
+"""What a regular file's descriptor can do at most."""
+
+WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_DATASYNC | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE
+"""Rights asked for in ``path_open`` that make the host open a file for
+writing (as wasmtime decides); ``FD_READ`` makes it open it for reading."""
+
+
+class OFlags(enum.IntFlag):
+    """``path_open``'s open flags."""
+
+    CREAT = 1 << 0
+    DIRECTORY = 1 << 1
+    EXCL = 1 << 2
+    TRUNC = 1 << 3
+
+
+class LookupFlags(enum.IntFlag):
+    SYMLINK_FOLLOW = 1 << 0
+
+
+class FstFlags(enum.IntFlag):
+    """Which timestamps ``*_filestat_set_times`` sets, and whether to "now"."""
+
+    ATIM = 1 << 0
+    ATIM_NOW = 1 << 1
+    MTIM = 1 << 2
+    MTIM_NOW = 1 << 3
+
+
+class Whence(enum.Enum):
+    SET = "set"
+    CUR = "cur"
+    END = "end"
+
+
+WHENCE_CODES: dict[ApiVersion, dict[int, Whence]] = {
+    ApiVersion.PREVIEW1: {0: Whence.SET, 1: Whence.CUR, 2: Whence.END},
+    ApiVersion.UNSTABLE: {0: Whence.CUR, 1: Whence.END, 2: Whence.SET},
+}
+"""``whence`` values: snapshot 0 lists them in another order."""
+
+ADVICE_COUNT = 6
+"""``advice`` values are 0 (normal) to 5 (noreuse)."""
+
+PREOPENTYPE_DIR = 0
+
+
 class EventType(enum.IntEnum):
     CLOCK = 0
     FD_READ = 1
@@ -194,6 +256,31 @@ class EventRwFlags(enum.IntFlag):
 IOVEC_SIZE = 8  # iovec / ciovec: buf u32 @0, buf_len u32 @4
 FDSTAT_SIZE = 24  # filetype u8 @0, flags u16 @2, rights_base u64 @8, rights_inheriting u64 @16
 EVENT_SIZE = 32  # userdata u64 @0, error u16 @8, type u8 @10, nbytes u64 @16, flags u16 @24
+PRESTAT_SIZE = 8  # tag u8 @0, then for a directory its name's length u32 @4
+DIRENT_SIZE = 24  # d_next u64 @0, d_ino u64 @8, d_namlen u32 @16, d_type u8 @20; the name follows
+
+
+@dataclass(frozen=True)
+class FilestatLayout:
+    """Where the fields of a ``filestat`` record are: snapshot 0's ``nlink``
+    is a u32, which moves everything after it."""
+
+    size: int
+    nlink: int
+    nlink_width: int
+    file_size: int
+    atim: int
+    mtim: int
+    ctim: int
+    dev: int = 0
+    ino: int = 8
+    filetype: int = 16
+
+
+FILESTAT_LAYOUTS = {
+    ApiVersion.PREVIEW1: FilestatLayout(size=64, nlink=24, nlink_width=8, file_size=32, atim=40, mtim=48, ctim=56),
+    ApiVersion.UNSTABLE: FilestatLayout(size=56, nlink=20, nlink_width=4, file_size=24, atim=32, mtim=40, ctim=48),
+}
 
 
 @dataclass(frozen=True)

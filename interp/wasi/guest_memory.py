@@ -13,10 +13,17 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from interp.wasi.constants import Errno
+from interp.wasi.constants import IOVEC_SIZE, Errno
 
 if TYPE_CHECKING:
     from interp.runtime.memory import MemoryInstance
+
+IOV_MAX = 1024
+"""Most iovecs one read or write takes (POSIX's IOV_MAX; more is INVAL)."""
+
+MAX_IO_BYTES = 0x7FFF_FFFF
+"""Most bytes one read or write moves (a 32-bit ssize_t; more is INVAL), so
+a guest cannot make the host build an absurdly large string."""
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -78,3 +85,34 @@ class GuestMemory:
     def write_u64(self, address: int, value: int) -> None:
         self.check(address, 8)
         _U64.pack_into(self.data, address, value)
+
+    def iovecs(self, address: int, count: int) -> list[tuple[int, int]]:
+        """The (address, length) buffers of an iovec array, each checked."""
+        if count > IOV_MAX:
+            raise WasiErrorReturn(Errno.INVAL)
+        self.check(address, count * IOVEC_SIZE)
+        buffers = []
+        total = 0
+        for index in range(count):
+            entry = address + index * IOVEC_SIZE
+            buffer, length = self.u32(entry), self.u32(entry + 4)
+            self.check(buffer, length)
+            total += length
+            if total > MAX_IO_BYTES:
+                raise WasiErrorReturn(Errno.INVAL)
+            buffers.append((buffer, length))
+        return buffers
+
+    def gather(self, buffers: list[tuple[int, int]]) -> bytes:
+        """The bytes of ``buffers``, one after another (what is written)."""
+        return b"".join(self.read(address, length) for address, length in buffers)
+
+    def scatter(self, buffers: list[tuple[int, int]], data: bytes) -> None:
+        """Spread ``data`` over ``buffers`` in order (what was read)."""
+        position = 0
+        for address, length in buffers:
+            if position >= len(data):
+                break
+            chunk = data[position:position + length]
+            self.write(address, chunk)
+            position += len(chunk)

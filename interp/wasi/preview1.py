@@ -1,23 +1,24 @@
 """WASI preview1 host functions, one ``WasiProcess`` per guest process.
 
-Implemented (what Rust, Go, TinyGo, AssemblyScript and C/emscripten filters
-import): arguments and environment, the clocks, ``random_get``,
-``proc_exit``, ``sched_yield``, ``poll_oneoff``, and the descriptor functions
-a program needs for its standard streams (``fd_write``, ``fd_read``,
-``fd_close``, ``fd_fdstat_get``, ``fd_fdstat_set_flags``, ``fd_seek``,
-``fd_tell``, ``fd_prestat_get``, ``fd_prestat_dir_name``).  Every other
-preview1 function exists with its exact type and answers NOSYS, so any WASI
-module links.
+Implemented (what Rust, Go, TinyGo, AssemblyScript and C/emscripten programs
+import, as wasmtime offers it): arguments and environment, the clocks,
+``random_get``, ``proc_exit``, ``sched_yield``, ``poll_oneoff``, the
+descriptor functions (``fd_read``, ``fd_write``, ``fd_seek``, ``fd_tell``,
+``fd_close``, ``fd_fdstat_*``), and files and directories under the
+preopened directories (``path_open`` and the rest, in ``file_calls``).  The
+sockets and ``proc_raise`` exist with their exact types and answer NOSYS, so
+any WASI module links.
 
-The guest owns descriptors 0, 1 and 2 (character devices that cannot seek)
-and nothing else: there are no preopened directories, so ``fd_prestat_get``
-answers BADF and a libc finds no filesystem.  Faults in guest pointers
-answer FAULT; a function that fails changes nothing (pointers are checked
-before anything is written, read or delivered).
+Descriptors 0, 1 and 2 are the standard streams (character devices that
+cannot seek); the preopened directories follow from 3, in the configured
+order.  Faults in guest pointers answer FAULT; a function that fails changes
+nothing in guest memory (pointers are checked before anything is written,
+read or delivered).
 """
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,29 +26,32 @@ from typing import TYPE_CHECKING, Any
 
 from interp.errors import BacktraceEntry, ExecutionError, UsageError
 from interp.runtime.function import HostFunction
+from interp.wasi import filesystem
 from interp.wasi.clock import RESOLUTION_NS, SimulatedClock
-from interp.wasi.config import WasiConfig
+from interp.wasi.config import Preopen, WasiConfig, encode_text
 from interp.wasi.constants import (
     ALL_FD_FLAGS,
+    DIRECTORY_RIGHTS,
     EVENT_SIZE,
     FDSTAT_SIZE,
-    IOVEC_SIZE,
-    STDERR,
-    STDIN,
-    STDOUT,
+    FILE_RIGHTS,
     SUBSCRIPTION_LAYOUTS,
     WASI_MODULE_NAMES,
+    WHENCE_CODES,
     ApiVersion,
     ClockId,
     Errno,
     EventRwFlags,
     EventType,
     FdFlags,
-    FileType,
     Rights,
     SubclockFlags,
     SubscriptionLayout,
+    Whence,
 )
+from interp.wasi.descriptors import DescriptorTable, DirectoryDescriptor, FileDescriptor
+from interp.wasi.file_calls import FileCalls
+from interp.wasi.filesystem import FileViews
 from interp.wasi.guest_memory import GuestMemory, WasiErrorReturn
 from interp.wasi.signatures import PREVIEW1_SIGNATURES, UNSTABLE_SIGNATURES
 from interp.wasi.streams import InputStream, OutputStream
@@ -55,18 +59,7 @@ from interp.wasi.streams import InputStream, OutputStream
 if TYPE_CHECKING:
     from interp.exec.machine import Caller
 
-IOV_MAX = 1024
-"""Most iovecs one ``fd_read``/``fd_write`` takes (POSIX's IOV_MAX; more is INVAL)."""
-
-MAX_IO_BYTES = 0x7FFF_FFFF
-"""Most bytes one ``fd_read``/``fd_write`` moves (a 32-bit ssize_t; more is
-INVAL), so a guest cannot make the host build an absurdly large string."""
-
-STDIN_RIGHTS = Rights.FD_READ | Rights.FD_FDSTAT_SET_FLAGS | Rights.POLL_FD_READWRITE
-STDOUT_RIGHTS = Rights.FD_WRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.POLL_FD_READWRITE
-"""Rights of the standard streams.  No FD_SEEK or FD_TELL: with a character
-device that is what makes wasi-libc's ``isatty`` say yes (and line-buffer
-stdout)."""
+_HOST_WHENCE = {Whence.SET: os.SEEK_SET, Whence.CUR: os.SEEK_CUR, Whence.END: os.SEEK_END}
 
 
 class ProcessExit(ExecutionError):
@@ -77,17 +70,6 @@ class ProcessExit(ExecutionError):
     def __init__(self, code: int, backtrace: tuple[BacktraceEntry, ...] = ()) -> None:
         super().__init__(f"process exited with status {code}", backtrace)
         self.code = code
-
-
-@dataclass
-class _Descriptor:
-    """An open descriptor: its rights and its (settable, otherwise unused)
-    flags, and the stream behind it."""
-
-    rights: Rights
-    flags: FdFlags
-    input: InputStream | None = None
-    output: OutputStream | None = None
 
 
 @dataclass(frozen=True)
@@ -119,12 +101,37 @@ class WasiProcess:
         self._environment = self.config.encoded_environment()
         self._stdout = OutputStream(self.config.stdout)
         self._stderr = OutputStream(self.config.stderr)
-        self._descriptors: dict[int, _Descriptor] = {
-            STDIN: _Descriptor(STDIN_RIGHTS, FdFlags(0), input=InputStream(self.config.stdin)),
-            STDOUT: _Descriptor(STDOUT_RIGHTS, FdFlags(0), output=self._stdout),
-            STDERR: _Descriptor(STDOUT_RIGHTS, FdFlags(0), output=self._stderr),
-        }
+        self.descriptors = DescriptorTable()
+        self.descriptors.install_standard_streams(InputStream(self.config.stdin), self._stdout, self._stderr)
+        self._preopen(self.config.preopens)
+        self.files = FileCalls(self.descriptors, FileViews(self.clock))
         self._host_functions: dict[ApiVersion, dict[str, HostFunction]] = {}
+
+    def _preopen(self, preopens: tuple[Preopen, ...]) -> None:
+        """Open the configured directories as descriptors 3, 4, ...; a
+        missing one is the embedder's error, reported before the guest runs."""
+        if preopens and not filesystem.SUPPORTED:
+            raise UsageError("preopened directories need a host that resolves paths relative to a "
+                             "directory descriptor (not Windows)")
+        for preopen in preopens:
+            try:
+                host_fd = filesystem.open_directory(preopen.host)
+            except OSError as error:
+                self.close()
+                raise UsageError(f"cannot preopen {preopen.host}: {error.strerror or error}") from None
+            self.descriptors.add(DirectoryDescriptor(host_fd, DIRECTORY_RIGHTS, DIRECTORY_RIGHTS | FILE_RIGHTS,
+                                                     preopen_name=encode_text(preopen.guest)))
+
+    def close(self) -> None:
+        """End the process: deliver unfinished output lines and close every
+        descriptor, releasing the host's open files and directories."""
+        self.descriptors.close_all()
+
+    def __enter__(self) -> WasiProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # --- the mapping for a store ---------------------------------------------------
 
@@ -164,6 +171,9 @@ class WasiProcess:
                         count_out: int) -> Errno:
             return self.poll_oneoff(memory, subscriptions, events, count, count_out, version)
 
+        def fd_seek(memory: GuestMemory, fd: int, offset: int, whence: int, offset_out: int) -> Errno:
+            return self.fd_seek(memory, fd, offset, whence, offset_out, version)
+
         return {
             "args_get": self.args_get,
             "args_sizes_get": self.args_sizes_get,
@@ -174,16 +184,15 @@ class WasiProcess:
             "fd_close": self.fd_close,
             "fd_fdstat_get": self.fd_fdstat_get,
             "fd_fdstat_set_flags": self.fd_fdstat_set_flags,
-            "fd_prestat_get": self.fd_prestat_get,
-            "fd_prestat_dir_name": self.fd_prestat_dir_name,
             "fd_read": self.fd_read,
-            "fd_seek": self.fd_seek,
+            "fd_seek": fd_seek,
             "fd_tell": self.fd_tell,
             "fd_write": self.fd_write,
             "poll_oneoff": poll_oneoff,
             "proc_exit": self.proc_exit,
             "random_get": self.random_get,
             "sched_yield": self.sched_yield,
+            **self.files.implementations(version),
         }
 
     def flush(self) -> None:
@@ -240,80 +249,63 @@ class WasiProcess:
 
     # --- descriptors ---------------------------------------------------------------
 
-    def _descriptor(self, fd: int, needed: Rights = Rights(0)) -> _Descriptor:
-        """The open descriptor ``fd`` with the ``needed`` rights; BADF otherwise
-        (reading stdout is as wrong as using a closed descriptor)."""
-        descriptor = self._descriptors.get(fd)
-        if descriptor is None or needed & ~int(descriptor.rights):
-            raise WasiErrorReturn(Errno.BADF)
-        return descriptor
-
     def fd_close(self, memory: GuestMemory, fd: int) -> Errno:
-        descriptor = self._descriptor(fd)
-        if descriptor.output is not None:
-            descriptor.output.flush()
-        del self._descriptors[fd]
+        self.descriptors.close(fd)
         return Errno.SUCCESS
 
     def fd_fdstat_get(self, memory: GuestMemory, fd: int, stat_out: int) -> Errno:
-        descriptor = self._descriptor(fd)
+        descriptor = self.descriptors.get(fd)
         record = bytearray(FDSTAT_SIZE)
-        record[0] = FileType.CHARACTER_DEVICE
+        record[0] = descriptor.filetype
         record[2:4] = int(descriptor.flags).to_bytes(2, "little")
         record[8:16] = int(descriptor.rights).to_bytes(8, "little")
-        memory.write(stat_out, bytes(record))  # inheriting rights (16..24) stay 0
+        record[16:24] = int(descriptor.inheriting).to_bytes(8, "little")
+        memory.write(stat_out, bytes(record))
         return Errno.SUCCESS
 
     def fd_fdstat_set_flags(self, memory: GuestMemory, fd: int, flags: int) -> Errno:
-        descriptor = self._descriptor(fd, Rights.FD_FDSTAT_SET_FLAGS)
+        """APPEND takes effect on a file; the other flags are recorded, the
+        host file keeping the sync and blocking modes it was opened with."""
+        descriptor = self.descriptors.get(fd, Rights.FD_FDSTAT_SET_FLAGS)
         if flags & ~int(ALL_FD_FLAGS):
             return Errno.INVAL
         descriptor.flags = FdFlags(flags)
+        if isinstance(descriptor, FileDescriptor):
+            descriptor.set_append(FdFlags.APPEND in descriptor.flags)
         return Errno.SUCCESS
 
-    def fd_prestat_get(self, memory: GuestMemory, fd: int, prestat_out: int) -> Errno:
-        return Errno.BADF  # no descriptor is a preopened directory
-
-    def fd_prestat_dir_name(self, memory: GuestMemory, fd: int, path: int, path_length: int) -> Errno:
-        return Errno.BADF
-
-    def fd_seek(self, memory: GuestMemory, fd: int, offset: int, whence: int, offset_out: int) -> Errno:
-        self._descriptor(fd)
-        return Errno.SPIPE  # every open descriptor is a character device
+    def fd_seek(self, memory: GuestMemory, fd: int, offset: int, whence: int, offset_out: int,
+                version: ApiVersion = ApiVersion.PREVIEW1) -> Errno:
+        descriptor = self.descriptors.get(fd)
+        memory.check(offset_out, 8)
+        position = WHENCE_CODES[version].get(whence)
+        if position is None:
+            return Errno.INVAL
+        signed = offset - (1 << 64) if offset >= 1 << 63 else offset
+        memory.write_u64(offset_out, descriptor.seek(signed, _HOST_WHENCE[position]))
+        return Errno.SUCCESS
 
     def fd_tell(self, memory: GuestMemory, fd: int, offset_out: int) -> Errno:
-        self._descriptor(fd)
-        return Errno.SPIPE
+        descriptor = self.descriptors.get(fd)
+        memory.check(offset_out, 8)
+        memory.write_u64(offset_out, descriptor.seek(0, os.SEEK_CUR))
+        return Errno.SUCCESS
 
     def fd_write(self, memory: GuestMemory, fd: int, iovecs: int, iovec_count: int, written_out: int) -> Errno:
-        descriptor = self._descriptor(fd, Rights.FD_WRITE)
-        buffers = _read_iovecs(memory, iovecs, iovec_count)
+        descriptor = self.descriptors.get(fd, Rights.FD_WRITE, Errno.BADF)
+        buffers = memory.iovecs(iovecs, iovec_count)
         memory.check(written_out, 4)
-        data = b"".join(memory.read(address, length) for address, length in buffers)
-        if descriptor.output is not None:
-            try:
-                descriptor.output.write(data)
-            except BrokenPipeError:  # the reader went away, as with `| head`
-                return Errno.PIPE
-            except OSError:
-                return Errno.IO
-        memory.write_u32(written_out, len(data))
+        written = descriptor.write(memory.gather(buffers))
+        self.files.written(descriptor)
+        memory.write_u32(written_out, written)
         return Errno.SUCCESS
 
     def fd_read(self, memory: GuestMemory, fd: int, iovecs: int, iovec_count: int, read_out: int) -> Errno:
-        descriptor = self._descriptor(fd, Rights.FD_READ)
-        buffers = _read_iovecs(memory, iovecs, iovec_count)
+        descriptor = self.descriptors.get(fd, Rights.FD_READ, Errno.BADF)
+        buffers = memory.iovecs(iovecs, iovec_count)
         memory.check(read_out, 4)
-        if descriptor.input is None:  # only stdin has FD_READ; this keeps the types honest
-            return Errno.BADF
-        data = descriptor.input.read(sum(length for _, length in buffers))
-        position = 0
-        for address, length in buffers:
-            if position >= len(data):
-                break
-            chunk = data[position:position + length]
-            memory.write(address, chunk)
-            position += len(chunk)
+        data = descriptor.read(sum(length for _, length in buffers))
+        memory.scatter(buffers, data)
         memory.write_u32(read_out, len(data))
         return Errno.SUCCESS
 
@@ -375,23 +367,28 @@ class WasiProcess:
     def _descriptor_event(self, sub: _Subscription) -> Errno:
         needed = Rights.FD_READ if sub.tag is EventType.FD_READ else Rights.FD_WRITE
         try:
-            self._descriptor(sub.fd, needed | Rights.POLL_FD_READWRITE)
+            self.descriptors.get(sub.fd, needed | Rights.POLL_FD_READWRITE, Errno.BADF)
         except WasiErrorReturn as error:
             return error.errno
         return Errno.SUCCESS
 
     def _event_record(self, sub: _Subscription, error: Errno) -> bytes:
-        """An ``event``: for a readable stdin, ``nbytes`` is what is left to
-        read and HANGUP marks end of file; writes report 0 bytes (no limit)."""
+        """An ``event``: for a readable descriptor, ``nbytes`` is what can be
+        read now (a stream's buffered input, waiting for some if there is
+        none yet; a file's bytes after its position) and HANGUP marks the
+        end; writes report 0 bytes (no limit)."""
         record = bytearray(EVENT_SIZE)
         record[0:8] = sub.userdata.to_bytes(8, "little")
         record[8:10] = int(error).to_bytes(2, "little")
         record[10] = sub.tag
         if sub.tag is EventType.FD_READ and error is Errno.SUCCESS:
-            source = self._descriptors[sub.fd].input
-            remaining = source.remaining if source is not None else 0
-            record[16:24] = remaining.to_bytes(8, "little")
-            if remaining == 0:
+            try:
+                readable = self.descriptors.get(sub.fd).readable_bytes()
+            except WasiErrorReturn as failure:
+                record[8:10] = int(failure.errno).to_bytes(2, "little")
+                return bytes(record)
+            record[16:24] = readable.to_bytes(8, "little")
+            if readable == 0:
                 record[24:26] = int(EventRwFlags.FD_READWRITE_HANGUP).to_bytes(2, "little")
         return bytes(record)
 
@@ -446,19 +443,3 @@ def _write_list(memory: GuestMemory, items: tuple[bytes, ...], pointers: int, bu
     return Errno.SUCCESS
 
 
-def _read_iovecs(memory: GuestMemory, address: int, count: int) -> list[tuple[int, int]]:
-    """The (address, length) buffers of an iovec array, each checked."""
-    if count > IOV_MAX:
-        raise WasiErrorReturn(Errno.INVAL)
-    memory.check(address, count * IOVEC_SIZE)
-    buffers = []
-    total = 0
-    for index in range(count):
-        entry = address + index * IOVEC_SIZE
-        buffer, length = memory.u32(entry), memory.u32(entry + 4)
-        memory.check(buffer, length)
-        total += length
-        if total > MAX_IO_BYTES:
-            raise WasiErrorReturn(Errno.INVAL)
-        buffers.append((buffer, length))
-    return buffers

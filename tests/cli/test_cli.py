@@ -97,7 +97,13 @@ def test_spec_command_counts_and_exit_status(capsys, tmp_path: Path) -> None:
 (assert_invalid (module (func (result i32))) "type mismatch")""")
     status, out, _ = run_cli(capsys, "spec", script, "--json", tmp_path / "out.json")
     assert status == 1
-    assert out.splitlines() == [f"{script}: 3 passed, 2 failed", "3 passed, 2 failed"]
+    assert out.splitlines() == [
+        f"{script}: 3 passed, 2 failed",
+        "failed checks:",
+        f"  {script}:3: assert_return: result 0: expected i32:0x2, got 0x1",
+        f"  {script}:4: assert_trap: expected trap 'unreachable', but it succeeded",
+        "3 passed, 2 failed",
+    ]
     import json
     document = json.loads((tmp_path / "out.json").read_text())
     assert [c["passed"] for c in document["files"][0]["checks"]] == [True, True, False, False, True]

@@ -30,7 +30,7 @@ SEED_MODULES = [
 ]
 
 KNOWN_LABELS = ("malformed: ", "invalid: ", "unlinkable: ", "trap: ", "exhaustion: ", "fuel: ",
-                "resource limit: ")
+                "resource limit: ", "error: nothing to run: ")
 
 
 def check_clean(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,7 +41,7 @@ def check_clean(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert status in (0, 1)
         if status == 1:
             first, *rest = err.splitlines()
-            assert first.startswith(KNOWN_LABELS), err
+            assert first.startswith(KNOWN_LABELS) or first.startswith(f"{path}:"), err  # text: FILE:LINE:COL
             assert all(line.startswith("  ") for line in rest), err
         assert "Traceback" not in err
 

@@ -149,7 +149,6 @@ def test_names_that_are_not_identifiers_print_as_indices(capsys, tmp_path: Path)
 
 @pytest.mark.parametrize("content, message", [
     (b"\0asm\x01\0\0\0\x01", "malformed: unexpected end of section or function"),
-    (b"(module (func $f) (func $f))", "malformed: duplicate function $f"),
     (b"\xff\xfe", "malformed: neither a wasm binary"),
 ])
 def test_bad_modules_are_one_line_errors(capsys, tmp_path: Path, content: bytes, message: str) -> None:
@@ -158,6 +157,16 @@ def test_bad_modules_are_one_line_errors(capsys, tmp_path: Path, content: bytes,
     status, out, err = run_cli(capsys, "dump", path)
     assert (status, out) == (1, "")
     assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_malformed_text_points_at_the_source(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "bad.wat"
+    path.write_bytes(b"(module (func $f) (func $f))")
+    status, out, err = run_cli(capsys, "dump", path)
+    assert (status, out) == (1, "")
+    assert err.splitlines() == [f"{path}:1:25: error: duplicate function $f",
+                                "  (module (func $f) (func $f))",
+                                "                          ^^"]
 
 
 def test_unreadable_input_and_unwritable_output(capsys, wat_file: Path, tmp_path: Path) -> None:

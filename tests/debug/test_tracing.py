@@ -154,7 +154,7 @@ def test_bad_options_are_one_line_errors(tmp_path: Path, capsys) -> None:
         (["trace", "-o", str(tmp_path / "no" / "such" / "dir"), "--invoke", "fib", str(module), "1"],
          "error: cannot write"),
         (["proxy", str(scenario), "--trace-instructions"], "error: --trace-instructions needs --trace FILE"),
-        (["debug", str(module)], "error: nothing to debug: give --invoke NAME"),
+        (["debug", str(module)], f"error: nothing to run: {module} has no start function; call an export"),
     ]
     for args, message in cases:
         assert main(args) == 1, args

@@ -50,14 +50,41 @@ def test_start_function_runs_at_instantiation() -> None:
 
 def test_unknown_and_incompatible_imports_are_unlinkable() -> None:
     text = """(module (import "env" "f" (func (param i32))))"""
-    with pytest.raises(UnlinkableError, match="unknown import"):
-        instantiate(text)
+    with pytest.raises(UnlinkableError) as missing_module:
+        instantiate(text, {"other": {}, "spectest": {}})
+    assert str(missing_module.value) == \
+        'unknown import "env"."f": no module "env" is provided (provided: "other", "spectest")'
+    with pytest.raises(UnlinkableError) as missing_name:
+        instantiate(text, {"env": {}})
+    assert str(missing_name.value) == 'unknown import "env"."f": module "env" has no "f"'
     wrong = HostFunction(FuncType((I64,), ()), lambda x: None)
-    with pytest.raises(UnlinkableError, match="incompatible import type"):
+    with pytest.raises(UnlinkableError) as wrong_function:
         instantiate(text, {"env": {"f": wrong}})
+    assert str(wrong_function.value) == \
+        'incompatible import type for "env"."f": expected func [i32] -> [], given func [i64] -> []'
     glob = GlobalInstance(GlobalType(I32, False), 1)
-    with pytest.raises(UnlinkableError, match="incompatible import type"):
+    with pytest.raises(UnlinkableError) as wrong_kind:
         instantiate(text, {"env": {"f": glob}})
+    assert str(wrong_kind.value) == \
+        'incompatible import type for "env"."f": expected func [i32] -> [], given global const i32'
+    with pytest.raises(UnlinkableError) as not_extern:
+        instantiate(text, {"env": {"f": print}})
+    assert str(not_extern.value).endswith("given a Python builtin_function_or_method, which is no extern value")
+
+
+def test_link_errors_name_table_memory_and_global_types() -> None:
+    store = Store()
+    provider = store.instantiate(parse_module("""(module (memory (export "m") 1 2) (table (export "t") 3 funcref)
+        (global (export "g") (mut f64) (f64.const 0)))"""))
+    cases = [
+        ('(import "p" "m" (memory 2))', "expected memory {min 2}, given memory {min 1, max 2}"),
+        ('(import "p" "t" (table 1 2 funcref))', "expected table {min 1, max 2} funcref, given table {min 3} funcref"),
+        ('(import "p" "g" (global f64))', "expected global const f64, given global mut f64"),
+    ]
+    for field, expected in cases:
+        with pytest.raises(UnlinkableError) as info:
+            store.instantiate(parse_module(f"(module {field})"), {"p": provider.exports})
+        assert str(info.value).endswith(expected), str(info.value)
 
 
 def test_host_function_receives_arguments_and_returns_results() -> None:

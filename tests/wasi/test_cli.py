@@ -90,7 +90,10 @@ def test_bad_env_option_is_one_line(capsys) -> None:
 def test_modules_without_wasi_are_unchanged(capsys, tmp_path: Path) -> None:
     module = tmp_path / "plain.wat"
     module.write_text('(module (func (export "_start") unreachable) (func (export "one") (result i32) i32.const 1))')
-    assert run_cli(capsys, "run", module) == (0, "", "")  # _start is only a WASI convention
+    status, out, err = run_cli(capsys, "run", module)  # _start is only a WASI convention
+    assert (status, out) == (1, "")
+    assert err == (f"error: nothing to run: {module} has no start function; call an export with --invoke NAME "
+                   "(exported functions: _start [] -> [], one [] -> [i32])\n")
     status, _, err = run_cli(capsys, "run", module, "arg")
     assert status == 1 and err == "error: arguments given without --invoke NAME\n"
     assert run_cli(capsys, "run", "--invoke", "one", module) == (0, "1\n", "")

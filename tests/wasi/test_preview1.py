@@ -272,7 +272,7 @@ def test_fd_read_errors_consume_nothing(make_guest) -> None:
 
 def test_fd_fdstat_get_describes_the_standard_streams(make_guest) -> None:
     guest = make_guest()
-    expected_rights = {0: (1 << 1) | (1 << 3) | (1 << 27), 1: (1 << 6) | (1 << 3) | (1 << 27)}
+    expected_rights = {0: (1 << 1) | (1 << 3) | (1 << 21) | (1 << 27), 1: (1 << 6) | (1 << 3) | (1 << 21) | (1 << 27)}
     expected_rights[2] = expected_rights[1]
     for fd in (0, 1, 2):
         guest.write(100, b"\xaa" * 24)
