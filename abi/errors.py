@@ -10,7 +10,7 @@ not a proxy-wasm plugin, or the API used the wrong way.
 
 from __future__ import annotations
 
-from interp.errors import ExecutionError, GlasswasmError, UsageError
+from interp.errors import ExecutionError, GlasswasmError, InternalError, UsageError
 
 
 class ProxyWasmError(GlasswasmError):
@@ -48,4 +48,11 @@ class PluginResourceLimit(ExecutionError):
     label = "resource limit"
 
 
-__all__ = ["PluginLoadError", "PluginResourceLimit", "ProxyWasmError", "ScenarioError", "UsageError"]
+class HostError(InternalError):
+    """The simulated proxy itself failed while serving a plugin (a bug in the
+    host, or in a function the Python API registered, such as a foreign
+    function that raised).  It is reported as the host's error, never as the
+    plugin's failure."""
+
+
+__all__ = ["HostError", "PluginLoadError", "PluginResourceLimit", "ProxyWasmError", "ScenarioError", "UsageError"]

@@ -113,6 +113,14 @@ class UnlinkableError(WasmError):
     label = "unlinkable"
 
 
+class InternalError(GlasswasmError):
+    """Code on the host's side (a host function's implementation, not the
+    guest) failed.  It is never turned into a trap: the guest did nothing
+    wrong, so the error reaches whoever drives the engine, as what it is."""
+
+    label = "internal error"
+
+
 class ResourceLimitError(WasmError):
     """The module asks for more than this engine allows (for example a memory
     larger than the configured limit).  The spec permits an implementation to

@@ -18,7 +18,9 @@ Every call goes through one wrapper, which
    ``abi.context_interface``, so the proxy side can raise it too); a
    ``GuestMemoryError`` anywhere (writing a result to a bad pointer, an
    allocator answering 0) becomes INVALID_MEMORY_ACCESS; ``LimitExceeded``
-   fails the plugin (``PluginResourceLimit``, with the wasm backtrace);
+   fails the plugin (``PluginResourceLimit``, with the wasm backtrace); any
+   other exception is the host's own failure, ``HostError``, which is never
+   reported as the plugin's;
 3. charges the bytes it copied between guest and host against the
    callback's fuel (``host_work_per_byte`` per byte, see
    ``abi.proxy.limits``), so host work is not free;
@@ -38,12 +40,12 @@ from typing import Any, Protocol
 
 from abi.context_interface import ContextInterface, LimitExceeded, StatusError
 from abi.enums import Status
-from abi.errors import PluginResourceLimit
+from abi.errors import HostError, PluginResourceLimit
 from abi.hostcalls.guest_memory import GuestMemory, GuestMemoryError
 from abi.trace import Trace
 from abi.wire.pairs import PairsFormatError, decode_pairs
 from abi.wire.text import readable
-from interp.errors import ExecutionError
+from interp.errors import ExecutionError, GlasswasmError
 from interp.exec.host_calls import Caller
 from interp.runtime.function import HostFunction
 from interp.syntax.types import I32, I64, FuncType, ValType
@@ -252,6 +254,11 @@ class HostCallSpec:
             entry["result"]["reason"] = str(error)
             site.trace.end_hostcall(entry, "RESOURCE_LIMIT")
             raise PluginResourceLimit(str(error), caller.machine.backtrace()) from None
+        except GlasswasmError:
+            raise  # the guest's own failure (its allocator trapped) or a usage error
+        except Exception as error:
+            site.trace.end_hostcall(entry, "HOST_ERROR")
+            raise HostError(f"{self.name} failed in the host: {type(error).__name__}: {error}") from error
         try:
             caller.charge_fuel(memory.copied * site.host_work_per_byte)
         except ExecutionError:

@@ -84,13 +84,19 @@ class DeliverySource(Protocol):
 
 class HeaderMapAccess:
     """``abi.context_interface.HeaderMaps`` over whatever maps a context can
-    reach: subclasses say which map is readable and which writable now.  A
-    change that would leave a map over the host's header limits fails the
-    plugin (``abi.proxy.limits``)."""
+    reach: subclasses say which map is readable and which writable now.
+
+    The host's header limits bound what each context adds: a change that
+    would make this context's net growth of a map pass ``max_header_count``
+    headers or ``max_header_bytes`` bytes fails the plugin
+    (``abi.proxy.limits``).  Counting each plugin's own growth, rather than
+    the map's size, keeps a healthy plugin from being failed for headers
+    another plugin piled up."""
 
     def __init__(self, callouts: DeliverySource | None, limits: HostLimits | None = None) -> None:
         self.callouts = callouts
         self.limits = limits or HostLimits()
+        self._growth: dict[MapType, tuple[int, int]] = {}
 
     def readable(self, map_type: MapType) -> HeaderMap | None:
         if map_type in CALLOUT_MAPS:
@@ -119,7 +125,16 @@ class HeaderMapAccess:
         headers = self._existing(map_type, write=True)
         changed = headers.copy()
         change(changed)
-        check_header_limits(changed, self.limits, f"the {map_type.name} map")
+        count, size = self._growth.get(map_type, (0, 0))
+        count += len(changed) - len(headers)
+        size += changed.byte_size() - headers.byte_size()
+        limit = ("max_header_count" if count > self.limits.max_header_count
+                 else "max_header_bytes" if size > self.limits.max_header_bytes else None)
+        if limit is not None:
+            raise LimitExceeded(limit, f"the plugin would have added {count} headers of {size} bytes to the "
+                                       f"{map_type.name} map, more than {getattr(self.limits, limit)} "
+                                       f"{'headers' if limit == 'max_header_count' else 'bytes'}")
+        self._growth[map_type] = (count, size)
         headers.set_pairs(changed.wire_pairs())
 
     def add(self, map_type: MapType, name: bytes, value: bytes) -> None:
@@ -147,13 +162,6 @@ def header_limit_exceeded(headers: HeaderMap, limits: HostLimits) -> str | None:
     if headers.byte_size() > limits.max_header_bytes:
         return "max_header_bytes"
     return None
-
-
-def check_header_limits(headers: HeaderMap, limits: HostLimits, what: str) -> None:
-    limit = header_limit_exceeded(headers, limits)
-    if limit is not None:
-        raise LimitExceeded(limit, f"{what} would have {len(headers)} headers of {headers.byte_size()} bytes, "
-                                   f"more than {getattr(limits, limit)} {'headers' if limit == 'max_header_count' else 'bytes'}")
 
 
 def callout_map(source: DeliverySource | None, map_type: MapType) -> HeaderMap | None:

@@ -12,8 +12,8 @@ sends are bounded by the ABI itself: ``abi.wire.pairs``.)
 | limit | default | where the default comes from | crossing it |
 | --- | --- | --- | --- |
 | ``max_body_bytes`` | 1 MiB | Envoy's buffer limit (``per_connection_buffer_limit_bytes``) | buffering a request body past it: 413 local reply, a response body: 500 (Envoy's ``request_payload_too_large`` / ``response_payload_too_large``); TCP data held past it: the connection is closed; ``proxy_set_buffer_bytes`` past it: the plugin fails |
-| ``max_header_count`` | 100 | Envoy's ``max_headers_count`` | a request from the client with more: 431 before any plugin; a plugin adding more: the plugin fails |
-| ``max_header_bytes`` | 60 KiB | Envoy's ``max_request_headers_kb`` | the same |
+| ``max_header_count`` | 100 | Envoy's ``max_headers_count`` | a request from the client with more: 431 before any plugin; a plugin whose own additions to one map of one stream pass it: that plugin fails |
+| ``max_header_bytes`` | 60 KiB | Envoy's ``max_request_headers_kb`` | the same, counting the bytes of names and values |
 | ``max_log_lines`` / ``max_log_bytes`` | 10,000 / 4 MiB | glasswasm (a report people read) | later lines are dropped and counted per plugin; the report says how many |
 | ``max_pending_callouts`` | 1,000 per plugin | glasswasm | HTTP and gRPC calls beyond it answer INTERNAL_FAILURE, as Envoy does when it cannot send a call |
 | ``max_shared_data_bytes`` | 16 MiB per vm_id | glasswasm | a write past it: the plugin fails |

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 
 from abi.context_interface import ContextInterface
 from abi.enums import LogLevel
-from abi.errors import PluginLoadError
+from abi.errors import HostError, PluginLoadError
 from abi.trace import Trace
-from interp.errors import UsageError
+from interp.errors import GlasswasmError, UsageError
 from interp.runtime.function import HostFunction
 from interp.syntax.module import Module
 from interp.wasi import Errno, OutputSink, SimulatedClock, WasiConfig, WasiProcess, imports_wasi
@@ -71,7 +71,13 @@ def _traced(vm: WasiHost, qualified: str, function: HostFunction) -> HostFunctio
         context = vm.effective_context
         raw = args[1:] if function.takes_caller else args
         entry = vm.trace.begin_hostcall(context.plugin_name, context.id, qualified, {"raw": list(raw)})
-        result = implementation(*args)
+        try:
+            result = implementation(*args)
+        except GlasswasmError:
+            raise  # proc_exit, or the guest's own failure
+        except Exception as error:
+            vm.trace.end_hostcall(entry, "HOST_ERROR")
+            raise HostError(f"{qualified} failed in the host: {type(error).__name__}: {error}") from error
         status: object = None
         if isinstance(result, int):
             try:

@@ -22,6 +22,7 @@ from interp.errors import (
     ExhaustionError,
     FuelExhaustedError,
     HostFunctionError,
+    InternalError,
     UsageError,
 )
 from interp.runtime.function import HostFunction, WasmFunction
@@ -161,7 +162,7 @@ def run_generator(machine: HostCallingMachine, func: HostFunction, generator: Ge
 
 def host_failure(machine: HostCallingMachine, func: HostFunction, error: BaseException) -> BaseException:
     """What a host function's exception becomes for the guest."""
-    if isinstance(error, (ExecutionError, UsageError, KeyboardInterrupt, SystemExit)):
+    if isinstance(error, (ExecutionError, UsageError, InternalError, KeyboardInterrupt, SystemExit)):
         return error
     if isinstance(error, (RecursionError, MemoryError)):
         return ExhaustionError(EXHAUSTED, machine.backtrace())
