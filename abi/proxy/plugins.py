@@ -32,7 +32,10 @@ configured again.
 makes a new ``Plugin``: in the same VM when the VM key is unchanged (a new
 root context), else in the VM of the new key.  If the new root context's
 ``proxy_on_configure`` answers false (or it fails), the update is rejected
-and the old plugin keeps serving; either way it is recorded.  A superseded
+and the old plugin keeps serving; either way it is recorded (in
+``reconfigurations``: a rejected update is Envoy refusing the new filter
+configuration — its canary root context answered false — not a failure of
+the plugin, which serves on; a trap is the VM's failure).  A superseded
 plugin's root context is finished (``proxy_on_done``, ``proxy_on_delete``)
 once no open stream uses it.
 
@@ -316,8 +319,11 @@ class Plugin:
         return {("plugin_name",): self.name, ("plugin_root_id",): self.config.root_id,
                 ("plugin_vm_id",): self.config.vm_id}
 
-    def start(self, services: ProxyServices) -> None:
-        """Create and configure the root context (module docstring)."""
+    def start(self, services: ProxyServices, rejection_is_failure: bool = True) -> None:
+        """Create and configure the root context (module docstring).  A
+        false ``proxy_on_vm_start`` or ``proxy_on_configure`` always sets
+        ``own_failure``; it is reported as a plugin failure unless
+        ``rejection_is_failure`` is false (a reconfiguration)."""
         if self.vm.failed:
             return
         root = RootContext(self, services)
@@ -335,7 +341,8 @@ class Plugin:
                 if outcome.called and not outcome.failed and outcome.result == 0:
                     failure = Failure(self.name, callback, "returned false: the plugin rejected its configuration")
                     self.own_failure = failure
-                    services.runner.record_failure(failure)
+                    if rejection_is_failure:
+                        services.runner.record_failure(failure)
                     return
         finally:
             root.configuring = False
@@ -465,7 +472,7 @@ class PluginSet:
         config = dataclasses.replace(old.config, configuration=configuration, vm_configuration=vm_configuration)
         record = self._record(config)
         plugin = Plugin(link, config, record, old.generation + 1)
-        plugin.start(self.services)
+        plugin.start(self.services, rejection_is_failure=False)
         accepted = not plugin.failed
         result = Reconfiguration(link.name, self.services.scheduler.now_ns, accepted, record is old.record,
                                  None if accepted else (plugin.failure.error if plugin.failure else None))

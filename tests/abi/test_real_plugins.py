@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,25 +14,7 @@ from abi.proxy.http_callouts import HttpCallResponse, UpstreamResponse
 from abi.proxy.plugins import PluginConfig
 from abi.proxy.http_stream import OriginResponse
 from abi.testing import assert_no_failures, callback_names, request_headers
-from interp.cli.main import main
-
-SCENARIOS = Path(__file__).parent / "scenarios"
-PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
-C = PLUGINS / "c"
-ASSEMBLYSCRIPT = PLUGINS / "assemblyscript"
-
-
-def run_json(scenario: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    assert main(["proxy", str(SCENARIOS / scenario), "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
-
-
-def streams_by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {stream["name"]: stream for stream in report["streams"]}
-
-
-def messages(report: dict[str, Any], plugin: str) -> list[str]:
-    return [entry["message"] for entry in report["logs"] if entry["plugin"] == plugin]
+from tests.abi.scenario_runs import ASSEMBLYSCRIPT, C, by_name, messages, run_json
 
 
 # --- through the CLI ---------------------------------------------------------------------
@@ -42,7 +23,7 @@ def messages(report: dict[str, Any], plugin: str) -> list[str]:
 def test_gateway_chain(capsys: pytest.CaptureFixture[str]) -> None:
     report = run_json("gateway.yaml", capsys)
     assert report["failures"] == []
-    streams = streams_by_name(report)
+    streams = by_name(report["streams"])
 
     allowed = streams["allowed"]
     upstream = dict(map(tuple, allowed["upstream_request"]["headers"]))
@@ -88,7 +69,7 @@ def test_gateway_chain(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_assemblyscript_http_call_and_counters(capsys: pytest.CaptureFixture[str]) -> None:
     report = run_json("auth_metrics.yaml", capsys)
-    streams = streams_by_name(report)
+    streams = by_name(report["streams"])
     assert ["x-user", "bob"] in streams["allowed"]["upstream_request"]["headers"]
     assert streams["allowed"]["downstream_response"]["body"] == "welcome"
     assert streams["allowed"]["http_calls"][0]["headers"][-1] == ["authorization", "Basic Ym9i"]
@@ -113,10 +94,10 @@ def test_failure_policies_with_a_trapping_filter(scenario: str, status: int,
         assert stream["downstream_response"]["status"] == status
     assert report["plugins"][1]["failed"] is True
     if status == 503:
-        assert streams_by_name(report)["crash"]["local_response"]["details"] == "wasm_fail_stream"
-        assert streams_by_name(report)["after-crash"]["upstream_request"] is None
+        assert by_name(report["streams"])["crash"]["local_response"]["details"] == "wasm_fail_stream"
+        assert by_name(report["streams"])["after-crash"]["upstream_request"] is None
     else:
-        assert streams_by_name(report)["after-crash"]["upstream_request"]["complete"] is True
+        assert by_name(report["streams"])["after-crash"]["upstream_request"]["complete"] is True
 
 
 def test_fuel_stops_an_endless_loop(capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,6 +105,31 @@ def test_fuel_stops_an_endless_loop(capsys: pytest.CaptureFixture[str]) -> None:
     assert report["failures"][0]["error"] == "fuel: fuel exhausted"
     assert report["failures"][0]["backtrace"][0].startswith("panic!spin_forever @ ")
     assert report["streams"][0]["downstream_response"]["status"] == 503
+
+
+def test_trailers_added_in_the_last_body_callback_reach_the_origin(tmp_path: Any,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    trace = tmp_path / "trace.jsonl"
+    report = run_json("hostile_trailers.yaml", capsys, "--trace", str(trace))
+    streams = by_name(report["streams"])
+    # Envoy keeps the map addDecodedTrailers made usable for the rest of the callback and after it.
+    assert streams["body"]["upstream_request"]["trailers"] == [["x-t1", "a"], ["x-t2", "b"]]
+    assert streams["body"]["upstream_request"]["body"] == "abcdef"
+    assert streams["no-body"]["upstream_request"]["trailers"] == []
+    assert streams["client-trailers"]["upstream_request"]["trailers"] == [["x-client", "1"]]
+    assert messages(report, "hostile") == [
+        "hostile: add x-t1 answered 0, add x-t2 answered 0, get x-t1 answered 0 value a"]
+    callbacks = [json.loads(line) for line in trace.read_text().splitlines()]
+    seen_by_deny_admin = [(entry["name"], entry["args"]) for entry in callbacks
+                          if entry["type"] == "callback" and entry.get("plugin") == "deny_admin"
+                          and entry.get("stream") == "body" and entry["name"].startswith("proxy_on_request_")]
+    # The filter after hostile sees the body end without end_of_stream, then the two trailers.
+    assert seen_by_deny_admin == [
+        ("proxy_on_request_headers", {"context_id": 2, "num_headers": 4, "end_of_stream": False}),
+        ("proxy_on_request_body", {"context_id": 2, "body_size": 3, "end_of_stream": False}),
+        ("proxy_on_request_body", {"context_id": 2, "body_size": 3, "end_of_stream": False}),
+        ("proxy_on_request_trailers", {"context_id": 2, "num_trailers": 2}),
+    ]
 
 
 # --- through the Python API ------------------------------------------------------------------
@@ -242,4 +248,18 @@ def test_auth_metrics_answered_by_hand(proxy_host: Any) -> None:
     stream.send_request_headers(request_headers(), end_of_stream=True)
     assert stream.upstream_request.headers.get("x-user") == "dave"
     assert host.metric("auth_metrics.allowed") == 1
+    assert_no_failures(host)
+
+
+def test_two_added_trailers_through_the_api(proxy_host: Any) -> None:
+    host = proxy_host(C / "hostile.wasm")
+    stream = host.open_stream(origin=OriginResponse.make())
+    stream.send_request_headers(request_headers(method="POST", headers={"x-hostile": "trailers_two"}))
+    assert stream.send_request_body("first", end_of_stream=False) is Action.CONTINUE
+    assert stream.upstream_request.trailers is None
+    assert stream.send_request_body("last", end_of_stream=True) is Action.CONTINUE
+    assert stream.upstream_request.trailers.items() == [("x-t1", "a"), ("x-t2", "b")]
+    assert bytes(stream.upstream_request.body) == b"firstlast" and stream.upstream_request.end_of_stream
+    assert host.log_messages(LogLevel.INFO) == [
+        "hostile: add x-t1 answered 0, add x-t2 answered 0, get x-t1 answered 0 value a"]
     assert_no_failures(host)

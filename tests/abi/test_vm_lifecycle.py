@@ -115,6 +115,7 @@ def test_reconfiguration_rejected_keeps_the_old_configuration() -> None:
     assert report["reconfigurations"] == [{"plugin": "t", "at_ns": result.at_ns, "accepted": False,
                                            "same_vm": True, "error": result.error}]
     assert report["plugins"][0]["failed"] is False
+    assert host.failures == [] and report["failures"] == []  # a refused update is not a plugin failure
 
 
 def test_reconfiguring_the_vm_configuration_makes_a_new_vm() -> None:

@@ -6,8 +6,9 @@
  * The request header "x-grpc" picks what the filter does (no header: nothing, Continue):
  *   unary  - proxy_grpc_call to echo.Echo/Say with the request's :path as the message and the
  *            initial metadata "x-caller: grpc_client", timeout 1000 ms; the stream pauses until
- *            the call closes; status 0 adds "x-grpc-reply: <the message received>" and resumes,
- *            any other status answers 503 "grpc error <code>: <message>\n";
+ *            the call ends: its reply (proxy_on_grpc_receive: Envoy delivers a unary success
+ *            as the message alone, with no close) adds "x-grpc-reply: <the message>" and
+ *            resumes; a close (a failure) answers 503 "grpc error <code>: <message>\n";
  *   error  - the same call to echo.Echo/Fail, a method kept for error answers;
  *   stream - proxy_grpc_stream to echo.Echo/Chat, then proxy_grpc_send of "one", "two" and
  *            "three" (the last with end_of_stream); on close, "x-grpc-replies: <the messages
@@ -185,6 +186,16 @@ uint32_t proxy_on_request_headers(uint32_t context_id, size_t header_count, uint
     return PROXY_PAUSE;
 }
 
+/* The call succeeded: the stream continues with what it received. */
+static void resume_with_replies(uint32_t stream_context_id, StreamState *stream) {
+    proxy_set_effective_context(stream_context_id);
+    if (stream->mode == MODE_STREAM || stream->mode == MODE_CLOSE)
+        add_header(MAP_HTTP_REQUEST_HEADERS, STR("x-grpc-replies"), text_view(&stream->replies));
+    else
+        add_header(MAP_HTTP_REQUEST_HEADERS, STR("x-grpc-reply"), stream->reply);
+    proxy_continue_stream(STREAM_HTTP_REQUEST);
+}
+
 /* The state of the stream waiting for `call_id`, or NULL after a warning. */
 static StreamState *waiting_stream(uint32_t call_id) {
     uint32_t stream_context_id = pending_call_find(call_id);
@@ -225,6 +236,8 @@ void proxy_on_grpc_receive(uint32_t root_context_id, uint32_t call_id, size_t me
     text_append(&stream->replies, message);
     str_free(stream->reply);
     stream->reply = message;
+    if (stream->mode == MODE_UNARY || stream->mode == MODE_ERROR)
+        resume_with_replies(pending_call_take(call_id), stream);
 }
 
 PROXY_EXPORT(proxy_on_grpc_receive_trailing_metadata)
@@ -250,18 +263,14 @@ void proxy_on_grpc_close(uint32_t root_context_id, uint32_t call_id, uint32_t st
         code = status_code;
     Str message = {message_data, message_size};
     log_format(LOG_INFO, "grpc_client: closed with status %u", code);
-    proxy_set_effective_context(stream_context_id);
     if (code != 0) {
+        proxy_set_effective_context(stream_context_id);
         TextBuilder body = {0};
         text_format(&body, "grpc error %u: %s\n", code, message);
         reply_503(STR("grpc_error"), text_view(&body));
         text_free(&body);
-    } else if (stream->mode == MODE_STREAM || stream->mode == MODE_CLOSE) {
-        add_header(MAP_HTTP_REQUEST_HEADERS, STR("x-grpc-replies"), text_view(&stream->replies));
-        proxy_continue_stream(STREAM_HTTP_REQUEST);
     } else {
-        add_header(MAP_HTTP_REQUEST_HEADERS, STR("x-grpc-reply"), stream->reply);
-        proxy_continue_stream(STREAM_HTTP_REQUEST);
+        resume_with_replies(stream_context_id, stream);
     }
     str_free(message);
 }
