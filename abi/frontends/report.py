@@ -139,7 +139,7 @@ def render_summary(host: ProxyHost) -> str:
         lines.append("shared data:")
         for vm_id, entries in shared.items():
             for key, entry in entries.items():
-                lines.append(f"  [{vm_id}] {key} = {entry['value']!r} (cas {entry['cas']})")
+                lines.append(f"  [vm {vm_id!r}] {key} = {entry['value']!r} (cas {entry['cas']})")
     queues = host.services.shared_queues.report()
     if queues:
         lines.append("queues:")

@@ -280,7 +280,7 @@ def parse_scenario_text(text: str, source: str) -> Any:
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
             raise ScenarioError(f"invalid YAML at {where}{error.problem}", source=source) from None
         except yaml.YAMLError as error:
-            raise ScenarioError(f"invalid YAML: {error}", source=source) from None
+            raise ScenarioError(f"invalid YAML: {' '.join(str(error).split())}", source=source) from None
     _check_values(document, source)
     return document
 

@@ -426,7 +426,7 @@ class NetworkConnection:
         if state.buffer is None:
             state.buffer = bytearray()
         limit = self.services.config.limits.max_body_bytes
-        if len(state.buffer) + len(event.data) > limit:
+        if state.paused and len(state.buffer) + len(event.data) > limit:
             event.pause()
             self.services.trace.event("buffer_limit", self.name, plugin=slot.plugin.name, side=side.value,
                                       size=len(state.buffer) + len(event.data), limit=limit)

@@ -216,7 +216,7 @@ class BufferAccess:
         if not writable or not isinstance(buffer, bytearray):
             raise StatusError(Status.BAD_ARGUMENT, f"the {buffer_type.name} buffer is read-only")
         size = edited_size(len(buffer), start, length, len(data))
-        if size > self.limits.max_body_bytes:
+        if size > self.limits.max_body_bytes and size > len(buffer):
             raise LimitExceeded("max_body_bytes", f"the {buffer_type.name} buffer would hold {size} bytes, more "
                                                   f"than {self.limits.max_body_bytes}")
         edit_buffer(buffer, start, length, data)

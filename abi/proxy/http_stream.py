@@ -618,7 +618,7 @@ class HttpStream:
         elif event.kind is EventKind.DATA:
             if state.body is None:
                 state.body = bytearray()
-            if len(state.body) + len(event.data) > self.services.config.limits.max_body_bytes:
+            if state.body_paused and len(state.body) + len(event.data) > self.services.config.limits.max_body_bytes:
                 event.pause()
                 self._buffer_overflow(slot, stream_type, len(state.body) + len(event.data))
                 return False
@@ -747,10 +747,15 @@ class HttpStream:
         self.send_local_response(slot, LocalResponse(status, details, body, (), None, None))
 
     def _fail(self, slot: FilterSlot) -> None:
-        """``fail_close``: end the stream with a 503 from ``slot``."""
+        """``fail_close``: end the stream with a 503 from ``slot`` — or, when
+        it already has a local reply or the client has the response headers,
+        reset it (Envoy's ``failStream`` cannot reply twice)."""
         if self.failed_by is not None or self.completed:
             return
         self.failed_by = slot.plugin.name
+        if self.local_response is not None or self.downstream_response is not None:
+            self.reset(f"plugin {slot.plugin.name} failed")
+            return
         self.send_local_response(slot, LocalResponse(FAIL_STREAM_STATUS, FAIL_STREAM_DETAILS, b"", (), None,
                                                      slot.plugin.name))
 

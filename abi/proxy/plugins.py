@@ -452,14 +452,15 @@ class PluginSet:
         return link.current
 
     def reload(self, record: VmRecord) -> None:
-        """A fresh VM for ``record``; every link whose current plugin ran in
-        the failed one gets a new plugin in it."""
+        """A fresh VM for ``record``; every ``fail_reload`` link whose current
+        plugin ran in the failed one gets a new plugin in it (others sharing
+        the VM keep their failed plugin, as their handles do in Envoy)."""
         record.generation += 1
         failed_vm = record.vm
         self._start_vm(record, None)
         for link in self.links:
             old = link.current
-            if old.vm is not failed_vm:
+            if old.vm is not failed_vm or old.config.failure_policy is not FailurePolicy.FAIL_RELOAD:
                 continue
             link.reloads += 1
             plugin = Plugin(link, old.config, record, old.generation + 1)

@@ -15,6 +15,9 @@ Rules, which make every run reproducible:
 * work a callback causes (actions taking effect when it returns, answers
   due at once) is scheduled while it runs, so it happens after the callback
   and in the order it was caused;
+* *posted* work (``post``) runs once nothing scheduled is due any more, the
+  way Envoy's dispatcher runs a posted callback after the event it is
+  handling (a stream moving through the whole chain) is done;
 * a task never runs inside another: callbacks only change state and
   schedule, and the API's entry points (``run_due``, ``advance_to``) refuse
   to be called from a task.
@@ -23,6 +26,7 @@ Rules, which make every run reproducible:
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -56,6 +60,7 @@ class Scheduler:
         self.clock = clock
         self.callback_step_ns = callback_step_ns
         self._tasks: list[Task] = []
+        self._posted: deque[Task] = deque()
         self._sequence = 0
         self._running = False
         self.tasks_run = 0
@@ -96,17 +101,28 @@ class Scheduler:
     def after(self, delay_ns: int, action: Callable[[], None], label: str) -> Task:
         return self.at(self.now_ns + delay_ns, action, label)
 
+    def post(self, action: Callable[[], None], label: str) -> Task:
+        """Run ``action`` once nothing scheduled is due (module docstring)."""
+        task = Task(self.now_ns, self._sequence, action, label)
+        self._sequence += 1
+        self._posted.append(task)
+        return task
+
     @property
     def running(self) -> bool:
         """Whether a task is running (so the caller is inside the proxy)."""
         return self._running
 
     def pending(self) -> list[Task]:
-        """Tasks still to run, in the order they will run."""
-        return sorted(task for task in self._tasks if not task.cancelled)
+        """Tasks still to run: the scheduled ones in time order, then the
+        posted ones."""
+        return sorted(task for task in self._tasks if not task.cancelled) + \
+            [task for task in self._posted if not task.cancelled]
 
     def next_time(self) -> int | None:
         self._drop_cancelled()
+        if self._posted:
+            return self.now_ns
         return self._tasks[0].time_ns if self._tasks else None
 
     # --- running ----------------------------------------------------------------------------
@@ -116,11 +132,8 @@ class Scheduler:
         they run (callbacks move the clock)."""
         self._enter()
         try:
-            while True:
-                self._drop_cancelled()
-                if not self._tasks or self._tasks[0].time_ns > self.now_ns:
-                    return
-                self._run(heapq.heappop(self._tasks))
+            while self._run_one_due():
+                pass
         finally:
             self._running = False
 
@@ -130,8 +143,9 @@ class Scheduler:
         self._enter()
         try:
             while True:
-                self._drop_cancelled()
-                if not self._tasks or self._tasks[0].time_ns > max(time_ns, self.now_ns):
+                if self._run_one_due():
+                    continue
+                if not self._tasks or self._tasks[0].time_ns > time_ns:
                     break
                 task = heapq.heappop(self._tasks)
                 self.clock.advance_to(task.time_ns)
@@ -154,6 +168,18 @@ class Scheduler:
             raise UsageError("the simulated proxy is busy: drive it from outside plugin callbacks")
         self._running = True
 
+    def _run_one_due(self) -> bool:
+        """Run the next task due now — a scheduled one first, else a posted
+        one; false when there is none."""
+        self._drop_cancelled()
+        if self._tasks and self._tasks[0].time_ns <= self.now_ns:
+            self._run(heapq.heappop(self._tasks))
+            return True
+        if self._posted:
+            self._run(self._posted.popleft())
+            return True
+        return False
+
     def _run(self, task: Task) -> None:
         self.tasks_run += 1
         task.action()
@@ -161,3 +187,5 @@ class Scheduler:
     def _drop_cancelled(self) -> None:
         while self._tasks and self._tasks[0].cancelled:
             heapq.heappop(self._tasks)
+        while self._posted and self._posted[0].cancelled:
+            self._posted.popleft()

@@ -4,9 +4,11 @@ A queue is named by (vm_id, name).  ``register`` (from a plugin: its own
 vm_id, for its root context) creates it, or takes over an existing one
 keeping its items, and answers its id; ids count from 1.  ``resolve`` finds
 a queue of any vm_id (0 / NOT_FOUND when there is none).  ``enqueue`` adds
-an item and schedules ``proxy_on_queue_ready(root, id)`` for the root
-context that registered the queue — after the enqueuing callback returns,
-one notification per item, as Envoy posts one per enqueue.  ``dequeue``
+an item and posts ``proxy_on_queue_ready(root, id)`` for the root context
+that registered the queue: it runs once the work due now is done (the
+stream that enqueued has moved through the chain as far as it can), one
+notification per item — as proxy-wasm-cpp-host posts one to Envoy's
+dispatcher per enqueue.  ``dequeue``
 takes the oldest item, EMPTY when there is none; an unknown id is NOT_FOUND
 for both.
 """
@@ -83,8 +85,7 @@ class SharedQueues:
                                                    f"{len(queue.items)} items")
         queue.items.append(bytes(value))
         queue.enqueued += 1
-        self.runner.when_callback_returns(
-            lambda: self.scheduler.soon(lambda: self._notify(queue), f"queue {queue.queue_id} ready"))
+        self.scheduler.post(lambda: self._notify(queue), f"queue {queue.queue_id} ready")
 
     def dequeue(self, queue_id: int) -> bytes:
         queue = self._queue(queue_id)

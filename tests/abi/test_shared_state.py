@@ -124,14 +124,17 @@ def test_a_service_receives_queue_items_from_a_filter_in_another_vm() -> None:
     assert queue == {"id": 1, "vm_id": "svc", "name": "q", "registered_by": "collector", "enqueued": 1, "left": []}
 
 
-def test_queue_ready_comes_after_the_enqueuing_callback_returns() -> None:
+def test_queue_ready_is_posted_after_the_stream_has_moved_as_far_as_it_can() -> None:
+    """As cpp-host posts it to Envoy's dispatcher: after the current event
+    (here the whole exchange, since the origin answers at once)."""
     host = ProxyHost()
     load(host, REGISTER, name="collector", kind="service", vm_id="svc", data={0x100: "q"})
-    load(host, ENQUEUE, name="producer", data={0x100: "qx", 0x110: "svc", 0x120: "hello"})
+    load(host, ENQUEUE + '(func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) '
+                         '(i32.const 0))', name="producer", data={0x100: "qx", 0x110: "svc", 0x120: "hello"})
     host.open_stream(origin=OriginResponse.make()).send_request_headers({}, end_of_stream=True)
     names = [(entry["plugin"], entry["name"]) for entry in host.trace.entries if entry["type"] == "callback"]
     position = names.index(("producer", "proxy_on_request_headers"))
-    assert names[position + 1] == ("collector", "proxy_on_queue_ready")
+    assert names[position + 1:] == [("producer", "proxy_on_response_headers"), ("collector", "proxy_on_queue_ready")]
 
 
 def test_registering_again_takes_the_queue_over_and_keeps_its_items() -> None:
