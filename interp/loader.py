@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 from interp.binary.decode import decode_module
 from interp.binary.encode import encode_module
@@ -57,13 +58,29 @@ def with_binary_offsets(module: Module) -> Module:
     return decode_module(encode_module(module))
 
 
+MAX_MODULE_FILE_BYTES = 1 << 30
+"""The largest module file read (1 GiB: far beyond any real module, and what
+keeps ``/dev/zero`` or a runaway file from filling the host's memory)."""
+
+
 def read_file(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of a module file; an unreadable file is a ``UsageError``."""
+    """The bytes of a module file; an unreadable file, one that is not a
+    regular file (a device, a pipe, a directory) or one larger than
+    ``MAX_MODULE_FILE_BYTES`` is a one-line ``UsageError``."""
+    name = os.fspath(path)
     try:
         with open(path, "rb") as stream:
-            return stream.read()
+            status = os.fstat(stream.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise UsageError(f"cannot read {name}: not a regular file")
+            if status.st_size > MAX_MODULE_FILE_BYTES:
+                raise UsageError(f"cannot read {name}: larger than {MAX_MODULE_FILE_BYTES} bytes")
+            data = stream.read(status.st_size + 1)
     except OSError as error:
-        raise UsageError(f"cannot read {os.fspath(path)}: {error.strerror or error}") from None
+        raise UsageError(f"cannot read {name}: {error.strerror or error}") from None
+    if len(data) > MAX_MODULE_FILE_BYTES:
+        raise UsageError(f"cannot read {name}: larger than {MAX_MODULE_FILE_BYTES} bytes")
+    return data
 
 
 def read_module(path: str | os.PathLike[str]) -> Module:

@@ -186,6 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in describe_error(error):
             print(line, file=sys.stderr)
         return EXIT_FAILURE
+    except MemoryError:
+        # Whatever ran out (a huge module, a host with little memory), the answer is one line.
+        sys.stdout.flush()
+        print("resource limit: this host ran out of memory", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interp.errors import Trap
+from interp.errors import ResourceLimitError, Trap
 from interp.syntax.types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
 
 OUT_OF_BOUNDS = "out of bounds memory access"
@@ -22,7 +22,11 @@ class MemoryInstance:
     def __init__(self, type: MemoryType, limit_pages: int = MAX_PAGES) -> None:
         self.type = type
         self.limit_pages = limit_pages
-        self.data = bytearray(type.limits.min * PAGE_SIZE)
+        try:
+            self.data = bytearray(type.limits.min * PAGE_SIZE)
+        except MemoryError:
+            # The host cannot give what the module asks for (an address-space cap, a small machine).
+            raise ResourceLimitError(f"memory of {type.limits.min} pages cannot be allocated on this host") from None
 
     @property
     def pages(self) -> int:
