@@ -57,9 +57,14 @@ def add_program_arguments(parser: argparse.ArgumentParser, engine: bool = True) 
 
 
 class Program:
-    """The module of ``args``, compiled, its imports ready, in a fresh store."""
+    """The module of ``args``, compiled, its imports ready, in a fresh store.
 
-    def __init__(self, args: argparse.Namespace, engine: str | None = None) -> None:
+    ``guest_stdout`` names the stream (``stdout`` or ``stderr``) that gets what
+    the guest writes to its standard output (WASI ``fd_write`` to fd 1, the
+    ``spectest`` print functions): a command whose own report goes to
+    standard output sends the guest's there to standard error instead."""
+
+    def __init__(self, args: argparse.Namespace, engine: str | None = None, guest_stdout: str = "stdout") -> None:
         if args.fuel is not None and args.fuel < 0:
             raise UsageError("--fuel must not be negative")
         if args.max_call_depth < 1:
@@ -67,23 +72,31 @@ class Program:
         if args.max_memory_pages < 0:
             raise UsageError("--max-memory-pages must not be negative")
         self.args = args
-        environment = _parse_environment(args.env)
+        self.engine = engine or getattr(args, "engine", "auto")
+        self.guest_stdout = guest_stdout
+        self.environment = _parse_environment(args.env)
         self.compiled = compile_module(read_module(args.module))
         self.wasi = imports_wasi(self.compiled)
         if args.args and not args.invoke and not self.wasi:
             raise UsageError("arguments given without --invoke NAME")
+        self.restart()
+
+    def restart(self) -> None:
+        """A fresh store and fresh imports (a new WASI process) for the same
+        compiled module: what a debugger's ``run`` starts again from."""
+        args = self.args
         self.store = Store(EngineConfig(max_call_depth=args.max_call_depth,
                                         max_memory_pages=args.max_memory_pages,
-                                        engine=engine or getattr(args, "engine", "auto")))
+                                        engine=self.engine))
         self.store.set_fuel(args.fuel)
-        self.imports: dict[str, Any] = {"spectest": spectest_exports(print)}
+        self.imports: dict[str, Any] = {"spectest": spectest_exports(_print_to(self.guest_stdout))}
         self.process: WasiProcess | None = None
         if self.wasi:
             command_args = () if args.invoke else tuple(args.args)
             self.process = WasiProcess(WasiConfig(
                 argv=(Path(args.module).name, *command_args),
-                environment=environment,
-                stdout=OutputSink.raw(_pass_through("stdout")),
+                environment=self.environment,
+                stdout=OutputSink.raw(_pass_through(self.guest_stdout)),
                 stderr=OutputSink.raw(_pass_through("stderr")),
             ))
             self.imports.update(self.process.imports())
@@ -143,6 +156,15 @@ def _parse_environment(assignments: list[str]) -> dict[str, str]:
             raise UsageError(f"--env expects NAME=VALUE, got {assignment!r}")
         environment[name] = value
     return environment
+
+
+def _print_to(stream_name: str) -> Callable[[str], None]:
+    """``print`` to ``sys.stdout`` or ``sys.stderr`` as they are at the time."""
+
+    def write(text: str) -> None:
+        print(text, file=getattr(sys, stream_name))
+
+    return write
 
 
 def _pass_through(stream_name: str) -> Callable[[bytes], None]:
