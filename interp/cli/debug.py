@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from interp.cli.program import Program, add_program_arguments, exit_status
 from interp.debug.commands import CommandInterpreter, QuitDebugger
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             func, values = entry
     except ProcessExit as exit:
         return exit_status(exit)
-    session = DebugSession(program.store, func, values, source_map=_source_map(program, args.module))
+    session = DebugSession(program.store, func, values, source_map=program.source_map())
     interpreter = CommandInterpreter(session, sys.stdout)
     interactive = sys.stdin.isatty()
     interpreter.show_location()
@@ -68,11 +67,3 @@ def run(args: argparse.Namespace) -> int:
         session.close()
         program.flush()
     return 0
-
-
-def _source_map(program: Program, module_path: str) -> object | None:
-    try:
-        from interp.debug.source_map import SourceMap
-    except ImportError:
-        return None
-    return SourceMap.for_module(program.compiled.module, search_paths=[Path(module_path).resolve().parent])

@@ -11,6 +11,7 @@ from typing import Callable, NoReturn, Sequence
 from interp.cli import dump as dump_command
 from interp.cli import run as run_command
 from interp.cli import debug as debug_command
+from interp.cli import profile as profile_command
 from interp.cli import spec as spec_command
 from interp.cli import trace as trace_command
 from interp.errors import ExecutionError, GlasswasmError
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         trace_command.add_arguments, trace_command.run)
     add("debug", "debug a module on the command line: breakpoints, stepping (also backwards), inspection",
         debug_command.add_arguments, debug_command.run)
+    add("profile", "run a module and count the instructions of every function, call stack and source line",
+        profile_command.add_arguments, profile_command.run)
     add("engines", "list the execution engines this installation has, and the default",
         lambda parser: None, _list_engines)
     return parser

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from interp.cli.engine_option import add_engine_argument
+from interp.debug.source_map import SourceMap
 from interp.errors import UsageError, WasmError
 from interp.exec.compiled import compile_module
 from interp.host.spectest import spectest_exports
@@ -116,6 +117,11 @@ class Program:
         if self.wasi and exports_function(instance, COMMAND_ENTRY):
             return instance.exported_function(COMMAND_ENTRY), []
         return None
+
+    def source_map(self) -> SourceMap | None:
+        """The module's DWARF line information, looking for source files next
+        to the module file too; None without it."""
+        return SourceMap.for_module(self.compiled.module, search_paths=[Path(self.args.module).resolve().parent])
 
     def print_results(self, func: FunctionInstance, results: list[Any]) -> None:
         if self.args.invoke:
