@@ -81,11 +81,13 @@ def test_a_source_level_session_on_a_c_program_built_with_g() -> None:
 def test_source_listing_and_line_stepping() -> None:
     output = debug(["break collatz_step", "continue", "list", "next", "next", "quit"],
                    "--invoke", "collatz_length", str(PROGRAMS / "collatz.wasm"), "6")
+    assert output[3] == "breakpoint 1: collatz_step at /glasswasm/tests/debug/programs/./collatz_step.h:5:9"
     listing = output[output.index("(glasswasm) list") + 1:output.index("(glasswasm) next")]
-    assert "=>     4  static int collatz_step(int n) {" in listing
+    assert "       4  static int collatz_step(int n) {" in listing  # the prologue: a breakpoint stops past it
+    assert "=>     5      if (n % 2 == 0)" in listing
     steps = output[output.index("(glasswasm) next"):]
-    assert steps[2].endswith("collatz_step.h:5:9: if (n % 2 == 0)")
-    assert steps[5].endswith("collatz_step.h:6:16: return n / 2;")
+    assert steps[2].endswith("collatz_step.h:6:16: return n / 2;")
+    assert steps[5].endswith("collatz_step.h:8:1: }")
 
 
 def test_bad_commands_are_reported_and_the_session_goes_on(tmp_path: Path) -> None:
