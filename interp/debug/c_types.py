@@ -227,6 +227,11 @@ BUILTIN_TYPES: dict[str, CType] = {
 types, byte-sized views (``u8`` ...) and C's basic types for wasm32."""
 
 
+def declaration(ctype: CType, name: str) -> str:
+    """How C declares ``name`` of type ``ctype``: ``const char *name``, ``int values[3]``."""
+    return _spell(ctype, name)
+
+
 def _spell(ctype: CType | None, inner: str = "", depth: int = 0) -> str:
     """How C writes ``ctype`` around a declarator ``inner`` (``int *``, ``char [4]``, ``int (*)(int)``)."""
     if depth > MAX_TYPE_DEPTH:
@@ -435,12 +440,14 @@ def _format_float(number: float, size: int) -> str:
         return "nan" if math.copysign(1, number) > 0 else "-nan"
     if math.isinf(number):
         return "inf" if number > 0 else "-inf"
+    text = repr(number)
     if size == 4:  # the shortest text that reads back as the same float
         for digits in range(1, 10):
-            text = f"{number:.{digits}g}"
-            if struct.unpack("<f", struct.pack("<f", float(text)))[0] == number:
-                return text
-    return repr(number)
+            candidate = f"{number:.{digits}g}"
+            if struct.unpack("<f", struct.pack("<f", float(candidate)))[0] == number:
+                text = candidate
+                break
+    return text if any(mark in text for mark in ".en") else text + ".0"
 
 
 _ESCAPES = {0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v", 0x0C: "\\f", 0x0D: "\\r",

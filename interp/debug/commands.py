@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass
 from typing import Callable, TextIO
 
-from interp.debug.c_types import BaseType, CType, FormatMode, PointerType, StructType, Value
+from interp.debug.c_types import BaseType, CType, FormatMode, PointerType, StructType, Value, declaration
 from interp.debug.frames import FrameView, typed
 from interp.debug.session import DebugSession, HostMarker, Stop, StopReason
 from interp.errors import GlasswasmError, UsageError
@@ -653,7 +653,7 @@ def _spelled_out(ctype: CType) -> str:
     """A type for ``ptype``: structs with their members."""
     resolved = ctype.resolved()
     if isinstance(resolved, StructType):
-        members = "".join(f"    {member.type} {member.name}{f' : {member.bit_size}' if member.bit_size else ''};\n"
-                          for member in resolved.members)
+        members = "".join(f"    {declaration(member.type, member.name)}"
+                          f"{f' : {member.bit_size}' if member.bit_size else ''};\n" for member in resolved.members)
         return f"{resolved} {{\n{members}}}"
     return str(ctype)

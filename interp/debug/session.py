@@ -790,9 +790,9 @@ class DebugSession:
         self.selected = 0
         while True:
             if self.trapped:
-                if replay or not self._trap_is_nested():
+                if replay or not first or not self._trap_is_nested():
                     return Stop(StopReason.TRAP, self.position, error=self.error)
-                self._deliver_trap()
+                self._deliver_trap()  # the trap was shown: now the host function gets it
                 first = False
                 continue
             if self.finished:
@@ -1090,6 +1090,9 @@ class DebugSession:
         for watchpoint in self.watchpoints.values():
             watchpoint.last = watchpoint.read()
         hits = []
+        here = self._breakpoint_here() if snapshot.position else None  # the call's start is no hit
+        if here is not None and snapshot.position < end:
+            hits.append((snapshot.position, here))
         while self.position < end and not self.finished and not self.trapped:
             stop = self._advance(end - self.position, replay=True)
             if stop.reason not in (StopReason.BREAKPOINT, StopReason.WATCHPOINT):
@@ -1100,6 +1103,19 @@ class DebugSession:
                     stop.breakpoint is not None and stop.breakpoint.host is not None:
                 break  # the replay cannot go past a host call; a later snapshot covers the rest
         return hits
+
+    def _breakpoint_here(self) -> Stop | None:
+        """The breakpoint the current instruction is at, if its condition
+        holds (a stretch of history replayed from a snapshot starts past it)."""
+        current = self.current
+        if current is None:
+            return None
+        stop = self._host_breakpoint(count=False)
+        if stop is None:
+            saved, self._hit = self._hit, (id(current.func), current.pc)
+            stop = self._breakpoint_stop(count=False)
+            self._hit = saved
+        return stop if stop is not None and stop.reason is StopReason.BREAKPOINT else None
 
     def _go_to(self, position: int) -> None:
         snapshot = self.log.at_or_before(position)

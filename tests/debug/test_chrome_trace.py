@@ -189,5 +189,6 @@ def test_the_guests_output_never_mixes_into_a_trace_on_standard_output() -> None
             events = [json.loads(line) for line in completed.stdout.splitlines()]
             assert {"call", "instr", "host_call", "return"} <= {event["event"] for event in events}
         else:
-            assert any(e["name"] == "host wasi_snapshot_preview1.fd_write" for e in check_chrome_trace(completed.stdout))
+            events = check_chrome_trace(completed.stdout)
+            assert any(event["name"] == "host wasi_snapshot_preview1.fd_write" for event in events)
         assert "argv[1]=one" in completed.stderr and "argv[1]=one" not in completed.stdout
