@@ -126,7 +126,7 @@ class CommandInterpreter:
         self.restart = restart
         self.commands: dict[str, tuple[Command, Callable[[str, str], None]]] = {}
         self.table: list[Command] = []
-        self.displays: dict[int, tuple[str, str]] = {}  # number -> (expression, format letter)
+        self.displays: dict[int, tuple[str, str, object]] = {}  # number -> (expression, format letter, function)
         self._display_numbers = 0
         for command in COMMANDS:
             self.add_command(command, getattr(self, command.method))
@@ -205,10 +205,13 @@ class CommandInterpreter:
     def show_displays(self) -> None:
         if self.session.finished or self.session.current is None:
             return
-        for number, (expression, letter) in sorted(self.displays.items()):
+        here = self.session.frame().func
+        for number, (expression, letter, where) in sorted(self.displays.items()):
             try:
                 shown = self._shown(expression, letter)
             except GlasswasmError as error:
+                if where is not here:
+                    continue  # made for another function's variables, as gdb's are
                 shown = f"<error: {error}>"
             self.write(f"{number}: {shown}")
 
@@ -409,7 +412,8 @@ class CommandInterpreter:
         if letter and letter not in _FORMATS:
             raise UsageError(f"unknown format /{letter} (formats: {', '.join(_FORMATS)})")
         self._display_numbers += 1
-        self.displays[self._display_numbers] = (expression, letter)
+        where = self.session.frame().func if self.session.current is not None else None
+        self.displays[self._display_numbers] = (expression, letter, where)
         if not self.session.finished and self.session.current is not None:
             try:
                 shown = self._shown(expression, letter)
@@ -579,7 +583,7 @@ class CommandInterpreter:
     def _info_display(self) -> None:
         if not self.displays:
             self.write("no displays")
-        for number, (expression, letter) in sorted(self.displays.items()):
+        for number, (expression, letter, _) in sorted(self.displays.items()):
             self.write(f"{number}: {'/' + letter + ' ' if letter else ''}{expression}")
 
     def do_help(self, text: str, letter: str) -> None:

@@ -29,7 +29,6 @@ from typing import Protocol
 from interp.debug.c_types import (
     BUILTIN_TYPES,
     DOUBLE,
-    FLOAT,
     INT,
     LONG_LONG,
     UNSIGNED_INT,

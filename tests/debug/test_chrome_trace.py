@@ -22,15 +22,9 @@ from interp.runtime.function import HostFunction
 from interp.runtime.store import EngineConfig, Store
 from interp.syntax.types import I32, FuncType
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-HELLO_WASI = REPOSITORY / "tests" / "wasi" / "programs" / "hello_wasi.wasm"
+from tests.debug.modules import FIB, REPOSITORY
 
-FIB = """(module
-  (func $fib (export "fib") (param $n i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
-      (then (local.get $n))
-      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
-                     (call $fib (i32.sub (local.get $n) (i32.const 2))))))))"""
+HELLO_WASI = REPOSITORY / "tests" / "wasi" / "programs" / "hello_wasi.wasm"
 
 CALLBACK = """(module
   (import "env" "twice" (func $twice (param i32) (result i32)))

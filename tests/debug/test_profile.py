@@ -22,8 +22,8 @@ from interp.runtime.function import HostFunction
 from interp.runtime.store import EngineConfig, Store
 from interp.syntax.types import I32, FuncType
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-PROGRAMS = Path(__file__).parent / "programs"
+from tests.debug.modules import FIB, PROGRAMS, REPOSITORY
+
 FIB_WASM = REPOSITORY / "benchmarks" / "programs" / "fib.wasm"
 HELLO_WASI = REPOSITORY / "tests" / "wasi" / "programs" / "hello_wasi.wasm"
 
@@ -36,13 +36,6 @@ CALLBACKS = """(module
     (i32.add (call $twice (local.get 0)) (call $thrice (local.get 0))))
   (func $crash (export "crash") (param i32) (result i32)
     (i32.div_u (call $twice (local.get 0)) (i32.const 0))))"""
-
-FIB = """(module
-  (func $fib (export "fib") (param $n i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
-      (then (local.get $n))
-      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
-                     (call $fib (i32.sub (local.get $n) (i32.const 2))))))))"""
 
 DEEP = """(module
   (func $down (export "down") (param i32) (result i32)

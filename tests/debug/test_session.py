@@ -3,8 +3,6 @@ reverse execution landing exactly where forward execution was."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from interp.debug.session import DebugSession, HostMarker, StopReason
@@ -15,15 +13,8 @@ from interp.runtime.function import HostFunction
 from interp.runtime.store import EngineConfig, Store
 from interp.syntax.types import I32, FuncType
 
-PROGRAMS = Path(__file__).parent / "programs"
-REPOSITORY = Path(__file__).resolve().parents[2]
+from tests.debug.modules import FIB, PROGRAMS
 
-FIB = """(module
-  (func $fib (export "fib") (param $n i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
-      (then (local.get $n))
-      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
-                     (call $fib (i32.sub (local.get $n) (i32.const 2))))))))"""
 
 COUNTER = """(module
   (import "env" "tick" (func $tick (param i32) (result i32)))

@@ -18,12 +18,7 @@ from interp.host.spectest import spectest_exports
 from interp.runtime.store import EngineConfig, Store
 from interp.text.parser import parse_module
 
-FIB = """(module
-  (func $fib (export "fib") (param $n i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
-      (then (local.get $n))
-      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
-                     (call $fib (i32.sub (local.get $n) (i32.const 2))))))))"""
+from tests.debug.modules import FIB
 
 EFFECTS = """(module
   (import "spectest" "print_i32" (func $print (param i32)))

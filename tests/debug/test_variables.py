@@ -23,7 +23,8 @@ from interp.loader import read_module
 from interp.runtime.store import EngineConfig, Store
 from interp.syntax.module import CustomSection
 
-PROGRAMS = Path(__file__).parent / "programs"
+from tests.debug.modules import PROGRAMS, REPOSITORY
+
 UNOPTIMIZED = ["variables.wasm", "variables_dwarf5.wasm"]
 OPTIMIZED = ["variables_O2.wasm", "variables_O2_dwarf5.wasm"]
 LOOP_BODY = 45  # variables.c: `total = total * 2;`
@@ -221,7 +222,7 @@ _VARIABLES = DebugVariables.for_module(read_module(PROGRAMS / "variables.wasm"),
 
 
 def test_modules_without_dwarf_fall_back_to_wasm_names(tmp_path: Path) -> None:
-    module = decode_module((PROGRAMS.parent.parent.parent / "benchmarks" / "programs" / "fib.wasm").read_bytes())
+    module = decode_module((REPOSITORY / "benchmarks" / "programs" / "fib.wasm").read_bytes())
     store = Store(EngineConfig(engine="python"))
     instance = store.instantiate(module)
     session = DebugSession(store, instance.exports["fib"], [5], source_map=SourceMap.for_module(module))
