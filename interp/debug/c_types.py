@@ -28,6 +28,8 @@ from interp.text.values import format_value
 
 MAX_TYPE_DEPTH = 32
 """Typedefs, qualifiers and nesting followed at most this deep (a cycle in corrupt DWARF ends here)."""
+MAX_VALUE_BYTES = 1 << 20
+"""The most bytes of one value read or made (DWARF can declare any size)."""
 MAX_ELEMENTS = 200
 MAX_STRING = 200
 POINTER_SIZE = 4
@@ -271,9 +273,11 @@ class Storage:
 
     @staticmethod
     def unknown(size: int) -> Storage:
+        size = max(0, min(size, MAX_VALUE_BYTES))
         return Storage(bytes(size), bytes(size))
 
     def part(self, offset: int, size: int) -> Storage:
+        size = max(0, min(size, MAX_VALUE_BYTES))
         address = self.address + offset if self.address is not None else None
         data = self.data[offset:offset + size]
         known = self.known[offset:offset + size]

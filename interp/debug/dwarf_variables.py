@@ -37,6 +37,7 @@ from elftools.dwarf.locationlists import BaseAddressEntry, LocationEntry, Locati
 from elftools.dwarf.ranges import BaseAddressEntry as RangeBaseAddressEntry
 
 from interp.debug.c_types import (
+    MAX_VALUE_BYTES,
     UNKNOWN,
     VOID,
     ArrayType,
@@ -207,7 +208,7 @@ class DebugVariables:
     def storage(self, variable: Variable, address: int, context: LocationContext) -> Storage:
         """The bytes of ``variable`` when the frame stands at code address
         ``address``; unknown bytes where the compiler kept none."""
-        size = variable.type.byte_size()
+        size = min(variable.type.byte_size(), MAX_VALUE_BYTES)
         if variable.const_value is not None:
             return Storage.of(variable.const_value[:size].ljust(size, b"\0"))
         expression = self.location_at(variable.location, address)

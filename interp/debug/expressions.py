@@ -28,6 +28,7 @@ from typing import Protocol
 
 from interp.debug.c_types import (
     BUILTIN_TYPES,
+    MAX_VALUE_BYTES,
     DOUBLE,
     INT,
     LONG_LONG,
@@ -47,7 +48,9 @@ from interp.debug.c_types import (
 from interp.errors import UsageError
 
 MAX_EXPRESSION_LENGTH = 4096
-MAX_DEPTH = 100
+MAX_DEPTH = 40
+"""Parentheses and unary operators nested deeper are refused (each level is a
+dozen Python frames of the parser)."""
 
 
 class ExpressionError(UsageError):
@@ -471,6 +474,8 @@ def at_address(ctype: CType, address: int, read: MemoryReader) -> Value:
     size = ctype.byte_size()
     if size <= 0:
         raise ExpressionError(f"a {ctype} has no size to read")
+    if size > MAX_VALUE_BYTES:
+        raise ExpressionError(f"a {ctype} is too large to read ({size} bytes)")
     data = read(address, size)
     if data is None:
         raise ExpressionError(f"cannot read {size} bytes at {address:#x}: outside the memory")

@@ -40,6 +40,7 @@ Reverse execution is exact: the machine is deterministic, so going back
 
 from __future__ import annotations
 
+import ctypes
 import enum
 import queue
 import threading
@@ -210,8 +211,9 @@ class _HostThread:
         while True:
             try:
                 return self._to_debugger.get()
-            except KeyboardInterrupt:
-                continue  # the host code runs on: it cannot be interrupted halfway
+            except KeyboardInterrupt:  # interrupt the host code instead, and hear how it ended
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread.ident),
+                                                           ctypes.py_object(KeyboardInterrupt))
 
 
 class _NestedRunner:
@@ -255,6 +257,7 @@ class DebugSession:
         self._hit: tuple[int, int] | None = None
         self._skip: tuple[int, int] | None = None
         self._hosts: list[_HostThread] = []  # host calls waiting on their threads, innermost last
+        self._stop_at_returns = False  # while a generator host function waits: a return may resume it
         self._variables: DebugVariables | None | bool = False  # False: not read yet
         self._state = StoreState(self.machine, self.base, store.instances)
         self._saved = (self.machine.observer, self.machine.keep_frames_on_error)
@@ -610,11 +613,21 @@ class DebugSession:
         if self._temporary is not None:
             stops.update(pc for key, pc in self._temporary.locations if key == func_key)
         stops.update(pc for pc, site in enumerate(bound.sites) if site is not None and self._may_call_host(site))
-        stops.update(pc for pc, imm in enumerate(bound.lowered.imms) if _may_return(imm))
+        if self._stop_at_returns:
+            stops.update(pc for pc, imm in enumerate(bound.lowered.imms) if _may_return(imm))
         stepping = list(bound.code)
         for pc in stops:
             stepping[pc] = self._stop_before(bound, pc, bound.code[pc])
         bound.stepping = stepping
+
+    def _watch_returns(self) -> None:
+        """Stop before returns exactly while a generator host function waits
+        (only then can a return run host code), so ``continue`` pays for the
+        stops only then."""
+        waiting = any(type(frame) is HostFrame for frame in self.machine.frames[self.base:])
+        if waiting != self._stop_at_returns:
+            self._stop_at_returns = waiting
+            self._repatch()
 
     @staticmethod
     def _may_call_host(site: Any) -> bool:
@@ -692,12 +705,22 @@ class DebugSession:
             self.error = error
             if not isinstance(error, FuelExhaustedError):
                 before -= 1  # the instruction that trapped did not complete: it does not count
+        except BaseException:  # interrupted: stay where it stopped, runnable
+            self._make_runnable(invocation)
+            raise
         finally:
             self.position += before - machine.fuel
             self.frontier = max(self.frontier, self.position)
         if invocation is not self.invocation and invocation.finished:
             self._host_goes_on(self._host_waiting_for(invocation))
             self.log.add(self._snapshot(after_host_call=True))
+
+    def _make_runnable(self, invocation: Invocation) -> None:
+        """An invocation stopped by an interruption (not by the guest) can go on from where it is."""
+        invocation.abandoned = False
+        invocation.error = None
+        if invocation not in self.machine.invocations:
+            self.machine.invocations.append(invocation)
 
     def _host_waiting_for(self, invocation: Invocation) -> _HostThread:
         for host in self._hosts:
@@ -750,7 +773,11 @@ class DebugSession:
             self._hit = None
             host = _HostThread(running)  # type: ignore[arg-type]
             self._hosts.append(host)
-            self._follow_host(host, host.start())
+            try:
+                self._follow_host(host, host.start())
+            except BaseException:  # interrupted inside the host function: before the call again
+                self._make_runnable(running)  # type: ignore[arg-type]
+                raise
         else:
             self._run(1)
         if self.trapped:
@@ -759,6 +786,7 @@ class DebugSession:
         self.position = position + 1
         self.frontier = max(self.frontier, self.position)
         self.log.add(self._snapshot(after_host_call=True))
+        self._watch_returns()
         return None
 
     def _deliver_trap(self) -> None:
@@ -1133,6 +1161,7 @@ class DebugSession:
         self.error = None
         self.invocation.finished = snapshot.finished
         self.invocation.results = list(snapshot.results)
+        self._watch_returns()
 
     # --- inspection -------------------------------------------------------------------------
 

@@ -3,6 +3,9 @@ reverse execution landing exactly where forward execution was."""
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import pytest
 
 from interp.debug.session import DebugSession, HostMarker, StopReason
@@ -326,3 +329,31 @@ def test_watching_an_expression_in_memory() -> None:
     watchpoint = session.watch_expression("{int} 8")
     stop = session.continue_()
     assert stop.watchpoint is watchpoint and (stop.old_value, stop.new_value) == ("0", "20")
+
+
+def test_interrupting_a_host_function_that_never_returns_leaves_the_session_usable() -> None:
+    spinning = threading.Event()
+
+    def spin(caller, value: int) -> int:
+        spinning.set()
+        while True:
+            pass
+
+    imports = {"env": {"twice": HostFunction(FuncType((I32,), (I32,)), spin, takes_caller=True),
+                       "thrice": HostFunction(FuncType((I32,), (I32,)), spin, takes_caller=True)}}
+    session = session_for(CALLBACKS, "run", 5, imports=imports)
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(KeyboardInterrupt):
+            session.continue_()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert spinning.is_set() and session.current.instruction_text == "call $twice"  # before the call, as it was
+    assert session.reverse_step().reason is StopReason.STEP and session.position == 0
+    session.close()
