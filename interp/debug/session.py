@@ -20,7 +20,7 @@ plain host function called back (``Caller.invoke``), after which it goes on.
 The machine stops before each (the first two by patched instructions, the
 last when the called-back invocation finishes), the session runs that step
 alone and takes a snapshot right after it.  A host function that takes a
-caller runs on a thread of its own (``_HostThread``): when it calls back into
+caller runs on a thread of its own (``HostThread``): when it calls back into
 the guest, the guest code's frames are pushed on the machine above it and
 the host function waits, so stepping goes on into the guest code it called,
 breakpoints there hit, and snapshots are taken there like anywhere else;
@@ -40,10 +40,7 @@ Reverse execution is exact: the machine is deterministic, so going back
 
 from __future__ import annotations
 
-import ctypes
 import enum
-import queue
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -52,6 +49,7 @@ from interp.debug.checkpoints import CheckpointLog, Snapshot, StoreState
 from interp.debug.dwarf_variables import DebugVariables
 from interp.debug.expressions import evaluate, tokenize, truth
 from interp.debug.frames import FrameView, FunctionCatalog, function_label, typed
+from interp.debug.host_threads import HostThread, NestedRunner, SessionClosed
 from interp.debug.inspection import FrameScope, SourceVariable, read_memory
 from interp.errors import ExecutionError, FuelExhaustedError, GlasswasmError, UsageError
 from interp.exec.bind import BREAK, BoundFunction, IndirectCall
@@ -158,77 +156,6 @@ class _Temporary:
     depth: int
 
 
-class _SessionClosed(BaseException):
-    """Raised into a host function still waiting on its thread when the session closes."""
-
-
-class _HostThread:
-    """One host call, run on a thread of its own so that guest code it calls
-    back can be stepped while it waits.  The debugger's thread and this one
-    hand control to each other through two queues: only one runs at a time.
-
-    Events from the host thread: ``("nested", invocation)`` (it called back:
-    the invocation's frames are on the machine), ``("done", None)`` (the call
-    instruction completed), ``("error", exception)``."""
-
-    local = threading.local()
-
-    def __init__(self, invocation: Invocation) -> None:
-        self._to_host: queue.Queue[tuple[str, BaseException | None]] = queue.Queue()
-        self._to_debugger: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.waiting_for: Invocation | None = None
-        self.thread = threading.Thread(target=self._main, args=(invocation,), daemon=True,
-                                       name="glasswasm host call")
-
-    def start(self) -> tuple[str, Any]:
-        self.thread.start()
-        return self._wait()
-
-    def _main(self, invocation: Invocation) -> None:
-        _HostThread.local.current = self
-        try:
-            invocation.run(1)
-            self._to_debugger.put(("done", None))
-        except BaseException as error:
-            self._to_debugger.put(("error", error))
-
-    def run_nested(self, invocation: Invocation) -> None:
-        """On the host's thread: wait while the debugger runs ``invocation``."""
-        self.waiting_for = invocation
-        self._to_debugger.put(("nested", invocation))
-        outcome, error = self._to_host.get()
-        self.waiting_for = None
-        if error is not None:
-            raise error
-
-    def resume(self, error: BaseException | None = None) -> tuple[str, Any]:
-        """On the debugger's thread: the guest code it waits for is over
-        (``error``: it failed so); wait for what the host does next."""
-        self._to_host.put(("resume", error))
-        return self._wait()
-
-    def _wait(self) -> tuple[str, Any]:
-        while True:
-            try:
-                return self._to_debugger.get()
-            except KeyboardInterrupt:  # interrupt the host code instead, and hear how it ended
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread.ident),
-                                                           ctypes.py_object(KeyboardInterrupt))
-
-
-class _NestedRunner:
-    """The machine's observer while debugging: runs the invocations host
-    functions make (``Caller.invoke``) under the debugger when they come from
-    a host thread."""
-
-    def run(self, invocation: Invocation) -> None:
-        host = getattr(_HostThread.local, "current", None)
-        if host is None:
-            invocation.run()
-        else:
-            host.run_nested(invocation)
-
-
 class DebugSession:
     """Debug ``func(*args)`` on ``store`` (use a fresh store per session)."""
 
@@ -256,12 +183,12 @@ class DebugSession:
         self._temporary: _Temporary | None = None
         self._hit: tuple[int, int] | None = None
         self._skip: tuple[int, int] | None = None
-        self._hosts: list[_HostThread] = []  # host calls waiting on their threads, innermost last
+        self._hosts: list[HostThread] = []  # host calls waiting on their threads, innermost last
         self._stop_at_returns = False  # while a generator host function waits: a return may resume it
         self._variables: DebugVariables | None | bool = False  # False: not read yet
         self._state = StoreState(self.machine, self.base, store.instances)
         self._saved = (self.machine.observer, self.machine.keep_frames_on_error)
-        self.machine.observer = _NestedRunner()
+        self.machine.observer = NestedRunner()
         self.machine.keep_frames_on_error = True
         self.log = CheckpointLog()
         self.log.add(self._snapshot(after_host_call=False))
@@ -346,7 +273,7 @@ class DebugSession:
         while self._hosts:
             host = self._hosts.pop()
             if host.waiting_for is not None:
-                host.resume(_SessionClosed())
+                host.resume(SessionClosed())
         del self.machine.frames[self.base:]
         self.machine.invocations[:] = [invocation for invocation in self.machine.invocations
                                        if invocation.base < self.base]
@@ -722,18 +649,18 @@ class DebugSession:
         if invocation not in self.machine.invocations:
             self.machine.invocations.append(invocation)
 
-    def _host_waiting_for(self, invocation: Invocation) -> _HostThread:
+    def _host_waiting_for(self, invocation: Invocation) -> HostThread:
         for host in self._hosts:
             if host.waiting_for is invocation:
                 return host
         raise UsageError("guest code called back by a host function lost its host function")
 
-    def _host_goes_on(self, host: _HostThread, error: BaseException | None = None) -> None:
+    def _host_goes_on(self, host: HostThread, error: BaseException | None = None) -> None:
         """Resume ``host`` (the guest code it waited for is over) and follow
         what it does next."""
         self._follow_host(host, host.resume(error))
 
-    def _follow_host(self, host: _HostThread, event: tuple[str, Any]) -> None:
+    def _follow_host(self, host: HostThread, event: tuple[str, Any]) -> None:
         kind, payload = event
         if kind == "nested":
             return  # it called back again: that guest code runs on the machine now
@@ -771,7 +698,7 @@ class DebugSession:
         if callee is not None and callee.takes_caller:
             running = self._running()
             self._hit = None
-            host = _HostThread(running)  # type: ignore[arg-type]
+            host = HostThread(running)  # type: ignore[arg-type]
             self._hosts.append(host)
             try:
                 self._follow_host(host, host.start())
