@@ -20,7 +20,7 @@ plain host function called back (``Caller.invoke``), after which it goes on.
 The machine stops before each (the first two by patched instructions, the
 last when the called-back invocation finishes), the session runs that step
 alone and takes a snapshot right after it.  A host function that takes a
-caller runs on a thread of its own (``HostThread``): when it calls back into
+caller runs on a thread of its own (host_threads.py): when it calls back into
 the guest, the guest code's frames are pushed on the machine above it and
 the host function waits, so stepping goes on into the guest code it called,
 breakpoints there hit, and snapshots are taken there like anywhere else;
