@@ -27,6 +27,7 @@ from interp.syntax.types import ValType
 from interp.syntax.values import f32_from_bits
 
 LIST_CONTEXT = 4
+HELP_COLUMN = 26  # usages longer than this get a line of their own
 HEX_ROW = 16
 
 _TYPED_READS: dict[str, tuple[str, ValType | None]] = {
@@ -106,11 +107,14 @@ COMMANDS: tuple[Command, ...] = (
 
 def command_help(commands: tuple[Command, ...] = COMMANDS) -> str:
     """The command list, one line each: what ``help`` and ``--help`` show."""
-    width = max(len(command.usage) for command in commands)
     lines = []
     for command in commands:
         aliases = f" ({', '.join(command.names[1:])})" if len(command.names) > 1 else ""
-        lines.append(f"  {command.usage:<{width}}  {command.summary}{aliases}")
+        if len(command.usage) > HELP_COLUMN:
+            lines.append(f"  {command.usage}")
+            lines.append(f"  {'':<{HELP_COLUMN}}  {command.summary}{aliases}")
+        else:
+            lines.append(f"  {command.usage:<{HELP_COLUMN}}  {command.summary}{aliases}")
     return "\n".join(lines)
 
 
