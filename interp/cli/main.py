@@ -15,6 +15,7 @@ from interp.cli import dump as dump_command
 from interp.cli import inspect as inspect_command
 from interp.cli import run as run_command
 from interp.cli import debug as debug_command
+from interp.cli import profile as profile_command
 from interp.cli import spec as spec_command
 from interp.cli import trace as trace_command
 from interp.cli.diagnostics import describe_error
@@ -114,6 +115,8 @@ def build_parser() -> _ArgumentParser:
         trace_command.add_arguments, trace_command.run, intermixed=True)
     add("debug", "debug a module on the command line: breakpoints, stepping (also backwards), inspection",
         debug_command.add_arguments, debug_command.run, intermixed=True)
+    add("profile", "run a module and count the instructions of every function, call stack and source line",
+        profile_command.add_arguments, profile_command.run, intermixed=True)
     add("engines", "list the execution engines this installation has, and the default",
         lambda parser: None, _list_engines)
     return parser

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from interp.cli.engine_option import add_engine_argument
+from interp.debug.source_map import SourceMap
 from interp.errors import UsageError, WasmError
 from interp.exec.compiled import compile_module
 from interp.host.spectest import spectest_exports
@@ -62,9 +63,17 @@ def add_program_arguments(parser: argparse.ArgumentParser, engine: bool = True) 
 
 
 class Program:
-    """The module of ``args``, compiled, its imports ready, in a fresh store."""
+    """The module of ``args``, compiled, its imports ready, in a fresh store.
 
-    def __init__(self, args: argparse.Namespace, engine: str | None = None, guest_stdin: bool = True) -> None:
+    ``guest_stdout`` names the stream (``stdout`` or ``stderr``) that gets what
+    the guest writes to its standard output (WASI ``fd_write`` to fd 1, the
+    ``spectest`` print functions): a command whose own report goes to
+    standard output sends the guest's there to standard error instead.
+    ``guest_stdin``: whether the guest reads this process's standard input
+    (a debugger reads its commands there)."""
+
+    def __init__(self, args: argparse.Namespace, engine: str | None = None, guest_stdout: str = "stdout",
+                 guest_stdin: bool = True) -> None:
         if args.fuel is not None and args.fuel < 0:
             raise UsageError("--fuel must not be negative")
         if args.max_call_depth < 1:
@@ -72,29 +81,40 @@ class Program:
         if args.max_memory_pages < 0:
             raise UsageError("--max-memory-pages must not be negative")
         self.args = args
-        environment = _parse_environment(args.env)
-        preopens = tuple(Preopen.parse(text) for text in args.dir)
+        self.engine = engine or getattr(args, "engine", "auto")
+        self.guest_stdout = guest_stdout
+        self.guest_stdin = guest_stdin
+        self.environment = _parse_environment(args.env)
+        self.preopens = tuple(Preopen.parse(text) for text in args.dir)
         self.compiled = compile_module(read_module(args.module))
         self.wasi = imports_wasi(self.compiled)
         if args.args and not args.invoke and not self.wasi:
             raise UsageError("arguments given without --invoke NAME")
-        if preopens and not self.wasi:
+        if self.preopens and not self.wasi:
             raise UsageError(f"--dir is for WASI modules, and {args.module} imports no WASI")
+        self.process: WasiProcess | None = None
+        self.restart()
+
+    def restart(self) -> None:
+        """A fresh store and fresh imports (a new WASI process) for the same
+        compiled module: what a debugger's ``run`` starts again from."""
+        args = self.args
+        self.close()
         self.store = Store(EngineConfig(max_call_depth=args.max_call_depth,
                                         max_memory_pages=args.max_memory_pages,
-                                        engine=engine or getattr(args, "engine", "auto")))
+                                        engine=self.engine))
         self.store.set_fuel(args.fuel)
-        self.imports: dict[str, Any] = {"spectest": spectest_exports(print)}
+        self.imports: dict[str, Any] = {"spectest": spectest_exports(_print_to(self.guest_stdout))}
         self.process: WasiProcess | None = None
         if self.wasi:
             command_args = () if args.invoke else tuple(args.args)
             self.process = WasiProcess(WasiConfig(
                 argv=(Path(args.module).name, *command_args),
-                environment=environment,
-                stdin=_standard_input() if guest_stdin else b"",
-                stdout=OutputSink.raw(_pass_through("stdout")),
+                environment=self.environment,
+                stdin=_standard_input() if self.guest_stdin else b"",
+                stdout=OutputSink.raw(_pass_through(self.guest_stdout)),
                 stderr=OutputSink.raw(_pass_through("stderr")),
-                preopens=preopens,
+                preopens=self.preopens,
             ))
             self.imports.update(self.process.imports())
 
@@ -118,6 +138,11 @@ class Program:
         if self.compiled.module.start is None:
             raise UsageError(nothing_to_run(self.args.module, instance))
         return None
+
+    def source_map(self) -> SourceMap | None:
+        """The module's DWARF line information, looking for source files next
+        to the module file too; None without it."""
+        return SourceMap.for_module(self.compiled.module, search_paths=[Path(self.args.module).resolve().parent])
 
     def print_results(self, func: FunctionInstance, results: list[Any]) -> None:
         if self.args.invoke:
@@ -178,6 +203,15 @@ def _standard_input() -> BinaryIO | bytes:
     when there is no standard input at all)."""
     stream = getattr(sys.stdin, "buffer", None)
     return stream if stream is not None else b""
+
+
+def _print_to(stream_name: str) -> Callable[[str], None]:
+    """``print`` to ``sys.stdout`` or ``sys.stderr`` as they are at the time."""
+
+    def write(text: str) -> None:
+        print(text, file=getattr(sys, stream_name))
+
+    return write
 
 
 def _pass_through(stream_name: str) -> Callable[[bytes], None]:

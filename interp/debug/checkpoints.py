@@ -3,11 +3,14 @@
 The engine is deterministic, so going back to instruction ``p`` is: restore
 the latest snapshot taken at or before ``p``, and run forward to ``p``.  A
 snapshot holds what the guest can change — the frames of the invocation
-(function, ``pc``, slots), every memory, table, global and segment of the
-store's instances — but not the host's own state, so re-execution must never
-run a host function again: the debugger takes a snapshot right after every
-host call, and only ever re-executes from the latest snapshot before the
-target.
+(function, ``pc``, slots), the invocations running, every memory, table,
+global and segment of the store's instances — but not the host's own state,
+so re-execution must never run host code again: the debugger takes a
+snapshot right after every step that ran host code (a host call, a generator
+host function resumed, a host function going on after guest code it called
+back), only ever re-executes from the latest snapshot before the target, and
+going forward through recorded history restores those snapshots instead of
+running the host code.
 
 Memory is copied whole; a memory that did not change since the previous
 snapshot shares its copy.  ``CheckpointLog`` keeps the snapshots within a byte
@@ -21,8 +24,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from interp.errors import UsageError
-from interp.exec.machine import Frame, HostFrame, Machine
+from interp.exec.machine import Frame, HostFrame, Invocation, Machine
 from interp.runtime.instance import ModuleInstance
 
 DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024
@@ -30,23 +32,42 @@ DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024
 
 @dataclass(frozen=True)
 class FrameState:
-    func: object
-    bound: object
+    """A wasm frame as it was: the frame object itself (one activation) and
+    its slots and ``pc`` then.  Restoring writes them back into the same
+    object, so whatever holds on to the frame (a host call waiting on its own
+    thread, see session.py) finds it as it left it."""
+
+    frame: Frame
     regs: tuple
     pc: int
-    return_slot: int
 
     def restore(self) -> Frame:
-        frame = Frame(self.func, self.bound, list(self.regs), self.return_slot)  # type: ignore[arg-type]
+        frame = self.frame
+        frame.regs[:] = self.regs
         frame.pc = self.pc
         return frame
 
 
 @dataclass(frozen=True)
+class InvocationState:
+    """An invocation still running then (the debugged call, or guest code a
+    host function called back): it is made runnable again on restore."""
+
+    invocation: Invocation
+
+    def restore(self) -> Invocation:
+        self.invocation.finished = False
+        self.invocation.abandoned = False
+        self.invocation.error = None
+        return self.invocation
+
+
+@dataclass(frozen=True)
 class Snapshot:
     position: int                    # instructions executed when it was taken
-    after_host_call: bool
-    frames: tuple[FrameState, ...]   # the invocation's frames, outermost first
+    after_host_call: bool            # taken right after host code ran (never run again: restored instead)
+    frames: tuple[FrameState | HostFrame, ...]  # the machine's frames from the session's base, outermost first
+    invocations: tuple[InvocationState, ...]   # the running invocations from the debugged one on
     memories: tuple[bytes, ...]      # in the order of ``StoreState.memories``
     tables: tuple[tuple, ...]
     globals: tuple[object, ...]
@@ -61,7 +82,12 @@ class Snapshot:
 
 
 class StoreState:
-    """Takes and restores snapshots of one invocation on one store."""
+    """Takes and restores snapshots of one invocation on one store.
+
+    A generator host function waiting for guest code it asked for is a
+    ``HostFrame``; it is kept as it is (the generator cannot be copied): the
+    debugger never resumes one in recorded history, where it restores the
+    snapshot taken after the host code ran instead."""
 
     def __init__(self, machine: Machine, base: int, instances: list[ModuleInstance]) -> None:
         self.machine = machine
@@ -75,13 +101,17 @@ class StoreState:
                 seen.setdefault(id(item), item)
         return list(seen.values())
 
+    def _running(self) -> list[Invocation]:
+        return [invocation for invocation in self.machine.invocations if invocation.base >= self.base]
+
     def take(self, position: int, after_host_call: bool, finished: bool, results: list,
              previous: Snapshot | None) -> Snapshot:
-        frames = []
+        frames: list[FrameState | HostFrame] = []
         for frame in self.machine.frames[self.base:]:
             if type(frame) is HostFrame:
-                raise UsageError("cannot take a snapshot while a generator host function is running")
-            frames.append(FrameState(frame.func, frame.bound, tuple(frame.regs), frame.pc, frame.return_slot))
+                frames.append(frame)
+            else:
+                frames.append(FrameState(frame, tuple(frame.regs), frame.pc))  # type: ignore[arg-type]
         memories = []
         for index, memory in enumerate(self._unique("memories")):
             data = bytes(memory.data)
@@ -92,6 +122,7 @@ class StoreState:
             position=position,
             after_host_call=after_host_call,
             frames=tuple(frames),
+            invocations=tuple(InvocationState(invocation) for invocation in self._running()),
             memories=tuple(memories),
             tables=tuple(tuple(table.elements) for table in self._unique("tables")),
             globals=tuple(cell.value for cell in self._unique("globals")),
@@ -104,7 +135,11 @@ class StoreState:
     def restore(self, snapshot: Snapshot) -> None:
         frames = self.machine.frames
         del frames[self.base:]
-        frames.extend(state.restore() for state in snapshot.frames)
+        frames.extend(state if type(state) is HostFrame else state.restore()  # type: ignore[union-attr]
+                      for state in snapshot.frames)
+        invocations = self.machine.invocations
+        invocations[:] = [invocation for invocation in invocations if invocation.base < self.base]
+        invocations.extend(state.restore() for state in snapshot.invocations)
         for memory, data in zip(self._unique("memories"), snapshot.memories):
             memory.data[:] = data  # in place: compiled code holds on to the bytearray
         for table, elements in zip(self._unique("tables"), snapshot.tables):
@@ -132,9 +167,13 @@ class CheckpointLog:
         return self.snapshots[-1] if self.snapshots else None
 
     def add(self, snapshot: Snapshot) -> None:
+        """Record ``snapshot``; one at the same position is replaced, but
+        whether host code ran there is never forgotten."""
         positions = [s.position for s in self.snapshots]
         index = bisect.bisect_right(positions, snapshot.position)
         if index and self.snapshots[index - 1].position == snapshot.position:
+            if self.snapshots[index - 1].after_host_call and not snapshot.after_host_call:
+                return
             self.snapshots[index - 1] = snapshot
         else:
             self.snapshots.insert(index, snapshot)
@@ -145,14 +184,13 @@ class CheckpointLog:
         index = bisect.bisect_right(positions, position)
         return self.snapshots[index - 1] if index else None
 
-    def after(self, position: int) -> Snapshot | None:
+    def host_step_after(self, position: int) -> Snapshot | None:
+        """The first snapshot taken after host code ran, beyond ``position``."""
         positions = [s.position for s in self.snapshots]
-        index = bisect.bisect_right(positions, position)
-        return self.snapshots[index] if index < len(self.snapshots) else None
-
-    def forget_after(self, position: int) -> None:
-        """Drop snapshots beyond ``position`` (history is being rewritten)."""
-        self.snapshots = [s for s in self.snapshots if s.position <= position]
+        for snapshot in self.snapshots[bisect.bisect_right(positions, position):]:
+            if snapshot.after_host_call:
+                return snapshot
+        return None
 
     def _size(self) -> int:
         distinct: dict[int, int] = {}

@@ -83,6 +83,7 @@ class LineRow(NamedTuple):
     line: int
     column: int
     is_stmt: bool
+    prologue_end: bool = False  # where a debugger stops when a breakpoint names the function
 
 
 class LineSequence(NamedTuple):
@@ -112,7 +113,7 @@ def read_line_tables(sections: Mapping[str, bytes]) -> LineTables:
     if not all(name in sections for name in NEEDED_SECTIONS):
         return NO_LINE_TABLES
     try:
-        info = _dwarf_info(sections)
+        info = dwarf_info(sections)
         units = info.iter_CUs()
     except Exception:  # pyelftools on corrupt DWARF: see the module docstring
         return NO_LINE_TABLES
@@ -134,7 +135,9 @@ def read_line_tables(sections: Mapping[str, bytes]) -> LineTables:
     return LineTables(tuple(files.files), tuple(sequences))
 
 
-def _dwarf_info(sections: Mapping[str, bytes]) -> DWARFInfo:
+def dwarf_info(sections: Mapping[str, bytes]) -> DWARFInfo:
+    """pyelftools' view of the DWARF in ``sections`` (custom section name ->
+    contents), for wasm32."""
     descriptors: dict[str, DebugSectionDescriptor | None] = {
         argument: None for argument in DWARF_INFO_ARGUMENTS.values()
     }
@@ -255,6 +258,7 @@ def _run_line_program(data: bytes, pos: int, end: int, header: Any,
     sequences: list[LineSequence] = []
     rows: list[LineRow] = []
     address, file, line, column, is_stmt = 0, first_file, 1, 0, default_is_stmt
+    prologue_end = False
     try:
         while pos < end:
             opcode = data[pos]
@@ -262,7 +266,8 @@ def _run_line_program(data: bytes, pos: int, end: int, header: Any,
             if opcode >= opcode_base:
                 address += address_advance[opcode]
                 line += line_advance[opcode]
-                rows.append(LineRow(address, file, line, column, is_stmt))
+                rows.append(LineRow(address, file, line, column, is_stmt, prologue_end))
+                prologue_end = False
             elif opcode == _EXTENDED:
                 length, pos = _uleb128(data, pos)
                 operands_end = pos + length
@@ -292,7 +297,8 @@ def _run_line_program(data: bytes, pos: int, end: int, header: Any,
                 operand, pos = _sleb128(data, pos)
                 line += operand
             elif opcode == _COPY:
-                rows.append(LineRow(address, file, line, column, is_stmt))
+                rows.append(LineRow(address, file, line, column, is_stmt, prologue_end))
+                prologue_end = False
             elif opcode == _NEGATE_STMT:
                 is_stmt = not is_stmt
             elif opcode == _SET_FILE:
@@ -300,6 +306,8 @@ def _run_line_program(data: bytes, pos: int, end: int, header: Any,
                 file = resolve_file(operand)
             elif opcode == _CONST_ADD_PC:
                 address += const_add_pc
+            elif opcode == _SET_PROLOGUE_END:
+                prologue_end = True
             elif opcode == _FIXED_ADVANCE_PC:
                 address += data[pos] | data[pos + 1] << 8
                 pos += 2
@@ -324,8 +332,8 @@ _SET_COLUMN = int(DW_LNS.set_column)
 _NEGATE_STMT = int(DW_LNS.negate_stmt)
 _CONST_ADD_PC = int(DW_LNS.const_add_pc)
 _FIXED_ADVANCE_PC = int(DW_LNS.fixed_advance_pc)
-_NO_OPERAND_OPCODES = frozenset(int(opcode) for opcode in (
-    DW_LNS.set_basic_block, DW_LNS.set_prologue_end, DW_LNS.set_epilogue_begin))
+_SET_PROLOGUE_END = int(DW_LNS.set_prologue_end)
+_NO_OPERAND_OPCODES = frozenset(int(opcode) for opcode in (DW_LNS.set_basic_block, DW_LNS.set_epilogue_begin))
 _END_SEQUENCE = int(DW_LNE.end_sequence)
 _SET_ADDRESS = int(DW_LNE.set_address)
 _DEFINE_FILE = int(DW_LNE.define_file)

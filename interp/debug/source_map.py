@@ -98,6 +98,7 @@ class SourceMap:
         ends: list[int] = []
         rows: list[LineRow] = []
         statements: list[int] = []
+        prologue_ends: list[int] = []
         for sequence in self._sequences:
             offsets = [row.address + code_start for row in sequence.rows]
             offsets.append(sequence.end + code_start)
@@ -109,6 +110,8 @@ class SourceMap:
                     rows.append(row)
                 if row.is_stmt:
                     statements.append(start)
+                if row.prologue_end:
+                    prologue_ends.append(start)
         if any(later < earlier for earlier, later in zip(starts, starts[1:])):
             order = sorted(range(len(starts)), key=starts.__getitem__)
             starts = [starts[index] for index in order]
@@ -119,6 +122,7 @@ class SourceMap:
         self._rows = rows
         self._statements = frozenset(statements)
         self._statement_offsets = sorted(self._statements)
+        self._prologue_ends = sorted(prologue_ends)
         in_code_order = dict.fromkeys(row.file for row in rows if row.file >= 0)
         self.files: tuple[str, ...] = tuple(self._sources[index].path for index in in_code_order)
         """The source files of the module's code, in the order their code first appears."""
@@ -146,6 +150,11 @@ class SourceMap:
         code_start = _code_start(len(module.funcs), functions, tables.sequences)
         source_map = SourceMap(tables, code_start, functions, tuple(os.fspath(path) for path in search_paths))
         return source_map if source_map._rows else None
+
+    @property
+    def code_start(self) -> int:
+        """The module offset of the code section's contents, where DWARF code addresses count from."""
+        return self._code_start
 
     # -- lookups ---------------------------------------------------------------
 
@@ -178,6 +187,28 @@ class SourceMap:
         statements = self._statement_offsets
         position = bisect_right(statements, after)
         return position < len(statements) and statements[position] < offset
+
+    def after_prologue(self, offset: int) -> int | None:
+        """Where the body of the function holding ``offset`` begins, past the
+        code that sets up its frame: the instruction at the row the compiler
+        marked ``prologue_end``, else at the first statement of a line other
+        than the function's first.  None when the line table does not say
+        (a debugger then stops at the function's first instruction)."""
+        function = self._function_at(offset)
+        if function is None:
+            return None
+        index = bisect_left(self._prologue_ends, function.start)
+        if index < len(self._prologue_ends) and self._prologue_ends[index] < function.end:
+            return self._instruction_at_or_after(self._prologue_ends[index])
+        first = self.location(function.body[0].offset) if function.body else None
+        position = bisect_left(self._statement_offsets, function.start)
+        for statement in self._statement_offsets[position:]:
+            if statement >= function.end:
+                break
+            here = self.location(statement)
+            if first is not None and here is not None and (here.file, here.line) != (first.file, first.line):
+                return self._instruction_at_or_after(statement)
+        return None
 
     def offsets_for_line(self, file: str, line: int) -> list[int]:
         """The instruction offsets where ``line`` of ``file`` begins, in

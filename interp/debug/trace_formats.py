@@ -1,17 +1,22 @@
-"""The three shapes of ``glasswasm trace`` output, as ``Tracer``s writing to a
-text stream.
+"""The shapes of ``glasswasm trace`` output, as ``Tracer``s writing to a text
+stream.
 
 * ``TextTrace``: one line per instruction, indented by call depth — offset,
   instruction, operand stack — with calls, returns and effects between them;
-* ``JsonLinesTrace``: one JSON object per event, for programs to read;
-* ``CallTreeTrace``: only calls, as a tree: ``fib(i32:5) { ... } = i32:5``.
+* ``JsonLinesTrace``: one JSON object per event, each with its ``step``, for
+  programs to read;
+* ``CallTreeTrace``: only calls, as a tree: ``fib(i32:5) { ... } = i32:5``;
+* ``ChromeCallTrace``: the Chrome Trace Event format, calls as nested slices
+  on a timeline whose clock is the step count (one instruction, one
+  microsecond), for Perfetto UI and chrome://tracing.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import Any, Callable, TextIO
 
+from interp.debug.chrome_trace import ChromeTraceWriter, Track
 from interp.debug.tracing import InstructionEvent, Tracer
 from interp.errors import ExecutionError
 
@@ -65,40 +70,40 @@ class JsonLinesTrace(Tracer):
     def __init__(self, out: TextIO) -> None:
         self.out = out
 
-    def _event(self, **fields: object) -> None:
-        self.out.write(json.dumps(fields, ensure_ascii=True) + "\n")
+    def _event(self, event: str, **fields: object) -> None:
+        self.out.write(json.dumps({"event": event, "step": self.step, **fields}, ensure_ascii=True) + "\n")
 
     def instruction(self, event: InstructionEvent) -> None:
-        self._event(event="instr", func=event.func, func_index=event.func_index, offset=event.offset,
+        self._event("instr", func=event.func, func_index=event.func_index, offset=event.offset,
                     op=event.op, stack=list(event.stack), depth=event.depth)
 
     def call(self, func: str, args: list[str], depth: int) -> None:
-        self._event(event="call", func=func, args=args, depth=depth)
+        self._event("call", func=func, args=args, depth=depth)
 
     def return_(self, func: str, results: list[str], depth: int) -> None:
-        self._event(event="return", func=func, results=results, depth=depth)
+        self._event("return", func=func, results=results, depth=depth)
 
     def host_call(self, func: str, args: list[str], depth: int) -> None:
-        self._event(event="host_call", func=func, args=args, depth=depth)
+        self._event("host_call", func=func, args=args, depth=depth)
 
     def host_return(self, func: str, results: list[str], depth: int) -> None:
-        self._event(event="host_return", func=func, results=results, depth=depth)
+        self._event("host_return", func=func, results=results, depth=depth)
 
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
-        self._event(event="trap", func=func, kind=error.label, message=error.message, depth=depth,
+        self._event("trap", func=func, kind=error.label, message=error.message, depth=depth,
                     backtrace=[entry.describe() for entry in error.backtrace])
 
     def memory_read(self, address: int, size: int, value: str, depth: int) -> None:
-        self._event(event="memory_read", address=address, size=size, value=value, depth=depth)
+        self._event("memory_read", address=address, size=size, value=value, depth=depth)
 
     def memory_write(self, address: int, size: int, value: str, depth: int) -> None:
-        self._event(event="memory_write", address=address, size=size, value=value, depth=depth)
+        self._event("memory_write", address=address, size=size, value=value, depth=depth)
 
     def global_write(self, index: int, name: str, value: str, depth: int) -> None:
-        self._event(event="global_write", index=index, name=name, value=value, depth=depth)
+        self._event("global_write", index=index, name=name, value=value, depth=depth)
 
     def stopped(self, steps: int) -> None:
-        self._event(event="stopped", steps=steps)
+        self._event("stopped", steps=steps)
 
 
 class CallTreeTrace(Tracer):
@@ -154,4 +159,50 @@ class CallTreeTrace(Tracer):
         self.out.write(f"... stopped after {steps} instructions (--max-steps)\n")
 
 
-TRACE_FORMATS = {"text": TextTrace, "jsonl": JsonLinesTrace, "calls": CallTreeTrace}
+class ChromeCallTrace(Tracer):
+    """Calls and host calls as slices of one track, at ``ts`` = step (a call
+    from its call instruction to one past its last instruction); a trap or
+    the step limit is an instant event, and whatever is open then ends there."""
+
+    TRACK = Track(1, 1)
+
+    def __init__(self, out: TextIO, title: str = "wasm") -> None:
+        self.writer = ChromeTraceWriter(out, {"clock": "one microsecond per executed WebAssembly instruction",
+                                              "producer": "glasswasm trace"})
+        self.writer.name_process(self.TRACK.pid, title)
+        self.writer.name_thread(self.TRACK, "calls")
+
+    def call(self, func: str, args: list[str], depth: int) -> None:
+        self.writer.begin(self.TRACK, func, self.step, "wasm", {"args": args})
+
+    def return_(self, func: str, results: list[str], depth: int) -> None:
+        self._end({"results": results})
+
+    def host_call(self, func: str, args: list[str], depth: int) -> None:
+        self.writer.begin(self.TRACK, f"host {func}", self.step, "host", {"args": args})
+
+    def host_return(self, func: str, results: list[str], depth: int) -> None:
+        self._end({"results": results})
+
+    def _end(self, args: dict[str, Any]) -> None:
+        if self.writer.open_slices(self.TRACK):  # a filtered trace can return from what it did not enter
+            self.writer.end(self.TRACK, self.step, args)
+
+    def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
+        self.writer.instant(self.TRACK, f"{error.label}: {error.message}", self.step, "trap",
+                            {"backtrace": [entry.describe() for entry in error.backtrace]})
+
+    def stopped(self, steps: int) -> None:
+        self.writer.instant(self.TRACK, f"stopped after {steps} instructions", self.step, "limit")
+
+    def finish(self) -> None:
+        self.writer.close(self.step)
+
+
+TRACE_FORMATS: dict[str, Callable[[TextIO, str], Tracer]] = {
+    "text": lambda out, title: TextTrace(out),
+    "jsonl": lambda out, title: JsonLinesTrace(out),
+    "calls": lambda out, title: CallTreeTrace(out),
+    "chrome": ChromeCallTrace,
+}
+"""Each format's tracer, made from the stream to write and a title (what is traced)."""

@@ -38,7 +38,18 @@ class InstructionEvent:
 
 
 class Tracer:
-    """Receives trace events; every method does nothing unless overridden."""
+    """Receives trace events; every method does nothing unless overridden.
+
+    ``step`` says when the event happened, in instructions executed since
+    tracing began: for an instruction, memory access or global write, the
+    step number of the instruction (0 for the first one); for a call,
+    return, host call or trap, the instructions executed by then (a call
+    starts at its call instruction's step, a return is one past its last
+    instruction, a host call's return comes after the guest code it called
+    back).  The observer sets it before each event.
+    """
+
+    step: int = 0
 
     def instruction(self, event: InstructionEvent) -> None: ...
 
@@ -60,6 +71,9 @@ class Tracer:
 
     def stopped(self, steps: int) -> None:
         """Tracing stopped after ``steps`` instructions (the step limit)."""
+
+    def finish(self) -> None:
+        """The traced run is over, however it ended: write what is still due."""
 
 
 class StepLimitReached(Exception):
@@ -101,9 +115,11 @@ class TracingObserver:
         if self._selected(invocation.func):
             info = self.catalog.info(invocation.func)
             args = invocation.frames[0].regs[:info.param_count]
+            tracer.step = self.steps
             tracer.call(info.name, _typed_all(args, invocation.func.type.params), len(frames) - 1)
         while not invocation.finished:
             if self.max_steps is not None and self.steps >= self.max_steps:
+                tracer.step = self.steps
                 tracer.stopped(self.steps)
                 raise StepLimitReached(f"stopped after {self.steps} instructions")
             frame = frames[-1]
@@ -115,6 +131,7 @@ class TracingObserver:
             info = self.catalog.info(func)
             pc = frame.pc
             selected = self._selected(func)
+            step = tracer.step = self.steps
             if selected:
                 tracer.instruction(InstructionEvent(
                     info.name, func.index, frame.offset if frame.offset >= 0 else None,
@@ -126,9 +143,11 @@ class TracingObserver:
             except ExecutionError as error:
                 if error is not self._reported:
                     self._reported = error
+                    self.steps = step  # the instruction that trapped did not complete
+                    tracer.step = step
                     tracer.trap(info.name, error, depth - 1)
                 raise
-            self._after(frame, info, pc, before, selected, depth - 1, len(frames))
+            self._after(frame, info, pc, step, before, selected, depth - 1, len(frames))
 
     # --- what an instruction does ---------------------------------------------------
 
@@ -179,9 +198,10 @@ class TracingObserver:
             tracer.global_write(cell_index, _global_name(frame, cell_index), typed(regs[top - 1], valtype), depth)
         return None
 
-    def _after(self, frame: Frame, info: FunctionInfo, pc: int, before: Any, selected: bool, depth: int,
-               depth_now: int) -> None:
+    def _after(self, frame: Frame, info: FunctionInfo, pc: int, step: int, before: Any, selected: bool,
+               depth: int, depth_now: int) -> None:
         tracer = self.tracer
+        tracer.step = self.steps
         if before is not None and before[0] == "call":
             _, callee, base = before
             if isinstance(callee, HostFunction) and selected and depth_now == depth + 1:
@@ -195,6 +215,7 @@ class TracingObserver:
             return
         if before is None:
             return
+        tracer.step = step
         if before[0] == "load":
             _, address, width, result_type, slot = before
             tracer.memory_read(address, width, typed(frame.regs[slot], result_type), depth)

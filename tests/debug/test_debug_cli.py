@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-PROGRAMS = Path(__file__).parent / "programs"
-REPOSITORY = Path(__file__).resolve().parents[2]
+import pytest
 
-FIB = """(module
-  (func $fib (export "fib") (param $n i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
-      (then (local.get $n))
-      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
-                     (call $fib (i32.sub (local.get $n) (i32.const 2))))))))"""
+from tests.debug.modules import FIB, PROGRAMS, REPOSITORY
 
 
 def debug(commands: list[str], *arguments: str) -> list[str]:
@@ -81,11 +78,13 @@ def test_a_source_level_session_on_a_c_program_built_with_g() -> None:
 def test_source_listing_and_line_stepping() -> None:
     output = debug(["break collatz_step", "continue", "list", "next", "next", "quit"],
                    "--invoke", "collatz_length", str(PROGRAMS / "collatz.wasm"), "6")
+    assert output[3] == "breakpoint 1: collatz_step at /glasswasm/tests/debug/programs/./collatz_step.h:5:9"
     listing = output[output.index("(glasswasm) list") + 1:output.index("(glasswasm) next")]
-    assert "=>     4  static int collatz_step(int n) {" in listing
+    assert "       4  static int collatz_step(int n) {" in listing  # the prologue: a breakpoint stops past it
+    assert "=>     5      if (n % 2 == 0)" in listing
     steps = output[output.index("(glasswasm) next"):]
-    assert steps[2].endswith("collatz_step.h:5:9: if (n % 2 == 0)")
-    assert steps[5].endswith("collatz_step.h:6:16: return n / 2;")
+    assert steps[2].endswith("collatz_step.h:6:16: return n / 2;")
+    assert steps[5].endswith("collatz_step.h:8:1: }")
 
 
 def test_bad_commands_are_reported_and_the_session_goes_on(tmp_path: Path) -> None:
@@ -101,3 +100,105 @@ def test_bad_commands_are_reported_and_the_session_goes_on(tmp_path: Path) -> No
         "(glasswasm) x", "error: memory ADDR [LEN] | memory ADDR COUNT TYPE",
         "(glasswasm) stepi", "fib @ 0x0024: i32.const 2                  [i32:1]",
     ]
+
+
+def test_source_level_variables_print_frames_and_displays() -> None:
+    output = debug(["break area", "continue", "info args", "up", "info locals", "print box.corner->x * 10",
+                    "print/x here", "print {int} &counter", "ptype box", "down", "display a->x + b->y",
+                    "next", "", "info display", "undisplay 1", "info frame", "quit"],
+                   "--invoke", "walk", str(PROGRAMS / "variables.wasm"), "3")
+    text = "\n".join(output)
+    assert "breakpoint 1: area at /glasswasm/tests/debug/programs/variables.c:29:17" in output
+    args = output[output.index("(glasswasm) info args") + 1:output.index("(glasswasm) up")]
+    assert args == ["a = 0x448 (struct point *)", "b = 0x440 (struct point *)"]
+    locals_ = output[output.index("(glasswasm) info locals") + 1:output.index("(glasswasm) print box.corner->x * 10")]
+    assert locals_ == [
+        "here = {x = 3, y = -3} (struct point)", "cursor = 0x10440 (struct point *)", "colour = GREEN (enum colour)",
+        "total = 4.0 (double)", "letter = 119 'w' (char)", "big = 1099511627776 (unsigned long long)",
+        "box = {name = 0x400 \"box\", origin = {x = 1, y = 1}, sides = 4 '\\004', scale = 1.5, corner = 0x438} "
+        "(struct shape)"]
+    assert "box.corner->x * 10 = 40 (int)" in output and "here = {x = 0x3, y = 0xfffffffd} (struct point)" in output
+    assert "{int} &counter = 6 (int)" in output
+    assert "type = struct shape {\n    const char *name;\n    struct point origin;" in text
+    assert output.count("1: a->x + b->y = 4 (int)") == 3  # when set, and after each of the two steps
+    assert "1: a->x + b->y" in output[output.index("(glasswasm) info display") + 1]
+    frame = output[output.index("(glasswasm) info frame") + 1:]
+    assert frame[0].startswith("frame #0: area @ ") and "called by frame #1: walk" in frame[2]
+    assert any(line.startswith("  frame base 0x") for line in frame)
+
+
+def test_conditional_breakpoints_tbreak_until_enter_and_run() -> None:
+    output = debug(["break variables.c:45 if step == 1", "tbreak area", "info breakpoints", "continue",
+                    "print step", "until", "", "continue", "print counter", "run", "continue", "print step",
+                    "condition 1", "continue", "print step", "quit"],
+                   "--invoke", "walk", str(PROGRAMS / "variables.wasm"), "3")
+    assert output[3] == "breakpoint 1: variables.c:45 if step == 1"
+    assert output[5] == "temporary breakpoint 2: area at /glasswasm/tests/debug/programs/variables.c:29:17"
+    assert output[7:10] == ["1  breakpoint  variables.c:45  if step == 1  (hit 0 times)",
+                            "2  tbreak  area at /glasswasm/tests/debug/programs/variables.c:29:17  (hit 0 times)",
+                            "stop on trap: yes"]
+    assert output[11] == "[breakpoint 1 (variables.c:45)] at step 253" and output[15] == "step = 1 (int)"
+    assert output[18].endswith("variables.c:46:19: counter = counter + 1;")  # until: the next line
+    assert output[19] == "(glasswasm) "  # Enter: until again, which leaves the loop
+    assert output[21].endswith("variables.c:48:17: return here.x + area(&origin, &corners[2]) + (int)total + "
+                               "colour + letter + (int)(big >> 40) + box.sides;")
+    assert output[23].startswith("[temporary breakpoint 2 (area at ")
+    assert output[27] == "counter = 6 (int)"
+    assert output[28:30] == ["(glasswasm) run", "restarted from the beginning"]
+    assert output[33] == "[breakpoint 1 (variables.c:45)] at step 253"  # the condition came along
+    assert output[37] == "step = 1 (int)" and output[39] == "breakpoint 1 stops unconditionally"
+    assert output[41] == "[breakpoint 1 (variables.c:45)] at step 348" and output[45] == "step = 2 (int)"
+
+
+def test_help_lists_the_commands() -> None:
+    completed = subprocess.run([sys.executable, "-m", "interp", "debug", "--help"], capture_output=True, text=True,
+                               cwd=REPOSITORY, timeout=120)
+    assert completed.returncode == 0
+    for usage in ("break [LOCATION] [if COND]", "tbreak LOCATION", "until [LOCATION]", "print[/FMT] EXPR",
+                  "display[/FMT] [EXPR]", "frame [N]", "run", "reverse-continue"):
+        assert usage in completed.stdout
+    output = debug(["help", "help print", "help nothing", "quit"], "--invoke", "divide", str(PROGRAMS / "collatz.wasm"),
+                   "1", "1")
+    assert "An empty line repeats the last stepping or running command." in output
+    assert any(line.strip().startswith("print[/FMT] EXPR") and line.endswith("(p, inspect)") for line in output)
+    assert "error: no command 'nothing'" in output
+
+
+def test_line_editing_and_history_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal the console reads with readline: the up arrow brings
+    back the last command, which an escape sequence would not run as one."""
+    pty = pytest.importorskip("pty")
+    module = tmp_path / "fib.wat"
+    module.write_text(FIB)
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the debugger on the terminal
+        os.execv(sys.executable, [sys.executable, "-m", "interp", "debug", "--invoke", "fib", str(module), "3"])
+    transcript = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal transcript
+        deadline = time.monotonic() + 60
+        while marker not in transcript and time.monotonic() < deadline:
+            ready, _, _ = select.select([terminal], [], [], 1)
+            if ready:
+                try:
+                    transcript += os.read(terminal, 4096)
+                except OSError:
+                    break
+
+    try:
+        read_until(b"(glasswasm) ")
+        os.write(terminal, b"stepi\r")
+        read_until(b"i32.const 2")
+        os.write(terminal, b"\x1b[A\r")  # the up arrow, then Enter: stepi again
+        read_until(b"i32.lt_u")
+        os.write(terminal, b"\r")  # an empty line: stepi once more
+        read_until(b"if (result i32)")
+        os.write(terminal, b"quit\r")
+        read_until(b"quit")
+    finally:
+        os.close(terminal)
+        os.waitpid(pid, 0)
+    text = transcript.decode(errors="replace")
+    assert "unknown command" not in text
+    assert "i32.lt_u" in text and "if (result i32)" in text

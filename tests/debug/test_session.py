@@ -3,27 +3,21 @@ reverse execution landing exactly where forward execution was."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import signal
+import threading
 
 import pytest
 
-from interp.debug.session import DebugSession, StopReason
+from interp.debug.session import DebugSession, HostMarker, StopReason
 from interp.debug.source_map import SourceMap
-from interp.errors import UsageError
+from interp.errors import Trap, UsageError
 from interp.loader import module_from_bytes, read_module
 from interp.runtime.function import HostFunction
 from interp.runtime.store import EngineConfig, Store
 from interp.syntax.types import I32, FuncType
 
-PROGRAMS = Path(__file__).parent / "programs"
-REPOSITORY = Path(__file__).resolve().parents[2]
+from tests.debug.modules import FIB, PROGRAMS
 
-FIB = """(module
-  (func $fib (export "fib") (param $n i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
-      (then (local.get $n))
-      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
-                     (call $fib (i32.sub (local.get $n) (i32.const 2))))))))"""
 
 COUNTER = """(module
   (import "env" "tick" (func $tick (param i32) (result i32)))
@@ -174,3 +168,192 @@ def test_source_lines_stepping_and_line_breakpoints() -> None:
         lines.append(session.location().line)
     assert lines == [6, 8, 11]  # return n / 2, the closing brace, back in collatz_length
     assert "collatz_step" in source_map.source_line(session.location())
+
+
+CALLBACKS = """(module
+  (import "env" "twice" (func $twice (param i32) (result i32)))
+  (import "env" "thrice" (func $thrice (param i32) (result i32)))
+  (memory 1)
+  (func $double (export "double") (param i32) (result i32)
+    (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+    (i32.add (local.get 0) (local.get 0)))
+  (func $run (export "run") (param i32) (result i32)
+    (i32.add (call $twice (local.get 0)) (call $thrice (local.get 0))))
+  (func $crash (export "crash") (param i32) (result i32)
+    (call $twice (i32.div_u (i32.const 1) (local.get 0)))))"""
+
+DOUBLE_FAILS = """(module
+  (import "env" "twice" (func $twice (param i32) (result i32)))
+  (func $double (export "double") (param i32) (result i32)
+    (i32.div_u (i32.const 100) (local.get 0)))
+  (func $run (export "run") (param i32) (result i32)
+    (i32.add (call $twice (local.get 0)) (i32.const 1))))"""
+
+
+def callback_imports(calls: list, forgiving: bool = False) -> dict:
+    def twice(caller, value: int) -> int:  # calls back at once: Caller.invoke, twice
+        calls.append(("twice", value))
+        try:
+            once = caller.invoke("double", value)[0]
+        except Trap:
+            if not forgiving:
+                raise
+            return 99
+        return caller.invoke("double", once)[0]
+
+    def thrice(caller, value: int):  # a generator host function: the machine runs its request
+        calls.append(("thrice", value))
+        doubled = yield caller.call("double", value)
+        return doubled[0] + value
+
+    return {"env": {"twice": HostFunction(FuncType((I32,), (I32,)), twice, takes_caller=True),
+                    "thrice": HostFunction(FuncType((I32,), (I32,)), thrice, takes_caller=True)}}
+
+
+def callback_state(session: DebugSession) -> tuple:
+    frames = tuple((f.func.index, f.pc, tuple(f.regs)) for f in session.frames)
+    memory = bytes(session.store.instances[0].memory.data[:4])
+    return session.position, frames, memory, session.finished
+
+
+@pytest.mark.parametrize("interval", [1, 3, 20_000])
+def test_stepping_into_guest_code_host_functions_call_back_and_back_again(interval: int) -> None:
+    calls: list = []
+    session = session_for(CALLBACKS, "run", 5, imports=callback_imports(calls), interval=interval)
+    forward = [callback_state(session)]
+    stacks = []
+    while not session.finished:
+        session.step()
+        forward.append(callback_state(session))
+        stacks.append(tuple(entry.describe() if isinstance(entry, HostMarker) else entry.func.describe()
+                            for entry in session.call_stack()))
+    assert session.results == [5 * 4 + 5 * 3] and calls == [("twice", 5), ("thrice", 5)]
+    assert stacks[0] == ("run",)
+    assert stacks[1] == ("double", "[host function twice]", "run")  # inside Caller.invoke's guest code
+    assert ("double", "[host function thrice]", "run") in stacks      # inside a generator's request
+    assert len(forward) == 37  # every instruction of run and of the three calls of double, one step each
+    for expected in reversed(forward[:-1]):
+        session.reverse_step()
+        assert callback_state(session) == expected
+    session.step(20)  # forward again through recorded history: restored, not run again
+    assert callback_state(session) == forward[20]
+    assert session.continue_().reason is StopReason.FINISHED and callback_state(session) == forward[-1]
+    assert calls == [("twice", 5), ("thrice", 5)]  # no host function ran twice
+
+
+def test_breakpoints_stop_inside_guest_code_called_back_and_finish_returns_through_the_host() -> None:
+    calls: list = []
+    session = session_for(CALLBACKS, "run", 5, imports=callback_imports(calls))
+    session.break_at_function("double")
+    positions = []
+    while (stop := session.continue_()).reason is StopReason.BREAKPOINT:
+        positions.append((session.position, session.current.locals()[0].value))
+    assert positions == [(2, 5), (12, 10), (24, 5)] and session.results == [35]
+    session.reverse_continue()
+    assert session.position == 24 and calls == [("twice", 5), ("thrice", 5)]
+    session.delete()
+    session.reverse_step(22)
+    assert session.position == 2 and len(session.frames) == 2  # the first double, called back by twice
+    stop = session.finish()  # returns to the host function, which calls double again
+    assert stop.reason is StopReason.STEP and session.current.func.name == "run"
+    assert session.current.stack()[-1][1] == 20  # twice(5) = double(double(5))
+
+
+def test_a_trap_in_guest_code_called_back_goes_to_the_host_function() -> None:
+    calls: list = []
+    session = session_for(DOUBLE_FAILS, "run", 0, imports=callback_imports(calls, forgiving=True))
+    stop = session.continue_()
+    assert stop.reason is StopReason.TRAP and session.current.func.name == "double"  # the frames to look at
+    trapped_at = session.position
+    stop = session.continue_()  # the host function gets the trap, handles it, and the call goes on
+    assert stop.reason is StopReason.FINISHED and session.results == [100]
+    session.reverse_step(session.position - trapped_at)
+    assert session.current.instruction_text == "i32.div_u" and not session.trapped
+    assert session.step().reason is StopReason.STEP  # over the recorded trap: restored, not run again
+    assert session.current.func.name == "run"
+    assert session.continue_().reason is StopReason.FINISHED and calls == [("twice", 0)]
+    session = session_for(DOUBLE_FAILS, "run", 0, imports=callback_imports([], forgiving=False))
+    assert session.continue_().reason is StopReason.TRAP
+    stop = session.continue_()  # this host function lets it through: the call instruction traps
+    assert stop.reason is StopReason.TRAP and session.current.func.name == "run"
+    assert session.continue_().reason is StopReason.TRAP  # and that is the end
+    session.close()
+
+
+def test_conditional_temporary_and_disabled_breakpoints() -> None:
+    session = session_for(FIB, "fib", 4)
+    conditional = session.break_at_function("fib", condition="n == 1")
+    hits = []
+    while session.continue_().reason is StopReason.BREAKPOINT:
+        hits.append(session.evaluate("n").storage.data[0])
+    assert hits == [1, 1, 1] and conditional.hits == 3
+    session = session_for(FIB, "fib", 4)
+    temporary = session.break_at("fib", temporary=True)
+    assert session.continue_().breakpoint is temporary and temporary.number not in session.breakpoints
+    assert session.continue_().reason is StopReason.FINISHED
+    session = session_for(FIB, "fib", 4)
+    broken = session.break_at("fib", condition="nothing > 1")
+    stop = session.continue_()
+    assert stop.breakpoint is broken and "no variable 'nothing'" in stop.describe()  # stops, and says why
+    session.enable(broken.number, False)
+    assert session.continue_().reason is StopReason.FINISHED
+    with pytest.raises(UsageError):
+        session.break_at("fib", condition="1 @ 2")
+    with pytest.raises(UsageError):
+        session.set_condition(99, "1")
+
+
+def test_until_frames_and_restarting_with_the_same_breakpoints() -> None:
+    session = session_for(COUNTER, "run", 4, imports=tick_imports([]))
+    body = session.invocation.func.instance.module.funcs[0].body
+    br_if = next(pc for pc, instruction in enumerate(body) if instruction.op.name == "br_if")
+    session.step(br_if)
+    assert session.current.pc == br_if
+    session.until()  # past the loop's backward branch: out of the loop
+    assert session.current.pc == br_if + 1 and session.evaluate("$i").storage.data[0] == 4
+    session = session_for(FIB, "fib", 3)
+    session.break_at("fib", condition="n == 0")
+    session.continue_()
+    assert [view.locals()[0].value for view in session.backtrace()] == [0, 2, 3]
+    assert session.select_frame(2).locals()[0].value == 3 and session.evaluate("n").storage.data[0] == 3
+    with pytest.raises(UsageError, match="no frame 3"):
+        session.select_frame(3)
+    fresh = session_for(FIB, "fib", 3)
+    assert fresh.adopt(session) == []
+    assert [(b.number, b.condition) for b in fresh.breakpoints.values()] == [(1, "n == 0")]
+    assert fresh.continue_().reason is StopReason.BREAKPOINT and fresh.position == session.position
+
+
+def test_watching_an_expression_in_memory() -> None:
+    session = session_for(COUNTER, "run", 3, imports=tick_imports([]))
+    watchpoint = session.watch_expression("{int} 8")
+    stop = session.continue_()
+    assert stop.watchpoint is watchpoint and (stop.old_value, stop.new_value) == ("0", "20")
+
+
+def test_interrupting_a_host_function_that_never_returns_leaves_the_session_usable() -> None:
+    spinning = threading.Event()
+
+    def spin(caller, value: int) -> int:
+        spinning.set()
+        while True:
+            pass
+
+    imports = {"env": {"twice": HostFunction(FuncType((I32,), (I32,)), spin, takes_caller=True),
+                       "thrice": HostFunction(FuncType((I32,), (I32,)), spin, takes_caller=True)}}
+    session = session_for(CALLBACKS, "run", 5, imports=imports)
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(KeyboardInterrupt):
+            session.continue_()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert spinning.is_set() and session.current.instruction_text == "call $twice"  # before the call, as it was
+    assert session.reverse_step().reason is StopReason.STEP and session.position == 0
+    session.close()

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interp.binary.decode import decode_module
-from interp.debug.dwarf_lines import _dwarf_info, read_line_tables
+from interp.debug.dwarf_lines import dwarf_info, read_line_tables
 from interp.debug.source_map import SourceLocation, SourceMap
 from interp.errors import Trap
 from interp.loader import module_from_bytes, read_module
@@ -225,7 +225,7 @@ def test_line_programs_agree_with_pyelftools(name: str) -> None:
         ours += [(row.address, tables.files[row.file].path.rsplit("/", 1)[1], row.line, row.column, row.is_stmt)
                  for row in sequence.rows]
         ours.append(("end", sequence.end))
-    info = _dwarf_info(sections)
+    info = dwarf_info(sections)
     theirs = []
     for unit in info.iter_CUs():
         program = info.line_program_for_CU(unit)

@@ -18,12 +18,7 @@ from interp.host.spectest import spectest_exports
 from interp.runtime.store import EngineConfig, Store
 from interp.text.parser import parse_module
 
-FIB = """(module
-  (func $fib (export "fib") (param $n i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
-      (then (local.get $n))
-      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
-                     (call $fib (i32.sub (local.get $n) (i32.const 2))))))))"""
+from tests.debug.modules import FIB
 
 EFFECTS = """(module
   (import "spectest" "print_i32" (func $print (param i32)))
@@ -60,8 +55,9 @@ def test_jsonl_events_carry_offsets_that_match_the_binary() -> None:
     events = [json.loads(line) for line in output.splitlines()]
     body = module.funcs[0].body
     instructions = [e for e in events if e["event"] == "instr"]
-    assert instructions[0] == {"event": "instr", "func": "fib", "func_index": 0, "offset": body[0].offset,
-                               "op": "local.get $n", "stack": [], "depth": 0}
+    assert instructions[0] == {"event": "instr", "step": 0, "func": "fib", "func_index": 0,
+                               "offset": body[0].offset, "op": "local.get $n", "stack": [], "depth": 0}
+    assert [e["step"] for e in instructions] == list(range(len(instructions)))
     assert instructions[2]["op"] == "i32.lt_u" and instructions[2]["stack"] == ["i32:2", "i32:2"]
     offsets = {i.offset for i in body}
     assert all(e["offset"] in offsets for e in instructions)
@@ -104,15 +100,16 @@ def test_memory_global_host_and_trap_events() -> None:
     output, _, error = traced(EFFECTS, "effects", 0)
     events = [json.loads(line) for line in output.splitlines()]
     effects = [{k: v for k, v in e.items() if k != "depth"} for e in events if e["event"] not in ("instr", "call")]
+    steps = {e["op"].split()[0]: e["step"] for e in events if e["event"] == "instr"}
     assert effects == [
-        {"event": "memory_write", "address": 8, "size": 4, "value": "i32:0"},
-        {"event": "memory_read", "address": 8, "size": 4, "value": "i32:0"},
-        {"event": "global_write", "index": 0, "name": "counter", "value": "i32:0"},
-        {"event": "host_call", "func": "print_i32", "args": ["i32:0"]},
-        {"event": "host_return", "func": "print_i32", "results": []},
-        {"event": "memory_write", "address": 16, "size": 4, "value": "byte 0xff"},
-        {"event": "trap", "func": "effects", "kind": "trap", "message": "integer divide by zero",
-         "backtrace": [entry.describe() for entry in error.backtrace]},
+        {"event": "memory_write", "step": steps["i32.store"], "address": 8, "size": 4, "value": "i32:0"},
+        {"event": "memory_read", "step": steps["i32.load"], "address": 8, "size": 4, "value": "i32:0"},
+        {"event": "global_write", "step": steps["global.set"], "index": 0, "name": "counter", "value": "i32:0"},
+        {"event": "host_call", "step": steps["call"], "func": "print_i32", "args": ["i32:0"]},
+        {"event": "host_return", "step": steps["call"] + 1, "func": "print_i32", "results": []},
+        {"event": "memory_write", "step": steps["memory.fill"], "address": 16, "size": 4, "value": "byte 0xff"},
+        {"event": "trap", "step": steps["i32.div_u"], "func": "effects", "kind": "trap",
+         "message": "integer divide by zero", "backtrace": [entry.describe() for entry in error.backtrace]},
     ]
 
 
@@ -133,7 +130,7 @@ def test_trace_command(tmp_path: Path, capsys) -> None:
                  str(module), "10"]) == 0
     lines = out.read_text().splitlines()
     assert sum(json.loads(line)["event"] == "instr" for line in lines) == 5
-    assert json.loads(lines[-1]) == {"event": "stopped", "steps": 5}
+    assert json.loads(lines[-1]) == {"event": "stopped", "step": 5, "steps": 5}
     assert capsys.readouterr().out == ""  # the trace went to the file; nothing finished to print
 
 
