@@ -84,8 +84,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from abi.context_interface import Pairs, StatusError
-from abi.enums import Action, BufferType, FailurePolicy, MapType, Status, StreamType
+from abi.context_interface import Pairs
+from abi.enums import Action, BufferType, FailurePolicy, MapType, StreamType
 from abi.errors import UsageError
 from abi.proxy.contexts import (
     BufferAccess,
@@ -102,7 +102,7 @@ from abi.proxy.properties import PropertyLayer, PropertyPath, stream_attribute
 from abi.proxy.records import HttpMessage, LocalResponse
 from abi.proxy.services import ProxyServices
 from abi.vm.callbacks import ACTION_RESULTS, CallbackOutcome, Failure, action_kind
-from abi.wire.text import as_bytes, from_wire, readable
+from abi.wire.text import as_bytes, from_wire
 
 FAIL_STREAM_DETAILS = "wasm_fail_stream"
 FAIL_STREAM_STATUS = 503

@@ -31,8 +31,8 @@ def test_compress_and_uncompress_round_trip() -> None:
     compressed = zlib.compress(b"hello hello hello")
     plugin = load(host, configure(
         foreign(0, (0x100, 8), (0x150, 17), 0x200)
-        + f"(call $keep (i32.const 1) (call $proxy_call_foreign_function (i32.const 0x110) (i32.const 10)"
-          f" (i32.load (i32.const 0x200)) (i32.load (i32.const 0x204)) (i32.const 0x208) (i32.const 0x20c)))"
+        + "(call $keep (i32.const 1) (call $proxy_call_foreign_function (i32.const 0x110) (i32.const 10)"
+          " (i32.load (i32.const 0x200)) (i32.load (i32.const 0x204)) (i32.const 0x208) (i32.const 0x20c)))"
         + foreign(2, (0x110, 10), (0x150, 17), 0x210)), data=TEXTS)
     assert results(plugin, 3) == [Status.OK, Status.OK, Status.SERIALIZATION_FAILURE]
     assert returned(plugin, 0x200, 0x204) == compressed
