@@ -50,17 +50,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from abi.context_interface import Pairs
 from abi.enums import Action, BufferType, FailurePolicy, PeerType, StreamType
 from abi.errors import UsageError
-from abi.proxy.contexts import BufferAccess, HeaderMapAccess, NotWaitingForDone, PluginCallouts, ProxyContext
+from abi.proxy.contexts import BufferAccess, HeaderMapAccess
 from abi.proxy.plugins import Plugin
-from abi.proxy.properties import PropertyLayer, PropertyPath, connection_attribute
+from abi.proxy.properties import PropertyPath, connection_attribute
 from abi.proxy.services import ProxyServices
-from abi.vm.callbacks import ACTION_RESULTS, CallbackOutcome, Failure, action_kind
+from abi.proxy.traffic import Traffic, TrafficContext, TrafficControl
 from abi.wire.text import as_bytes, readable
 
-NS_PER_MS = 1_000_000
 
 
 class Side(enum.Enum):
@@ -125,15 +123,13 @@ class ConnectionBuffers(BufferAccess):
         return super().buffer(buffer_type)
 
 
-class ConnectionControl:
+class ConnectionControl(TrafficControl):
     """Continuing and closing one plugin's connection; each takes effect
     when the callback returns."""
 
     def __init__(self, slot: NetworkSlot) -> None:
+        super().__init__(slot.connection.services)
         self.slot = slot
-
-    def _defer(self, action: Callable[[], None]) -> None:
-        self.slot.connection.services.runner.when_callback_returns(action)
 
     def continue_stream(self, stream_type: StreamType) -> str:
         slot = self.slot
@@ -154,35 +150,6 @@ class ConnectionControl:
         self._defer(lambda: slot.connection.close(side, PeerType.LOCAL, f"plugin {slot.plugin.name}"))
         return f"close the {side.value} side of connection {slot.connection.name}"
 
-    def send_local_response(self, status: int, details: bytes, body: bytes, headers: Pairs,
-                            grpc_status: int | None) -> str:
-        return "nothing: a TCP connection has no HTTP response"
-
-    def clear_route_cache(self) -> str:
-        return "nothing: the simulated proxy has no route cache"
-
-
-class NetworkContext(ProxyContext):
-    """The context of one plugin in one connection."""
-
-    def __init__(self, slot: NetworkSlot) -> None:
-        plugin = slot.plugin
-        root = plugin.root
-        connection = slot.connection
-        super().__init__(plugin.vm.new_context_id(), plugin.name, connection.name, connection.services,
-                         plugin.record.metrics, plugin.record.vm_id, plugin.property_values(), connection)
-        self.slot = slot
-        self.headers = HeaderMapAccess(root)
-        self.buffers = ConnectionBuffers(slot)
-        self.stream = ConnectionControl(slot)
-        self.lifecycle = NotWaitingForDone()
-        self.timers = root.timers
-        self.shared_queues = root.shared_queues
-        callouts = PluginCallouts(connection.services, root, self)
-        self.http_calls = callouts
-        self.grpc_calls = callouts
-        self.callout_status = callouts
-
 
 class NetworkSlot:
     """One plugin's place in one connection's chain."""
@@ -191,7 +158,7 @@ class NetworkSlot:
         self.connection = connection
         self.plugin = plugin
         self.index = index
-        self.context: NetworkContext | None = None
+        self.context: TrafficContext | None = None
         self.new_connection_done = False
         self.holds_new_connection = False
         self.downstream = DataState()
@@ -212,23 +179,15 @@ class PeerReceived:
         return {"data": readable(bytes(self.data)), "bytes": len(self.data), "end_of_stream": self.end_of_stream}
 
 
-class NetworkConnection:
+class NetworkConnection(Traffic):
     """A connection through the network filter chain (module docstring).
     Open with ``ProxyHost.open_connection``; the ``send_*`` and ``close``
     methods play the client and the origin."""
 
     def __init__(self, services: ProxyServices, name: str, connection_id: int, plugins: list[Plugin],
                  properties: dict[PropertyPath, Any], on_end: Callable[[NetworkConnection], None]) -> None:
-        self.services = services
-        self.name = name
-        self.connection_id = connection_id
-        self.scenario_properties = properties
-        self.plugin_properties: dict[PropertyPath, bytes] = {}
-        self.on_end = on_end
+        super().__init__(services, name, connection_id, plugins, properties, on_end)
         self.slots = [NetworkSlot(self, plugin, index) for index, plugin in enumerate(plugins)]
-        for plugin in plugins:
-            plugin.open_streams += 1
-        self.last_progress_ns = services.scheduler.now_ns
         self.origin_received = PeerReceived()
         self.client_received = PeerReceived()
         self.downstream_closed: str | None = None
@@ -236,21 +195,11 @@ class NetworkConnection:
         self.closed_by: str | None = None
         self.stalled: str | None = None
         self.failed_by: str | None = None
-        self.completed = False
-        self._ended = False
-        self._pump_scheduled = False
         self._pending_closes: deque[tuple[Side, PeerType, str]] = deque()
         self._close_callbacks: deque[tuple[NetworkSlot, Side, PeerType]] = deque()
-        self._lifecycle: Iterator[None] | None = None
         self.schedule_pump()
 
     # --- properties (``abi.proxy.properties.PropertyScope``) ---------------------------------
-
-    def property_layers(self) -> list[PropertyLayer]:
-        return [self.plugin_properties, self.scenario_properties]
-
-    def set_property(self, path: PropertyPath, value: bytes) -> None:
-        self.plugin_properties[path] = value
 
     def derived_property(self, path: PropertyPath, address_of: Callable[[str], str]) -> Any:
         return connection_attribute(self.connection_id, True, path, address_of)
@@ -297,7 +246,7 @@ class NetworkConnection:
         if closed is not None:
             raise UsageError(f"the {side.value} side of connection {self.name} is closed")
         event = DataEvent(bytes(data), end_of_stream)
-        self.last_progress_ns = self.services.scheduler.now_ns
+        self.progressed()
         self._enqueue(side, 0 if side is Side.DOWNSTREAM else len(self.slots) - 1, event)
         self.schedule_pump()
         return event.ticket
@@ -320,33 +269,6 @@ class NetworkConnection:
             peer.end_of_stream = True
             if side is Side.UPSTREAM:
                 self._pending_closes.append((Side.UPSTREAM, PeerType.UNKNOWN, "origin (end of stream)"))
-
-    def schedule_pump(self) -> None:
-        if not self._pump_scheduled and not self.completed:
-            self._pump_scheduled = True
-            self.services.scheduler.soon(self._pump, f"connection {self.name}")
-
-    def _pump(self) -> None:
-        """Move the connection until a plugin has been called or nothing can
-        move (as ``HttpStream`` does)."""
-        self._pump_scheduled = False
-        while not self.completed:
-            if self._lifecycle is not None:
-                if next(self._lifecycle, StopIteration) is StopIteration:
-                    self._lifecycle = None
-                else:
-                    self.schedule_pump()
-                return
-            step = self._next_step()
-            if step is None:
-                if self._ended:
-                    self._lifecycle = self._end_lifecycle()
-                    continue
-                return
-            self.last_progress_ns = self.services.scheduler.now_ns
-            if step():
-                self.schedule_pump()
-                return
 
     def _next_step(self) -> Callable[[], bool] | None:
         if self._close_callbacks:
@@ -373,24 +295,6 @@ class NetworkConnection:
                 return lambda slot=slot: self._data(slot, Side.DOWNSTREAM)
         return None
 
-    def _run(self, slot: NetworkSlot, name: str, args: list[int]) -> CallbackOutcome:
-        context = slot.context
-        if context is None:
-            raise UsageError("internal: a callback for a slot without context")
-        return self.services.runner.run(slot.plugin, context, name, args)
-
-    def _action_of(self, slot: NetworkSlot, name: str, outcome: CallbackOutcome) -> Action | None:
-        if outcome.failed:
-            return None
-        if outcome.result is None:
-            return Action.CONTINUE
-        action = ACTION_RESULTS[action_kind(name)].get(outcome.result)
-        if action is None:
-            self.services.runner.fail(slot.plugin, Failure(
-                slot.plugin.name, name, f"returned {outcome.result}, which is not an action (0 CONTINUE or 1 "
-                                        f"PAUSE)", (), self.name))
-        return action
-
     def _new_connection(self, slot: NetworkSlot) -> bool:
         plugin = slot.plugin
         if plugin.failed:
@@ -399,7 +303,8 @@ class NetworkConnection:
                 self._fail(slot)
             return False
         if slot.context is None:
-            context = NetworkContext(slot)
+            context = TrafficContext(plugin, self, HeaderMapAccess(plugin.root, self.services.config.limits),
+                                     ConnectionBuffers(slot), ConnectionControl(slot))
             slot.context = context
             plugin.vm.add_context(context)
             root = plugin.root
@@ -467,7 +372,7 @@ class NetworkConnection:
 
     def release(self, slot: NetworkSlot, side: Side) -> None:
         """``proxy_continue_stream``: let go of what ``slot`` holds."""
-        self.last_progress_ns = self.services.scheduler.now_ns
+        self.progressed()
         if side is Side.DOWNSTREAM and slot.holds_new_connection:
             slot.holds_new_connection = False
             self.services.trace.event("continue", self.name, plugin=slot.plugin.name, direction="new_connection")
@@ -501,7 +406,7 @@ class NetworkConnection:
         """One side closes (module docstring); the callbacks follow as steps."""
         if self._ended or self.downstream_closed is not None:
             return
-        self.last_progress_ns = self.services.scheduler.now_ns
+        self.progressed()
         self._pending_closes.append((side, peer, who))
         if side is Side.UPSTREAM and peer is not PeerType.UNKNOWN:
             self._pending_closes.append((Side.DOWNSTREAM, PeerType.LOCAL, "the proxy (origin side closed)"))
@@ -535,22 +440,11 @@ class NetworkConnection:
         """Run the proxy until this connection is over; held data that can
         never move makes it stalled; a connection still open is closed by the
         proxy (LOCAL), as when a listener drains."""
-        scheduler = self.services.scheduler
-        stall_after_ns = self.services.config.stall_after_ms * NS_PER_MS
-        scheduler.run_due()
-        while not self.completed and not self._ended:
-            next_time = scheduler.next_time()
-            deadline = self.last_progress_ns + stall_after_ns
-            if next_time is None or next_time > deadline or not self._holding():
-                if next_time is not None and self._holding():
-                    scheduler.advance_to(deadline)
-                if self._holding():
-                    self.stalled = self._stall_reason()
-                    self.services.trace.event("stalled", self.name, reason=self.stalled)
-                self.close(Side.DOWNSTREAM, PeerType.LOCAL, "the proxy (shutting down)")
-                break
-            scheduler.advance_to(next_time)
-        scheduler.run_due()
+        if self.settle(lambda: self.completed or self._ended or not self._holding()):
+            self.stalled = self._stall_reason()
+            self.services.trace.event("stalled", self.name, reason=self.stalled)
+        self.close(Side.DOWNSTREAM, PeerType.LOCAL, "the proxy (shutting down)")
+        self.services.scheduler.run_due()
 
     def _holding(self) -> bool:
         return any(slot.holds_new_connection or slot.downstream.paused or slot.upstream.paused
@@ -579,10 +473,6 @@ class NetworkConnection:
                     self._run(slot, callback, [context.id])
                     yield
             slot.plugin.vm.remove_context(context)
-        self.completed = True
-        for slot in self.slots:
-            slot.plugin.open_streams -= 1
-        self.on_end(self)
 
     def to_report(self) -> dict[str, Any]:
         return {

@@ -87,27 +87,18 @@ from typing import Any
 from abi.context_interface import Pairs
 from abi.enums import Action, BufferType, FailurePolicy, MapType, StreamType
 from abi.errors import UsageError
-from abi.proxy.contexts import (
-    BufferAccess,
-    HeaderMapAccess,
-    header_limit_exceeded,
-    NotWaitingForDone,
-    PluginCallouts,
-    ProxyContext,
-    local_reply_headers,
-)
+from abi.proxy.contexts import BufferAccess, HeaderMapAccess, header_limit_exceeded, local_reply_headers
 from abi.proxy.headers import HeaderInput, HeaderMap
 from abi.proxy.plugins import Plugin
-from abi.proxy.properties import PropertyLayer, PropertyPath, stream_attribute
+from abi.proxy.properties import PropertyPath, stream_attribute
 from abi.proxy.records import HttpMessage, LocalResponse
 from abi.proxy.services import ProxyServices
-from abi.vm.callbacks import ACTION_RESULTS, CallbackOutcome, Failure, action_kind
+from abi.proxy.traffic import Traffic, TrafficContext, TrafficControl
 from abi.wire.text import as_bytes, from_wire
 
 FAIL_STREAM_DETAILS = "wasm_fail_stream"
 FAIL_STREAM_STATUS = 503
 ORIGIN_DETAILS = "via_upstream"
-NS_PER_MS = 1_000_000
 
 
 class EventKind(enum.Enum):
@@ -223,15 +214,13 @@ class StreamBuffers(BufferAccess):
         return super().buffer(buffer_type)
 
 
-class StreamControl:
+class StreamControl(TrafficControl):
     """Continuing, closing and answering one plugin's stream; each takes
     effect when the callback returns."""
 
     def __init__(self, slot: FilterSlot) -> None:
+        super().__init__(slot.stream.services)
         self.slot = slot
-
-    def _defer(self, action: Callable[[], None]) -> None:
-        self.slot.stream.services.runner.when_callback_returns(action)
 
     def continue_stream(self, stream_type: StreamType) -> str:
         slot = self.slot
@@ -257,31 +246,6 @@ class StreamControl:
         self._defer(lambda: slot.stream.send_local_response(slot, reply))
         return f"local reply {status} on stream {slot.stream.name}"
 
-    def clear_route_cache(self) -> str:
-        return "nothing: the simulated proxy has no route cache"
-
-
-class HttpContext(ProxyContext):
-    """The context of one plugin in one stream."""
-
-    def __init__(self, slot: FilterSlot) -> None:
-        plugin = slot.plugin
-        root = plugin.root
-        stream = slot.stream
-        super().__init__(plugin.vm.new_context_id(), plugin.name, stream.name, stream.services,
-                         plugin.record.metrics, plugin.record.vm_id, plugin.property_values(), stream)
-        self.slot = slot
-        self.headers = StreamHeaders(slot)
-        self.buffers = StreamBuffers(slot)
-        self.stream = StreamControl(slot)
-        self.lifecycle = NotWaitingForDone()
-        self.timers = root.timers
-        self.shared_queues = root.shared_queues
-        callouts = PluginCallouts(stream.services, root, self)
-        self.http_calls = callouts
-        self.grpc_calls = callouts
-        self.callout_status = callouts
-
 
 class FilterSlot:
     """One plugin's place in one stream's chain."""
@@ -290,7 +254,7 @@ class FilterSlot:
         self.stream = stream
         self.plugin = plugin
         self.index = index
-        self.context: HttpContext | None = None
+        self.context: TrafficContext | None = None
         self.saw_request = False
         self.request = DirectionState()
         self.response = DirectionState()
@@ -346,7 +310,7 @@ def _coalesce_body(queue: deque[StreamEvent]) -> None:
                                      chunks[-1].end_of_stream, chunks[-1].ticket))
 
 
-class HttpStream:
+class HttpStream(Traffic):
     """A stream through the HTTP filter chain (see the module docstring).
     Open with ``ProxyHost.open_stream``; feed it with the ``send_*`` methods.
 
@@ -358,19 +322,11 @@ class HttpStream:
     def __init__(self, services: ProxyServices, name: str, connection_id: int, plugins: list[Plugin],
                  origin: OriginResponse | None, properties: dict[PropertyPath, Any],
                  on_end: Callable[[HttpStream], None]) -> None:
-        self.services = services
-        self.name = name
-        self.connection_id = connection_id
+        super().__init__(services, name, connection_id, plugins, properties, on_end)
         self.origin = origin
-        self.scenario_properties = properties
-        self.plugin_properties: dict[PropertyPath, bytes] = {}
-        self.on_end = on_end
         self.slots = [FilterSlot(self, plugin, index) for index, plugin in enumerate(plugins)]
-        for plugin in plugins:
-            plugin.open_streams += 1
         self.start_time_ns = services.scheduler.wall_time_ns()
         self.end_time_ns: int | None = None
-        self.last_progress_ns = services.scheduler.now_ns
         self.request_headers = HeaderMap()
         self.request_trailers: HeaderMap | None = None
         self.response_headers: HeaderMap | None = None
@@ -391,22 +347,12 @@ class HttpStream:
         self._request_aborted = False
         self._response_started = False
         self._response_sent: set[EventKind] = set()
-        self._ended = False
-        self.completed = False
-        self._pump_scheduled = False
-        self._lifecycle: Iterator[None] | None = None
 
     # --- properties (``abi.proxy.properties.PropertyScope``) ------------------------------
 
     @property
     def reached_origin(self) -> bool:
         return self.upstream_request is not None
-
-    def property_layers(self) -> list[PropertyLayer]:
-        return [self.plugin_properties, self.scenario_properties]
-
-    def set_property(self, path: PropertyPath, value: bytes) -> None:
-        self.plugin_properties[path] = value
 
     def derived_property(self, path: PropertyPath, address_of: Callable[[str], str]) -> Any:
         return stream_attribute(self, path, address_of)
@@ -509,7 +455,7 @@ class HttpStream:
     def _send_request(self, event: StreamEvent) -> Ticket:
         ticket = event.ticket or Ticket()
         self._request_ended = event.end_of_stream
-        self.last_progress_ns = self.services.scheduler.now_ns
+        self.progressed()
         if self._request_aborted:
             event.pause()
             self.services.trace.event("request_dropped", self.name, kind=event.kind.value,
@@ -521,7 +467,7 @@ class HttpStream:
 
     def _send_response(self, event: StreamEvent) -> Ticket:
         self._response_ended = event.end_of_stream
-        self.last_progress_ns = self.services.scheduler.now_ns
+        self.progressed()
         self._enqueue(StreamType.RESPONSE, len(self.slots) - 1, event)
         self.schedule_pump()
         return event.ticket or Ticket()
@@ -540,34 +486,9 @@ class HttpStream:
         step = 1 if stream_type is StreamType.REQUEST else -1
         self._enqueue(stream_type, slot.index + step, event)
 
-    def schedule_pump(self) -> None:
-        """Have the scheduler move this stream on (once, however often asked)."""
-        if not self._pump_scheduled and not self.completed:
-            self._pump_scheduled = True
-            self.services.scheduler.soon(self._pump, f"stream {self.name}")
-
-    def _pump(self) -> None:
-        """Move the stream until a plugin has been called (then the rest is
-        scheduled again, after the work that callback caused) or nothing can
-        move; run the end of the stream's lifecycle when it is over."""
-        self._pump_scheduled = False
-        while not self.completed:
-            if self._lifecycle is not None:
-                if next(self._lifecycle, StopIteration) is StopIteration:
-                    self._lifecycle = None
-                else:
-                    self.schedule_pump()
-                return
-            work = self._next_work()
-            if work is None:
-                if self._ended:
-                    self._lifecycle = self._end_lifecycle()
-                    continue
-                return
-            self.last_progress_ns = self.services.scheduler.now_ns
-            if self._step(*work):
-                self.schedule_pump()
-                return
+    def _next_step(self) -> Callable[[], bool] | None:
+        work = self._next_work()
+        return None if work is None else (lambda: self._step(*work))
 
     def _next_work(self) -> tuple[FilterSlot, StreamType] | None:
         for slot in self.slots:
@@ -580,12 +501,6 @@ class HttpStream:
             if slot.request.queue and not slot.request.stopped:
                 return slot, StreamType.REQUEST
         return None
-
-    def _run(self, slot: FilterSlot, name: str, args: list[int]) -> CallbackOutcome:
-        assert_context = slot.context
-        if assert_context is None:
-            raise UsageError("internal: a callback for a slot without context")
-        return self.services.runner.run(slot.plugin, assert_context, name, args)
 
     def _step(self, slot: FilterSlot, stream_type: StreamType) -> bool:
         """Process the next event at ``slot``; whether a plugin was called."""
@@ -650,21 +565,6 @@ class HttpStream:
                 state.held = event
         return outcome.called
 
-    def _action_of(self, slot: FilterSlot, name: str, outcome: CallbackOutcome) -> Action | None:
-        """The action a callback answered, or ``None`` if it failed —
-        including by answering a number that is no action, which fails the
-        plugin here.  A callback the plugin does not export continues."""
-        if outcome.failed:
-            return None
-        if outcome.result is None:
-            return Action.CONTINUE
-        action = ACTION_RESULTS[action_kind(name)].get(outcome.result)
-        if action is None:
-            self.services.runner.fail(slot.plugin, Failure(
-                slot.plugin.name, name, f"returned {outcome.result}, which is not an action (0 CONTINUE or 1 "
-                                        f"PAUSE)", (), self.name))
-        return action
-
     def _forward(self, slot: FilterSlot, stream_type: StreamType, event: StreamEvent) -> None:
         """Send ``event`` on from ``slot`` (with the body buffered there)."""
         state = slot.direction(stream_type)
@@ -698,7 +598,7 @@ class HttpStream:
             return
         self.services.trace.event("continue", self.name, plugin=slot.plugin.name,
                                   direction=stream_type.name.lower())
-        self.last_progress_ns = self.services.scheduler.now_ns
+        self.progressed()
         held = state.held
         state.held = None
         if held is not None:
@@ -763,7 +663,7 @@ class HttpStream:
         """``proxy_on_context_create(id, root)`` for the slot's plugin;
         whether it was called."""
         plugin = slot.plugin
-        context = HttpContext(slot)
+        context = TrafficContext(plugin, self, StreamHeaders(slot), StreamBuffers(slot), StreamControl(slot))
         slot.context = context
         plugin.vm.add_context(context)
         root = plugin.root
@@ -815,7 +715,7 @@ class HttpStream:
                                       reason="the stream already has a local reply or has ended")
             return
         self.local_response = reply
-        self.last_progress_ns = self.services.scheduler.now_ns
+        self.progressed()
         headers = _reply_headers(reply)
         self.response_details = reply.details
         if not self._response_started:
@@ -866,21 +766,9 @@ class HttpStream:
         """Run the proxy until this stream has ended; if it can make no more
         progress (module docstring) it is reported as stalled, with who holds
         it, and its plugins' end-of-stream callbacks run as for any stream."""
-        scheduler = self.services.scheduler
-        stall_after_ns = self.services.config.stall_after_ms * NS_PER_MS
-        scheduler.run_due()
-        while not self.completed:
-            next_time = scheduler.next_time()
-            deadline = self.last_progress_ns + stall_after_ns
-            if next_time is None or next_time > deadline:
-                if next_time is not None:
-                    scheduler.advance_to(deadline)
-                    if self.completed:
-                        return
-                self.stall()
-                scheduler.run_due()
-                return
-            scheduler.advance_to(next_time)
+        if self.settle(lambda: self.completed):
+            self.stall()
+            self.services.scheduler.run_due()
 
     def stall(self) -> None:
         """End the stream as stalled (it cannot move: module docstring)."""
@@ -943,10 +831,6 @@ class HttpStream:
                 self._run(slot, "proxy_on_delete", [context.id])
                 yield
             slot.plugin.vm.remove_context(context)
-        self.completed = True
-        for slot in self.slots:
-            slot.plugin.open_streams -= 1
-        self.on_end(self)
 
     # --- looking at it ------------------------------------------------------------------------
 
