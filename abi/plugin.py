@@ -47,13 +47,13 @@ from abi.metrics import MetricIds
 from abi.records import Failure, LogEntry
 from abi.text import as_bytes
 from interp.errors import ExecutionError, GlasswasmError
-from interp.exec.compiled import CompiledModule, compile_module
+from interp.translate.compiled import CompiledModule, compile_module
 from interp.loader import module_from_bytes, read_module
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.instance import ModuleInstance
 from abi.trace import InstructionRecorder
 from interp.debug.tracing import TracingObserver
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.module import Module
 from interp.syntax.types import I32, ExternKind, FuncType
 from interp.wasi import ProcessExit, WasiProcess

@@ -19,12 +19,12 @@ from typing import Any
 
 from interp.cli.engine_option import add_engine_argument
 from interp.errors import UsageError, WasmError
-from interp.exec.compiled import compile_module
+from interp.translate.compiled import compile_module
 from interp.host.spectest import spectest_exports
 from interp.loader import read_module
 from interp.runtime.function import FunctionInstance
 from interp.runtime.instance import ModuleInstance
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.types import FuncType
 from interp.text.values import format_value, parse_value
 from interp.wasi import OutputSink, ProcessExit, WasiConfig, WasiProcess, imports_wasi, initialize_reactor

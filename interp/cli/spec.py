@@ -9,7 +9,7 @@ from pathlib import Path
 
 from interp.cli.engine_option import add_engine_argument
 from interp.errors import UsageError
-from interp.runtime.store import EngineConfig
+from interp.exec.store import EngineConfig
 from interp.script.run import ScriptResult, run_script_file
 
 

@@ -33,7 +33,7 @@ from interp.exec.bind import BREAK, BoundFunction, IndirectCall
 from interp.exec.machine import Frame, resolve_indirect
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
-from interp.runtime.store import Store
+from interp.exec.store import Store
 
 DEFAULT_CHECKPOINT_INTERVAL = 20_000
 

@@ -12,7 +12,7 @@ from interp.debug.source_map import SourceMap
 from interp.errors import UsageError
 from interp.loader import module_from_bytes, read_module
 from interp.runtime.function import HostFunction
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.types import I32, FuncType
 
 PROGRAMS = Path(__file__).parent / "programs"

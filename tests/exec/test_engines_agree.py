@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from interp.errors import Trap
 from interp.exec.engines import available_engines
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.module import Export, Func, Instruction, Module
 from interp.syntax.opcodes import OPS, OPS_BY_NAME, Imm
 from interp.syntax.types import F32, F64, I32, I64, ExternKind, FuncType

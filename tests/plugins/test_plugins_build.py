@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from interp.exec.compiled import compile_module
+from interp.translate.compiled import compile_module
 from interp.loader import read_module
 from interp.runtime.function import HostFunction
-from interp.runtime.store import Store
+from interp.exec.store import Store
 from interp.syntax.module import Module
 from interp.syntax.types import I32, I64, FuncType, ValType
 

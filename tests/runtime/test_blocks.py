@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 
 from interp.errors import FuelExhaustedError, Trap
 from interp.exec import blocks
-from interp.exec.bind import numeric_implementation
 from interp.loader import module_from_bytes
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.syntax.types import ValType
 from interp.syntax.values import f32_from_bits, f64_from_bits
@@ -91,28 +90,3 @@ def test_hot_functions_without_loops_compile_after_a_few_calls() -> None:
     for call in range(1, blocks.HOT_CALLS + 1):
         assert instance.invoke("f", call) == [call + 1]
     assert instance.exports["f"].bound.blocks is not None
-
-
-_VALUES = {
-    ValType.I32: st.integers(0, 2**32 - 1),
-    ValType.I64: st.integers(0, 2**64 - 1),
-    ValType.F32: st.integers(0, 2**32 - 1).map(f32_from_bits),
-    ValType.F64: st.integers(0, 2**64 - 1).map(f64_from_bits),
-}
-
-
-@pytest.mark.parametrize("name", sorted(blocks.INLINE))
-@settings(max_examples=100, deadline=None)
-@given(data=st.data())
-def test_inline_templates_agree_with_the_numeric_modules(name: str, data) -> None:
-    operation = OPS_BY_NAME[name]
-    operands = [data.draw(_VALUES[t]) for t in operation.params]
-    expected = numeric_implementation(operation)(*operands)
-    template = blocks.INLINE[name]
-    actual = eval(template.format(*(f"v{i}" for i in range(len(operands)))),
-                  {f"v{i}": value for i, value in enumerate(operands)})
-    assert type(actual) is type(expected)
-    if isinstance(expected, float) and expected != expected:
-        assert actual != actual
-    else:
-        assert actual == expected

@@ -19,9 +19,8 @@ from array import array
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from interp.exec.bind import numeric_implementation
 from interp.exec.instance_ops import instance_operation
-from interp.exec.lower import Branch, LoweredFunction, Return
+from interp.translate.lower import Branch, LoweredFunction, Return
 from interp.syntax.opcodes import Imm
 from interp.syntax.types import ValType
 from interp.syntax.values import f32_to_bits, f64_to_bits
@@ -256,9 +255,7 @@ def _encode_other(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
         operands = len(operation.params)
         e.emit(operation.name, top - operands, top - operands + 1)
         return
-    found = instance_operation(e.instance, operation, imm, numeric_implementation)
-    if found is None:
-        raise ValueError(f"the compiled loop cannot run {operation.name}")
+    found = instance_operation(e.instance, operation, imm)
     e.python_op(operation.name, found.function, found.params, found.result, top)
 
 

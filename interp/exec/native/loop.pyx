@@ -30,11 +30,10 @@ from libc.math cimport sqrtf, sqrt, ceilf, ceil, floorf, floor, truncf, trunc, n
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.exc cimport PyErr_CheckSignals
 
-from interp.errors import ExhaustionError, FuelExhaustedError, Trap, UsageError
+from interp.errors import ExhaustionError, FuelExhaustedError, Trap, TrapKind, UsageError
 from interp.exec.host_calls import EXHAUSTED, call_host, run_generator
 from interp.exec.native.encode import NO_RESULT, TYPE_CODES, encode_function
 from interp.runtime.function import HostFunction, WasmFunction
-from interp.runtime.memory import OUT_OF_BOUNDS as MEMORY_OUT_OF_BOUNDS
 from interp.syntax.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 
 from types import GeneratorType
@@ -375,12 +374,12 @@ cdef enum TrapCode:
     TRAP_FUEL
     TRAP_EXHAUSTED
 
-TRAP_MESSAGES = {
-    TRAP_UNREACHABLE: "unreachable",
-    TRAP_MEMORY: MEMORY_OUT_OF_BOUNDS,
-    TRAP_DIVIDE_BY_ZERO: "integer divide by zero",
-    TRAP_OVERFLOW: "integer overflow",
-    TRAP_CONVERSION: "invalid conversion to integer",
+TRAP_KINDS = {
+    TRAP_UNREACHABLE: TrapKind.UNREACHABLE,
+    TRAP_MEMORY: TrapKind.MEMORY_OUT_OF_BOUNDS,
+    TRAP_DIVIDE_BY_ZERO: TrapKind.INTEGER_DIVIDE_BY_ZERO,
+    TRAP_OVERFLOW: TrapKind.INTEGER_OVERFLOW,
+    TRAP_CONVERSION: TrapKind.INVALID_CONVERSION,
 }
 
 DEF WORDS = 4
@@ -447,9 +446,9 @@ cdef inline uint64_t sat_u64(double x) nogil:
 
 
 cdef class NativeMachine:
-    """Executes the functions of one store's instances in C.  The same
-    interface as the step machine's ``Machine`` for calls from Python; it does
-    not pause between instructions (the store uses the step machine for that)."""
+    """Executes the functions of one store's instances in C: an ``Engine``
+    (interp/exec/engines.py), like the step machine; it does not pause between
+    instructions (the store uses the step machine for that)."""
 
     cdef Value* stack
     cdef int64_t stack_slots
@@ -779,9 +778,9 @@ cdef class NativeMachine:
         return tuple(entries)
 
     @property
-    def frames(self):
-        """Nothing is ever left on this machine between calls from Python."""
-        return [None] * self.depth
+    def call_depth(self):
+        """Frames on the call stack: 0 whenever no call from Python runs."""
+        return self.depth
 
     def call_host(self, func, args, caller):
         return call_host(self, func, args, caller)
@@ -792,7 +791,7 @@ cdef class NativeMachine:
             raise FuelExhaustedError("fuel exhausted", self.backtrace())
         if code == TRAP_EXHAUSTED:
             raise ExhaustionError(EXHAUSTED, self.backtrace())
-        raise Trap(TRAP_MESSAGES[code], self.backtrace())
+        raise Trap(TRAP_KINDS[code], self.backtrace())
 
     cdef int _host_call(self, int32_t callee, int64_t base_slot, int32_t caller) except -1:
         """Call host function ``callee`` with the arguments at ``base_slot``;
@@ -823,13 +822,13 @@ cdef class NativeMachine:
     cdef int32_t _indirect_callee(self, int64_t table, int64_t type_id, uint32_t index) except -1:
         elements = self.table_objects[table].elements
         if index >= len(elements):
-            raise Trap(f"undefined element {index}")
+            raise Trap(TrapKind.UNDEFINED_ELEMENT, detail=str(index))
         element = elements[index]
         if element is None:
-            raise Trap(f"uninitialized element {index}")
+            raise Trap(TrapKind.UNINITIALIZED_ELEMENT, detail=str(index))
         cdef int32_t callee = self.function_id(element)
         if self.funcs[callee].type_id != type_id:
-            raise Trap("indirect call type mismatch")
+            raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
         return callee
 
     # --- the loop --------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""Translation: a validated function body lowered once into a flat form that
-every execution engine runs.
+"""Translation: a function body validated and lowered in one pass into the
+flat form that every execution engine runs.
 
-The lowering is driven by the validator itself (one ``FunctionValidator.step``
-per instruction), so the typing rules exist once; the lowering only reads the
+Lowering is the validation of the body: it feeds each instruction to the
+validator (``FunctionValidator.step``), so the typing rules exist once and a
+body is walked once (``compile_module`` lowers every body in the order
+``validate_module`` would validate it).  The lowering only reads the
 validator's operand-stack height and control stack to resolve what execution
 would otherwise have to compute again and again:
 
@@ -104,7 +106,8 @@ class _Label:
 
 
 def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFunction:
-    """Validate ``func`` (the function at ``index``) and lower it.
+    """Validate ``func`` (the function at ``index``) and lower it; raises
+    ``InvalidError`` exactly where ``validate_function`` would.
 
     Lowered immediates, by instruction: ``if`` → pc to continue at when the
     condition is false; ``else`` → pc after the matching ``end``; ``br`` /
@@ -141,9 +144,9 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
         height = len(vals)
         heights[pc] = height
         imm = instr.imm
+        validator.step(instr)
         if operation is _END:
             label = labels.pop()
-            validator.step(instr)
             if label.is_function:
                 imm = Return(height - len(func_type.results))
             else:
@@ -155,7 +158,6 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
                 if label.else_pc >= 0:
                     imms[label.else_pc] = pc + 1
         else:
-            validator.step(instr)
             if operation is _BLOCK:
                 labels.append(_Label(False, pc + 1))
                 imm = None

@@ -1,21 +1,20 @@
-"""Floating-point semantics shared by ``f32`` and ``f64`` (spec 4.3.3).
+"""The numeric primitives (spec 4.3) that the Python rendering of the
+semantics language calls, where a Python operator alone does not have
+WebAssembly's meaning.  native/numerics.h is their C counterpart; the table's
+expressions (interp/syntax/opcodes.py) say which instruction uses which.
 
-Both widths are Python floats (see ``interp.syntax.values``): an f32 value is a
-double that happens to be exactly representable in single precision, and an
-f32 NaN keeps its sign, quiet bit and payload in the same places a double NaN
-does (payload shifted up by 29).  That makes every operation that cannot
-produce a *new* inexact value identical for both widths: sign manipulation,
-rounding to an integral value, min/max and NaN quieting.  Those live here once
-(the comparisons are Python's operators, shared with the integers in
-``int_ops``); ``f32.py`` and ``f64.py`` bind them under the instruction names
-and add only what differs, the rounding of inexact results.
+Values are those of ``interp.syntax.values``: integers as unsigned ints (signed
+ones, where the language reads a value signed, as Python ints), floats as
+Python floats, an f32 being a double exactly representable in single
+precision with its NaN payload in the top of the double's.  That makes every
+float operation that cannot produce a *new* inexact value identical for both
+widths: sign manipulation, rounding to an integral value, min/max, NaN
+quieting; only results that need rounding go through ``f32_round``.
 
 NaN rules (spec 4.3.3, "NaN propagation"): an operation producing a NaN from
 non-NaN operands gives the canonical NaN; an operation with NaN operands gives
-an arithmetic (quiet) NaN, canonical when all NaN operands are.  IEEE 754
-hardware arithmetic (``+ - * /``) already behaves so: it quietens signalling
-NaNs and either propagates an operand's payload or returns the default NaN, so
-those operators are used directly on the hot path.  Everything that goes
+an arithmetic (quiet) NaN.  IEEE 754 hardware arithmetic (``+ - * /``)
+already behaves so, so those operators are used directly; everything that goes
 through a CPython library call instead (``math.sqrt``, ``round``, min/max
 written with comparisons) handles NaNs explicitly here.
 """
@@ -38,7 +37,6 @@ compiled loop, whose C arithmetic makes this NaN itself, agree bit for bit."""
 
 _INF = math.inf
 _copysign = math.copysign
-_fabs = math.fabs
 _sqrt = math.sqrt
 _floor = math.floor
 _ceil = math.ceil
@@ -47,25 +45,28 @@ _INTEGRAL_THRESHOLD = 4503599627370496.0
 """2**52: every double (and so every f32) at least this large is an integer."""
 
 
+# --- integers -------------------------------------------------------------------------------
+
+def divide_truncating(a: int, b: int) -> int:
+    """Signed division rounding toward zero (Python's ``//`` floors): for a
+    negative quotient the truncation is the ceiling, ``-(-a // b)``."""
+    return -(-a // b) if (a < 0) != (b < 0) else a // b
+
+
+def remainder_truncating(a: int, b: int) -> int:
+    """The remainder of ``divide_truncating``: it takes the dividend's sign
+    (Python's ``%`` takes the divisor's)."""
+    remainder = a % b
+    if remainder and (a < 0) != (b < 0):
+        remainder -= b
+    return remainder
+
+
+# --- floats ---------------------------------------------------------------------------------
+
 def quiet(x: float) -> float:
     """``x``, a NaN, with its quiet bit set and sign and payload unchanged."""
     return f64_from_bits(f64_to_bits(x) | QUIET_BIT)
-
-
-def negate(x: float) -> float:
-    """Flip the sign bit only; C negation is a bit operation, so NaN payloads
-    and signalling bits survive (spec: ``fneg`` is not arithmetic)."""
-    return -x
-
-
-def absolute(x: float) -> float:
-    """Clear the sign bit only (``fabs`` is a bit operation in C)."""
-    return _fabs(x)
-
-
-def copy_sign(a: float, b: float) -> float:
-    """``a`` with the sign bit of ``b``; exact on NaNs of either operand."""
-    return _copysign(a, b)
 
 
 def minimum(a: float, b: float) -> float:
@@ -140,14 +141,32 @@ def square_root(x: float) -> float:
     return GENERATED_NAN
 
 
-def quotient_by_zero(a: float, b: float) -> float:
-    """``a / b`` for a zero ``b``, which Python refuses to compute: a signed
-    infinity, or the canonical NaN for 0/0, or ``a`` quietened when it is a NaN."""
-    if a != a:
-        return quiet(a)
-    if a == 0.0:
-        return GENERATED_NAN
-    return _copysign(_INF, a) * _copysign(1.0, b)
+def divide(a: float, b: float) -> float:
+    """``a / b`` in IEEE arithmetic: by a zero ``b``, which Python refuses, a
+    signed infinity, or the canonical NaN for 0/0, or ``a`` quietened when it
+    is a NaN."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a:
+            return quiet(a)
+        if a == 0.0:
+            return GENERATED_NAN
+        return _copysign(_INF, a) * _copysign(1.0, b)
+
+
+def demote(x: float) -> float:
+    """Round an f64 to f32; a NaN comes out quiet (its payload's top bits kept)."""
+    if x != x:
+        return f32_round(quiet(x))
+    return f32_round(x)
+
+
+def promote(x: float) -> float:
+    """An f32 is already an exact double; only a NaN changes, becoming quiet."""
+    if x != x:
+        return quiet(x)
+    return x
 
 
 _F32_PRECISION = 24
