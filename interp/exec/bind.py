@@ -21,6 +21,7 @@ constants, the memory's size — are written here, as this machine's own.
 from __future__ import annotations
 
 import struct
+from functools import partial
 from typing import Any, Callable
 
 from interp.errors import Trap, TrapKind
@@ -419,9 +420,7 @@ def _memory_fill(site: _Site) -> Handler:
 
 def _memory_copy(site: _Site) -> Handler:
     destination, source = (site.instance.memories[index] for index in site.imm)
-    if destination is source:
-        return _bulk(site, destination.copy_within)
-    return _bulk(site, lambda d, s, n: destination.write(d, source.read(s, n)))
+    return _bulk(site, partial(destination.copy_from, source))
 
 
 # --- the rest: generated from the table's semantics, or run by instance_ops.py ---------

@@ -14,6 +14,7 @@ compiled loop when it was built, else the step machine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import import_module
 from types import ModuleType
 from typing import Protocol, Sequence, runtime_checkable
@@ -21,6 +22,7 @@ from typing import Protocol, Sequence, runtime_checkable
 from interp.errors import BacktraceEntry, UsageError
 from interp.exec.host_calls import HostCallingMachine
 from interp.exec.machine import Machine
+from interp.exec.native.cython_semantics import source_digest
 from interp.runtime.function import FunctionInstance
 
 ENGINES = ("python", "cython")
@@ -70,12 +72,30 @@ class Engine(HostCallingMachine, Protocol):
     def backtrace(self) -> tuple[BacktraceEntry, ...]: ...
 
 
-def _compiled_loop() -> ModuleType | None:
-    """The compiled loop's module, when it was built (and matches this source tree)."""
+NOT_BUILT = "not built"
+OUT_OF_DATE = "out of date (its instruction table changed since it was built: pip install -e . again)"
+
+
+@cache
+def _compiled_loop_state() -> tuple[ModuleType | None, str]:
+    """The compiled loop's module, or ``None`` and why not: it was not built,
+    or it was generated from another instruction table than this one."""
     try:
-        return import_module("interp.exec.native.loop")
+        loop = import_module("interp.exec.native.loop")
     except ImportError:
-        return None
+        return None, NOT_BUILT
+    if getattr(loop, "SOURCE_DIGEST", None) != source_digest():
+        return None, OUT_OF_DATE
+    return loop, "available"
+
+
+def _compiled_loop() -> ModuleType | None:
+    return _compiled_loop_state()[0]
+
+
+def engine_state(name: str) -> str:
+    """``available``, or why the engine ``name`` is not."""
+    return _compiled_loop_state()[1] if name == "cython" else "available"
 
 
 def available_engines() -> tuple[str, ...]:
@@ -94,8 +114,10 @@ def resolve_engine(name: str) -> str:
     if name not in ENGINES:
         raise UsageError(f"unknown engine {name!r} (engines: {', '.join(ENGINES)})")
     if name not in available_engines():
-        raise UsageError("the cython engine is not available: glasswasm was installed without its compiled "
-                         "loop (reinstall with Cython and a C compiler present)")
+        if engine_state(name) == NOT_BUILT:
+            raise UsageError("the cython engine is not available: glasswasm was installed without its compiled "
+                             "loop (reinstall with Cython and a C compiler present)")
+        raise UsageError(f"the cython engine is not available: its compiled loop is {engine_state(name)}")
     return name
 
 

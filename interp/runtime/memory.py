@@ -60,11 +60,13 @@ class MemoryInstance:
             raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
         self.data[address:address + length] = bytes([value & 0xFF]) * length
 
-    def copy_within(self, destination: int, source: int, length: int) -> None:
-        size = len(self.data)
-        if source + length > size or destination + length > size:
+    def copy_from(self, memory: MemoryInstance, destination: int, source: int, length: int) -> None:
+        """``memory.copy``: ``length`` bytes of ``memory`` (this one or
+        another) from ``source`` to ``destination`` here; overlapping ranges
+        copy as if through a buffer."""
+        if source + length > len(memory.data) or destination + length > len(self.data):
             raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
-        self.data[destination:destination + length] = self.data[source:source + length]
+        self.data[destination:destination + length] = memory.data[source:source + length]
 
     def init_from(self, segment: bytes, destination: int, source: int, length: int) -> None:
         """``memory.init``: copy ``length`` bytes of a data segment (an empty
