@@ -40,7 +40,9 @@ class OptionalBuildExt(build_ext):
               f"installing the pure-Python engine only", file=sys.stderr)
 
 
-COMPILED_PYTHON_MODULES = ("interp/binary/reader.py", "interp/binary/decode.py", "interp/valid/function.py")
+COMPILED_PYTHON_MODULES = (
+    "interp/binary/reader.py", "interp/binary/decode.py", "interp/valid/function.py", "interp/translate/lower.py",
+)
 ROOT = Path(__file__).resolve().parent
 NATIVE = "interp/exec/native"
 

@@ -186,9 +186,9 @@ class _Renderer:
         if name == "from_bits":
             return f"_f{kind.bits}_from_bits({self.render(args[0])})"
         if name == "clz":
-            return f"({kind.bits} - {self.render(args[0])}.bit_length())"
+            return f"({kind.bits} - ({self.render(args[0])}).bit_length())"
         if name == "popcnt":
-            return f"{self.render(args[0])}.bit_count()"
+            return f"({self.render(args[0])}).bit_count()"
         if name == "ctz":
             x = self.atom(args[0])
             return f"(({x} & -{x}).bit_length() - 1 if {x} else {kind.bits})"
