@@ -22,6 +22,7 @@ written with comparisons) handles NaNs explicitly here.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 from interp.syntax.values import f32_round, f64_from_bits, f64_to_bits
 
@@ -92,43 +93,31 @@ def maximum(a: float, b: float) -> float:
     return quiet(a if a != a else b)
 
 
-def ceiling(x: float) -> float:
-    """Round up to an integral value; the sign of a zero result follows ``x``
-    (``ceil(-0.5)`` is ``-0.0``)."""
+def _to_integral(x: float, rounding: Callable[[float], int]) -> float:
+    """``x`` rounded to an integral value by ``rounding``, keeping the sign of
+    a zero result (``ceil(-0.5)`` is ``-0.0``); a NaN comes out quiet."""
     if x != x:
         return quiet(x)
     if -_INTEGRAL_THRESHOLD < x < _INTEGRAL_THRESHOLD:
-        return _copysign(float(_ceil(x)), x)
+        return _copysign(float(rounding(x)), x)
     return x
+
+
+def ceiling(x: float) -> float:
+    return _to_integral(x, _ceil)
 
 
 def floor(x: float) -> float:
-    """Round down to an integral value, keeping the sign of a zero result."""
-    if x != x:
-        return quiet(x)
-    if -_INTEGRAL_THRESHOLD < x < _INTEGRAL_THRESHOLD:
-        return _copysign(float(_floor(x)), x)
-    return x
+    return _to_integral(x, _floor)
 
 
 def truncate(x: float) -> float:
-    """Round toward zero to an integral value, keeping the sign (``trunc(-0.5)`` is ``-0.0``)."""
-    if x != x:
-        return quiet(x)
-    if -_INTEGRAL_THRESHOLD < x < _INTEGRAL_THRESHOLD:
-        return _copysign(float(int(x)), x)
-    return x
+    return _to_integral(x, int)
 
 
 def round_to_nearest(x: float) -> float:
-    """Round to the nearest integral value, ties to even, keeping the sign of
-    a zero result (``nearest(-0.5)`` is ``-0.0``).  Python's ``round`` of a
-    float is exactly round-half-even."""
-    if x != x:
-        return quiet(x)
-    if -_INTEGRAL_THRESHOLD < x < _INTEGRAL_THRESHOLD:
-        return _copysign(float(round(x)), x)
-    return x
+    """Ties to even: Python's ``round`` of a float is exactly round-half-even."""
+    return _to_integral(x, round)
 
 
 def square_root(x: float) -> float:

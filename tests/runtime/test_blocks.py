@@ -4,8 +4,6 @@ locations as the one-closure-per-instruction form."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from interp.errors import FuelExhaustedError, Trap
 from interp.exec import blocks

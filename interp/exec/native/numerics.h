@@ -33,52 +33,35 @@ static inline float gw_from_bits32(uint32_t u) { float x; memcpy(&x, &u, 4); ret
 static inline uint64_t gw_bits64(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
 static inline double gw_from_bits64(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
 
-static inline float gw_fabs32(float x) { return gw_from_bits32(gw_bits32(x) & 0x7FFFFFFFu); }
-static inline float gw_fneg32(float x) { return gw_from_bits32(gw_bits32(x) ^ 0x80000000u); }
-static inline float gw_copysign32(float x, float y) {
-    return gw_from_bits32((gw_bits32(x) & 0x7FFFFFFFu) | (gw_bits32(y) & 0x80000000u));
-}
-static inline double gw_fabs64(double x) { return gw_from_bits64(gw_bits64(x) & 0x7FFFFFFFFFFFFFFFull); }
-static inline double gw_fneg64(double x) { return gw_from_bits64(gw_bits64(x) ^ 0x8000000000000000ull); }
-static inline double gw_copysign64(double x, double y) {
-    return gw_from_bits64((gw_bits64(x) & 0x7FFFFFFFFFFFFFFFull) | (gw_bits64(y) & 0x8000000000000000ull));
+/* The float primitives of one width: BITS, the C type, its unsigned bit
+ * pattern type, its sign bit, and the suffix of its libm functions.
+ * Rounding to an integral value and the square root give a quiet NaN for a
+ * NaN (x + x), whatever libm or the compiler's inline expansion would do with
+ * a signalling one.  min/max: any NaN gives a (quiet) NaN, and -0 < +0. */
+#define GW_FLOAT_PRIMITIVES(BITS, FLOAT, BITS_TYPE, SIGN, LIBM)                                           \
+static inline FLOAT gw_fabs##BITS(FLOAT x) { return gw_from_bits##BITS(gw_bits##BITS(x) & ~(BITS_TYPE)SIGN); }   \
+static inline FLOAT gw_fneg##BITS(FLOAT x) { return gw_from_bits##BITS(gw_bits##BITS(x) ^ (BITS_TYPE)SIGN); }    \
+static inline FLOAT gw_copysign##BITS(FLOAT x, FLOAT y) {                                                   \
+    return gw_from_bits##BITS((gw_bits##BITS(x) & ~(BITS_TYPE)SIGN) | (gw_bits##BITS(y) & (BITS_TYPE)SIGN));  \
+}                                                                                                           \
+static inline FLOAT gw_ceil##BITS(FLOAT x) { return x != x ? x + x : ceil##LIBM(x); }                      \
+static inline FLOAT gw_floor##BITS(FLOAT x) { return x != x ? x + x : floor##LIBM(x); }                    \
+static inline FLOAT gw_trunc##BITS(FLOAT x) { return x != x ? x + x : trunc##LIBM(x); }                    \
+static inline FLOAT gw_nearest##BITS(FLOAT x) { return x != x ? x + x : nearbyint##LIBM(x); }              \
+static inline FLOAT gw_sqrt##BITS(FLOAT x) { return x != x ? x + x : sqrt##LIBM(x); }                      \
+static inline FLOAT gw_fmin##BITS(FLOAT a, FLOAT b) {                                                       \
+    if (a != a || b != b) return a + b;                                                                     \
+    if (a == b) return signbit(a) ? a : b;                                                                  \
+    return a < b ? a : b;                                                                                   \
+}                                                                                                           \
+static inline FLOAT gw_fmax##BITS(FLOAT a, FLOAT b) {                                                       \
+    if (a != a || b != b) return a + b;                                                                     \
+    if (a == b) return signbit(a) ? b : a;                                                                  \
+    return a > b ? a : b;                                                                                   \
 }
 
-/* Rounding to an integral value, and the square root: a NaN comes out quiet
- * (x + x), whatever libm or the compiler's inline expansion would do with a
- * signalling one. */
-static inline float gw_ceil32(float x) { return x != x ? x + x : ceilf(x); }
-static inline float gw_floor32(float x) { return x != x ? x + x : floorf(x); }
-static inline float gw_trunc32(float x) { return x != x ? x + x : truncf(x); }
-static inline float gw_nearest32(float x) { return x != x ? x + x : nearbyintf(x); }
-static inline float gw_sqrt32(float x) { return x != x ? x + x : sqrtf(x); }
-static inline double gw_ceil64(double x) { return x != x ? x + x : ceil(x); }
-static inline double gw_floor64(double x) { return x != x ? x + x : floor(x); }
-static inline double gw_trunc64(double x) { return x != x ? x + x : trunc(x); }
-static inline double gw_nearest64(double x) { return x != x ? x + x : nearbyint(x); }
-static inline double gw_sqrt64(double x) { return x != x ? x + x : sqrt(x); }
-
-/* min/max: any NaN gives a (quiet) NaN, and -0 < +0 */
-static inline float gw_fmin32(float a, float b) {
-    if (a != a || b != b) return a + b;
-    if (a == b) return signbit(a) ? a : b;
-    return a < b ? a : b;
-}
-static inline float gw_fmax32(float a, float b) {
-    if (a != a || b != b) return a + b;
-    if (a == b) return signbit(a) ? b : a;
-    return a > b ? a : b;
-}
-static inline double gw_fmin64(double a, double b) {
-    if (a != a || b != b) return a + b;
-    if (a == b) return signbit(a) ? a : b;
-    return a < b ? a : b;
-}
-static inline double gw_fmax64(double a, double b) {
-    if (a != a || b != b) return a + b;
-    if (a == b) return signbit(a) ? b : a;
-    return a > b ? a : b;
-}
+GW_FLOAT_PRIMITIVES(32, float, uint32_t, 0x80000000u, f)
+GW_FLOAT_PRIMITIVES(64, double, uint64_t, 0x8000000000000000ull, )
 
 static inline uint8_t gw_load_u8(const char* p) { return *(const uint8_t*)p; }
 static inline int8_t gw_load_s8(const char* p) { return *(const int8_t*)p; }
