@@ -6,7 +6,7 @@
   built at install time when Cython and a C compiler are available.
 
 Both run the same lowered code, with the semantics generated from the one
-instruction table (see interp/exec/compute.py and native/cython_semantics.py),
+instruction table (python_semantics.py, native/cython_semantics.py),
 and a store talks to either only through ``Engine``.  The default is the
 compiled loop when it was built, else the step machine.
 """

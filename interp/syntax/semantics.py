@@ -15,14 +15,16 @@ it can be stated as data:
   says whether it sign-extends.  Both engines' accesses are generated from
   that.
 * ``RUNTIME`` — implemented once, in Python, over the instance's runtime
-  objects or over vectors (tables, segments, bulk memory, SIMD:
+  objects or over vectors (tables, segments, ``memory.init``, SIMD:
   interp/exec/instance_ops.py); both engines call that function (the
   compiled loop through its ``pyop`` instruction).
-* ``MACHINE`` — control flow, calls, variables, constants and the memory's
-  size: what each machine does with its own frames, slots and memory pointers
-  (interp/exec/bind.py for the step machine, the compiled loop's template).
+* ``MACHINE`` — control flow, calls, variables, constants, and the memory's
+  size, growth, fill and copy: what each machine does with its own frames,
+  slots and memory pointers (interp/exec/bind.py for the step machine, the
+  compiled loop's template native/loop.pyx.in).
 
-Adding an instruction of the first three forms is adding its table row.
+Adding a ``Compute`` or ``Access`` instruction is adding its table row; a
+``RUNTIME`` one, its row and its Python function.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class Implemented(enum.Enum):
     """Semantics that are code rather than data, by where that code lives."""
 
     RUNTIME = "a Python function over runtime objects or vectors, run by both engines"
-    MACHINE = "each machine's own (control, calls, variables, constants, memory size)"
+    MACHINE = "each machine's own (control, calls, variables, constants, the memory's size and bulk operations)"
 
 
 LOAD = Access()
