@@ -426,13 +426,13 @@ def _memory_copy(site: _Site) -> Handler:
 # --- the rest: generated from the table's semantics, or run by instance_ops.py ---------
 
 def _computed(operation: Op) -> Callable[[_Site], Handler]:
-    """Closures of a ``Compute`` instruction: generated from its expression."""
-    factory = closure_factory(operation)
+    """Closures of a ``Compute`` instruction: generated from its expression
+    (when the first one is bound)."""
     arity = len(operation.params or ())
 
     def bind(site: _Site) -> Handler:
         first = site.top - arity
-        return factory(*range(first, site.top), site.next)
+        return closure_factory(operation)(*range(first, site.top), site.next)
     return bind
 
 

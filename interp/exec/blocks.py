@@ -8,7 +8,7 @@ machine's loop dispatches once per block instead of once per instruction.
 Inside a block, operand-stack values live in Python local variables; only the
 values still on the stack when the block is left are stored into the frame's
 slots, and locals are read and written in the slots directly.  Calls, and the
-rare instructions without a template here, stay single-instruction dispatches
+rare instructions without a translation here, stay single-instruction dispatches
 of the bound closures (bind.py), which remain the executable form of every
 single instruction: the machine uses them to pause between instructions, and
 when less fuel is left than a block would take.
