@@ -74,7 +74,7 @@ def extensions() -> list:
               file=sys.stderr)
         return []
     loop = Extension("interp.exec.native.loop", [f"{NATIVE}/loop.pyx"], include_dirs=[NATIVE],
-                     extra_compile_args=["-O2"])
+                     depends=[f"{NATIVE}/numerics.h", f"{NATIVE}/loop.pyx.in"], extra_compile_args=["-O2"])
     # The decoder's and validator's hot modules, compiled as they are (pure Python
     # that Cython turns into C calls): loading large modules takes about a fifth less.
     loaders = [Extension(source[:-3].replace("/", "."), [source], extra_compile_args=["-O2"])
