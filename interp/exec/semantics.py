@@ -404,13 +404,15 @@ def typed_compute(op: Op) -> TypedCompute:
 
 @dataclass(frozen=True, slots=True)
 class AccessShape:
-    """A scalar memory access: ``width`` bytes, a value of ``type``, a load
-    that sign-extends when ``signed``, or a store."""
+    """A scalar memory access: ``width`` bytes at an address of type
+    ``address``, a value of ``type``, a load that sign-extends when
+    ``signed``, or a store."""
 
     store: bool
     width: int
     type: Type
     signed: bool
+    address: Type
 
 
 def access_shape(op: Op) -> AccessShape:
@@ -419,4 +421,4 @@ def access_shape(op: Op) -> AccessShape:
     if not isinstance(semantics, Access) or op.params is None or op.results is None:
         raise SemanticsError(f"{op.name}: not a scalar memory access")
     value = op.params[1] if semantics.store else op.results[0]
-    return AccessShape(semantics.store, op.width, VALUE_TYPES[value], semantics.signed)
+    return AccessShape(semantics.store, op.width, VALUE_TYPES[value], semantics.signed, VALUE_TYPES[op.params[0]])

@@ -181,7 +181,7 @@ def access_case(op: Op) -> list[str]:
     shape = access_shape(op)
     bits = shape.width * 8
     whole = "u32" if shape.type.bits == 32 else "u64"  # the bit pattern, floats too
-    lines = ["ea = <uint64_t>R[a].u32 + <uint64_t>ins[2]",
+    lines = [f"ea = <uint64_t>R[a].{_FIELDS[shape.address]} + <uint64_t>ins[2]",
              f"if ea + {shape.width} > mem_size:", f"    self._trap({_trap(TrapKind.MEMORY_OUT_OF_BOUNDS)}, pc)"]
     if shape.store:
         lines.append(f"gw_store_{bits}(mem + ea, <uint{bits}_t>R[a + 1].{whole})")
