@@ -1,15 +1,19 @@
 """Builds the optional compiled loop (interp/exec/native/loop.pyx) with Cython.
 
-Everything else is configured in pyproject.toml.  When Cython or a C compiler
-is missing, or the build fails, glasswasm installs without the compiled loop
-and runs on its pure-Python engine (``glasswasm engines`` tells which engines
-are available).  Set GLASSWASM_PURE_PYTHON=1 to skip the build on purpose.
+The loop's source is generated first, from its template (loop.pyx.in) and the
+instruction table: interp/exec/native/cython_semantics.py writes the C cases
+of every instruction from its semantics.  Everything else is configured in
+pyproject.toml.  When Cython or a C compiler is missing, or the build fails,
+glasswasm installs without the compiled loop and runs on its pure-Python
+engine (``glasswasm engines`` tells which engines are available).  Set
+GLASSWASM_PURE_PYTHON=1 to skip the build on purpose.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
@@ -36,7 +40,22 @@ class OptionalBuildExt(build_ext):
               f"installing the pure-Python engine only", file=sys.stderr)
 
 
-COMPILED_PYTHON_MODULES = ("interp/binary/reader.py", "interp/binary/decode.py", "interp/valid/function.py")
+COMPILED_PYTHON_MODULES = (
+    "interp/binary/reader.py", "interp/binary/decode.py", "interp/valid/function.py", "interp/translate/lower.py",
+)
+ROOT = Path(__file__).resolve().parent
+NATIVE = "interp/exec/native"
+
+
+def generate_loop() -> None:
+    """Write loop.pyx from loop.pyx.in and the instruction table (the
+    generator reads only the table and the standard library)."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from interp.exec.native.cython_semantics import write_loop
+    finally:
+        sys.path.remove(str(ROOT))
+    write_loop()
 
 
 def extensions() -> list:
@@ -48,7 +67,14 @@ def extensions() -> list:
     except ImportError:
         print("glasswasm: Cython is not available; installing the pure-Python engine only", file=sys.stderr)
         return []
-    loop = Extension("interp.exec.native.loop", ["interp/exec/native/loop.pyx"], extra_compile_args=["-O2"])
+    try:
+        generate_loop()
+    except Exception as error:  # a mistake in the table: say it, install the pure-Python engine
+        print(f"glasswasm: generating the compiled loop failed ({error}); installing the pure-Python engine only",
+              file=sys.stderr)
+        return []
+    loop = Extension("interp.exec.native.loop", [f"{NATIVE}/loop.pyx"], include_dirs=[NATIVE],
+                     depends=[f"{NATIVE}/numerics.h", f"{NATIVE}/loop.pyx.in"], extra_compile_args=["-O2"])
     # The decoder's and validator's hot modules, compiled as they are (pure Python
     # that Cython turns into C calls): loading large modules takes about a fifth less.
     loaders = [Extension(source[:-3].replace("/", "."), [source], extra_compile_args=["-O2"])

@@ -5,9 +5,9 @@ alone.  Run with ``python -m pytest benchmarks --benchmark-enable``."""
 from __future__ import annotations
 
 from interp.debug.profiler import Profiler
-from interp.exec.compiled import compile_module
+from interp.translate.compiled import compile_module
 from interp.loader import read_module
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 
 from .conftest import PROGRAMS, best_time
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from interp.exec.compiled import compile_module
+from interp.translate.compiled import compile_module
 from interp.loader import read_module
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 
 from .conftest import ENGINES, PROGRAMS
 

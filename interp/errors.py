@@ -11,6 +11,7 @@ own, so they get their own classes.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 
@@ -162,11 +163,41 @@ class ExecutionError(WasmError):
         return [f"  {i}: {entry.describe()}" for i, entry in enumerate(self.backtrace)]
 
 
+class TrapKind(enum.Enum):
+    """Every trap the engine raises by itself: a code (the number the compiled
+    loop reports it by) and the spec's message, which the testsuite's
+    ``assert_trap`` compares with.  Both engines and the runtime name traps
+    only through this table."""
+
+    UNREACHABLE = (1, "unreachable")
+    MEMORY_OUT_OF_BOUNDS = (2, "out of bounds memory access")
+    TABLE_OUT_OF_BOUNDS = (3, "out of bounds table access")
+    INTEGER_DIVIDE_BY_ZERO = (4, "integer divide by zero")
+    INTEGER_OVERFLOW = (5, "integer overflow")
+    INVALID_CONVERSION = (6, "invalid conversion to integer")
+    UNDEFINED_ELEMENT = (7, "undefined element")
+    UNINITIALIZED_ELEMENT = (8, "uninitialized element")
+    INDIRECT_CALL_TYPE_MISMATCH = (9, "indirect call type mismatch")
+
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        self.message = message
+
+
 class Trap(ExecutionError):
-    """A WebAssembly trap; ``message`` is the spec's wording
-    (``"integer divide by zero"``, ``"out of bounds memory access"``, ...)."""
+    """A WebAssembly trap.  ``message`` is the spec's wording (``"integer
+    divide by zero"``, ``"out of bounds memory access"``, ...): give the
+    engine's ``TrapKind`` (and, for some, a ``detail`` such as the element
+    index), or any text when a host function traps.  ``kind`` is the
+    ``TrapKind``, or ``None`` for a host function's own trap."""
 
     label = "trap"
+
+    def __init__(self, message: str | TrapKind, backtrace: tuple[BacktraceEntry, ...] = (),
+                 detail: str | None = None) -> None:
+        self.kind = message if isinstance(message, TrapKind) else None
+        text = message.message if isinstance(message, TrapKind) else message
+        super().__init__(f"{text} {detail}" if detail else text, backtrace)
 
 
 class HostFunctionError(Trap):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from interp.exec.engines import available_engines
-from interp.runtime.store import EngineConfig
+from interp.exec.store import EngineConfig
 from interp.script.run import run_script_file
 from spec_tests.expectations import SUITE_VARIABLE, configured_testsuite, load_expectations
 

@@ -15,7 +15,7 @@ from abi.enums import AbiVersion
 from abi.errors import PluginLoadError
 from abi.vm.callbacks import CALLBACKS, error_line
 from interp.errors import GlasswasmError
-from interp.exec.compiled import CompiledModule, compile_module
+from interp.translate.compiled import CompiledModule, compile_module
 from interp.loader import module_from_bytes, read_module
 from interp.syntax.module import Module
 from interp.syntax.types import ExternKind, FuncType

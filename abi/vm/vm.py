@@ -40,7 +40,7 @@ from interp.errors import ExecutionError, GlasswasmError
 from interp.exec.host_calls import Caller
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.instance import ModuleInstance
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.types import I32
 from interp.wasi import ProcessExit, SimulatedClock, WasiProcess
 

@@ -5,7 +5,7 @@ Custom sections go back after the section they followed when decoded; a
 section that a custom section was recorded after is written even when
 empty, so that decoding the output gives the same module again.
 
-Instructions are encoded from the opcode table: ``op.encoding`` gives the
+Instructions are encoded from the opcode table: ``_opcode(op)`` gives the
 opcode bytes and ``_IMMEDIATE_WRITERS[op.imm]`` the immediate's.
 """
 
@@ -158,8 +158,17 @@ _IMMEDIATE_WRITERS: dict[Imm, Callable[[object], bytes] | None] = {
     Imm.MEMARG_LANE: lambda imm: _write_u32_pair(imm[0]) + _fixed(imm[1], 1),
 }
 
+
+
+def _opcode(op: Op) -> bytes:
+    """The opcode bytes of ``op``: one byte, or a prefix byte and the sub-opcode in LEB128."""
+    if op.prefix is None:
+        return _ONE_BYTE[op.code]
+    return _ONE_BYTE[op.prefix] + encode_unsigned(op.code)
+
+
 _OPCODE_WRITERS: dict[Op, tuple[bytes, Callable[[object], bytes] | None]] = {
-    op: (op.encoding, _IMMEDIATE_WRITERS[op.imm]) for op in OPS
+    op: (_opcode(op), _IMMEDIATE_WRITERS[op.imm]) for op in OPS
 }
 
 

@@ -20,7 +20,7 @@ from interp.cli import spec as spec_command
 from interp.cli import trace as trace_command
 from interp.cli.diagnostics import describe_error
 from interp.errors import GlasswasmError
-from interp.exec.engines import ENGINES, available_engines, default_engine
+from interp.exec.engines import ENGINES, default_engine, engine_state
 
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
@@ -160,7 +160,7 @@ def unrecognized(extras: list[str], parser: _ArgumentParser) -> str:
 def _list_engines(args: argparse.Namespace) -> int:
     default = default_engine()
     for engine in ENGINES:
-        state = "available" if engine in available_engines() else "not built"
+        state = engine_state(engine)
         print(f"{engine}: {state}{' (default)' if engine == default else ''}")
     return 0
 

@@ -22,12 +22,12 @@ from typing import Any, BinaryIO
 from interp.cli.engine_option import add_engine_argument
 from interp.debug.source_map import SourceMap
 from interp.errors import UsageError, WasmError
-from interp.exec.compiled import compile_module
+from interp.translate.compiled import compile_module
 from interp.host.spectest import spectest_exports
 from interp.loader import read_module
 from interp.runtime.function import FunctionInstance, HostFunction, WasmFunction
 from interp.runtime.instance import ModuleInstance
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.types import FuncType
 from interp.text.values import format_value, parse_value
 from interp.wasi import OutputSink, Preopen, ProcessExit, WasiConfig, WasiProcess, imports_wasi, initialize_reactor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from interp.cli.program import Program, add_program_arguments, exit_status
-from interp.exec.compiled import compile_module
+from interp.translate.compiled import compile_module
 from interp.loader import read_module
 from interp.wasi import ProcessExit
 

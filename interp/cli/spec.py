@@ -10,7 +10,7 @@ from pathlib import Path
 from interp.cli.diagnostics import INDENT, describe_syntax_error, printable
 from interp.cli.engine_option import add_engine_argument
 from interp.errors import UsageError
-from interp.runtime.store import EngineConfig
+from interp.exec.store import EngineConfig
 from interp.script.run import ScriptResult, run_script_file
 
 LISTED_FAILURES = 10

@@ -30,7 +30,7 @@ from interp.errors import ExecutionError, UsageError
 from interp.exec.bind import BoundFunction, IndirectCall
 from interp.exec.machine import Frame, HostFrame, Invocation, Machine, resolve_indirect
 from interp.runtime.function import HostFunction, WasmFunction
-from interp.runtime.store import Store
+from interp.exec.store import Store
 
 RUN_STEPS = 1 << 60
 """Steps per run when fuel is unlimited: enough to run to the end, and few

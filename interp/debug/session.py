@@ -53,11 +53,11 @@ from interp.debug.host_threads import HostThread, NestedRunner, SessionClosed
 from interp.debug.inspection import FrameScope, SourceVariable, read_memory
 from interp.errors import ExecutionError, FuelExhaustedError, GlasswasmError, UsageError
 from interp.exec.bind import BREAK, BoundFunction, IndirectCall
-from interp.exec.lower import Return
+from interp.translate.lower import Return
 from interp.exec.machine import Frame, HostFrame, Invocation, resolve_indirect
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
-from interp.runtime.store import Store
+from interp.exec.store import Store
 
 DEFAULT_CHECKPOINT_INTERVAL = 20_000
 

@@ -17,7 +17,7 @@ from typing import Any, Collection
 from interp.debug.frames import FunctionCatalog, FunctionInfo, function_label, typed
 from interp.errors import ExecutionError
 from interp.exec.bind import IndirectCall
-from interp.exec.lower import Return
+from interp.translate.lower import Return
 from interp.exec.machine import Frame, Invocation, resolve_indirect
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.syntax.opcodes import Imm

@@ -2,47 +2,39 @@
 instance — one small closure per instruction.
 
 Each closure takes the frame's slot list ``R`` (locals, then the operand stack
-at fixed positions, see lower.py) and returns the ``pc`` to execute next, or one
-of the negative codes below for what the machine's loop does itself (calls and
-returns change frames, which a closure cannot).  The closures capture
-everything else they need — the instance's memory bytes, globals, tables and
-functions, their operand slots, their successor ``pc`` — when the function is
-bound, so executing one is a single call with no decoding and no lookups.
+at fixed positions, see interp/translate/lower.py) and returns the ``pc`` to
+execute next, or one of the negative codes below for what the machine's loop
+does itself (calls and returns change frames, which a closure cannot).  The
+closures capture everything else they need — the instance's memory bytes,
+globals, tables and functions, their operand slots, their successor ``pc`` —
+when the function is bound, so executing one is a single call with no
+decoding and no lookups.
 
-The semantics of numeric instructions live in the numeric modules
-(``interp/exec/i32.py`` ..., the vector ones in ``v128.py``, ``i8x16.py`` ...
-and ``simd_memory.py``), found by the instruction's name in the opcode table;
-this module only adds the operand and result slots around them.
+What a closure does comes from the instruction's semantics in the table
+(interp/syntax/semantics.py): the closures of ``Compute`` and ``Access``
+instructions are generated from it (python_semantics.py), those of ``RUNTIME``
+instructions call the one Python function both engines run
+(instance_ops.py); only the ``MACHINE`` instructions — control, variables,
+constants, the memory's size — are written here, as this machine's own.
 """
 
 from __future__ import annotations
 
-import keyword
 import struct
-from typing import TYPE_CHECKING, Any, Callable
+from functools import partial
+from typing import Any, Callable
 
-from interp.errors import Trap
-from interp.exec import f32 as f32_ops
-from interp.exec import f32x4 as f32x4_ops
-from interp.exec import f64 as f64_ops
-from interp.exec import f64x2 as f64x2_ops
-from interp.exec import i8x16 as i8x16_ops
-from interp.exec import i16x8 as i16x8_ops
-from interp.exec import i32 as i32_ops
-from interp.exec import i32x4 as i32x4_ops
-from interp.exec import i64 as i64_ops
-from interp.exec import i64x2 as i64x2_ops
-from interp.exec import v128 as v128_ops
+from interp.errors import Trap, TrapKind
 from interp.exec.instance_ops import instance_operation
-from interp.exec.lower import Branch, LoweredFunction, Return
-from interp.runtime.memory import OUT_OF_BOUNDS as MEMORY_OUT_OF_BOUNDS
-from interp.syntax.opcodes import OPS, Imm, Op
+from interp.exec.python_semantics import access_format, closure_factory
+from interp.runtime.function import WasmFunction
+from interp.runtime.instance import ModuleInstance
+from interp.runtime.table import TableInstance
+from interp.syntax.opcodes import OPS, Op
+from interp.syntax.semantics import RUNTIME, Access, Compute
 from interp.syntax.types import FuncType
-from interp.syntax.values import MASK32, MASK64, default_value, f32_from_bits, f32_to_bits
-
-if TYPE_CHECKING:
-    from interp.runtime.function import WasmFunction
-    from interp.runtime.instance import ModuleInstance
+from interp.syntax.values import MASK32, default_value
+from interp.translate.lower import Branch, LoweredFunction, Return
 
 CALL = -1           # call the function in ``BoundFunction.sites[pc]``
 CALL_INDIRECT = -2  # call through the table described in ``sites[pc]``
@@ -57,7 +49,7 @@ class IndirectCall:
 
     __slots__ = ("table", "type", "index_slot")
 
-    def __init__(self, table: Any, type: FuncType, index_slot: int) -> None:
+    def __init__(self, table: TableInstance, type: FuncType, index_slot: int) -> None:
         self.table = table
         self.type = type
         self.index_slot = index_slot
@@ -162,7 +154,7 @@ def _next(site: _Site) -> Handler:
 
 def _unreachable(site: _Site) -> Handler:
     def handler(R: list) -> int:
-        raise Trap("unreachable")
+        raise Trap(TrapKind.UNREACHABLE)
     return handler
 
 
@@ -343,45 +335,13 @@ def _ref_is_null(site: _Site) -> Handler:
 
 # --- memory --------------------------------------------------------------------
 
-# name -> (struct format, conversion of the unpacked value or None)
-LOADS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
-    "i32.load": ("<I", None),
-    "i64.load": ("<Q", None),
-    "f32.load": ("<I", f32_from_bits),
-    "f64.load": ("<d", None),  # a double's bytes are copied verbatim, NaN payloads included
-    "i32.load8_s": ("<b", lambda v: v & MASK32),
-    "i32.load8_u": ("<B", None),
-    "i32.load16_s": ("<h", lambda v: v & MASK32),
-    "i32.load16_u": ("<H", None),
-    "i64.load8_s": ("<b", lambda v: v & MASK64),
-    "i64.load8_u": ("<B", None),
-    "i64.load16_s": ("<h", lambda v: v & MASK64),
-    "i64.load16_u": ("<H", None),
-    "i64.load32_s": ("<i", lambda v: v & MASK64),
-    "i64.load32_u": ("<I", None),
-}
-
-# name -> (struct format, conversion of the stored value or None)
-STORES: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
-    "i32.store": ("<I", None),
-    "i64.store": ("<Q", None),
-    "f32.store": ("<I", f32_to_bits),
-    "f64.store": ("<d", None),
-    "i32.store8": ("<B", lambda v: v & 0xFF),
-    "i32.store16": ("<H", lambda v: v & 0xFFFF),
-    "i64.store8": ("<B", lambda v: v & 0xFF),
-    "i64.store16": ("<H", lambda v: v & 0xFFFF),
-    "i64.store32": ("<I", lambda v: v & MASK32),
-}
-
-
 def _memory_bytes(site: _Site) -> bytearray:
     return site.instance.memories[0].data
 
 
 def _load(site: _Site) -> Handler:
-    fmt, convert = LOADS[site.lowered.ops[site.pc].name]
-    unpack = struct.Struct(fmt).unpack_from
+    layout, convert = access_format(site.lowered.ops[site.pc])
+    unpack = layout.unpack_from
     memory = _memory_bytes(site)
     offset = site.imm[1]
     a, nxt = site.top - 1, site.next
@@ -390,7 +350,7 @@ def _load(site: _Site) -> Handler:
             try:
                 R[a] = unpack(memory, R[a] + offset)[0]
             except struct.error:
-                raise Trap(MEMORY_OUT_OF_BOUNDS) from None
+                raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS) from None
             return nxt
         return handler
 
@@ -398,14 +358,14 @@ def _load(site: _Site) -> Handler:
         try:
             R[a] = convert(unpack(memory, R[a] + offset)[0])
         except struct.error:
-            raise Trap(MEMORY_OUT_OF_BOUNDS) from None
+            raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS) from None
         return nxt
     return converting
 
 
 def _store(site: _Site) -> Handler:
-    fmt, convert = STORES[site.lowered.ops[site.pc].name]
-    pack = struct.Struct(fmt).pack_into
+    layout, convert = access_format(site.lowered.ops[site.pc])
+    pack = layout.pack_into
     memory = _memory_bytes(site)
     offset = site.imm[1]
     a, nxt = site.top - 2, site.next
@@ -414,7 +374,7 @@ def _store(site: _Site) -> Handler:
             try:
                 pack(memory, R[a] + offset, R[a + 1])
             except struct.error:
-                raise Trap(MEMORY_OUT_OF_BOUNDS) from None
+                raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS) from None
             return nxt
         return handler
 
@@ -422,7 +382,7 @@ def _store(site: _Site) -> Handler:
         try:
             pack(memory, R[a] + offset, convert(R[a + 1]))
         except struct.error:
-            raise Trap(MEMORY_OUT_OF_BOUNDS) from None
+            raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS) from None
         return nxt
     return converting
 
@@ -445,93 +405,41 @@ def _memory_grow(site: _Site) -> Handler:
     return handler
 
 
-# --- numeric -------------------------------------------------------------------
+def _bulk(site: _Site, function: Callable[[int, int, int], None]) -> Handler:
+    a, nxt = site.top - 3, site.next
 
-_NUMERIC_MODULES = {
-    "i32": i32_ops, "i64": i64_ops, "f32": f32_ops, "f64": f64_ops,
-    "v128": v128_ops, "i8x16": i8x16_ops, "i16x8": i16x8_ops, "i32x4": i32x4_ops, "i64x2": i64x2_ops,
-    "f32x4": f32x4_ops, "f64x2": f64x2_ops,
-}
-
-
-def numeric_implementation(operation: Op) -> Callable[..., Any] | None:
-    """The function implementing a numeric instruction, found by its name:
-    ``i32.add`` is ``add`` in ``interp/exec/i32.py`` (``and_`` for keywords)."""
-    prefix, _, name = operation.name.partition(".")
-    module = _NUMERIC_MODULES.get(prefix)
-    if module is None:
-        return None
-    if keyword.iskeyword(name):
-        name += "_"
-    return getattr(module, name, None)
-
-
-def _numeric(site: _Site, function: Callable[..., Any], arity: int) -> Handler:
-    nxt = site.next
-    if arity == 1:
-        a = site.top - 1
-
-        def unary(R: list) -> int:
-            R[a] = function(R[a])
-            return nxt
-        return unary
-    if arity == 2:
-        a, b = site.top - 2, site.top - 1
-
-        def binary(R: list) -> int:
-            R[a] = function(R[a], R[b])
-            return nxt
-        return binary
-    a, b, c = site.top - 3, site.top - 2, site.top - 1
-
-    def ternary(R: list) -> int:
-        R[a] = function(R[a], R[b], R[c])
+    def handler(R: list) -> int:
+        function(R[a], R[a + 1], R[a + 2])
         return nxt
-    return ternary
+    return handler
 
 
-def _build_factories() -> list[Callable[[_Site], Handler]]:
-    by_name: dict[str, Callable[[_Site], Handler]] = {
-        "unreachable": _unreachable, "nop": _next, "block": _next, "loop": _next, "end": _end,
-        "if": _if, "else": _else, "br": _br, "br_if": _br_if, "br_table": _br_table,
-        "return": _br, "drop": _next, "select": _select,
-        "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
-        "global.get": _global_get, "global.set": _global_set,
-        "ref.null": _ref_null, "ref.is_null": _ref_is_null, "ref.func": _ref_func,
-        "memory.size": _memory_size, "memory.grow": _memory_grow,
-    }
-    factories: list[Callable[[_Site], Handler]] = []
-    for operation in OPS:
-        factory = by_name.get(operation.name)
-        if factory is None:
-            if operation.name in LOADS:
-                factory = _load
-            elif operation.name in STORES:
-                factory = _store
-            elif operation.imm in (Imm.I32, Imm.I64, Imm.F32, Imm.F64, Imm.V128):
-                factory = _const
-            elif operation.imm is Imm.NONE and operation.params is not None \
-                    and numeric_implementation(operation) is not None:
-                factory = _numeric_factory(operation)
-            else:
-                factory = _instance_op
-        factories.append(factory)
-    return factories
+def _memory_fill(site: _Site) -> Handler:
+    return _bulk(site, site.instance.memories[site.imm].fill)
 
 
-def _numeric_factory(operation: Op) -> Callable[[_Site], Handler]:
-    function = numeric_implementation(operation)
+def _memory_copy(site: _Site) -> Handler:
+    destination, source = (site.instance.memories[index] for index in site.imm)
+    return _bulk(site, partial(destination.copy_from, source))
+
+
+# --- the rest: generated from the table's semantics, or run by instance_ops.py ---------
+
+def _computed(operation: Op) -> Callable[[_Site], Handler]:
+    """Closures of a ``Compute`` instruction: generated from its expression
+    (when the first one is bound)."""
     arity = len(operation.params or ())
-    return lambda site: _numeric(site, function, arity)
+
+    def bind(site: _Site) -> Handler:
+        first = site.top - arity
+        return closure_factory(operation)(*range(first, site.top), site.next)
+    return bind
 
 
 def _instance_op(site: _Site) -> Handler:
-    """Tables, segments, bulk memory, vector memory, instructions with an
-    immediate operand: the function of instance_ops.py, between slots."""
+    """A ``RUNTIME`` instruction: the function of instance_ops.py, between slots."""
     operation = site.lowered.ops[site.pc]
-    found = instance_operation(site.instance, operation, site.imm, numeric_implementation)
-    if found is None:
-        raise ValueError(f"no implementation of {operation.name}")
+    found = instance_operation(site.instance, operation, site.imm)
     function, count, nxt = found.function, len(found.params), site.next
     a, top = site.top - count, site.top
     if found.result is None:
@@ -546,4 +454,35 @@ def _instance_op(site: _Site) -> Handler:
     return value
 
 
-_FACTORIES = _build_factories()
+_MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
+    "unreachable": _unreachable, "nop": _next, "block": _next, "loop": _next, "end": _end,
+    "if": _if, "else": _else, "br": _br, "br_if": _br_if, "br_table": _br_table,
+    "return": _br, "drop": _next, "select": _select,
+    "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
+    "global.get": _global_get, "global.set": _global_set,
+    "ref.null": _ref_null, "ref.is_null": _ref_is_null, "ref.func": _ref_func,
+    "i32.const": _const, "i64.const": _const, "f32.const": _const, "f64.const": _const, "v128.const": _const,
+    "memory.size": _memory_size, "memory.grow": _memory_grow, "memory.fill": _memory_fill,
+    "memory.copy": _memory_copy,
+}
+"""The ``MACHINE`` instructions but calls (bind_function places those)."""
+
+
+_CALLS = ("call", "call_indirect")
+
+
+def _factory(operation: Op) -> Callable[[_Site], Handler]:
+    semantics = operation.semantics
+    if isinstance(semantics, Compute):
+        return _computed(operation)
+    if isinstance(semantics, Access):
+        return _store if semantics.store else _load
+    if semantics is RUNTIME:
+        return _instance_op
+    factory = _MACHINE_FACTORIES.get(operation.name)
+    if factory is None:
+        raise RuntimeError(f"the step machine has no closure for the MACHINE instruction {operation.name}")
+    return factory
+
+
+_FACTORIES = {operation.id: _factory(operation) for operation in OPS if operation.name not in _CALLS}

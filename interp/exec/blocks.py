@@ -8,7 +8,7 @@ machine's loop dispatches once per block instead of once per instruction.
 Inside a block, operand-stack values live in Python local variables; only the
 values still on the stack when the block is left are stored into the frame's
 slots, and locals are read and written in the slots directly.  Calls, and the
-rare instructions without a template here, stay single-instruction dispatches
+rare instructions without a translation here, stay single-instruction dispatches
 of the bound closures (bind.py), which remain the executable form of every
 single instruction: the machine uses them to pause between instructions, and
 when less fuel is left than a block would take.
@@ -17,22 +17,22 @@ Where a block traps, the line of the generated source that was executing names
 the instruction (``BlockCode.lines``), so backtraces are as exact as with the
 closures.
 
-Semantics: the hottest numeric instructions are written here as expression
-templates (``INLINE``; tests check each against its function in the numeric
-modules); all others call those functions, and memory accesses use the same
-formats as bind.py.
+Semantics: a ``Compute`` instruction is its table expression rendered as
+Python (python_semantics.py, the same code as its closure), an ``Access`` its
+``struct`` format; the vector instructions call their function.
 """
 
 from __future__ import annotations
 
-import struct
 from types import CodeType
 from typing import Any
 
-from interp.errors import Trap
-from interp.exec.bind import LOADS, STORES, RETURN, BoundFunction, numeric_implementation
-from interp.exec.lower import Branch, Return
-from interp.syntax.opcodes import Imm, Op
+from interp.exec.bind import RETURN, BoundFunction
+from interp.exec.instance_ops import vector_function
+from interp.exec.python_semantics import NAMESPACE, access_format, python_code
+from interp.syntax.opcodes import PREFIX_SIMD, Imm, Op
+from interp.syntax.semantics import RUNTIME, Access, Compute
+from interp.translate.lower import Branch, Return
 
 HOT_CALLS = 2
 """Calls after which a function without loops is compiled."""
@@ -41,69 +41,12 @@ MAX_COMPILED_INSTRUCTIONS = 4000
 """Larger functions stay on the closures: compiling Python source costs about
 10 microseconds a line, more than a once-run function's execution gains."""
 
-# Hot instructions as Python expressions over their operands {0}, {1}; the
-# results are canonical (unsigned ints, 0/1 for comparisons, IEEE doubles).
-INLINE: dict[str, str] = {
-    "i32.add": "({0} + {1}) & 0xFFFFFFFF",
-    "i32.sub": "({0} - {1}) & 0xFFFFFFFF",
-    "i32.mul": "({0} * {1}) & 0xFFFFFFFF",
-    "i32.and": "{0} & {1}",
-    "i32.or": "{0} | {1}",
-    "i32.xor": "{0} ^ {1}",
-    "i32.shl": "({0} << ({1} & 31)) & 0xFFFFFFFF",
-    "i32.shr_u": "{0} >> ({1} & 31)",
-    "i32.eqz": "0 if {0} else 1",
-    "i32.eq": "1 if {0} == {1} else 0",
-    "i32.ne": "1 if {0} != {1} else 0",
-    "i32.lt_u": "1 if {0} < {1} else 0",
-    "i32.gt_u": "1 if {0} > {1} else 0",
-    "i32.le_u": "1 if {0} <= {1} else 0",
-    "i32.ge_u": "1 if {0} >= {1} else 0",
-    # flipping the sign bit maps signed order onto unsigned order
-    "i32.lt_s": "1 if ({0} ^ 0x80000000) < ({1} ^ 0x80000000) else 0",
-    "i32.gt_s": "1 if ({0} ^ 0x80000000) > ({1} ^ 0x80000000) else 0",
-    "i32.le_s": "1 if ({0} ^ 0x80000000) <= ({1} ^ 0x80000000) else 0",
-    "i32.ge_s": "1 if ({0} ^ 0x80000000) >= ({1} ^ 0x80000000) else 0",
-    "i64.add": "({0} + {1}) & 0xFFFFFFFFFFFFFFFF",
-    "i64.sub": "({0} - {1}) & 0xFFFFFFFFFFFFFFFF",
-    "i64.mul": "({0} * {1}) & 0xFFFFFFFFFFFFFFFF",
-    "i64.and": "{0} & {1}",
-    "i64.or": "{0} | {1}",
-    "i64.xor": "{0} ^ {1}",
-    "i64.shl": "({0} << ({1} & 63)) & 0xFFFFFFFFFFFFFFFF",
-    "i64.shr_u": "{0} >> ({1} & 63)",
-    "i64.eqz": "0 if {0} else 1",
-    "i64.eq": "1 if {0} == {1} else 0",
-    "i64.ne": "1 if {0} != {1} else 0",
-    "i64.lt_u": "1 if {0} < {1} else 0",
-    "i64.gt_u": "1 if {0} > {1} else 0",
-    "i64.le_u": "1 if {0} <= {1} else 0",
-    "i64.ge_u": "1 if {0} >= {1} else 0",
-    "i64.lt_s": "1 if ({0} ^ 0x8000000000000000) < ({1} ^ 0x8000000000000000) else 0",
-    "i64.gt_s": "1 if ({0} ^ 0x8000000000000000) > ({1} ^ 0x8000000000000000) else 0",
-    "i64.le_s": "1 if ({0} ^ 0x8000000000000000) <= ({1} ^ 0x8000000000000000) else 0",
-    "i64.ge_s": "1 if ({0} ^ 0x8000000000000000) >= ({1} ^ 0x8000000000000000) else 0",
-    "i32.wrap_i64": "{0} & 0xFFFFFFFF",
-    "i64.extend_i32_u": "{0}",
-    "f64.add": "{0} + {1}",
-    "f64.sub": "{0} - {1}",
-    "f64.mul": "{0} * {1}",
-    "f64.eq": "1 if {0} == {1} else 0",
-    "f64.ne": "1 if {0} != {1} else 0",
-    "f64.lt": "1 if {0} < {1} else 0",
-    "f64.gt": "1 if {0} > {1} else 0",
-    "f64.le": "1 if {0} <= {1} else 0",
-    "f64.ge": "1 if {0} >= {1} else 0",
-    "f32.eq": "1 if {0} == {1} else 0",
-    "f32.ne": "1 if {0} != {1} else 0",
-    "f32.lt": "1 if {0} < {1} else 0",
-    "f32.gt": "1 if {0} > {1} else 0",
-    "f32.le": "1 if {0} <= {1} else 0",
-    "f32.ge": "1 if {0} >= {1} else 0",
-}
-
 _NOTHING = frozenset({"nop", "block", "loop", "drop"})
 _ENDS_BLOCK = frozenset({"if", "else", "br", "br_if", "br_table", "return"})
+_MACHINE = _NOTHING | _ENDS_BLOCK | {"end", "local.get", "local.set", "local.tee", "global.get", "global.set",
+                                    "select", "memory.size", "ref.null", "ref.is_null",
+                                    "i32.const", "i64.const", "f32.const", "f64.const"}
+"""The ``MACHINE`` instructions a block writes itself (calls and the rest stay closures)."""
 
 
 class BlockCode:
@@ -148,7 +91,7 @@ def compile_blocks(bound: BoundFunction) -> BlockCode:
     leaders = _leaders(bound, compilable)
     entries = list(bound.code)
     costs = [1] * count
-    namespace: dict[str, Any] = {"Trap": Trap, "RETURN": RETURN}
+    namespace: dict[str, Any] = {**NAMESPACE, "RETURN": RETURN}
     sources: list[tuple[int, list[str], list[int]]] = []
     starts = sorted(leaders)
     for position, start in enumerate(starts):
@@ -186,18 +129,14 @@ def _compilable(bound: BoundFunction, pc: int) -> bool:
     """Whether the instruction at ``pc`` has a translation here; the others
     (calls above all) are dispatched on their own."""
     operation = bound.lowered.ops[pc]
-    name = operation.name
-    if name in _NOTHING or name in _ENDS_BLOCK or name in INLINE or name == "end":
-        return True
-    if name in ("local.get", "local.set", "local.tee", "global.get", "global.set", "select",
-                "memory.size", "ref.null", "ref.is_null"):
-        return True
-    if name in LOADS or name in STORES:
-        return True
-    if operation.imm in (Imm.I32, Imm.I64, Imm.F32, Imm.F64):
-        return True
-    return (operation.imm is Imm.NONE and operation.params is not None and len(operation.results or ()) == 1
-            and numeric_implementation(operation) is not None)
+    return isinstance(operation.semantics, (Compute, Access)) or operation.name in _MACHINE or \
+        _is_vector_function(operation)
+
+
+def _is_vector_function(operation: Op) -> bool:
+    """A vector instruction that is a function of its operands alone."""
+    return operation.semantics is RUNTIME and operation.prefix == PREFIX_SIMD and operation.imm is Imm.NONE \
+        and len(operation.results or ()) == 1
 
 
 def _leaders(bound: BoundFunction, compilable: list[bool]) -> set[int]:
@@ -349,10 +288,11 @@ class _BlockWriter:
             self.push(top, str(imm))
         elif operation.imm in (Imm.F32, Imm.F64):
             self.push(top, self.name(imm, "k"))
-        elif name in LOADS:
-            self.load(operation, imm, top)
-        elif name in STORES:
-            self.store(operation, imm, top)
+        elif isinstance(operation.semantics, Access):
+            if operation.semantics.store:
+                self.store(operation, imm, top)
+            else:
+                self.load(operation, imm, top)
         elif name == "if":
             condition = self.temp(self.operand(top - 1))
             self.store_live(lowered.heights[pc] - 1)
@@ -375,19 +315,24 @@ class _BlockWriter:
             self.numeric(operation, top)
 
     def numeric(self, operation: Op, top: int) -> None:
-        arity = len(operation.params)
+        """A ``Compute`` instruction (its trap checks, then its value), or a
+        vector function."""
+        arity = len(operation.params or ())
         operands = [self.operand(top - arity + i) for i in range(arity)]
-        template = INLINE.get(operation.name)
-        if template is not None:
-            expression = template.format(*operands)
+        if isinstance(operation.semantics, Compute):
+            code = python_code(operation, operands)
+            for condition, kind in code.checks:
+                self.emit(f"if {condition}:")
+                self.emit(f"raise Trap(TrapKind.{kind})", indent=2)
+            expression = code.value
         else:
-            function = self.name(numeric_implementation(operation), "f")
+            function = self.name(vector_function(operation), "f")
             expression = f"{function}({', '.join(operands)})"
         self.push(top - arity, self.temp(expression))
 
     def load(self, operation: Op, imm: tuple[int, int], top: int) -> None:
-        fmt, convert = LOADS[operation.name]
-        unpack = self.name(struct.Struct(fmt).unpack_from, "u")
+        layout, convert = access_format(operation)
+        unpack = self.name(layout.unpack_from, "u")
         memory = self.name(self.bound.func.instance.memories[0].data, "m")
         expression = f"{unpack}({memory}, {self.operand(top - 1)} + {imm[1]})[0]"
         if convert is not None:
@@ -395,8 +340,8 @@ class _BlockWriter:
         self.push(top - 1, self.temp(expression))
 
     def store(self, operation: Op, imm: tuple[int, int], top: int) -> None:
-        fmt, convert = STORES[operation.name]
-        pack = self.name(struct.Struct(fmt).pack_into, "p")
+        layout, convert = access_format(operation)
+        pack = self.name(layout.pack_into, "p")
         memory = self.name(self.bound.func.instance.memories[0].data, "m")
         value = self.operand(top - 1)
         if convert is not None:

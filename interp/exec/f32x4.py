@@ -2,15 +2,17 @@
 
 ``f32x4.<name>`` is the function ``<name>`` here; the interpreter finds them by
 the opcode table's names.  Every lane operation is the scalar ``f32``
-instruction of the same name (``interp.exec.f32``: f32 rounding, NaN rules,
+instruction of the same name (its table semantics: f32 rounding, NaN rules,
 min/max, nearest), applied lane by lane through ``lanes``; comparisons give
 all-ones lanes.
 """
 
 from __future__ import annotations
 
-from interp.exec import f32 as _f32
 from interp.exec import lanes
+from interp.exec.python_semantics import functions
+
+_f32 = functions("f32")
 
 _S = lanes.F32X4
 _ops = lanes.float_lane_instructions(_S, _f32)

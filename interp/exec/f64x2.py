@@ -2,14 +2,16 @@
 
 ``f64x2.<name>`` is the function ``<name>`` here; the interpreter finds them by
 the opcode table's names.  Every lane operation is the scalar ``f64``
-instruction of the same name (``interp.exec.f64``), applied lane by lane
+instruction of the same name (its table semantics), applied lane by lane
 through ``lanes``; comparisons give all-ones lanes.
 """
 
 from __future__ import annotations
 
-from interp.exec import f64 as _f64
 from interp.exec import lanes
+from interp.exec.python_semantics import functions
+
+_f64 = functions("f64")
 
 _S = lanes.F64X2
 _ops = lanes.float_lane_instructions(_S, _f64)

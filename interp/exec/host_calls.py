@@ -26,8 +26,8 @@ from interp.errors import (
     UsageError,
 )
 from interp.runtime.function import HostFunction, WasmFunction
-from interp.syntax.types import FuncType
-from interp.syntax.values import to_wasm_value
+from interp.syntax.types import FuncType, ValType
+from interp.syntax.values import f32_round
 
 if TYPE_CHECKING:
     from interp.runtime.instance import ModuleInstance
@@ -40,6 +40,8 @@ MAX_HOST_REENTRY = 100
 
 
 class HostCallingMachine(Protocol):
+    """What calls between guest and host need of a machine."""
+
     host_depth: int
 
     @property
@@ -49,7 +51,7 @@ class HostCallingMachine(Protocol):
 
     def backtrace(self) -> tuple[BacktraceEntry, ...]: ...
 
-    def invoke(self, func: WasmFunction | HostFunction, args: Sequence[Any]) -> list: ...
+    def invoke(self, func: WasmFunction | HostFunction, args: Sequence[object]) -> list: ...
 
 
 class GuestCall:
@@ -201,3 +203,36 @@ def check_arguments(func_type: FuncType, args: Sequence[Any]) -> list:
         except ValueError as error:
             raise UsageError(f"argument {position}: {error}") from None
     return values
+
+
+_INT_RANGES = {ValType.I32: 32, ValType.I64: 64, ValType.V128: 128}
+
+
+def to_wasm_value(value: object, valtype: ValType) -> object:
+    """The canonical representation of a Python value given for ``valtype``.
+
+    Integers may be given signed or unsigned; floats are rounded to f32 when
+    needed.  Raises ``ValueError`` with a readable reason when the value cannot
+    be of that type.
+    """
+    bits = _INT_RANGES.get(valtype)
+    if bits is not None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{value!r} is not an {valtype}")
+        if not -(1 << (bits - 1)) <= value < (1 << bits):
+            raise ValueError(f"{value} does not fit in {valtype}")
+        return value & ((1 << bits) - 1)
+    if valtype is ValType.F32 or valtype is ValType.F64:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ValueError(f"{value!r} is not an {valtype}")
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError(f"{value} is too large for {valtype}") from None
+        return f32_round(number) if valtype is ValType.F32 else number
+    if valtype is ValType.FUNCREF:
+        if value is not None and not isinstance(value, (WasmFunction, HostFunction)):
+            raise ValueError(f"{value!r} is not a function reference")
+        return value
+    return value  # externref: any host object, None being null
+

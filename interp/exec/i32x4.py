@@ -10,8 +10,10 @@ scalar ``i32.trunc_sat_*`` applied lane by lane.
 
 from __future__ import annotations
 
-from interp.exec import i32 as _i32
 from interp.exec import lanes
+from interp.exec.python_semantics import functions
+
+_i32 = functions("i32")
 
 _S = lanes.I32X4
 _NARROW = lanes.I16X8

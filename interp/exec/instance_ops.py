@@ -1,25 +1,28 @@
-"""Instructions whose semantics live in the runtime — tables, element and
-data segments, bulk memory, vector loads and stores — and numeric
-instructions (their immediate, if any, bound), as plain Python functions bound
-to one instance.
+"""The ``RUNTIME`` instructions of the table (interp/syntax/semantics.py):
+tables, element and data segments, ``memory.init``, and the vector
+instructions, as plain Python functions bound to one instance (their
+immediates folded in).
 
 Both engines run these through ``instance_operation``: the step machine
 (bind.py) wraps the function in a closure over its operand slots, the compiled
 loop (native/encode.py) calls it from C.  So each has one implementation,
-here or in the runtime object it calls.
+here, in the runtime object it calls, or — for the vector instructions — in
+the module of its shape (``i8x16.add`` is ``add`` of ``i8x16.py``, the vector
+loads and stores are in ``simd_memory.py``).
 """
 
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from types import ModuleType
+from typing import Any, Callable
 
-from interp.exec import simd_memory
-from interp.syntax.opcodes import Imm, Op
+from interp.exec import f32x4, f64x2, i8x16, i16x8, i32x4, i64x2, simd_memory, v128
+from interp.runtime.instance import ModuleInstance
+from interp.syntax.opcodes import OPS, PREFIX_SIMD, Imm, Op
+from interp.syntax.semantics import RUNTIME
 from interp.syntax.types import ValType
-
-if TYPE_CHECKING:
-    from interp.runtime.instance import ModuleInstance
 
 I32 = ValType.I32
 
@@ -34,51 +37,60 @@ class InstanceOperation:
     result: ValType | None
 
 
-def instance_operation(instance: ModuleInstance, operation: Op, imm: Any,
-                       numeric: Callable[[Op], Callable[..., Any] | None]) -> InstanceOperation | None:
-    """The function running ``operation`` (with immediate ``imm``) on
-    ``instance``; ``numeric`` finds numeric implementations by name.  ``None``
-    for instructions that are none of these."""
-    name = operation.name
-    if name.startswith("table.") or name == "elem.drop":
-        return _table_operation(instance, name, imm)
-    if name == "memory.init":
-        data_index, memory_index = imm
-        memory, datas = instance.memories[memory_index], instance.datas
-        return InstanceOperation(lambda d, s, n: memory.init_from(datas[data_index], d, s, n), (I32,) * 3, None)
-    if name == "data.drop":
-        datas = instance.datas
+Builder = Callable[[ModuleInstance, Any], InstanceOperation]
 
-        def drop_data() -> None:
-            datas[imm] = b""
-        return InstanceOperation(drop_data, (), None)
-    if name == "memory.fill":
-        memory = instance.memories[imm]
-        return InstanceOperation(memory.fill, (I32,) * 3, None)
-    if name == "memory.copy":
-        destination, source = instance.memories[imm[0]], instance.memories[imm[1]]
-        if destination is source:
-            return InstanceOperation(destination.copy_within, (I32,) * 3, None)
-        return InstanceOperation(lambda d, s, n: destination.write(d, source.read(s, n)), (I32,) * 3, None)
-    if operation.prefix is not None and operation.imm in (Imm.MEMARG, Imm.MEMARG_LANE):
+
+def instance_operation(instance: ModuleInstance, operation: Op, imm: Any) -> InstanceOperation:
+    """The function running the ``RUNTIME`` instruction ``operation`` (with
+    immediate ``imm``) on ``instance``."""
+    if operation.semantics is not RUNTIME:
+        raise ValueError(f"{operation.name} is not run by a Python function")
+    build = _BUILDERS.get(operation.name)
+    if build is not None:
+        return build(instance, imm)
+    if operation.imm in (Imm.MEMARG, Imm.MEMARG_LANE):
         return _vector_memory_operation(instance, operation, imm)
-    function = numeric(operation)
-    if function is None or operation.params is None:
-        return None
-    if operation.imm is Imm.NONE:
-        return InstanceOperation(function, operation.params, _result(operation))
-    plain = function  # an immediate (a lane, a shuffle) goes after the operands
-    return InstanceOperation(lambda *args: plain(*args, imm), operation.params, _result(operation))
+    return _vector_operation(operation, imm)
 
 
 def _result(operation: Op) -> ValType | None:
     return operation.results[0] if operation.results else None
 
 
+# --- vectors ------------------------------------------------------------------------------
+
+_SHAPES: dict[str, ModuleType] = {
+    "v128": v128, "i8x16": i8x16, "i16x8": i16x8, "i32x4": i32x4, "i64x2": i64x2, "f32x4": f32x4, "f64x2": f64x2,
+}
+
+
+def vector_function(operation: Op) -> Callable[..., Any]:
+    """The function of a vector instruction: ``i8x16.add`` is ``add`` in
+    ``i8x16.py`` (``and_`` for keywords); the loads and stores are those of
+    ``simd_memory.py``."""
+    shape, _, name = operation.name.partition(".")
+    if operation.imm in (Imm.MEMARG, Imm.MEMARG_LANE):
+        module: ModuleType = simd_memory
+    else:
+        module = _SHAPES[shape]
+    if keyword.iskeyword(name):
+        name += "_"
+    return getattr(module, name)
+
+
+def _vector_operation(operation: Op, imm: Any) -> InstanceOperation:
+    function = vector_function(operation)
+    params = operation.params or ()
+    if operation.imm is Imm.NONE:
+        return InstanceOperation(function, params, _result(operation))
+    plain = function  # an immediate (a lane, a shuffle) goes after the operands
+    return InstanceOperation(lambda *args: plain(*args, imm), params, _result(operation))
+
+
 def _vector_memory_operation(instance: ModuleInstance, operation: Op, imm: Any) -> InstanceOperation:
     """A v128 load or store (``simd_memory.py``: ``function(memory, address[,
     vector][, lane])``) with its static offset and lane folded in."""
-    function = getattr(simd_memory, operation.name.partition(".")[2])
+    function = vector_function(operation)
     memory = instance.memories[0].data
     if operation.imm is Imm.MEMARG_LANE:
         (_, offset), lane = imm
@@ -86,32 +98,85 @@ def _vector_memory_operation(instance: ModuleInstance, operation: Op, imm: Any) 
     else:
         offset = imm[1]
         run = lambda address, *vector: function(memory, address + offset, *vector)  # noqa: E731
-    return InstanceOperation(run, operation.params, _result(operation))
+    return InstanceOperation(run, operation.params or (), _result(operation))
 
 
-def _table_operation(instance: ModuleInstance, name: str, imm: Any) -> InstanceOperation:
-    if name == "table.copy":
-        destination, source = instance.tables[imm[0]], instance.tables[imm[1]]
-        return InstanceOperation(lambda d, s, n: destination.copy_from(source, d, s, n), (I32,) * 3, None)
-    if name == "table.init":
-        elems, table = instance.elems, instance.tables[imm[1]]
-        return InstanceOperation(lambda d, s, n: table.init_from(elems[imm[0]], d, s, n), (I32,) * 3, None)
-    if name == "elem.drop":
-        elems = instance.elems
+# --- segments and tables ---------------------------------------------------------------
 
-        def drop_elem() -> None:
-            elems[imm] = []
-        return InstanceOperation(drop_elem, (), None)
+def _memory_init(instance: ModuleInstance, imm: tuple[int, int]) -> InstanceOperation:
+    data_index, memory_index = imm
+    memory, datas = instance.memories[memory_index], instance.datas
+    return InstanceOperation(lambda d, s, n: memory.init_from(datas[data_index], d, s, n), (I32,) * 3, None)
+
+
+def _data_drop(instance: ModuleInstance, imm: int) -> InstanceOperation:
+    datas = instance.datas
+
+    def drop_data() -> None:
+        datas[imm] = b""
+    return InstanceOperation(drop_data, (), None)
+
+
+def _elem_drop(instance: ModuleInstance, imm: int) -> InstanceOperation:
+    elems = instance.elems
+
+    def drop_elem() -> None:
+        elems[imm] = []
+    return InstanceOperation(drop_elem, (), None)
+
+
+def _table_copy(instance: ModuleInstance, imm: tuple[int, int]) -> InstanceOperation:
+    destination, source = instance.tables[imm[0]], instance.tables[imm[1]]
+    return InstanceOperation(lambda d, s, n: destination.copy_from(source, d, s, n), (I32,) * 3, None)
+
+
+def _table_init(instance: ModuleInstance, imm: tuple[int, int]) -> InstanceOperation:
+    elems, table = instance.elems, instance.tables[imm[1]]
+    return InstanceOperation(lambda d, s, n: table.init_from(elems[imm[0]], d, s, n), (I32,) * 3, None)
+
+
+def _table_get(instance: ModuleInstance, imm: int) -> InstanceOperation:
     table = instance.tables[imm]
-    ref = table.type.elem
-    if name == "table.get":
-        return InstanceOperation(table.get, (I32,), ref)
-    if name == "table.set":
-        return InstanceOperation(table.set, (I32, ref), None)
-    if name == "table.size":
-        return InstanceOperation(lambda: table.size, (), I32)
-    if name == "table.grow":
-        return InstanceOperation(lambda value, delta: table.grow(delta, value) & 0xFFFF_FFFF, (ref, I32), I32)
-    if name == "table.fill":
-        return InstanceOperation(table.fill, (I32, ref, I32), None)
-    raise ValueError(f"not a table instruction: {name}")
+    return InstanceOperation(table.get, (I32,), table.type.elem)
+
+
+def _table_set(instance: ModuleInstance, imm: int) -> InstanceOperation:
+    table = instance.tables[imm]
+    return InstanceOperation(table.set, (I32, table.type.elem), None)
+
+
+def _table_size(instance: ModuleInstance, imm: int) -> InstanceOperation:
+    table = instance.tables[imm]
+    return InstanceOperation(lambda: table.size, (), I32)
+
+
+def _table_grow(instance: ModuleInstance, imm: int) -> InstanceOperation:
+    table = instance.tables[imm]
+    return InstanceOperation(lambda value, delta: table.grow(delta, value) & 0xFFFF_FFFF, (table.type.elem, I32),
+                             I32)
+
+
+def _table_fill(instance: ModuleInstance, imm: int) -> InstanceOperation:
+    table = instance.tables[imm]
+    return InstanceOperation(table.fill, (I32, table.type.elem, I32), None)
+
+
+_BUILDERS: dict[str, Builder] = {
+    "memory.init": _memory_init, "data.drop": _data_drop, "elem.drop": _elem_drop,
+    "table.copy": _table_copy, "table.init": _table_init, "table.get": _table_get, "table.set": _table_set,
+    "table.size": _table_size, "table.grow": _table_grow, "table.fill": _table_fill,
+}
+"""The ``RUNTIME`` instructions that are not vector instructions."""
+
+
+def _check_complete() -> None:
+    """Every ``RUNTIME`` instruction of the table has its function (at import:
+    a table row without one is a mistake to report at once)."""
+    for operation in OPS:
+        if operation.semantics is RUNTIME and operation.name not in _BUILDERS:
+            if operation.prefix != PREFIX_SIMD:
+                raise RuntimeError(f"no Python function runs {operation.name}")
+            vector_function(operation)
+
+
+_check_complete()

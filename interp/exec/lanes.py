@@ -23,7 +23,6 @@ from __future__ import annotations
 import struct
 from typing import Callable, NamedTuple
 
-from interp.exec import int_ops
 from interp.syntax.values import (
     MASK32,
     f32_from_bits,
@@ -134,6 +133,34 @@ _INTEGER_SHAPE_OF_WIDTH = {8: I8X16, 16: I16X8, 32: I32X4, 64: I64X2}
 
 
 # --- lane-wise application -----------------------------------------------------
+
+# The comparisons of lane values (unsigned or signed ints), giving 1 or 0 as
+# the scalar comparisons do.
+
+def _equal(x: int, y: int) -> int:
+    return 1 if x == y else 0
+
+
+def _not_equal(x: int, y: int) -> int:
+    return 1 if x != y else 0
+
+
+def _less(x: int, y: int) -> int:
+    return 1 if x < y else 0
+
+
+def _greater(x: int, y: int) -> int:
+    return 1 if x > y else 0
+
+
+def _less_or_equal(x: int, y: int) -> int:
+    return 1 if x <= y else 0
+
+
+def _greater_or_equal(x: int, y: int) -> int:
+    return 1 if x >= y else 0
+
+
 
 def lanewise_unary(shape: Shape, function: Callable, signed: bool = False) -> Unary:
     """``function`` applied to every lane (read signed when ``signed``)."""
@@ -348,16 +375,16 @@ def integer_lane_instructions(shape: Shape) -> IntegerLaneInstructions:
         extract_lane_s=extract_lane(shape, signed=True),
         extract_lane_u=extract_lane(shape),  # type: ignore[arg-type]
         replace_lane=replace_lane(shape),  # type: ignore[arg-type]
-        eq=comparison(shape, int_ops.eq),
-        ne=comparison(shape, int_ops.ne),
-        lt_s=comparison(shape, int_ops.lt, signed=True),
-        lt_u=comparison(shape, int_ops.lt),
-        gt_s=comparison(shape, int_ops.gt, signed=True),
-        gt_u=comparison(shape, int_ops.gt),
-        le_s=comparison(shape, int_ops.le, signed=True),
-        le_u=comparison(shape, int_ops.le),
-        ge_s=comparison(shape, int_ops.ge, signed=True),
-        ge_u=comparison(shape, int_ops.ge),
+        eq=comparison(shape, _equal),
+        ne=comparison(shape, _not_equal),
+        lt_s=comparison(shape, _less, signed=True),
+        lt_u=comparison(shape, _less),
+        gt_s=comparison(shape, _greater, signed=True),
+        gt_u=comparison(shape, _greater),
+        le_s=comparison(shape, _less_or_equal, signed=True),
+        le_u=comparison(shape, _less_or_equal),
+        ge_s=comparison(shape, _greater_or_equal, signed=True),
+        ge_u=comparison(shape, _greater_or_equal),
         abs=lanewise_unary(shape, abs, signed=True),
         neg=lanewise_unary(shape, lambda x: -x),
         all_true=all_true,
@@ -424,7 +451,7 @@ def _pseudo_maximum(a: float, b: float) -> float:
 
 def float_lane_instructions(shape: Shape, scalar: object) -> FloatLaneInstructions:
     """Build the float instructions of ``shape`` from the scalar float
-    module ``scalar`` (``interp.exec.f32`` or ``f64``) of the lane type."""
+    instructions ``scalar`` of the lane type (``python_semantics.functions("f32")``)."""
     unary = {name: lanewise_unary(shape, getattr(scalar, name))
              for name in ("abs", "neg", "sqrt", "ceil", "floor", "trunc", "nearest")}
     binary = {name: lanewise_binary(shape, getattr(scalar, name))

@@ -26,19 +26,18 @@ from __future__ import annotations
 
 import struct
 from types import GeneratorType
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
-from interp.errors import BacktraceEntry, ExecutionError, ExhaustionError, FuelExhaustedError, Trap, UsageError
+from interp.errors import BacktraceEntry, ExecutionError, ExhaustionError, FuelExhaustedError, Trap, TrapKind, UsageError
 from interp.exec.bind import BREAK, CALL_INDIRECT, RETURN, BoundFunction, IndirectCall, bind_function
 from interp.exec.blocks import compile_threshold, install_blocks
 from interp.exec.host_calls import EXHAUSTED, Caller, GuestCall, call_host, resume_generator
 from interp.runtime.function import HostFunction, WasmFunction
-from interp.runtime.memory import OUT_OF_BOUNDS as MEMORY_OUT_OF_BOUNDS
 
 if TYPE_CHECKING:
     from interp.runtime.instance import ModuleInstance
 
-__all__ = ["Caller", "Frame", "HostFrame", "Invocation", "Machine"]
+__all__ = ["Caller", "Frame", "HostFrame", "Invocation", "Machine", "Observer"]
 
 UNLIMITED_FUEL = 1 << 62
 RESULTS_TO_HOST = -1  # a frame's return slot when its results go to Python or a host generator
@@ -130,8 +129,16 @@ class Invocation:
         return self.finished
 
 
+class Observer(Protocol):
+    """Runs every invocation in the machine's stead, looking at it between
+    instructions (a tracer, a debugger: interp/debug/)."""
+
+    def run(self, invocation: Invocation) -> None: ...
+
+
 class Machine:
-    """Executes the functions of the instances of one store."""
+    """Executes the functions of the instances of one store (an ``Engine``,
+    see engines.py)."""
 
     def __init__(self, max_call_depth: int = 10_000) -> None:
         self.frames: list[Frame | HostFrame] = []
@@ -144,7 +151,7 @@ class Machine:
         # invocation in its stead; bind hooks see every function as it is bound;
         # keep_frames_on_error leaves a failed invocation's frames in place to
         # look at.
-        self.observer: Any = None
+        self.observer: Observer | None = None
         self.bind_hooks: list[Callable[[BoundFunction], None]] = []
         self.keep_frames_on_error = False
 
@@ -159,9 +166,13 @@ class Machine:
     def remaining_fuel(self) -> int | None:
         return self.fuel if self.fuel_limited else None
 
+    @property
+    def call_depth(self) -> int:
+        return len(self.frames)
+
     # --- entry -----------------------------------------------------------------
 
-    def invoke(self, func: WasmFunction | HostFunction, args: Sequence[Any]) -> list:
+    def invoke(self, func: WasmFunction | HostFunction, args: Sequence[object]) -> list:
         """Call ``func`` with ``args`` (already checked) to the end."""
         if isinstance(func, HostFunction):
             results = self.call_host(func, list(args), None)
@@ -325,7 +336,7 @@ class Machine:
         except BaseException as error:
             failure = error
             if isinstance(error, struct.error):  # a compiled block's load or store
-                failure = Trap(MEMORY_OUT_OF_BOUNDS)
+                failure = Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
             if type(frame) is Frame and not getattr(error, "backtrace", None):
                 frame.pc = _failing_pc(bound, pc, error)
             if isinstance(failure, ExecutionError) and not failure.backtrace:
@@ -368,10 +379,10 @@ def resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunction
     index = R[site.index_slot]
     elements = site.table.elements
     if index >= len(elements):
-        raise Trap(f"undefined element {index}")
+        raise Trap(TrapKind.UNDEFINED_ELEMENT, detail=str(index))
     callee = elements[index]
     if callee is None:
-        raise Trap(f"uninitialized element {index}")
+        raise Trap(TrapKind.UNINITIALIZED_ELEMENT, detail=str(index))
     if callee.type != site.type:
-        raise Trap("indirect call type mismatch")
+        raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
     return callee

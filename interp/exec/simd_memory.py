@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from interp.errors import Trap
+from interp.errors import Trap, TrapKind
 from interp.exec import lanes
-from interp.runtime.memory import OUT_OF_BOUNDS
 
 _from_bytes = int.from_bytes
 
@@ -28,14 +27,14 @@ _from_bytes = int.from_bytes
 def _read(memory: bytearray, address: int, width: int) -> int:
     end = address + width
     if end > len(memory):
-        raise Trap(OUT_OF_BOUNDS)
+        raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
     return _from_bytes(memory[address:end], "little")
 
 
 def _write(memory: bytearray, address: int, width: int, value: int) -> None:
     end = address + width
     if end > len(memory):
-        raise Trap(OUT_OF_BOUNDS)
+        raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
     memory[address:end] = value.to_bytes(width, "little")
 
 

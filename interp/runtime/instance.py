@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from interp.errors import UsageError
 from interp.runtime.function import FunctionInstance, HostFunction, WasmFunction
@@ -10,20 +10,25 @@ from interp.runtime.globals import GlobalInstance
 from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.syntax.types import FuncType
-
-if TYPE_CHECKING:
-    from interp.exec.compiled import CompiledModule
-    from interp.runtime.store import Store
+from interp.translate.compiled import CompiledModule
 
 ExternValue = FunctionInstance | TableInstance | MemoryInstance | GlobalInstance
+
+
+class FunctionRunner(Protocol):
+    """What an instance runs its functions with: the store that made it
+    (``interp/exec/store.py``)."""
+
+    def invoke(self, func: FunctionInstance, *args: Any) -> list: ...
 
 
 class ModuleInstance:
     """The run-time form of a module: its functions, tables, memories, globals,
     element and data segments (a dropped segment is empty) and exports, each
-    index space with the imports first.  ``name`` labels backtraces."""
+    index space with the imports first.  ``name`` labels backtraces;
+    ``store`` runs its functions."""
 
-    def __init__(self, compiled: CompiledModule, store: Store, name: str | None = None) -> None:
+    def __init__(self, compiled: CompiledModule, store: FunctionRunner, name: str | None = None) -> None:
         self.compiled = compiled
         self.module = compiled.module
         self.store = store

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from interp.errors import ResourceLimitError, Trap
+from interp.errors import ResourceLimitError, Trap, TrapKind
 from interp.syntax.types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
-
-OUT_OF_BOUNDS = "out of bounds memory access"
 
 
 class MemoryInstance:
@@ -53,28 +51,30 @@ class MemoryInstance:
 
     def read(self, address: int, length: int) -> bytes:
         if address < 0 or length < 0 or address + length > len(self.data):
-            raise Trap(OUT_OF_BOUNDS)
+            raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
         return bytes(self.data[address:address + length])
 
     def write(self, address: int, data: bytes) -> None:
         if address < 0 or address + len(data) > len(self.data):
-            raise Trap(OUT_OF_BOUNDS)
+            raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
         self.data[address:address + len(data)] = data
 
     def fill(self, address: int, value: int, length: int) -> None:
         if address + length > len(self.data):
-            raise Trap(OUT_OF_BOUNDS)
+            raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
         self.data[address:address + length] = bytes([value & 0xFF]) * length
 
-    def copy_within(self, destination: int, source: int, length: int) -> None:
-        size = len(self.data)
-        if source + length > size or destination + length > size:
-            raise Trap(OUT_OF_BOUNDS)
-        self.data[destination:destination + length] = self.data[source:source + length]
+    def copy_from(self, memory: MemoryInstance, destination: int, source: int, length: int) -> None:
+        """``memory.copy``: ``length`` bytes of ``memory`` (this one or
+        another) from ``source`` to ``destination`` here; overlapping ranges
+        copy as if through a buffer."""
+        if source + length > len(memory.data) or destination + length > len(self.data):
+            raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
+        self.data[destination:destination + length] = memory.data[source:source + length]
 
     def init_from(self, segment: bytes, destination: int, source: int, length: int) -> None:
         """``memory.init``: copy ``length`` bytes of a data segment (an empty
         ``bytes`` once dropped) to ``destination``."""
         if source + length > len(segment) or destination + length > len(self.data):
-            raise Trap(OUT_OF_BOUNDS)
+            raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
         self.data[destination:destination + length] = segment[source:source + length]

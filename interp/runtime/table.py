@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from interp.errors import Trap
+from interp.errors import Trap, TrapKind
 from interp.syntax.types import Limits, TableType
 
-OUT_OF_BOUNDS = "out of bounds table access"
 MAX_TABLE_SIZE = 0xFFFF_FFFF
 
 
@@ -31,12 +30,12 @@ class TableInstance:
 
     def get(self, index: int) -> object:
         if index >= len(self.elements):
-            raise Trap(OUT_OF_BOUNDS)
+            raise Trap(TrapKind.TABLE_OUT_OF_BOUNDS)
         return self.elements[index]
 
     def set(self, index: int, value: object) -> None:
         if index >= len(self.elements):
-            raise Trap(OUT_OF_BOUNDS)
+            raise Trap(TrapKind.TABLE_OUT_OF_BOUNDS)
         self.elements[index] = value
 
     def grow(self, delta: int, init: object) -> int:
@@ -54,17 +53,17 @@ class TableInstance:
 
     def fill(self, index: int, value: object, length: int) -> None:
         if index + length > len(self.elements):
-            raise Trap(OUT_OF_BOUNDS)
+            raise Trap(TrapKind.TABLE_OUT_OF_BOUNDS)
         self.elements[index:index + length] = [value] * length
 
     def copy_from(self, source: TableInstance, destination: int, start: int, length: int) -> None:
         """``table.copy``: overlapping ranges within one table behave like memmove."""
         if start + length > len(source.elements) or destination + length > len(self.elements):
-            raise Trap(OUT_OF_BOUNDS)
+            raise Trap(TrapKind.TABLE_OUT_OF_BOUNDS)
         self.elements[destination:destination + length] = source.elements[start:start + length]
 
     def init_from(self, segment: list, destination: int, start: int, length: int) -> None:
         """``table.init``: copy from an element segment (empty once dropped)."""
         if start + length > len(segment) or destination + length > len(self.elements):
-            raise Trap(OUT_OF_BOUNDS)
+            raise Trap(TrapKind.TABLE_OUT_OF_BOUNDS)
         self.elements[destination:destination + length] = segment[start:start + length]

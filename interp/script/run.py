@@ -26,14 +26,14 @@ from interp.errors import (
     Trap,
     UnlinkableError,
 )
-from interp.exec.compiled import CompiledModule, compile_module
+from interp.translate.compiled import CompiledModule, compile_module
 from interp.host.spectest import spectest_exports
 from interp.loader import with_binary_offsets
 from interp.binary.decode import decode_module
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
 from interp.runtime.instance import ModuleInstance
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.module import Module
 from interp.syntax.types import ValType
 from interp.syntax.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits

@@ -100,39 +100,3 @@ _DEFAULTS: dict[ValType, object] = {
     ValType.EXTERNREF: None,
 }
 
-
-_INT_RANGES = {ValType.I32: 32, ValType.I64: 64, ValType.V128: 128}
-
-
-def to_wasm_value(value: object, valtype: ValType) -> object:
-    """The canonical representation of a Python value given for ``valtype``.
-
-    Integers may be given signed or unsigned; floats are rounded to f32 when
-    needed.  Raises ``ValueError`` with a readable reason when the value cannot
-    be of that type.
-    """
-    bits = _INT_RANGES.get(valtype)
-    if bits is not None:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"{value!r} is not an {valtype}")
-        if not -(1 << (bits - 1)) <= value < (1 << bits):
-            raise ValueError(f"{value} does not fit in {valtype}")
-        return value & ((1 << bits) - 1)
-    if valtype is ValType.F32 or valtype is ValType.F64:
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise ValueError(f"{value!r} is not an {valtype}")
-        try:
-            number = float(value)
-        except OverflowError:
-            raise ValueError(f"{value} is too large for {valtype}") from None
-        return f32_round(number) if valtype is ValType.F32 else number
-    if valtype is ValType.FUNCREF:
-        if value is not None and not _is_function(value):
-            raise ValueError(f"{value!r} is not a function reference")
-        return value
-    return value  # externref: any host object, None being null
-
-
-def _is_function(value: object) -> bool:
-    from interp.runtime.function import HostFunction, WasmFunction  # the runtime builds on syntax
-    return isinstance(value, (WasmFunction, HostFunction))

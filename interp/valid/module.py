@@ -8,20 +8,28 @@ with several faults reports the same one first.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from interp.errors import InvalidError
-from interp.syntax.module import Elem, Expr, Module, SegmentMode
+from interp.syntax.module import Elem, Expr, Func, Module, SegmentMode
 from interp.syntax.types import I32, MAX_PAGES, ExternKind, Limits, MemoryType, TableType
 from interp.valid.context import ModuleContext
 from interp.valid.function import validate_const_expr, validate_function
 
 _MAX_TABLE_SIZE = 0xFFFF_FFFF
 
+FunctionCheck = Callable[[ModuleContext, int, Func], None]
+"""Validates one function body (``context``, its index in the function index
+space, the function), raising ``InvalidError``."""
 
-def validate_module(module: Module) -> ModuleContext:
+
+def validate_module(module: Module, check_function: FunctionCheck = validate_function) -> ModuleContext:
     """Validate ``module``; raise ``InvalidError`` at the first violation.
 
     Returns the context built on the way, which later phases (the translator,
-    instantiation) use to look up the types of indexed entities."""
+    instantiation) use to look up the types of indexed entities.  Function
+    bodies are checked by ``check_function`` in their turn: the translator
+    passes its lowering, which validates each body while lowering it."""
     context = ModuleContext.of_module(module)
     for imported in module.imports:
         if isinstance(imported.desc, TableType):
@@ -45,7 +53,7 @@ def validate_module(module: Module) -> ModuleContext:
 
     first_defined = len(context.funcs) - len(module.funcs)
     for position, func in enumerate(module.funcs):
-        validate_function(context, first_defined + position, func)
+        check_function(context, first_defined + position, func)
 
     if module.start is not None:
         start_type = context.func_at(module.start)

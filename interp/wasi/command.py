@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from interp.exec.compiled import CompiledModule
+from interp.translate.compiled import CompiledModule
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.instance import ModuleInstance
-from interp.runtime.store import Store
+from interp.exec.store import Store
 from interp.syntax.module import Module
 from interp.wasi.constants import WASI_MODULE_NAMES
 from interp.wasi.preview1 import ProcessExit, WasiProcess

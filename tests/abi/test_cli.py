@@ -112,7 +112,7 @@ def test_unwritable_trace_and_missing_scenario(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_the_engine_never_imports_the_host() -> None:
-    code = ("import sys, interp.cli.main, interp.loader, interp.runtime.store, interp.wasi; "
+    code = ("import sys, interp.cli.main, interp.loader, interp.exec.store, interp.wasi; "
             "print(sorted(name for name in sys.modules if name == 'abi' or name.startswith('abi.')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPOSITORY, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr

@@ -19,7 +19,7 @@ from interp.debug.tracing import StepLimitReached, TracingObserver
 from interp.errors import Trap, UsageError
 from interp.loader import module_from_bytes
 from interp.runtime.function import HostFunction
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.types import I32, FuncType
 
 from tests.debug.modules import FIB, REPOSITORY

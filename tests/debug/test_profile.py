@@ -19,7 +19,7 @@ from interp.debug.source_map import SourceMap
 from interp.errors import FuelExhaustedError, Trap, UsageError
 from interp.loader import module_from_bytes, read_module
 from interp.runtime.function import HostFunction
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.types import I32, FuncType
 
 from tests.debug.modules import FIB, PROGRAMS, REPOSITORY

@@ -26,7 +26,7 @@ from interp.debug.dwarf_lines import dwarf_info, read_line_tables
 from interp.debug.source_map import SourceLocation, SourceMap
 from interp.errors import Trap
 from interp.loader import module_from_bytes, read_module
-from interp.runtime.store import Store
+from interp.exec.store import Store
 from interp.syntax.module import CustomSection, Func, Module
 from interp.syntax.types import ExternKind
 

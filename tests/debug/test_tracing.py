@@ -15,7 +15,7 @@ from interp.debug.trace_formats import CallTreeTrace, JsonLinesTrace, TextTrace
 from interp.debug.tracing import StepLimitReached, TracingObserver
 from interp.errors import Trap
 from interp.host.spectest import spectest_exports
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.text.parser import parse_module
 
 from tests.debug.modules import FIB

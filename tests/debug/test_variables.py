@@ -20,7 +20,7 @@ from interp.debug.expressions import ExpressionError
 from interp.debug.session import DebugSession, StopReason
 from interp.debug.source_map import SourceMap
 from interp.loader import read_module
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.module import CustomSection
 
 from tests.debug.modules import PROGRAMS, REPOSITORY

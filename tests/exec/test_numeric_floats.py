@@ -1,4 +1,5 @@
-"""Float instructions against exact definitions (spec 4.3.3): results of
+"""Float instructions (the Python generated from their table semantics)
+against exact definitions (spec 4.3.3): results of
 inexact operations are checked to be the nearest float (ties to even) to the
 exact rational result, rather than compared with another float computation;
 NaN propagation and the sign-bit operations are checked bit by bit."""
@@ -7,18 +8,20 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Callable, NamedTuple
 
 import pytest
 from hypothesis import given, strategies as st
 
-from interp.exec import f32, f64, i32, i64
+from interp.exec.python_semantics import functions
 from interp.syntax.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+
+f32, f64, i32, i64 = (functions(t) for t in ("f32", "f64", "i32", "i64"))
 
 
 class Width(NamedTuple):
-    module: ModuleType
+    module: SimpleNamespace
     from_bits: Callable[[int], float]
     to_bits: Callable[[float], int]
     bits: int

@@ -5,25 +5,24 @@ In the files read here, each exported function consists of exactly one numeric
 instruction applied to its parameters, so an ``(invoke "name" consts...)`` is a
 direct call of that instruction's implementation.  The mapping from export to
 instruction is read from the module text itself, and a module whose functions
-are not of that shape is refused rather than guessed at.  Also here: the walk
-over the opcode table checking that every numeric instruction has its function.
+are not of that shape is refused rather than guessed at.  The implementation
+called is the Python generated from the instruction's table semantics.  Also
+here: the walk over the table checking that every numeric instruction has one.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import keyword
 import re
 from fractions import Fraction
-from types import ModuleType
 from typing import Callable, NamedTuple
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from interp.errors import Trap
-from interp.syntax.opcodes import OPS, Imm, Op
+from interp.exec.python_semantics import python_function
+from interp.syntax.opcodes import OPS, Imm, Op, op as op_named
 from interp.syntax.types import ValType
 from interp.syntax.values import f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
 from spec_tests.expectations import configured_testsuite
@@ -35,11 +34,8 @@ NUMERIC_TYPES = ("i32", "i64", "f32", "f64")
 
 
 def implementation(instruction: str) -> Callable:
-    """The function implementing ``<type>.<name>``, resolved the way the
-    interpreter resolves it: module by type, function by name, ``_`` after keywords."""
-    type_name, _, name = instruction.partition(".")
-    module: ModuleType = importlib.import_module(f"interp.exec.{type_name}")
-    return getattr(module, name + "_" if keyword.iskeyword(name) else name)
+    """The function implementing ``<type>.<name>``: its table semantics in Python."""
+    return python_function(op_named(instruction))
 
 
 def numeric_ops() -> list[Op]:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from interp.exec.compiled import compile_module
+from interp.translate.compiled import compile_module
 from interp.loader import read_module
 from interp.runtime.function import HostFunction
-from interp.runtime.store import Store
+from interp.exec.store import Store
 from interp.syntax.module import ExternKind, Module
 from interp.syntax.types import I32, I64, FuncType, ValType
 from interp.wasi.signatures import PREVIEW1_SIGNATURES, UNSTABLE_SIGNATURES

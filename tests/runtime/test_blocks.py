@@ -4,17 +4,16 @@ locations as the one-closure-per-instruction form."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from interp.errors import FuelExhaustedError, Trap
 from interp.exec import blocks
-from interp.exec.bind import numeric_implementation
+from interp.exec.store import EngineConfig, Store
 from interp.loader import module_from_bytes
-from interp.runtime.store import EngineConfig, Store
-from interp.syntax.opcodes import OPS_BY_NAME
-from interp.syntax.types import ValType
-from interp.syntax.values import f32_from_bits, f64_from_bits
+from interp.syntax.module import Export, Func, Instruction, Module
+from interp.syntax.opcodes import OPS, OPS_BY_NAME, Op
+from interp.syntax.semantics import Compute
+from interp.syntax.types import ExternKind, FuncType, ValType
+from interp.syntax.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 
 LOOP = """(module
   (memory 1)
@@ -93,26 +92,48 @@ def test_hot_functions_without_loops_compile_after_a_few_calls() -> None:
     assert instance.exports["f"].bound.blocks is not None
 
 
-_VALUES = {
-    ValType.I32: st.integers(0, 2**32 - 1),
-    ValType.I64: st.integers(0, 2**64 - 1),
-    ValType.F32: st.integers(0, 2**32 - 1).map(f32_from_bits),
-    ValType.F64: st.integers(0, 2**64 - 1).map(f64_from_bits),
+# Operands for every instruction computed from the table: the edges of each type.
+EDGES = {
+    ValType.I32: [0, 1, 31, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF],
+    ValType.I64: [0, 1, 63, 0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF],
+    ValType.F32: [0x0000_0000, 0x8000_0000, 0x3FC0_0000, 0xCF00_0000, 0x7F80_0000, 0x7FA0_0000],
+    ValType.F64: [0x0, 0x8000_0000_0000_0000, 0x3FF8_0000_0000_0000, 0xC3E0_0000_0000_0000,
+                  0x7FF0_0000_0000_0000, 0x7FF4_0000_0000_0000],
 }
+CONSTS = {ValType.I32: "i32.const", ValType.I64: "i64.const", ValType.F32: "f32.const", ValType.F64: "f64.const"}
+COMPUTED = [op for op in OPS if isinstance(op.semantics, Compute)]
 
 
-@pytest.mark.parametrize("name", sorted(blocks.INLINE))
-@settings(max_examples=100, deadline=None)
-@given(data=st.data())
-def test_inline_templates_agree_with_the_numeric_modules(name: str, data) -> None:
-    operation = OPS_BY_NAME[name]
-    operands = [data.draw(_VALUES[t]) for t in operation.params]
-    expected = numeric_implementation(operation)(*operands)
-    template = blocks.INLINE[name]
-    actual = eval(template.format(*(f"v{i}" for i in range(len(operands)))),
-                  {f"v{i}": value for i, value in enumerate(operands)})
-    assert type(actual) is type(expected)
-    if isinstance(expected, float) and expected != expected:
-        assert actual != actual
-    else:
-        assert actual == expected
+def outcome(store: Store, func: object, args: tuple) -> object:
+    try:
+        [value] = store.invoke(func, *args)
+    except Trap as trap:
+        return trap.message
+    return value if not isinstance(value, float) else ("bits", f64_to_bits(value), f32_to_bits(value))
+
+
+@pytest.mark.parametrize("op", COMPUTED, ids=lambda op: op.name)
+def test_blocks_compute_as_the_closures(op: Op) -> None:
+    """Every instruction computed from the table, on the edges of its operand
+    types, with its operands in locals and as constants: the closures (first
+    call) and the compiled blocks (a call after the function got hot) agree."""
+    params, result = op.params, op.results[0]
+    from_locals = tuple(Instruction(OPS_BY_NAME["local.get"], i) for i in range(len(params)))
+    store = Store(EngineConfig(engine="python"))
+    for position in range(len(EDGES[params[0]])):
+        values = tuple(EDGES[t][(position + i) % len(EDGES[t])] for i, t in enumerate(params))
+        constants = tuple(Instruction(OPS_BY_NAME[CONSTS[t]], v) for t, v in zip(params, values))
+        args = tuple(f32_from_bits(v) if t is ValType.F32 else f64_from_bits(v) if t is ValType.F64 else v
+                     for t, v in zip(params, values))
+        module = Module(types=(FuncType(params, (result,)), FuncType((), (result,))),
+                        funcs=(Func(0, (), from_locals + (Instruction(op), Instruction(OPS_BY_NAME["end"]))),
+                               Func(1, (), constants + (Instruction(op), Instruction(OPS_BY_NAME["end"])))),
+                        exports=(Export("locals", ExternKind.FUNC, 0), Export("constants", ExternKind.FUNC, 1)))
+        instance = store.instantiate(module)
+        for name, call_args in (("locals", args), ("constants", ())):
+            func = instance.exports[name]
+            first = outcome(store, func, call_args)
+            for _ in range(blocks.HOT_CALLS):
+                last = outcome(store, func, call_args)
+            assert func.bound.blocks is not None
+            assert last == first, (name, values)

@@ -7,7 +7,7 @@ import pytest
 from interp.errors import HostFunctionError, ResourceLimitError, Trap, UnlinkableError, UsageError
 from interp.runtime.function import HostFunction
 from interp.runtime.globals import GlobalInstance
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.syntax.types import F32, I32, I64, FuncType, GlobalType
 from interp.text.parser import parse_module
 

@@ -7,7 +7,7 @@ import pytest
 from interp.binary.decode import decode_module
 from interp.errors import ExhaustionError, FuelExhaustedError, Trap
 from interp.loader import module_from_bytes
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 
 RECURSIVE = """(module
   (func $down (export "down") (param i32) (result i32)
@@ -32,7 +32,7 @@ def test_call_depth_limit_is_exact_and_reports_exhaustion() -> None:
     with pytest.raises(ExhaustionError, match="call stack exhausted") as caught:
         instance.invoke("down", 100)
     assert len(caught.value.backtrace) == 100
-    assert not store.machine.frames
+    assert store.machine.call_depth == 0
     assert instance.invoke("down", 3) == [0]  # the machine is usable afterwards
 
 
@@ -50,7 +50,7 @@ def test_trap_backtrace_names_functions_and_binary_offsets() -> None:
     assert [(e.func_name, e.offset) for e in caught.value.backtrace] == [
         ("divide", div.offset), ("main", call.offset)]
     assert div.offset > 0 and call.offset > div.offset
-    assert not store.machine.frames
+    assert store.machine.call_depth == 0
 
 
 def test_fuel_counts_every_executed_instruction() -> None:

@@ -7,7 +7,7 @@ import pytest
 from interp.errors import FuelExhaustedError, Trap, UsageError
 from interp.exec.machine import Frame, HostFrame
 from interp.runtime.function import HostFunction
-from interp.runtime.store import Store
+from interp.exec.store import Store
 from interp.syntax.types import I32, FuncType
 from interp.text.parser import parse_module
 
@@ -34,7 +34,7 @@ def test_stepping_one_instruction_at_a_time_gives_the_same_result_and_count() ->
     assert invocation.results == [3628800]
     assert steps + 1 == instructions
     assert depths == set(range(1, 12))  # fac(10) .. fac(0)
-    assert not store.machine.frames
+    assert store.machine.call_depth == 0
 
 
 def test_paused_frames_show_function_pc_and_locals() -> None:
@@ -88,7 +88,7 @@ def test_generator_host_function_errors_become_traps() -> None:
         "bad": HostFunction(FuncType((), (I32,)), bad, takes_caller=True)}})
     with pytest.raises(Trap, match="not a caller.call"):
         instance.invoke("run")
-    assert not store.machine.frames
+    assert store.machine.call_depth == 0
 
 
 def test_steps_beyond_the_fuel_raise_fuel_exhaustion() -> None:
@@ -101,7 +101,7 @@ def test_steps_beyond_the_fuel_raise_fuel_exhaustion() -> None:
         invocation.run(1)
     with pytest.raises(UsageError, match="cannot continue"):
         invocation.run()
-    assert not store.machine.frames
+    assert store.machine.call_depth == 0
 
 
 def test_only_the_latest_invocation_can_run() -> None:

@@ -11,7 +11,8 @@ import math
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from interp.exec import f32, f32x4, f64, f64x2, i32x4
+from interp.exec import f32x4, f64x2, i32x4
+from interp.exec.python_semantics import functions
 from interp.syntax.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 from tests.simd.lanes_reference import (
     canonical_nan_magnitude,
@@ -23,6 +24,7 @@ from tests.simd.lanes_reference import (
     vector_of,
 )
 
+f32, f64 = functions("f32"), functions("f64")
 FAST = settings(max_examples=40, deadline=None)
 SCALAR = {32: f32, 64: f64}
 VECTOR = {32: f32x4, 64: f64x2}

@@ -8,7 +8,7 @@ import pytest
 
 from interp.binary import decode_module, encode_module
 from interp.errors import Trap
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.text import parse_module
 from tests.simd.lanes_reference import lanes_of, vector_of
 

@@ -9,7 +9,7 @@ import pytest
 
 from interp.errors import TextSyntaxError
 from interp.script.run import ScriptRunner
-from interp.runtime.store import EngineConfig
+from interp.exec.store import EngineConfig
 from interp.syntax.types import F32, F64, V128
 from interp.text import parse_module, parse_script
 from interp.text.script import AssertReturn, Const, NanPattern, V128Pattern

@@ -5,13 +5,15 @@ shuffle's indices by 32 lanes; v128 operands are typed like any other value
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from interp.errors import InvalidError
-from interp.exec.compiled import compile_module
 from interp.syntax.opcodes import OPS, OPS_BY_NAME, PREFIX_SIMD, Imm, Op
 from interp.syntax.types import ValType
 from interp.text import parse_module
+from interp.translate.compiled import compile_module
 
 SIMD_OPS = [op for op in OPS if op.prefix == PREFIX_SIMD]
 LANE_OPS = [op for op in SIMD_OPS if op.imm in (Imm.LANE, Imm.MEMARG_LANE)]
@@ -88,8 +90,7 @@ def test_operands_are_typed_by_the_table(op: Op) -> None:
     if not op.params:
         return
     wrong = ValType.F64 if op.params[-1] is not ValType.F64 else ValType.I32
-    substituted = Op(op.id, op.name, op.prefix, op.code, op.imm, op.params[:-1] + (wrong,), op.results, op.width,
-                     op.lanes)
+    substituted = dataclasses.replace(op, params=op.params[:-1] + (wrong,))
     with pytest.raises(InvalidError, match="type mismatch"):
         validate(instruction(substituted, immediates))
 

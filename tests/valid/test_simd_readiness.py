@@ -11,6 +11,7 @@ import pytest
 from interp.errors import InvalidError
 from interp.syntax.module import Instruction
 from interp.syntax.opcodes import OPS, OPS_BY_NAME, PREFIX_SIMD, Imm, Op
+from interp.syntax.semantics import RUNTIME
 from interp.syntax.types import F32, I32, I64, V128, FuncType
 from interp.valid import FunctionValidator, ModuleContext
 from interp.valid import function as function_module
@@ -110,6 +111,6 @@ class TestSimdRows:
 def test_a_row_without_typing_rule_is_refused() -> None:
     """An instruction with neither a signature nor a handler cannot slip into
     the table unnoticed."""
-    untyped = Op(len(OPS), "v128.mystery", PREFIX_SIMD, 999, Imm.NONE, None, None)
+    untyped = Op(len(OPS), "v128.mystery", PREFIX_SIMD, 999, Imm.NONE, None, None, RUNTIME)
     with pytest.raises(RuntimeError, match="v128.mystery"):
         function_module._build_dispatch(OPS + (untyped,))

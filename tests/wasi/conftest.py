@@ -12,7 +12,7 @@ import pytest
 
 from interp.loader import module_from_bytes
 from interp.runtime.instance import ModuleInstance
-from interp.runtime.store import EngineConfig, Store
+from interp.exec.store import EngineConfig, Store
 from interp.wasi import PREVIEW1_SIGNATURES, UNSTABLE_SIGNATURES, WasiConfig, WasiProcess
 
 try:

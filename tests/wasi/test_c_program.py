@@ -9,7 +9,7 @@ import random
 import pytest
 
 from interp.loader import read_module
-from interp.runtime.store import Store
+from interp.exec.store import Store
 from interp.wasi import OutputSink, WasiConfig, WasiProcess, run_command
 from tests.wasi.conftest import PROGRAMS_FOLDER
 

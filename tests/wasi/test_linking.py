@@ -8,7 +8,7 @@ import pytest
 from interp.errors import UnlinkableError
 from interp.loader import module_from_bytes
 from interp.runtime.function import HostFunction
-from interp.runtime.store import Store
+from interp.exec.store import Store
 from interp.syntax.types import FuncType
 from interp.wasi import (
     PREVIEW1_SIGNATURES,

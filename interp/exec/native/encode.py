@@ -4,30 +4,33 @@ Every instruction becomes four words ``[opcode, a, b, c]`` in an ``array('q')``
 (so instruction ``pc`` starts at word ``4 * pc`` and the pc↔instruction
 correspondence of the lowered form is kept, for fuel, traps and backtraces).
 Operands are slot numbers within the frame (locals first, then the operand
-stack at fixed positions, see lower.py) or immediates; branch tables and other
-wide operands live in a second array, ``side``.
+stack at fixed positions, see interp/translate/lower.py) or immediates; branch
+tables and other wide operands live in a second array, ``side``.
 
-The opcodes are those the compiled loop declares (``loop.OPCODES``): one per
-instruction it runs itself, plus ``pyop`` — an instruction the loop hands to a
-Python function (tables, segments, SIMD and anything else rare), with the same
-semantics the step machine uses.
+How an instruction is encoded follows from its semantics in the table
+(interp/syntax/semantics.py): a ``Compute`` instruction is its own opcode over
+the slots of its operands (the result replaces the first), an ``Access`` its
+opcode, the address slot and the static offset, a ``RUNTIME`` instruction
+``pyop`` — its Python function (instance_ops.py), called from C — and only
+the ``MACHINE`` instructions have encoders here, in terms of the loop's own
+instructions (``cython_semantics.LOOP_OPERATIONS``).  The opcode numbers are
+the built loop's (``loop.OPCODES``).
 """
 
 from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from functools import partial
+from typing import Any, Callable, Protocol
 
-from interp.exec.bind import numeric_implementation
 from interp.exec.instance_ops import instance_operation
-from interp.exec.lower import Branch, LoweredFunction, Return
-from interp.syntax.opcodes import Imm
+from interp.runtime.instance import ModuleInstance
+from interp.syntax.opcodes import Imm, Op
+from interp.syntax.semantics import RUNTIME, Access, Compute
 from interp.syntax.types import ValType
 from interp.syntax.values import f32_to_bits, f64_to_bits
-
-if TYPE_CHECKING:
-    from interp.runtime.instance import ModuleInstance
+from interp.translate.lower import Branch, LoweredFunction, Return
 
 TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4,
               ValType.FUNCREF: 5, ValType.EXTERNREF: 6}
@@ -109,25 +112,36 @@ def encode_function(lowered: LoweredFunction, instance: ModuleInstance, registry
     encoder = _Encoder(lowered, instance, registry, opcodes)
     for pc, operation in enumerate(lowered.ops):
         top = encoder.slot(lowered.heights[pc])
-        _ENCODERS.get(operation.name, _encode_other)(encoder, operation, lowered.imms[pc], top)
+        semantics = operation.semantics
+        imm = lowered.imms[pc]
+        if isinstance(semantics, Compute):
+            first = top - len(operation.params or ())
+            encoder.emit(operation.name, first, first + 1, first + 2)
+        elif isinstance(semantics, Access):
+            encoder.emit(operation.name, top - len(operation.params or ()), imm[1])
+        elif semantics is RUNTIME:
+            found = instance_operation(instance, operation, imm)
+            encoder.python_op(operation.name, found.function, found.params, found.result, top)
+        else:
+            _MACHINE_ENCODERS[operation.name](encoder, operation, imm, top)
     return encoder.code, encoder.side
 
 
-# --- encoders by instruction ------------------------------------------------------
+# --- the MACHINE instructions, in the loop's own instructions -------------------------
 
-def _nop(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+def _nop(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
     e.emit("nop")
 
 
-def _unreachable(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+def _unreachable(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
     e.emit("unreachable")
 
 
-def _if(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+def _if(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     e.emit("if", top - 1, imm)
 
 
-def _else(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+def _else(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     e.emit("jump", imm)
 
 
@@ -135,7 +149,7 @@ def _return(e: _Encoder, result: Return) -> None:
     e.emit("return", e.slot(result.source), len(e.lowered.type.results))
 
 
-def _br(e: _Encoder, operation: Any, imm: Branch | Return, top: int) -> None:
+def _br(e: _Encoder, operation: Op, imm: Branch | Return, top: int) -> None:
     if isinstance(imm, Return):
         _return(e, imm)
     elif imm.moves_values:
@@ -144,14 +158,14 @@ def _br(e: _Encoder, operation: Any, imm: Branch | Return, top: int) -> None:
         e.emit("jump", imm.target)
 
 
-def _br_if(e: _Encoder, operation: Any, imm: Branch | Return, top: int) -> None:
+def _br_if(e: _Encoder, operation: Op, imm: Branch | Return, top: int) -> None:
     if isinstance(imm, Branch) and not imm.moves_values:
         e.emit("br_if", top - 1, imm.target)
     else:
         e.emit("br_if_entry", top - 1, e.branch_entry(imm))
 
 
-def _br_table(e: _Encoder, operation: Any, imm: tuple, top: int) -> None:
+def _br_table(e: _Encoder, operation: Op, imm: tuple, top: int) -> None:
     targets, default = imm
     first = len(e.side)
     for target in (*targets, default):
@@ -159,23 +173,23 @@ def _br_table(e: _Encoder, operation: Any, imm: tuple, top: int) -> None:
     e.emit("br_table", top - 1, first, len(targets))
 
 
-def _end(e: _Encoder, operation: Any, imm: Return | None, top: int) -> None:
+def _end(e: _Encoder, operation: Op, imm: Return | None, top: int) -> None:
     if isinstance(imm, Return):
         _return(e, imm)
     else:
         e.emit("nop")
 
 
-def _return_instr(e: _Encoder, operation: Any, imm: Return, top: int) -> None:
+def _return_instr(e: _Encoder, operation: Op, imm: Return, top: int) -> None:
     _return(e, imm)
 
 
-def _call(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+def _call(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     callee = e.instance.funcs[imm]
     e.emit("call", e.registry.function_id(callee), top - len(callee.type.params))
 
 
-def _call_indirect(e: _Encoder, operation: Any, imm: tuple[int, int], top: int) -> None:
+def _call_indirect(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -> None:
     type_index, table_index = imm
     func_type = e.instance.types[type_index]
     index_slot = top - 1
@@ -183,27 +197,27 @@ def _call_indirect(e: _Encoder, operation: Any, imm: tuple[int, int], top: int) 
            e.registry.type_id(func_type), (index_slot << 32) | (index_slot - len(func_type.params)))
 
 
-def _select(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+def _select(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
     e.emit("select", top - 3, top - 2, top - 1)
 
 
-def _local_get(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+def _local_get(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     e.emit("copy", top, imm)
 
 
-def _local_set(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+def _local_set(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     e.emit("copy", imm, top - 1)
 
 
-def _global_get(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+def _global_get(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     e.emit("global.get", top, e.registry.global_id(e.instance.globals[imm]))
 
 
-def _global_set(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+def _global_set(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     e.emit("global.set", top - 1, e.registry.global_id(e.instance.globals[imm]))
 
 
-def _const(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+def _const(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
     kind = operation.imm
     if kind is Imm.F32:
         bits = f32_to_bits(imm)
@@ -217,69 +231,41 @@ def _const(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
     e.emit("const", top, _signed64(bits))
 
 
-def _ref_null(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+def _ref_null(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
     e.emit("const", top, 0)
 
 
-def _ref_func(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+def _ref_func(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     e.emit("const", top, e.registry.ref_handle(e.instance.funcs[imm]))
 
 
-def _ref_is_null(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
+def _ref_is_null(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
     e.emit("ref.is_null", top - 1)
 
 
-def _memory_access(e: _Encoder, operation: Any, imm: tuple[int, int], top: int) -> None:
-    """Loads ``[op, address slot, offset]`` and stores (value in the next slot)."""
-    operands = len(operation.params)
-    e.emit(operation.name, top - operands, imm[1])
-
-
-def _memory_op(e: _Encoder, operation: Any, imm: int, top: int) -> None:
+def _memory_op(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     """``memory.size`` / ``grow`` / ``fill``: ``[op, first operand slot, memory id]``."""
-    operands = len(operation.params)
+    operands = len(operation.params or ())
     e.emit(operation.name, top - operands, e.registry.memory_id(e.instance.memories[imm]))
 
 
-def _memory_copy(e: _Encoder, operation: Any, imm: tuple[int, int], top: int) -> None:
-    destination, source = imm
-    if destination != source:
-        _encode_other(e, operation, imm, top)
-        return
-    e.emit("memory.copy", top - 3, e.registry.memory_id(e.instance.memories[destination]))
+def _memory_copy(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -> None:
+    destination, source = (e.instance.memories[index] for index in imm)
+    if destination is source:
+        e.emit("memory.copy", top - 3, e.registry.memory_id(destination))
+    else:
+        i32 = ValType.I32
+        e.python_op(operation.name, partial(destination.copy_from, source), (i32, i32, i32), None, top)
 
 
-def _encode_other(e: _Encoder, operation: Any, imm: Any, top: int) -> None:
-    """Anything the loop does not run itself: a Python function with the
-    semantics of the step machine's numeric modules or of the runtime."""
-    if operation.name in e.opcodes and operation.imm is Imm.NONE and operation.params is not None:
-        operands = len(operation.params)
-        e.emit(operation.name, top - operands, top - operands + 1)
-        return
-    found = instance_operation(e.instance, operation, imm, numeric_implementation)
-    if found is None:
-        raise ValueError(f"the compiled loop cannot run {operation.name}")
-    e.python_op(operation.name, found.function, found.params, found.result, top)
-
-
-_ENCODERS: dict[str, Callable[[_Encoder, Any, Any, int], None]] = {
+_MACHINE_ENCODERS: dict[str, Callable[[_Encoder, Op, Any, int], None]] = {
     "nop": _nop, "block": _nop, "loop": _nop, "drop": _nop, "end": _end,
     "unreachable": _unreachable, "if": _if, "else": _else, "br": _br, "br_if": _br_if,
     "br_table": _br_table, "return": _return_instr, "call": _call, "call_indirect": _call_indirect,
     "select": _select, "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
     "global.get": _global_get, "global.set": _global_set,
-    "i32.const": _const, "i64.const": _const, "f32.const": _const, "f64.const": _const,
-    "v128.const": _const,
+    "i32.const": _const, "i64.const": _const, "f32.const": _const, "f64.const": _const, "v128.const": _const,
     "ref.null": _ref_null, "ref.func": _ref_func, "ref.is_null": _ref_is_null,
     "memory.size": _memory_op, "memory.grow": _memory_op, "memory.fill": _memory_op,
     "memory.copy": _memory_copy,
-    # reinterpretations change no bits of a slot
-    "i32.reinterpret_f32": _nop, "i64.reinterpret_f64": _nop,
-    "f32.reinterpret_i32": _nop, "f64.reinterpret_i64": _nop,
 }
-for _name in ("i32.load", "i64.load", "f32.load", "f64.load", "i32.load8_s", "i32.load8_u", "i32.load16_s",
-              "i32.load16_u", "i64.load8_s", "i64.load8_u", "i64.load16_s", "i64.load16_u", "i64.load32_s",
-              "i64.load32_u", "i32.store", "i64.store", "f32.store", "f64.store", "i32.store8", "i32.store16",
-              "i64.store8", "i64.store16", "i64.store32"):
-    _ENCODERS[_name] = _memory_access
-del _name

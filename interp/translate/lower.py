@@ -1,8 +1,10 @@
-"""Translation: a validated function body lowered once into a flat form that
-every execution engine runs.
+"""Translation: a function body validated and lowered in one pass into the
+flat form that every execution engine runs.
 
-The lowering is driven by the validator itself (one ``FunctionValidator.step``
-per instruction), so the typing rules exist once; the lowering only reads the
+Lowering is the validation of the body: it feeds each instruction to the
+validator (``FunctionValidator.step``), so the typing rules exist once and a
+body is walked once (``compile_module`` lowers every body in the order
+``validate_module`` would validate it).  The lowering only reads the
 validator's operand-stack height and control stack to resolve what execution
 would otherwise have to compute again and again:
 
@@ -23,6 +25,7 @@ debugger can name every instruction as it appears in the binary.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from interp.syntax.module import Func
@@ -87,6 +90,10 @@ class LoweredFunction:
 
 _BLOCK, _LOOP, _IF, _ELSE, _END = op("block"), op("loop"), op("if"), op("else"), op("end")
 _BR, _BR_IF, _BR_TABLE, _RETURN = op("br"), op("br_if"), op("br_table"), op("return")
+_LOWERED = frozenset({_BLOCK, _LOOP, _IF, _ELSE, _END, _BR, _BR_IF, _BR_TABLE, _RETURN, op("f32.const"),
+                      op("f64.const")})
+"""The instructions whose immediate the lowering replaces."""
+_OPERATION, _IMMEDIATE, _OFFSET = itemgetter(0), itemgetter(1), itemgetter(2)  # of an Instruction
 
 
 class _Label:
@@ -104,7 +111,8 @@ class _Label:
 
 
 def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFunction:
-    """Validate ``func`` (the function at ``index``) and lower it.
+    """Validate ``func`` (the function at ``index``) and lower it; raises
+    ``InvalidError`` exactly where ``validate_function`` would.
 
     Lowered immediates, by instruction: ``if`` → pc to continue at when the
     condition is false; ``else`` → pc after the matching ``end``; ``br`` /
@@ -115,13 +123,12 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
     """
     func_type = context.funcs[index]
     validator = FunctionValidator(context, index, func_type, func.locals)
-    vals, ctrls = validator.vals, validator.ctrls
+    step, vals, ctrls = validator.step, validator.vals, validator.ctrls
     body = func.body
     count = len(body)
-    imms: list[Any] = [None] * count
+    imms: list[Any] = list(map(_IMMEDIATE, body))
     heights = [0] * count
     labels = [_Label(False, 0, is_function=True)]
-    max_height = 0
 
     def branch(depth: int, height: int) -> Branch | Return:
         frame = ctrls[-1 - depth]
@@ -140,23 +147,22 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
         operation = instr.op
         height = len(vals)
         heights[pc] = height
-        imm = instr.imm
-        if operation is _END:
-            label = labels.pop()
-            validator.step(instr)
-            if label.is_function:
-                imm = Return(height - len(func_type.results))
-            else:
-                imm = None
-                for pending in label.forward:
-                    pending.target = pc + 1
-                if label.if_pc >= 0 and label.else_pc < 0:
-                    imms[label.if_pc] = pc + 1
-                if label.else_pc >= 0:
-                    imms[label.else_pc] = pc + 1
-        else:
-            validator.step(instr)
-            if operation is _BLOCK:
+        step(instr)
+        if operation in _LOWERED:
+            imm = instr.imm
+            if operation is _END:
+                label = labels.pop()
+                if label.is_function:
+                    imm = Return(height - len(func_type.results))
+                else:
+                    imm = None
+                    for pending in label.forward:
+                        pending.target = pc + 1
+                    if label.if_pc >= 0 and label.else_pc < 0:
+                        imms[label.if_pc] = pc + 1
+                    if label.else_pc >= 0:
+                        imms[label.else_pc] = pc + 1
+            elif operation is _BLOCK:
                 labels.append(_Label(False, pc + 1))
                 imm = None
             elif operation is _LOOP:
@@ -181,20 +187,19 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
                 imm = Return(height - len(func_type.results))
             elif operation.imm is Imm.F32:
                 imm = f32_from_bits(imm)
-            elif operation.imm is Imm.F64:
+            else:
                 imm = f64_from_bits(imm)
-        imms[pc] = imm
-        if len(vals) > max_height:
-            max_height = len(vals)
+            imms[pc] = imm
     validator.finish()
+    max_height = max(max(heights, default=0), len(vals))  # the height after pc is the height before pc + 1
     return LoweredFunction(
         index=index,
         type=func_type,
         local_types=func.locals,
         num_locals=len(func_type.params) + len(func.locals),
         max_height=max_height,
-        ops=tuple(instr.op for instr in body),
+        ops=tuple(map(_OPERATION, body)),
         imms=tuple(imms),
         heights=tuple(heights),
-        offsets=tuple(instr.offset for instr in body),
+        offsets=tuple(map(_OFFSET, body)),
     )

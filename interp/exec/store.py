@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from interp.exec.compiled import CompiledModule, compile_module
 from interp.errors import UsageError
+from interp.exec.engines import Engine, EngineConfig, create_machine, resolve_engine
 from interp.exec.host_calls import check_arguments
-from interp.exec.engines import AUTO, create_machine, resolve_engine
-from interp.exec.machine import Invocation, Machine
+from interp.exec.instantiate import Imports, instantiate
+from interp.exec.machine import Invocation, Machine, Observer
 from interp.runtime.function import FunctionInstance, HostFunction
-from interp.runtime.instance import ExternValue, ModuleInstance
+from interp.runtime.instance import ModuleInstance
 from interp.syntax.module import Module
+from interp.translate.compiled import CompiledModule, compile_module
 
-Imports = Mapping[str, Mapping[str, ExternValue]]
-"""Import values by module name, then field name.  A module instance's
-``exports`` is such an inner mapping, so registering an instance under a name
-is ``imports[name] = instance.exports``."""
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Limits the engine enforces on behalf of its host.
-
-    ``max_call_depth`` bounds guest recursion ("call stack exhausted");
-    ``max_memory_pages`` and ``max_table_elements`` bound what a module may
-    allocate (growing further fails as the spec permits; a module that needs
-    more from the start is refused with ``ResourceLimitError``).
-    """
-
-    max_call_depth: int = 10_000
-    max_memory_pages: int = 16_384  # 1 GiB
-    max_table_elements: int = 10_000_000
-    engine: str = AUTO  # "python", "cython", or "auto" (see interp/exec/engines.py)
+__all__ = ["EngineConfig", "Imports", "Store"]
 
 
 class Store:
@@ -45,7 +25,7 @@ class Store:
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
         self.engine = resolve_engine(self.config.engine)
-        self.machine = create_machine(self.engine, self.config.max_call_depth)
+        self.machine: Engine = create_machine(self.engine, self.config.max_call_depth)
         self._stepper: Machine | None = self.machine if isinstance(self.machine, Machine) else None
         self.instances: list[ModuleInstance] = []  # every instance made here, in order
 
@@ -55,10 +35,11 @@ class Store:
         start function (unless ``run_start`` is false: a debugger runs it
         itself).  Raises ``InvalidError``, ``UnlinkableError``,
         ``ResourceLimitError`` or ``Trap``."""
-        from interp.runtime.instantiate import instantiate
-
         compiled = module if isinstance(module, CompiledModule) else compile_module(module)
-        return instantiate(self, compiled, imports or {}, name, run_start)
+        instance = ModuleInstance(compiled, self, name)
+        self.instances.append(instance)
+        instantiate(instance, imports or {}, self.config, run_start)
+        return instance
 
     def invoke(self, func: FunctionInstance, *args: Any) -> list:
         """Call ``func`` with Python values (checked against its type); its
@@ -66,18 +47,18 @@ class Store:
         return self.running_machine.invoke(func, check_arguments(func.type, args))
 
     @property
-    def running_machine(self) -> Any:
+    def running_machine(self) -> Engine:
         """The machine calls run on: the engine's, or the step machine while an
         observer (a tracer, a debugger) watches."""
         return self.stepper if self.observer is not None else self.machine
 
     @property
-    def observer(self) -> Any:
+    def observer(self) -> Observer | None:
         return self._stepper.observer if self._stepper is not None else None
 
-    def observe(self, observer: Any) -> None:
+    def observe(self, observer: Observer | None) -> None:
         """Run everything from now on on the step machine, through ``observer``
-        (``run(invocation)``; see interp/debug/); ``None`` stops observing."""
+        (see interp/debug/); ``None`` stops observing."""
         self.stepper.observer = observer
 
     def start(self, func: FunctionInstance, *args: Any) -> Invocation:
@@ -105,4 +86,3 @@ class Store:
     @property
     def fuel(self) -> int | None:
         return self.machine.remaining_fuel
-

@@ -5,11 +5,11 @@ of earlier ones in place, as the testsuite checks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from interp.errors import ResourceLimitError, UnlinkableError
-from interp.exec.bind import numeric_implementation
-from interp.exec.compiled import CompiledModule
+from interp.exec.engines import EngineConfig
+from interp.exec.python_semantics import python_function
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
 from interp.runtime.instance import ExternValue, ModuleInstance
@@ -20,17 +20,18 @@ from interp.syntax.opcodes import Imm
 from interp.syntax.types import ExternKind, ExternType, Limits, MemoryType, TableType, describe_extern_type
 from interp.syntax.values import f32_from_bits, f64_from_bits
 
-if TYPE_CHECKING:
-    from interp.runtime.store import Imports, Store
+Imports = Mapping[str, Mapping[str, ExternValue]]
+"""Import values by module name, then field name.  A module instance's
+``exports`` is such an inner mapping, so registering an instance under a name
+is ``imports[name] = instance.exports``."""
 
 
-def instantiate(store: Store, compiled: CompiledModule, imports: Imports, name: str | None,
-                run_start: bool = True) -> ModuleInstance:
-    module = compiled.module
-    context = compiled.context
-    config = store.config
-    instance = ModuleInstance(compiled, store, name)
-    store.instances.append(instance)
+def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig, run_start: bool = True) -> None:
+    """Make ``instance`` (new, of a compiled module) what its module describes,
+    with ``imports``, within the limits of ``config``; then run its start
+    function (unless ``run_start`` is false: a debugger runs it itself)."""
+    module = instance.module
+    context = instance.compiled.context
 
     for imp in module.imports:
         _link(instance, imp, _lookup(imports, imp))
@@ -82,8 +83,7 @@ def instantiate(store: Store, compiled: CompiledModule, imports: Imports, name: 
             instance.datas[index] = b""
 
     if module.start is not None and run_start:
-        store.running_machine.invoke(instance.funcs[module.start], ())
-    return instance
+        instance.store.invoke(instance.funcs[module.start])
 
 
 def _lookup(imports: Imports, imp: Import) -> ExternValue:
@@ -174,7 +174,7 @@ def evaluate_constant(expr: Expr, instance: ModuleInstance) -> object:
             stack.append(instance.funcs[instr.imm])
         else:
             # Extended constant expressions (i32.add ...): the numeric semantics.
-            function = numeric_implementation(operation)
+            function = python_function(operation)
             arity = len(operation.params or ())
             args = stack[len(stack) - arity:]
             del stack[len(stack) - arity:]

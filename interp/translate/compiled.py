@@ -1,38 +1,39 @@
-"""A validated module whose functions are lowered on first use."""
+"""A validated module with every function lowered: what instances are made of.
+
+Compiling is validating: ``validate_module`` runs the module-level checks and
+hands every function body to ``lower_function``, which validates the body as
+it lowers it.  So each body is walked once, and the checks (and their order
+and messages) are those of ``glasswasm validate``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from interp.exec.lower import LoweredFunction, lower_function
-from interp.syntax.module import Module
+from interp.syntax.module import Func, Module
 from interp.syntax.types import ExternKind
+from interp.translate.lower import LoweredFunction, lower_function
 from interp.valid.context import ModuleContext
 from interp.valid.module import validate_module
 
 
 class CompiledModule:
     """A module that passed validation, ready to instantiate any number of
-    times.  Lowered function bodies are shared by all its instances."""
+    times.  ``functions`` are the lowered bodies of the functions it defines,
+    shared by all its instances."""
 
-    def __init__(self, module: Module, context: ModuleContext) -> None:
+    def __init__(self, module: Module, context: ModuleContext, functions: tuple[LoweredFunction, ...]) -> None:
         self.module = module
         self.context = context
+        self.functions = functions
         self.num_imported_funcs = len(context.funcs) - len(module.funcs)
         self.func_names = _function_names(module)
-        self._lowered: dict[int, LoweredFunction] = {}
         self._source_map: Any = _NOT_READ
 
     def lowered(self, func_index: int) -> LoweredFunction:
         """The lowered body of the defined function at ``func_index`` (an index
         in the function index space, so imports count)."""
-        lowered = self._lowered.get(func_index)
-        if lowered is None:
-            func = self.module.funcs[func_index - self.num_imported_funcs]
-            lowered = lower_function(self.context, func_index, func)
-            self._lowered[func_index] = lowered
-        return lowered
-
+        return self.functions[func_index - self.num_imported_funcs]
 
     def source_location(self, offset: int | None) -> str | None:
         """``file:line`` of the instruction at byte ``offset``, when the module
@@ -67,4 +68,10 @@ def _function_names(module: Module) -> dict[int, str]:
 
 def compile_module(module: Module) -> CompiledModule:
     """Validate ``module`` (raising ``InvalidError``) and prepare it to run."""
-    return CompiledModule(module, validate_module(module))
+    functions: list[LoweredFunction] = []
+
+    def lower(context: ModuleContext, index: int, func: Func) -> None:
+        functions.append(lower_function(context, index, func))
+
+    context = validate_module(module, lower)
+    return CompiledModule(module, context, tuple(functions))

@@ -1,0 +1,1 @@
+"""Translation: validated function bodies lowered into the flat form both engines run."""
