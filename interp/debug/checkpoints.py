@@ -137,6 +137,7 @@ class StoreState:
         del frames[self.base:]
         frames.extend(state if type(state) is HostFrame else state.restore()  # type: ignore[union-attr]
                       for state in snapshot.frames)
+        self.machine.recount_slots()
         invocations = self.machine.invocations
         invocations[:] = [invocation for invocation in invocations if invocation.base < self.base]
         invocations.extend(state.restore() for state in snapshot.invocations)

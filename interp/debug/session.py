@@ -275,6 +275,7 @@ class DebugSession:
             if host.waiting_for is not None:
                 host.resume(SessionClosed())
         del self.machine.frames[self.base:]
+        self.machine.recount_slots()
         self.machine.invocations[:] = [invocation for invocation in self.machine.invocations
                                        if invocation.base < self.base]
         self.machine.observer, self.machine.keep_frames_on_error = self._saved
@@ -722,6 +723,7 @@ class DebugSession:
         error = self.error
         invocation = next(host.waiting_for for host in reversed(self._hosts) if host.waiting_for is not None)
         del self.machine.frames[invocation.base:]  # type: ignore[union-attr]
+        self.machine.recount_slots()  # type: ignore[union-attr]
         self.error = None
         position = self.position
         self._host_goes_on(self._host_waiting_for(invocation), error)  # type: ignore[arg-type]

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 __all__ = ["Caller", "Frame", "HostFrame", "Invocation", "Machine", "Observer"]
 
 UNLIMITED_FUEL = 1 << 62
+MAX_STACK_SLOTS = 1 << 24
+"""The most slots (locals and operand stacks) all frames may hold together,
+as the compiled loop bounds its stack: deep recursion through functions with
+many locals ends in "call stack exhausted" before it exhausts the host."""
 RESULTS_TO_HOST = -1  # a frame's return slot when its results go to Python or a host generator
 
 
@@ -142,6 +146,7 @@ class Machine:
 
     def __init__(self, max_call_depth: int = 10_000) -> None:
         self.frames: list[Frame | HostFrame] = []
+        self.slots_in_use = 0  # the regs of every frame, against MAX_STACK_SLOTS
         self.invocations: list[Invocation] = []
         self.max_call_depth = max_call_depth
         self.fuel = UNLIMITED_FUEL
@@ -220,10 +225,22 @@ class Machine:
         if len(self.frames) >= self.max_call_depth:
             raise ExhaustionError(EXHAUSTED, self.backtrace())
         bound = func.bound or self.bind(func)
+        regs = args + bound.tail
+        self._claim_slots(len(regs))
         bound.calls += 1
         if bound.calls == bound.compile_at:
             install_blocks(bound)
-        self.frames.append(Frame(func, bound, args + bound.tail, return_slot))
+        self.frames.append(Frame(func, bound, regs, return_slot))
+
+    def _claim_slots(self, count: int) -> None:
+        if self.slots_in_use + count > MAX_STACK_SLOTS:
+            raise ExhaustionError(EXHAUSTED, self.backtrace())
+        self.slots_in_use += count
+
+    def recount_slots(self) -> None:
+        """Count the slots of the frames again (after they were replaced as a
+        whole, as a debugger restoring a snapshot does)."""
+        self.slots_in_use = sum(len(frame.regs) for frame in self.frames if type(frame) is Frame)
 
     # --- the loop ----------------------------------------------------------------
 
@@ -268,6 +285,7 @@ class Machine:
                     return None
                 if nxt == RETURN:
                     results = R[:bound.num_results]
+                    self.slots_in_use -= len(R)
                     while True:
                         frames.pop()
                         if len(frames) == base:
@@ -299,6 +317,7 @@ class Machine:
                     if len(frames) >= max_depth:
                         raise ExhaustionError(EXHAUSTED, self.backtrace())
                     R = R[base_slot:base_slot + callee_bound.num_params] + callee_bound.tail
+                    self._claim_slots(len(R))
                     frame = Frame(callee, callee_bound, R, base_slot)
                     frames.append(frame)
                     bound = callee_bound
@@ -346,6 +365,7 @@ class Machine:
                     if type(abandoned) is HostFrame:
                         abandoned.generator.close()
                 del frames[base:]
+                self.recount_slots()
             if failure is error:
                 raise
             raise failure from None

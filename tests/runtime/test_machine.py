@@ -6,8 +6,10 @@ import pytest
 
 from interp.binary.decode import decode_module
 from interp.errors import ExhaustionError, FuelExhaustedError, Trap
-from interp.loader import module_from_bytes
+from interp.exec.machine import MAX_STACK_SLOTS
 from interp.exec.store import EngineConfig, Store
+from interp.loader import module_from_bytes
+from interp.translate.compiled import compile_module
 
 RECURSIVE = """(module
   (func $down (export "down") (param i32) (result i32)
@@ -95,3 +97,27 @@ def test_text_modules_get_the_offsets_of_their_binary_encoding() -> None:
     direct = decode_module(encode_module(parse_module(text)))
     assert [i.offset for i in via_loader.funcs[0].body] == [i.offset for i in direct.funcs[0].body]
     assert all(i.offset > 0 for i in via_loader.funcs[0].body)
+
+
+def test_frames_with_many_locals_exhaust_the_stack_before_the_host() -> None:
+    """A small module whose frames hold 50,000 locals each, recursing 9,000
+    deep, would need 3.5 GB of slots; both engines stop it at the same bound
+    of slots with "call stack exhausted", and the step machine gives the
+    slots back."""
+    wat = ('(module (func $f (export "f") (param $n i32) (result i32) (local ' + "i64 " * 50_000 + ')'
+           ' (if (result i32) (local.get $n) (then (call $f (i32.sub (local.get $n) (i32.const 1))))'
+           ' (else (i32.const 0)))))')
+    compiled = compile_module(module_from_bytes(wat.encode()))
+    depths = []
+    for engine in ("python", "cython"):
+        store = Store(EngineConfig(engine=engine))
+        if store.engine != engine:
+            continue
+        instance = store.instantiate(compiled)
+        with pytest.raises(ExhaustionError) as raised:
+            instance.invoke("f", 9_000)
+        depths.append(len(raised.value.backtrace))
+        if engine == "python":
+            assert store.machine.slots_in_use == 0
+            assert instance.invoke("f", 10) == [0]  # still usable
+    assert all(depth * 50_001 <= MAX_STACK_SLOTS for depth in depths)
