@@ -147,6 +147,15 @@ class Workload:
         """Istio's workload mode for the traffic: ``CLIENT`` or ``SERVER``."""
         return mode_of(self.kind, self.direction)
 
+    @classmethod
+    def make(cls, namespace: str = "default", labels: Mapping[str, str] | None = None, kind: str = "sidecar",
+             direction: str = "inbound", port: int | None = None, services: Iterable[ServiceRef] = (),
+             name: str = "") -> Workload:
+        """A workload from plain values (``labels`` as a mapping, ``kind`` and
+        ``direction`` by name)."""
+        return cls(namespace, tuple((labels or {}).items()), WorkloadKind(kind), Direction(direction), port,
+                   tuple(services), name)
+
     def directions(self) -> tuple[Direction, ...]:
         """The run direction first; a sidecar has the other one too."""
         if self.kind is not WorkloadKind.SIDECAR:

@@ -107,7 +107,8 @@ class FieldReader:
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise self.error(key_path, f"expected text, got {value_kind(value)}")
+            quote = " (quote it: YAML reads it as a number)" if isinstance(value, (int, float)) else ""
+            raise self.error(key_path, f"expected text, got {value_kind(value)}{quote}")
         if "\0" in value:
             raise self.error(key_path, "text may not hold a NUL character")
         return value
