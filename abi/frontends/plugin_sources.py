@@ -209,6 +209,8 @@ class ModuleFiles:
         if data is None:
             if not os.path.exists(resolved):
                 raise reader.error(key_path, f"no such file: {path}")
+            if not os.path.isfile(resolved):
+                raise reader.error(key_path, f"not a regular file: {path}")
             try:
                 data = read_file(resolved)
             except UsageError as error:

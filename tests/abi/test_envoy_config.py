@@ -10,6 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from abi.enums import FailurePolicy
 from abi.errors import ManifestError
@@ -345,3 +347,33 @@ def test_not_an_envoy_configuration(tmp_path: Path) -> None:
 def test_reading_is_repeatable() -> None:
     first = envoy_config.translate(envoy_config.read_envoy_config(str(BOOTSTRAP), ProxyEnvironment()))
     assert envoy_plugins(BOOTSTRAP) == first
+
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6) |
+    st.sampled_from(["type.googleapis.com/google.protobuf.StringValue", "type.googleapis.com/google.protobuf.Struct",
+                     "type.googleapis.com/google.protobuf.UInt32Value", "FAIL_OPEN", "aGk=", str(VM_COUNTER)]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(["@type", "value", "local", "remote", "filename", "inline_bytes", "inline_string",
+                         "key_values", "host_env_keys", "code", "vm_id", "type_url"]) | st.text(max_size=4),
+        children, max_size=4),
+    max_leaves=20)
+FIELDS = ["name", "root_id", "vm_config", "configuration", "fail_open", "failure_policy", "reload_config",
+          "capability_restriction_config", "rootId", "unknown"]
+VM_FIELDS = ["vm_id", "runtime", "code", "configuration", "environment_variables", "allow_precompiled"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(FIELDS), values, max_size=3),
+       st.dictionaries(st.sampled_from(VM_FIELDS), values, max_size=3))
+def test_any_plugin_config_gives_a_plugin_or_one_manifest_error(config: dict[str, object],
+                                                                 vm_config: dict[str, object]) -> None:
+    plugin_config = {"name": "p", "vm_config": {"code": {"local": {"filename": str(VM_COUNTER)}}, **vm_config},
+                     **config}
+    listener = {"name": "l", "filter_chains": [{"filters": [{
+        "name": "envoy.filters.network.wasm",
+        "typed_config": {"@type": "type.googleapis.com/" + envoy_config.NETWORK_WASM, "config": plugin_config}}]}]}
+    try:
+        envoy_config.translate(envoy_config.config_from_document(listener, "fuzz.yaml", Path(".")))
+    except ManifestError as error:
+        assert "\n" not in str(error)

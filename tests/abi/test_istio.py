@@ -9,12 +9,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from abi.enums import FailurePolicy
 from abi.errors import ManifestError, ScenarioError
 from abi.frontends import istio
 from abi.frontends.istio import Direction, ServiceRef, Workload
-from abi.frontends.plugin_sources import FieldReader
+from abi.frontends.plugin_sources import FieldReader, ProxyEnvironment
 from abi.proxy.plugins import PluginKind
 from abi.testing import OriginResponse, assert_no_failures, istio_host, istio_plugins, request_headers
 
@@ -337,3 +339,52 @@ def test_workload_errors_name_the_scenario_key() -> None:
     with pytest.raises(ManifestError, match="^scenario.yaml: istio.workload.port: expected an integer from 1 to "
                                             "65535"):
         istio.workload_from_mapping({"port": "80"}, reader, "istio.workload")
+
+
+documents = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6) |
+    st.sampled_from(["WasmPlugin", "extensions.istio.io/v1alpha1", "List", "HOST", "CLIENT", "AUTHN", "file:///x"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(["apiVersion", "kind", "metadata", "spec", "items", "name", "namespace", "url", "selector",
+                         "matchLabels", "match", "mode", "ports", "number", "vmConfig", "env", "valueFrom", "value",
+                         "targetRefs", "priority", "phase", "pluginConfig", "type", "creationTimestamp"]) | st.text(max_size=4),
+        children, max_size=5),
+    max_leaves=25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(documents, max_size=3))
+def test_any_document_gives_resources_or_one_manifest_error(items: list[object]) -> None:
+    wasm_plugins = [{"apiVersion": "extensions.istio.io/v1alpha1", "kind": "WasmPlugin", **item}
+                    if isinstance(item, dict) else item for item in items]
+    try:
+        manifests = istio.manifests_from_documents(wasm_plugins, "fuzz.yaml", Path("."))
+        istio.translate(manifests, REVIEWS)
+    except ScenarioError as error:
+        assert "\n" not in str(error)
+
+
+VALID = {"apiVersion": "extensions.istio.io/v1alpha1", "kind": "WasmPlugin",
+         "metadata": {"name": "p", "namespace": "bookinfo", "creationTimestamp": "2024-01-01T00:00:00Z"},
+         "spec": {"url": f"file://{VM_COUNTER}", "selector": {"matchLabels": {"app": "reviews"}},
+                  "pluginConfig": {"a": [1, {"b": None}]}, "phase": "AUTHZ", "priority": 3,
+                  "vmConfig": {"env": [{"name": "A", "value": "1"}, {"name": "B", "valueFrom": "HOST"}]},
+                  "match": [{"mode": "SERVER", "ports": [{"number": 9080}]}], "failStrategy": "FAIL_OPEN"}}
+FIELDS = [("metadata", "name"), ("metadata", "namespace"), ("metadata", "creationTimestamp"), ("spec", "url"),
+          ("spec", "selector"), ("spec", "pluginConfig"), ("spec", "phase"), ("spec", "priority"), ("spec", "vmConfig"),
+          ("spec", "match"), ("spec", "failStrategy"), ("spec", "targetRefs"), ("spec", "sha256"), ("spec", "type")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(FIELDS), documents), min_size=1, max_size=3))
+def test_a_resource_with_any_field_changed_gives_a_plugin_or_one_manifest_error(
+        changes: list[tuple[tuple[str, str], object]]) -> None:
+    resource = {"apiVersion": VALID["apiVersion"], "kind": VALID["kind"], "metadata": dict(VALID["metadata"]),
+                "spec": dict(VALID["spec"])}
+    for (section, field), value in changes:
+        resource[section][field] = value  # type: ignore[index]
+    try:
+        istio.translate(istio.manifests_from_documents([resource], "fuzz.yaml", Path(".")), REVIEWS,
+                        proxy=ProxyEnvironment((("B", "b"),)))
+    except ScenarioError as error:
+        assert "\n" not in str(error)
