@@ -444,6 +444,8 @@ def translate(config: EnvoyConfig, listener: str | None = None, filter_chain: st
     for spec in specs:
         notes += spec.origin.notes if spec.origin is not None else ()
     notes = list(config.notes) + notes
+    if not specs:
+        notes.append(f"{config.file}: no Wasm filter or service runs: the traffic runs through no plugin")
     if chosen is not None and any(entry.type_name == HTTP_CONNECTION_MANAGER for entry in chosen[1].network):
         notes.extend(f"{entry.plugin.name} ({entry.position} of listener {entry.listener}) sees only the scenario's "
                      f"connections: glasswasm sends streams straight to the HTTP filters, not through the network "

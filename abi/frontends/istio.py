@@ -641,6 +641,9 @@ def translate(manifests: IstioManifests, workload: Workload, root_namespace: str
                               (("document", plugin.document), ("phase", plugin.phase), ("priority", plugin.priority)))
         specs.append(plugin_spec(config, plugin.kind, origin))
         notes.extend(config.notes)
+    if not specs:
+        notes.append(f"no WasmPlugin applies to the {workload.describe()} for its {chains.mode} traffic: it runs "
+                     f"through no plugin")
     for item in manifests.passed_over:
         if item.reason != "not a WasmPlugin":
             notes.append(f"{item.what} ({item.file} document {item.document}): {item.reason}")

@@ -340,11 +340,12 @@ def _check_text(text: str, key_path: str, source: str) -> None:
 
 
 def scenario_from_document(document: Any, source: str, base: Path,
-                           extra_plugins: tuple[PluginSpec, ...] = ()) -> Scenario:
+                           extra_plugins: tuple[PluginSpec, ...] | None = None) -> Scenario:
     """Validate a parsed scenario; relative ``wasm`` paths are resolved
     against ``base``.  ``extra_plugins`` (translated from Istio or Envoy
     configuration, ``abi.frontends.scenario_sources``) come first in their
-    chains, before the scenario's own plugins of the same kind."""
+    chains, before the scenario's own plugins of the same kind; when given
+    (even empty), chains may be empty, as a proxy's may be."""
     return _Validator(source, base).scenario(document, extra_plugins)
 
 
@@ -472,7 +473,7 @@ class _Validator:
 
     # --- the document ------------------------------------------------------------------------
 
-    def scenario(self, document: Any, extra_plugins: tuple[PluginSpec, ...] = ()) -> Scenario:
+    def scenario(self, document: Any, extra_plugins: tuple[PluginSpec, ...] | None = None) -> Scenario:
         top = self.mapping(document, "", (
             "plugins", "network_plugins", "services", "streams", "connections", "upstreams", "grpc_upstreams",
             "foreign_functions", "shared_data", "properties", "log_level", "random_seed", "clock_start_ns",
@@ -480,10 +481,10 @@ class _Validator:
         chains = {}
         for key, kind in (("plugins", PluginKind.HTTP), ("network_plugins", PluginKind.NETWORK),
                           ("services", PluginKind.SERVICE)):
-            translated = tuple(spec for spec in extra_plugins if spec.kind is kind)
+            translated = tuple(spec for spec in extra_plugins or () if spec.kind is kind)
             chains[key] = (translated, self.plugins(top.get(key), key, kind))
         plugins, network_plugins, services = (translated + own for translated, own in chains.values())
-        if not plugins and not network_plugins and not services:
+        if not plugins and not network_plugins and not services and extra_plugins is None:
             raise self.error("plugins", "missing: a scenario needs at least one plugin (plugins, "
                                         "network_plugins or services)")
         placed = [(spec.name, spec.origin.resource if spec.origin else f"{key}[{index - len(translated)}].name")
@@ -511,7 +512,7 @@ class _Validator:
         for index, (name, key_path) in enumerate(traffic):
             if name in traffic_names[:index]:
                 raise self.error(key_path, f"duplicate stream or connection name {name!r}")
-        if connections and not network_plugins:
+        if connections and not network_plugins and extra_plugins is None:
             raise self.error("connections", "connections need network_plugins to run through")
         return Scenario(
             source=self.source,

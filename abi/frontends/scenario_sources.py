@@ -87,7 +87,7 @@ def load_scenario_with_sources(path: str | os.PathLike[str], istio_files: Sequen
     sources = {key: document[key] for key in SOURCE_KEYS if key in document}
     rest = {key: value for key, value in document.items() if key not in SOURCE_KEYS}
     translation = _translate(sources, FieldReader(source, ""), base, istio_files, envoy_file, envoy_listener)
-    extra = translation.plugins if translation is not None else ()
+    extra = translation.plugins if translation is not None else None
     return SourcedScenario(scenario_from_document(rest, source, base, extra), translation)
 
 

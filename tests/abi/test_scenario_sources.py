@@ -100,13 +100,36 @@ def test_a_scenario_names_resources_the_workload_and_the_host(tmp_path: Path) ->
     ("envoy: {file: e.yaml, listeners: x}\n", "envoy.listeners: unknown field"),
     ("host_environment: [A]\n", "host_environment: expected a mapping, got a list"),
     ("module_files: {oci://x: 5}\n", "module_files.oci://x: expected text, got a number"),
-    ("istio: {}\n", "plugins: missing: a scenario needs at least one plugin"),
 ])
 def test_bad_scenario_keys(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ScenarioError) as caught:
         load_scenario_with_sources(path)
     assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_workload_no_resource_applies_to_runs_through_no_plugin(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, f"""\
+        istio:
+          resources: [{MESH}]
+          workload: {{namespace: elsewhere}}
+          root_namespace: none
+        streams:
+          - request: {{headers: {{":path": /}}}}
+            response: {{body: hi}}
+        connections:
+          - events: [{{downstream: "x"}}]
+        """)
+    status, out, err = run([str(path), "--json"], capsys)
+    report = json.loads(out)
+    assert status == 0 and report["plugins"] == [] and report["network_plugins"] == []
+    assert report["streams"][0]["downstream_response"]["body"] == "hi"
+    assert report["connections"][0]["origin_received"]["data"] == "x"
+    assert ("glasswasm proxy: note: no WasmPlugin applies to the workload in namespace elsewhere (sidecar; labels "
+            "none) for its SERVER traffic: it runs through no plugin\n") in err
+    status, out, _ = run([str(path), "--explain"], capsys)
+    assert status == 0 and "  HTTP chain: no plugins" in out.splitlines()
 
 
 # --- the command line ------------------------------------------------------------------------------------
