@@ -449,7 +449,8 @@ def translate(config: EnvoyConfig, listener: str | None = None, filter_chain: st
     if chosen is not None and any(entry.type_name == HTTP_CONNECTION_MANAGER for entry in chosen[1].network):
         notes.extend(f"{entry.plugin.name} ({entry.position} of listener {entry.listener}) sees only the scenario's "
                      f"connections: glasswasm sends streams straight to the HTTP filters, not through the network "
-                     f"filters before the connection manager" for entry in chosen[1].network if entry.plugin is not None)
+                     f"filters before the connection manager"
+                     for entry in chosen[1].network if entry.plugin is not None)
     for entry in entries:
         if entry.acts_on_traffic:
             notes.append(f"{entry.describe()} is passed over ({entry.passed_over}): what it would do to traffic "

@@ -570,7 +570,8 @@ def _attaches(plugin: WasmPlugin, workload: Workload, root: str, namespaces: lis
                 return True, f"its targetRef {ref.describe()} is a service of this waypoint"
         if (waypoint and plugin.namespace == root and ref.names("gateway.networking.k8s.io", "GatewayClass")
                 and ref.name == WAYPOINT_GATEWAY_CLASS):
-            return True, f"its targetRef GatewayClass {WAYPOINT_GATEWAY_CLASS} in the root namespace takes every waypoint"
+            return True, (f"its targetRef GatewayClass {WAYPOINT_GATEWAY_CLASS} in the root namespace takes every "
+                          f"waypoint")
         if plugin.namespace != workload.namespace or ref.namespace not in ("", workload.namespace):
             continue
         if ref.names("gateway.networking.k8s.io", "Gateway") and ref.name == gateway:

@@ -9,10 +9,9 @@ Document keys: ``plugins`` (the HTTP chain), ``network_plugins``,
 ``services`` (each: ``name``, ``kind``, ``wasm``, ``abi_version``,
 ``root_id``, ``vm_id``, ``vm`` (the plugin whose VM it shares, itself when
 alone), ``failure_policy``, ``failed``, ``reloads``, ``generation``,
-``ticks``, ``origin``: ``null``, or for a plugin translated from Istio or
-Envoy configuration ``{source, resource, file, ..., notes}``), ``streams``
-(each: ``name``, ``plugins``, ``upstream_request``, ``downstream_response``,
-``local_response``, ``http_calls``, ``grpc_calls``, ``stalled``, ``reset``, ``failed_by``), ``connections``
+``ticks``, ``origin``), ``streams`` (each: ``name``, ``plugins``, ``upstream_request``,
+``downstream_response``, ``local_response``, ``http_calls``,
+``grpc_calls``, ``stalled``, ``reset``, ``failed_by``), ``connections``
 (each: ``name``, ``plugins``, ``origin_received``, ``client_received``,
 ``closed_by``, ``upstream_closed_by``, ``stalled``, ``failed_by``,
 ``http_calls``), ``http_calls`` and ``grpc_calls`` (those made outside any
@@ -22,7 +21,8 @@ lines past the log limits), ``metrics``, ``shared_data``
 ``name``, ``registered_by``, ``enqueued``, ``left``), ``reconfigurations``,
 ``host_call_errors`` (``[{plugin, call, status, count}]``: every host call
 that answered an error status), ``failures``, ``time_ms`` (simulated time at
-the end).
+the end).  A plugin's ``origin`` is ``null``, or for one translated from
+Istio or Envoy configuration ``{source, resource, file, ..., notes}``.
 """
 
 from __future__ import annotations

@@ -94,7 +94,8 @@ def test_what_is_not_simulated_is_named() -> None:
 def test_the_explanation_lists_every_listener_and_filter() -> None:
     explanation = envoy_plugins(BOOTSTRAP, listener="tcp").explanation
     assert explanation[0] == f"envoy: {BOOTSTRAP}: 2 listeners, 1 bootstrap Wasm service"
-    assert "    bootstrap_extensions[1] envoy.bootstrap.internal_listener: passed over (not a Wasm service)" in explanation
+    assert ("    bootstrap_extensions[1] envoy.bootstrap.internal_listener: passed over (not a Wasm service)"
+            in explanation)
     assert "  filter chain plain (not run):" in explanation
     assert "      http_filters[0] envoy.filters.http.wasm: HTTP plugin stamp (not loaded)" in explanation
     assert "  filter chain filter_chains[0] (the scenario's traffic runs through it):" in explanation
@@ -176,7 +177,8 @@ resources:
     ('{"@type": type.googleapis.com/google.protobuf.UInt32Value, value: 300}', bytes.fromhex("08ac02")),
     ('{"@type": type.googleapis.com/google.protobuf.Int64Value, value: "-1"}', bytes.fromhex("08ffffffffffffffffff01")),
     ('{"@type": type.googleapis.com/google.protobuf.BoolValue, value: true}', bytes.fromhex("0801")),
-    ('{"@type": type.googleapis.com/google.protobuf.DoubleValue, value: "Infinity"}', bytes.fromhex("09000000000000f07f")),
+    ('{"@type": type.googleapis.com/google.protobuf.DoubleValue, value: "Infinity"}',
+     bytes.fromhex("09000000000000f07f")),
     ('{"@type": type.googleapis.com/google.protobuf.Empty, value: {}}', b""),
     ('{"@type": type.googleapis.com/xds.type.v3.TypedStruct, type_url: t/x, value: {k: true}}',
      bytes.fromhex("0a03742f7812090a070a016b12022001")),
@@ -197,7 +199,8 @@ def test_vm_configuration_and_structs_are_noted(tmp_path: Path) -> None:
     translation = envoy_plugins(path)
     assert translation.plugins[0].vm_configuration == b""
     assert translation.notes == (f"p: its {PREFIX.split(': ')[1]}.vm_config.configuration is a "
-                                 "google.protobuf.Struct, which Envoy hands the plugin as the message's protobuf encoding (0 bytes), not as JSON; a "
+                                 "google.protobuf.Struct, which Envoy hands the plugin as the message's protobuf "
+                                 "encoding (0 bytes), not as JSON; a "
                                  "google.protobuf.StringValue holding JSON reaches it as text",)
 
 

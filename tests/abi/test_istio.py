@@ -64,7 +64,8 @@ def test_why_each_resource_applied_or_not() -> None:
                for decision in istio.build_chains(istio.read_manifests(str(MESH)), REVIEWS).decisions}
     assert reasons["mesh-authn"] == (True, "in the root namespace, without a selector; no match: every "
                                            "direction and port")
-    assert reasons["authz-negative"][0] and "its selector app=reviews, version=v1 matches" in reasons["authz-negative"][1]
+    applies, reason = reasons["authz-negative"]
+    assert applies and "its selector app=reviews, version=v1 matches" in reason
     assert reasons["ratings"] == (False, "its selector app=ratings does not match the workload's labels "
                                          "(app=reviews)")
     assert reasons["cart"] == (False, "its namespace shop is neither the workload's (bookinfo) nor the root "
@@ -347,7 +348,8 @@ documents = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(
         st.sampled_from(["apiVersion", "kind", "metadata", "spec", "items", "name", "namespace", "url", "selector",
                          "matchLabels", "match", "mode", "ports", "number", "vmConfig", "env", "valueFrom", "value",
-                         "targetRefs", "priority", "phase", "pluginConfig", "type", "creationTimestamp"]) | st.text(max_size=4),
+                         "targetRefs", "priority", "phase", "pluginConfig", "type", "creationTimestamp"])
+        | st.text(max_size=4),
         children, max_size=5),
     max_leaves=25)
 
