@@ -138,7 +138,8 @@ def istio_plugins(*resources: IstioResource, workload: istio.Workload = istio.Wo
                   host_environment: Mapping[str, str] | None = None,
                   module_files: Mapping[str, str | os.PathLike[str]] | None = None) -> Translation:
     """The plugins istiod would give ``workload`` from ``resources`` (files,
-    or resources as mappings), as the scenario's ``istio`` key builds them."""
+    or resources as mappings, whose relative ``file://`` URLs are read from
+    the working directory), as the scenario's ``istio`` key builds them."""
     manifests = istio.combine(
         istio.manifests_from_documents([item], f"resources[{index}]", Path.cwd()) if isinstance(item, Mapping)
         else istio.read_manifests(os.fspath(item)) for index, item in enumerate(resources))
