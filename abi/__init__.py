@@ -40,6 +40,8 @@ _EXPORTS = {
     "LocalResponse": "abi.proxy.records",
     "LogEntry": "abi.proxy.records",
     "load_scenario": "abi.frontends.scenario",
+    "load_scenario_with_sources": "abi.frontends.scenario_sources",
+    "ManifestError": "abi.errors",
     "run_scenario": "abi.frontends.runner",
     "HttpStream": "abi.proxy.http_stream",
     "OriginResponse": "abi.proxy.http_stream",

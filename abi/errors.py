@@ -29,6 +29,18 @@ class ScenarioError(ProxyWasmError):
         super().__init__(f"{where}: {problem}" if where else problem)
 
 
+class ManifestError(ScenarioError):
+    """An Istio resource or an Envoy configuration cannot be turned into
+    plugins.  ``resource`` names it (``WasmPlugin bookinfo/stamp``,
+    ``listener ingress_http``), ``key_path`` the field in it, ``source`` the
+    file: one line says what is wrong and where."""
+
+    def __init__(self, problem: str, key_path: str = "", source: str | None = None, resource: str = "") -> None:
+        self.resource = resource
+        super().__init__(problem, ": ".join(part for part in (resource, key_path) if part), source)
+        self.key_path = key_path
+
+
 class PluginLoadError(ProxyWasmError):
     """A module cannot be loaded as a proxy-wasm plugin: unreadable,
     malformed, invalid, without a supported ``proxy_abi_version_*`` export,
@@ -55,4 +67,5 @@ class HostError(InternalError):
     plugin's failure."""
 
 
-__all__ = ["HostError", "PluginLoadError", "PluginResourceLimit", "ProxyWasmError", "ScenarioError", "UsageError"]
+__all__ = ["HostError", "ManifestError", "PluginLoadError", "PluginResourceLimit", "ProxyWasmError", "ScenarioError",
+           "UsageError"]

@@ -1,5 +1,9 @@
 """``glasswasm proxy SCENARIO [--json] [--trace FILE]``: run a scenario and
 show what happened.  Without ``--json`` a readable summary is printed.
+``--istio FILE`` and ``--envoy FILE`` take the plugins from Istio or Envoy
+configuration (``abi.frontends.scenario_sources``); ``--explain`` prints the
+chains built from it instead of running, and what the simulation cannot
+honour is printed as notes on standard error.
 Problems with the scenario or a plugin module are one line on standard
 error and exit status 1 (the ``glasswasm`` command prints every
 ``GlasswasmError`` that way).  What plugins do wrong while running is part
@@ -30,6 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(runs them on the step machine)")
     parser.add_argument("--allow-failures", action="store_true",
                         help="exit with status 0 even when plugins fail that the scenario does not expect to")
+    parser.add_argument("--istio", metavar="FILE", action="append", default=[],
+                        help="Istio WasmPlugin resources (YAML, several documents allowed) building the chains for "
+                             "the scenario's istio.workload (repeatable)")
+    parser.add_argument("--envoy", metavar="FILE",
+                        help="an Envoy v3 bootstrap or listener configuration whose Wasm filters and services run")
+    parser.add_argument("--envoy-listener", metavar="NAME",
+                        help="with an Envoy configuration: the listener the traffic arrives at (default: the first)")
+    parser.add_argument("--explain", action="store_true",
+                        help="print the chains built from the Istio or Envoy configuration, and why each resource "
+                             "or filter applied or not, without running the traffic")
     add_engine_argument(parser)
 
 
@@ -37,10 +51,16 @@ def run(args: argparse.Namespace) -> int:
     from abi.errors import UsageError
     from abi.frontends.report import build_report, failed_plugins, render_json, render_summary
     from abi.frontends.runner import run_scenario
-    from abi.frontends.scenario import load_scenario
+    from abi.frontends.scenario_sources import load_scenario_with_sources
     from abi.trace import Trace
 
-    scenario = load_scenario(args.scenario)
+    sourced = load_scenario_with_sources(args.scenario, args.istio, args.envoy, args.envoy_listener)
+    if args.explain:
+        _write("".join(f"{line}\n" for line in sourced.explanation()))
+        return 0
+    for note in sourced.notes:
+        print(f"glasswasm proxy: note: {note}", file=sys.stderr)
+    scenario = sourced.scenario
     if args.trace_instructions and not args.trace:
         raise UsageError("--trace-instructions needs --trace FILE")
     with contextlib.ExitStack() as files:

@@ -9,7 +9,7 @@ Document keys: ``plugins`` (the HTTP chain), ``network_plugins``,
 ``services`` (each: ``name``, ``kind``, ``wasm``, ``abi_version``,
 ``root_id``, ``vm_id``, ``vm`` (the plugin whose VM it shares, itself when
 alone), ``failure_policy``, ``failed``, ``reloads``, ``generation``,
-``ticks``), ``streams`` (each: ``name``, ``plugins``, ``upstream_request``,
+``ticks``, ``origin``), ``streams`` (each: ``name``, ``plugins``, ``upstream_request``,
 ``downstream_response``, ``local_response``, ``http_calls``,
 ``grpc_calls``, ``stalled``, ``reset``, ``failed_by``), ``connections``
 (each: ``name``, ``plugins``, ``origin_received``, ``client_received``,
@@ -21,7 +21,8 @@ lines past the log limits), ``metrics``, ``shared_data``
 ``name``, ``registered_by``, ``enqueued``, ``left``), ``reconfigurations``,
 ``host_call_errors`` (``[{plugin, call, status, count}]``: every host call
 that answered an error status), ``failures``, ``time_ms`` (simulated time at
-the end).
+the end).  A plugin's ``origin`` is ``null``, or for one translated from
+Istio or Envoy configuration ``{source, resource, file, ..., notes}``.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def _plugin(link: PluginLink) -> dict[str, Any]:
             "abi_version": plugin.abi_version.value, "root_id": config.root_id, "vm_id": config.vm_id,
             "vm": plugin.record.label, "failure_policy": config.failure_policy.value, "failed": plugin.failed,
             "reloads": link.reloads, "generation": plugin.generation,
-            "ticks": sum(p.root.timer.ticks for p in link.plugins if p.root is not None)}
+            "ticks": sum(p.root.timer.ticks for p in link.plugins if p.root is not None),
+            "origin": config.origin.to_report() if config.origin is not None else None}
 
 
 def failed_plugins(host: ProxyHost) -> list[str]:
@@ -167,8 +169,10 @@ def _plugin_line(plugin: Plugin, link: PluginLink) -> str:
     state = "FAILED" if plugin.failed else "ok"
     extra = f", reloaded {link.reloads}x" if link.reloads else ""
     shared = f", VM of {plugin.record.label}" if plugin.record.label != plugin.name else ""
+    origin = plugin.config.origin
+    source = f" (from {origin.resource})" if origin is not None else ""
     return (f"  {plugin.name}: ABI {plugin.abi_version.value}, {plugin.config.failure_policy.value}, {state}"
-            f"{shared}{extra}")
+            f"{shared}{extra}{source}")
 
 
 def _stream_lines(stream: HttpStream) -> list[str]:

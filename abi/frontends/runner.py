@@ -46,7 +46,7 @@ def plugin_config(spec: PluginSpec) -> PluginConfig:
     return PluginConfig(name=spec.name, wasm=spec.wasm, root_id=spec.root_id, vm_id=spec.vm_id,
                         configuration=spec.configuration, vm_configuration=spec.vm_configuration,
                         environment=dict(spec.environment), failure_policy=spec.failure,
-                        fuel_per_callback=spec.fuel, label=spec.wasm_as_written)
+                        fuel_per_callback=spec.fuel, label=spec.wasm_as_written, origin=spec.origin)
 
 
 def foreign_function(behaviour: object) -> ForeignFunction:

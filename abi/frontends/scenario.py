@@ -102,7 +102,7 @@ from abi.proxy.grpc_callouts import GrpcAnswer
 from abi.proxy.http_callouts import UpstreamResponse
 from abi.proxy.http_stream import OriginResponse
 from abi.proxy.limits import HostLimits
-from abi.proxy.plugins import DEFAULT_FUEL_PER_CALLBACK, PluginKind
+from abi.proxy.plugins import DEFAULT_FUEL_PER_CALLBACK, PluginKind, PluginOrigin
 from abi.wire.text import as_bytes
 
 Headers = tuple[tuple[str, str | bytes], ...]
@@ -119,8 +119,12 @@ PLUGIN_KEYS = ("name", "wasm", "root_id", "vm_id", "configuration", "vm_configur
 
 @dataclass(frozen=True)
 class PluginSpec:
+    """One plugin to load: from the scenario's plugin lists, or translated
+    from Istio or Envoy configuration (``origin`` says from what; ``wasm`` is
+    then a path or the module's bytes)."""
+
     name: str
-    wasm: str
+    wasm: str | bytes
     wasm_as_written: str = ""
     root_id: str = ""
     vm_id: str = ""
@@ -130,6 +134,7 @@ class PluginSpec:
     failure: FailurePolicy = FailurePolicy.FAIL_CLOSE
     fuel: int | None = DEFAULT_FUEL_PER_CALLBACK
     kind: PluginKind = PluginKind.HTTP
+    origin: PluginOrigin | None = None
 
 
 @dataclass(frozen=True)
@@ -264,9 +269,26 @@ class _ScenarioLoader(yaml.SafeLoader):
 def parse_scenario_text(text: str, source: str) -> Any:
     """The document in ``text`` (JSON when ``source`` ends in ``.json``, else
     YAML), checked for depth and encodable text."""
+    (document,) = _parse_documents(text, source, lambda loader: [loader.get_single_data()])
+    return document
+
+
+def parse_scenario_documents(text: str, source: str) -> list[Any]:
+    """Every document of a multi-document YAML text (``---`` between them, as
+    ``kubectl apply -f`` reads them; empty documents are ``None``), or the one
+    of a JSON file, each checked as ``parse_scenario_text`` checks one."""
+    return _parse_documents(text, source, lambda loader: list(_documents(loader)))
+
+
+def _documents(loader: _ScenarioLoader) -> Any:
+    while loader.check_data():
+        yield loader.get_data()
+
+
+def _parse_documents(text: str, source: str, read: Any) -> list[Any]:
     if source.endswith(".json"):
         try:
-            document = json.loads(text)
+            documents = [json.loads(text)]
         except json.JSONDecodeError as error:
             raise ScenarioError(f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
                                 source=source) from None
@@ -274,15 +296,20 @@ def parse_scenario_text(text: str, source: str) -> Any:
             raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep", source=source) from None
     else:
         try:
-            document = yaml.load(text, Loader=_ScenarioLoader)  # noqa: S506 (a safe loader, subclassed)
+            loader = _ScenarioLoader(text)
+            try:
+                documents = read(loader)
+            finally:
+                loader.dispose()
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
             raise ScenarioError(f"invalid YAML at {where}{error.problem}", source=source) from None
         except yaml.YAMLError as error:
             raise ScenarioError(f"invalid YAML: {' '.join(str(error).split())}", source=source) from None
-    _check_values(document, source)
-    return document
+    for document in documents:
+        _check_values(document, source)
+    return documents
 
 
 def _check_values(document: Any, source: str) -> None:
@@ -312,10 +339,14 @@ def _check_text(text: str, key_path: str, source: str) -> None:
                             f"encode (write the bytes with {{base64: ...}} instead)", key_path, source) from None
 
 
-def scenario_from_document(document: Any, source: str, base: Path) -> Scenario:
+def scenario_from_document(document: Any, source: str, base: Path,
+                           extra_plugins: tuple[PluginSpec, ...] | None = None) -> Scenario:
     """Validate a parsed scenario; relative ``wasm`` paths are resolved
-    against ``base``."""
-    return _Validator(source, base).scenario(document)
+    against ``base``.  ``extra_plugins`` (translated from Istio or Envoy
+    configuration, ``abi.frontends.scenario_sources``) come first in their
+    chains, before the scenario's own plugins of the same kind; when given
+    (even empty), chains may be empty, as a proxy's may be."""
+    return _Validator(source, base).scenario(document, extra_plugins)
 
 
 class _Validator:
@@ -442,20 +473,23 @@ class _Validator:
 
     # --- the document ------------------------------------------------------------------------
 
-    def scenario(self, document: Any) -> Scenario:
+    def scenario(self, document: Any, extra_plugins: tuple[PluginSpec, ...] | None = None) -> Scenario:
         top = self.mapping(document, "", (
             "plugins", "network_plugins", "services", "streams", "connections", "upstreams", "grpc_upstreams",
             "foreign_functions", "shared_data", "properties", "log_level", "random_seed", "clock_start_ns",
             "stall_after_ms", "limits", "expect"))
-        plugins = self.plugins(top.get("plugins"), "plugins", PluginKind.HTTP)
-        network_plugins = self.plugins(top.get("network_plugins"), "network_plugins", PluginKind.NETWORK)
-        services = self.plugins(top.get("services"), "services", PluginKind.SERVICE)
-        if not plugins and not network_plugins and not services:
+        chains = {}
+        for key, kind in (("plugins", PluginKind.HTTP), ("network_plugins", PluginKind.NETWORK),
+                          ("services", PluginKind.SERVICE)):
+            translated = tuple(spec for spec in extra_plugins or () if spec.kind is kind)
+            chains[key] = (translated, self.plugins(top.get(key), key, kind))
+        plugins, network_plugins, services = (translated + own for translated, own in chains.values())
+        if not plugins and not network_plugins and not services and extra_plugins is None:
             raise self.error("plugins", "missing: a scenario needs at least one plugin (plugins, "
                                         "network_plugins or services)")
-        placed = [(spec.name, f"{key}[{index}].name") for key, specs in
-                  (("plugins", plugins), ("network_plugins", network_plugins), ("services", services))
-                  for index, spec in enumerate(specs)]
+        placed = [(spec.name, spec.origin.resource if spec.origin else f"{key}[{index - len(translated)}].name")
+                  for key, (translated, own) in chains.items()
+                  for index, spec in enumerate(translated + own)]
         names = [name for name, _ in placed]
         for index, (name, key_path) in enumerate(placed):
             if name in names[:index]:
@@ -478,7 +512,7 @@ class _Validator:
         for index, (name, key_path) in enumerate(traffic):
             if name in traffic_names[:index]:
                 raise self.error(key_path, f"duplicate stream or connection name {name!r}")
-        if connections and not network_plugins:
+        if connections and not network_plugins and extra_plugins is None:
             raise self.error("connections", "connections need network_plugins to run through")
         return Scenario(
             source=self.source,

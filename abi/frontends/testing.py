@@ -44,7 +44,12 @@ What the emulator offers, by task:
   with ``send_downstream``, ``send_upstream`` and ``close_side``;
 * services, shared data (``host.set_shared_data``, ``host.shared_data``),
   foreign functions (``host.add_foreign_function``), reconfiguration
-  (``host.reconfigure(name, configuration=...)``).
+  (``host.reconfigure(name, configuration=...)``);
+* Istio and Envoy configuration: ``istio_host(*resources, workload=Workload(...))``
+  and ``envoy_host(config)`` load the chains istiod or Envoy would build
+  (``istio_plugins`` and ``envoy_plugins`` give the translation itself: the
+  plugins, the notes, the explanation); with the fixture,
+  ``proxy_host(*plugin_configs(translation, PluginKind.HTTP), ...)``.
 """
 
 from __future__ import annotations
@@ -63,24 +68,30 @@ from abi.enums import (
     Status,
     StreamType,
 )
-from abi.errors import PluginLoadError, ScenarioError, UsageError
+from abi.errors import ManifestError, PluginLoadError, ScenarioError, UsageError
+from abi.frontends.istio import Direction, ServiceRef, Workload, WorkloadKind
+from abi.frontends.plugin_sources import Translation
+from abi.frontends.runner import plugin_config
+from abi.frontends.scenario_sources import envoy_plugins, istio_plugins
 from abi.proxy.connection import NetworkConnection
 from abi.proxy.grpc_callouts import GrpcAnswer, GrpcCall
 from abi.proxy.headers import HeaderMap
 from abi.proxy.host import ProxyHost
 from abi.proxy.http_callouts import HttpCall, HttpCallResponse, UpstreamResponse
 from abi.proxy.http_stream import HttpStream, OriginResponse
-from abi.proxy.plugins import Plugin, PluginConfig
+from abi.proxy.plugins import Plugin, PluginConfig, PluginKind
 from abi.proxy.records import LocalResponse, LogEntry
 from abi.proxy.services import HostConfig
 from abi.vm.callbacks import Failure
 
 __all__ = [
-    "Action", "BufferType", "Failure", "FailurePolicy", "GrpcAnswer", "GrpcCall", "HeaderMap", "HostConfig",
-    "HttpCall", "HttpCallResponse", "HttpStream", "LocalResponse", "LogEntry", "LogLevel", "MapType",
-    "MetricType", "NetworkConnection", "OriginResponse", "Plugin", "PluginConfig", "PluginLoadError",
-    "ProxyHost", "ScenarioError", "Status", "StreamType", "UpstreamResponse", "assert_no_failures",
-    "callback_names", "proxy_host", "request_headers",
+    "Action", "BufferType", "Direction", "Failure", "FailurePolicy", "GrpcAnswer", "GrpcCall", "HeaderMap",
+    "HostConfig", "HttpCall", "HttpCallResponse", "HttpStream", "LocalResponse", "LogEntry", "LogLevel",
+    "ManifestError", "MapType", "MetricType", "NetworkConnection", "OriginResponse", "Plugin", "PluginConfig",
+    "PluginKind", "PluginLoadError", "ProxyHost", "ScenarioError", "ServiceRef", "Status", "StreamType",
+    "Translation", "UpstreamResponse", "Workload", "WorkloadKind", "assert_no_failures", "callback_names",
+    "envoy_host", "envoy_plugins", "host_from_translation", "istio_host", "istio_plugins", "plugin_configs",
+    "proxy_host", "request_headers",
 ]
 
 PluginInput = PluginConfig | str | os.PathLike[str]
@@ -117,6 +128,42 @@ def proxy_host(*plugins: PluginInput, log_level: LogLevel = LogLevel.TRACE,
             plugin = PluginConfig(name or stem, plugin, **plugin_settings)
         loaders[kind](plugin)
     return host
+
+
+def plugin_configs(translation: Translation, kind: PluginKind) -> list[PluginConfig]:
+    """The translated plugins of one kind, in chain order, as the host
+    loads them."""
+    return [plugin_config(spec) for spec in translation.of_kind(kind)]
+
+
+def host_from_translation(translation: Translation, **host_settings: Any) -> ProxyHost:
+    """A host with the translated chains and services loaded (the settings
+    as ``proxy_host`` takes them)."""
+    return proxy_host(*plugin_configs(translation, PluginKind.HTTP),
+                      network_plugins=plugin_configs(translation, PluginKind.NETWORK),
+                      services=plugin_configs(translation, PluginKind.SERVICE), **host_settings)
+
+
+def istio_host(*resources: str | os.PathLike[str] | Mapping[str, Any], workload: Workload = Workload(),
+               root_namespace: str = "istio-system", host_environment: Mapping[str, str] | None = None,
+               module_files: Mapping[str, str | os.PathLike[str]] | None = None, **host_settings: Any) -> ProxyHost:
+    """A host running the chains istiod would build for ``workload`` from
+    ``resources`` (files of WasmPlugins, or resources as mappings), as the
+    scenario's ``istio`` key does; ``host_settings`` as ``proxy_host``
+    takes them."""
+    return host_from_translation(istio_plugins(*resources, workload=workload, root_namespace=root_namespace,
+                                               host_environment=host_environment, module_files=module_files),
+                                 **host_settings)
+
+
+def envoy_host(config: str | os.PathLike[str], listener: str | None = None, filter_chain: str | None = None,
+               host_environment: Mapping[str, str] | None = None,
+               module_files: Mapping[str, str | os.PathLike[str]] | None = None,
+               **host_settings: Any) -> ProxyHost:
+    """A host running the Wasm filters of an Envoy configuration's listener
+    (the first, or ``listener``) and its bootstrap Wasm services."""
+    return host_from_translation(envoy_plugins(config, listener, filter_chain, host_environment, module_files),
+                                 **host_settings)
 
 
 def request_headers(path: str = "/", method: str = "GET", authority: str = "example.com",

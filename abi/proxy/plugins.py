@@ -79,6 +79,26 @@ class PluginKind(enum.Enum):
 
 
 @dataclass(frozen=True)
+class PluginOrigin:
+    """Where a plugin's configuration came from, when it was translated from
+    other configuration (an Istio ``WasmPlugin``, an Envoy filter): reports
+    name it.  ``source`` is ``istio`` or ``envoy``, ``resource`` what in it
+    (``WasmPlugin bookinfo/stamp``), ``file`` the file as it was named,
+    ``details`` more facts as (name, value) pairs, ``notes`` what the
+    simulation does differently from the real proxy for this plugin."""
+
+    source: str
+    resource: str
+    file: str
+    details: tuple[tuple[str, Any], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_report(self) -> dict[str, Any]:
+        return {"source": self.source, "resource": self.resource, "file": self.file, **dict(self.details),
+                "notes": list(self.notes)}
+
+
+@dataclass(frozen=True)
 class PluginConfig:
     """How to run one plugin.
 
@@ -89,7 +109,7 @@ class PluginConfig:
     is what WASI's ``environ_get`` shows.  ``fuel_per_callback`` of ``None``
     means unlimited.  ``label`` names the module in reports (scenarios give
     the path as written in the file, so reports do not depend on where the
-    files are).
+    files are).  ``origin`` says what configuration it was translated from.
     """
 
     name: str
@@ -102,6 +122,7 @@ class PluginConfig:
     failure_policy: FailurePolicy = FailurePolicy.FAIL_CLOSE
     fuel_per_callback: int | None = DEFAULT_FUEL_PER_CALLBACK
     label: str = ""
+    origin: PluginOrigin | None = None
 
     @property
     def configuration_bytes(self) -> bytes:

@@ -1,6 +1,8 @@
 """Just enough of the protobuf wire format to read the ``GrpcService``
 (``envoy.config.core.v3.GrpcService``) a plugin may pass to
-``proxy_grpc_call`` and ``proxy_grpc_stream`` instead of a cluster name.
+``proxy_grpc_call`` and ``proxy_grpc_stream`` instead of a cluster name, and
+to write the messages Envoy hands plugins as their configuration
+(``abi.wire.well_known``).
 
 ``parse_message`` is strict about the wire format, as protobuf's
 ``ParseFromString`` is (a bad tag, a truncated field or a group is a parse
@@ -80,9 +82,22 @@ def string_field(fields: dict[int, list[int | bytes]], number: int) -> bytes | N
 
 
 def encode_string_field(number: int, value: bytes) -> bytes:
-    """One length-delimited field (for building messages in tests and
-    scenarios)."""
+    """One length-delimited field (strings, bytes and messages)."""
     return _encode_varint(number << 3 | WIRE_LENGTH_DELIMITED) + _encode_varint(len(value)) + value
+
+
+def encode_varint_field(number: int, value: int) -> bytes:
+    """One varint field; a negative value is written as its 64-bit two's
+    complement (ten bytes), as protobuf writes negative ``int32`` and
+    ``int64``."""
+    return _encode_varint(number << 3 | WIRE_VARINT) + _encode_varint(value & ((1 << 64) - 1))
+
+
+def encode_fixed_field(number: int, value: bytes) -> bytes:
+    """One fixed-width field: ``value`` is the 8 (``double``) or 4
+    (``float``) little-endian bytes."""
+    wire_type = WIRE_FIXED64 if len(value) == 8 else WIRE_FIXED32
+    return _encode_varint(number << 3 | wire_type) + value
 
 
 def _encode_varint(value: int) -> bytes:

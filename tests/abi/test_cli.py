@@ -50,7 +50,7 @@ def test_json_report_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert report["plugins"] == [{"name": "pause_forever", "kind": "http", "wasm": "pause_forever.wat",
                                   "abi_version": "0.2.1", "root_id": "", "vm_id": "", "vm": "pause_forever",
                                   "failure_policy": "fail_close", "failed": False, "reloads": 0, "generation": 0,
-                                  "ticks": 0}]
+                                  "ticks": 0, "origin": None}]
 
 
 def test_trace_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
