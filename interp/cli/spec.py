@@ -106,14 +106,17 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _feature_names(features: tuple[Feature, ...]) -> str:
-    return ", ".join(feature.value for feature in features)
+def _feature_names(features: tuple[str, ...]) -> str:
+    return ", ".join(features)
 
 
 def _not_run_line(not_run: list[tuple[Path, ScriptPlace]]) -> str:
-    """One line for every file not run: how many need each feature."""
-    counts = {feature: sum(feature in place.missing for _, place in not_run) for feature in Feature}
-    needed = ", ".join(f"{feature.value} ({count})" for feature, count in counts.items() if count)
+    """One line for every file not run: how many need each feature (in the
+    order of ``Feature``, then proposals it does not name)."""
+    known = [feature.value for feature in Feature]
+    names = sorted({name for _, place in not_run for name in place.missing},
+                   key=lambda name: (known.index(name) if name in known else len(known), name))
+    needed = ", ".join(f"{name} ({sum(name in place.missing for _, place in not_run)})" for name in names)
     files = f"{len(not_run)} file{'s' if len(not_run) > 1 else ''}"
     return (f"not run: {files} that need features glasswasm does not support yet: {needed} "
             f"(-v lists them, --run-unsupported runs them)")
@@ -125,7 +128,7 @@ def _write_json(path: str, results: list[ScriptResult], passed: int, failed: int
         "passed": passed,
         "failed": failed,
         "not_run": [{"path": os.fspath(script), "testsuite": place.testsuite.name,
-                     "needs": [feature.value for feature in place.missing]} for script, place in not_run],
+                     "needs": list(place.missing)} for script, place in not_run],
         "message_mismatches": sum(r.message_mismatches for r in results),
         "files": [
             {

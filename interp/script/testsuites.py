@@ -4,16 +4,20 @@ which features.
 github.com/WebAssembly/testsuite keeps its ``.wast`` files at the root of the
 repository, one version of the standard at a time: WebAssembly 2.0 at commit
 49b5977 (148 files), WebAssembly 3.0 at commit 193e551 (the core files at the
-root, and ``legacy/``, ``custom/`` and ``proposals/`` beside them).  A folder
-is recognised by marker files only its version has; a ``.wast`` file by the
-folder it is in, or the nearest folder above that is a testsuite.
+root, and ``legacy/``, ``custom/`` and ``proposals/`` beside them; at the 2.0
+commit, ``proposals/`` holds drafts that are no part of the standard).  A
+folder is recognised by marker files only its version has; a ``.wast`` file
+by the folder it is in, or the nearest folder above that is a testsuite, and
+belongs to it when it is one of the testsuite's ``files``.
 
-``NEEDS`` is the data: per testsuite, per feature, the files (patterns
-relative to the testsuite's root) that need it.  A file runs when the engine
-supports every feature it needs (``interp.features.SUPPORTED_FEATURES``);
-otherwise ``glasswasm spec`` and ``spec_tests`` say which features it needs
-instead of failing its checks.  As features are implemented, the engine
-declares them and their files run, with no change here.
+``needs`` is the data: per testsuite, per feature, the files (patterns
+relative to the testsuite's root) that need it; a file under
+``proposals/NAME/`` that the table does not name needs the proposal NAME.  A
+file runs when the engine supports every feature it needs
+(``interp.features.SUPPORTED_FEATURES``); otherwise ``glasswasm spec`` and
+``spec_tests`` say which features it needs instead of failing its checks.  As
+features are implemented, the engine declares them and their files run, with
+no change here.
 """
 
 from __future__ import annotations
@@ -34,23 +38,37 @@ MAX_DEPTH = 3
 @dataclass(frozen=True)
 class Testsuite:
     """A version of the official testsuite: recognised when every one of
-    ``markers`` is in a folder and none of ``absent``."""
+    ``markers`` is in a folder and none of ``absent``; made of the ``files``
+    (patterns relative to its root)."""
 
     name: str
     commit: str
     markers: tuple[str, ...]
     absent: tuple[str, ...]
+    files: tuple[str, ...]
     needs: tuple[tuple[Feature, tuple[str, ...]], ...]
 
     def describe(self) -> str:
         return f"the {self.name} testsuite ({REPOSITORY} at {self.commit})"
 
-    def features_needed(self, relative: str) -> tuple[Feature, ...]:
-        """The features the file at ``relative`` (to the root, with ``/``)
-        needs beyond WebAssembly 2.0, in the order of ``Feature``."""
-        needed = {feature for feature, patterns in self.needs
-                  if any(fnmatch.fnmatchcase(relative, pattern) for pattern in patterns)}
-        return tuple(feature for feature in Feature if feature in needed)
+    def includes(self, relative: str) -> bool:
+        return any(_matches(relative, pattern) for pattern in self.files)
+
+    def features_needed(self, relative: str) -> tuple[str, ...]:
+        """The names of the features the file at ``relative`` (to the root,
+        with ``/``) needs beyond WebAssembly 2.0, in the order of
+        ``Feature``."""
+        needed = {feature for feature, patterns in self.needs if any(_matches(relative, pattern) for pattern in patterns)}
+        names = tuple(feature.value for feature in Feature if feature in needed)
+        parts = relative.split("/")
+        if not names and len(parts) == 3 and parts[0] == "proposals":
+            return (parts[1],)
+        return names
+
+
+def _matches(relative: str, pattern: str) -> bool:
+    """``fnmatch`` one folder level at a time (``*`` stays within a folder)."""
+    return relative.count("/") == pattern.count("/") and fnmatch.fnmatchcase(relative, pattern)
 
 
 def _files(names: str) -> tuple[str, ...]:
@@ -62,6 +80,7 @@ WASM_3_0 = Testsuite(
     commit="193e551",
     markers=("memory64.wast", "return_call.wast", "array.wast", "try_table.wast"),
     absent=(),
+    files=("*.wast", "custom/*.wast", "legacy/*.wast", "proposals/*/*.wast"),
     needs=(
         (Feature.MEMORY64, _files(
             "address address64 align align64 binary_leb128_64 bulk64 call_indirect64 endianness64 float_memory64 "
@@ -106,6 +125,7 @@ WASM_2_0 = Testsuite(
     commit="49b5977",
     markers=("address.wast", "bulk.wast", "ref_func.wast", "simd_lane.wast"),
     absent=WASM_3_0.markers,
+    files=("*.wast",),
     needs=(),
 )
 
@@ -120,7 +140,7 @@ class ScriptPlace:
     testsuite: Testsuite
     root: Path
     relative: str
-    missing: tuple[Feature, ...]
+    missing: tuple[str, ...]
 
 
 def recognise(folder: Path) -> Testsuite | None:
@@ -142,10 +162,19 @@ def place_of(script: Path, supported: frozenset[Feature] = SUPPORTED_FEATURES) -
     """The testsuite ``script`` belongs to (``None``: none glasswasm knows,
     such as a script of your own)."""
     folder = script.resolve().parent
+    names = {feature.value for feature in supported}
     for root in [folder, *folder.parents][:MAX_DEPTH]:
         testsuite = recognise(root)
         if testsuite is not None:
             relative = script.resolve().relative_to(root).as_posix()
-            missing = tuple(feature for feature in testsuite.features_needed(relative) if feature not in supported)
+            if not testsuite.includes(relative):
+                return None
+            missing = tuple(name for name in testsuite.features_needed(relative) if name not in names)
             return ScriptPlace(testsuite, root, relative, missing)
     return None
+
+
+def files_of_testsuite(root: Path, testsuite: Testsuite) -> list[Path]:
+    """The testsuite's files under ``root``, sorted."""
+    return sorted(path for path in root.rglob("*.wast")
+                  if path.is_file() and testsuite.includes(path.relative_to(root).as_posix()))
