@@ -41,6 +41,7 @@ _EXPORTS = {
     "LogEntry": "abi.proxy.records",
     "load_scenario": "abi.frontends.scenario",
     "run_scenario": "abi.frontends.runner",
+    "check_expectations": "abi.frontends.expectations",
     "HttpStream": "abi.proxy.http_stream",
     "OriginResponse": "abi.proxy.http_stream",
 }

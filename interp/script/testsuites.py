@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,8 +135,9 @@ TESTSUITES = (WASM_3_0, WASM_2_0)
 
 @dataclass(frozen=True)
 class ScriptPlace:
-    """Where a ``.wast`` file sits: in which testsuite, under which root,
-    and what it needs that the engine lacks."""
+    """Where a ``.wast`` file sits: in which testsuite, under which root
+    (written as the file was: relative or absolute, symbolic links kept), and
+    what it needs that the engine lacks."""
 
     testsuite: Testsuite
     root: Path
@@ -161,16 +163,17 @@ def _recognise(folder: str) -> Testsuite | None:
 def place_of(script: Path, supported: frozenset[Feature] = SUPPORTED_FEATURES) -> ScriptPlace | None:
     """The testsuite ``script`` belongs to (``None``: none glasswasm knows,
     such as a script of your own)."""
-    folder = script.resolve().parent
+    absolute = Path(os.path.normpath(script.absolute()))
     names = {feature.value for feature in supported}
-    for root in [folder, *folder.parents][:MAX_DEPTH]:
+    for root in [absolute.parent, *absolute.parent.parents][:MAX_DEPTH]:
         testsuite = recognise(root)
         if testsuite is not None:
-            relative = script.resolve().relative_to(root).as_posix()
+            relative = absolute.relative_to(root).as_posix()
             if not testsuite.includes(relative):
                 return None
             missing = tuple(name for name in testsuite.features_needed(relative) if name not in names)
-            return ScriptPlace(testsuite, root, relative, missing)
+            shown = root if script.is_absolute() else Path(os.path.relpath(root))
+            return ScriptPlace(testsuite, shown, relative, missing)
     return None
 
 

@@ -38,7 +38,7 @@ def test_a_script_is_placed_in_the_testsuite_above_it(tmp_path: Path) -> None:
     place = place_of(root / "proposals" / "threads" / "atomic.wast")
     assert place is not None
     assert (place.testsuite, place.root, place.relative, place.missing) == \
-        (WASM_3_0, root.resolve(), "proposals/threads/atomic.wast", ("threads",))
+        (WASM_3_0, root, "proposals/threads/atomic.wast", ("threads",))
     array = place_of(root / "array.wast")
     assert array is not None and array.missing == ("function-references", "gc")
     assert place_of(root / "return_call.wast", SUPPORTED_FEATURES | {Feature.TAIL_CALL}).missing == ()  # type: ignore[union-attr]
@@ -84,7 +84,7 @@ def test_spec_says_which_testsuite_and_counts_the_files_not_run(tmp_path: Path,
     markers = ["array.wast", "memory64.wast", "return_call.wast", "try_table.wast"]
     assert main(["spec", str(root), "--json", str(tmp_path / "report.json")]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"{root.resolve()}: the WebAssembly 3.0 testsuite (github.com/WebAssembly/testsuite at 193e551)",
+        f"{root}: the WebAssembly 3.0 testsuite (github.com/WebAssembly/testsuite at 193e551)",
         "not run: 5 files that need features glasswasm does not support yet: memory64 (1), tail-call (2), "
         "function-references (2), gc (1), exception-handling (1), quoted-identifiers (1), module-definitions (1) "
         "(-v lists them, --run-unsupported runs them)",
@@ -102,7 +102,7 @@ def test_spec_lists_or_runs_the_files_not_supported(tmp_path: Path, capsys: pyte
     root = make_suite(tmp_path / "suite", WASM_3_0.markers, {"array.wast": GC_SCRIPT, "ok.wast": PASSING})
     assert main(["spec", "-v", str(root / "array.wast"), str(root / "ok.wast")]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"{root.resolve()}: the WebAssembly 3.0 testsuite (github.com/WebAssembly/testsuite at 193e551)",
+        f"{root}: the WebAssembly 3.0 testsuite (github.com/WebAssembly/testsuite at 193e551)",
         f"{root / 'array.wast'}: not run: needs function-references, gc",
         f"{root / 'ok.wast'}: 2 passed, 0 failed",
         "2 passed, 0 failed, 1 file not run",
