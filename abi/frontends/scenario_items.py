@@ -77,10 +77,11 @@ class ScenarioFile(pytest.File):
                 self._run = ScenarioRun(host, check_expectations(scenario.expectations, host))
         return self._run
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    # pytest's Collector narrows Node.repr_failure the same way.
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, GlasswasmError):
             return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style))
+        return str(super().repr_failure(excinfo))
 
 
 class ScenarioItem(pytest.Item):
