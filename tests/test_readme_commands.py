@@ -149,3 +149,13 @@ def test_the_readme_commands_print_what_it_shows(transcript: Transcript, checkou
         shown = PYTEST_TIME.sub(" in Ns", "\n".join(command.output))
         printed = PYTEST_TIME.sub(" in Ns", result.stdout.rstrip("\n"))
         assert printed == shown, f"README.md:{transcript.line}: $ {command.text}"
+
+
+def test_the_readme_shows_the_example_scenario_as_it_is() -> None:
+    """The README's excerpt of examples/proxy/auth.scenario.yaml: its lines,
+    but for the one saying what it leaves out, are the file's, in order."""
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    excerpt = readme.split("```yaml\nplugins:\n  - name: auth\n", 1)[1].split("```", 1)[0].splitlines()
+    lines = iter((REPOSITORY / "examples" / "proxy" / "auth.scenario.yaml").read_text(encoding="utf-8").splitlines())
+    shown = [line for line in excerpt if not line.strip().startswith("# ...")]
+    assert shown and all(any(line == candidate for candidate in lines) for line in shown)

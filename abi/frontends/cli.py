@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --trace: also every instruction, call, memory access of the plugins "
                              "(runs them on the step machine)")
     parser.add_argument("--allow-failures", action="store_true",
-                        help="exit with status 0 even when plugins fail that the scenario does not expect to")
+                        help="let any plugin fail: failures the scenario does not expect are not unmet "
+                             "expectations (its other expectations are still checked)")
     add_engine_argument(parser)
 
 
