@@ -43,6 +43,7 @@ _EXPORTS = {
     "load_scenario_with_sources": "abi.frontends.scenario_sources",
     "ManifestError": "abi.errors",
     "run_scenario": "abi.frontends.runner",
+    "check_expectations": "abi.frontends.expectations",
     "HttpStream": "abi.proxy.http_stream",
     "OriginResponse": "abi.proxy.http_stream",
 }

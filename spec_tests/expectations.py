@@ -4,6 +4,7 @@ which checks are known to fail, each with its reason."""
 from __future__ import annotations
 
 import fnmatch
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ EXPECTATIONS_FILE = Path(__file__).with_name("expected_failures.toml")
 @dataclass(frozen=True)
 class Expectations:
     unsupported: dict[str, str]  # glob pattern -> reason
-    failures: dict[str, str]     # "file.wast:LINE" -> reason
+    failures: dict[str, str]     # "file.wast:LINE" -> reason (the file's path relative to the testsuite)
 
     def unsupported_reason(self, script_name: str) -> str | None:
         for pattern, reason in self.unsupported.items():
@@ -37,10 +38,8 @@ SUITE_VARIABLE = "WASM_TESTSUITE"
 
 
 def configured_testsuite() -> Path | None:
-    """The testsuite version folder named by ``WASM_TESTSUITE`` (for example a
-    clone of github.com/WebAssembly/testsuite's ``2.0`` folder), or ``None``
-    when the variable is not set."""
-    import os
-
+    """The testsuite folder named by ``WASM_TESTSUITE`` (a clone of
+    github.com/WebAssembly/testsuite checked out at a pinned commit, see the
+    README), or ``None`` when the variable is not set."""
     folder = os.environ.get(SUITE_VARIABLE)
     return Path(folder) if folder else None

@@ -7,8 +7,11 @@ honour is printed as notes on standard error.
 Problems with the scenario or a plugin module are one line on standard
 error and exit status 1 (the ``glasswasm`` command prints every
 ``GlasswasmError`` that way).  What plugins do wrong while running is part
-of the report; a plugin failure the scenario does not expect (``expect:
-failures``) also makes the exit status 1, unless ``--allow-failures``.
+of the report.  Then what the scenario expects is checked
+(``abi.frontends.expectations``): each unmet expectation is a line on
+standard error, with what happened instead, and the exit status is 1.  A
+plugin failure the scenario does not expect (``expect: failures``) is one of
+them, unless ``--allow-failures``.
 
 Module-level imports stay minimal: the ``glasswasm`` command builds this
 parser for every subcommand, and the host itself is loaded only when a
@@ -21,6 +24,7 @@ import argparse
 import contextlib
 import sys
 
+from interp.cli.diagnostics import printable
 from interp.cli.engine_option import add_engine_argument
 
 
@@ -33,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --trace: also every instruction, call, memory access of the plugins "
                              "(runs them on the step machine)")
     parser.add_argument("--allow-failures", action="store_true",
-                        help="exit with status 0 even when plugins fail that the scenario does not expect to")
+                        help="let any plugin fail: failures the scenario does not expect are not unmet "
+                             "expectations (its other expectations are still checked)")
     parser.add_argument("--istio", metavar="FILE", action="append", default=[],
                         help="Istio WasmPlugin resources (YAML, several documents allowed) building the chains for "
                              "the scenario's istio.workload (repeatable)")
@@ -49,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from abi.errors import UsageError
-    from abi.frontends.report import build_report, failed_plugins, render_json, render_summary
+    from abi.frontends.expectations import check_expectations
+    from abi.frontends.report import build_report, render_json, render_summary
     from abi.frontends.runner import run_scenario
     from abi.frontends.scenario_sources import load_scenario_with_sources
     from abi.trace import Trace
@@ -73,12 +79,21 @@ def run(args: argparse.Namespace) -> int:
         # The trace goes to its file as it is made; the command keeps none of it in memory.
         host = run_scenario(scenario, args.engine, args.trace_instructions, Trace(keep=False, sink=sink))
     _write(render_json(build_report(host)) if args.json else render_summary(host))
-    expected = scenario.expected_failures
-    unexpected = [] if expected is True else [name for name in failed_plugins(host) if name not in expected]
-    if unexpected and not args.allow_failures:
-        print(f"glasswasm proxy: plugin{'s' if len(unexpected) > 1 else ''} {', '.join(unexpected)} failed "
-              f"(expect them with `expect: {{failures: [...]}}` or pass --allow-failures)", file=sys.stderr)
+    sys.stdout.flush()
+    results = check_expectations(scenario.expectations, host)
+    if args.allow_failures:
+        results = results.without_unexpected_failures()
+    if results.unmet:
+        print(f"glasswasm proxy: {len(results.unmet)} of {results.checked} expectations not met:", file=sys.stderr)
+        for item in results.unmet:
+            print(f"  {printable(item.describe())}", file=sys.stderr)
+        if any(item.unexpected_failure for item in results.unmet):
+            print("  (list the plugins expected to fail in expect.failures, or pass --allow-failures)",
+                  file=sys.stderr)
         return 1
+    if scenario.expectations.stated:
+        met = "the one expectation" if results.checked == 1 else f"all {results.checked} expectations"
+        print(f"glasswasm proxy: {met} met", file=sys.stderr)
     return 0
 
 

@@ -30,10 +30,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from abi.frontends.changes import message_change_lines, quoted
 from abi.proxy.connection import NetworkConnection
 from abi.proxy.host import ProxyHost
 from abi.proxy.http_stream import HttpStream
 from abi.proxy.plugins import Plugin, PluginLink
+from abi.proxy.records import LogEntry
+from abi.vm.callbacks import Failure
 from abi.wire.text import readable
 
 
@@ -75,15 +78,6 @@ def _plugin(link: PluginLink) -> dict[str, Any]:
             "reloads": link.reloads, "generation": plugin.generation,
             "ticks": sum(p.root.timer.ticks for p in link.plugins if p.root is not None),
             "origin": config.origin.to_report() if config.origin is not None else None}
-
-
-def failed_plugins(host: ProxyHost) -> list[str]:
-    """Names of the plugins that failed at any point of the run."""
-    names: list[str] = []
-    for failure in host.failures:
-        if failure.plugin not in names:
-            names.append(failure.plugin)
-    return names
 
 
 def render_json(report: dict[str, Any]) -> str:
@@ -128,9 +122,8 @@ def render_summary(host: ProxyHost) -> str:
         lines.extend(_grpc_line(call) for call in other_grpc)
     logs = host.logs()
     lines.append(f"logs ({len(logs)}):")
-    lines.extend(f"  [{entry.level.label}] {entry.plugin}: {readable(entry.message)}" for entry in logs)
-    for plugin, count in sorted(host.services.logs.dropped.items()):
-        lines.append(f"  ... {count} more lines of {plugin} dropped (limits.max_log_lines / max_log_bytes)")
+    lines.extend(f"  {log_line(entry)}" for entry in logs)
+    lines.extend(f"  {line}" for line in _dropped_lines(host))
     metrics = host.services.metrics.report()
     lines.append(f"metrics ({len(metrics)}):")
     for name, value in metrics.items():
@@ -159,10 +152,46 @@ def render_summary(host: ProxyHost) -> str:
     lines.extend(f"  {e['plugin']}: {e['call']} -> {e['status']} x{e['count']}" for e in errors)
     lines.append(f"failures ({len(host.failures)}):")
     for failure in host.failures:
-        where = f" (stream {failure.stream})" if failure.stream else ""
-        lines.append(f"  {failure.plugin} in {failure.callback}{where}: {failure.error}")
-        lines.extend(f"    {index}: {frame}" for index, frame in enumerate(failure.backtrace))
+        lines.extend(f"  {line}" for line in failure_lines(failure))
     return "\n".join(lines) + "\n"
+
+
+def render_logs(host: ProxyHost, traffic: str | None = None) -> str:
+    """The host's log lines and plugin failures, as the summary shows them;
+    with ``traffic``, only those of that stream or connection and of root
+    contexts."""
+    logs = [entry for entry in host.logs() if traffic is None or entry.stream in (None, traffic)]
+    failures = [failure for failure in host.failures if traffic is None or failure.stream in (None, traffic)]
+    lines = [log_line(entry) for entry in logs] or ["(no log lines)"]
+    lines += _dropped_lines(host)
+    if failures:
+        lines.append(f"failures ({len(failures)}):")
+        lines.extend(f"  {line}" for failure in failures for line in failure_lines(failure))
+    return "\n".join(lines) + "\n"
+
+
+def _dropped_lines(host: ProxyHost) -> list[str]:
+    return [f"... {count} more lines of {plugin} dropped (limits.max_log_lines / max_log_bytes)"
+            for plugin, count in sorted(host.services.logs.dropped.items())]
+
+
+def log_line(entry: LogEntry) -> str:
+    """A log line as the summary shows it: ``[info] plugin: message``."""
+    return f"[{entry.level.label}] {entry.plugin}: {readable(entry.message)}"
+
+
+def failure_lines(failure: Failure) -> list[str]:
+    """A plugin failure as the summary shows it, then its backtrace."""
+    where = f" (stream {failure.stream})" if failure.stream else ""
+    return [f"{failure.plugin} in {failure.callback}{where}: {failure.error}",
+            *(f"  {index}: {frame}" for index, frame in enumerate(failure.backtrace))]
+
+
+def traffic_lines(host: ProxyHost, name: str) -> list[str]:
+    """The summary's lines of the stream or connection called ``name``."""
+    lines = [line for stream in host.streams if stream.name == name for line in _stream_lines(stream)]
+    return lines + [line for connection in host.connections if connection.name == name
+                    for line in _connection_lines(connection)]
 
 
 def _plugin_line(plugin: Plugin, link: PluginLink) -> str:
@@ -176,24 +205,32 @@ def _plugin_line(plugin: Plugin, link: PluginLink) -> str:
 
 
 def _stream_lines(stream: HttpStream) -> list[str]:
-    headers = stream.request_headers
-    lines = [f"stream {stream.name}: {headers.get(':method') or '?'} {headers.get(':authority') or ''}"
-             f"{headers.get(':path') or ''}"]
+    """The stream's two ends; under each, what the plugins changed on the
+    way (``abi.frontends.changes``): the origin's request against the
+    client's, the client's response against the origin's answer."""
+    sent = stream.client_request
+    lines = [f"stream {stream.name}: {sent.headers.get(':method') or '?'} {sent.headers.get(':authority') or ''}"
+             f"{sent.headers.get(':path') or ''}"]
     upstream = stream.upstream_request
     if upstream is None:
         lines.append("  origin: never reached")
     else:
         state = "" if upstream.end_of_stream else " (incomplete)"
         lines.append(f"  origin got: {len(upstream.headers)} headers, {len(upstream.body)} body bytes{state}")
+        lines.extend(f"    {line}" for line in message_change_lines(sent, upstream))
     reply = stream.local_response
     if reply is not None:
         lines.append(f"  local reply by {reply.plugin or 'the proxy'}: {reply.status} {readable(reply.details)}")
     response = stream.downstream_response
+    answer = stream.origin_response
     if response is None:
         lines.append("  client got: no response")
     else:
+        body = f": {quoted(response.body)}" if answer is None and response.body else ""
         lines.append(f"  client got: {response.status} with {len(response.headers)} headers, "
-                     f"{len(response.body)} body bytes")
+                     f"{len(response.body)} body bytes{body}")
+        if answer is not None:
+            lines.extend(f"    {line}" for line in message_change_lines(answer, response))
     lines.extend(_call_line(call) for call in stream.http_calls)
     lines.extend(_grpc_line(call) for call in stream.grpc_calls)
     if stream.stalled:
@@ -205,12 +242,16 @@ def _stream_lines(stream: HttpStream) -> list[str]:
 
 def _connection_lines(connection: NetworkConnection) -> list[str]:
     lines = [f"connection {connection.name}:",
-             f"  origin got: {len(connection.origin_received.data)} bytes",
-             f"  client got: {len(connection.client_received.data)} bytes",
+             f"  origin got: {_data(connection.origin_received.data)}",
+             f"  client got: {_data(connection.client_received.data)}",
              f"  closed by: {connection.closed_by or 'nobody'}"]
     if connection.stalled:
         lines.append(f"  STALLED: {connection.stalled}")
     return lines
+
+
+def _data(data: bytes | bytearray) -> str:
+    return f"{len(data)} bytes: {quoted(data)}" if data else "0 bytes"
 
 
 def _call_line(call: Any) -> str:

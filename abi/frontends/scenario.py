@@ -62,9 +62,9 @@ or JSON, loaded and validated into frozen dataclasses.
           - {upstream: "hi\\n"}                              # the origin sends
           - {wait_ms: 10}
           - {close: downstream}                             # or upstream
-    expect:
-      failures: [panic]         # plugins expected to fail (or true: any); otherwise a
-                                # failure makes `glasswasm proxy` exit with status 1
+    expect:                     # what the run must show (abi.frontends.expectations):
+      failures: [panic]         #   plugins expected to fail (or true: any); logs, metrics
+                                # streams[N].expect and connections[N].expect: per stream / connection
 
 Headers are a mapping or a list of ``[name, value]`` pairs (for repeated
 names); values may be text or integers.  Bodies, data and messages are text
@@ -98,6 +98,13 @@ import yaml
 
 from abi.enums import FailurePolicy, LogLevel, Status
 from abi.errors import ScenarioError
+from abi.frontends.expectations import (
+    ConnectionExpectations,
+    ExpectationReader,
+    RunExpectations,
+    ScenarioExpectations,
+    StreamExpectations,
+)
 from abi.proxy.grpc_callouts import GrpcAnswer
 from abi.proxy.http_callouts import UpstreamResponse
 from abi.proxy.http_stream import OriginResponse
@@ -151,6 +158,7 @@ class StreamSpec:
     response: OriginResponse
     properties: tuple[tuple[str, Any], ...] = ()
     at_ms: int | None = None
+    expect: StreamExpectations | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +195,7 @@ class ConnectionSpec:
     events: tuple[ConnectionEvent, ...]
     properties: tuple[tuple[str, Any], ...] = ()
     at_ms: int | None = None
+    expect: ConnectionExpectations | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,7 @@ class Scenario:
     foreign_functions: tuple[tuple[str, Any], ...] = ()
     shared_data: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...] = ()
     stall_after_ms: int | None = None
-    expected_failures: tuple[str, ...] | bool = ()
+    run_expectations: RunExpectations = RunExpectations()
     limits: HostLimits = HostLimits()
 
     @property
@@ -216,6 +225,20 @@ class Scenario:
     @property
     def all_plugins(self) -> tuple[PluginSpec, ...]:
         return (*self.plugins, *self.network_plugins, *self.services)
+
+    @property
+    def expectations(self) -> ScenarioExpectations:
+        return ScenarioExpectations(
+            self.run_expectations,
+            tuple((stream.name, stream.expect) for stream in self.streams if stream.expect is not None),
+            tuple((connection.name, connection.expect) for connection in self.connections
+                  if connection.expect is not None))
+
+    @property
+    def expected_failures(self) -> tuple[str, ...] | bool:
+        """The plugins ``expect.failures`` names (``True``: any may fail)."""
+        failures = self.run_expectations.failures
+        return failures if isinstance(failures, bool) else tuple(item.plugin for item in failures)
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -353,6 +376,7 @@ class _Validator:
     def __init__(self, source: str, base: Path) -> None:
         self.source = source
         self.base = base
+        self.expectations = ExpectationReader(self, set())
 
     def error(self, key_path: str, problem: str) -> ScenarioError:
         return ScenarioError(problem, key_path, self.source)
@@ -501,6 +525,7 @@ class _Validator:
                 level = LogLevel.from_label(self.text(top["log_level"], "log_level"))
             except ValueError:
                 raise self.error("log_level", "expected one of trace, debug, info, warn, error, critical") from None
+        self.expectations = ExpectationReader(self, set(names))
         timeline = self.timeline(top.get("streams"), set(names))
         connections = tuple(self.connection(item, f"connections[{index}]", index)
                             for index, item in enumerate(self.listing(top.get("connections"), "connections",
@@ -532,7 +557,7 @@ class _Validator:
             shared_data=self.shared_data(top.get("shared_data")),
             stall_after_ms=(None if top.get("stall_after_ms") is None
                             else self.integer(top["stall_after_ms"], "stall_after_ms", minimum=1, maximum=MAX_MS)),
-            expected_failures=self.expect(top.get("expect"), set(names)),
+            run_expectations=self.expectations.run(top.get("expect")),
             limits=self.limits(top.get("limits")),
         )
 
@@ -680,20 +705,6 @@ class _Validator:
                                    for key, item in self.mapping(entries or {}, _join("shared_data", vm_id)).items()))
                      for vm_id, entries in vms.items())
 
-    def expect(self, value: Any, plugins: set[str]) -> tuple[str, ...] | bool:
-        if value is None:
-            return ()
-        spec = self.mapping(value, "expect", ("failures",))
-        failures = spec.get("failures", ())
-        if isinstance(failures, bool):
-            return failures
-        names = tuple(self.text(item, f"expect.failures[{index}]")
-                      for index, item in enumerate(self.listing(failures, "expect.failures", "plugin names")))
-        for index, name in enumerate(names):
-            if name not in plugins:
-                raise self.error(f"expect.failures[{index}]", f"no plugin named {name!r}")
-        return names
-
     # --- traffic -------------------------------------------------------------------------------------
 
     def timeline(self, value: Any, plugins: set[str]) -> tuple[TimelineItem, ...]:
@@ -727,7 +738,7 @@ class _Validator:
                                                                             _join(key_path, "vm_configuration")))
 
     def stream(self, value: Any, key_path: str, index: int) -> StreamSpec:
-        spec = self.mapping(value, key_path, ("name", "request", "response", "properties", "at_ms"))
+        spec = self.mapping(value, key_path, ("name", "request", "response", "properties", "at_ms", "expect"))
         if "request" not in spec:
             raise self.error(_join(key_path, "request"), "missing: a stream needs a request")
         request = self.mapping(spec["request"], _join(key_path, "request"), ("headers", "body", "trailers"))
@@ -750,10 +761,12 @@ class _Validator:
             ),
             properties=self.properties(spec.get("properties"), _join(key_path, "properties")),
             at_ms=self.optional_ms(spec, "at_ms", key_path),
+            expect=(None if spec.get("expect") is None
+                    else self.expectations.stream(spec["expect"], _join(key_path, "expect"))),
         )
 
     def connection(self, value: Any, key_path: str, index: int) -> ConnectionSpec:
-        spec = self.mapping(value, key_path, ("name", "at_ms", "properties", "events"))
+        spec = self.mapping(value, key_path, ("name", "at_ms", "properties", "events", "expect"))
         events_path = _join(key_path, "events")
         events = tuple(self.connection_event(item, f"{events_path}[{position}]")
                        for position, item in enumerate(self.listing(spec.get("events"), events_path, "events")))
@@ -762,6 +775,8 @@ class _Validator:
             events=events,
             properties=self.properties(spec.get("properties"), _join(key_path, "properties")),
             at_ms=self.optional_ms(spec, "at_ms", key_path),
+            expect=(None if spec.get("expect") is None
+                    else self.expectations.connection(spec["expect"], _join(key_path, "expect"))),
         )
 
     def connection_event(self, value: Any, key_path: str) -> ConnectionEvent:

@@ -336,6 +336,9 @@ class HttpStream(Traffic):
         self.response_body_size = 0
         self.upstream_request: HttpMessage | None = None
         self.downstream_response: HttpMessage | None = None
+        # The two ends as they were before any plugin changed them (what the summary compares).
+        self.client_request = HttpMessage()
+        self.origin_response: HttpMessage | None = None
         self.local_response: LocalResponse | None = None
         self.reset_reason: str | None = None
         self.stalled: str | None = None
@@ -385,6 +388,7 @@ class HttpStream(Traffic):
         self.response_headers = HeaderMap(headers)
         self.response_details = ORIGIN_DETAILS
         self._response_started = True
+        self.origin_response = HttpMessage(self.response_headers.copy(), end_of_stream=end_of_stream)
         return self._drive(self._send_response(StreamEvent(EventKind.HEADERS, end_of_stream=end_of_stream,
                                                            ticket=Ticket())))
 
@@ -392,11 +396,13 @@ class HttpStream(Traffic):
         self._check_manual_response(EventKind.DATA)
         chunk = as_bytes(data)
         self.response_body_size += len(chunk)
+        _record(self.origin_response, chunk, end_of_stream)
         return self._drive(self._send_response(StreamEvent(EventKind.DATA, chunk, end_of_stream, Ticket())))
 
     def send_response_trailers(self, trailers: HeaderInput) -> Action:
         self._check_manual_response(EventKind.TRAILERS)
         self.response_trailers = HeaderMap(trailers)
+        _record_trailers(self.origin_response, self.response_trailers)
         return self._drive(self._send_response(StreamEvent(EventKind.TRAILERS, end_of_stream=True,
                                                            ticket=Ticket())))
 
@@ -409,6 +415,8 @@ class HttpStream(Traffic):
     def client_sends_headers(self, headers: HeaderInput, end_of_stream: bool = False) -> Ticket:
         self._check_sendable(EventKind.HEADERS, "request")
         self.request_headers.set_pairs(HeaderMap(headers).wire_pairs())
+        self.client_request.headers = self.request_headers.copy()
+        self.client_request.end_of_stream = end_of_stream
         limit = header_limit_exceeded(self.request_headers, self.services.config.limits)
         if limit is not None:
             # Envoy's codec refuses such a request before any filter sees it.
@@ -425,11 +433,13 @@ class HttpStream(Traffic):
         self._check_sendable(EventKind.DATA, "request")
         chunk = as_bytes(data)
         self.request_body_size += len(chunk)
+        _record(self.client_request, chunk, end_of_stream)
         return self._send_request(StreamEvent(EventKind.DATA, chunk, end_of_stream, Ticket()))
 
     def client_sends_trailers(self, trailers: HeaderInput) -> Ticket:
         self._check_sendable(EventKind.TRAILERS, "request")
         self.request_trailers = HeaderMap(trailers)
+        _record_trailers(self.client_request, self.request_trailers)
         return self._send_request(StreamEvent(EventKind.TRAILERS, end_of_stream=True, ticket=Ticket()))
 
     def _check_sendable(self, kind: EventKind, side: str) -> None:
@@ -687,6 +697,8 @@ class HttpStream(Traffic):
         self.response_headers = HeaderMap(origin.headers)
         self.response_details = ORIGIN_DETAILS
         self.response_trailers = HeaderMap(origin.trailers) if origin.trailers else None
+        self.origin_response = HttpMessage(self.response_headers.copy(), bytearray(b"".join(origin.body)),
+                                           self.response_trailers.copy() if self.response_trailers else None, True)
         last = len(self.slots) - 1
         self._enqueue(StreamType.RESPONSE, last, StreamEvent(
             EventKind.HEADERS, end_of_stream=not origin.body and not origin.trailers))
@@ -873,6 +885,18 @@ class HttpStream(Traffic):
 
     def __repr__(self) -> str:
         return f"<HttpStream {self.name}>"
+
+
+def _record(message: HttpMessage | None, chunk: bytes, end_of_stream: bool) -> None:
+    if message is not None:
+        message.body += chunk
+        message.end_of_stream = end_of_stream
+
+
+def _record_trailers(message: HttpMessage | None, trailers: HeaderMap) -> None:
+    if message is not None:
+        message.trailers = trailers.copy()
+        message.end_of_stream = True
 
 
 def _reply_headers(reply: LocalResponse) -> HeaderMap:

@@ -178,3 +178,32 @@ def test_every_engine_gives_the_same_report_and_trace(scenario: Path, tmp_path: 
         assert main(["proxy", str(scenario), "--json", "--engine", engine, "--trace", str(trace)]) == 0
         outputs.append((capsys.readouterr().out, trace.read_text()))
     assert all(output == outputs[0] for output in outputs)
+
+
+def test_the_summary_shows_what_plugins_changed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["proxy", str(SCENARIOS / "gateway.yaml")]) == 0
+    summary = capsys.readouterr().out
+    allowed = summary.split("stream allowed: ", 1)[1].split("\nstream ", 1)[0].splitlines()
+    assert allowed[:10] == [
+        "POST shop.example.com/old/orders?id=7",          # what the client asked for, not the rewritten path
+        "  origin got: 8 headers, 28 body bytes",
+        "    ~ :path: /old/orders?id=7 -> /new/orders?id=7",
+        "    + x-as-filter: deny_admin",
+        "    + x-checked-path: /old/orders?id=7",
+        "    + x-added: hello",
+        "    + x-user: alice",
+        "    - x-remove-me: 1",
+        "    - content-length: 20",
+        '    ~ body: "my secret is secret!" (20 bytes) -> "my [redacted] is [redacted]!" (28 bytes)',
+    ]
+    assert allowed[10] == "  client got: 200 with 11 headers, 40 body bytes"
+    assert allowed[-3:] == [
+        "    - content-length: 11",
+        '    ~ body: "hello world" (11 bytes) -> "HELLO WORLD\\n[rewritten by body_rewrite]\\n" (40 bytes)',
+        "  http call auth_call#1 to auth: answered 200",
+    ]
+    assert "stream admin: GET shop.example.com/admin/users\n  origin: never reached\n  local reply by deny_admin: " \
+           '403 admin_denied\n  client got: 403 with 5 headers, 20 body bytes: "admin access denied\\n"\n' in summary
+    assert main(["proxy", str(SCENARIOS / "tcp_rewrite.yaml")]) == 0
+    assert 'connection chat:\n  origin got: 10 bytes: "HELLO\\nBYE\\n"\n  client got: 14 bytes: "[up] hi[up] ok"\n' \
+        in capsys.readouterr().out

@@ -26,7 +26,7 @@ def run(scenario: str, trace: Path, hash_seed: str) -> tuple[str, bytes]:
         capture_output=True, text=True, cwd=REPOSITORY, env={**os.environ, "PYTHONHASHSEED": hash_seed},
         timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
+    assert result.stderr in ("", "glasswasm proxy: all 2 expectations met\n")  # the failures they expect
     return result.stdout, trace.read_bytes()
 
 

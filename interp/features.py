@@ -1,0 +1,54 @@
+"""The WebAssembly features there are, and the ones this engine supports.
+
+A feature is what a version of the standard added, or a proposal past it
+(the names are the proposals' own).  The engine declares what it implements
+in ``SUPPORTED_FEATURES``; the conformance harness (``interp.script.testsuites``,
+``glasswasm spec``, ``spec_tests``) runs a file of a known testsuite only
+when every feature the file needs is declared here.  Adding a feature to the
+set is what makes the testsuite's files for it run, and then they must pass.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Feature(enum.Enum):
+    # WebAssembly 2.0
+    MUTABLE_GLOBALS = "mutable-globals"
+    SATURATING_CONVERSIONS = "nontrapping-float-to-int"
+    SIGN_EXTENSION = "sign-extension"
+    MULTI_VALUE = "multi-value"
+    REFERENCE_TYPES = "reference-types"
+    BULK_MEMORY = "bulk-memory"
+    SIMD = "simd"
+    # WebAssembly 3.0
+    MEMORY64 = "memory64"
+    MULTI_MEMORY = "multi-memory"
+    TAIL_CALL = "tail-call"
+    EXTENDED_CONST = "extended-const"
+    FUNCTION_REFERENCES = "function-references"
+    GC = "gc"
+    EXCEPTION_HANDLING = "exception-handling"
+    RELAXED_SIMD = "relaxed-simd"
+    ANNOTATIONS = "annotations"
+    QUOTED_IDENTIFIERS = "quoted-identifiers"
+    MODULE_DEFINITIONS = "module-definitions"
+    """The script format's ``(module definition ...)`` and ``(module instance ...)``."""
+    # Proposals past 3.0
+    LEGACY_EXCEPTIONS = "legacy-exceptions"
+    THREADS = "threads"
+    WIDE_ARITHMETIC = "wide-arithmetic"
+    CUSTOM_PAGE_SIZES = "custom-page-sizes"
+    CUSTOM_DESCRIPTORS = "custom-descriptors"
+
+
+SUPPORTED_FEATURES: frozenset[Feature] = frozenset({
+    Feature.MUTABLE_GLOBALS,
+    Feature.SATURATING_CONVERSIONS,
+    Feature.SIGN_EXTENSION,
+    Feature.MULTI_VALUE,
+    Feature.REFERENCE_TYPES,
+    Feature.BULK_MEMORY,
+    Feature.SIMD,
+})
