@@ -16,43 +16,40 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from typing import TextIO
 
+from abi.frontends.output_options import add_output_arguments
 from interp.cli.engine_option import add_engine_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="a scenario file (YAML or JSON)")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
-    parser.add_argument("--trace", metavar="FILE",
-                        help="write every callback and host call to FILE as JSON lines")
-    parser.add_argument("--trace-instructions", action="store_true",
-                        help="with --trace: also every instruction, call, memory access of the plugins "
-                             "(runs them on the step machine)")
+    add_output_arguments(parser)
+    parser.add_argument("--debug", action="store_true",
+                        help="run the scenario under the debugger (commands on standard input, see "
+                             "'glasswasm debug --help'); plugins run on the step machine")
     parser.add_argument("--allow-failures", action="store_true",
                         help="exit with status 0 even when plugins fail that the scenario does not expect to")
     add_engine_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from abi.errors import UsageError
     from abi.frontends.report import build_report, failed_plugins, render_json, render_summary
+    from abi.frontends.debugger import debug_scenario
+    from abi.frontends.run_outputs import RunOutputs
     from abi.frontends.runner import run_scenario
     from abi.frontends.scenario import load_scenario
-    from abi.trace import Trace
 
     scenario = load_scenario(args.scenario)
-    if args.trace_instructions and not args.trace:
-        raise UsageError("--trace-instructions needs --trace FILE")
+    if args.debug:
+        return debug_scenario(args, scenario)
     with contextlib.ExitStack() as files:
-        sink = None
-        if args.trace:
-            try:
-                sink = files.enter_context(open(args.trace, "w", encoding="utf-8"))
-            except OSError as error:
-                raise UsageError(f"cannot write the trace to {args.trace}: {error.strerror or error}") from None
         # The trace goes to its file as it is made; the command keeps none of it in memory.
-        host = run_scenario(scenario, args.engine, args.trace_instructions, Trace(keep=False, sink=sink))
-    _write(render_json(build_report(host)) if args.json else render_summary(host))
+        outputs = RunOutputs.open(args, scenario, files)
+        host = run_scenario(scenario, args.engine, outputs.trace, outputs.instruments)
+        outputs.finish(host)
+    _write(render_json(build_report(host)) if args.json else render_summary(host), outputs.report_stream)
     expected = scenario.expected_failures
     unexpected = [] if expected is True else [name for name in failed_plugins(host) if name not in expected]
     if unexpected and not args.allow_failures:
@@ -62,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(text: str) -> None:
+def _write(text: str, out: TextIO) -> None:
     """Print even where the terminal's encoding lacks some characters
     (they are written as escapes instead of failing)."""
-    encoding = sys.stdout.encoding or "utf-8"
-    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    encoding = out.encoding or "utf-8"
+    out.write(text.encode(encoding, "backslashreplace").decode(encoding))
