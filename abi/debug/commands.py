@@ -273,13 +273,19 @@ class HostCommandInterpreter(CommandInterpreter):
 
     def do_backtrace(self, text: str, letter: str) -> None:
         debugger = self.debugger
-        if debugger.session is not None and not debugger.returned:
+        session = debugger.session
+        if session is not None and (not debugger.returned or session.trapped):
             super().do_backtrace(text, letter)
         info = debugger.callback
         if info is None or debugger.finished:
             self.write("no callback is running: the run has finished" if debugger.finished else "no callback yet")
             return
-        state = f" (returned {debugger.result()})" if debugger.returned else ""
+        state = ""
+        if session is not None and session.trapped:
+            state = " (trapped)"
+        elif debugger.returned:
+            result = debugger.result()
+            state = " (returned" + (f" {result})" if result is not None else ")")
         where = f", stream {info.stream}" if info.stream else ""
         self.write(f"    in callback {info.name}({', '.join(str(value) for value in info.args)}){state} of plugin "
                    f"{info.plugin}{where} — callback #{info.index}, {self._time()}")

@@ -307,6 +307,7 @@ class HostDebugSession:
         self._numbers = 0
         self._version = 0
         self._active: _Active | None = None
+        self._trapped: CallbackInfo | None = None  # the callback that last trapped
         self._finished = False
         self._source_maps: dict[int, tuple[PluginModule, SourceMap | None]] = {}
         self._run: _Run | None = None
@@ -515,6 +516,7 @@ class HostDebugSession:
                             watchpoint=watchpoint if isinstance(watchpoint, HostWatchpoint) else None, inner=inner)
         if inner.reason is StopReason.TRAP:
             active.info.length = active.local_position
+            self._trapped = active.info
             return HostStop(HostStopKind.TRAP if stops else HostStopKind.STEP, position, inner=inner)
         if inner.reason is StopReason.FINISHED:
             active.info.length = active.local_position
@@ -527,6 +529,8 @@ class HostDebugSession:
         """A stop where the run arrived: a callback's first instruction
         (callback and stream breakpoints), or a failure."""
         if self.failure is not None:
+            if not self._stops_on_failure(self.failure):
+                return None
             for breakpoint in self._enabled("failure"):
                 if breakpoint.plugin in (None, self.failure.plugin):
                     return HostStop(HostStopKind.BREAKPOINT, self.position, breakpoint=breakpoint,
@@ -579,6 +583,11 @@ class HostDebugSession:
         return stop
 
     def _stops_on_failure(self, failure: Failure) -> bool:
+        """Whether a failure breakpoint stops at ``failure`` (not when it is
+        the trap the run just stopped at)."""
+        last = self.callbacks[-1] if self.callbacks else None
+        if last is not None and last is self._trapped and last.plugin == failure.plugin:
+            return False
         return any(breakpoint.plugin in (None, failure.plugin) for breakpoint in self._enabled("failure"))
 
     def _enabled(self, kind: str) -> list[HostBreakpoint]:
