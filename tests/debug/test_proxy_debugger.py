@@ -191,3 +191,25 @@ def test_python_api_over_a_test_host() -> None:
 def test_debug_excludes_the_other_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["proxy", str(QUOTA), "--debug", "--json"]) == 1
     assert capsys.readouterr().err == "error: --debug runs the scenario under the debugger only; leave out --json\n"
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def readme_section() -> str:
+    return (REPOSITORY / "README.md").read_text().split("#### Debugging a proxy run", 1)[1].split("\n### ", 1)[0]
+
+
+def test_the_readme_transcript_is_what_the_debugger_prints(monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    block = readme_section().split("```\n", 1)[1].split("```", 1)[0]
+    command, _, transcript = block.partition(" \\\n    | glasswasm proxy tests/debug/programs/quota.yaml --debug\n")
+    commands = command.split("printf '", 1)[1].rsplit("'", 1)[0].replace("\\n", "\n")
+    monkeypatch.chdir(REPOSITORY)
+    assert run_debugger(Path("tests/debug/programs/quota.yaml"), commands, monkeypatch, capsys) == transcript
+
+
+def test_the_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    code = readme_section().split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(REPOSITORY)
+    exec(compile(code, "README.md", "exec"), {})
