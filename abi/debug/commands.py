@@ -26,6 +26,7 @@ from interp.debug.session import DebugSession, Stop, StopReason
 from interp.errors import GlasswasmError, UsageError
 
 MAX_SHOWN = 400
+FRAME_TOPICS = ("locals", "args", "frame", "display", "globals")
 DEFAULT_LOG_LINES = 20
 
 HOST_COMMANDS: tuple[Command, ...] = (
@@ -306,10 +307,11 @@ class HostCommandInterpreter(CommandInterpreter):
         if shown is not None:
             shown(argument)
             return
-        if self.debugger.session is None:
+        if topic not in FRAME_TOPICS:
             raise UsageError("info TOPIC: breakpoints, stream [NAME], streams, headers, calls, metrics, shared, "
-                             "logs [N], callbacks, plugins, failures, time (no plugin code is running here for "
-                             "locals, args, frame, display, globals)")
+                             "logs [N], callbacks, plugins, failures, time, locals, args, frame, display, globals")
+        if self.debugger.session is None:
+            raise UsageError(f"info {topic}: no plugin code is running here")
         super().do_info(text, letter)
 
     def _info_breakpoints(self, argument: str) -> None:

@@ -63,7 +63,6 @@ class RunOutputs:
         if args.html:
             outputs._html = outputs._open(args.html, "the HTML report")
             outputs._recorder = RunRecorder(outputs._search_paths())
-            outputs.trace.keep = False
             outputs.trace.listeners.append(outputs._recorder.listen)
             outputs.instruments.insert(0, outputs._recorder)
         return outputs

@@ -165,3 +165,13 @@ def test_profile_and_instruction_traces_do_not_mix(tmp_path: Path, capsys: pytes
     assert main(["proxy", str(QUOTA), "--profile", str(tmp_path / "p.txt"), "--trace", str(tmp_path / "t"),
                  "--trace-instructions", "quota"]) == 1
     assert "--profile and --trace-instructions cannot be used together" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scenario", sorted((GATEWAY.parent).glob("*.yaml")), ids=lambda path: path.stem)
+def test_every_scenario_gives_a_well_formed_timeline_and_page(tmp_path: Path, scenario: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    timeline, page = tmp_path / "trace.json", tmp_path / "report.html"
+    assert main(["proxy", str(scenario), "--allow-failures", "--trace", str(timeline), "--trace-format", "chrome",
+                 "--html", str(page)]) == 0
+    check_trace_event_format(json.loads(timeline.read_text())["traceEvents"])
+    assert page.read_text().rstrip().endswith("</body></html>")
