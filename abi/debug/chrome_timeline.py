@@ -15,7 +15,8 @@ It is made from the proxy's trace as entries are recorded (a listener of
 * process "proxy": what happened outside any stream (VMs starting, plugins
   loading, reconfigurations, failures);
 * flows: an arrow from each HTTP or gRPC callout (the host call) to the
-  callback that delivers its answer.
+  callback that delivers its (first) answer; a callout never answered has
+  the arrow's start only.
 
 The clock is the simulated one: ``ts`` is the simulated time in
 microseconds, moved on by at least one microsecond per event so that slices
