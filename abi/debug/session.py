@@ -311,6 +311,7 @@ class HostDebugSession:
         self._finished = False
         self._source_maps: dict[int, tuple[PluginModule, SourceMap | None]] = {}
         self._run: _Run | None = None
+        self.runs = 0  # how many times the run was started (going back starts it again)
         self._start(None)
 
     # --- the state ------------------------------------------------------------------------------
@@ -402,6 +403,7 @@ class HostDebugSession:
         self.run_error = None
         self._source_maps.clear()
         self._run = _Run(self, plain_until)
+        self.runs += 1
         self._receive(self._run.start())
 
     def _stop_run(self) -> None:

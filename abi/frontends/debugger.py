@@ -28,9 +28,7 @@ EXCLUSIVE = ("json", "trace", "profile", "html")
 def scenario_debugger(scenario: Scenario | str) -> HostDebugSession:
     """A debugging session over a scenario (a ``Scenario`` or its file),
     stopped at the first instruction of its first callback."""
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    loaded = scenario
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     traffic = [item.name for item in loaded.streams] + [connection.name for connection in loaded.connections]
     paths = search_paths([spec.wasm for spec in loaded.all_plugins], str(Path(loaded.source).resolve().parent))
     return HostDebugSession(lambda instruments: host_for(loaded, "python", None, instruments),

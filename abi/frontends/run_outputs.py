@@ -44,7 +44,7 @@ class RunOutputs:
         self.report_stream: TextIO = sys.stdout
         self._timeline: ProxyChromeTimeline | None = None
         self._profiler: ScenarioProfiler | None = None
-        self._profile_paths: tuple[Path, Path, Path] | None = None
+        self._profile_files: tuple[TextIO, TextIO, TextIO] | None = None
         self._recorder: RunRecorder | None = None
         self._html: TextIO | None = None
 
@@ -55,9 +55,10 @@ class RunOutputs:
         if args.trace:
             outputs._open_trace(args)
         if args.profile:
-            outputs._profile_paths = _profile_paths(args.profile)
-            for path in outputs._profile_paths:
-                _check_writable(str(path))
+            report, folded, svg = _profile_paths(args.profile)
+            outputs._profile_files = (outputs._open(str(report), "the profile"),
+                                      outputs._open(str(folded), "the collapsed stacks"),
+                                      outputs._open(str(svg), "the flame graph"))
             outputs._profiler = ScenarioProfiler(outputs._search_paths())
             outputs.instruments.append(outputs._profiler)
         if args.html:
@@ -95,6 +96,7 @@ class RunOutputs:
         if args.trace_format == "chrome":
             self._timeline = ProxyChromeTimeline(out, Path(self.scenario.source).name)
             self.trace.listeners.append(self._timeline)
+            self.files.callback(self._timeline.close)  # a complete file even when the run stops with an error
         else:
             self.trace.sink = out
 
@@ -111,13 +113,13 @@ class RunOutputs:
         """Write what is written once the run is over."""
         if self._timeline is not None:
             self._timeline.close()
-        if self._profiler is not None and self._profile_paths is not None:
+        if self._profiler is not None and self._profile_files is not None:
             profile = self._profiler.finish()
             title = Path(self.scenario.source).name
-            report, folded, svg = self._profile_paths
-            _write(report, profile.report(title))
-            _write(folded, profile.collapsed())
-            _write(svg, profile.flame_graph(f"glasswasm proxy {title}"))
+            report, folded, svg = self._profile_files
+            report.write(profile.report(title))
+            folded.write(profile.collapsed())
+            svg.write(profile.flame_graph(f"glasswasm proxy {title}"))
         if self._recorder is not None and self._html is not None:
             self._html.write(render_html(host, self._recorder, Path(self.scenario.source).name))
 
@@ -129,18 +131,3 @@ def _profile_paths(path: str) -> tuple[Path, Path, Path]:
         raise UsageError(f"--profile {path}: give the report a name of its own (the collapsed stacks go to "
                          f"{folded.name}, the flame graph to {svg.name})")
     return report, folded, svg
-
-
-def _check_writable(path: str) -> None:
-    try:
-        with open(path, "a", encoding="utf-8"):
-            pass
-    except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None

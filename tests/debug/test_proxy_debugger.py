@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def run_debugger(scenario: Path, commands: str, monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.fixture
-def quota() -> HostDebugSession:
+def quota() -> Iterator[HostDebugSession]:
     session = scenario_debugger(QUOTA)
     yield session
     session.close()
@@ -124,16 +125,16 @@ def test_going_back_is_exact(quota: HostDebugSession) -> None:
 def test_going_back_within_a_callback_uses_its_snapshots(quota: HostDebugSession) -> None:
     quota.break_at("quota!find_client")
     quota.continue_()
-    run = quota._run
+    runs = quota.runs
     quota.step(5)
     quota.reverse_step(3)
-    assert quota._run is run  # no host call in between: not run again
+    assert quota.runs == runs  # no host call in between: not run again
     quota.break_at("host quota!proxy_add_header_map_value")
     quota.continue_()
     quota.step(2)  # the host call, and one more
     before = quota.position
     quota.reverse_step(3)
-    assert quota._run is not run and quota.position == before - 3  # a host call in between: run again to there
+    assert quota.runs == runs + 1 and quota.position == before - 3  # a host call in between: run again to there
     assert quota.stream.request_headers.get("x-quota-left") is None
 
 
