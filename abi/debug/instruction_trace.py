@@ -104,6 +104,9 @@ class InstructionTracing(VmInstrument):
     def _gate(self, vm: PluginVm) -> tuple[_Gate, InstructionRecorder]:
         found = self._gates.get(vm)
         if found is None:
+            if vm.store.observer is not None:
+                raise UsageError(f"the VM of {vm.label} is already observed (profiled or debugged): trace its "
+                                 f"instructions in a run of their own")
             recorder = InstructionRecorder(self.trace, vm.label)
             gate = _Gate(TracingObserver(recorder))
             vm.store.observe(gate)

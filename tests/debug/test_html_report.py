@@ -127,3 +127,13 @@ def test_the_page_in_a_headless_browser(tmp_path: Path) -> None:
             assert problems == []
         finally:
             browser.close()
+
+
+def test_the_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### The HTML report", 1)[1].split("\n### ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert "<h2 id=\"failures\">Failures (0)</h2>" in str(namespace["page"])
