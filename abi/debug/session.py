@@ -634,6 +634,9 @@ class HostDebugSession:
         """Be at position ``target`` (module docstring)."""
         if target < 0:
             raise UsageError("positions start at 0")
+        if target >= self.position:
+            self._forward(target, stops=False)
+            return
         active = self._active
         if active is not None and active.info.start <= target < self.position and not active.session.trapped:
             local = target - active.info.start

@@ -129,6 +129,9 @@ def test_going_back_within_a_callback_uses_its_snapshots(quota: HostDebugSession
     quota.step(5)
     quota.reverse_step(3)
     assert quota.runs == runs  # no host call in between: not run again
+    quota.go_to(quota.position + 2)
+    quota.go_to(quota.position)
+    assert quota.runs == runs  # forward, or staying: never run again
     quota.break_at("host quota!proxy_add_header_map_value")
     quota.continue_()
     quota.step(2)  # the host call, and one more
