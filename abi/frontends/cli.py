@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
     add_output_arguments(parser)
     parser.add_argument("--debug", action="store_true",
-                        help="run the scenario under the debugger (commands on standard input, see "
-                             "'glasswasm debug --help'); plugins run on the step machine")
+                        help="run the scenario under the debugger, gdb-like (commands on standard input; "
+                             "'help' lists them); the plugins run on the step machine")
     parser.add_argument("--allow-failures", action="store_true",
                         help="exit with status 0 even when plugins fail that the scenario does not expect to")
     add_engine_argument(parser)
