@@ -3,11 +3,13 @@ what the simulated proxy did, in order, with decoded arguments and results.
 
 An entry is recorded when it is complete — a callback when it starts and
 again when it returns, a host call when it has answered — and gets the next
-``seq`` then.  Entries go, as they are recorded, to a sink (``--trace FILE``
-writes one JSON object per line) and, when the trace keeps them, to
-``entries`` (the Python API's default, bounded by ``max_entries``: later ones
-are counted in ``dropped``).  Nothing else holds on to them, so a long run
-traced to a file does not grow the host's memory.
+``seq`` then, and ``time_ns``, the simulated time since the run started
+(the host sets the trace's ``clock``).  Entries go, as they are recorded, to
+a sink (``--trace FILE`` writes one JSON object per line), to the
+``listeners`` (the Chrome timeline, the HTML report's recorder) and, when the
+trace keeps them, to ``entries`` (the Python API's default, bounded by
+``max_entries``: later ones are counted in ``dropped``).  Nothing else holds
+on to them, so a long run traced to a file does not grow the host's memory.
 
 * ``{"seq", "type": "callback", "plugin", "context_id", "stream", "name",
   "args": {...}}`` — a callback starting;
@@ -21,12 +23,14 @@ traced to a file does not grow the host's memory.
 * ``{"seq", "type": "event", "stream", "event", ...}`` — what the simulated
   proxy did: a request reaching the origin, a local reply, a callout
   answered, a stream completing or stalling, a limit crossed...;
-* with instruction tracing on (``--trace-instructions``), what the plugin's
-  code does inside each callback, as the engine's tracer reports it:
-  ``{"seq", "type": "instr", "plugin", "func", "offset", "op", "stack",
-  "depth"}``, ``call`` / ``return`` (``func``, ``args`` / ``results``),
-  ``memory_read`` / ``memory_write`` (``address``, ``size``, ``value``),
-  ``global_write`` and ``trap`` entries (see interp/debug/tracing.py).
+* with instruction tracing on (``--trace-instructions PLUGIN``), what the
+  plugin's code does inside each callback, as the engine's tracer reports
+  it: ``{"seq", "time_ns", "type": "instr", "plugin", "step", "func",
+  "offset", "op", "stack", "depth"}``, ``call`` / ``return`` (``func``,
+  ``args`` / ``results``), ``host_call`` / ``host_return``, ``memory_read``
+  / ``memory_write`` (``address``, ``size``, ``value``), ``global_write``
+  and ``trap`` entries (see interp/debug/tracing.py); ``step`` counts the
+  instructions traced in that plugin's VM so far.
 
 Lines are ASCII JSON (other characters escaped), so any guest bytes can be
 written.
@@ -35,6 +39,7 @@ written.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from interp.debug.tracing import InstructionEvent, Tracer
@@ -45,12 +50,16 @@ DEFAULT_MAX_ENTRIES = 1_000_000
 
 class Trace:
     """See the module docstring.  ``keep``: hold the entries in memory
-    (``entries``); ``sink``: write each as a JSON line."""
+    (``entries``); ``sink``: write each as a JSON line; ``listeners``: called
+    with each entry."""
 
     def __init__(self, keep: bool = True, sink: TextIO | None = None,
-                 max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+                 max_entries: int = DEFAULT_MAX_ENTRIES,
+                 listeners: Iterable[Callable[[dict[str, Any]], None]] = ()) -> None:
         self.keep = keep
         self.sink = sink
+        self.listeners = list(listeners)
+        self.clock: Callable[[], int] | None = None
         self.max_entries = max_entries
         self.entries: list[dict[str, Any]] = []
         self.dropped = 0
@@ -59,10 +68,15 @@ class Trace:
 
     def record(self, entry: dict[str, Any]) -> None:
         """Record a complete entry (see the module docstring)."""
-        entry = {"seq": self.recorded, **entry}
+        head: dict[str, Any] = {"seq": self.recorded}
+        if self.clock is not None:
+            head["time_ns"] = self.clock()
+        entry = {**head, **entry}
         self.recorded += 1
         if self.sink is not None:
             self.sink.write(json.dumps(entry) + "\n")
+        for listener in self.listeners:
+            listener(entry)
         if self.keep:
             if len(self.entries) < self.max_entries:
                 self.entries.append(entry)
@@ -121,14 +135,16 @@ class Trace:
 
 
 class InstructionRecorder(Tracer):
-    """The engine's tracer for one plugin VM, writing into the host's trace."""
+    """The engine's tracer for one plugin VM, writing into the host's trace.
+    ``plugin`` names the plugin whose callback runs (set per callback in a
+    VM several plugins share)."""
 
     def __init__(self, trace: Trace, plugin: str) -> None:
         self.trace = trace
         self.plugin = plugin
 
     def _entry(self, entry_type: str, **fields: Any) -> None:
-        self.trace.record({"type": entry_type, "plugin": self.plugin, **fields})
+        self.trace.record({"type": entry_type, "plugin": self.plugin, "step": self.step, **fields})
 
     def instruction(self, event: InstructionEvent) -> None:
         self._entry("instr", func=event.func, offset=event.offset, op=event.op, stack=list(event.stack),
@@ -139,6 +155,12 @@ class InstructionRecorder(Tracer):
 
     def return_(self, func: str, results: list[str], depth: int) -> None:
         self._entry("return", func=func, results=results, depth=depth)
+
+    def host_call(self, func: str, args: list[str], depth: int) -> None:
+        self._entry("host_call", func=func, args=args, depth=depth)
+
+    def host_return(self, func: str, results: list[str], depth: int) -> None:
+        self._entry("host_return", func=func, results=results, depth=depth)
 
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
         self._entry("trap", func=func, kind=error.label, message=error.message, depth=depth)

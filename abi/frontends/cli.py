@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from typing import TextIO
 
+from abi.frontends.output_options import add_output_arguments
 from interp.cli.diagnostics import printable
 from interp.cli.engine_option import add_engine_argument
 
@@ -31,11 +33,10 @@ from interp.cli.engine_option import add_engine_argument
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="a scenario file (YAML or JSON)")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
-    parser.add_argument("--trace", metavar="FILE",
-                        help="write every callback and host call to FILE as JSON lines")
-    parser.add_argument("--trace-instructions", action="store_true",
-                        help="with --trace: also every instruction, call, memory access of the plugins "
-                             "(runs them on the step machine)")
+    add_output_arguments(parser)
+    parser.add_argument("--debug", action="store_true",
+                        help="run the scenario under the debugger, gdb-like (commands on standard input; "
+                             "'help' lists them); the plugins run on the step machine")
     parser.add_argument("--allow-failures", action="store_true",
                         help="let any plugin fail: failures the scenario does not expect are not unmet "
                              "expectations (its other expectations are still checked)")
@@ -53,33 +54,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from abi.errors import UsageError
+    from abi.frontends.debugger import debug_scenario
     from abi.frontends.expectations import check_expectations
     from abi.frontends.report import build_report, render_json, render_summary
+    from abi.frontends.run_outputs import RunOutputs
     from abi.frontends.runner import run_scenario
     from abi.frontends.scenario_sources import load_scenario_with_sources
-    from abi.trace import Trace
 
     sourced = load_scenario_with_sources(args.scenario, args.istio, args.envoy, args.envoy_listener)
     if args.explain:
-        _write("".join(f"{line}\n" for line in sourced.explanation()))
+        _write("".join(f"{line}\n" for line in sourced.explanation()), sys.stdout)
         return 0
     for note in sourced.notes:
         print(f"glasswasm proxy: note: {note}", file=sys.stderr)
     scenario = sourced.scenario
-    if args.trace_instructions and not args.trace:
-        raise UsageError("--trace-instructions needs --trace FILE")
+    if args.debug:
+        return debug_scenario(args, scenario)
     with contextlib.ExitStack() as files:
-        sink = None
-        if args.trace:
-            try:
-                sink = files.enter_context(open(args.trace, "w", encoding="utf-8"))
-            except OSError as error:
-                raise UsageError(f"cannot write the trace to {args.trace}: {error.strerror or error}") from None
         # The trace goes to its file as it is made; the command keeps none of it in memory.
-        host = run_scenario(scenario, args.engine, args.trace_instructions, Trace(keep=False, sink=sink))
-    _write(render_json(build_report(host)) if args.json else render_summary(host))
-    sys.stdout.flush()
+        outputs = RunOutputs.open(args, scenario, files)
+        host = run_scenario(scenario, args.engine, outputs.trace, outputs.instruments)
+        outputs.finish(host)
+    _write(render_json(build_report(host)) if args.json else render_summary(host), outputs.report_stream)
+    outputs.report_stream.flush()
     results = check_expectations(scenario.expectations, host)
     if args.allow_failures:
         results = results.without_unexpected_failures()
@@ -97,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(text: str) -> None:
+def _write(text: str, out: TextIO) -> None:
     """Print even where the terminal's encoding lacks some characters
     (they are written as escapes instead of failing)."""
-    encoding = sys.stdout.encoding or "utf-8"
-    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    encoding = out.encoding or "utf-8"
+    out.write(text.encode(encoding, "backslashreplace").decode(encoding))

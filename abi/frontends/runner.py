@@ -22,6 +22,8 @@ scenario's timeline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from abi.proxy.connection import NetworkConnection, Side
 from abi.proxy.foreign_functions import CANNED, ForeignFunction, answering, returning
 from abi.proxy.host import ProxyHost
@@ -29,6 +31,7 @@ from abi.proxy.http_stream import HttpStream
 from abi.proxy.plugins import PluginConfig, PluginKind
 from abi.proxy.services import DEFAULT_CLOCK_START_NS, DEFAULT_STALL_AFTER_MS, HostConfig
 from abi.trace import Trace
+from abi.vm.instruments import VmInstrument
 from abi.frontends.scenario import (
     ConnectionSpec,
     PluginSpec,
@@ -56,9 +59,10 @@ def foreign_function(behaviour: object) -> ForeignFunction:
     return returning(value) if kind == "result" else answering(value)
 
 
-def host_for(scenario: Scenario, engine: str = "auto", trace_instructions: bool = False,
-             trace: Trace | None = None) -> ProxyHost:
-    """A host set up as the scenario says, plugins loaded, no traffic yet."""
+def host_for(scenario: Scenario, engine: str = "auto", trace: Trace | None = None,
+             instruments: Sequence[VmInstrument] = ()) -> ProxyHost:
+    """A host set up as the scenario says, plugins loaded, no traffic yet
+    (``instruments``: ``abi.vm.instruments``)."""
     host = ProxyHost(HostConfig(
         log_level=scenario.log_level,
         properties=dict(scenario.properties),
@@ -67,8 +71,7 @@ def host_for(scenario: Scenario, engine: str = "auto", trace_instructions: bool 
         random_seed=scenario.random_seed,
         limits=scenario.limits,
         engine=engine,
-        trace_instructions=trace_instructions,
-    ), trace)
+    ), trace, instruments)
     for cluster, responses in scenario.upstreams:
         host.add_upstream(cluster, responses)
     for cluster, methods in scenario.grpc_upstreams:
@@ -85,12 +88,19 @@ def host_for(scenario: Scenario, engine: str = "auto", trace_instructions: bool 
     return host
 
 
-def run_scenario(scenario: Scenario, engine: str = "auto", trace_instructions: bool = False,
-                 trace: Trace | None = None) -> ProxyHost:
+def run_scenario(scenario: Scenario, engine: str = "auto", trace: Trace | None = None,
+                 instruments: Sequence[VmInstrument] = ()) -> ProxyHost:
     """Run the scenario's timeline and shut the host down; the host holds
     everything that happened (``abi.frontends.report.build_report``).
     ``trace``: where the trace goes (default: kept in memory)."""
-    host = host_for(scenario, engine, trace_instructions, trace)
+    host = host_for(scenario, engine, trace, instruments)
+    run_timeline(host, scenario)
+    return host
+
+
+def run_timeline(host: ProxyHost, scenario: Scenario) -> None:
+    """Run the scenario's timeline on ``host`` (made by ``host_for``), then
+    shut it down."""
     scheduler = host.services.scheduler
     scheduled: list[bool] = []
 
@@ -131,7 +141,6 @@ def run_scenario(scenario: Scenario, engine: str = "auto", trace_instructions: b
     while not all(scheduled) and scheduler.run_next():
         pass
     host.shutdown()
-    return host
 
 
 def start_stream(host: ProxyHost, spec: StreamSpec) -> HttpStream:

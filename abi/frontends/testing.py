@@ -42,6 +42,9 @@ What the emulator offers, by task:
   notifications as the simulated clock passes them;
 * TCP: ``proxy_host(network_plugins=[...])``, then ``host.open_connection()``
   with ``send_downstream``, ``send_upstream`` and ``close_side``;
+* debug the plugins' code over a whole run: ``debug_session(make_host,
+  drive)`` (breakpoints on plugin functions, host calls, callbacks, streams;
+  stepping and going back across callbacks);
 * services, shared data (``host.set_shared_data``, ``host.shared_data``),
   foreign functions (``host.add_foreign_function``), reconfiguration
   (``host.reconfigure(name, configuration=...)``);
@@ -55,9 +58,10 @@ What the emulator offers, by task:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+from abi.debug.session import HostDebugSession, HostStop, HostStopKind
 from abi.enums import (
     Action,
     BufferType,
@@ -83,15 +87,16 @@ from abi.proxy.plugins import Plugin, PluginConfig, PluginKind
 from abi.proxy.records import LocalResponse, LogEntry
 from abi.proxy.services import HostConfig
 from abi.vm.callbacks import Failure
+from abi.vm.instruments import VmInstrument
 
 __all__ = [
     "Action", "BufferType", "Direction", "Failure", "FailurePolicy", "GrpcAnswer", "GrpcCall", "HeaderMap",
-    "HostConfig", "HttpCall", "HttpCallResponse", "HttpStream", "LocalResponse", "LogEntry", "LogLevel",
-    "ManifestError", "MapType", "MetricType", "NetworkConnection", "OriginResponse", "Plugin", "PluginConfig",
-    "PluginKind", "PluginLoadError", "ProxyHost", "ScenarioError", "ServiceRef", "Status", "StreamType",
-    "Translation", "UpstreamResponse", "Workload", "WorkloadKind", "assert_no_failures", "callback_names",
-    "envoy_host", "envoy_plugins", "host_from_translation", "istio_host", "istio_plugins", "plugin_configs",
-    "proxy_host", "request_headers",
+    "HostConfig", "HostDebugSession", "HostStop", "HostStopKind", "HttpCall", "HttpCallResponse", "HttpStream",
+    "LocalResponse", "LogEntry", "LogLevel", "ManifestError", "MapType", "MetricType", "NetworkConnection",
+    "OriginResponse", "Plugin", "PluginConfig", "PluginKind", "PluginLoadError", "ProxyHost", "ScenarioError",
+    "ServiceRef", "Status", "StreamType", "Translation", "UpstreamResponse", "Workload", "WorkloadKind",
+    "assert_no_failures", "callback_names", "debug_session", "envoy_host", "envoy_plugins", "host_from_translation",
+    "istio_host", "istio_plugins", "plugin_configs", "proxy_host", "request_headers",
 ]
 
 PluginInput = PluginConfig | str | os.PathLike[str]
@@ -102,13 +107,15 @@ def proxy_host(*plugins: PluginInput, log_level: LogLevel = LogLevel.TRACE,
                upstreams: Mapping[str, Iterable[UpstreamResponse]] | None = None,
                grpc_upstreams: Mapping[str, Mapping[str, Iterable[GrpcAnswer]]] | None = None,
                network_plugins: Iterable[PluginInput] = (), services: Iterable[PluginInput] = (),
-               random_seed: int = 0, **plugin_settings: Any) -> ProxyHost:
+               random_seed: int = 0, engine: str = "auto", instruments: Sequence[VmInstrument] = (),
+               **plugin_settings: Any) -> ProxyHost:
     """A host with ``plugins`` loaded in order as the HTTP chain (paths, or
     ``PluginConfig``s), ``services`` first and ``network_plugins`` last.
     Tests see every log line by default (``log_level`` TRACE).
     ``plugin_settings`` (``configuration=``, ``root_id=``...) apply to
     plugins given as paths, which are named after their file's stem (or
-    ``name=`` when there is one)."""
+    ``name=`` when there is one).  ``engine`` and ``instruments`` are the
+    host's (``debug_session`` passes them)."""
     groups = ((services, "service"), (plugins, "http"), (network_plugins, "network"))
     resolved = [(plugin, kind) for group, kind in groups for plugin in group]
     paths = [plugin for plugin, _ in resolved if not isinstance(plugin, PluginConfig)]
@@ -116,7 +123,7 @@ def proxy_host(*plugins: PluginInput, log_level: LogLevel = LogLevel.TRACE,
     if name is not None and len(paths) != 1:
         raise UsageError("name= names the one plugin given as a path; use PluginConfig for several")
     host = ProxyHost(HostConfig(log_level=log_level, properties=dict(properties or {}),
-                                random_seed=random_seed))
+                                random_seed=random_seed, engine=engine), instruments=instruments)
     for cluster, responses in (upstreams or {}).items():
         host.add_upstream(cluster, responses)
     for cluster, methods in (grpc_upstreams or {}).items():
@@ -164,6 +171,23 @@ def envoy_host(config: str | os.PathLike[str], listener: str | None = None, filt
     (the first, or ``listener``) and its bootstrap Wasm services."""
     return host_from_translation(envoy_plugins(config, listener, filter_chain, host_environment, module_files),
                                  **host_settings)
+
+
+def debug_session(make_host: Callable[..., ProxyHost], drive: Callable[[ProxyHost], None],
+                  streams: Collection[str] | None = None) -> HostDebugSession:
+    """The debugger over a run a test makes: ``make_host(engine=...,
+    instruments=...)`` makes a fresh host each time (``proxy_host`` takes
+    both), ``drive(host)`` sends its traffic.  The session stops at the first
+    instruction of the first callback (see ``abi.debug.session``)::
+
+        session = debug_session(lambda **debugging: proxy_host("filter.wasm", **debugging),
+                                lambda host: host.open_stream().send_request_headers(request_headers(), True))
+        session.break_at("filter!on_request_headers")
+        session.continue_()
+        session.session.evaluate("count")     # the engine session of the callback
+    """
+    return HostDebugSession(lambda instruments: make_host(engine="python", instruments=instruments), drive,
+                            streams)
 
 
 def request_headers(path: str = "/", method: str = "GET", authority: str = "example.com",

@@ -303,7 +303,7 @@ class NetworkConnection(Traffic):
                 self._fail(slot)
             return False
         if slot.context is None:
-            context = TrafficContext(plugin, self, HeaderMapAccess(plugin.root, self.services.config.limits),
+            context = TrafficContext(slot, self, HeaderMapAccess(plugin.root, self.services.config.limits),
                                      ConnectionBuffers(slot), ConnectionControl(slot))
             slot.context = context
             plugin.vm.add_context(context)

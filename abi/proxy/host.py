@@ -41,6 +41,7 @@ from abi.proxy.records import LogEntry
 from abi.proxy.services import HostConfig, ProxyServices
 from abi.trace import Trace
 from abi.vm.callbacks import Failure
+from abi.vm.instruments import VmInstrument
 from abi.wire.text import as_bytes
 
 NS_PER_MS = 1_000_000
@@ -50,7 +51,9 @@ class ProxyHost:
     """The simulated proxy.  Load plugins (the HTTP chain in request order,
     the network chain, services), declare upstream clusters, then open
     streams and connections.  ``trace`` is where callbacks, host calls and
-    events go (by default: kept in memory, ``host.trace.entries``)::
+    events go (by default: kept in memory, ``host.trace.entries``);
+    ``instruments`` watch or drive the plugins' code (``abi.vm.instruments``:
+    the profiler, focused instruction traces, the debugger)::
 
         host = ProxyHost()
         host.add_upstream("auth", [UpstreamResponse(200, body=b"alice")])
@@ -59,10 +62,11 @@ class ProxyHost:
         stream.send_request_headers({":method": "GET", ":path": "/", ":authority": "x"}, end_of_stream=True)
     """
 
-    def __init__(self, config: HostConfig | None = None, trace: Trace | None = None) -> None:
+    def __init__(self, config: HostConfig | None = None, trace: Trace | None = None,
+                 instruments: Sequence[VmInstrument] = ()) -> None:
         self.config = config or HostConfig()
         self.failures: list[Failure] = []
-        self.services = ProxyServices(self.config, self._record_failure, trace)
+        self.services = ProxyServices(self.config, self._record_failure, trace, instruments)
         self.plugin_set = PluginSet(self.services)
         self.streams: list[HttpStream] = []
         self.connections: list[NetworkConnection] = []

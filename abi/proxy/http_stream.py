@@ -65,7 +65,7 @@ moves on); with ``fail_close`` (and ``fail_reload``) the stream ends with a
 503 local reply (details ``wasm_fail_stream``, empty body) from that plugin's
 place, which the failed plugin itself is passed over by.
 
-What each plugin reaches through its HTTP context (``HttpContext``): the
+What each plugin reaches through its HTTP context (a ``TrafficContext``): the
 request or response headers in that direction's headers callback and for
 as long as it keeps them paused there, read-only in ``proxy_on_log``; the
 trailers in the trailers callback (and while paused there); in a body
@@ -297,6 +297,13 @@ class FilterSlot:
         if state.in_callback is EventKind.DATA or state.body_paused:
             return state.body
         return None
+
+
+def http_slot(context: object) -> FilterSlot | None:
+    """The stream slot a context belongs to, if it is a plugin's context in
+    an HTTP stream (not a root context or a connection's)."""
+    slot = context.slot if isinstance(context, TrafficContext) else None
+    return slot if isinstance(slot, FilterSlot) else None
 
 
 def _coalesce_body(queue: deque[StreamEvent]) -> None:
@@ -673,7 +680,7 @@ class HttpStream(Traffic):
         """``proxy_on_context_create(id, root)`` for the slot's plugin;
         whether it was called."""
         plugin = slot.plugin
-        context = TrafficContext(plugin, self, StreamHeaders(slot), StreamBuffers(slot), StreamControl(slot))
+        context = TrafficContext(slot, self, StreamHeaders(slot), StreamBuffers(slot), StreamControl(slot))
         slot.context = context
         plugin.vm.add_context(context)
         root = plugin.root

@@ -439,12 +439,12 @@ class PluginSet:
 
     def _start_vm(self, record: VmRecord, fuel: int | None) -> None:
         services = self.services
-        settings = VmSettings(engine=services.config.engine, trace_instructions=services.config.trace_instructions,
-                              environment=record.environment,
+        settings = VmSettings(engine=services.config.engine, environment=record.environment,
                               random_seed=services.config.random_seed + record.index,
                               host_work_per_byte=services.config.limits.host_work_per_byte)
         start = StartContext(record, services)
-        record.vm = PluginVm(record.module, settings, services.clock, services.trace, record.label, start)
+        record.vm = PluginVm(record.module, settings, services.clock, services.trace, record.label, start,
+                             services.instruments)
         services.trace.event("vm_start", None, vm=record.label, generation=record.generation,
                              abi_version=record.module.abi_version.value)
         record.vm.start(fuel)

@@ -6,7 +6,7 @@ plugin, stream and connection."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from abi.proxy.shared_data import SharedDataStore
 from abi.proxy.shared_queues import SharedQueues
 from abi.trace import Trace
 from abi.vm.callbacks import Failure
+from abi.vm.instruments import VmInstrument
 from interp.wasi import SimulatedClock
 
 DEFAULT_CLOCK_START_NS = 1_704_067_200_000_000_000
@@ -47,20 +48,22 @@ class HostConfig:
     stall_after_ms: int = DEFAULT_STALL_AFTER_MS
     random_seed: int = 0
     engine: str = "auto"  # the engine running every plugin VM (interp/exec/engines.py)
-    trace_instructions: bool = False  # also trace every instruction (on the step machine)
     limits: HostLimits = field(default_factory=HostLimits)  # what plugins can make the host hold or do
 
 
 class ProxyServices:
     """See the module docstring.  ``record_failure`` is called for every
-    plugin failure; ``trace`` defaults to one kept in memory."""
+    plugin failure; ``trace`` defaults to one kept in memory; ``instruments``
+    watch or drive every VM's plugin code (``abi.vm.instruments``)."""
 
     def __init__(self, config: HostConfig, record_failure: Callable[[Failure], None],
-                 trace: Trace | None = None) -> None:
+                 trace: Trace | None = None, instruments: Sequence[VmInstrument] = ()) -> None:
         self.config = config
+        self.instruments = tuple(instruments)
         self.clock = SimulatedClock(config.clock_start_ns, config.clock_tick_ns)
         self.scheduler = Scheduler(self.clock, config.callback_step_ns)
         self.trace = trace if trace is not None else Trace()
+        self.trace.clock = lambda: self.scheduler.now_ns
         self.logs = LogStore(config.log_level, config.limits.max_log_lines, config.limits.max_log_bytes)
         self.metrics = MetricStore()
         self.shared_data = SharedDataStore(config.limits.max_shared_data_bytes)

@@ -60,13 +60,15 @@ class TrafficControl:
 class TrafficContext(ProxyContext):
     """The context of one plugin in one stream or connection."""
 
-    def __init__(self, plugin: Plugin, traffic: Traffic, headers: HeaderMapAccess, buffers: BufferAccess,
+    def __init__(self, slot: Slot, traffic: Traffic, headers: HeaderMapAccess, buffers: BufferAccess,
                  control: TrafficControl) -> None:
+        plugin = slot.plugin
         root = plugin.root
         if root is None:
             raise UsageError(f"internal: plugin {plugin.name} has no root context")
         super().__init__(plugin.vm.new_context_id(), plugin.name, traffic.name, traffic.services,
                          plugin.record.metrics, plugin.record.vm_id, plugin.property_values(), traffic)
+        self.slot = slot
         self.headers = headers
         self.buffers = buffers
         self.stream = control

@@ -31,11 +31,11 @@ from abi.context_interface import ContextInterface
 from abi.errors import PluginLoadError
 from abi.hostcalls import env_imports
 from abi.hostcalls.guest_memory import ALLOCATOR_EXPORTS, GuestMemory
-from abi.trace import InstructionRecorder, Trace
+from abi.trace import Trace
 from abi.vm.callbacks import CALLBACKS, CallbackOutcome, Failure, error_line, traced_argument, traced_result
+from abi.vm.instruments import ExportCall, VmInstrument, run_through
 from abi.vm.module import PluginModule
 from abi.vm.wasi import wasi_imports
-from interp.debug.tracing import TracingObserver
 from interp.errors import ExecutionError, GlasswasmError
 from interp.exec.host_calls import Caller
 from interp.runtime.function import HostFunction, WasmFunction
@@ -46,11 +46,10 @@ from interp.wasi import ProcessExit, SimulatedClock, WasiProcess
 
 @dataclass(frozen=True)
 class VmSettings:
-    """What a VM is made with besides its module: the engine, instruction
-    tracing, WASI's environment and random seed."""
+    """What a VM is made with besides its module: the engine, WASI's
+    environment and random seed."""
 
     engine: str = "auto"
-    trace_instructions: bool = False
     environment: tuple[tuple[str, str], ...] = ()
     random_seed: int = 0
     host_work_per_byte: int = 1  # fuel a host call costs per byte it copies
@@ -72,10 +71,11 @@ class _Frame:
 class PluginVm:
     """See the module docstring.  ``start_context`` is the context host calls
     act on while the module starts (logging and the clock work; streams,
-    callouts and the like do not exist yet)."""
+    callouts and the like do not exist yet).  ``instruments`` watch or drive
+    the plugin code (``abi.vm.instruments``)."""
 
     def __init__(self, module: PluginModule, settings: VmSettings, clock: SimulatedClock, trace: Trace,
-                 label: str, start_context: ContextInterface) -> None:
+                 label: str, start_context: ContextInterface, instruments: tuple[VmInstrument, ...] = ()) -> None:
         self.module = module
         self.settings = settings
         self.trace = trace
@@ -89,13 +89,14 @@ class PluginVm:
         self._next_grpc_token = 1
         self._frames: list[_Frame] = []
         self.store = Store(EngineConfig(engine=settings.engine))
-        if settings.trace_instructions:
-            self.store.observe(TracingObserver(InstructionRecorder(trace, label)))
+        self.instruments = instruments
         self.instance: ModuleInstance | None = None
         self.exports: dict[str, WasmFunction | HostFunction] = {}
         self.allocator_export: str | None = None
         self.wasi_process: WasiProcess | None = None
         self._imports = self._link(clock)
+        for instrument in instruments:
+            instrument.vm_created(self)
 
     @property
     def failed(self) -> bool:
@@ -219,7 +220,8 @@ class PluginVm:
         self._frames.append(_Frame(name, context))
         self.store.set_fuel(fuel)
         try:
-            results = self.store.invoke(func, *args)
+            results = run_through(self.instruments, ExportCall(self, name, context, func, tuple(args)),
+                                  lambda: self.store.invoke(func, *args))
         except ExecutionError as error:
             if exit_zero_ends and isinstance(error, ProcessExit) and error.code == 0:
                 self.trace.callback_return(context.plugin_name, context_id, context.stream_name, name,

@@ -136,8 +136,16 @@ class CommandInterpreter:
             self.add_command(command, getattr(self, command.method))
 
     def add_command(self, command: Command, handler: Callable[[str, str], None]) -> None:
-        """Make ``command`` known; ``handler(argument_text, format_letter)`` runs it."""
-        self.table.append(command)
+        """Make ``command`` known; ``handler(argument_text, format_letter)``
+        runs it.  A command of the same (full) name is replaced, in its place
+        in the table."""
+        same = [index for index, known in enumerate(self.table) if known.names[0] == command.names[0]]
+        if same:
+            for name in self.table[same[0]].names:
+                self.commands.pop(name, None)
+            self.table[same[0]] = command
+        else:
+            self.table.append(command)
         for name in command.names:
             self.commands[name] = (command, handler)
 
@@ -246,7 +254,7 @@ class CommandInterpreter:
 
     def _break(self, text: str, temporary: bool) -> None:
         session = self.session
-        spec, condition = _split_condition(text)
+        spec, condition = split_condition(text)
         if not spec:
             view = session.frame()
             if view.offset is None:
@@ -268,19 +276,19 @@ class CommandInterpreter:
             self.write(f"breakpoint {breakpoint.number} stops unconditionally")
 
     def do_enable(self, text: str, letter: str) -> None:
-        self.session.enable(_number(text, "enable N"), True)
+        self.session.enable(parse_number(text, "enable N"), True)
 
     def do_disable(self, text: str, letter: str) -> None:
-        self.session.enable(_number(text, "disable N"), False)
+        self.session.enable(parse_number(text, "disable N"), False)
 
     def do_watch(self, text: str, letter: str) -> None:
         args = text.split()
         session = self.session
         if len(args) == 2 and args[0] == "global":
             watchpoint = session.watch_global(args[1])
-        elif len(args) == 2 and _is_integer(args[0]) and _is_integer(args[1]):
+        elif len(args) == 2 and is_integer(args[0]) and is_integer(args[1]):
             watchpoint = session.watch_memory(int(args[0], 0), int(args[1], 0))
-        elif len(args) == 1 and _is_integer(args[0]):
+        elif len(args) == 1 and is_integer(args[0]):
             watchpoint = session.watch_memory(int(args[0], 0))
         elif text.strip():
             watchpoint = session.watch_expression(text.strip())
@@ -289,7 +297,7 @@ class CommandInterpreter:
         self.write(f"watchpoint {watchpoint.number}: {watchpoint.description}")
 
     def do_delete(self, text: str, letter: str) -> None:
-        self.session.delete(_number(text, "delete [N]") if text.strip() else None)
+        self.session.delete(parse_number(text, "delete [N]") if text.strip() else None)
         self.write("deleted" if text.strip() else "deleted all breakpoints and watchpoints")
 
     # --- running -------------------------------------------------------------------------
@@ -316,7 +324,7 @@ class CommandInterpreter:
 
     def _by_line(self, text: str, over: bool) -> None:
         session = self.session
-        count = _count(text)
+        count = parse_count(text)
         if session.source_map is None:
             self.report(session.next(count) if over else session.step(count))
             return
@@ -329,10 +337,10 @@ class CommandInterpreter:
             self.report(stop)
 
     def do_stepi(self, text: str, letter: str) -> None:
-        self.report(self.session.step(_count(text)))
+        self.report(self.session.step(parse_count(text)))
 
     def do_nexti(self, text: str, letter: str) -> None:
-        self.report(self.session.next(_count(text)))
+        self.report(self.session.next(parse_count(text)))
 
     def do_until(self, text: str, letter: str) -> None:
         session = self.session
@@ -355,7 +363,7 @@ class CommandInterpreter:
         self.report(self.session.continue_())
 
     def do_reverse_step(self, text: str, letter: str) -> None:
-        self.report(self.session.reverse_step(_count(text)))
+        self.report(self.session.reverse_step(parse_count(text)))
 
     def do_reverse_continue(self, text: str, letter: str) -> None:
         self.report(self.session.reverse_continue())
@@ -382,15 +390,15 @@ class CommandInterpreter:
     def do_frame(self, text: str, letter: str) -> None:
         session = self.session
         if text.strip():
-            session.select_frame(_number(text, "frame [N]"))
+            session.select_frame(parse_number(text, "frame [N]"))
         self._show_selected()
 
     def do_up(self, text: str, letter: str) -> None:
-        self.session.select_frame(self.session.selected + (_count(text)))
+        self.session.select_frame(self.session.selected + (parse_count(text)))
         self._show_selected()
 
     def do_down(self, text: str, letter: str) -> None:
-        target = self.session.selected - _count(text)
+        target = self.session.selected - parse_count(text)
         if target < 0:
             raise UsageError("already at the innermost frame")
         self.session.select_frame(target)
@@ -429,7 +437,7 @@ class CommandInterpreter:
         if not text.strip():
             self.displays.clear()
             return
-        number = _number(text, "undisplay [N]")
+        number = parse_number(text, "undisplay [N]")
         if self.displays.pop(number, None) is None:
             raise UsageError(f"no display {number}")
 
@@ -608,7 +616,7 @@ class CommandInterpreter:
 # --- parsing helpers ---------------------------------------------------------------------
 
 
-def _split_condition(text: str) -> tuple[str, str | None]:
+def split_condition(text: str) -> tuple[str, str | None]:
     """``LOCATION if COND`` -> the location and the condition."""
     words = text.split()
     if "if" in words:
@@ -620,7 +628,7 @@ def _split_condition(text: str) -> tuple[str, str | None]:
     return text.strip(), None
 
 
-def _count(text: str) -> int:
+def parse_count(text: str) -> int:
     if not text.strip():
         return 1
     count = int(text.strip(), 0)
@@ -629,14 +637,14 @@ def _count(text: str) -> int:
     return count
 
 
-def _number(text: str, usage: str) -> int:
+def parse_number(text: str, usage: str) -> int:
     try:
         return int(text.strip(), 0)
     except ValueError:
         raise UsageError(usage) from None
 
 
-def _is_integer(text: str) -> bool:
+def is_integer(text: str) -> bool:
     try:
         int(text, 0)
     except ValueError:
@@ -646,7 +654,7 @@ def _is_integer(text: str) -> bool:
 
 def _address(session: DebugSession, text: str) -> int:
     """An address: a number, or an expression (``&here``, ``box.name``)."""
-    if _is_integer(text):
+    if is_integer(text):
         return int(text, 0)
     value = session.evaluate(text)
     resolved = value.type.resolved()

@@ -335,8 +335,10 @@ class Machine:
                 if nested:
                     fuel -= nested
                     if not pausing or n > fuel - spent:
+                        # Less fuel is left than steps: run to its end, still pausing between
+                        # instructions when asked to (a profiler counts them), so that the next
+                        # run stops where it runs out.
                         n = max(0, fuel - spent)
-                        pausing = False
                     budget = spent + n
                 if isinstance(outcome, GeneratorType):
                     host = HostFrame(callee, outcome, base_slot)

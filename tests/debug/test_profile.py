@@ -122,6 +122,20 @@ def test_guest_code_called_back_by_host_functions_is_counted_under_them() -> Non
     assert costs["double"].calls == 2 and costs["host twice"].total == 4 and costs["run"].total == 14
 
 
+def test_counts_stay_exact_under_fuel_after_guest_code_a_host_function_called_back() -> None:
+    """Fuel the called-back code used leaves less than the run's steps: the
+    machine keeps pausing between instructions, so the profiler counts on."""
+    store = Store(EngineConfig(engine="python"))
+    instance = store.instantiate(module_from_bytes(CALLBACKS.encode()), callback_imports())
+    profiler = Profiler(store)
+    store.set_fuel(1_000)
+    try:
+        assert store.invoke(instance.exports["run"], 5) == [25]
+    finally:
+        profile = profiler.finish()
+    assert profile.total == 14 and store.fuel == 1_000 - 14
+
+
 def test_a_trap_or_running_out_of_fuel_keeps_what_ran() -> None:
     with pytest.raises(Trap):
         profiled(module_from_bytes(CALLBACKS.encode()), "crash", 5, imports=callback_imports())

@@ -137,7 +137,7 @@ def test_trace_command(tmp_path: Path, capsys) -> None:
 def test_proxy_trace_can_include_instructions(tmp_path: Path) -> None:
     scenario = Path(__file__).resolve().parents[1] / "abi" / "scenarios" / "panic_fail_open.yaml"
     trace = tmp_path / "trace.jsonl"
-    assert main(["proxy", str(scenario), "--json", "--trace", str(trace), "--trace-instructions"]) == 0
+    assert main(["proxy", str(scenario), "--json", "--trace", str(trace), "--trace-instructions", "panic"]) == 0
     kinds = {json.loads(line)["type"] for line in trace.read_text().splitlines()}
     assert {"callback", "hostcall", "instr", "call", "return"} <= kinds
 
@@ -150,7 +150,7 @@ def test_bad_options_are_one_line_errors(tmp_path: Path, capsys) -> None:
         (["trace", "--max-steps", "-1", "--invoke", "fib", str(module), "1"], "error: --max-steps must not be negative"),
         (["trace", "-o", str(tmp_path / "no" / "such" / "dir"), "--invoke", "fib", str(module), "1"],
          "error: cannot write"),
-        (["proxy", str(scenario), "--trace-instructions"], "error: --trace-instructions needs --trace FILE"),
+        (["proxy", str(scenario), "--trace-instructions", "auth_call"], "error: --trace-instructions needs --trace FILE"),
         (["debug", str(module)], f"error: nothing to run: {module} has no start function; call an export"),
     ]
     for args, message in cases:

@@ -46,3 +46,15 @@ variables variables -O0 -gdwarf-4
 variables variables_dwarf5 -O0 -gdwarf-5
 variables variables_O2 -O2 -gdwarf-4
 variables variables_O2_dwarf5 -O2 -gdwarf-5
+
+# quota.wasm: a proxy-wasm filter with DWARF for the proxy debugger's tests; the shared
+# runtime of the test plugins (tests/plugins/c) is linked in without line information.
+PLUGINS=../../plugins/c
+QUOTA_OBJECTS=$(mktemp -d)
+for source in runtime text header_pairs host pending_calls; do
+    clang --target=wasm32 -O2 -ffreestanding -nostdlib -fno-builtin -c "$PLUGINS/$source.c" \
+        -o "$QUOTA_OBJECTS/$source.o"
+done
+compile "$QUOTA_OBJECTS/quota.o" quota.c -O0 -ffreestanding
+wasm-ld --no-entry -o quota.wasm "$QUOTA_OBJECTS"/*.o
+rm -r "$QUOTA_OBJECTS"
