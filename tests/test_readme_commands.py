@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from interp.script.testsuites import TESTSUITES, recognise
-from spec_tests.expectations import configured_testsuite
+from spec_tests.expectations import configured_testsuites
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 PROMPT = "(glasswasm) "
@@ -135,10 +135,11 @@ def test_the_readme_has_transcripts() -> None:
 @pytest.mark.parametrize("transcript", README_TRANSCRIPTS, ids=lambda item: f"README.md:{item.line}")
 def test_the_readme_commands_print_what_it_shows(transcript: Transcript, checkout: Path) -> None:
     if transcript.testsuite is not None:
-        suite = configured_testsuite()
-        wanted = next(testsuite for testsuite in TESTSUITES if testsuite.name.endswith(transcript.testsuite))
-        if suite is None or recognise(suite) is not wanted:
-            pytest.skip(f"uses the {wanted.name} testsuite; set WASM_TESTSUITE to it")
+        wanted = next(testsuite for testsuite in TESTSUITES if testsuite.version == transcript.testsuite)
+        suite = next((folder for folder in configured_testsuites() if folder.is_dir() and recognise(folder) is wanted),
+                     None)
+        if suite is None:
+            pytest.skip(f"uses the {wanted.name} testsuite; name it in WASM_TESTSUITE")
         link = checkout.parent / f"wasm-testsuite-{transcript.testsuite}"
         if not link.exists():
             link.symlink_to(suite.resolve())

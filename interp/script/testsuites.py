@@ -43,6 +43,7 @@ class Testsuite:
     (patterns relative to its root)."""
 
     name: str
+    version: str
     commit: str
     markers: tuple[str, ...]
     absent: tuple[str, ...]
@@ -78,6 +79,7 @@ def _files(names: str) -> tuple[str, ...]:
 
 WASM_3_0 = Testsuite(
     name="WebAssembly 3.0",
+    version="3.0",
     commit="193e551",
     markers=("memory64.wast", "return_call.wast", "array.wast", "try_table.wast"),
     absent=(),
@@ -123,6 +125,7 @@ WASM_3_0 = Testsuite(
 
 WASM_2_0 = Testsuite(
     name="WebAssembly 2.0",
+    version="2.0",
     commit="49b5977",
     markers=("address.wast", "bulk.wast", "ref_func.wast", "simd_lane.wast"),
     absent=WASM_3_0.markers,

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from functools import lru_cache
@@ -26,9 +25,18 @@ from interp.syntax.module import Module
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.text import parse_module, parse_script
 from interp.text.lexer import ATOM, ID, LPAR, RPAR, tokenize
-from interp.text.script import AssertMalformed, AssertReturn, AssertTrap, Const, Invoke, ModuleSource, ScriptModule
+from interp.text.script import (
+    AssertMalformed,
+    AssertReturn,
+    AssertTrap,
+    Const,
+    Invoke,
+    ModuleSource,
+    ScriptModule,
+)
+from spec_tests.expectations import configured_testsuite
 
-TESTSUITE = Path(os.environ.get("WASM_TESTSUITE", "/work/shared/wasm-testsuite/2.0"))
+TESTSUITE = configured_testsuite() or Path("testsuite-not-configured")
 SCRIPTS = sorted(TESTSUITE.glob("*.wast"))
 
 pytestmark = pytest.mark.skipif(not SCRIPTS, reason=f"no testsuite at {TESTSUITE}")
