@@ -26,7 +26,14 @@ class ScenarioError(ProxyWasmError):
         self.key_path = key_path
         self.source = source
         where = ": ".join(part for part in (source, key_path) if part)
-        super().__init__(f"{where}: {problem}" if where else problem)
+        super().__init__(_one_line(f"{where}: {problem}" if where else problem))
+
+
+def _one_line(text: str) -> str:
+    """The message with line breaks and other control characters escaped:
+    keys and values quoted from a file may hold any of them, and the error
+    is one line."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 class ManifestError(ScenarioError):

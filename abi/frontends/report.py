@@ -104,7 +104,7 @@ def render_summary(host: ProxyHost) -> str:
     for title, links in (("plugins (request order):", "http"), ("network plugins:", "network"),
                          ("services:", "service")):
         chosen = [link for link in host.plugin_set.links if link.kind.value == links]
-        if chosen or links == "http":
+        if chosen:
             lines.append(title)
             lines.extend(_plugin_line(link.current, link) for link in chosen)
     for stream in host.streams:

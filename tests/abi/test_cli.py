@@ -207,3 +207,11 @@ def test_the_summary_shows_what_plugins_changed(capsys: pytest.CaptureFixture[st
     assert main(["proxy", str(SCENARIOS / "tcp_rewrite.yaml")]) == 0
     assert 'connection chat:\n  origin got: 10 bytes: "HELLO\\nBYE\\n"\n  client got: 14 bytes: "[up] hi[up] ok"\n' \
         in capsys.readouterr().out
+
+
+def test_the_summary_names_only_the_chains_a_run_has(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["proxy", str(SCENARIOS / "tcp_rewrite.yaml")]) == 0
+    summary = capsys.readouterr().out
+    assert summary.startswith("network plugins:\n  tcp_rewrite: ")
+    assert "plugins (request order)" not in summary
+
