@@ -224,8 +224,11 @@ class UnlinkableError(SourceLocated, WasmError):
     ``import_module`` and ``import_name`` name the import, ``expected`` is its
     type and ``given`` the type of what was provided (``None`` when nothing
     was), both in the text format (``(func (param i32))``, ``(memory 1 2)``);
-    ``field`` is the import's ``ModuleField``.  For a module read from text,
-    the ``SourceLocated`` attributes say where the import is written."""
+    ``field`` is the import's ``ModuleField``, and ``function``, for a
+    function import, the function it would be (``FunctionRef``).  For a
+    module read from text, the ``SourceLocated`` attributes say where the
+    import is written.  ``instruction`` and ``offset`` are ``None``: a link
+    error is about no instruction."""
 
     label = "unlinkable"
 
@@ -237,6 +240,9 @@ class UnlinkableError(SourceLocated, WasmError):
         self.expected = expected
         self.given = given
         self.field = field
+        self.function: FunctionRef | None = None
+        self.instruction: str | None = None
+        self.offset: int | None = None
 
 
 class InternalError(GlasswasmError):

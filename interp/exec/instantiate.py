@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from interp.errors import FieldKind, ModuleField, ResourceLimitError, UnlinkableError
+from interp.errors import FieldKind, FunctionRef, ModuleField, ResourceLimitError, UnlinkableError
 from interp.exec.engines import EngineConfig
 from interp.exec.python_semantics import python_function
 from interp.runtime.function import HostFunction, WasmFunction
@@ -42,6 +42,9 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
             error.import_module, error.import_name = imp.module, imp.name
             error.expected = format_extern_type(expected)
             error.field = ModuleField(FieldKind.IMPORT, index)
+            if isinstance(expected, FuncType):
+                function = len(instance.funcs)  # the imports before it are linked
+                error.function = FunctionRef(function, module.func_name(function))
             if instance.compiled.source is not None:
                 instance.compiled.source.locate(error)
             raise

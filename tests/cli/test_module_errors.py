@@ -295,6 +295,8 @@ def test_link_errors_name_the_import_and_both_types(import_: str, expected: str,
     assert error.message == f'incompatible import type for "p"."{name}": expected {expected}, got {given}'
     assert (error.import_module, error.import_name, error.expected, error.given) == ("p", name, expected, given)
     assert error.field == ModuleField(FieldKind.IMPORT, 0)
+    assert error.function == (FunctionRef(0) if kind == "func" else None)
+    assert (error.instruction, error.offset) == (None, None)
     assert where(error) == (2, 4, "import")
     assert describe_error(error) == [
         f"m.wat:2:4: error: {error.message}",
@@ -321,6 +323,14 @@ def test_unknown_imports_name_the_import_and_its_type() -> None:
     assert (error.import_module, error.import_name, error.expected, error.given) == \
         ("env", "log", "(func (param i32))", None)
     assert (error.field, where(error)) == (ModuleField(FieldKind.IMPORT, 1), (3, 4, "import"))
+    assert error.function == FunctionRef(1)
+
+
+def test_a_function_import_is_named_by_its_identifier() -> None:
+    loaded = load_bytes(b'(module (import "spectest" "print_i32" (func $print (param i64))))')
+    with pytest.raises(UnlinkableError) as info:
+        Store().instantiate(loaded.compile(), {"spectest": spectest_exports()})
+    assert info.value.function == FunctionRef(0, "print")
 
 
 def test_a_binary_module_s_link_error_is_one_line(capsys, tmp_path: Path) -> None:
