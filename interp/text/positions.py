@@ -25,8 +25,8 @@ class TextPositions:
     """Character offsets in the text of a parsed module, parallel to its
     parts: per defined function, one per instruction of its body; per defined
     global, one per instruction of its initialiser; and per ``ModuleField``,
-    the keyword that opens it (for an inline import or export, that of the
-    ``(import`` or ``(export``)."""
+    the keyword that opens it (for an inline export, ``export``; an inline
+    import is the field that holds it, ``func``, ``memory``, ...)."""
 
     bodies: tuple[tuple[int, ...], ...]
     global_inits: tuple[tuple[int, ...], ...]

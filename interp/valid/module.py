@@ -8,11 +8,10 @@ with several faults reports the same one first.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Sequence, TypeVar
 
 from interp.errors import FieldKind, FunctionRef, InvalidError, ModuleField
-from interp.syntax.module import Elem, Expr, Func, Module, SegmentMode
+from interp.syntax.module import Data, Elem, Expr, Func, Import, Module, SegmentMode
 from interp.syntax.types import I32, MAX_PAGES, ExternKind, Limits, MemoryType, TableType
 from interp.text.positions import TextSource
 from interp.valid.context import ModuleContext
@@ -50,41 +49,28 @@ def validate_module(module: Module, check_function: FunctionCheck = validate_fun
 
 def _validate(module: Module, check_function: FunctionCheck) -> ModuleContext:
     context = ModuleContext.of_module(module)
-    for index, imported in enumerate(module.imports):
-        with _in_field(FieldKind.IMPORT, index):
-            if isinstance(imported.desc, TableType):
-                check_table_type(imported.desc)
-            elif isinstance(imported.desc, MemoryType):
-                check_memory_type(imported.desc)
-    for index, table in enumerate(module.tables):
-        with _in_field(FieldKind.TABLE, index):
-            check_table_type(table)
-    for index, memory in enumerate(module.memories):
-        with _in_field(FieldKind.MEMORY, index):
-            check_memory_type(memory)
+    _check_each(FieldKind.IMPORT, module.imports, _check_import)
+    _check_each(FieldKind.TABLE, module.tables, check_table_type)
+    _check_each(FieldKind.MEMORY, module.memories, check_memory_type)
 
     const_context = context.for_constant_expressions()
-    for index, global_ in enumerate(module.globals):
-        with _in_field(FieldKind.GLOBAL, index):
-            validate_const_expr(const_context, global_.init, global_.type.valtype)
-    for index, elem in enumerate(module.elems):
-        with _in_field(FieldKind.ELEM, index):
-            _check_elem(const_context, elem)
-    for index, data in enumerate(module.datas):
-        if data.mode is SegmentMode.ACTIVE:
-            with _in_field(FieldKind.DATA, index):
-                const_context.memory_at(data.memory)
-                _check_offset(const_context, data.offset)
+    _check_each(FieldKind.GLOBAL, module.globals,
+                lambda global_: validate_const_expr(const_context, global_.init, global_.type.valtype))
+    _check_each(FieldKind.ELEM, module.elems, lambda elem: _check_elem(const_context, elem))
+    _check_each(FieldKind.DATA, module.datas, lambda data: _check_data(const_context, data))
 
     first_defined = len(context.funcs) - len(module.funcs)
     for position, func in enumerate(module.funcs):
         check_function(context, first_defined + position, func)
 
     if module.start is not None:
-        with _in_field(FieldKind.START, 0):
+        try:
             start_type = context.func_at(module.start)
             if start_type.params or start_type.results:
                 raise InvalidError("start function must not have parameters or results")
+        except InvalidError as error:
+            _name_field(error, FieldKind.START, 0)
+            raise
 
     _check_exports(context, module)
     if len(context.memories) > 1:
@@ -92,16 +78,32 @@ def _validate(module: Module, check_function: FunctionCheck) -> ModuleContext:
     return context
 
 
-@contextmanager
-def _in_field(kind: FieldKind, index: int) -> Iterator[None]:
-    """Say in an ``InvalidError`` raised within which module field it is,
-    unless it says already (by function or field)."""
-    try:
-        yield
-    except InvalidError as error:
-        if error.function is None and error.field is None:
-            error.field = ModuleField(kind, index)
-        raise
+_T = TypeVar("_T")
+
+
+def _check_each(kind: FieldKind, fields: Sequence[_T], check: Callable[[_T], None]) -> None:
+    """``check`` every field of one kind, in order; an ``InvalidError`` says
+    which field it is about."""
+    for index, field in enumerate(fields):
+        try:
+            check(field)
+        except InvalidError as error:
+            _name_field(error, kind, index)
+            raise
+
+
+def _name_field(error: InvalidError, kind: FieldKind, index: int) -> None:
+    """Say in ``error`` which module field it is about, unless it says
+    already (by function or field)."""
+    if error.function is None and error.field is None:
+        error.field = ModuleField(kind, index)
+
+
+def _check_import(imported: Import) -> None:
+    if isinstance(imported.desc, TableType):
+        check_table_type(imported.desc)
+    elif isinstance(imported.desc, MemoryType):
+        check_memory_type(imported.desc)
 
 
 def check_table_type(table: TableType) -> None:
@@ -133,6 +135,12 @@ def _check_elem(context: ModuleContext, elem: Elem) -> None:
         _check_offset(context, elem.offset)
 
 
+def _check_data(context: ModuleContext, data: Data) -> None:
+    if data.mode is SegmentMode.ACTIVE:
+        context.memory_at(data.memory)
+        _check_offset(context, data.offset)
+
+
 def _check_offset(context: ModuleContext, offset: Expr | None) -> None:
     if offset is None:
         raise InvalidError("active segment has no offset expression")
@@ -148,8 +156,11 @@ def _check_exports(context: ModuleContext, module: Module) -> None:
     }
     names: set[str] = set()
     for index, export in enumerate(module.exports):
-        with _in_field(FieldKind.EXPORT, index):
+        try:
             lookups[export.kind](export.index)
             if export.name in names:
                 raise InvalidError(f"duplicate export name {export.name!r}")
+        except InvalidError as error:
+            _name_field(error, FieldKind.EXPORT, index)
+            raise
         names.add(export.name)

@@ -305,7 +305,7 @@ def test_link_errors_name_the_import_and_both_types(import_: str, expected: str,
     ]
 
 
-def test_an_inline_import_is_found_at_its_import_keyword() -> None:
+def test_an_inline_import_is_found_at_the_field_that_holds_it() -> None:
     loaded = load_bytes(b'(module\n  (memory (import "spectest" "memory") 3) (func))', "m.wat")
     with pytest.raises(UnlinkableError) as info:
         Store().instantiate(loaded.compile(), {"spectest": spectest_exports()})
