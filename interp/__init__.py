@@ -19,6 +19,8 @@ from typing import Any
 _PUBLIC = {
     "read_module": "interp.loader",
     "module_from_bytes": "interp.loader",
+    "load_module": "interp.loader",
+    "load_bytes": "interp.loader",
     "decode_module": "interp.binary.decode",
     "encode_module": "interp.binary.encode",
     "parse_module": "interp.text.parser",

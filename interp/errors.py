@@ -35,6 +35,103 @@ class WasmError(GlasswasmError):
     """Something the module itself caused."""
 
 
+class FieldKind(enum.Enum):
+    """The kinds of module field an error outside function bodies can be in;
+    the value is how messages name it."""
+
+    IMPORT = "import"
+    FUNC = "function"
+    TABLE = "table"
+    MEMORY = "memory"
+    GLOBAL = "global"
+    EXPORT = "export"
+    START = "start function"
+    ELEM = "elem segment"
+    DATA = "data segment"
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleField:
+    """One field of a module: its kind and its position among the module's
+    fields of that kind (``Module.imports[index]``, ``Module.globals[index]``,
+    ...; defined functions, tables, memories and globals are counted without
+    the imported ones)."""
+
+    kind: FieldKind
+    index: int
+
+    def __str__(self) -> str:
+        return self.kind.value if self.kind is FieldKind.START else f"{self.kind.value} {self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    """A function named in an error: its index in the function index space
+    (imports first) and its name, from the ``name`` section or the
+    ``$identifier`` of a text module, when it has one."""
+
+    index: int
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return f"function {self.index}" if self.name is None else f"function {self.index} ${self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class TextLocation:
+    """A place in the text of a module: ``line`` and ``column`` (1-based),
+    the text of that line and how many characters the token there spans, and
+    the file the text came from, when it did."""
+
+    line: int
+    column: int
+    source_line: str
+    length: int = 1
+    file: str | None = None
+
+
+class SourceLocated:
+    """What an error about a module says about where in the module's text it
+    is: ``file``, ``line``, ``column``, ``source_line`` and ``length`` (see
+    ``TextLocation``; ``None``, and ``length`` 1, when the module did not come
+    from text or the place is not known).  The command line shows them as
+    ``FILE:LINE:COL: error: HEADLINE``, the line and carets under the token.
+    ``headline`` is the message as that line shows it, ``context`` what else
+    locates it (the function, the byte offset, the field); ``str()`` is all
+    of it on one line."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    source_line: str | None = None
+    length: int = 1
+
+    def place(self, location: TextLocation) -> None:
+        """Locate the error at ``location`` in the module's text."""
+        self.file = location.file
+        self.line = location.line
+        self.column = location.column
+        self.source_line = location.source_line
+        self.length = location.length
+
+    @property
+    def headline(self) -> str:
+        return self.message
+
+    def context(self) -> list[str]:
+        return []
+
+    def __str__(self) -> str:
+        context = self.context()
+        if self.line is not None and self.file is not None:
+            where = f" ({', '.join(context)})" if context else ""
+            return f"{self.file}:{self.line}:{self.column}: {self.headline}{where}"
+        if self.line is not None:
+            context.insert(0, f"at line {self.line}, column {self.column}")
+        return f"{self.headline} ({', '.join(context)})" if context else self.headline
+
+
 class MalformedError(WasmError):
     """The binary or text cannot be decoded or parsed.
 
@@ -54,12 +151,10 @@ class MalformedError(WasmError):
         return f"{self.message} (at offset {self.offset:#x})"
 
 
-class TextSyntaxError(MalformedError):
-    """Malformed text format.  ``offset`` is a character offset; ``line`` and
-    ``column`` (1-based) locate it for people, ``source_line`` is the text of
-    that line and ``length`` how many characters the offending token spans (so
-    a tool can show the line with the token underlined, as the command line
-    does), and ``file`` names the file the text came from, when it did."""
+class TextSyntaxError(SourceLocated, MalformedError):
+    """Malformed text format.  ``offset`` is a character offset; the
+    ``SourceLocated`` attributes locate it for people (``length`` is how many
+    characters the offending token spans)."""
 
     def __init__(self, message: str, offset: int | None = None,
                  line: int | None = None, column: int | None = None, *,
@@ -76,42 +171,78 @@ class TextSyntaxError(MalformedError):
         return TextSyntaxError(self.message, self.offset, self.line, self.column,
                                source_line=self.source_line, length=self.length, file=file)
 
-    def __str__(self) -> str:
-        if self.line is None:
-            return self.message
-        if self.file is None:
-            return f"{self.message} (at line {self.line}, column {self.column})"
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
-
-class InvalidError(WasmError):
+class InvalidError(SourceLocated, WasmError):
     """The module decodes but does not validate.
 
-    ``func`` is the index of the function being validated (``None`` outside
-    function bodies) and ``offset`` the byte offset of the instruction.
+    ``message`` starts with the spec's wording (what the testsuite's
+    ``assert_invalid`` compares).  Where it is known: ``function`` is the
+    function being validated (``FunctionRef``: index and name),
+    ``instruction`` the text name of the instruction (``"i64.add"``) and
+    ``offset`` its byte offset in the binary, the one ``wasm-objdump -d``
+    shows; outside function bodies, ``field`` names the module field
+    (``ModuleField``: an export, a global, ...).  For a module read from
+    text, the ``SourceLocated`` attributes say where the instruction or the
+    field is written.  ``str()`` is one line, naming the instruction in the
+    message (``type mismatch in i64.add: expected [i64 i64], got [i32
+    i64]``) and the rest after it.
     """
 
     label = "invalid"
 
     def __init__(self, message: str, func: int | None = None, offset: int | None = None) -> None:
         super().__init__(message)
-        self.func = func
+        self.function = FunctionRef(func) if func is not None else None
         self.offset = offset
+        self.instruction: str | None = None
+        self.field: ModuleField | None = None
 
-    def __str__(self) -> str:
-        where = []
-        if self.func is not None:
-            where.append(f"in function {self.func}")
+    @property
+    def headline(self) -> str:
+        """The message with the instruction named after the spec's words
+        (which end at the first colon, when there is more to say)."""
+        if self.instruction is None:
+            return self.message
+        words, colon, rest = self.message.partition(": ")
+        return f"{words} in {self.instruction}{colon}{rest}"
+
+    def context(self) -> list[str]:
+        context = []
+        if self.function is not None:
+            context.append(f"in {self.function}")
+        elif self.field is not None:
+            context.append(f"in {self.field}")
         if self.offset is not None:
-            where.append(f"at offset {self.offset:#x}")
-        return f"{self.message} ({', '.join(where)})" if where else self.message
+            context.append(f"at offset {self.offset:#x}")
+        return context
 
 
-class UnlinkableError(WasmError):
+class UnlinkableError(SourceLocated, WasmError):
     """The module's imports cannot be satisfied ("unknown import",
-    "incompatible import type")."""
+    "incompatible import type").
+
+    ``import_module`` and ``import_name`` name the import, ``expected`` is its
+    type and ``given`` the type of what was provided (``None`` when nothing
+    was), both in the text format (``(func (param i32))``, ``(memory 1 2)``);
+    ``field`` is the import's ``ModuleField``, and ``function``, for a
+    function import, the function it would be (``FunctionRef``).  For a
+    module read from text, the ``SourceLocated`` attributes say where the
+    import is written.  ``instruction`` and ``offset`` are ``None``: a link
+    error is about no instruction."""
 
     label = "unlinkable"
+
+    def __init__(self, message: str, *, import_module: str | None = None, import_name: str | None = None,
+                 expected: str | None = None, given: str | None = None, field: ModuleField | None = None) -> None:
+        super().__init__(message)
+        self.import_module = import_module
+        self.import_name = import_name
+        self.expected = expected
+        self.given = given
+        self.field = field
+        self.function: FunctionRef | None = None
+        self.instruction: str | None = None
+        self.offset: int | None = None
 
 
 class InternalError(GlasswasmError):

@@ -16,7 +16,7 @@ from abi.errors import PluginLoadError
 from abi.vm.callbacks import CALLBACKS, error_line
 from interp.errors import GlasswasmError
 from interp.translate.compiled import CompiledModule, compile_module
-from interp.loader import module_from_bytes, read_module
+from interp.loader import load_bytes, load_module
 from interp.syntax.module import Module
 from interp.syntax.types import ExternKind, FuncType
 
@@ -43,8 +43,8 @@ class PluginModule:
             if isinstance(wasm, Module):
                 return compile_module(wasm)
             if isinstance(wasm, (bytes, bytearray)):
-                return compile_module(module_from_bytes(bytes(wasm)))
-            return compile_module(read_module(wasm))
+                return load_bytes(bytes(wasm)).compile()
+            return load_module(wasm).compile()
         except GlasswasmError as error:
             raise PluginLoadError(self.plugin, f"{self.label}: {error_line(error)}") from None
 

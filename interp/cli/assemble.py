@@ -17,10 +17,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from interp.binary.decode import decode_module
 from interp.binary.encode import encode_module
 from interp.errors import UsageError
-from interp.loader import is_binary, parse_text, read_file
+from interp.loader import assemble_text, is_binary, read_file
 from interp.syntax.module import Names
 from interp.valid.module import validate_module
 
@@ -41,12 +40,11 @@ def run(args: argparse.Namespace) -> int:
     data = read_file(args.module)
     if is_binary(data):
         raise UsageError(f"{args.module} is a binary module already (glasswasm dump prints its text)")
-    module = parse_text(data, os.fspath(args.module))
-    if args.no_names:
-        module = replace(module, names=Names())
-    binary = encode_module(module)
+    binary, loaded = assemble_text(data, os.fspath(args.module))
     if not args.no_check:
-        validate_module(decode_module(binary))
+        validate_module(loaded.module, source=loaded.source)
+    if args.no_names:
+        binary = encode_module(replace(loaded.module, names=Names()))
     output = args.output if args.output is not None else os.fspath(Path(args.module).with_suffix(".wasm"))
     if output == STDOUT:
         sys.stdout.flush()

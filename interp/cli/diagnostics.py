@@ -1,13 +1,15 @@
 """How errors look on the command line: one line naming the kind of error,
-then, for a trap, the backtrace, and for malformed text, the source line with
-the offending token underlined (``FILE:LINE:COL: error: MESSAGE``, as
-``wat2wasm`` and ``rustc`` write it)."""
+then, for a trap, the backtrace; and for an error located in the text of a
+module (malformed text, a validation or link error in a text module), the
+source line with the offending token underlined (``FILE:LINE:COL: error:
+MESSAGE``, as ``wat2wasm`` and ``rustc`` write it), then what else locates
+it (the function and the byte offset, the field)."""
 
 from __future__ import annotations
 
 import unicodedata
 
-from interp.errors import ExecutionError, GlasswasmError, TextSyntaxError
+from interp.errors import ExecutionError, GlasswasmError, SourceLocated
 
 MAX_BACKTRACE_LINES = 20
 EXCERPT_WIDTH = 100
@@ -18,9 +20,9 @@ INDENT = "  "
 
 def describe_error(error: GlasswasmError) -> list[str]:
     """The lines printed for an error: one line, then a backtrace for
-    execution errors or the source excerpt for text syntax errors."""
-    if isinstance(error, TextSyntaxError) and error.line is not None:
-        return describe_syntax_error(error)
+    execution errors, or the source excerpt for errors located in a text."""
+    if isinstance(error, SourceLocated) and error.line is not None:
+        return describe_located_error(error)
     lines = [f"{error.label}: {printable(str(error))}"]
     if isinstance(error, ExecutionError):
         trace = error.format_backtrace()
@@ -31,16 +33,20 @@ def describe_error(error: GlasswasmError) -> list[str]:
     return lines
 
 
-def describe_syntax_error(error: TextSyntaxError) -> list[str]:
+def describe_located_error(error: SourceLocated) -> list[str]:
     """``FILE:LINE:COL: error: MESSAGE``, the source line and a caret line
-    under the token (``LINE:COL`` when the text came from no file)."""
+    under the token (``LINE:COL`` when the text came from no file), then the
+    error's context (``in function 1 $add, at offset 0x24``), if any."""
     where = f"{error.line}:{error.column}"
     if error.file is not None:
         where = f"{printable(error.file)}:{where}"
-    lines = [f"{where}: error: {printable(error.message)}"]
+    lines = [f"{where}: error: {printable(error.headline)}"]
     if error.source_line is not None and error.column is not None:
         source, underline = _excerpt(error.source_line, error.column - 1, error.length)
         lines += [INDENT + source, INDENT + underline]
+    context = error.context()
+    if context:
+        lines.append(INDENT + printable(", ".join(context)))
     return lines
 
 

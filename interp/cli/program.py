@@ -22,9 +22,8 @@ from typing import Any, BinaryIO
 from interp.cli.engine_option import add_engine_argument
 from interp.debug.source_map import SourceMap
 from interp.errors import UsageError, WasmError
-from interp.translate.compiled import compile_module
 from interp.host.spectest import spectest_exports
-from interp.loader import read_module
+from interp.loader import load_module
 from interp.runtime.function import FunctionInstance, HostFunction, WasmFunction
 from interp.runtime.instance import ModuleInstance
 from interp.exec.store import EngineConfig, Store
@@ -86,7 +85,7 @@ class Program:
         self.guest_stdin = guest_stdin
         self.environment = _parse_environment(args.env)
         self.preopens = tuple(Preopen.parse(text) for text in args.dir)
-        self.compiled = compile_module(read_module(args.module))
+        self.compiled = load_module(args.module).compile()
         self.wasi = imports_wasi(self.compiled)
         if args.args and not args.invoke and not self.wasi:
             raise UsageError("arguments given without --invoke NAME")

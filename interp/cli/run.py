@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from interp.cli.program import Program, add_program_arguments, exit_status
-from interp.translate.compiled import compile_module
-from interp.loader import read_module
+from interp.loader import load_module
 from interp.wasi import ProcessExit
 
 
@@ -36,6 +35,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    compile_module(read_module(args.module))
+    load_module(args.module).compile()
     print(f"{args.module}: valid")
     return 0

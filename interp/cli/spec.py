@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from interp.cli.diagnostics import INDENT, describe_syntax_error, printable
+from interp.cli.diagnostics import INDENT, describe_located_error, printable
 from interp.cli.engine_option import add_engine_argument
 from interp.errors import UsageError
 from interp.exec.store import EngineConfig
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             line += f" ({result.error})"
         print(printable(line), flush=True)
         if result.syntax_error is not None:
-            for excerpt_line in describe_syntax_error(result.syntax_error):
+            for excerpt_line in describe_located_error(result.syntax_error):
                 print(INDENT + excerpt_line)
         failed_here = [printable(f"{script}:{check.line}: {check.command}: {check.detail}")
                        for check in result.checks if not check.passed]

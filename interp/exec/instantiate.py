@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from interp.errors import ResourceLimitError, UnlinkableError
+from interp.errors import FieldKind, FunctionRef, ModuleField, ResourceLimitError, UnlinkableError
 from interp.exec.engines import EngineConfig
 from interp.exec.python_semantics import python_function
 from interp.runtime.function import HostFunction, WasmFunction
@@ -17,8 +17,9 @@ from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.syntax.module import Expr, Import, SegmentMode
 from interp.syntax.opcodes import Imm
-from interp.syntax.types import ExternKind, ExternType, Limits, MemoryType, TableType, describe_extern_type
+from interp.syntax.types import ExternKind, ExternType, FuncType, Limits, MemoryType, TableType
 from interp.syntax.values import f32_from_bits, f64_from_bits
+from interp.text.printer import format_extern_type
 
 Imports = Mapping[str, Mapping[str, ExternValue]]
 """Import values by module name, then field name.  A module instance's
@@ -33,8 +34,20 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
     module = instance.module
     context = instance.compiled.context
 
-    for imp in module.imports:
-        _link(instance, imp, _lookup(imports, imp))
+    for index, imp in enumerate(module.imports):
+        expected = instance.types[imp.desc] if isinstance(imp.desc, int) else imp.desc
+        try:
+            _link(instance, imp, expected, _lookup(imports, imp))
+        except UnlinkableError as error:
+            error.import_module, error.import_name = imp.module, imp.name
+            error.expected = format_extern_type(expected)
+            error.field = ModuleField(FieldKind.IMPORT, index)
+            if isinstance(expected, FuncType):
+                function = len(instance.funcs)  # the imports before it are linked
+                error.function = FunctionRef(function, module.func_name(function))
+            if instance.compiled.source is not None:
+                instance.compiled.source.locate(error)
+            raise
 
     first_defined = len(instance.funcs)
     for position, func in enumerate(module.funcs):
@@ -98,34 +111,28 @@ def _lookup(imports: Imports, imp: Import) -> ExternValue:
     return value
 
 
-def _link(instance: ModuleInstance, imp: Import, value: ExternValue) -> None:
-    """Check ``value`` against the import's type (spec 4.5.3 "Import
-    Matching") and add it to the instance's index space."""
-    desc = imp.desc
-    expected: ExternType
-    if isinstance(desc, int):
-        expected = instance.types[desc]
+def _link(instance: ModuleInstance, imp: Import, expected: ExternType, value: ExternValue) -> None:
+    """Check ``value`` against the import's type ``expected`` (spec 4.5.3
+    "Import Matching") and add it to the instance's index space."""
+    if isinstance(expected, FuncType):
         if isinstance(value, (WasmFunction, HostFunction)) and value.type == expected:
             instance.funcs.append(value)
             return
-    elif isinstance(desc, TableType):
-        expected = desc
-        if isinstance(value, TableInstance) and value.type.elem is desc.elem \
-                and _limits_match(value.current_type.limits, desc.limits):
+    elif isinstance(expected, TableType):
+        if isinstance(value, TableInstance) and value.type.elem is expected.elem \
+                and _limits_match(value.current_type.limits, expected.limits):
             instance.tables.append(value)
             return
-    elif isinstance(desc, MemoryType):
-        expected = desc
-        if isinstance(value, MemoryInstance) and _limits_match(value.current_type.limits, desc.limits):
+    elif isinstance(expected, MemoryType):
+        if isinstance(value, MemoryInstance) and _limits_match(value.current_type.limits, expected.limits):
             instance.memories.append(value)
             return
-    else:
-        expected = desc
-        if isinstance(value, GlobalInstance) and value.type == desc:
-            instance.globals.append(value)
-            return
+    elif isinstance(value, GlobalInstance) and value.type == expected:
+        instance.globals.append(value)
+        return
+    given = _given_type(value)
     raise UnlinkableError(f"incompatible import type for {_import_name(imp)}: expected "
-                          f"{describe_extern_type(expected)}, given {_given_type(value)}")
+                          f"{format_extern_type(expected)}, got {given}", given=given)
 
 
 def _import_name(imp: Import) -> str:
@@ -133,13 +140,14 @@ def _import_name(imp: Import) -> str:
 
 
 def _given_type(value: object) -> str:
-    """The extern type of what was provided for an import."""
+    """The extern type of what was provided for an import (a table or a
+    memory with its current size)."""
     if isinstance(value, (WasmFunction, HostFunction)):
-        return describe_extern_type(value.type)
+        return format_extern_type(value.type)
     if isinstance(value, (TableInstance, MemoryInstance)):
-        return describe_extern_type(value.current_type)
+        return format_extern_type(value.current_type)
     if isinstance(value, GlobalInstance):
-        return describe_extern_type(value.type)
+        return format_extern_type(value.type)
     return f"a Python {type(value).__name__}, which is no extern value"
 
 

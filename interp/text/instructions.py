@@ -78,12 +78,17 @@ class ExpressionParser:
     ``parse`` reads instructions up to the ``)`` that closes the enclosing
     form (a function, a global, an ``(offset ...)``) or, with ``single``, one
     folded expression (the abbreviated offset and element-item forms).
+    ``positions`` then lists, for each instruction read, the character offset
+    of the word it was written as (its keyword; an ``end`` left implicit by
+    a folded form is the ``)`` closing it), so that errors found later, in
+    validation, can point at the text.
     """
 
     def __init__(self, context: ModuleContext) -> None:
         self.context = context
         self.locals: dict[str, int] = {}
         self.labels: list[str | None] = []
+        self.positions: list[int] = []
         self._readers: dict[Imm, Callable[[TokenReader, Op], object]] = {
             Imm.LABEL: self._label_immediate,
             Imm.BR_TABLE: self._br_table,
@@ -120,9 +125,11 @@ class ExpressionParser:
         final ``end``; with ``single``, exactly one folded expression."""
         self.locals = local_names if local_names is not None else {}
         self.labels = []
+        self.positions = positions = []
         tokens = reader.tokens
         out: list[Instruction] = []
         emit = out.append
+        place = positions.append
         labels = self.labels
         stack: list[list] = []
         bare = _BARE
@@ -137,6 +144,7 @@ class ExpressionParser:
                 instruction = bare.get(value)  # type: ignore[arg-type]
                 if instruction is not None and state not in _NO_PLAIN_INSTRUCTIONS:
                     emit(instruction)
+                    place(tokens[pos][2])
                     reader.pos = pos + 1
                     continue
                 if state in _NO_PLAIN_INSTRUCTIONS:
@@ -155,6 +163,7 @@ class ExpressionParser:
                     stack.append([_PLAIN_IF if op is _IF else _PLAIN_BLOCK, label])
                 else:
                     emit(self._with_immediates(reader, op))
+                place(tokens[pos][2])
             elif kind == LPAR:
                 keyword = reader.lpar_keyword()
                 if keyword is None:
@@ -168,16 +177,18 @@ class ExpressionParser:
                 if op is None:
                     raise reader.unexpected(pos + 1)
                 reader.pos = pos + 2
+                keyword_position = tokens[pos + 1][2]
                 if op.imm is Imm.BLOCKTYPE:
                     label, blocktype = self._block_header(reader)
                     if op is _IF:
-                        stack.append([_IF_CONDITION, label, Instruction(op, blocktype)])
+                        stack.append([_IF_CONDITION, label, Instruction(op, blocktype), keyword_position])
                     else:
                         emit(Instruction(op, blocktype))
+                        place(keyword_position)
                         labels.append(label)
                         stack.append([_FOLDED_BLOCK, label])
                 else:
-                    stack.append([_FOLDED_PLAIN, self._with_immediates(reader, op)])
+                    stack.append([_FOLDED_PLAIN, self._with_immediates(reader, op), keyword_position])
             elif kind == RPAR:
                 if not stack:
                     return out
@@ -187,13 +198,14 @@ class ExpressionParser:
                 frame = stack[-1]
                 if state == _FOLDED_PLAIN:
                     emit(frame[1])
+                    place(frame[2])
                     stack.pop()
                 elif state == _IF_THEN:
                     frame[0] = _IF_AFTER_THEN
                 elif state == _IF_ELSE:
                     frame[0] = _IF_DONE
                 else:  # _FOLDED_BLOCK, _IF_AFTER_THEN, _IF_DONE
-                    _close_block(out)
+                    _close_block(out, positions, tokens[pos][2])
                     labels.pop()
                     stack.pop()
                 if single and not stack:
@@ -206,6 +218,7 @@ class ExpressionParser:
         state = stack[-1][0] if stack else -1
         if state not in ((_PLAIN_IF,) if is_else else _CLOSED_BY_END):
             raise reader.unexpected()
+        position = reader.tokens[reader.pos][2]
         reader.pos += 1
         frame = stack[-1]
         end_label = reader.optional_id()
@@ -213,9 +226,10 @@ class ExpressionParser:
             raise reader.error("mismatching label", reader.pos - 1)
         if is_else:
             out.append(_ELSE_INSTRUCTION)
+            self.positions.append(position)
             frame[0] = _PLAIN_ELSE
         else:
-            _close_block(out)
+            _close_block(out, self.positions, position)
             self.labels.pop()
             stack.pop()
 
@@ -224,13 +238,16 @@ class ExpressionParser:
         state = stack[-1][0] if stack else -1
         if state != (_IF_AFTER_THEN if is_else else _IF_CONDITION):
             raise reader.unexpected(reader.pos + 1)
+        keyword_position = reader.tokens[reader.pos + 1][2]
         reader.pos += 2
         frame = stack[-1]
         if is_else:
             out.append(_ELSE_INSTRUCTION)
+            self.positions.append(keyword_position)
             frame[0] = _IF_ELSE
         else:
             out.append(frame[2])
+            self.positions.append(frame[3])
             self.labels.append(frame[1])
             frame[0] = _IF_THEN
 
@@ -362,13 +379,15 @@ class ExpressionParser:
         return tuple(types)
 
 
-def _close_block(out: list[Instruction]) -> None:
-    """Emit the ``end`` of a block.  An ``else`` with nothing after it is
-    dropped first: ``if ... else end`` and ``if ... end`` are the same
-    instruction, and ``wat2wasm`` writes the shorter form."""
+def _close_block(out: list[Instruction], positions: list[int], position: int) -> None:
+    """Emit the ``end`` of a block, written at ``position``.  An ``else``
+    with nothing after it is dropped first: ``if ... else end`` and ``if ...
+    end`` are the same instruction, and ``wat2wasm`` writes the shorter form."""
     if out and out[-1] is _ELSE_INSTRUCTION:
         out.pop()
+        positions.pop()
     out.append(END_INSTRUCTION)
+    positions.append(position)
 
 
 NUMBER_LITERALS: dict[Imm, tuple[Callable[[str, Any], int | None], Any]] = {

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-from interp.errors import TextSyntaxError
+from interp.errors import TextLocation, TextSyntaxError
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.text.numbers import MAX_U32, looks_numeric, parse_nat
 
@@ -77,14 +77,22 @@ def location(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
-def syntax_error(text: str, offset: int, message: str, length: int = 1) -> TextSyntaxError:
-    """A ``TextSyntaxError`` located at ``offset``, spanning ``length``
-    characters, with the line it is on."""
+def text_location(text: str, offset: int, length: int = 1, file: str | None = None) -> TextLocation:
+    """Where character ``offset`` of ``text`` is, for people: line, column
+    and the line it is on (of a token ``length`` characters long)."""
     line, column = location(text, offset)
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", start)
     source_line = text[start:end if end >= 0 else len(text)].rstrip("\r")
-    return TextSyntaxError(message, offset, line, column, source_line=source_line, length=max(1, length))
+    return TextLocation(line, column, source_line, max(1, length), file)
+
+
+def syntax_error(text: str, offset: int, message: str, length: int = 1) -> TextSyntaxError:
+    """A ``TextSyntaxError`` located at ``offset``, spanning ``length``
+    characters, with the line it is on."""
+    place = text_location(text, offset, length)
+    return TextSyntaxError(message, offset, place.line, place.column, source_line=place.source_line,
+                           length=place.length)
 
 
 def token_length(text: str, offset: int) -> int:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from interp.errors import FieldKind, ModuleField
 from interp.syntax.module import (
     Data,
     Elem,
@@ -53,6 +54,7 @@ from interp.syntax.types import (
 )
 from interp.text.instructions import END_INSTRUCTION, ExpressionParser
 from interp.text.lexer import ATOM, EOF, ID, LPAR, RPAR, TokenReader, tokenize
+from interp.text.positions import TextPositions
 
 _CATEGORY = {
     "type": "type",
@@ -77,23 +79,33 @@ _REF_FUNC = OPS_BY_NAME["ref.func"]
 def parse_module(text: str) -> Module:
     """Parse a module written in the text format, with or without the
     ``(module $name? ...)`` wrapper.  Raises ``TextSyntaxError``."""
+    return parse_module_with_positions(text)[0]
+
+
+def parse_module_with_positions(text: str) -> tuple[Module, TextPositions]:
+    """``parse_module``, and where in ``text`` the module's instructions and
+    fields are written."""
     reader = TokenReader(text, tokenize(text))
-    module = read_module(reader)
+    parsed = read_module(reader)
     if reader.peek_kind() != EOF:
         raise reader.unexpected()
-    return module
+    return parsed
 
 
-def read_module(reader: TokenReader) -> Module:
+def read_module(reader: TokenReader) -> tuple[Module, TextPositions]:
     """Read one module at the reader's position: ``(module $name? field*)``,
-    or bare fields up to the end of input or an unmatched ``)``."""
-    if reader.lpar_keyword() == "module":
+    or bare fields up to the end of input or an unmatched ``)``; and where
+    its parts are written."""
+    wrapped = reader.lpar_keyword() == "module"
+    name = None
+    if wrapped:
         reader.pos += 2
         name = reader.optional_id()
-        module = read_module_fields(reader, name)
+    parser = _ModuleParser(reader, name)
+    module = parser.parse_fields()
+    if wrapped:
         reader.expect_rpar()
-        return module
-    return read_module_fields(reader, None)
+    return module, parser.text_positions()
 
 
 def read_module_fields(reader: TokenReader, name: str | None) -> Module:
@@ -259,6 +271,9 @@ class _ModuleParser:
         self.elems: list[Elem] = []
         self.datas: list[Data] = []
         self.start: int | None = None
+        self.bodies: list[tuple[int, ...]] = []
+        self.global_inits: list[tuple[int, ...]] = []
+        self.fields: dict[ModuleField, int] = {}
 
     def parse_fields(self) -> Module:
         fields = self._declare()
@@ -306,6 +321,18 @@ class _ModuleParser:
             data_count=len(self.datas) if context.uses_data_count else None,
             names=names,
         )
+
+    def text_positions(self) -> TextPositions:
+        """Where the parsed module's instructions and fields are written."""
+        return TextPositions(tuple(self.bodies), tuple(self.global_inits), self.fields)
+
+    def _place(self, kind: FieldKind, index: int, token: int) -> None:
+        """Record that the field ``kind`` ``index`` is written at ``token``."""
+        self.fields[ModuleField(kind, index)] = self.reader.tokens[token][2]
+
+    def _add_import(self, imported: Import, token: int) -> None:
+        self._place(FieldKind.IMPORT, len(self.imports), token)
+        self.imports.append(imported)
 
     # -- pass 1: declare -------------------------------------------------------
 
@@ -391,6 +418,7 @@ class _ModuleParser:
     def _inline_exports(self, kind: str, index: int) -> None:
         reader = self.reader
         while reader.accept_lpar_keyword("export"):
+            self._place(FieldKind.EXPORT, len(self.exports), reader.pos - 1)
             self.exports.append(Export(reader.name(), _EXTERN_KINDS[kind], index))
             reader.expect_rpar()
 
@@ -411,7 +439,7 @@ class _ModuleParser:
         use = self.context.type_use(reader, allow_param_names=True)
         type_index = self.context.func_type_index(use, reader)
         if imported is not None:
-            self.imports.append(Import(imported[0], imported[1], type_index))
+            self._add_import(Import(imported[0], imported[1], type_index), field.position + 1)
             return
         local_names: dict[str, int] = {}
         if use.params or use.index is None:
@@ -437,6 +465,8 @@ class _ModuleParser:
                 locals_ += types
                 next_index += len(types)
         body = self._expression(local_names)
+        self.bodies.append(self._positions_of_last_expression())
+        self._place(FieldKind.FUNC, len(self.funcs), field.position + 1)
         self.funcs.append(Func(type_index, tuple(locals_), body))
         if readable:
             self.local_names[field.index] = readable
@@ -455,6 +485,11 @@ class _ModuleParser:
         instructions = self.expressions.parse(self.reader, local_names)
         instructions.append(END_INSTRUCTION)
         return tuple(instructions)
+
+    def _positions_of_last_expression(self) -> tuple[int, ...]:
+        """Where the instructions of the expression ``_expression`` just read
+        are written; its final ``end`` is the ``)`` after it."""
+        return (*self.expressions.positions, self.reader.tokens[self.reader.pos][2])
 
     def _folded_expression(self) -> Expr:
         """One folded instruction, the abbreviation for ``(offset ...)`` and
@@ -502,14 +537,17 @@ class _ModuleParser:
                 init = self._function_elements()
             reader.expect_rpar()
             size = len(init)
+            self._place(FieldKind.TABLE, len(self.tables), field.position + 1)
             self.tables.append(TableType(Limits(size, size), elem_type))
+            self._place(FieldKind.ELEM, len(self.elems), field.position + 1)
             self.elems.append(Elem(elem_type, init, SegmentMode.ACTIVE, field.index, _zero_offset()))
             return
         limits = self._limits()
         table_type = TableType(limits, self._ref_type())
         if imported is not None:
-            self.imports.append(Import(imported[0], imported[1], table_type))
+            self._add_import(Import(imported[0], imported[1], table_type), field.position + 1)
         else:
+            self._place(FieldKind.TABLE, len(self.tables), field.position + 1)
             self.tables.append(table_type)
 
     def _memory(self, field: _Field) -> None:
@@ -521,13 +559,16 @@ class _ModuleParser:
             data = reader.strings()
             reader.expect_rpar()
             pages = -(-len(data) // PAGE_SIZE)
+            self._place(FieldKind.MEMORY, len(self.memories), field.position + 1)
             self.memories.append(MemoryType(Limits(pages, pages)))
+            self._place(FieldKind.DATA, len(self.datas), field.position + 1)
             self.datas.append(Data(data, SegmentMode.ACTIVE, field.index, _zero_offset()))
             return
         memory_type = MemoryType(self._limits())
         if imported is not None:
-            self.imports.append(Import(imported[0], imported[1], memory_type))
+            self._add_import(Import(imported[0], imported[1], memory_type), field.position + 1)
         else:
+            self._place(FieldKind.MEMORY, len(self.memories), field.position + 1)
             self.memories.append(memory_type)
 
     def _global(self, field: _Field) -> None:
@@ -537,9 +578,12 @@ class _ModuleParser:
         imported = self._inline_import()
         global_type = self._global_type()
         if imported is not None:
-            self.imports.append(Import(imported[0], imported[1], global_type))
+            self._add_import(Import(imported[0], imported[1], global_type), field.position + 1)
         else:
-            self.globals.append(Global(global_type, self._expression()))
+            init = self._expression()
+            self.global_inits.append(self._positions_of_last_expression())
+            self._place(FieldKind.GLOBAL, len(self.globals), field.position + 1)
+            self.globals.append(Global(global_type, init))
 
     def _import(self, field: _Field) -> None:
         reader = self.reader
@@ -562,7 +606,7 @@ class _ModuleParser:
         else:
             desc = self._global_type()
         reader.expect_rpar()
-        self.imports.append(Import(module, name, desc))
+        self._add_import(Import(module, name, desc), field.position + 1)
 
     def _export(self, field: _Field) -> None:
         reader = self.reader
@@ -574,6 +618,7 @@ class _ModuleParser:
         reader.pos += 1
         index = self.context.index(keyword, reader)  # type: ignore[arg-type]
         reader.expect_rpar()
+        self._place(FieldKind.EXPORT, len(self.exports), field.position + 1)
         self.exports.append(Export(name, _EXTERN_KINDS[keyword], index))  # type: ignore[index]
 
     def _start(self, field: _Field) -> None:
@@ -582,6 +627,7 @@ class _ModuleParser:
         index = self.context.index("func", reader)
         if self.start is not None:
             raise reader.error("multiple start sections", position)
+        self._place(FieldKind.START, 0, field.position + 1)
         self.start = index
 
     def _offset(self) -> Expr:
@@ -626,6 +672,7 @@ class _ModuleParser:
         raise reader.unexpected()
 
     def _elem(self, field: _Field) -> None:
+        self._place(FieldKind.ELEM, len(self.elems), field.position + 1)
         reader = self.reader
         reader.optional_id()
         if reader.accept_keyword("declare"):
@@ -645,6 +692,7 @@ class _ModuleParser:
         self.elems.append(Elem(elem_type, init, SegmentMode.ACTIVE, table, offset))
 
     def _data(self, field: _Field) -> None:
+        self._place(FieldKind.DATA, len(self.datas), field.position + 1)
         reader = self.reader
         reader.optional_id()
         if reader.peek_kind() != LPAR:

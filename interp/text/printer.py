@@ -48,6 +48,7 @@ from interp.syntax.types import (
     EXTERNREF,
     FUNCREF,
     ExternKind,
+    ExternType,
     FuncType,
     GlobalType,
     Limits,
@@ -253,6 +254,26 @@ def _limits_text(limits: Limits) -> str:
 
 def _global_type_text(global_type: GlobalType) -> str:
     return f"(mut {global_type.valtype.text})" if global_type.mutable else global_type.valtype.text
+
+
+def _extern_type_words(extern: ExternType) -> tuple[str, str]:
+    """The keyword of an import's description and what follows it (after a
+    space), as ``format_extern_type`` writes them."""
+    if isinstance(extern, FuncType):
+        return "func", _signature_text(extern)
+    if isinstance(extern, TableType):
+        return "table", f" {_limits_text(extern.limits)} {extern.elem.text}"
+    if isinstance(extern, MemoryType):
+        return "memory", f" {_limits_text(extern.limits)}"
+    return "global", f" {_global_type_text(extern)}"
+
+
+def format_extern_type(extern: ExternType) -> str:
+    """An extern type as an import describes it in the text format:
+    ``(func (param i32))``, ``(table 1 10 funcref)``, ``(memory 1)``,
+    ``(global (mut i32))``."""
+    keyword, rest = _extern_type_words(extern)
+    return f"({keyword}{rest})"
 
 
 # -- instructions ------------------------------------------------------------------------------
@@ -832,14 +853,11 @@ class _ModulePrinter:
         counters = {"funcs": 0, "tables": 0, "memories": 0, "globals": 0}
         for imp in self.module.imports:
             desc = imp.desc
+            space = _SPACE_OF_KIND[imp.kind]
             if isinstance(desc, int):
-                space, keyword, rest = "funcs", "func", " " + self._type_use(desc)
-            elif isinstance(desc, TableType):
-                space, keyword, rest = "tables", "table", f" {_limits_text(desc.limits)} {desc.elem.text}"
-            elif isinstance(desc, MemoryType):
-                space, keyword, rest = "memories", "memory", f" {_limits_text(desc.limits)}"
+                keyword, rest = "func", " " + self._type_use(desc)
             else:
-                space, keyword, rest = "globals", "global", f" {_global_type_text(desc)}"
+                keyword, rest = _extern_type_words(desc)
             index = counters[space]
             counters[space] = index + 1
             label = self._id_or_index(getattr(self.ids, space), index)

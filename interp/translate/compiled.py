@@ -12,6 +12,7 @@ from typing import Any
 
 from interp.syntax.module import Func, Module
 from interp.syntax.types import ExternKind
+from interp.text.positions import TextSource
 from interp.translate.lower import LoweredFunction, lower_function
 from interp.valid.context import ModuleContext
 from interp.valid.module import validate_module
@@ -20,12 +21,15 @@ from interp.valid.module import validate_module
 class CompiledModule:
     """A module that passed validation, ready to instantiate any number of
     times.  ``functions`` are the lowered bodies of the functions it defines,
-    shared by all its instances."""
+    shared by all its instances; ``source``, for a module read from text,
+    locates its parts in the text (link errors use it)."""
 
-    def __init__(self, module: Module, context: ModuleContext, functions: tuple[LoweredFunction, ...]) -> None:
+    def __init__(self, module: Module, context: ModuleContext, functions: tuple[LoweredFunction, ...],
+                 source: TextSource | None = None) -> None:
         self.module = module
         self.context = context
         self.functions = functions
+        self.source = source
         self.num_imported_funcs = len(context.funcs) - len(module.funcs)
         self.func_names = _function_names(module)
         self._source_map: Any = _NOT_READ
@@ -66,12 +70,13 @@ def _function_names(module: Module) -> dict[int, str]:
     return names
 
 
-def compile_module(module: Module) -> CompiledModule:
-    """Validate ``module`` (raising ``InvalidError``) and prepare it to run."""
+def compile_module(module: Module, source: TextSource | None = None) -> CompiledModule:
+    """Validate ``module`` (raising ``InvalidError``, located in the text
+    when the module's ``source`` is given) and prepare it to run."""
     functions: list[LoweredFunction] = []
 
     def lower(context: ModuleContext, index: int, func: Func) -> None:
         functions.append(lower_function(context, index, func))
 
-    context = validate_module(module, lower)
-    return CompiledModule(module, context, tuple(functions))
+    context = validate_module(module, lower, source)
+    return CompiledModule(module, context, tuple(functions), source)

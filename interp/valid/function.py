@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Sequence
 
-from interp.errors import InvalidError
+from interp.errors import FunctionRef, InvalidError
 from interp.syntax.module import Expr, Func, Instruction
 from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, Op, op as op_named
 from interp.syntax.types import FUNCREF, I32, FuncType, ValType
@@ -31,6 +31,9 @@ BLOCK = "block"
 LOOP = "loop"
 IF = "if"
 ELSE = "else"
+
+_FRAME_TEXTS = {BLOCK: "the block", LOOP: "the loop", IF: "the then branch", ELSE: "the else branch"}
+"""How messages name a control frame other than the function body."""
 
 _UNKNOWN_TEXT = "_"
 """How the spec's Unknown (bottom) type appears in messages."""
@@ -144,9 +147,7 @@ class FunctionValidator:
                     if kind is _LOCAL_TEE:
                         vals.append(local_type)
         except InvalidError as error:
-            if error.func is None and error.offset is None:
-                error.func = self.func_index
-                error.offset = instr.offset if instr.offset >= 0 else None
+            _locate_at(error, instr, self.func_index)
             raise
 
     def run(self, instrs: Iterable[Instruction]) -> None:
@@ -190,8 +191,7 @@ class FunctionValidator:
 
     @staticmethod
     def _mismatch(expected: Sequence[ValType], actual: Sequence[ValType | None]) -> None:
-        raise InvalidError(f"type mismatch: instruction requires {_format_types(expected)}"
-                           f" but stack has {_format_types(actual)}")
+        raise InvalidError(f"type mismatch: expected {_format_types(expected)}, got {_format_types(actual)}")
 
     def _pop_vals(self, expected: Sequence[ValType]) -> None:
         vals = self.vals
@@ -210,7 +210,7 @@ class FunctionValidator:
         if len(self.vals) == frame.height:
             if frame.unreachable:
                 return None
-            raise InvalidError("type mismatch: instruction requires an operand but stack has []")
+            raise InvalidError("type mismatch: expected an operand, got []")
         return self.vals.pop()
 
     def _push_ctrl(self, kind: str, start_types: tuple[ValType, ...], end_types: tuple[ValType, ...],
@@ -225,12 +225,21 @@ class FunctionValidator:
         it; the results stay popped (``end`` pushes them again)."""
         frame = self.frame
         vals = self.vals
-        if len(vals) - len(frame.end_types) > frame.height:
-            raise InvalidError(f"type mismatch: block requires {_format_types(frame.end_types)}"
-                               f" but stack has {_format_types(vals[frame.height:])}")
-        self._pop_vals(frame.end_types)
-        self._drop_ctrl()
-        return frame
+        if len(vals) - len(frame.end_types) <= frame.height:
+            try:
+                self._pop_vals(frame.end_types)
+            except InvalidError:
+                pass  # said below, with what the frame must end with
+            else:
+                self._drop_ctrl()
+                return frame
+        raise InvalidError(f"type mismatch: expected {_format_types(frame.end_types)} at the end of "
+                           f"{self._frame_text(frame)}, got {_format_types(vals[frame.height:])}")
+
+    def _frame_text(self, frame: ControlFrame) -> str:
+        if frame.kind == FUNCTION:
+            return "the function" if self.func_index is not None else "the constant expression"
+        return _FRAME_TEXTS[frame.kind]
 
     def _drop_ctrl(self) -> None:
         ctrls = self.ctrls
@@ -478,6 +487,17 @@ class FunctionValidator:
             raise InvalidError(f"undeclared function reference {index}")
 
 
+def _locate_at(error: InvalidError, instr: Instruction, func_index: int | None) -> None:
+    """Say in ``error`` which instruction (of the function at ``func_index``,
+    if any) it is about, unless it says already.  The one place where errors
+    raised while typing an instruction learn where they are."""
+    if error.instruction is None:
+        error.instruction = instr.op.name
+        error.offset = instr.offset if instr.offset >= 0 else None
+        if func_index is not None:
+            error.function = FunctionRef(func_index)
+
+
 _Handler = Callable[[FunctionValidator, Instruction], None]
 
 _SPECIAL_HANDLER_NAMES: dict[str, str] = {
@@ -606,17 +626,13 @@ def validate_const_expr(context: ModuleContext, expr: Expr, expected: ValType) -
     only imported ones: see ``ModuleContext.for_constant_expressions``)."""
     for instr in expr:
         op = instr.op
-        if op is _GLOBAL_GET:
-            try:
-                global_type = context.global_at(instr.imm)
-            except InvalidError as error:
-                error.offset = instr.offset if instr.offset >= 0 else None
-                raise
-            constant = not global_type.mutable
-        else:
-            constant = op in _CONSTANT_OPS
-        if not constant:
-            raise InvalidError("constant expression required", offset=instr.offset if instr.offset >= 0 else None)
+        try:
+            constant = not context.global_at(instr.imm).mutable if op is _GLOBAL_GET else op in _CONSTANT_OPS
+            if not constant:
+                raise InvalidError("constant expression required")
+        except InvalidError as error:
+            _locate_at(error, instr, None)
+            raise
     validator = FunctionValidator(context, None, FuncType((), (expected,)), ())
     validator.run(expr)
     validator.finish()

@@ -8,11 +8,12 @@ with several faults reports the same one first.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence, TypeVar
 
-from interp.errors import InvalidError
-from interp.syntax.module import Elem, Expr, Func, Module, SegmentMode
+from interp.errors import FieldKind, FunctionRef, InvalidError, ModuleField
+from interp.syntax.module import Data, Elem, Expr, Func, Import, Module, SegmentMode
 from interp.syntax.types import I32, MAX_PAGES, ExternKind, Limits, MemoryType, TableType
+from interp.text.positions import TextSource
 from interp.valid.context import ModuleContext
 from interp.valid.function import validate_const_expr, validate_function
 
@@ -23,47 +24,86 @@ FunctionCheck = Callable[[ModuleContext, int, Func], None]
 space, the function), raising ``InvalidError``."""
 
 
-def validate_module(module: Module, check_function: FunctionCheck = validate_function) -> ModuleContext:
+def validate_module(module: Module, check_function: FunctionCheck = validate_function,
+                    source: TextSource | None = None) -> ModuleContext:
     """Validate ``module``; raise ``InvalidError`` at the first violation.
 
     Returns the context built on the way, which later phases (the translator,
     instantiation) use to look up the types of indexed entities.  Function
     bodies are checked by ``check_function`` in their turn: the translator
-    passes its lowering, which validates each body while lowering it."""
+    passes its lowering, which validates each body while lowering it.
+
+    The error names the function by its name too, when the module has one
+    for it, and, given the ``source`` of a module read from text, says where
+    in the text the instruction or field is: the one place where an error
+    learns what only the whole module knows."""
+    try:
+        return _validate(module, check_function)
+    except InvalidError as error:
+        if error.function is not None and error.function.name is None:
+            error.function = FunctionRef(error.function.index, module.func_name(error.function.index))
+        if source is not None:
+            source.locate(error)
+        raise
+
+
+def _validate(module: Module, check_function: FunctionCheck) -> ModuleContext:
     context = ModuleContext.of_module(module)
-    for imported in module.imports:
-        if isinstance(imported.desc, TableType):
-            check_table_type(imported.desc)
-        elif isinstance(imported.desc, MemoryType):
-            check_memory_type(imported.desc)
-    for table in module.tables:
-        check_table_type(table)
-    for memory in module.memories:
-        check_memory_type(memory)
+    _check_each(FieldKind.IMPORT, module.imports, _check_import)
+    _check_each(FieldKind.TABLE, module.tables, check_table_type)
+    _check_each(FieldKind.MEMORY, module.memories, check_memory_type)
 
     const_context = context.for_constant_expressions()
-    for global_ in module.globals:
-        validate_const_expr(const_context, global_.init, global_.type.valtype)
-    for elem in module.elems:
-        _check_elem(const_context, elem)
-    for data in module.datas:
-        if data.mode is SegmentMode.ACTIVE:
-            const_context.memory_at(data.memory)
-            _check_offset(const_context, data.offset)
+    _check_each(FieldKind.GLOBAL, module.globals,
+                lambda global_: validate_const_expr(const_context, global_.init, global_.type.valtype))
+    _check_each(FieldKind.ELEM, module.elems, lambda elem: _check_elem(const_context, elem))
+    _check_each(FieldKind.DATA, module.datas, lambda data: _check_data(const_context, data))
 
     first_defined = len(context.funcs) - len(module.funcs)
     for position, func in enumerate(module.funcs):
         check_function(context, first_defined + position, func)
 
     if module.start is not None:
-        start_type = context.func_at(module.start)
-        if start_type.params or start_type.results:
-            raise InvalidError("start function must not have parameters or results")
+        try:
+            start_type = context.func_at(module.start)
+            if start_type.params or start_type.results:
+                raise InvalidError("start function must not have parameters or results")
+        except InvalidError as error:
+            _name_field(error, FieldKind.START, 0)
+            raise
 
     _check_exports(context, module)
     if len(context.memories) > 1:
         raise InvalidError("multiple memories are not allowed (yet)")
     return context
+
+
+_T = TypeVar("_T")
+
+
+def _check_each(kind: FieldKind, fields: Sequence[_T], check: Callable[[_T], None]) -> None:
+    """``check`` every field of one kind, in order; an ``InvalidError`` says
+    which field it is about."""
+    for index, field in enumerate(fields):
+        try:
+            check(field)
+        except InvalidError as error:
+            _name_field(error, kind, index)
+            raise
+
+
+def _name_field(error: InvalidError, kind: FieldKind, index: int) -> None:
+    """Say in ``error`` which module field it is about, unless it says
+    already (by function or field)."""
+    if error.function is None and error.field is None:
+        error.field = ModuleField(kind, index)
+
+
+def _check_import(imported: Import) -> None:
+    if isinstance(imported.desc, TableType):
+        check_table_type(imported.desc)
+    elif isinstance(imported.desc, MemoryType):
+        check_memory_type(imported.desc)
 
 
 def check_table_type(table: TableType) -> None:
@@ -95,6 +135,12 @@ def _check_elem(context: ModuleContext, elem: Elem) -> None:
         _check_offset(context, elem.offset)
 
 
+def _check_data(context: ModuleContext, data: Data) -> None:
+    if data.mode is SegmentMode.ACTIVE:
+        context.memory_at(data.memory)
+        _check_offset(context, data.offset)
+
+
 def _check_offset(context: ModuleContext, offset: Expr | None) -> None:
     if offset is None:
         raise InvalidError("active segment has no offset expression")
@@ -109,8 +155,12 @@ def _check_exports(context: ModuleContext, module: Module) -> None:
         ExternKind.GLOBAL: context.global_at,
     }
     names: set[str] = set()
-    for export in module.exports:
-        lookups[export.kind](export.index)
-        if export.name in names:
-            raise InvalidError(f"duplicate export name {export.name!r}")
+    for index, export in enumerate(module.exports):
+        try:
+            lookups[export.kind](export.index)
+            if export.name in names:
+                raise InvalidError(f"duplicate export name {export.name!r}")
+        except InvalidError as error:
+            _name_field(error, FieldKind.EXPORT, index)
+            raise
         names.add(export.name)

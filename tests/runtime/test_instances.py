@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interp.errors import HostFunctionError, ResourceLimitError, Trap, UnlinkableError, UsageError
+from interp.errors import FieldKind, HostFunctionError, ModuleField, ResourceLimitError, Trap, UnlinkableError, UsageError
 from interp.runtime.function import HostFunction
 from interp.runtime.globals import GlobalInstance
 from interp.exec.store import EngineConfig, Store
@@ -61,15 +61,19 @@ def test_unknown_and_incompatible_imports_are_unlinkable() -> None:
     with pytest.raises(UnlinkableError) as wrong_function:
         instantiate(text, {"env": {"f": wrong}})
     assert str(wrong_function.value) == \
-        'incompatible import type for "env"."f": expected func [i32] -> [], given func [i64] -> []'
+        'incompatible import type for "env"."f": expected (func (param i32)), got (func (param i64))'
+    error = wrong_function.value
+    assert (error.import_module, error.import_name, error.expected, error.given) == \
+        ("env", "f", "(func (param i32))", "(func (param i64))")
+    assert error.field == ModuleField(FieldKind.IMPORT, 0) and error.line is None
     glob = GlobalInstance(GlobalType(I32, False), 1)
     with pytest.raises(UnlinkableError) as wrong_kind:
         instantiate(text, {"env": {"f": glob}})
     assert str(wrong_kind.value) == \
-        'incompatible import type for "env"."f": expected func [i32] -> [], given global const i32'
+        'incompatible import type for "env"."f": expected (func (param i32)), got (global i32)'
     with pytest.raises(UnlinkableError) as not_extern:
         instantiate(text, {"env": {"f": print}})
-    assert str(not_extern.value).endswith("given a Python builtin_function_or_method, which is no extern value")
+    assert str(not_extern.value).endswith("got a Python builtin_function_or_method, which is no extern value")
 
 
 def test_link_errors_name_table_memory_and_global_types() -> None:
@@ -77,9 +81,9 @@ def test_link_errors_name_table_memory_and_global_types() -> None:
     provider = store.instantiate(parse_module("""(module (memory (export "m") 1 2) (table (export "t") 3 funcref)
         (global (export "g") (mut f64) (f64.const 0)))"""))
     cases = [
-        ('(import "p" "m" (memory 2))', "expected memory {min 2}, given memory {min 1, max 2}"),
-        ('(import "p" "t" (table 1 2 funcref))', "expected table {min 1, max 2} funcref, given table {min 3} funcref"),
-        ('(import "p" "g" (global f64))', "expected global const f64, given global mut f64"),
+        ('(import "p" "m" (memory 2))', "expected (memory 2), got (memory 1 2)"),
+        ('(import "p" "t" (table 1 2 funcref))', "expected (table 1 2 funcref), got (table 3 funcref)"),
+        ('(import "p" "g" (global f64))', "expected (global f64), got (global (mut f64))"),
     ]
     for field, expected in cases:
         with pytest.raises(UnlinkableError) as info:

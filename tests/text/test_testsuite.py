@@ -20,11 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from interp.errors import MalformedError
+from interp.errors import GlasswasmError, MalformedError
+from interp.loader import assemble_text
 from interp.syntax.module import Module
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.text import parse_module, parse_script
 from interp.text.lexer import ATOM, ID, LPAR, RPAR, tokenize
+from interp.text.parser import parse_module_with_positions
 from interp.text.script import (
     AssertMalformed,
     AssertReturn,
@@ -202,3 +204,36 @@ def test_text_modules_match_wat2wasm(name: str, tmp_path: Path, comparable, wat2
     assert not differences, "text and wat2wasm disagree at " + ", ".join(differences)
     text_modules = [m for m in script_modules(commands_of(name)) if m.source is ModuleSource.TEXT]
     assert compared >= len(text_modules) * 0.5 or not text_modules
+
+
+_WRITTEN_AS = {"end": ("end", ")"), "else": ("else",)}
+"""Words an instruction may be written as other than its name: an ``end``
+left implicit by a folded form is the ``)`` that closes it."""
+
+
+@pytest.mark.parametrize("name", [p.name for p in SCRIPTS])
+def test_every_instruction_is_found_where_it_is_written(name: str) -> None:
+    """The positions the parser records for errors (``TextPositions``) give,
+    for every instruction of every function body and global initialiser of
+    the script's text modules, the place of the word it was written as; and
+    once the module is assembled, every instruction's byte offset maps back
+    to it."""
+    for line, source in module_sources(script_text(name)).items():
+        try:
+            module, positions = parse_module_with_positions(source)
+        except MalformedError:
+            continue  # written to be malformed, or beyond what the parser supports
+        words = {offset: ")" if kind == RPAR else word for kind, word, offset in tokenize(source)}
+        expressions = [func.body for func in module.funcs] + [global_.init for global_ in module.globals]
+        places = list(positions.bodies) + list(positions.global_inits)
+        assert [len(places_) for places_ in places] == [len(expr) for expr in expressions], f"line {line}"
+        for expr, places_ in zip(expressions, places):
+            for instr, place in zip(expr, places_):
+                assert words.get(place) in _WRITTEN_AS.get(instr.op.name, (instr.op.name,)), \
+                    f"line {line}: {instr.op.name} found as {words.get(place)!r}"
+        try:
+            decoded = assemble_text(source.encode())[1]
+        except GlasswasmError:
+            continue  # a module no binary can express (an index out of range)
+        offsets = {instr.offset for func in decoded.module.funcs for instr in func.body}
+        assert decoded.source is not None and offsets <= set(decoded.source.instructions), f"line {line}"

@@ -60,8 +60,9 @@ def test_compiling_fails_where_validation_does(body: tuple[str, ...]) -> None:
         validate_module(module)
     with pytest.raises(InvalidError) as compiled:
         compile_module(module)
-    assert (compiled.value.message, compiled.value.func, compiled.value.offset) == \
-        (validated.value.message, validated.value.func, validated.value.offset)
+    assert str(compiled.value) == str(validated.value)
+    assert (compiled.value.message, compiled.value.function, compiled.value.instruction, compiled.value.offset) == \
+        (validated.value.message, validated.value.function, validated.value.instruction, validated.value.offset)
 
 
 def test_a_valid_module_compiles_with_the_context_of_validation() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from interp.errors import InvalidError
+from interp.errors import FunctionRef, InvalidError
 from interp.syntax.types import EXTERNREF, F32, F64, FUNCREF, I32, I64, V128, FuncType
 from interp.valid import FunctionValidator, ModuleContext, validate_module
 from tests.valid.assemble import (
@@ -382,9 +382,11 @@ def test_error_location() -> None:
     module = environment_module("i32.const 1", "i32.const 2", "i64.add", "drop")
     with pytest.raises(InvalidError) as info:
         validate_module(module)
-    assert info.value.func == 0
+    assert info.value.function == FunctionRef(0)
     assert info.value.offset == 2  # the assembler's offset of i64.add
-    assert "type mismatch" in str(info.value) and "function 0" in str(info.value)
+    assert info.value.instruction == "i64.add"
+    assert str(info.value) == ("type mismatch in i64.add: expected [i64 i64], got [i32 i32] "
+                               "(in function 0, at offset 0x2)")
 
 
 def test_error_location_in_later_function() -> None:
@@ -395,7 +397,7 @@ def test_error_location_in_later_function() -> None:
     with pytest.raises(InvalidError) as info:
         validate_module(module)
     # One imported global, no imported functions: function 2 is the second extra one.
-    assert (info.value.message, info.value.func, info.value.offset) == ("unknown local 4", 2, 1)
+    assert (info.value.message, info.value.function, info.value.offset) == ("unknown local 4", FunctionRef(2), 1)
 
 
 def test_error_offset_unknown_for_text_instructions() -> None:
@@ -403,7 +405,7 @@ def test_error_offset_unknown_for_text_instructions() -> None:
     validator = FunctionValidator(context, 0, FuncType((), ()), ())
     with pytest.raises(InvalidError) as info:
         validator.step(instruction("i32.add"))  # offset -1: not from a binary
-    assert info.value.func == 0 and info.value.offset is None
+    assert info.value.function == FunctionRef(0) and info.value.offset is None
 
 
 def test_instruction_after_final_end() -> None:

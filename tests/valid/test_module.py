@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from interp.errors import InvalidError
+from interp.errors import FieldKind, InvalidError, ModuleField
 from interp.syntax.module import Data, Elem, Export, Func, Global, Import, Module, SegmentMode
 from interp.syntax.types import (
     EXTERNREF,
@@ -145,7 +145,8 @@ def test_global_initializer_needs_immutable_global() -> None:
 def test_constant_expression_errors_carry_no_function() -> None:
     with pytest.raises(InvalidError) as info:
         validate_module(global_module(I32, "i32.const 1", "i32.const 2", "i32.add"))
-    assert info.value.func is None and info.value.offset == 2
+    assert info.value.function is None and info.value.offset == 2
+    assert info.value.field == ModuleField(FieldKind.GLOBAL, 0)
 
 
 def test_validate_const_expr_directly() -> None:
