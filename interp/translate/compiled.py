@@ -34,9 +34,12 @@ class CodeStore(Protocol):
     runs (the module cache, ``interp/translate/cache.py``): opaque bytes per
     engine and function index."""
 
-    def load(self, engine: str, func_index: int) -> bytes | None: ...
+    def load(self, engine: str, func_index: int) -> bytes | memoryview | None: ...
 
     def save(self, engine: str, func_index: int, data: bytes) -> None: ...
+
+    def flush(self) -> None:
+        """Write back what was saved."""
 
 
 class CompiledModule:
