@@ -354,22 +354,26 @@ class CacheEntry:
         return records
 
     def _write(self, records: dict[tuple[str, int], bytes | memoryview]) -> None:
+        """Write the entry in parts (it can be tens of megabytes: no joined copy)."""
         listed, blobs, position = [], [], 0
         for (engine, func_index), blob in sorted(records.items()):
             listed.append([engine, func_index, position, len(blob)])
             blobs.append(blob)
             position += len(blob)
-        index = {"build": build_fingerprint(), "records": listed}
-        index_bytes = json.dumps(index, separators=(",", ":")).encode()
-        body = b"".join([bytes.fromhex(self.name), struct.pack("<I", len(index_bytes)), index_bytes, *blobs])
-        signed = MAGIC + self.cache.sign(body) + body
+        index = json.dumps({"build": build_fingerprint(), "records": listed}, separators=(",", ":")).encode()
+        parts = [bytes.fromhex(self.name), struct.pack("<I", len(index)), index, *blobs]
+        signature = hashlib.blake2b(key=self.cache.key(), digest_size=_MAC_BYTES)
+        for part in parts:
+            signature.update(part)
         folder = self.path.parent
         self.cache._make_directory(folder.parent)
         self.cache._make_directory(folder)
         descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         try:
             with os.fdopen(descriptor, "wb") as stream:
-                stream.write(signed)
+                stream.write(MAGIC)
+                stream.write(signature.digest())
+                stream.writelines(parts)
             os.replace(temporary, self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -381,9 +385,13 @@ _enabled = True
 
 
 def use_cache(enabled: bool) -> None:
-    """Turn the default cache on or off for this process (``--no-cache``)."""
-    global _enabled
+    """Turn the default cache on or off for this process (``--no-cache``);
+    either way, the modules it kept compiled in the process are let go (and
+    their entries written back), so the next ones are read from the disk."""
+    global _enabled, _default
     _enabled = enabled
+    flush_default_cache()
+    _default = None
 
 
 def default_cache() -> ModuleCache | None:
