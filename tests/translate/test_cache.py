@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import zlib
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from interp.exec.native import encode
 from interp.exec.store import EngineConfig, Store
 from interp.loader import binary_from_bytes
 from interp.translate import cache as cache_module
+from interp.translate.compiled import compile_binary
 from interp.translate.cache import (
     CACHE_DIR_VARIABLE,
     NO_CACHE_VARIABLE,
@@ -334,3 +336,16 @@ def test_a_module_without_a_binary_form_compiles_as_ever(tmp_path: Path) -> None
 @pytest.mark.parametrize("data", [b"", b"\x00" * 47, b"\xff" * 48, b"\x00" * 40 + b"\x01" + b"\x00" * 7])
 def test_encoded_records_of_the_wrong_shape_are_refused(data: bytes) -> None:
     assert encode.deserialize(data) is None
+    assert encode.deserialize(zlib.compress(data)) is None
+
+
+@needs_compiled_loop
+def test_an_encoded_function_keeps_its_words_through_its_record(binary: bytes) -> None:
+    compiled = compile_binary(binary)
+    lowered = compiled.lower(0)
+    encoded = encode.encode_function(lowered, compiled.context, engines._compiled_loop().OPCODES)
+    again = encode.deserialize(encode.serialize(encoded))
+    assert again is not None and again.relocations  # fib calls itself and reads a global
+    assert (again.code, again.side, again.offsets, again.relocations, again.num_locals, again.frame_size) == \
+        (encoded.code, encoded.side, encoded.offsets, encoded.relocations, encoded.num_locals, encoded.frame_size)
+    assert list(again.offsets) == list(lowered.offsets)

@@ -16,17 +16,18 @@ the ``MACHINE`` instructions have encoders here, in terms of the loop's own
 instructions (``cython_semantics.LOOP_OPERATIONS``).  The opcode numbers are
 the built loop's (``loop.OPCODES``).
 
-Encoding is per module, as in wasmtime: an ``EncodedFunction`` belongs to the
-compiled module, is shared by all its instances (and can be kept in the
-module cache, see ``serialize``).  The words that name an instance's
-functions, globals, memories, tables, types or Python operations hold the
-module's index of what they name, and ``relocations`` lists them; ``bind``
-copies the code and puts the machine's ids in those words for one instance.
+Encoding is per module, as in wasmtime: a function is encoded once for all
+the instances of its module (and kept in the module cache, see
+``serialize``).  The words that name an instance's functions, globals,
+memories, tables, types or Python operations hold the module's index of what
+they name, and ``relocations`` lists them; ``bind`` puts the machine's ids in
+those words of an instance's copy.
 """
 
 from __future__ import annotations
 
 import struct
+import zlib
 from array import array
 from dataclasses import dataclass
 from functools import partial
@@ -163,36 +164,38 @@ def encode_function(lowered: LoweredFunction, context: ModuleContext, opcodes: d
             _MACHINE_ENCODERS[operation.name](encoder, operation, imm, top)
     if len(encoder.side) == 0:
         encoder.side.append(0)  # the loop takes the address of its first word
-    return EncodedFunction(encoder.code, encoder.side, array("q", lowered.offsets), encoder.relocations,
+    return EncodedFunction(encoder.code, encoder.side, array(_OFFSETS, lowered.offsets), encoder.relocations,
                            lowered.num_locals, lowered.frame_size)
 
 
 def module_function(compiled: CompiledModule, func_index: int, opcodes: dict[str, int]) -> EncodedFunction:
-    """The encoding of the module's function ``func_index``: made once per
-    module (from the module cache when it has it, else by lowering and
-    encoding it, and then offered to the cache)."""
-    functions: dict[int, EncodedFunction] = compiled.engine_code.setdefault(ENGINE, {})
-    found = functions.get(func_index)
-    if found is None:
-        store = compiled.code_store
-        data = store.load(ENGINE, func_index) if store is not None else None
-        found = deserialize(data) if data is not None else None
-        if found is None:
-            found = encode_function(compiled.lower(func_index), compiled.context, opcodes)
-            if store is not None:
-                store.save(ENGINE, func_index, serialize(found))
-        functions[func_index] = found
-    return found
+    """A fresh copy of the encoding of the module's function ``func_index``,
+    for ``bind`` to bind in place.  The module keeps each encoding as its
+    compressed record (an eighth of the words' size), which the module cache
+    stores too: from there, from the cache, or else by lowering and
+    encoding the function (once per module)."""
+    kept: dict[int, bytes] = compiled.engine_code.setdefault(ENGINE, {})
+    record = kept.get(func_index)
+    store = compiled.code_store
+    if record is None and store is not None:
+        record = store.load(ENGINE, func_index)
+    if record is not None:
+        found = deserialize(record)
+        if found is not None:
+            kept[func_index] = record
+            return found
+    encoded = encode_function(compiled.lower(func_index), compiled.context, opcodes)
+    record = kept[func_index] = serialize(encoded)
+    if store is not None:
+        store.save(ENGINE, func_index, record)
+    return encoded
 
 
-def bind(encoded: EncodedFunction, func_index: int, instance: ModuleInstance,
-         registry: Registry) -> tuple[array, array]:
-    """The ``(code, side)`` arrays of ``encoded`` for ``instance``: a copy of
-    the code with every relocated word naming the registry's ids."""
+def bind(encoded: EncodedFunction, func_index: int, instance: ModuleInstance, registry: Registry) -> None:
+    """Make every relocated word of ``encoded`` (a copy of its own, from
+    ``module_function``) name the registry's id for ``instance``'s thing."""
+    code = encoded.code
     relocations = encoded.relocations
-    if not relocations:
-        return encoded.code, encoded.side
-    code = encoded.code[:]
     resolved: dict[tuple[int, int], int] = {}
     for position in range(0, len(relocations), 2):
         word, kind = relocations[position], relocations[position + 1]
@@ -209,7 +212,6 @@ def bind(encoded: EncodedFunction, func_index: int, instance: ModuleInstance,
         if value is None:
             value = resolved[key] = _RESOLVERS[kind](registry, instance, index)
         code[word] = value
-    return code, encoded.side
 
 
 def _python_operation(instance: ModuleInstance, func_index: int, pc: int) -> tuple[InstanceOperation, str]:
@@ -236,30 +238,38 @@ _RESOLVERS: dict[int, Callable[[Registry, ModuleInstance, int], int]] = {
 }
 
 
-# --- the cache's form: plain numbers, no objects ---------------------------------------
+# --- the kept form: plain numbers, no objects, compressed ------------------------------
 
 _HEADER = struct.Struct("<6q")  # num_locals, frame_size, and the four arrays' lengths
+_OFFSETS = "i"  # byte offsets fit 32 bits (modules are at most 1 GiB)
 
 
 def serialize(encoded: EncodedFunction) -> bytes:
     arrays = (encoded.code, encoded.side, encoded.offsets, encoded.relocations)
-    return _HEADER.pack(encoded.num_locals, encoded.frame_size, *map(len, arrays)) + \
+    raw = _HEADER.pack(encoded.num_locals, encoded.frame_size, *map(len, arrays)) + \
         b"".join(part.tobytes() for part in arrays)
+    return zlib.compress(raw, 1)
 
 
-def deserialize(data: bytes) -> EncodedFunction | None:
+def deserialize(record: bytes | memoryview) -> EncodedFunction | None:
     """An encoded function from ``serialize``'s bytes, or ``None`` when they
     do not have its shape (the cache checked they are what it wrote)."""
+    try:
+        data = zlib.decompress(record)
+    except zlib.error:
+        return None
     if len(data) < _HEADER.size:
         return None
     num_locals, frame_size, *lengths = _HEADER.unpack_from(data)
-    if min(num_locals, frame_size, *lengths) < 0 or len(data) != _HEADER.size + 8 * sum(lengths):
+    parts = (array("q"), array("q"), array(_OFFSETS), array("q"))
+    if min(num_locals, frame_size, *lengths) < 0 or \
+            len(data) != _HEADER.size + sum(part.itemsize * length for part, length in zip(parts, lengths)):
         return None
-    code, side, offsets, relocations = (array("q") for _ in lengths)
     position = _HEADER.size
-    for part, length in zip((code, side, offsets, relocations), lengths):
-        part.frombytes(data[position:position + 8 * length])
-        position += 8 * length
+    for part, length in zip(parts, lengths):
+        part.frombytes(data[position:position + part.itemsize * length])
+        position += part.itemsize * length
+    code, side, offsets, relocations = parts
     if len(code) != 4 * len(offsets) or len(relocations) % 2 or not side:
         return None
     return EncodedFunction(code, side, offsets, relocations, num_locals, frame_size)
