@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from interp.cli.program import Program, add_program_arguments, exit_status
-from interp.translate.compiled import compile_module
-from interp.loader import read_module
+from interp.loader import binary_from_bytes, read_file
+from interp.translate.compiled import compile_binary
 from interp.wasi import ProcessExit
 
 
@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    compile_module(read_module(args.module))
+    """Decode and validate in one pass (never from the module cache)."""
+    compile_binary(binary_from_bytes(read_file(args.module), args.module))
     print(f"{args.module}: valid")
     return 0
