@@ -35,7 +35,7 @@ from typing import Any, Callable, Protocol
 
 from interp.exec.instance_ops import InstanceOperation, instance_operation
 from interp.runtime.instance import ModuleInstance
-from interp.syntax.opcodes import Imm, Op
+from interp.syntax.opcodes import OPS, Imm, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
 from interp.syntax.types import ValType
 from interp.syntax.values import f32_to_bits, f64_to_bits
@@ -148,24 +148,55 @@ class _Encoder:
 def encode_function(lowered: LoweredFunction, context: ModuleContext, opcodes: dict[str, int]) -> EncodedFunction:
     """The encoding of a lowered function of the module of ``context``."""
     encoder = _Encoder(lowered, context, opcodes)
+    plan = _plan(opcodes)
+    extend = encoder.code.extend
+    heights, imms, first_slot = lowered.heights, lowered.imms, lowered.num_locals
     for pc, operation in enumerate(lowered.ops):
-        encoder.pc = pc
-        top = encoder.slot(lowered.heights[pc])
-        semantics = operation.semantics
-        imm = lowered.imms[pc]
-        if isinstance(semantics, Compute):
-            first = top - len(operation.params or ())
-            encoder.emit(operation.name, first, first + 1, first + 2)
-        elif isinstance(semantics, Access):
-            encoder.emit(operation.name, top - len(operation.params or ()), imm[1])
-        elif semantics is RUNTIME:
-            encoder.python_op(top)
+        kind, number, arity, machine = plan[operation.id]
+        top = first_slot + heights[pc]
+        if kind == _COMPUTE:
+            first = top - arity
+            extend((number, first, first + 1, first + 2))
+        elif kind == _ACCESS:
+            extend((number, top - arity, imms[pc][1], 0))
         else:
-            _MACHINE_ENCODERS[operation.name](encoder, operation, imm, top)
+            encoder.pc = pc
+            if kind == _RUNTIME:
+                encoder.python_op(top)
+            else:
+                machine(encoder, operation, imms[pc], top)
     if len(encoder.side) == 0:
         encoder.side.append(0)  # the loop takes the address of its first word
     return EncodedFunction(encoder.code, encoder.side, array(_OFFSETS, lowered.offsets), encoder.relocations,
                            lowered.num_locals, lowered.frame_size)
+
+
+_COMPUTE, _ACCESS, _RUNTIME, _MACHINE = range(4)
+_Plan = list[tuple[int, int, int, "Callable[[_Encoder, Op, Any, int], None] | None"]]
+_plans: dict[int, tuple[dict[str, int], _Plan]] = {}
+
+
+def _plan(opcodes: dict[str, int]) -> _Plan:
+    """How each instruction is encoded, by ``Op.id``: its kind (as its
+    semantics say), its opcode in ``opcodes``, its operands' count, and the
+    encoder of a ``MACHINE`` instruction; made once per opcode numbering."""
+    found = _plans.get(id(opcodes))
+    if found is not None and found[0] is opcodes:
+        return found[1]
+    plan: _Plan = []
+    for operation in OPS:
+        semantics = operation.semantics
+        arity = len(operation.params or ())
+        if isinstance(semantics, Compute):
+            plan.append((_COMPUTE, opcodes[operation.name], arity, None))
+        elif isinstance(semantics, Access):
+            plan.append((_ACCESS, opcodes[operation.name], arity, None))
+        elif semantics is RUNTIME:
+            plan.append((_RUNTIME, 0, arity, None))
+        else:
+            plan.append((_MACHINE, 0, arity, _MACHINE_ENCODERS[operation.name]))
+    _plans[id(opcodes)] = (opcodes, plan)
+    return plan
 
 
 def module_function(compiled: CompiledModule, func_index: int, opcodes: dict[str, int]) -> EncodedFunction:
