@@ -10,6 +10,7 @@ for every run); the subprocess reports both."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import os
@@ -60,6 +61,10 @@ def run_two_requests(path: Path, engine: str) -> int:
     return compiled.lowered_count if engine == "python" else len(compiled.engine_code.get("cython", {}))
 
 
+def collect_garbage() -> None:
+    gc.collect()
+
+
 @pytest.mark.parametrize("start", ["warm", "cold"])
 @pytest.mark.parametrize("engine", ENGINES)
 def test_go_filter_two_requests(benchmark, wasm3_peer, scenario_path: Path, cache_dir: Path, engine: str,
@@ -74,8 +79,8 @@ def test_go_filter_two_requests(benchmark, wasm3_peer, scenario_path: Path, cach
         return run_two_requests(scenario_path, engine)
 
     rounds = 3 if engine == "cython" else 1
-    try:
-        functions_run = benchmark.pedantic(one_run, rounds=rounds, iterations=1)
+    try:  # collected before each round: no round pays for the garbage of earlier tests
+        functions_run = benchmark.pedantic(one_run, setup=collect_garbage, rounds=rounds, iterations=1)
     finally:
         use_cache(True)
     binary = (scenario_path.parent / "filter.wasm").read_bytes()
@@ -87,19 +92,34 @@ def test_go_filter_two_requests(benchmark, wasm3_peer, scenario_path: Path, cach
 
 
 # Runs in a subprocess: the scenario (argv[1]) on an engine (argv[2]), warm or cold (argv[3]).
+# The peak is the process's own high-water mark (VmHWM, Linux): ru_maxrss would
+# start from the forking parent's, which a benchmark session makes large.
 _PEAK_MEMORY = """
 import json, resource, sys, time
+def peak_megabytes():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 started = time.perf_counter()
+cpu_started = time.process_time()
 from abi.frontends.runner import run_scenario
 from abi.frontends.scenario import load_scenario
 from interp.translate.cache import flush_default_cache, use_cache
 use_cache(sys.argv[3] == "warm")
 imported = time.perf_counter()
+cpu_imported = time.process_time()
 host = run_scenario(load_scenario(sys.argv[1]), sys.argv[2])
 finished = time.perf_counter()
+cpu_finished = time.process_time()
 flush_default_cache()
 print(json.dumps({"seconds": finished - imported, "seconds_with_imports": finished - started,
-                  "peak_megabytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "cpu_seconds": cpu_finished - cpu_imported, "cpu_seconds_with_imports": cpu_finished - cpu_started,
+                  "peak_megabytes": peak_megabytes(),
                   "failures": len(host.failures)}))
 """
 
