@@ -7,6 +7,7 @@ import argparse
 
 from interp.errors import UsageError
 from interp.translate.cache import (
+    CACHE_DIR_VARIABLE,
     NO_CACHE_VARIABLE,
     CacheUnusable,
     ModuleCache,
@@ -32,7 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cache = ModuleCache(default_directory())
+    try:
+        cache = ModuleCache(default_directory())
+    except RuntimeError as error:
+        raise UsageError(f"cannot tell where the module cache is: {error}; set {CACHE_DIR_VARIABLE}") from None
     if args.clear:
         removed = cache.clear()
         print(f"removed {removed} {'entry' if removed == 1 else 'entries'} from {cache.directory}")

@@ -57,6 +57,11 @@ _KEY_BYTES = 32
 _MAC_BYTES = 32
 _PREFIX = struct.Struct(f"<{len(MAGIC)}s{_MAC_BYTES}s32sI")  # magic, signature, entry key, index size
 ENTRY_SUFFIX = ".entry"
+MAX_ENTRY_BYTES = 1 << 30
+"""A larger entry is not read (no module makes one: the compiled loop's
+records are compressed, a 5 MB module's are about 3 MB)."""
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)
 KEEP_IN_PROCESS = 8
 """Modules a cache keeps compiled in the process (the most recently used), so
 that loading one plugin in every test of a file compiles it once."""
@@ -191,7 +196,7 @@ class ModuleCache:
 
     def _read_key(self) -> bytes:
         try:
-            descriptor = os.open(self.key_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            descriptor = os.open(self.key_path, os.O_RDONLY | _NO_FOLLOW | _NON_BLOCKING)
         except FileNotFoundError:
             raise
         except OSError as error:
@@ -312,14 +317,21 @@ class CacheEntry:
 
     def _read_into(self, records: dict[tuple[str, int], bytes | memoryview]) -> bool:
         """Add the verified entry's records to ``records``; false when there
-        is no entry or it does not verify."""
+        is no entry or it does not verify.  Only a regular file is read (not
+        a link, a pipe or a device, which could block or never end), and
+        only up to ``MAX_ENTRY_BYTES``."""
         try:
-            with open(self.path, "rb") as stream:
-                if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-                    return False
-                data = stream.read()
+            descriptor = os.open(self.path, os.O_RDONLY | _NO_FOLLOW | _NON_BLOCKING)
         except OSError:
             return False
+        with os.fdopen(descriptor, "rb") as stream:
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_ENTRY_BYTES:
+                return False
+            try:
+                data = stream.read(MAX_ENTRY_BYTES + 1)
+            except OSError:
+                return False
         parsed = self._parse(data)
         if parsed is None:
             return False
@@ -395,11 +407,15 @@ def use_cache(enabled: bool) -> None:
 
 
 def default_cache() -> ModuleCache | None:
-    """The cache in ``default_directory()``, unless turned off."""
+    """The cache in ``default_directory()``, unless turned off (or there is
+    no home directory to find it in)."""
     global _default
     if not _enabled or disabled_by_environment():
         return None
-    directory = default_directory()
+    try:
+        directory = default_directory()
+    except RuntimeError:  # no HOME, no user database entry
+        return None
     if _default is None or _default.directory != directory:
         _default = ModuleCache(directory)
     return _default

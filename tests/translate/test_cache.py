@@ -349,3 +349,39 @@ def test_an_encoded_function_keeps_its_words_through_its_record(binary: bytes) -
     assert (again.code, again.side, again.offsets, again.relocations, again.num_locals, again.frame_size) == \
         (encoded.code, encoded.side, encoded.offsets, encoded.relocations, encoded.num_locals, encoded.frame_size)
     assert list(again.offsets) == list(lowered.offsets)
+
+
+def test_an_entry_that_is_no_regular_file_is_not_read(tmp_path: Path, binary: bytes,
+                                                       validated: set[int | None]) -> None:
+    """A pipe would block a reader and a device never end: neither is opened
+    for reading, nor is a link followed."""
+    cache = ModuleCache(tmp_path)
+    cache.key()
+    path = _placed(entry_file(cache, binary))
+    os.mkfifo(path)
+    assert run_fib(ModuleCache(tmp_path), binary) == [55, 177]  # no hang; the pipe is replaced
+    assert NEVER_RUNS in validated
+    path.unlink()
+    path.symlink_to("/dev/zero")
+    validated.clear()
+    assert run_fib(ModuleCache(tmp_path), binary) == [55, 177]
+    assert NEVER_RUNS in validated
+
+
+def test_a_cache_that_cannot_be_made_is_no_cache(tmp_path: Path, binary: bytes) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    cache = ModuleCache(tmp_path / "file" / "cache")
+    compiled = cache.compile(binary)
+    assert compiled.code_store is None
+    assert Store().instantiate(compiled).invoke("fib", 10) == [55]
+
+
+def test_without_a_home_there_is_no_default_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CACHE_DIR_VARIABLE)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    assert default_cache() is None
