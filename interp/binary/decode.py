@@ -428,6 +428,9 @@ class LazyBody(Sequence[Instruction]):
     def __len__(self) -> int:
         return len(self._kept())
 
+    def __bool__(self) -> bool:
+        return True  # a body holds at least its final ``end``
+
     @overload
     def __getitem__(self, index: int) -> Instruction: ...
 
@@ -435,6 +438,8 @@ class LazyBody(Sequence[Instruction]):
     def __getitem__(self, index: slice) -> Sequence[Instruction]: ...
 
     def __getitem__(self, index: int | slice) -> Instruction | Sequence[Instruction]:
+        if index == -1 and self._instructions is None:
+            return Instruction(OP_END, None, self.end - 1)  # where every body ends, found without decoding it
         return self._kept()[index]
 
     def __eq__(self, other: object) -> bool:

@@ -69,6 +69,8 @@ def test_a_binary_keeps_its_bodies_as_bytes(path: Path) -> None:
     fresh = compile_binary(binary)
     fresh.lower(fresh.num_imported_funcs)
     assert fresh.module.funcs[0].body._instructions is None  # lowering kept no instructions
+    assert [func.body[-1] for func in fresh.module.funcs] == [func.body[-1] for func in decode_module(binary).funcs]
+    assert all(func.body and func.body._instructions is None for func in fresh.module.funcs)  # nor did that
     assert bodies[0][-1].op.name == "end" and bodies[0][len(bodies[0]) - 1] == bodies[0][-1]
     assert bodies[0]._instructions is not None  # indexing keeps them (the printer, the debugger)
 
