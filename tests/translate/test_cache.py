@@ -385,3 +385,15 @@ def test_without_a_home_there_is_no_default_cache(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(Path, "home", no_home)
     assert default_cache() is None
+
+
+def test_the_readme_example_runs_as_shown(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path) -> None:
+    repository = Path(__file__).resolve().parents[2]
+    section = (repository / "README.md").read_text().split("### The module cache", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(repository)
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path))
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "[6765]\n"
+    assert len(ModuleCache(tmp_path).entries()) == 1
