@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 import zlib
 from pathlib import Path
@@ -397,3 +399,35 @@ def test_the_readme_example_runs_as_shown(monkeypatch: pytest.MonkeyPatch, capsy
     exec(compile(code, "README.md", "exec"), {})
     assert capsys.readouterr().out == "[6765]\n"
     assert len(ModuleCache(tmp_path).entries()) == 1
+
+
+_WRITER = """
+import sys
+from interp.exec.store import Store
+from interp.loader import binary_from_bytes
+from interp.translate.cache import ModuleCache
+binary = binary_from_bytes(sys.stdin.buffer.read())
+for round in range(5):
+    cache = ModuleCache(sys.argv[1])
+    compiled = cache.compile(binary)
+    if Store().instantiate(compiled).invoke("fib", 10) != [55]:
+        sys.exit("fib(10) is not 55")
+    compiled.code_store.flush()
+    if round == 2 and sys.argv[2] == "0":
+        cache.clear()
+"""
+
+
+def test_concurrent_processes_leave_a_whole_entry(tmp_path: Path, binary: bytes) -> None:
+    """Several processes compile, run and write the same module's entry at
+    once (one also clears the cache meanwhile): every one runs, and what is
+    left verifies."""
+    repository = Path(__file__).resolve().parents[2]
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), str(number)], cwd=repository,
+                                stdin=subprocess.PIPE, stderr=subprocess.PIPE) for number in range(3)]
+    for writer in writers:
+        _, errors = writer.communicate(FIB, timeout=120)
+        assert writer.returncode == 0, errors.decode()
+    cache = ModuleCache(tmp_path)
+    assert [entry.records is not None for entry in cache.entries()] in ([True], [])
+    assert not [path for path in (tmp_path / "modules").rglob(".tmp-*")]
