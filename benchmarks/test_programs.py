@@ -1,8 +1,9 @@
 """Real programs (C compiled to wasm32, see programs/build.sh) on each engine.
 
 Each benchmark counts the wasm instructions it executes (with the fuel
-counter) and reports instructions per second, and — when pywasm is installed —
-how many times faster than pywasm on the same program in the same run.  Run:
+counter) and reports instructions per second, and — when pywasm and wasm3
+(``pywasm3``) are installed — how many times faster than pywasm, and what
+fraction of wasm3's speed, on the same program in the same run.  Run:
 
     python -m pytest benchmarks --benchmark-enable
 """
@@ -30,7 +31,7 @@ CASES = [
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("program, export, args, expected", CASES, ids=[c[0] for c in CASES])
-def test_program(benchmark, pywasm_peer, engine: str, program: str, export: str, args: tuple,
+def test_program(benchmark, pywasm_peer, wasm3_peer, engine: str, program: str, export: str, args: tuple,
                  expected: int) -> None:
     compiled = compile_module(read_module(PROGRAMS / f"{program}.wasm"))
     store = Store(EngineConfig(engine=engine))
@@ -52,3 +53,6 @@ def test_program(benchmark, pywasm_peer, engine: str, program: str, export: str,
         peer = pywasm_peer.program_time(program, export, args)
         if peer is not None:
             benchmark.extra_info["times_faster_than_pywasm"] = round(peer / mean, 1)
+        fastest = wasm3_peer.program_time(program, export, args)
+        if fastest is not None:
+            benchmark.extra_info["fraction_of_wasm3"] = round(fastest / mean, 4)

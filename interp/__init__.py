@@ -28,6 +28,8 @@ _PUBLIC = {
     "print_module": "interp.text.printer",
     "validate_module": "interp.valid.module",
     "compile_module": "interp.translate.compiled",
+    "compile_binary": "interp.translate.compiled",
+    "ModuleCache": "interp.translate.cache",
     "Store": "interp.exec.store",
     "EngineConfig": "interp.exec.store",
     "HostFunction": "interp.runtime.function",

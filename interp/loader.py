@@ -12,6 +12,7 @@ from interp.errors import MalformedError, TextSyntaxError, UsageError
 from interp.syntax.module import Module
 from interp.text.parser import parse_module_with_positions
 from interp.text.positions import TextPositions, TextSource
+from interp.translate.cache import ModuleCache, compile_cached
 from interp.translate.compiled import CompiledModule, compile_module
 
 WASM_MAGIC = b"\0asm"
@@ -86,6 +87,17 @@ def load_bytes(data: bytes, file: str | None = None) -> LoadedModule:
     if is_binary(data):
         return LoadedModule(decode_module(data))
     return assemble_text(data, file)[1]
+
+
+def compile_bytes(data: bytes, file: str | None = None, module_cache: ModuleCache | None = None) -> CompiledModule:
+    """Compile a binary or text module (the content decides).  A binary is
+    decoded and validated in one pass, through ``module_cache`` when one is
+    given; a text module is compiled with its ``source``, so its errors point
+    into the text, and is never cached (text is what people write by hand:
+    small, and read for its positions)."""
+    if is_binary(data):
+        return compile_cached(data, module_cache)
+    return assemble_text(data, file)[1].compile()
 
 
 def module_from_bytes(data: bytes, file: str | None = None) -> Module:

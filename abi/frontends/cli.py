@@ -27,7 +27,9 @@ from typing import TextIO
 
 from abi.frontends.output_options import add_output_arguments
 from interp.cli.diagnostics import printable
+from interp.cli.cache import add_cache_option
 from interp.cli.engine_option import add_engine_argument
+from interp.translate.cache import use_cache
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print the chains built from the Istio or Envoy configuration, and why each resource "
                              "or filter applied or not, without running the traffic")
     add_engine_argument(parser)
+    add_cache_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from abi.frontends.runner import run_scenario
     from abi.frontends.scenario_sources import load_scenario_with_sources
 
+    use_cache(not args.no_cache)
     sourced = load_scenario_with_sources(args.scenario, args.istio, args.envoy, args.envoy_listener)
     if args.explain:
         _write("".join(f"{line}\n" for line in sourced.explanation()), sys.stdout)

@@ -68,6 +68,7 @@ from abi.vm.callbacks import Failure
 from abi.vm.module import PluginModule, WasmInput
 from abi.vm.vm import PluginVm, VmSettings
 from abi.wire.text import as_bytes
+from interp.translate.cache import default_cache
 
 DEFAULT_FUEL_PER_CALLBACK = 100_000_000
 
@@ -423,7 +424,8 @@ class PluginSet:
         identity = wasm_identity(config.wasm)
         module = self._modules.get(identity)
         if module is None:
-            module = PluginModule(config.wasm, config.name, config.wasm_label)
+            module_cache = default_cache() if self.services.config.module_cache else None
+            module = PluginModule(config.wasm, config.name, config.wasm_label, module_cache)
             self._modules[identity] = module
         return module
 

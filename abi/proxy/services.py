@@ -38,7 +38,10 @@ class HostConfig:
     """Settings of the simulated proxy.  ``properties`` maps dotted paths
     (``"source.address"``) to values (see ``abi.proxy.properties``).
     ``stall_after_ms``: a stream or connection that makes no progress for
-    that long (simulated time) is reported stalled."""
+    that long (simulated time) is reported stalled.  ``module_cache``: plugin
+    modules given as files or bytes are compiled through the module cache
+    (``interp.translate.cache.default_cache``: off when ``GLASSWASM_NO_CACHE``
+    is set or ``use_cache(False)`` was called)."""
 
     log_level: LogLevel = LogLevel.INFO
     properties: Mapping[str, Any] = field(default_factory=dict)
@@ -49,6 +52,7 @@ class HostConfig:
     random_seed: int = 0
     engine: str = "auto"  # the engine running every plugin VM (interp/exec/engines.py)
     limits: HostLimits = field(default_factory=HostLimits)  # what plugins can make the host hold or do
+    module_cache: bool = True
 
 
 class ProxyServices:

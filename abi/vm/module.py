@@ -15,9 +15,10 @@ from abi.enums import AbiVersion
 from abi.errors import PluginLoadError
 from abi.vm.callbacks import CALLBACKS, error_line
 from interp.errors import GlasswasmError
-from interp.translate.compiled import CompiledModule, compile_module
-from interp.loader import load_bytes, load_module
+from interp.loader import compile_bytes, read_file
 from interp.syntax.module import Module
+from interp.translate.cache import ModuleCache
+from interp.translate.compiled import CompiledModule, compile_module
 from interp.syntax.types import ExternKind, FuncType
 
 WasmInput = str | os.PathLike[str] | bytes | Module | CompiledModule
@@ -26,11 +27,14 @@ module's bytes, a decoded ``Module`` or a ``CompiledModule``."""
 
 
 class PluginModule:
-    """A checked proxy-wasm module.  ``plugin`` names it in errors."""
+    """A checked proxy-wasm module.  ``plugin`` names it in errors; a module
+    given as a path or bytes is compiled through ``module_cache`` (none: not
+    cached)."""
 
-    def __init__(self, wasm: WasmInput, plugin: str, label: str) -> None:
+    def __init__(self, wasm: WasmInput, plugin: str, label: str, module_cache: ModuleCache | None = None) -> None:
         self.plugin = plugin
         self.label = label
+        self.module_cache = module_cache
         self.compiled = self._compile(wasm)
         self.module = self.compiled.module
         self.abi_version = self._abi_version()
@@ -43,8 +47,8 @@ class PluginModule:
             if isinstance(wasm, Module):
                 return compile_module(wasm)
             if isinstance(wasm, (bytes, bytearray)):
-                return load_bytes(bytes(wasm)).compile()
-            return load_module(wasm).compile()
+                return compile_bytes(bytes(wasm), None, self.module_cache)
+            return compile_bytes(read_file(wasm), os.fspath(wasm), self.module_cache)
         except GlasswasmError as error:
             raise PluginLoadError(self.plugin, f"{self.label}: {error_line(error)}") from None
 

@@ -20,7 +20,8 @@ to find the ``end`` that closes the body and to reject a misplaced ``else``.
 from __future__ import annotations
 
 import gc
-from typing import Callable
+from collections.abc import Iterator, Sequence
+from typing import Callable, overload
 
 from interp.binary.names import SECTION_NAME, decode_names
 from interp.binary.reader import (
@@ -396,6 +397,75 @@ def decode_expr(data: bytes, pos: int) -> tuple[Expr, int, bool]:
         raise MalformedError(_EOF, len(data)) from None
 
 
+class LazyBody(Sequence[Instruction]):
+    """A function body kept as its bytes in the module binary, decoded when
+    read.  A large module keeps only what runs in memory as instructions:
+    iterating decodes the body afresh and keeps nothing (one pass: lowering,
+    encoding), indexing or ``len`` decode it once and keep the instructions
+    (the printer, the debugger).  The decoder has already checked that the
+    bytes are well-formed (or the module was trusted, see ``decode_module``)."""
+
+    __slots__ = ("data", "start", "end", "_instructions")
+
+    def __init__(self, data: bytes, start: int, end: int) -> None:
+        self.data = data
+        self.start = start  # the first instruction (after the locals)
+        self.end = end      # after the final ``end``
+        self._instructions: Expr | None = None
+
+    def decode(self) -> Expr:
+        instrs, _, _ = decode_expr(self.data, self.start)
+        return instrs
+
+    def _kept(self) -> Expr:
+        if self._instructions is None:
+            self._instructions = self.decode()
+        return self._instructions
+
+    def __iter__(self) -> Iterator[Instruction]:
+        return iter(self._instructions if self._instructions is not None else self.decode())
+
+    def __len__(self) -> int:
+        return len(self._kept())
+
+    def __bool__(self) -> bool:
+        return True  # a body holds at least its final ``end``
+
+    @overload
+    def __getitem__(self, index: int) -> Instruction: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Instruction]: ...
+
+    def __getitem__(self, index: int | slice) -> Instruction | Sequence[Instruction]:
+        if index == -1 and self._instructions is None:
+            return Instruction(OP_END, None, self.end - 1)  # where every body ends, found without decoding it
+        return self._kept()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyBody):
+            return self.data[self.start:self.end] == other.data[other.start:other.end] or \
+                tuple(self) == tuple(other)
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"<body of {self.end - self.start} bytes at {self.start:#x}>"
+
+
+BodyCheck = Callable[[int, Func], None]
+"""Receives each function as its body is decoded: its position among the
+defined functions, and the function with its instructions."""
+
+BodyCheckFactory = Callable[[Module], BodyCheck]
+"""Makes the ``BodyCheck`` of a module from what precedes its code section:
+the module decoded so far, its functions without bodies."""
+
+
 # --------------------------------------------------------------------------
 # Sections.
 
@@ -404,13 +474,15 @@ class _ModuleDecoder:
     """The state of one decoding run; a section's reader method leaves the
     cursor after the section's content."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, check_bodies: BodyCheckFactory | None = None, trusted: bool = False) -> None:
         self.data = data
+        self.check_bodies = check_bodies
+        self.trusted = trusted
         self.reader = ByteReader(data, len(MAGIC) + len(VERSION), _EOF)
         self.types: list[FuncType] = []
         self.imports: list[Import] = []
         self.func_types: list[int] = []
-        self.codes: list[tuple[tuple[ValType, ...], Expr, int]] = []
+        self.codes: list[tuple[tuple[ValType, ...], LazyBody, int]] = []
         self.tables: list[TableType] = []
         self.memories: list[MemoryType] = []
         self.globals: list[Global] = []
@@ -569,18 +641,30 @@ class _ModuleDecoder:
         self.data_count = self.reader.u32()
 
     def code_section(self) -> None:
+        """Each body is decoded (which checks it is well-formed), handed to the
+        body check, and kept as its bytes (``LazyBody``).  A trusted module's
+        bodies are not decoded at all."""
         reader = self.reader
         data = self.data
-        for _ in range(reader.length()):
+        check = self.check_bodies(self.module(self.declared_functions())) if self.check_bodies is not None else None
+        for position in range(reader.length()):
             size = reader.length()
             body_start = reader.pos
             local_types = self.locals()
-            body, end, uses_data = decode_expr(data, reader.pos)
-            if end != body_start + size:
-                raise MalformedError("section size mismatch", body_start)
+            code_start = reader.pos
+            if self.trusted:
+                end = body_start + size
+                if end > len(data) or end <= code_start:
+                    raise MalformedError(_EOF, len(data))
+            else:
+                body, end, uses_data = decode_expr(data, code_start)
+                if end != body_start + size:
+                    raise MalformedError("section size mismatch", body_start)
+                self.code_uses_data = self.code_uses_data or uses_data
+                if check is not None and position < len(self.func_types):  # else malformed, said at the end
+                    check(position, Func(self.func_types[position], local_types, body, body_start))
             reader.pos = end
-            self.codes.append((local_types, body, body_start))
-            self.code_uses_data = self.code_uses_data or uses_data
+            self.codes.append((local_types, LazyBody(data, code_start, end), body_start))
 
     def locals(self) -> tuple[ValType, ...]:
         reader = self.reader
@@ -668,6 +752,14 @@ class _ModuleDecoder:
             Func(type_index, local_types, body, offset)
             for type_index, (local_types, body, offset) in zip(self.func_types, self.codes)
         )
+        return self.module(funcs)
+
+    def declared_functions(self) -> tuple[Func, ...]:
+        """The functions the function section declares, without locals or bodies."""
+        return tuple(Func(type_index, (), ()) for type_index in self.func_types)
+
+    def module(self, funcs: tuple[Func, ...]) -> Module:
+        """The module decoded so far, with ``funcs``."""
         names = next((decode_names(c.data) for c in self.customs if c.name == SECTION_NAME), Names())
         return Module(
             types=tuple(self.types),
@@ -697,9 +789,15 @@ def _check_header(data: bytes) -> None:
         raise MalformedError("unknown binary version", 4)
 
 
-def decode_module(data: bytes) -> Module:
+def decode_module(data: bytes, check_bodies: BodyCheckFactory | None = None, trusted: bool = False) -> Module:
     """Decode a module binary.  Raises :class:`MalformedError` (and nothing
     else) when ``data`` is not a well-formed WebAssembly 2.0 binary.
+
+    Function bodies stay bytes (``LazyBody``) once checked.  ``check_bodies``,
+    when given, receives each body as it is decoded: validation in the same
+    pass, before its instructions are dropped.  ``trusted`` skips decoding the
+    bodies, for a binary this engine has decoded and validated before (the
+    module cache vouches for it).
 
     The cyclic garbage collector is paused meanwhile: decoding allocates an
     object per instruction, none of which can form a cycle, and the
@@ -711,7 +809,7 @@ def decode_module(data: bytes) -> Module:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _ModuleDecoder(data).run()
+        return _ModuleDecoder(data, check_bodies, trusted).run()
     finally:
         if collecting:
             gc.enable()

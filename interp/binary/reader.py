@@ -1,21 +1,18 @@
 """A bounds-checked cursor over a WebAssembly binary, and the LEB128 rules.
 
-The ``leb128`` package turns complete LEB128 byte strings into integers, but it
-knows nothing of the limits the WebAssembly spec puts on them (spec 5.2.2):
-an ``N``-bit integer may take at most ``ceil(N / 7)`` bytes ("integer
-representation too long"), and the bits of the last byte beyond ``N`` must be
-zero for unsigned and a copy of the sign bit for signed integers ("integer too
-large").  :func:`decode_unsigned` and :func:`decode_signed` find the end of an
-encoding while checking exactly those rules, in the order the reference
-interpreter checks them byte by byte, then hand the bytes to the package.
+The WebAssembly spec limits LEB128 integers (spec 5.2.2): an ``N``-bit
+integer may take at most ``ceil(N / 7)`` bytes ("integer representation too
+long"), and the bits of the last byte beyond ``N`` must be zero for unsigned
+and a copy of the sign bit for signed integers ("integer too large").
+:func:`decode_unsigned` and :func:`decode_signed` check exactly those rules,
+in the order the reference interpreter checks them byte by byte, adding up
+the value as they go.
 
 The module decoder's hot loop calls these two functions directly on
 ``(data, pos)`` pairs; everything else goes through :class:`ByteReader`.
 """
 
 from __future__ import annotations
-
-import leb128
 
 from interp.errors import MalformedError
 
@@ -33,8 +30,6 @@ _SIGN_MASKS = tuple((-1 << (bits - 1)) & 0x7F if bits > 0 else 0 for bits in ran
 """For a last byte that may carry only ``bits`` more bits of a signed integer,
 the payload bits that must all equal the sign bit."""
 
-_decode_u = leb128.u.decode
-_decode_i = leb128.i.decode
 
 
 def decode_unsigned(data: bytes, pos: int, bits: int,
@@ -47,8 +42,9 @@ def decode_unsigned(data: bytes, pos: int, bits: int,
     first = data[pos]
     if first < 0x80 and bits >= 7:
         return first, pos + 1
-    start = pos
     remaining = bits
+    value = 0
+    shift = 0
     while True:
         if remaining <= 0:
             raise MalformedError(TOO_LONG, pos)
@@ -58,10 +54,11 @@ def decode_unsigned(data: bytes, pos: int, bits: int,
         pos += 1
         if remaining < 7 and (byte & 0x7F) >> remaining:
             raise MalformedError(TOO_LARGE, pos - 1)
+        value |= (byte & 0x7F) << shift
         if byte < 0x80:
-            break
+            return value, pos
+        shift += 7
         remaining -= 7
-    return _decode_u(data[start:pos]), pos
 
 
 def decode_signed(data: bytes, pos: int, bits: int,
@@ -74,8 +71,9 @@ def decode_signed(data: bytes, pos: int, bits: int,
     first = data[pos]
     if first < 0x80 and bits >= 7:
         return (first - 0x80 if first & 0x40 else first), pos + 1
-    start = pos
     remaining = bits
+    value = 0
+    shift = 0
     while True:
         if remaining <= 0:
             raise MalformedError(TOO_LONG, pos)
@@ -88,10 +86,11 @@ def decode_signed(data: bytes, pos: int, bits: int,
             sign_bits = byte & mask
             if sign_bits != 0 and sign_bits != mask:
                 raise MalformedError(TOO_LARGE, pos - 1)
+        value |= (byte & 0x7F) << shift
+        shift += 7
         if byte < 0x80:
-            break
+            return (value - (1 << shift) if byte & 0x40 else value), pos
         remaining -= 7
-    return _decode_i(data[start:pos]), pos
 
 
 def decode_length(data: bytes, pos: int, eof_message: str = UNEXPECTED_END) -> tuple[int, int]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import importlib.metadata
 import os
 import sys
 from typing import Callable, NoReturn, Sequence
 
 from interp.cli import assemble as assemble_command
+from interp.cli import cache as cache_command
 from interp.cli import dump as dump_command
 from interp.cli import inspect as inspect_command
 from interp.cli import run as run_command
@@ -21,10 +21,11 @@ from interp.cli import trace as trace_command
 from interp.cli.diagnostics import describe_error
 from interp.errors import GlasswasmError
 from interp.exec.engines import ENGINES, default_engine, engine_state
+from interp.translate.cache import flush_default_cache
+from interp.version import PACKAGE, package_version
 
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
-PACKAGE = "glasswasm"
 
 COMMAND_SYNONYMS = {
     "compile": "assemble",
@@ -119,15 +120,9 @@ def build_parser() -> _ArgumentParser:
         profile_command.add_arguments, profile_command.run, intermixed=True)
     add("engines", "list the execution engines this installation has, and the default",
         lambda parser: None, _list_engines)
+    add("cache", "show the module cache (where it is, its entries and their sizes), or --clear it",
+        cache_command.add_arguments, cache_command.run)
     return parser
-
-
-def package_version() -> str:
-    """The installed package's version, from its metadata."""
-    try:
-        return importlib.metadata.version(PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        return "(not installed: no package metadata)"
 
 
 def parse_arguments(parser: _ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -183,7 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parse_arguments(parser, argv)
     try:
-        return args.handler(args)
+        try:
+            return args.handler(args)
+        finally:
+            flush_default_cache()
     except GlasswasmError as error:
         sys.stdout.flush()
         for line in describe_error(error):

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from interp.cli.cache import add_cache_option, module_cache
 from interp.cli.engine_option import add_engine_argument
 from interp.debug.source_map import SourceMap
 from interp.errors import UsageError, WasmError
 from interp.host.spectest import spectest_exports
-from interp.loader import load_module
+from interp.loader import compile_bytes, read_file
 from interp.runtime.function import FunctionInstance, HostFunction, WasmFunction
 from interp.runtime.instance import ModuleInstance
 from interp.exec.store import EngineConfig, Store
@@ -57,6 +58,7 @@ def add_program_arguments(parser: argparse.ArgumentParser, engine: bool = True) 
                         default=EngineConfig.max_memory_pages,
                         help=f"most 64 KiB pages a memory may have "
                              f"(default {EngineConfig.max_memory_pages}, i.e. 1 GiB)")
+    add_cache_option(parser)
     if engine:
         add_engine_argument(parser)
 
@@ -85,7 +87,7 @@ class Program:
         self.guest_stdin = guest_stdin
         self.environment = _parse_environment(args.env)
         self.preopens = tuple(Preopen.parse(text) for text in args.dir)
-        self.compiled = load_module(args.module).compile()
+        self.compiled = compile_bytes(read_file(args.module), args.module, module_cache(args))
         self.wasi = imports_wasi(self.compiled)
         if args.args and not args.invoke and not self.wasi:
             raise UsageError("arguments given without --invoke NAME")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from interp.cli.program import Program, add_program_arguments, exit_status
-from interp.loader import load_module
+from interp.loader import compile_bytes, read_file
 from interp.wasi import ProcessExit
 
 
@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    load_module(args.module).compile()
+    """Decode and validate in one pass (never from the module cache)."""
+    compile_bytes(read_file(args.module), args.module)
     print(f"{args.module}: valid")
     return 0

@@ -16,10 +16,12 @@ from interp.runtime.instance import ExternValue, ModuleInstance
 from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.syntax.module import Expr, Import, SegmentMode
-from interp.syntax.opcodes import Imm
+from interp.syntax.opcodes import Imm, op
 from interp.syntax.types import ExternKind, ExternType, FuncType, Limits, MemoryType, TableType
 from interp.syntax.values import f32_from_bits, f64_from_bits
 from interp.text.printer import format_extern_type
+
+_I32_CONST = op("i32.const")
 
 Imports = Mapping[str, Mapping[str, ExternValue]]
 """Import values by module name, then field name.  A module instance's
@@ -162,6 +164,8 @@ def _limits_match(actual: Limits, expected: Limits) -> bool:
 def evaluate_constant(expr: Expr, instance: ModuleInstance) -> object:
     """Evaluate a validated constant expression (global initialisers, segment
     offsets and element initialisers)."""
+    if len(expr) == 2 and expr[0].op is _I32_CONST:
+        return expr[0].imm  # the usual segment offset, by far (a Go module has tens of thousands)
     stack: list = []
     for instr in expr:
         operation = instr.op

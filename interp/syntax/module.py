@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from interp.syntax.opcodes import Op
@@ -70,11 +71,13 @@ class Export:
 class Func:
     """A function defined by the module.  ``locals`` lists the declared locals
     one entry per local (parameters not included); ``offset`` is the byte offset
-    of the function's entry in the code section (-1 when not from a binary)."""
+    of the function's entry in the code section (-1 when not from a binary).
+    ``body`` is a tuple, or for a decoded module its bytes, decoded when read
+    (``interp.binary.decode.LazyBody``)."""
 
     type_index: int
     locals: tuple[ValType, ...]
-    body: Expr
+    body: Sequence[Instruction]
     offset: int = -1
 
 

@@ -124,7 +124,7 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
     func_type = context.funcs[index]
     validator = FunctionValidator(context, index, func_type, func.locals)
     step, vals, ctrls = validator.step, validator.vals, validator.ctrls
-    body = func.body
+    body = tuple(iter(func.body))  # a lazy body decoded afresh: iterating it keeps nothing (len() would)
     count = len(body)
     imms: list[Any] = list(map(_IMMEDIATE, body))
     heights = [0] * count

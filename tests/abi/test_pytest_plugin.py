@@ -3,10 +3,15 @@ usable by a test suite of its own."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+import pytest
+
+from interp.translate.cache import CACHE_DIR_VARIABLE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 HEADER_REWRITE = REPOSITORY / "tests" / "plugins" / "c" / "header_rewrite.wasm"
@@ -39,7 +44,8 @@ def test_a_user_test_suite_with_the_fixture(tmp_path: Path) -> None:
         [sys.executable, "-m", "pytest", "-q", "-p", "abi.frontends.pytest_plugin", "-p", "no:cacheprovider",
          "-p", "no:glasswasm-proxy", str(tmp_path / "test_user.py")],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
-        env={"PYTHONPATH": str(REPOSITORY), "PATH": "/usr/bin:/bin"})
+        env={"PYTHONPATH": str(REPOSITORY), "PATH": "/usr/bin:/bin",
+             CACHE_DIR_VARIABLE: os.environ[CACHE_DIR_VARIABLE]})  # the test suite's, never the user's
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
 

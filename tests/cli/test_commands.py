@@ -67,7 +67,7 @@ def test_version_comes_from_the_package_metadata(capsys) -> None:
     ("compile", "unknown command 'compile'; did you mean 'assemble'?"),
     ("wasm2wat", "unknown command 'wasm2wat'; did you mean 'dump'?"),
     ("frobnicate", "unknown command 'frobnicate' (commands: run, validate, assemble, inspect, dump, spec, "
-                   "proxy, trace, debug, profile, engines)"),
+                   "proxy, trace, debug, profile, engines, cache)"),
 ])
 def test_a_mistyped_command_gets_the_nearest_one(capsys, typed: str, message: str) -> None:
     with pytest.raises(SystemExit) as exited:

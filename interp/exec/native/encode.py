@@ -15,31 +15,44 @@ opcode, the address slot and the static offset, a ``RUNTIME`` instruction
 the ``MACHINE`` instructions have encoders here, in terms of the loop's own
 instructions (``cython_semantics.LOOP_OPERATIONS``).  The opcode numbers are
 the built loop's (``loop.OPCODES``).
+
+Encoding is per module, as in wasmtime: a function is encoded once for all
+the instances of its module (and kept in the module cache, see
+``serialize``).  The words that name an instance's functions, globals,
+memories, tables, types or Python operations hold the module's index of what
+they name, and ``relocations`` lists them; ``bind`` puts the machine's ids in
+those words of an instance's copy.
 """
 
 from __future__ import annotations
 
+import struct
+import zlib
 from array import array
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Protocol
 
-from interp.exec.instance_ops import instance_operation
+from interp.exec.instance_ops import InstanceOperation, instance_operation
 from interp.runtime.instance import ModuleInstance
-from interp.syntax.opcodes import Imm, Op
+from interp.syntax.opcodes import OPS, Imm, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
 from interp.syntax.types import ValType
 from interp.syntax.values import f32_to_bits, f64_to_bits
+from interp.translate.compiled import CompiledModule
 from interp.translate.lower import Branch, LoweredFunction, Return
+from interp.valid.context import ModuleContext
 
 TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4,
               ValType.FUNCREF: 5, ValType.EXTERNREF: 6}
 NO_RESULT = -1
 RETURN_TARGET = -1  # in a branch table entry: leave the function
+ENGINE = "cython"
+"""The key of this engine's code in ``CompiledModule.engine_code`` and the cache."""
 
 
 class Registry(Protocol):
-    """What the compiled loop keeps for the encoder: ids for the runtime objects
+    """What the compiled loop keeps for bound code: ids for the runtime objects
     that instructions refer to."""
 
     def function_id(self, func: object) -> int: ...
@@ -68,23 +81,50 @@ class PythonOp:
     name: str
 
 
+# What a relocated word names (its value before binding is the module's index of it).
+FUNCTION, FUNCTION_REF, GLOBAL, MEMORY, TABLE, TYPE, PYTHON_OP = range(7)
+_A, _B, _C = 1, 2, 3  # the operand words of an instruction, after its opcode
+
+
+@dataclass(frozen=True, eq=False)
+class EncodedFunction:
+    """One function in the loop's code format, for any instance of its module.
+    ``relocations`` holds ``(word, kind)`` pairs: ``code[word]`` names the
+    thing of that kind (``FUNCTION`` ...) with that index in the module; a
+    ``PYTHON_OP`` word holds the instruction's pc, and the word after it the
+    operand-stack top, from which its operands' count is taken at binding.
+    ``offsets`` are the instructions' byte offsets (for backtraces)."""
+
+    code: array
+    side: array
+    offsets: array
+    relocations: array
+    num_locals: int
+    frame_size: int
+
+
 def _signed64(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
 class _Encoder:
-    def __init__(self, lowered: LoweredFunction, instance: ModuleInstance, registry: Registry,
-                 opcodes: dict[str, int]) -> None:
+    def __init__(self, lowered: LoweredFunction, context: ModuleContext, opcodes: dict[str, int]) -> None:
         self.lowered = lowered
-        self.instance = instance
-        self.registry = registry
+        self.context = context
         self.opcodes = opcodes
         self.code = array("q")
         self.side = array("q")
+        self.relocations = array("q")
         self.locals = lowered.num_locals
+        self.pc = 0
 
     def emit(self, name: str, a: int = 0, b: int = 0, c: int = 0) -> None:
         self.code.extend((self.opcodes[name], a, b, c))
+
+    def relocate(self, operand: int, kind: int) -> None:
+        """Operand ``operand`` (``_A``, ``_B``, ``_C``) of the instruction just
+        emitted names the module's thing of ``kind`` at the index it holds."""
+        self.relocations.extend((len(self.code) - 4 + operand, kind))
 
     def slot(self, height: int) -> int:
         return self.locals + height
@@ -99,32 +139,171 @@ class _Encoder:
             self.side.extend((target.target, self.slot(target.height), self.slot(target.source), arity))
         return index
 
-    def python_op(self, name: str, function: Callable[..., Any], params: tuple[ValType, ...],
-                  result: ValType | None, top: int) -> None:
-        op = PythonOp(function, tuple(TYPE_CODES[t] for t in params),
-                      NO_RESULT if result is None else TYPE_CODES[result], name)
-        self.emit("pyop", self.registry.python_op(op), top - len(params))
+    def python_op(self, top: int) -> None:
+        """The current instruction, run by its Python function (chosen when bound)."""
+        self.emit("pyop", self.pc, top)
+        self.relocate(_A, PYTHON_OP)
 
 
-def encode_function(lowered: LoweredFunction, instance: ModuleInstance, registry: Registry,
-                    opcodes: dict[str, int]) -> tuple[array, array]:
-    """The ``(code, side)`` arrays of a lowered function bound to ``instance``."""
-    encoder = _Encoder(lowered, instance, registry, opcodes)
+def encode_function(lowered: LoweredFunction, context: ModuleContext, opcodes: dict[str, int]) -> EncodedFunction:
+    """The encoding of a lowered function of the module of ``context``."""
+    encoder = _Encoder(lowered, context, opcodes)
+    plan = _plan(opcodes)
+    extend = encoder.code.extend
+    heights, imms, first_slot = lowered.heights, lowered.imms, lowered.num_locals
     for pc, operation in enumerate(lowered.ops):
-        top = encoder.slot(lowered.heights[pc])
-        semantics = operation.semantics
-        imm = lowered.imms[pc]
-        if isinstance(semantics, Compute):
-            first = top - len(operation.params or ())
-            encoder.emit(operation.name, first, first + 1, first + 2)
-        elif isinstance(semantics, Access):
-            encoder.emit(operation.name, top - len(operation.params or ()), imm[1])
-        elif semantics is RUNTIME:
-            found = instance_operation(instance, operation, imm)
-            encoder.python_op(operation.name, found.function, found.params, found.result, top)
+        kind, number, arity, machine = plan[operation.id]
+        top = first_slot + heights[pc]
+        if kind == _COMPUTE:
+            first = top - arity
+            extend((number, first, first + 1, first + 2))
+        elif kind == _ACCESS:
+            extend((number, top - arity, imms[pc][1], 0))
         else:
-            _MACHINE_ENCODERS[operation.name](encoder, operation, imm, top)
-    return encoder.code, encoder.side
+            encoder.pc = pc
+            if kind == _RUNTIME:
+                encoder.python_op(top)
+            else:
+                machine(encoder, operation, imms[pc], top)
+    if len(encoder.side) == 0:
+        encoder.side.append(0)  # the loop takes the address of its first word
+    return EncodedFunction(encoder.code, encoder.side, array(_OFFSETS, lowered.offsets), encoder.relocations,
+                           lowered.num_locals, lowered.frame_size)
+
+
+_COMPUTE, _ACCESS, _RUNTIME, _MACHINE = range(4)
+_Plan = list[tuple[int, int, int, "Callable[[_Encoder, Op, Any, int], None] | None"]]
+_plans: dict[int, tuple[dict[str, int], _Plan]] = {}
+
+
+def _plan(opcodes: dict[str, int]) -> _Plan:
+    """How each instruction is encoded, by ``Op.id``: its kind (as its
+    semantics say), its opcode in ``opcodes``, its operands' count, and the
+    encoder of a ``MACHINE`` instruction; made once per opcode numbering."""
+    found = _plans.get(id(opcodes))
+    if found is not None and found[0] is opcodes:
+        return found[1]
+    plan: _Plan = []
+    for operation in OPS:
+        semantics = operation.semantics
+        arity = len(operation.params or ())
+        if isinstance(semantics, Compute):
+            plan.append((_COMPUTE, opcodes[operation.name], arity, None))
+        elif isinstance(semantics, Access):
+            plan.append((_ACCESS, opcodes[operation.name], arity, None))
+        elif semantics is RUNTIME:
+            plan.append((_RUNTIME, 0, arity, None))
+        else:
+            plan.append((_MACHINE, 0, arity, _MACHINE_ENCODERS[operation.name]))
+    _plans[id(opcodes)] = (opcodes, plan)
+    return plan
+
+
+def module_function(compiled: CompiledModule, func_index: int, opcodes: dict[str, int]) -> EncodedFunction:
+    """A fresh copy of the encoding of the module's function ``func_index``,
+    for ``bind`` to bind in place.  The module keeps each encoding as its
+    compressed record (an eighth of the words' size), which the module cache
+    stores too: from there, from the cache, or else by lowering and
+    encoding the function (once per module)."""
+    kept: dict[int, bytes] = compiled.engine_code.setdefault(ENGINE, {})
+    record = kept.get(func_index)
+    store = compiled.code_store
+    if record is None and store is not None:
+        record = store.load(ENGINE, func_index)
+    if record is not None:
+        found = deserialize(record)
+        if found is not None:
+            kept[func_index] = record
+            return found
+    encoded = encode_function(compiled.lower(func_index), compiled.context, opcodes)
+    record = kept[func_index] = serialize(encoded)
+    if store is not None:
+        store.save(ENGINE, func_index, record)
+    return encoded
+
+
+def bind(encoded: EncodedFunction, func_index: int, instance: ModuleInstance, registry: Registry) -> None:
+    """Make every relocated word of ``encoded`` (a copy of its own, from
+    ``module_function``) name the registry's id for ``instance``'s thing."""
+    code = encoded.code
+    relocations = encoded.relocations
+    resolved: dict[tuple[int, int], int] = {}
+    for position in range(0, len(relocations), 2):
+        word, kind = relocations[position], relocations[position + 1]
+        index = code[word]
+        if kind == PYTHON_OP:
+            found, name = _python_operation(instance, func_index, index)
+            code[word] = registry.python_op(PythonOp(
+                found.function, tuple(TYPE_CODES[t] for t in found.params),
+                NO_RESULT if found.result is None else TYPE_CODES[found.result], name))
+            code[word + 1] -= len(found.params)
+            continue
+        key = (kind, index)
+        value = resolved.get(key)
+        if value is None:
+            value = resolved[key] = _RESOLVERS[kind](registry, instance, index)
+        code[word] = value
+
+
+def _python_operation(instance: ModuleInstance, func_index: int, pc: int) -> tuple[InstanceOperation, str]:
+    """The Python function running instruction ``pc`` of the function (a
+    ``RUNTIME`` instruction, or ``memory.copy`` between two memories)."""
+    position = func_index - instance.compiled.num_imported_funcs
+    operation, imm, _ = instance.module.funcs[position].body[pc]
+    found: InstanceOperation
+    if operation.imm is Imm.MEMORY_COPY:
+        destination, source = (instance.memories[index] for index in imm)
+        found = InstanceOperation(partial(destination.copy_from, source), (ValType.I32,) * 3, None)
+    else:
+        found = instance_operation(instance, operation, imm)
+    return found, operation.name
+
+
+_RESOLVERS: dict[int, Callable[[Registry, ModuleInstance, int], int]] = {
+    FUNCTION: lambda registry, instance, index: registry.function_id(instance.funcs[index]),
+    FUNCTION_REF: lambda registry, instance, index: registry.ref_handle(instance.funcs[index]),
+    GLOBAL: lambda registry, instance, index: registry.global_id(instance.globals[index]),
+    MEMORY: lambda registry, instance, index: registry.memory_id(instance.memories[index]),
+    TABLE: lambda registry, instance, index: registry.table_id(instance.tables[index]),
+    TYPE: lambda registry, instance, index: registry.type_id(instance.types[index]),
+}
+
+
+# --- the kept form: plain numbers, no objects, compressed ------------------------------
+
+_HEADER = struct.Struct("<6q")  # num_locals, frame_size, and the four arrays' lengths
+_OFFSETS = "i"  # byte offsets fit 32 bits (modules are at most 1 GiB)
+
+
+def serialize(encoded: EncodedFunction) -> bytes:
+    arrays = (encoded.code, encoded.side, encoded.offsets, encoded.relocations)
+    raw = _HEADER.pack(encoded.num_locals, encoded.frame_size, *map(len, arrays)) + \
+        b"".join(part.tobytes() for part in arrays)
+    return zlib.compress(raw, 1)
+
+
+def deserialize(record: bytes | memoryview) -> EncodedFunction | None:
+    """An encoded function from ``serialize``'s bytes, or ``None`` when they
+    do not have its shape (the cache checked they are what it wrote)."""
+    try:
+        data = zlib.decompress(record)
+    except zlib.error:
+        return None
+    if len(data) < _HEADER.size:
+        return None
+    num_locals, frame_size, *lengths = _HEADER.unpack_from(data)
+    parts = (array("q"), array("q"), array(_OFFSETS), array("q"))
+    if min(num_locals, frame_size, *lengths) < 0 or \
+            len(data) != _HEADER.size + sum(part.itemsize * length for part, length in zip(parts, lengths)):
+        return None
+    position = _HEADER.size
+    for part, length in zip(parts, lengths):
+        part.frombytes(data[position:position + part.itemsize * length])
+        position += part.itemsize * length
+    code, side, offsets, relocations = parts
+    if len(code) != 4 * len(offsets) or len(relocations) % 2 or not side:
+        return None
+    return EncodedFunction(code, side, offsets, relocations, num_locals, frame_size)
 
 
 # --- the MACHINE instructions, in the loop's own instructions -------------------------
@@ -185,16 +364,17 @@ def _return_instr(e: _Encoder, operation: Op, imm: Return, top: int) -> None:
 
 
 def _call(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    callee = e.instance.funcs[imm]
-    e.emit("call", e.registry.function_id(callee), top - len(callee.type.params))
+    e.emit("call", imm, top - len(e.context.funcs[imm].params))
+    e.relocate(_A, FUNCTION)
 
 
 def _call_indirect(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -> None:
     type_index, table_index = imm
-    func_type = e.instance.types[type_index]
+    func_type = e.context.types[type_index]
     index_slot = top - 1
-    e.emit("call_indirect", e.registry.table_id(e.instance.tables[table_index]),
-           e.registry.type_id(func_type), (index_slot << 32) | (index_slot - len(func_type.params)))
+    e.emit("call_indirect", table_index, type_index, (index_slot << 32) | (index_slot - len(func_type.params)))
+    e.relocate(_A, TABLE)
+    e.relocate(_B, TYPE)
 
 
 def _select(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
@@ -210,11 +390,13 @@ def _local_set(e: _Encoder, operation: Op, imm: int, top: int) -> None:
 
 
 def _global_get(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    e.emit("global.get", top, e.registry.global_id(e.instance.globals[imm]))
+    e.emit("global.get", top, imm)
+    e.relocate(_B, GLOBAL)
 
 
 def _global_set(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    e.emit("global.set", top - 1, e.registry.global_id(e.instance.globals[imm]))
+    e.emit("global.set", top - 1, imm)
+    e.relocate(_B, GLOBAL)
 
 
 def _const(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
@@ -236,7 +418,8 @@ def _ref_null(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
 
 
 def _ref_func(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    e.emit("const", top, e.registry.ref_handle(e.instance.funcs[imm]))
+    e.emit("const", top, imm)
+    e.relocate(_B, FUNCTION_REF)
 
 
 def _ref_is_null(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
@@ -246,16 +429,17 @@ def _ref_is_null(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
 def _memory_op(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     """``memory.size`` / ``grow`` / ``fill``: ``[op, first operand slot, memory id]``."""
     operands = len(operation.params or ())
-    e.emit(operation.name, top - operands, e.registry.memory_id(e.instance.memories[imm]))
+    e.emit(operation.name, top - operands, imm)
+    e.relocate(_B, MEMORY)
 
 
 def _memory_copy(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -> None:
-    destination, source = (e.instance.memories[index] for index in imm)
-    if destination is source:
-        e.emit("memory.copy", top - 3, e.registry.memory_id(destination))
+    destination, source = imm
+    if destination == source:
+        e.emit("memory.copy", top - 3, destination)
+        e.relocate(_B, MEMORY)
     else:
-        i32 = ValType.I32
-        e.python_op(operation.name, partial(destination.copy_from, source), (i32, i32, i32), None, top)
+        e.python_op(top)
 
 
 _MACHINE_ENCODERS: dict[str, Callable[[_Encoder, Op, Any, int], None]] = {

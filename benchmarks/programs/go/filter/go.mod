@@ -1,0 +1,3 @@
+module glasswasm.example/routefilter
+
+go 1.24
