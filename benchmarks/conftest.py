@@ -17,7 +17,7 @@ from interp.exec.engines import available_engines
 PROGRAMS = Path(__file__).with_name("programs")
 LARGE_MODULE = PROGRAMS / "go" / "large.wasm.gz"
 GO_FILTER = PROGRAMS / "go" / "filter" / "filter.wasm.gz"
-GO_FILTER_SCENARIO = PROGRAMS / "go" / "filter" / "two_requests.scenario.yaml"
+GO_FILTER_SCENARIO = PROGRAMS / "go" / "filter" / "two_requests.yaml"
 ENGINES = available_engines()
 
 
