@@ -108,7 +108,7 @@ def test_a_module_level_check_before_the_bodies_wins_over_an_invalid_body() -> N
     with pytest.raises(InvalidError) as compiled:
         compile_binary(encode_module(module))
     assert compiled.value.message == validated.value.message == \
-        "type mismatch: instruction requires [i32] but stack has [i64]"
+        "type mismatch: expected [i32] at the end of the constant expression, got [i64]"
 
 
 INVALID_BODIES = [
