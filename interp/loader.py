@@ -8,6 +8,7 @@ import stat
 from interp.binary.decode import decode_module
 from interp.binary.encode import encode_module
 from interp.errors import MalformedError, TextSyntaxError, UsageError
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Module
 from interp.text.parser import parse_module
 
@@ -52,10 +53,11 @@ def module_from_bytes(data: bytes, file: str | None = None) -> Module:
     return decode_module(binary_from_bytes(data, file))
 
 
-def with_binary_offsets(module: Module) -> Module:
-    """``module`` as decoded from its own binary encoding: its instructions
-    carry the byte offsets they have there."""
-    return decode_module(encode_module(module))
+def with_binary_offsets(module: Module, features: frozenset[Feature] = SUPPORTED_FEATURES) -> Module:
+    """``module`` as decoded from its own binary encoding (in the binary
+    format of ``features``): its instructions carry the byte offsets they
+    have there."""
+    return decode_module(encode_module(module), features)
 
 
 MAX_MODULE_FILE_BYTES = 1 << 30

@@ -177,7 +177,7 @@ class TracingObserver:
             return None
         imm = info.body[pc].imm
         if operation.imm is Imm.MEMARG or operation.imm is Imm.MEMARG_LANE:
-            offset = imm[0][1] if operation.imm is Imm.MEMARG_LANE else imm[1]
+            offset = (imm[0] if operation.imm is Imm.MEMARG_LANE else imm).offset
             operands = len(operation.params)
             address = regs[top - operands] + offset
             if not operation.results:  # a store: the value is the operand above the address

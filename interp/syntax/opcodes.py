@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from interp.errors import TrapKind
 from interp.syntax.semantics import (
@@ -46,7 +47,7 @@ class Imm(enum.Enum):
     DATA = "data"                    # int
     TABLE_INIT = "table_init"        # (int elem, int table)
     TABLE_COPY = "table_copy"        # (int destination table, int source table)
-    MEMARG = "memarg"                # (int alignment exponent, int offset)
+    MEMARG = "memarg"                # MemArg
     MEMORY = "memory"                # int memory index (a reserved 0x00 byte in 2.0)
     MEMORY_INIT = "memory_init"      # (int data, int memory)
     MEMORY_COPY = "memory_copy"      # (int destination memory, int source memory)
@@ -59,7 +60,17 @@ class Imm(enum.Enum):
     SELECT_TYPES = "select_types"    # tuple[ValType, ...]
     LANE = "lane"                    # int lane index
     SHUFFLE = "shuffle"              # tuple of 16 lane indices
-    MEMARG_LANE = "memarg_lane"      # ((int alignment exponent, int offset), int lane)
+    MEMARG_LANE = "memarg_lane"      # (MemArg, int lane)
+
+
+class MemArg(NamedTuple):
+    """The immediate of a load or store: the alignment exponent, the static
+    offset (up to 2**64 - 1; below 2**32 for a 32-bit memory) and the memory
+    index (multi-memory; 0 for the only memory of a 2.0 module)."""
+
+    align: int
+    offset: int
+    memory: int = 0
 
 
 PREFIX_MISC = 0xFC

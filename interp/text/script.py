@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Module
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.syntax.types import ValType
@@ -207,10 +208,11 @@ _MODULE_ASSERTIONS = {
 }
 
 
-def parse_script(text: str) -> tuple[Command, ...]:
-    """Parse a ``.wast`` script.  Raises ``TextSyntaxError`` when the script
-    itself is malformed, including a text module in it that does not parse."""
-    return _ScriptParser(text).commands()
+def parse_script(text: str, features: frozenset[Feature] = SUPPORTED_FEATURES) -> tuple[Command, ...]:
+    """Parse a ``.wast`` script, its text modules in the text format of
+    ``features``.  Raises ``TextSyntaxError`` when the script itself is
+    malformed, including a text module in it that does not parse."""
+    return _ScriptParser(text, features).commands()
 
 
 class _LineCounter:
@@ -231,9 +233,10 @@ class _LineCounter:
 
 
 class _ScriptParser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, features: frozenset[Feature]) -> None:
         self.reader = TokenReader(text, tokenize(text))
         self.lines = _LineCounter(text)
+        self.features = features
 
     def _line(self, position: int | None = None) -> int:
         reader = self.reader
@@ -243,7 +246,7 @@ class _ScriptParser:
         reader = self.reader
         if reader.lpar_keyword() in _MODULE_FIELDS:
             line = self._line()
-            module = read_module_fields(reader, None)
+            module = read_module_fields(reader, None, self.features)
             if reader.peek_kind() != EOF:
                 raise reader.unexpected()
             return (ModuleCommand(line, ScriptModule(None, ModuleSource.TEXT, module, None, None, line)),)
@@ -308,7 +311,7 @@ class _ScriptParser:
                 return ScriptModule(name, ModuleSource.BINARY, None, data, None, line)
             quote = data.decode("utf-8", "surrogateescape")
             return ScriptModule(name, ModuleSource.QUOTE, None, None, quote, line)
-        module = read_module_fields(reader, name)
+        module = read_module_fields(reader, name, self.features)
         reader.expect_rpar()
         return ScriptModule(name, ModuleSource.TEXT, module, None, None, line)
 

@@ -31,7 +31,7 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, op
+from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, MemArg, op
 from interp.syntax.types import (
     EXTERNREF,
     FUNCREF,
@@ -316,9 +316,9 @@ NAMES = Names(module="m", funcs={3: "fib", 4: "has space", 5: "dup", 6: "dup"},
     ("global.set", 0, NAMES, "global.set $g"),
     ("br_table", ((0, 1), 2), None, "br_table 0 1 2"),
     ("br_if", 3, NAMES, "br_if 3"),
-    ("i32.load", (0, 4), None, "i32.load offset=4 align=1"),
-    ("i32.load", (2, 0), None, "i32.load"),
-    ("i64.store32", (2, 8), None, "i64.store32 offset=8"),
+    ("i32.load", MemArg(0, 4), None, "i32.load offset=4 align=1"),
+    ("i32.load", MemArg(2, 0), None, "i32.load"),
+    ("i64.store32", MemArg(2, 8), None, "i64.store32 offset=8"),
     ("v128.const", 4 << 96 | 3 << 64 | 2 << 32 | 1, None,
      "v128.const i32x4 0x00000001 0x00000002 0x00000003 0x00000004"),
     ("memory.init", (1, 0), None, "memory.init 1"),
@@ -338,8 +338,10 @@ NAMES = Names(module="m", funcs={3: "fib", 4: "has space", 5: "dup", 6: "dup"},
     ("ref.func", 3, NAMES, "ref.func $fib"),
     ("i8x16.extract_lane_s", 15, None, "i8x16.extract_lane_s 15"),
     ("i8x16.shuffle", tuple(range(16)), None, "i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15"),
-    ("v128.load16_lane", ((0, 2), 7), None, "v128.load16_lane offset=2 align=1 7"),
-    ("v128.store64_lane", ((3, 0), 1), None, "v128.store64_lane 1"),
+    ("v128.load16_lane", (MemArg(0, 2), 7), None, "v128.load16_lane offset=2 align=1 7"),
+    ("v128.store64_lane", (MemArg(3, 0), 1), None, "v128.store64_lane 1"),
+    ("v128.store64_lane", (MemArg(3, 0, 1), 1), None, "v128.store64_lane 1 1"),
+    ("i64.load32_u", MemArg(1, 2**64 - 1, 2), None, "i64.load32_u 2 offset=18446744073709551615 align=2"),
     ("i32.add", None, NAMES, "i32.add"),
 ])
 def test_format_instruction(name: str, imm: object, names: Names | None, expected: str) -> None:
@@ -401,10 +403,10 @@ def test_constants_read_back_bit_for_bit(i32: int, i64: int, f32: int, f64: int,
 SAMPLE_IMMEDIATES = {
     Imm.NONE: None, Imm.LABEL: 0, Imm.BR_TABLE: ((0, 1), 2), Imm.FUNC: 1, Imm.CALL_INDIRECT: (1, 1),
     Imm.LOCAL: 1, Imm.GLOBAL: 0, Imm.TABLE: 1, Imm.ELEM: 1, Imm.DATA: 1, Imm.TABLE_INIT: (1, 1),
-    Imm.TABLE_COPY: (1, 0), Imm.MEMARG: (0, 4), Imm.MEMORY: 0, Imm.MEMORY_INIT: (1, 0),
+    Imm.TABLE_COPY: (1, 0), Imm.MEMARG: MemArg(0, 4, 1), Imm.MEMORY: 1, Imm.MEMORY_INIT: (1, 1),
     Imm.MEMORY_COPY: (0, 0), Imm.I32: 0xFFFF_FFFF, Imm.I64: 1 << 63, Imm.F32: 0x7FC0_0001,
     Imm.F64: 1 << 63, Imm.V128: 1 << 127 | 5, Imm.REFTYPE: EXTERNREF, Imm.SELECT_TYPES: (I64,),
-    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: ((0, 8), 1),
+    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1),
 }
 
 
@@ -430,7 +432,7 @@ def every_instruction_module() -> Module:
         types=(FuncType((), ()), FuncType((I32,), (I32,))),
         funcs=(Func(0, (I32, V128), tuple(body)), Func(1, (), (Instruction(END),))),
         tables=(TableType(Limits(1), FUNCREF), TableType(Limits(1, 5), EXTERNREF)),
-        memories=(MemoryType(Limits(1)),),
+        memories=(MemoryType(Limits(1)), MemoryType(Limits(0, 1), I64, 1)),
         globals=(Global(GlobalType(I32, True), zero),),
         elems=(Elem(FUNCREF, (), SegmentMode.PASSIVE), Elem(EXTERNREF, ((Instruction(op("ref.null"), EXTERNREF),
                                                                          Instruction(END)),), SegmentMode.PASSIVE)),
@@ -444,7 +446,8 @@ def test_every_instruction_of_the_table_reads_back() -> None:
     assert_round_trip(module)
     text = print_module(module)
     assert len(module.funcs[0].body) > len(OPS)
-    assert "v128.load32_lane offset=8 align=1 1" in text and "select (result i64)" in text
+    assert "v128.load32_lane 1 offset=8 align=1 1" in text and "select (result i64)" in text
+    assert "(memory (;1;) i64 0 1 (pagesize 1))" in text
 
 
 def test_every_open_signature_has_a_stack_effect_for_folding() -> None:

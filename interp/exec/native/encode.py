@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Callable, Protocol
 
 from interp.exec.instance_ops import instance_operation
+from interp.exec.native.cython_semantics import indexed_name
 from interp.runtime.instance import ModuleInstance
-from interp.syntax.opcodes import Imm, Op
+from interp.syntax.opcodes import Imm, MemArg, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
 from interp.syntax.types import ValType
 from interp.syntax.values import f32_to_bits, f64_to_bits
@@ -118,13 +118,30 @@ def encode_function(lowered: LoweredFunction, instance: ModuleInstance, registry
             first = top - len(operation.params or ())
             encoder.emit(operation.name, first, first + 1, first + 2)
         elif isinstance(semantics, Access):
-            encoder.emit(operation.name, top - len(operation.params or ()), imm[1])
+            _access(encoder, operation, imm, top)
         elif semantics is RUNTIME:
             found = instance_operation(instance, operation, imm)
             encoder.python_op(operation.name, found.function, found.params, found.result, top)
         else:
             _MACHINE_ENCODERS[operation.name](encoder, operation, imm, top)
     return encoder.code, encoder.side
+
+
+def _access(e: _Encoder, operation: Op, imm: MemArg, top: int) -> None:
+    """A load or store: ``[op, address slot, offset]`` on the function's
+    memory 0 when it is 32-bit (the loop keeps a pointer to it), else
+    ``[op.indexed, address slot, offset, memory id << 1 | 64-bit]``."""
+    slot = top - len(operation.params or ())
+    memory = e.instance.memories[imm.memory]
+    if imm.memory == 0 and memory.type.address is ValType.I32:
+        e.emit(operation.name, slot, imm.offset)
+    else:
+        e.emit(indexed_name(operation), slot, _signed64(imm.offset),
+               e.registry.memory_id(memory) << 1 | _is64(memory.type.address))
+
+
+def _is64(address: ValType) -> int:
+    return 1 if address is ValType.I64 else 0
 
 
 # --- the MACHINE instructions, in the loop's own instructions -------------------------
@@ -244,18 +261,20 @@ def _ref_is_null(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
 
 
 def _memory_op(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    """``memory.size`` / ``grow`` / ``fill``: ``[op, first operand slot, memory id]``."""
+    """``memory.size`` / ``grow`` / ``fill``: ``[op, first operand slot,
+    memory id, page size exponent << 2 | 64-bit]``."""
     operands = len(operation.params or ())
-    e.emit(operation.name, top - operands, e.registry.memory_id(e.instance.memories[imm]))
+    memory = e.instance.memories[imm]
+    shift = memory.page_size.bit_length() - 1
+    e.emit(operation.name, top - operands, e.registry.memory_id(memory), shift << 2 | _is64(memory.type.address))
 
 
 def _memory_copy(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -> None:
+    """``[op, first operand slot, destination memory id, source memory id <<
+    8 | source 64-bit << 1 | destination 64-bit]``."""
     destination, source = (e.instance.memories[index] for index in imm)
-    if destination is source:
-        e.emit("memory.copy", top - 3, e.registry.memory_id(destination))
-    else:
-        i32 = ValType.I32
-        e.python_op(operation.name, partial(destination.copy_from, source), (i32, i32, i32), None, top)
+    flags = _is64(source.type.address) << 1 | _is64(destination.type.address)
+    e.emit("memory.copy", top - 3, e.registry.memory_id(destination), e.registry.memory_id(source) << 8 | flags)
 
 
 _MACHINE_ENCODERS: dict[str, Callable[[_Encoder, Op, Any, int], None]] = {
