@@ -82,6 +82,7 @@ SUPPORTED_FEATURES: frozenset[Feature] = WASM_2_0 | frozenset({
     Feature.MEMORY64,
     Feature.MULTI_MEMORY,
     Feature.EXTENDED_CONST,
+    Feature.RELAXED_SIMD,
     Feature.CUSTOM_PAGE_SIZES,
 })
 """What the engine implements: decoding, parsing and validation accept

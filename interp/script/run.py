@@ -52,6 +52,7 @@ from interp.text.script import (
     AssertUnlinkable,
     Command,
     Const,
+    Either,
     Get,
     Invoke,
     ModuleCommand,
@@ -319,6 +320,8 @@ def _lanes_match(actual: int, expected: V128Pattern) -> bool:
 
 
 def _matches(actual: object, expected: Any) -> bool:
+    if isinstance(expected, Either):
+        return any(_matches(actual, alternative) for alternative in expected.alternatives)
     if isinstance(expected, Const):
         if expected.type is ValType.F32 or expected.type is ValType.F64:
             return _bits(actual, expected.type) == expected.value
@@ -339,6 +342,8 @@ def _matches(actual: object, expected: Any) -> bool:
 
 
 def _show_expected(expected: Any) -> str:
+    if isinstance(expected, Either):
+        return "either " + " or ".join(_show_expected(alternative) for alternative in expected.alternatives)
     if isinstance(expected, Const):
         return f"{expected.type}:{expected.value:#x}"
     if isinstance(expected, NanPattern):
@@ -351,6 +356,8 @@ def _show_expected(expected: Any) -> str:
 
 
 def _show_actual(actual: object, expected: Any) -> str:
+    if isinstance(expected, Either):
+        expected = expected.alternatives[0]
     valtype = getattr(expected, "type", None)
     if isinstance(actual, float) and valtype in (ValType.F32, ValType.F64):
         return f"{valtype}:{_bits(actual, valtype):#x} ({actual!r})"

@@ -142,6 +142,8 @@ VV_V = "v128 v128 -> v128"
 VI_V = "v128 i32 -> v128"  # shifts
 V_I = "v128 -> i32"        # tests and bitmask
 
+VVV_V = "v128 v128 v128 -> v128"  # relaxed fused multiply-adds, lane selects
+
 # (name, encoding, immediates, signature "params -> results" or None, semantics, access width)
 _ROWS: tuple[tuple, ...] = (
     # Control instructions (spec 5.4.1)
@@ -609,6 +611,28 @@ _ROWS: tuple[tuple, ...] = (
     ("i32x4.trunc_sat_f64x2_u_zero", (S, 0xFD), N, V_V, R),
     ("f64x2.convert_low_i32x4_s", (S, 0xFE), N, V_V, R),
     ("f64x2.convert_low_i32x4_u", (S, 0xFF), N, V_V, R),
+    # Relaxed SIMD: each has one deterministic choice among the results the
+    # spec allows (see the functions of its shape's module)
+    ("i8x16.relaxed_swizzle", (S, 0x100), N, VV_V, R),
+    ("i32x4.relaxed_trunc_f32x4_s", (S, 0x101), N, V_V, R),
+    ("i32x4.relaxed_trunc_f32x4_u", (S, 0x102), N, V_V, R),
+    ("i32x4.relaxed_trunc_f64x2_s_zero", (S, 0x103), N, V_V, R),
+    ("i32x4.relaxed_trunc_f64x2_u_zero", (S, 0x104), N, V_V, R),
+    ("f32x4.relaxed_madd", (S, 0x105), N, VVV_V, R),
+    ("f32x4.relaxed_nmadd", (S, 0x106), N, VVV_V, R),
+    ("f64x2.relaxed_madd", (S, 0x107), N, VVV_V, R),
+    ("f64x2.relaxed_nmadd", (S, 0x108), N, VVV_V, R),
+    ("i8x16.relaxed_laneselect", (S, 0x109), N, VVV_V, R),
+    ("i16x8.relaxed_laneselect", (S, 0x10A), N, VVV_V, R),
+    ("i32x4.relaxed_laneselect", (S, 0x10B), N, VVV_V, R),
+    ("i64x2.relaxed_laneselect", (S, 0x10C), N, VVV_V, R),
+    ("f32x4.relaxed_min", (S, 0x10D), N, VV_V, R),
+    ("f32x4.relaxed_max", (S, 0x10E), N, VV_V, R),
+    ("f64x2.relaxed_min", (S, 0x10F), N, VV_V, R),
+    ("f64x2.relaxed_max", (S, 0x110), N, VV_V, R),
+    ("i16x8.relaxed_q15mulr_s", (S, 0x111), N, VV_V, R),
+    ("i16x8.relaxed_dot_i8x16_i7x16_s", (S, 0x112), N, VV_V, R),
+    ("i32x4.relaxed_dot_i8x16_i7x16_add_s", (S, 0x113), N, VVV_V, R),
 )
 
 

@@ -98,8 +98,16 @@ class V128Pattern:
     lanes: tuple[int | NanPattern, ...]
 
 
+@dataclass(frozen=True)
+class Either:
+    """Result pattern ``(either r1 r2 ...)``: any one of the alternatives (the
+    relaxed SIMD instructions' results, of which the spec allows several)."""
+
+    alternatives: tuple[Expected, ...]
+
+
 Value = Const | RefNull | RefExtern
-Expected = Const | RefNull | RefExtern | RefFuncAny | NanPattern | V128Pattern
+Expected = Const | RefNull | RefExtern | RefFuncAny | NanPattern | V128Pattern | Either
 
 
 # -- commands -------------------------------------------------------------
@@ -339,14 +347,21 @@ class _ScriptParser:
         """``(i32.const 1)``, ``(v128.const i32x4 1 2 3 4)``, ``(ref.null func)``,
         ``(ref.extern 1)``; with ``expected``, also the result patterns
         ``nan:canonical``, ``nan:arithmetic`` (as a scalar or as lanes of a
-        ``v128.const``) and ``(ref.func)``."""
+        ``v128.const``), ``(ref.func)`` and ``(either ...)`` of such."""
         reader = self.reader
         keyword = reader.lpar_keyword()
         if keyword is None:
             raise reader.unexpected(reader.pos + (reader.peek_kind() == LPAR))
         reader.pos += 2
         value: Expected
-        if keyword in _NUMBER_KEYWORDS:
+        if keyword == "either" and expected:
+            alternatives = []
+            while reader.peek_kind() == LPAR:
+                alternatives.append(self._value(expected=True))
+            if not alternatives:
+                raise reader.unexpected()
+            value = Either(tuple(alternatives))
+        elif keyword in _NUMBER_KEYWORDS:
             value = self._number(keyword, expected)
         elif keyword == "ref.null":
             value = RefNull(heap_type(reader))
@@ -391,7 +406,7 @@ class _ScriptParser:
 
 __all__ = [
     "Action", "ActionCommand", "AssertExhaustion", "AssertInvalid", "AssertMalformed", "AssertReturn",
-    "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Expected", "Get",
+    "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Either", "Expected", "Get",
     "Invoke", "ModuleCommand", "ModuleSource", "NanPattern", "RefExtern", "RefFuncAny", "RefNull",
     "Register", "ScriptModule", "V128Pattern", "Value", "parse_script",
 ]
