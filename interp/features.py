@@ -83,6 +83,7 @@ SUPPORTED_FEATURES: frozenset[Feature] = WASM_2_0 | frozenset({
     Feature.MULTI_MEMORY,
     Feature.EXTENDED_CONST,
     Feature.RELAXED_SIMD,
+    Feature.WIDE_ARITHMETIC,
     Feature.CUSTOM_PAGE_SIZES,
 })
 """What the engine implements: decoding, parsing and validation accept

@@ -484,6 +484,13 @@ def _instance_op(site: _Site) -> Handler:
             function(*R[a:top])
             return nxt
         return effect
+    if found.more_results:
+        end = a + 1 + len(found.more_results)
+
+        def values(R: list) -> int:
+            R[a:end] = function(*R[a:top])
+            return nxt
+        return values
 
     def value(R: list) -> int:
         R[a] = function(*R[a:top])

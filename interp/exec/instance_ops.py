@@ -1,6 +1,7 @@
 """The ``RUNTIME`` instructions of the table (interp/syntax/semantics.py):
-tables, element and data segments, ``memory.init``, and the vector
-instructions, as plain Python functions bound to one instance (their
+tables, element and data segments, ``memory.init``, the 128-bit arithmetic
+of wide-arithmetic (two results each) and the vector instructions, as plain
+Python functions bound to one instance (their
 immediates folded in).
 
 Both engines run these through ``instance_operation``: the step machine
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
 
-from interp.exec import f32x4, f64x2, i8x16, i16x8, i32x4, i64x2, simd_memory, v128
+from interp.exec import f32x4, f64x2, i8x16, i16x8, i32x4, i64x2, numerics, simd_memory, v128
 from interp.runtime.instance import ModuleInstance
 from interp.syntax.opcodes import OPS, PREFIX_SIMD, Imm, Op
 from interp.syntax.semantics import RUNTIME
@@ -29,11 +30,15 @@ from interp.syntax.values import MASK32, MASK64
 @dataclass(frozen=True)
 class InstanceOperation:
     """``function`` takes the instruction's operands (``params``, in stack
-    order) and returns its result (of type ``result``), or ``None``."""
+    order) and returns its result (of type ``result``), or ``None``.  An
+    instruction of several results (wide-arithmetic) has the types of those
+    after the first in ``more_results``, and its function returns a tuple of
+    them all."""
 
     function: Callable[..., Any]
     params: tuple[ValType, ...]
     result: ValType | None
+    more_results: tuple[ValType, ...] = ()
 
 
 Builder = Callable[[ModuleInstance, Any], InstanceOperation]
@@ -175,10 +180,19 @@ def _table_fill(instance: ModuleInstance, imm: int) -> InstanceOperation:
     return InstanceOperation(table.fill, (address, table.type.elem, address), None)
 
 
+def _wide(function: Callable[..., tuple[int, int]], arity: int) -> Builder:
+    """A wide-arithmetic instruction: i64 operands, a low and a high i64."""
+    operation = InstanceOperation(function, (I64,) * arity, I64, (I64,))
+    return lambda instance, imm: operation
+
+
 _BUILDERS: dict[str, Builder] = {
     "memory.init": _memory_init, "data.drop": _data_drop, "elem.drop": _elem_drop,
     "table.copy": _table_copy, "table.init": _table_init, "table.get": _table_get, "table.set": _table_set,
     "table.size": _table_size, "table.grow": _table_grow, "table.fill": _table_fill,
+    "i64.add128": _wide(numerics.add128, 4), "i64.sub128": _wide(numerics.sub128, 4),
+    "i64.mul_wide_s": _wide(numerics.multiply_wide_signed, 2),
+    "i64.mul_wide_u": _wide(numerics.multiply_wide_unsigned, 2),
 }
 """The ``RUNTIME`` instructions that are not vector instructions."""
 

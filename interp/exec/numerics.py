@@ -64,6 +64,36 @@ def remainder_truncating(a: int, b: int) -> int:
     return remainder
 
 
+# --- 128-bit integers as pairs of i64 (wide-arithmetic) -------------------------------------
+
+_MASK64 = (1 << 64) - 1
+
+
+def _halves(value: int) -> tuple[int, int]:
+    """A 128-bit integer (any sign, wrapped) as its low and high i64."""
+    return value & _MASK64, (value >> 64) & _MASK64
+
+
+def add128(a_low: int, a_high: int, b_low: int, b_high: int) -> tuple[int, int]:
+    """``i64.add128``: the sum of two 128-bit integers given as (low, high) halves, wrapped."""
+    return _halves((a_high << 64 | a_low) + (b_high << 64 | b_low))
+
+
+def sub128(a_low: int, a_high: int, b_low: int, b_high: int) -> tuple[int, int]:
+    """``i64.sub128``: the difference, wrapped."""
+    return _halves((a_high << 64 | a_low) - (b_high << 64 | b_low))
+
+
+def multiply_wide_signed(a: int, b: int) -> tuple[int, int]:
+    """``i64.mul_wide_s``: the full 128-bit product of two signed i64."""
+    return _halves((a - (a >> 63 << 64)) * (b - (b >> 63 << 64)))
+
+
+def multiply_wide_unsigned(a: int, b: int) -> tuple[int, int]:
+    """``i64.mul_wide_u``: the full 128-bit product of two unsigned i64."""
+    return _halves(a * b)
+
+
 # --- floats ---------------------------------------------------------------------------------
 
 def quiet(x: float) -> float:

@@ -361,6 +361,11 @@ _ROWS: tuple[tuple, ...] = (
     ("i64.trunc_sat_f32_u", (M, 5), N, "f32 -> i64", _I64_SATURATED_U),
     ("i64.trunc_sat_f64_s", (M, 6), N, "f64 -> i64", _I64_SATURATED_S),
     ("i64.trunc_sat_f64_u", (M, 7), N, "f64 -> i64", _I64_SATURATED_U),
+    # 128-bit integer arithmetic on pairs of i64 (low, high): the wide-arithmetic proposal
+    ("i64.add128", (M, 19), N, "i64 i64 i64 i64 -> i64 i64", R),
+    ("i64.sub128", (M, 20), N, "i64 i64 i64 i64 -> i64 i64", R),
+    ("i64.mul_wide_s", (M, 21), N, "i64 i64 -> i64 i64", R),
+    ("i64.mul_wide_u", (M, 22), N, "i64 i64 -> i64 i64", R),
     # Vector instructions (5.4.8), in the order of their sub-opcodes.
     # Memory
     ("v128.load", (S, 0x00), Imm.MEMARG, "i32 -> v128", R, 16),

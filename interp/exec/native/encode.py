@@ -66,6 +66,7 @@ class PythonOp:
     params: tuple[int, ...]  # type codes
     result: int              # type code, or NO_RESULT
     name: str
+    more_results: tuple[int, ...] = ()  # type codes of the results after the first (a tuple is returned)
 
 
 def _signed64(value: int) -> int:
@@ -100,9 +101,10 @@ class _Encoder:
         return index
 
     def python_op(self, name: str, function: Callable[..., Any], params: tuple[ValType, ...],
-                  result: ValType | None, top: int) -> None:
+                  result: ValType | None, top: int, more_results: tuple[ValType, ...] = ()) -> None:
         op = PythonOp(function, tuple(TYPE_CODES[t] for t in params),
-                      NO_RESULT if result is None else TYPE_CODES[result], name)
+                      NO_RESULT if result is None else TYPE_CODES[result], name,
+                      tuple(TYPE_CODES[t] for t in more_results))
         self.emit("pyop", self.registry.python_op(op), top - len(params))
 
 
@@ -121,7 +123,7 @@ def encode_function(lowered: LoweredFunction, instance: ModuleInstance, registry
             _access(encoder, operation, imm, top)
         elif semantics is RUNTIME:
             found = instance_operation(instance, operation, imm)
-            encoder.python_op(operation.name, found.function, found.params, found.result, top)
+            encoder.python_op(operation.name, found.function, found.params, found.result, top, found.more_results)
         else:
             _MACHINE_ENCODERS[operation.name](encoder, operation, imm, top)
     return encoder.code, encoder.side
