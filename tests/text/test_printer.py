@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from interp.binary.decode import decode_module
 from interp.binary.encode import encode_module
 from interp.errors import MalformedError
+from interp.features import WASM_2_0, Feature
 from interp.loader import module_from_bytes
+from interp.script.testsuites import WASM_3_0, files_of_testsuite, place_of, recognise
 from interp.syntax.module import (
     CustomSection,
     Data,
@@ -57,7 +59,7 @@ from interp.text.printer import (
     print_module,
 )
 from interp.text.script import AssertMalformed, AssertTrap, ModuleSource, ScriptModule
-from spec_tests.expectations import configured_testsuite
+from spec_tests.expectations import configured_testsuite, configured_testsuites, features_of_testsuite
 
 END = OPS_BY_NAME["end"]
 ELSE = OPS_BY_NAME["else"]
@@ -569,12 +571,12 @@ SUITE = configured_testsuite()
 SCRIPTS = sorted(SUITE.glob("*.wast")) if SUITE is not None else []
 
 
-def script_modules(path: Path) -> list[tuple[Module, bool]]:
-    """Every module of a script that decodes or parses, with whether it came
-    from text (whose names must survive too); quoted modules and those
-    expected malformed are left out."""
+def script_modules(path: Path, features: frozenset[Feature] = WASM_2_0) -> list[tuple[Module, bool]]:
+    """Every module of a script that decodes or parses (by the rules of
+    ``features``), with whether it came from text (whose names must survive
+    too); quoted modules and those expected malformed are left out."""
     found = []
-    for command in parse_script(path.read_text(encoding="utf-8")):
+    for command in parse_script(path.read_text(encoding="utf-8"), features):
         if isinstance(command, AssertMalformed):
             continue
         script_module = getattr(command, "module", None)
@@ -586,29 +588,49 @@ def script_modules(path: Path) -> list[tuple[Module, bool]]:
             found.append((script_module.module, True))
         elif script_module.source is ModuleSource.BINARY:
             try:
-                found.append((decode_module(script_module.binary), False))
+                found.append((decode_module(script_module.binary, features), False))
             except MalformedError:
                 continue
     return found
 
 
-@pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
-@pytest.mark.parametrize("name", [path.name for path in SCRIPTS])
-def test_testsuite_modules_read_back_from_their_printed_text(name: str) -> None:
-    modules = script_modules(SUITE / name)  # type: ignore[operator]
+def assert_testsuite_modules_read_back(path: Path, features: frozenset[Feature]) -> None:
+    """Every module of the script at ``path``, printed flat and folded, parses
+    back into the same module, which encodes to the same bytes."""
     failures = []
-    for index, (module, from_text) in enumerate(modules):
+    for index, (module, from_text) in enumerate(script_modules(path, features)):
         expected = comparable(module, from_text)
         for folded in (False, True):
             text = print_module(module, folded=folded, offsets=not from_text)
             try:
-                back = comparable(parse_module(text), from_text)
+                back = comparable(parse_module(text, features), from_text)
             except MalformedError as error:
                 failures.append(f"module {index} ({'folded' if folded else 'flat'}): {error}")
                 continue
             if back != expected:
                 failures.append(f"module {index} ({'folded' if folded else 'flat'}) differs")
+            elif encode_module(back) != encode_module(expected):
+                failures.append(f"module {index} ({'folded' if folded else 'flat'}) encodes differently")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
+@pytest.mark.parametrize("name", [path.name for path in SCRIPTS])
+def test_testsuite_modules_read_back_from_their_printed_text(name: str) -> None:
+    assert_testsuite_modules_read_back(SUITE / name, features_of_testsuite(SUITE))  # type: ignore[operator]
+
+
+THREE = next((folder for folder in configured_testsuites() if folder.is_dir() and recognise(folder) is WASM_3_0), None)
+THREE_SCRIPTS = [path for path in files_of_testsuite(THREE, WASM_3_0)
+                 if not place_of(path).missing] if THREE is not None else []  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(THREE is None, reason="WASM_TESTSUITE names no 3.0 testsuite")
+@pytest.mark.parametrize("path", THREE_SCRIPTS, ids=[str(path.relative_to(THREE)) for path in THREE_SCRIPTS])
+def test_3_0_testsuite_modules_read_back_from_their_printed_text(path: Path) -> None:
+    """Every 3.0 file the engine runs (memory64, multi-memory, relaxed SIMD,
+    the proposals among them), each by its own features."""
+    assert_testsuite_modules_read_back(path, place_of(path).features)  # type: ignore[union-attr]
 
 
 @pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
