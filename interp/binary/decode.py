@@ -197,6 +197,10 @@ def _memarg_reader(multi_memory: bool, read_offset: Callable[[bytes, int], tuple
         return _read_memarg
 
     def read_memarg(data: bytes, pos: int) -> tuple[MemArg, int]:
+        if pos + 1 < len(data):  # the usual: one byte of alignment, then a one-byte offset
+            flags, offset = data[pos], data[pos + 1]
+            if flags < MAX_ALIGN_EXPONENT and offset < 0x80:
+                return _new_memarg(MemArg, (flags, offset, 0)), pos + 2
         flags, after = _read_u32(data, pos)
         memory = 0
         if multi_memory:

@@ -427,14 +427,16 @@ class FunctionValidator:
     def _check_memory_access(self, op: Op, memarg: MemArg) -> _Signature | None:
         """A load's or store's memory, alignment and offset; its address
         operand has the memory's address type."""
-        memory = self.context.memory_at(memarg.memory)
-        if memarg.align > _NATURAL_ALIGNMENT[op.id]:
+        align, offset, index = memarg
+        memory = self.context.memory_at(index)
+        if align > _NATURAL_ALIGNMENT[op.id]:
             raise InvalidError("alignment must not be larger than natural")
-        if memory.address is I32:
-            if memarg.offset > _MAX_U32:
+        address = memory.address
+        if address is I32:
+            if offset > _MAX_U32:
                 raise InvalidError("offset out of range")
             return None
-        return _addressed(op, (memory.address,), ())
+        return _addressed(op, (address,), ())
 
     def _check_lane_imm(self, instr: Instruction) -> None:
         self._check_lane(instr.op, instr.imm)
