@@ -57,6 +57,7 @@ from interp.translate.lower import Return
 from interp.exec.machine import Frame, HostFrame, Invocation, resolve_indirect
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
+from interp.runtime.memory import MemoryInstance
 from interp.exec.store import Store
 
 DEFAULT_CHECKPOINT_INTERVAL = 20_000
@@ -436,17 +437,20 @@ class DebugSession:
             raise UsageError(f"no breakpoint {number}")
         return breakpoint
 
-    def watch_memory(self, address: int, length: int = 4) -> Watchpoint:
-        read = read_memory(self.invocation.func.instance)
-        if self.invocation.func.instance.memory is None:
-            raise UsageError("the module has no memory")
+    def watch_memory(self, address: int, length: int = 4, memory: int = 0) -> Watchpoint:
+        """Stop when ``length`` bytes at ``address`` of memory ``memory``
+        (multi-memory; memory 0 by default) change."""
+        self._memory(memory)
+        read = read_memory(self.invocation.func.instance, memory)
         if address < 0 or length < 1:
             raise UsageError("watch needs an address and a positive length")
         if read(address, length) is None:
             raise UsageError(f"{address:#x}..+{length} is outside the memory")
-        return self._add_watchpoint(f"memory {address:#x}..+{length}", lambda: read(address, length),
+        where = f"memory {memory} " if memory else "memory "
+        spec = ("memory", str(address), str(length)) + ((str(memory),) if memory else ())
+        return self._add_watchpoint(f"{where}{address:#x}..+{length}", lambda: read(address, length),
                                     lambda value: value.hex(" ") if value is not None else "<outside memory>",
-                                    ("memory", str(address), str(length)))
+                                    spec)
 
     def watch_global(self, spec: str) -> Watchpoint:
         instance = self.invocation.func.instance
@@ -509,7 +513,7 @@ class DebugSession:
                 else:
                     kind, *arguments = item.spec
                     if kind == "memory":
-                        watch = self.watch_memory(int(arguments[0]), int(arguments[1]))
+                        watch = self.watch_memory(*(int(argument) for argument in arguments))
                     elif kind == "global":
                         watch = self.watch_global(arguments[0])
                     else:
@@ -1099,13 +1103,34 @@ class DebugSession:
         names = instance.module.names.globals
         return [(names.get(index, f"global[{index}]"), cell) for index, cell in enumerate(instance.globals)]
 
-    def read_memory(self, address: int, length: int) -> bytes:
-        memory = self.invocation.func.instance.memory
-        if memory is None:
+    def read_memory(self, address: int, length: int, memory: int = 0) -> bytes:
+        """``length`` bytes at ``address`` of memory ``memory`` (memory 0 by default)."""
+        instance_memory = self._memory(memory)
+        data = instance_memory.data
+        if address < 0 or length < 0 or address + length > len(data):
+            raise UsageError(f"{address:#x}..+{length} is outside the memory ({len(data)} bytes)")
+        return bytes(data[address:address + length])
+
+    def _memory(self, index: int) -> MemoryInstance:
+        memories = self.invocation.func.instance.memories
+        if not memories:
             raise UsageError("the module has no memory")
-        if address < 0 or length < 0 or address + length > len(memory.data):
-            raise UsageError(f"{address:#x}..+{length} is outside the memory ({len(memory.data)} bytes)")
-        return bytes(memory.data[address:address + length])
+        if not 0 <= index < len(memories):
+            raise UsageError(f"no memory {index} (the module has {len(memories)})")
+        return memories[index]
+
+    def memory_index(self, text: str) -> int:
+        """A memory named as ``N`` or by its ``$name`` (the name section's)."""
+        names = self.invocation.func.instance.module.names.memories
+        for index, name in sorted(names.items()):
+            if text in (name, f"${name}"):
+                return index
+        try:
+            index = int(text, 0)
+        except ValueError:
+            raise UsageError(f"no memory {text}") from None
+        self._memory(index)
+        return index
 
     @property
     def debug_variables(self) -> DebugVariables | None:

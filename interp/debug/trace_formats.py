@@ -23,6 +23,18 @@ from interp.errors import ExecutionError
 INDENT = "  "
 
 
+def memory_name(memory: int) -> str:
+    """How a text trace names a memory: ``mem`` for memory 0, the only one
+    of most modules, ``mem1`` ... for the others (multi-memory)."""
+    return f"mem{memory}" if memory else "mem"
+
+
+def memory_field(memory: int) -> dict[str, int]:
+    """The ``memory`` field of a JSON memory event: there only for memories
+    other than memory 0, so that single-memory traces stay as they were."""
+    return {"memory": memory} if memory else {}
+
+
 def _offset(offset: int | None) -> str:
     return f"{offset:06x}" if offset is not None else "------"
 
@@ -53,11 +65,11 @@ class TextTrace(Tracer):
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
         self._line(depth, f"{error.label}: {error.message}")
 
-    def memory_read(self, address: int, size: int, value: str, depth: int) -> None:
-        self._line(depth + 1, f"; read  mem[{address:#x}..+{size}] = {value}")
+    def memory_read(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        self._line(depth + 1, f"; read  {memory_name(memory)}[{address:#x}..+{size}] = {value}")
 
-    def memory_write(self, address: int, size: int, value: str, depth: int) -> None:
-        self._line(depth + 1, f"; write mem[{address:#x}..+{size}] = {value}")
+    def memory_write(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        self._line(depth + 1, f"; write {memory_name(memory)}[{address:#x}..+{size}] = {value}")
 
     def global_write(self, index: int, name: str, value: str, depth: int) -> None:
         self._line(depth + 1, f"; write {name} = {value}")
@@ -93,11 +105,11 @@ class JsonLinesTrace(Tracer):
         self._event("trap", func=func, kind=error.label, message=error.message, depth=depth,
                     backtrace=[entry.describe() for entry in error.backtrace])
 
-    def memory_read(self, address: int, size: int, value: str, depth: int) -> None:
-        self._event("memory_read", address=address, size=size, value=value, depth=depth)
+    def memory_read(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        self._event("memory_read", address=address, size=size, value=value, depth=depth, **memory_field(memory))
 
-    def memory_write(self, address: int, size: int, value: str, depth: int) -> None:
-        self._event("memory_write", address=address, size=size, value=value, depth=depth)
+    def memory_write(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        self._event("memory_write", address=address, size=size, value=value, depth=depth, **memory_field(memory))
 
     def global_write(self, index: int, name: str, value: str, depth: int) -> None:
         self._event("global_write", index=index, name=name, value=value, depth=depth)

@@ -63,9 +63,11 @@ class Tracer:
 
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None: ...
 
-    def memory_read(self, address: int, size: int, value: str, depth: int) -> None: ...
+    def memory_read(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        """``size`` bytes read at ``address`` of memory ``memory`` (multi-memory; 0 by default)."""
 
-    def memory_write(self, address: int, size: int, value: str, depth: int) -> None: ...
+    def memory_write(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        """``size`` bytes written at ``address`` of memory ``memory``."""
 
     def global_write(self, index: int, name: str, value: str, depth: int) -> None: ...
 
@@ -177,21 +179,26 @@ class TracingObserver:
             return None
         imm = info.body[pc].imm
         if operation.imm is Imm.MEMARG or operation.imm is Imm.MEMARG_LANE:
-            offset = imm[0][1] if operation.imm is Imm.MEMARG_LANE else imm[1]
+            memarg = imm[0] if operation.imm is Imm.MEMARG_LANE else imm
             operands = len(operation.params)
-            address = regs[top - operands] + offset
+            address = regs[top - operands] + memarg.offset
             if not operation.results:  # a store: the value is the operand above the address
                 value_type = operation.params[1]
                 width = operation.width or _VECTOR_BYTES
-                tracer.memory_write(address, width, typed(regs[top - operands + 1], value_type), depth)
+                tracer.memory_write(address, width, typed(regs[top - operands + 1], value_type), depth,
+                                    memarg.memory)
                 return None
-            return "load", address, operation.width or _VECTOR_BYTES, operation.results[0], top - operands
+            return ("load", address, operation.width or _VECTOR_BYTES, operation.results[0], top - operands,
+                    memarg.memory)
         if name in ("memory.fill", "memory.copy", "memory.init"):
             destination, source_or_value, length = regs[top - 3], regs[top - 2], regs[top - 1]
             if name == "memory.copy":
-                tracer.memory_read(source_or_value, length, f"{length} bytes", depth)
+                destination_memory, source_memory = imm
+                tracer.memory_read(source_or_value, length, f"{length} bytes", depth, source_memory)
+            else:
+                destination_memory = imm if name == "memory.fill" else imm[1]
             description = f"byte {source_or_value:#04x}" if name == "memory.fill" else f"{length} bytes"
-            return "bulk", destination, length, description
+            return "bulk", destination, length, description, destination_memory
         if name == "global.set":
             cell_index = imm
             valtype = frame.func.instance.globals[cell_index].type.valtype
@@ -217,11 +224,11 @@ class TracingObserver:
             return
         tracer.step = step
         if before[0] == "load":
-            _, address, width, result_type, slot = before
-            tracer.memory_read(address, width, typed(frame.regs[slot], result_type), depth)
+            _, address, width, result_type, slot, memory = before
+            tracer.memory_read(address, width, typed(frame.regs[slot], result_type), depth, memory)
         elif before[0] == "bulk":
-            _, address, length, description = before
-            tracer.memory_write(address, length, description, depth)
+            _, address, length, description, memory = before
+            tracer.memory_write(address, length, description, depth, memory)
 
 
 def _returns(frame: Frame, pc: int) -> bool:

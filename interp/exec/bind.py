@@ -29,11 +29,12 @@ from interp.exec.instance_ops import instance_operation
 from interp.exec.python_semantics import access_format, closure_factory
 from interp.runtime.function import WasmFunction
 from interp.runtime.instance import ModuleInstance
+from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.syntax.opcodes import OPS, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
-from interp.syntax.types import FuncType
-from interp.syntax.values import MASK32, default_value
+from interp.syntax.types import I64, FuncType
+from interp.syntax.values import MASK32, MASK64, default_value
 from interp.translate.lower import Branch, LoweredFunction, Return
 
 CALL = -1           # call the function in ``BoundFunction.sites[pc]``
@@ -335,16 +336,36 @@ def _ref_is_null(site: _Site) -> Handler:
 
 # --- memory --------------------------------------------------------------------
 
-def _memory_bytes(site: _Site) -> bytearray:
-    return site.instance.memories[0].data
+BEYOND_MEMORY = 1 << 62
+"""An address past the end of any memory that ``struct`` still takes as an
+offset: a 64-bit memory's effective addresses (up to 2**65) are clamped to it,
+so that they fail as out of bounds instead of overflowing."""
+
+
+def _memory_access(site: _Site) -> tuple[MemoryInstance, int, bool]:
+    """The memory a load or store accesses, its static offset, and whether
+    its addresses are 64-bit (and must be clamped, see ``BEYOND_MEMORY``)."""
+    memarg = site.imm
+    memory = site.instance.memories[memarg.memory]
+    return memory, memarg.offset, memory.type.address is I64
 
 
 def _load(site: _Site) -> Handler:
     layout, convert = access_format(site.lowered.ops[site.pc])
     unpack = layout.unpack_from
-    memory = _memory_bytes(site)
-    offset = site.imm[1]
+    instance_memory, offset, wide = _memory_access(site)
+    memory = instance_memory.data
     a, nxt = site.top - 1, site.next
+    if wide:
+        converted = convert or _unchanged
+
+        def wide_address(R: list) -> int:
+            try:
+                R[a] = converted(unpack(memory, min(R[a] + offset, BEYOND_MEMORY))[0])
+            except struct.error:
+                raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS) from None
+            return nxt
+        return wide_address
     if convert is None:
         def handler(R: list) -> int:
             try:
@@ -366,9 +387,19 @@ def _load(site: _Site) -> Handler:
 def _store(site: _Site) -> Handler:
     layout, convert = access_format(site.lowered.ops[site.pc])
     pack = layout.pack_into
-    memory = _memory_bytes(site)
-    offset = site.imm[1]
+    instance_memory, offset, wide = _memory_access(site)
+    memory = instance_memory.data
     a, nxt = site.top - 2, site.next
+    if wide:
+        converted = convert or _unchanged
+
+        def wide_address(R: list) -> int:
+            try:
+                pack(memory, min(R[a] + offset, BEYOND_MEMORY), converted(R[a + 1]))
+            except struct.error:
+                raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS) from None
+            return nxt
+        return wide_address
     if convert is None:
         def handler(R: list) -> int:
             try:
@@ -387,6 +418,10 @@ def _store(site: _Site) -> Handler:
     return converting
 
 
+def _unchanged(value: Any) -> Any:
+    return value
+
+
 def _memory_size(site: _Site) -> Handler:
     memory, top, nxt = site.instance.memories[site.imm], site.top, site.next
 
@@ -397,10 +432,12 @@ def _memory_size(site: _Site) -> Handler:
 
 
 def _memory_grow(site: _Site) -> Handler:
+    """The old size, or -1 as an unsigned value of the memory's address type."""
     memory, a, nxt = site.instance.memories[site.imm], site.top - 1, site.next
+    mask = MASK64 if memory.type.address is I64 else MASK32
 
     def handler(R: list) -> int:
-        R[a] = memory.grow(R[a]) & MASK32
+        R[a] = memory.grow(R[a]) & mask
         return nxt
     return handler
 
@@ -447,6 +484,13 @@ def _instance_op(site: _Site) -> Handler:
             function(*R[a:top])
             return nxt
         return effect
+    if found.more_results:
+        end = a + 1 + len(found.more_results)
+
+        def values(R: list) -> int:
+            R[a:end] = function(*R[a:top])
+            return nxt
+        return values
 
     def value(R: list) -> int:
         R[a] = function(*R[a:top])

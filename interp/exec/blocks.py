@@ -27,11 +27,12 @@ from __future__ import annotations
 from types import CodeType
 from typing import Any
 
-from interp.exec.bind import RETURN, BoundFunction
+from interp.exec.bind import BEYOND_MEMORY, RETURN, BoundFunction
 from interp.exec.instance_ops import vector_function
 from interp.exec.python_semantics import NAMESPACE, access_format, python_code
-from interp.syntax.opcodes import PREFIX_SIMD, Imm, Op
+from interp.syntax.opcodes import PREFIX_SIMD, Imm, MemArg, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
+from interp.syntax.types import I64
 from interp.translate.lower import Branch, Return
 
 HOT_CALLS = 2
@@ -278,8 +279,10 @@ class _BlockWriter:
             a, b, c = self.operand(top - 3), self.operand(top - 2), self.operand(top - 1)
             self.push(top - 3, self.temp(f"{a} if {c} else {b}"))
         elif name == "memory.size":
-            memory = self.name(self.bound.func.instance.memories[imm].data, "m")
-            self.push(top, self.temp(f"len({memory}) >> 16"))
+            instance_memory = self.bound.func.instance.memories[imm]
+            memory = self.name(instance_memory.data, "m")
+            shift = instance_memory.page_size.bit_length() - 1
+            self.push(top, self.temp(f"len({memory}) >> {shift}"))
         elif name == "ref.null":
             self.push(top, "None")
         elif name == "ref.is_null":
@@ -330,20 +333,29 @@ class _BlockWriter:
             expression = f"{function}({', '.join(operands)})"
         self.push(top - arity, self.temp(expression))
 
-    def load(self, operation: Op, imm: tuple[int, int], top: int) -> None:
+    def address(self, memarg: MemArg, operand: str) -> tuple[str, str]:
+        """The namespace name of the accessed memory's bytes, and the
+        effective address (a 64-bit memory's clamped, see ``BEYOND_MEMORY``)."""
+        memory = self.bound.func.instance.memories[memarg.memory]
+        address = f"{operand} + {memarg.offset}"
+        if memory.type.address is I64:
+            address = f"min({address}, {BEYOND_MEMORY})"
+        return self.name(memory.data, "m"), address
+
+    def load(self, operation: Op, imm: MemArg, top: int) -> None:
         layout, convert = access_format(operation)
         unpack = self.name(layout.unpack_from, "u")
-        memory = self.name(self.bound.func.instance.memories[0].data, "m")
-        expression = f"{unpack}({memory}, {self.operand(top - 1)} + {imm[1]})[0]"
+        memory, address = self.address(imm, self.operand(top - 1))
+        expression = f"{unpack}({memory}, {address})[0]"
         if convert is not None:
             expression = f"{self.name(convert, 'f')}({expression})"
         self.push(top - 1, self.temp(expression))
 
-    def store(self, operation: Op, imm: tuple[int, int], top: int) -> None:
+    def store(self, operation: Op, imm: MemArg, top: int) -> None:
         layout, convert = access_format(operation)
         pack = self.name(layout.pack_into, "p")
-        memory = self.name(self.bound.func.instance.memories[0].data, "m")
+        memory, address = self.address(imm, self.operand(top - 2))
         value = self.operand(top - 1)
         if convert is not None:
             value = f"{self.name(convert, 'f')}({value})"
-        self.emit(f"{pack}({memory}, {self.operand(top - 2)} + {imm[1]}, {value})")
+        self.emit(f"{pack}({memory}, {address}, {value})")

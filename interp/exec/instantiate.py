@@ -17,7 +17,7 @@ from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.syntax.module import Expr, Import, SegmentMode
 from interp.syntax.opcodes import Imm, op
-from interp.syntax.types import ExternKind, ExternType, FuncType, Limits, MemoryType, TableType
+from interp.syntax.types import PAGE_SIZE, ExternKind, ExternType, FuncType, Limits, MemoryType, TableType
 from interp.syntax.values import f32_from_bits, f64_from_bits
 from interp.text.printer import format_extern_type
 
@@ -62,10 +62,11 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
                 f"{config.max_table_elements}")
         instance.tables.append(TableInstance(table_type, None, config.max_table_elements))
     for memory_type in module.memories:
-        if memory_type.limits.min > config.max_memory_pages:
+        if memory_type.limits.min * memory_type.page_size > config.max_memory_pages * PAGE_SIZE:
+            size = "" if memory_type.page_size == PAGE_SIZE else f" of {memory_type.page_size} bytes"
             raise ResourceLimitError(
-                f"memory of {memory_type.limits.min} pages exceeds this engine's limit of "
-                f"{config.max_memory_pages} pages")
+                f"memory of {memory_type.limits.min} pages{size} exceeds this engine's limit of "
+                f"{config.max_memory_pages} pages of 64 KiB")
         instance.memories.append(MemoryInstance(memory_type, config.max_memory_pages))
     for glob in module.globals:
         instance.globals.append(GlobalInstance(glob.type, evaluate_constant(glob.init, instance)))
@@ -122,11 +123,14 @@ def _link(instance: ModuleInstance, imp: Import, expected: ExternType, value: Ex
             return
     elif isinstance(expected, TableType):
         if isinstance(value, TableInstance) and value.type.elem is expected.elem \
+                and value.type.address is expected.address \
                 and _limits_match(value.current_type.limits, expected.limits):
             instance.tables.append(value)
             return
     elif isinstance(expected, MemoryType):
-        if isinstance(value, MemoryInstance) and _limits_match(value.current_type.limits, expected.limits):
+        if isinstance(value, MemoryInstance) and value.type.address is expected.address \
+                and value.page_size == expected.page_size \
+                and _limits_match(value.current_type.limits, expected.limits):
             instance.memories.append(value)
             return
     elif isinstance(value, GlobalInstance) and value.type == expected:

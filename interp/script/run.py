@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from interp.errors import (
@@ -26,6 +27,8 @@ from interp.errors import (
     Trap,
     UnlinkableError,
 )
+from interp.features import SUPPORTED_FEATURES, Feature
+from interp.script.testsuites import place_of
 from interp.translate.compiled import CompiledModule, compile_module
 from interp.host.spectest import spectest_exports
 from interp.loader import with_binary_offsets
@@ -49,6 +52,7 @@ from interp.text.script import (
     AssertUnlinkable,
     Command,
     Const,
+    Either,
     Get,
     Invoke,
     ModuleCommand,
@@ -106,9 +110,12 @@ class _Failure(Exception):
 
 
 class ScriptRunner:
-    """Runs one script's commands against a fresh store."""
+    """Runs one script's commands against a fresh store, decoding, parsing
+    and validating its modules by the rules of ``features``."""
 
-    def __init__(self, config: EngineConfig | None = None) -> None:
+    def __init__(self, config: EngineConfig | None = None,
+                 features: frozenset[Feature] = SUPPORTED_FEATURES) -> None:
+        self.features = features
         self.store = Store(config)
         self.registry: dict[str, Any] = {"spectest": spectest_exports()}
         self.instances: dict[str, ModuleInstance] = {}
@@ -140,22 +147,22 @@ class ScriptRunner:
 
     def _load(self, script_module: ScriptModule) -> Module:
         if script_module.source is ModuleSource.BINARY:
-            return decode_module(script_module.binary or b"")
+            return decode_module(script_module.binary or b"", self.features)
         if script_module.source is ModuleSource.QUOTE:
-            return parse_module(script_module.quote or "")
+            return parse_module(script_module.quote or "", self.features)
         if script_module.module is None:
             raise _Failure("text module missing")
         return script_module.module
 
     def _compile(self, script_module: ScriptModule) -> CompiledModule:
-        return compile_module(self._load(script_module))
+        return compile_module(self._load(script_module), self.features)
 
     def _instantiate(self, script_module: ScriptModule) -> ModuleInstance:
         module = self._load(script_module)
         if script_module.source is not ModuleSource.BINARY:
             # Through its binary form, so that traps point at byte offsets.
-            module = with_binary_offsets(module)
-        return self.store.instantiate(compile_module(module), self.registry, script_module.name)
+            module = with_binary_offsets(module, self.features)
+        return self.store.instantiate(compile_module(module, self.features), self.registry, script_module.name)
 
     def _define(self, command: ModuleCommand) -> None:
         instance = self._instantiate(command.module)
@@ -229,7 +236,7 @@ class ScriptRunner:
 
     def _assert_invalid(self, command: AssertInvalid) -> bool:
         module = self._load(command.module)
-        return self._expect_failure(lambda: compile_module(module), InvalidError, command.message)
+        return self._expect_failure(lambda: compile_module(module, self.features), InvalidError, command.message)
 
     def _assert_unlinkable(self, command: AssertUnlinkable) -> bool:
         compiled = self._compile(command.module)
@@ -313,6 +320,8 @@ def _lanes_match(actual: int, expected: V128Pattern) -> bool:
 
 
 def _matches(actual: object, expected: Any) -> bool:
+    if isinstance(expected, Either):
+        return any(_matches(actual, alternative) for alternative in expected.alternatives)
     if isinstance(expected, Const):
         if expected.type is ValType.F32 or expected.type is ValType.F64:
             return _bits(actual, expected.type) == expected.value
@@ -333,6 +342,8 @@ def _matches(actual: object, expected: Any) -> bool:
 
 
 def _show_expected(expected: Any) -> str:
+    if isinstance(expected, Either):
+        return "either " + " or ".join(_show_expected(alternative) for alternative in expected.alternatives)
     if isinstance(expected, Const):
         return f"{expected.type}:{expected.value:#x}"
     if isinstance(expected, NanPattern):
@@ -345,6 +356,8 @@ def _show_expected(expected: Any) -> str:
 
 
 def _show_actual(actual: object, expected: Any) -> str:
+    if isinstance(expected, Either):
+        expected = expected.alternatives[0]
     valtype = getattr(expected, "type", None)
     if isinstance(actual, float) and valtype in (ValType.F32, ValType.F64):
         return f"{valtype}:{_bits(actual, valtype):#x} ({actual!r})"
@@ -353,8 +366,15 @@ def _show_actual(actual: object, expected: Any) -> str:
     return repr(actual)
 
 
-def run_script_file(path: str | os.PathLike[str], config: EngineConfig | None = None) -> ScriptResult:
-    """Parse and run one ``.wast`` file."""
+def run_script_file(path: str | os.PathLike[str], config: EngineConfig | None = None,
+                    features: frozenset[Feature] | None = None) -> ScriptResult:
+    """Parse and run one ``.wast`` file, by the rules of ``features``: by
+    default, for a file of a testsuite glasswasm knows, the features of its
+    standard and those the file needs (a 2.0 file as WebAssembly 2.0); for
+    any other file, every feature the engine supports."""
+    if features is None:
+        place = place_of(Path(path))
+        features = place.features if place is not None else SUPPORTED_FEATURES
     result = ScriptResult(str(path))
     try:
         with open(path, encoding="utf-8") as stream:
@@ -363,10 +383,10 @@ def run_script_file(path: str | os.PathLike[str], config: EngineConfig | None = 
         result.error = f"cannot read: {error}"
         return result
     try:
-        commands = parse_script(text)
+        commands = parse_script(text, features)
     except TextSyntaxError as error:
         result.syntax_error = error.in_file(os.fspath(path))
         result.error = f"cannot parse: {error}"
         return result
-    result.checks = ScriptRunner(config).run(commands)
+    result.checks = ScriptRunner(config, features).run(commands)
     return result

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from interp.errors import TrapKind
 from interp.syntax.semantics import (
@@ -46,7 +47,7 @@ class Imm(enum.Enum):
     DATA = "data"                    # int
     TABLE_INIT = "table_init"        # (int elem, int table)
     TABLE_COPY = "table_copy"        # (int destination table, int source table)
-    MEMARG = "memarg"                # (int alignment exponent, int offset)
+    MEMARG = "memarg"                # MemArg
     MEMORY = "memory"                # int memory index (a reserved 0x00 byte in 2.0)
     MEMORY_INIT = "memory_init"      # (int data, int memory)
     MEMORY_COPY = "memory_copy"      # (int destination memory, int source memory)
@@ -59,7 +60,17 @@ class Imm(enum.Enum):
     SELECT_TYPES = "select_types"    # tuple[ValType, ...]
     LANE = "lane"                    # int lane index
     SHUFFLE = "shuffle"              # tuple of 16 lane indices
-    MEMARG_LANE = "memarg_lane"      # ((int alignment exponent, int offset), int lane)
+    MEMARG_LANE = "memarg_lane"      # (MemArg, int lane)
+
+
+class MemArg(NamedTuple):
+    """The immediate of a load or store: the alignment exponent, the static
+    offset (up to 2**64 - 1; below 2**32 for a 32-bit memory) and the memory
+    index (multi-memory; 0 for the only memory of a 2.0 module)."""
+
+    align: int
+    offset: int
+    memory: int = 0
 
 
 PREFIX_MISC = 0xFC
@@ -130,6 +141,8 @@ V_V = "v128 -> v128"
 VV_V = "v128 v128 -> v128"
 VI_V = "v128 i32 -> v128"  # shifts
 V_I = "v128 -> i32"        # tests and bitmask
+
+VVV_V = "v128 v128 v128 -> v128"  # relaxed fused multiply-adds, lane selects
 
 # (name, encoding, immediates, signature "params -> results" or None, semantics, access width)
 _ROWS: tuple[tuple, ...] = (
@@ -348,6 +361,11 @@ _ROWS: tuple[tuple, ...] = (
     ("i64.trunc_sat_f32_u", (M, 5), N, "f32 -> i64", _I64_SATURATED_U),
     ("i64.trunc_sat_f64_s", (M, 6), N, "f64 -> i64", _I64_SATURATED_S),
     ("i64.trunc_sat_f64_u", (M, 7), N, "f64 -> i64", _I64_SATURATED_U),
+    # 128-bit integer arithmetic on pairs of i64 (low, high): the wide-arithmetic proposal
+    ("i64.add128", (M, 19), N, "i64 i64 i64 i64 -> i64 i64", R),
+    ("i64.sub128", (M, 20), N, "i64 i64 i64 i64 -> i64 i64", R),
+    ("i64.mul_wide_s", (M, 21), N, "i64 i64 -> i64 i64", R),
+    ("i64.mul_wide_u", (M, 22), N, "i64 i64 -> i64 i64", R),
     # Vector instructions (5.4.8), in the order of their sub-opcodes.
     # Memory
     ("v128.load", (S, 0x00), Imm.MEMARG, "i32 -> v128", R, 16),
@@ -598,6 +616,28 @@ _ROWS: tuple[tuple, ...] = (
     ("i32x4.trunc_sat_f64x2_u_zero", (S, 0xFD), N, V_V, R),
     ("f64x2.convert_low_i32x4_s", (S, 0xFE), N, V_V, R),
     ("f64x2.convert_low_i32x4_u", (S, 0xFF), N, V_V, R),
+    # Relaxed SIMD: each has one deterministic choice among the results the
+    # spec allows (see the functions of its shape's module)
+    ("i8x16.relaxed_swizzle", (S, 0x100), N, VV_V, R),
+    ("i32x4.relaxed_trunc_f32x4_s", (S, 0x101), N, V_V, R),
+    ("i32x4.relaxed_trunc_f32x4_u", (S, 0x102), N, V_V, R),
+    ("i32x4.relaxed_trunc_f64x2_s_zero", (S, 0x103), N, V_V, R),
+    ("i32x4.relaxed_trunc_f64x2_u_zero", (S, 0x104), N, V_V, R),
+    ("f32x4.relaxed_madd", (S, 0x105), N, VVV_V, R),
+    ("f32x4.relaxed_nmadd", (S, 0x106), N, VVV_V, R),
+    ("f64x2.relaxed_madd", (S, 0x107), N, VVV_V, R),
+    ("f64x2.relaxed_nmadd", (S, 0x108), N, VVV_V, R),
+    ("i8x16.relaxed_laneselect", (S, 0x109), N, VVV_V, R),
+    ("i16x8.relaxed_laneselect", (S, 0x10A), N, VVV_V, R),
+    ("i32x4.relaxed_laneselect", (S, 0x10B), N, VVV_V, R),
+    ("i64x2.relaxed_laneselect", (S, 0x10C), N, VVV_V, R),
+    ("f32x4.relaxed_min", (S, 0x10D), N, VV_V, R),
+    ("f32x4.relaxed_max", (S, 0x10E), N, VV_V, R),
+    ("f64x2.relaxed_min", (S, 0x10F), N, VV_V, R),
+    ("f64x2.relaxed_max", (S, 0x110), N, VV_V, R),
+    ("i16x8.relaxed_q15mulr_s", (S, 0x111), N, VV_V, R),
+    ("i16x8.relaxed_dot_i8x16_i7x16_s", (S, 0x112), N, VV_V, R),
+    ("i32x4.relaxed_dot_i8x16_i7x16_add_s", (S, 0x113), N, VVV_V, R),
 )
 
 

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
+from interp.features import Feature
 from interp.syntax.module import Instruction
-from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, Op
+from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, MemArg, Op
 from interp.syntax.types import EXTERNREF, FUNCREF, ValType
 from interp.text.lexer import ATOM, ID, LPAR, RPAR, TokenReader
 from interp.text.numbers import (
     F32_FORMAT,
     F64_FORMAT,
     MAX_U32,
+    MAX_U64,
     NumberRangeError,
     looks_numeric,
     parse_float,
@@ -114,7 +116,7 @@ class ExpressionParser:
             Imm.V128: read_v128,
             Imm.LANE: lambda r, op: read_lane_index(r),
             Imm.SHUFFLE: lambda r, op: read_shuffle_lanes(r),
-            Imm.MEMARG_LANE: lambda r, op: (self._memarg(r, op), read_lane_index(r)),
+            Imm.MEMARG_LANE: self._memarg_lane,
         }
 
     # -- the instruction sequence --------------------------------------------
@@ -347,7 +349,14 @@ class ExpressionParser:
         use = self.context.type_use(reader, allow_param_names=False)
         return self.context.func_type_index(use, reader), table
 
-    def _memarg(self, reader: TokenReader, op: Op) -> tuple[int, int]:
+    def _memarg(self, reader: TokenReader, op: Op) -> MemArg:
+        """``memidx? offset=N? align=N?``: a memory index with multi-memory;
+        an offset up to 2**64 - 1 with memory64 (whether it fits the memory's
+        address type is for validation to say), else up to 2**32 - 1."""
+        features = self.context.features
+        memory = 0
+        if Feature.MULTI_MEMORY in features and self._memory_index_follows(reader, op):
+            memory = self.context.index("memory", reader)
         offset = 0
         alignment = op.natural_alignment
         word = reader.atom()
@@ -355,8 +364,10 @@ class ExpressionParser:
             offset = parse_nat(word[7:])
             if offset is None:
                 raise reader.error(f"unknown operator {word}")
-            if offset > MAX_U32:
+            if Feature.MEMORY64 not in features and offset > MAX_U32:
                 raise reader.error("i32 constant out of range")
+            if offset > MAX_U64:
+                raise reader.error("i64 constant out of range")
             reader.pos += 1
             word = reader.atom()
         if word is not None and word.startswith("align="):
@@ -367,7 +378,25 @@ class ExpressionParser:
                 raise reader.error("alignment must be a power of two")
             alignment = align.bit_length() - 1
             reader.pos += 1
-        return alignment, offset
+        return MemArg(alignment, offset, memory)
+
+    @staticmethod
+    def _memory_index_follows(reader: TokenReader, op: Op) -> bool:
+        """Whether a memory index starts the memarg.  A lane instruction
+        ends with a lane index, so a number there is its memory index only
+        when more follows: ``v128.load8_lane 1 0`` is memory 1, lane 0;
+        ``v128.load8_lane 1`` lane 1 of memory 0."""
+        tokens = reader.tokens
+        kind, value, _ = tokens[reader.pos]
+        if not is_index_token(kind, value):
+            return False
+        if op.imm is not Imm.MEMARG_LANE or kind == ID:
+            return True
+        kind, value, _ = tokens[reader.pos + 1]
+        return kind == ATOM and (is_index_token(kind, value) or value.startswith(("offset=", "align=")))  # type: ignore[union-attr]
+
+    def _memarg_lane(self, reader: TokenReader, op: Op) -> tuple[MemArg, int]:
+        return self._memarg(reader, op), read_lane_index(reader)
 
     def _heap_type(self, reader: TokenReader, op: Op) -> ValType:
         return heap_type(reader)

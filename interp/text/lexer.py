@@ -27,7 +27,7 @@ import re
 
 from interp.errors import TextLocation, TextSyntaxError
 from interp.syntax.opcodes import OPS_BY_NAME
-from interp.text.numbers import MAX_U32, looks_numeric, parse_nat
+from interp.text.numbers import MAX_U32, MAX_U64, looks_numeric, parse_nat
 
 LPAR, RPAR, ATOM, ID, STRING, EOF = range(6)
 
@@ -384,12 +384,19 @@ class TokenReader:
 
     def nat32(self) -> int:
         """An unsigned 32-bit literal (an index, a limit)."""
+        return self._nat(MAX_U32, "i32")
+
+    def nat64(self) -> int:
+        """An unsigned 64-bit literal (a limit of a 64-bit memory or table)."""
+        return self._nat(MAX_U64, "i64")
+
+    def _nat(self, bound: int, name: str) -> int:
         word = self.atom()
         value = parse_nat(word) if word is not None else None
         if value is None:
             raise self.unexpected()
-        if value > MAX_U32:
-            raise self.error("i32 constant out of range")
+        if value > bound:
+            raise self.error(f"{name} constant out of range")
         self.pos += 1
         return value
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from interp.errors import FieldKind, ModuleField
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import (
     Data,
     Elem,
@@ -43,6 +44,8 @@ from interp.syntax.module import (
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.syntax.types import (
     FUNCREF,
+    I32,
+    I64,
     PAGE_SIZE,
     ExternKind,
     FuncType,
@@ -72,27 +75,30 @@ _EXTERN_KINDS = {
     "global": ExternKind.GLOBAL,
 }
 _REF_TYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF}
-_I32_CONST = OPS_BY_NAME["i32.const"]
+_ADDRESS_TYPES = {"i32": I32, "i64": I64}
+_ZERO_OFFSETS = {address: OPS_BY_NAME[f"{address.text}.const"] for address in _ADDRESS_TYPES.values()}
 _REF_FUNC = OPS_BY_NAME["ref.func"]
 
 
-def parse_module(text: str) -> Module:
-    """Parse a module written in the text format, with or without the
-    ``(module $name? ...)`` wrapper.  Raises ``TextSyntaxError``."""
-    return parse_module_with_positions(text)[0]
+def parse_module(text: str, features: frozenset[Feature] = SUPPORTED_FEATURES) -> Module:
+    """Parse a module written in the text format (of ``features``), with or
+    without the ``(module $name? ...)`` wrapper.  Raises ``TextSyntaxError``."""
+    return parse_module_with_positions(text, features)[0]
 
 
-def parse_module_with_positions(text: str) -> tuple[Module, TextPositions]:
+def parse_module_with_positions(text: str,
+                                features: frozenset[Feature] = SUPPORTED_FEATURES) -> tuple[Module, TextPositions]:
     """``parse_module``, and where in ``text`` the module's instructions and
     fields are written."""
     reader = TokenReader(text, tokenize(text))
-    parsed = read_module(reader)
+    parsed = read_module(reader, features)
     if reader.peek_kind() != EOF:
         raise reader.unexpected()
     return parsed
 
 
-def read_module(reader: TokenReader) -> tuple[Module, TextPositions]:
+def read_module(reader: TokenReader,
+                features: frozenset[Feature] = SUPPORTED_FEATURES) -> tuple[Module, TextPositions]:
     """Read one module at the reader's position: ``(module $name? field*)``,
     or bare fields up to the end of input or an unmatched ``)``; and where
     its parts are written."""
@@ -101,17 +107,18 @@ def read_module(reader: TokenReader) -> tuple[Module, TextPositions]:
     if wrapped:
         reader.pos += 2
         name = reader.optional_id()
-    parser = _ModuleParser(reader, name)
+    parser = _ModuleParser(reader, name, features)
     module = parser.parse_fields()
     if wrapped:
         reader.expect_rpar()
     return module, parser.text_positions()
 
 
-def read_module_fields(reader: TokenReader, name: str | None) -> Module:
+def read_module_fields(reader: TokenReader, name: str | None,
+                       features: frozenset[Feature] = SUPPORTED_FEATURES) -> Module:
     """Read module fields up to the first token that is not ``(`` (the
     caller consumes what follows); ``name`` is the module's ``$id``, if any."""
-    return _ModuleParser(reader, name).parse_fields()
+    return _ModuleParser(reader, name, features).parse_fields()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +136,11 @@ class TypeUse:
 
 class ModuleContext:
     """What instruction parsing needs from the module: the index spaces with
-    their ``$identifiers``, and the type section (which inline function types
-    extend)."""
+    their ``$identifiers``, the type section (which inline function types
+    extend), and the features whose syntax applies."""
 
-    def __init__(self) -> None:
+    def __init__(self, features: frozenset[Feature] = SUPPORTED_FEATURES) -> None:
+        self.features = features
         self.ids: dict[str, dict[str, int]] = {space: {} for space in _CATEGORY}
         self.counts: dict[str, int] = dict.fromkeys(_CATEGORY, 0)
         self.types: list[FuncType] = []
@@ -255,10 +263,11 @@ class _Field:
 class _ModuleParser:
     """One module's two passes; see the module docstring."""
 
-    def __init__(self, reader: TokenReader, name: str | None) -> None:
+    def __init__(self, reader: TokenReader, name: str | None, features: frozenset[Feature]) -> None:
         self.reader = reader
         self.module_name = name[1:] if name is not None else None
-        self.context = ModuleContext()
+        self.features = features
+        self.context = ModuleContext(features)
         self.expressions = ExpressionParser(self.context)
         self.names: dict[str, dict[int, str]] = {space: {} for space in _CATEGORY}
         self.local_names: dict[int, dict[int, str]] = {}
@@ -390,12 +399,18 @@ class _ModuleParser:
         """A table with inline elements or a memory with inline data also
         defines a segment, which takes the next segment index."""
         reader = self.reader
+        start = reader.pos
+        self._address_type()
         if keyword == "table":
             word = reader.atom()
             if word in _REF_TYPES and reader.lpar_keyword(reader.pos + 1) == "elem":
                 self._bind("elem", None, reader.pos)
-        elif keyword == "memory" and reader.lpar_keyword() == "data":
-            self._bind("data", None, reader.pos)
+        elif keyword == "memory":
+            if reader.lpar_keyword() == "pagesize":
+                reader.skip_sexpr()
+            if reader.lpar_keyword() == "data":
+                self._bind("data", None, reader.pos)
+        reader.pos = start
 
     def _type_definition(self) -> None:
         """``(type $id? (func (param ...)* (result ...)*))``."""
@@ -498,13 +513,52 @@ class _ModuleParser:
         instructions.append(END_INSTRUCTION)
         return tuple(instructions)
 
-    def _limits(self) -> Limits:
+    def _address_type(self) -> ValType:
+        """The address type of a memory or table: ``i64`` (memory64) or
+        ``i32``, which is also the default."""
         reader = self.reader
-        minimum = reader.nat32()
+        if Feature.MEMORY64 in self.features:
+            address = _ADDRESS_TYPES.get(reader.atom())  # type: ignore[arg-type]
+            if address is not None:
+                reader.pos += 1
+                return address
+        return I32
+
+    def _limits(self) -> Limits:
+        """Limits: u32s in WebAssembly 2.0; with memory64 u64s whatever the
+        address type, so that too large a limit is a validation error (as
+        the spec's grammar has it)."""
+        reader = self.reader
+        read = reader.nat64 if Feature.MEMORY64 in self.features else reader.nat32
+        minimum = read()
         kind, value, _ = reader.tokens[reader.pos]
         if kind == ATOM and "0" <= value[0] <= "9":  # type: ignore[index]
-            return Limits(minimum, reader.nat32())
+            return Limits(minimum, read())
         return Limits(minimum)
+
+    def _page_size(self) -> int:
+        """``(pagesize N)`` (custom-page-sizes), else the default 64 KiB.
+        A size that is no power of two is malformed; which powers of two a
+        memory may have is a validation rule."""
+        reader = self.reader
+        if Feature.CUSTOM_PAGE_SIZES not in self.features or not reader.accept_lpar_keyword("pagesize"):
+            return PAGE_SIZE
+        position = reader.pos
+        size = reader.nat64()
+        if size == 0 or size & (size - 1):
+            raise reader.error("invalid custom page size", position)
+        reader.expect_rpar()
+        return size
+
+    def _memory_type(self) -> MemoryType:
+        address = self._address_type()
+        limits = self._limits()
+        return MemoryType(limits, address, self._page_size())
+
+    def _table_type(self) -> TableType:
+        address = self._address_type()
+        limits = self._limits()
+        return TableType(limits, self._ref_type(), address)
 
     def _ref_type(self) -> ValType:
         reader = self.reader
@@ -527,6 +581,8 @@ class _ModuleParser:
         reader.optional_id()
         self._inline_exports("table", field.index)
         imported = self._inline_import()
+        start = reader.pos
+        address = self._address_type()
         if imported is None and reader.atom() in _REF_TYPES:
             elem_type = self._ref_type()
             reader.expect_lpar()
@@ -538,12 +594,12 @@ class _ModuleParser:
             reader.expect_rpar()
             size = len(init)
             self._place(FieldKind.TABLE, len(self.tables), field.position + 1)
-            self.tables.append(TableType(Limits(size, size), elem_type))
+            self.tables.append(TableType(Limits(size, size), elem_type, address))
             self._place(FieldKind.ELEM, len(self.elems), field.position + 1)
-            self.elems.append(Elem(elem_type, init, SegmentMode.ACTIVE, field.index, _zero_offset()))
+            self.elems.append(Elem(elem_type, init, SegmentMode.ACTIVE, field.index, _zero_offset(address)))
             return
-        limits = self._limits()
-        table_type = TableType(limits, self._ref_type())
+        reader.pos = start
+        table_type = self._table_type()
         if imported is not None:
             self._add_import(Import(imported[0], imported[1], table_type), field.position + 1)
         else:
@@ -555,16 +611,20 @@ class _ModuleParser:
         reader.optional_id()
         self._inline_exports("memory", field.index)
         imported = self._inline_import()
+        start = reader.pos
+        address = self._address_type()
+        page_size = self._page_size()
         if imported is None and reader.accept_lpar_keyword("data"):
             data = reader.strings()
             reader.expect_rpar()
-            pages = -(-len(data) // PAGE_SIZE)
+            pages = -(-len(data) // page_size)
             self._place(FieldKind.MEMORY, len(self.memories), field.position + 1)
-            self.memories.append(MemoryType(Limits(pages, pages)))
+            self.memories.append(MemoryType(Limits(pages, pages), address, page_size))
             self._place(FieldKind.DATA, len(self.datas), field.position + 1)
-            self.datas.append(Data(data, SegmentMode.ACTIVE, field.index, _zero_offset()))
+            self.datas.append(Data(data, SegmentMode.ACTIVE, field.index, _zero_offset(address)))
             return
-        memory_type = MemoryType(self._limits())
+        reader.pos = start
+        memory_type = self._memory_type()
         if imported is not None:
             self._add_import(Import(imported[0], imported[1], memory_type), field.position + 1)
         else:
@@ -599,10 +659,9 @@ class _ModuleParser:
         if keyword == "func":
             desc = self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader)
         elif keyword == "table":
-            limits = self._limits()
-            desc = TableType(limits, self._ref_type())
+            desc = self._table_type()
         elif keyword == "memory":
-            desc = MemoryType(self._limits())
+            desc = self._memory_type()
         else:
             desc = self._global_type()
         reader.expect_rpar()
@@ -706,6 +765,7 @@ class _ModuleParser:
         self.datas.append(Data(reader.strings(), SegmentMode.ACTIVE, memory, offset))
 
 
-def _zero_offset() -> Expr:
-    return (Instruction(_I32_CONST, 0), END_INSTRUCTION)
+def _zero_offset(address: ValType) -> Expr:
+    """The offset of an inline segment: 0, of its memory's or table's address type."""
+    return (Instruction(_ZERO_OFFSETS[address], 0), END_INSTRUCTION)
 

@@ -43,10 +43,11 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, OPS_BY_NAME, Imm, Op
+from interp.syntax.opcodes import OPS, OPS_BY_NAME, Imm, MemArg, Op
 from interp.syntax.types import (
     EXTERNREF,
     FUNCREF,
+    PAGE_SIZE,
     ExternKind,
     ExternType,
     FuncType,
@@ -252,6 +253,22 @@ def _limits_text(limits: Limits) -> str:
     return f"{limits.min}" if limits.max is None else f"{limits.min} {limits.max}"
 
 
+def _table_type_text(table: TableType) -> str:
+    """``i64 1 10 funcref``: the address type when it is not i32, the limits, the element type."""
+    return f"{_address_text(table.address)}{_limits_text(table.limits)} {table.elem.text}"
+
+
+def _memory_type_text(memory: MemoryType) -> str:
+    """``i64 1 2 (pagesize 1)``: the address type when it is not i32, the
+    limits, the page size when it is not 64 KiB."""
+    page_size = "" if memory.page_size == PAGE_SIZE else f" (pagesize {memory.page_size})"
+    return f"{_address_text(memory.address)}{_limits_text(memory.limits)}{page_size}"
+
+
+def _address_text(address: ValType) -> str:
+    return "i64 " if address is ValType.I64 else ""
+
+
 def _global_type_text(global_type: GlobalType) -> str:
     return f"(mut {global_type.valtype.text})" if global_type.mutable else global_type.valtype.text
 
@@ -262,9 +279,9 @@ def _extern_type_words(extern: ExternType) -> tuple[str, str]:
     if isinstance(extern, FuncType):
         return "func", _signature_text(extern)
     if isinstance(extern, TableType):
-        return "table", f" {_limits_text(extern.limits)} {extern.elem.text}"
+        return "table", f" {_table_type_text(extern)}"
     if isinstance(extern, MemoryType):
-        return "memory", f" {_limits_text(extern.limits)}"
+        return "memory", f" {_memory_type_text(extern)}"
     return "global", f" {_global_type_text(extern)}"
 
 
@@ -279,9 +296,13 @@ def format_extern_type(extern: ExternType) -> str:
 # -- instructions ------------------------------------------------------------------------------
 
 
-def _memarg_text(op: Op, memarg: tuple[int, int]) -> str:
-    alignment, offset = memarg
-    text = f" offset={offset}" if offset else ""
+def _memarg_text(op: Op, memarg: MemArg, scope: _Scope) -> str:
+    """`` $mem offset=N align=N``, each part only when it is not the default
+    (memory 0, offset 0, natural alignment)."""
+    alignment, offset, memory = memarg
+    text = f" {scope.ids.memories.get(memory, memory)}" if memory else ""
+    if offset:
+        text += f" offset={offset}"
     if alignment != op.natural_alignment:
         text += f" align={1 << alignment}"
     return text
@@ -366,7 +387,7 @@ _FORMATTERS: dict[Imm, _Formatter] = {
     Imm.DATA: _index_text("datas"),
     Imm.TABLE_INIT: _table_init_text,
     Imm.TABLE_COPY: _index_pair_text("tables", "tables"),
-    Imm.MEMARG: lambda op, imm, scope: op.name + _memarg_text(op, imm),
+    Imm.MEMARG: lambda op, imm, scope: op.name + _memarg_text(op, imm, scope),
     Imm.MEMORY: _memory_text,
     Imm.MEMORY_INIT: _memory_init_text,
     Imm.MEMORY_COPY: _memory_copy_text,
@@ -379,7 +400,7 @@ _FORMATTERS: dict[Imm, _Formatter] = {
     Imm.SELECT_TYPES: lambda op, imm, scope: f"{op.name} (result{''.join(' ' + t.text for t in imm)})",
     Imm.LANE: lambda op, imm, scope: f"{op.name} {imm}",
     Imm.SHUFFLE: lambda op, imm, scope: f"{op.name} {' '.join(map(str, imm))}",
-    Imm.MEMARG_LANE: lambda op, imm, scope: f"{op.name}{_memarg_text(op, imm[0])} {imm[1]}",
+    Imm.MEMARG_LANE: lambda op, imm, scope: f"{op.name}{_memarg_text(op, imm[0], scope)} {imm[1]}",
 }
 
 # The formatter of every op, by ``op.id``, and the whole text of the ops
@@ -888,13 +909,13 @@ class _ModulePrinter:
         first = len(self.module.table_types()) - len(self.module.tables)
         for position, table in enumerate(self.module.tables):
             label = self._id_or_index(self.ids.tables, first + position)
-            out.add(1, f"(table{label} {_limits_text(table.limits)} {table.elem.text})")
+            out.add(1, f"(table{label} {_table_type_text(table)})")
 
     def write_memories(self, out: _Lines) -> None:
         first = len(self.module.memory_types()) - len(self.module.memories)
         for position, memory in enumerate(self.module.memories):
             label = self._id_or_index(self.ids.memories, first + position)
-            out.add(1, f"(memory{label} {_limits_text(memory.limits)})")
+            out.add(1, f"(memory{label} {_memory_type_text(memory)})")
 
     def write_globals(self, out: _Lines) -> None:
         first = len(self.module.global_types()) - len(self.module.globals)

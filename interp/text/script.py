@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Module
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.syntax.types import ValType
@@ -97,8 +98,16 @@ class V128Pattern:
     lanes: tuple[int | NanPattern, ...]
 
 
+@dataclass(frozen=True)
+class Either:
+    """Result pattern ``(either r1 r2 ...)``: any one of the alternatives (the
+    relaxed SIMD instructions' results, of which the spec allows several)."""
+
+    alternatives: tuple[Expected, ...]
+
+
 Value = Const | RefNull | RefExtern
-Expected = Const | RefNull | RefExtern | RefFuncAny | NanPattern | V128Pattern
+Expected = Const | RefNull | RefExtern | RefFuncAny | NanPattern | V128Pattern | Either
 
 
 # -- commands -------------------------------------------------------------
@@ -207,10 +216,11 @@ _MODULE_ASSERTIONS = {
 }
 
 
-def parse_script(text: str) -> tuple[Command, ...]:
-    """Parse a ``.wast`` script.  Raises ``TextSyntaxError`` when the script
-    itself is malformed, including a text module in it that does not parse."""
-    return _ScriptParser(text).commands()
+def parse_script(text: str, features: frozenset[Feature] = SUPPORTED_FEATURES) -> tuple[Command, ...]:
+    """Parse a ``.wast`` script, its text modules in the text format of
+    ``features``.  Raises ``TextSyntaxError`` when the script itself is
+    malformed, including a text module in it that does not parse."""
+    return _ScriptParser(text, features).commands()
 
 
 class _LineCounter:
@@ -231,9 +241,10 @@ class _LineCounter:
 
 
 class _ScriptParser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, features: frozenset[Feature]) -> None:
         self.reader = TokenReader(text, tokenize(text))
         self.lines = _LineCounter(text)
+        self.features = features
 
     def _line(self, position: int | None = None) -> int:
         reader = self.reader
@@ -243,7 +254,7 @@ class _ScriptParser:
         reader = self.reader
         if reader.lpar_keyword() in _MODULE_FIELDS:
             line = self._line()
-            module = read_module_fields(reader, None)
+            module = read_module_fields(reader, None, self.features)
             if reader.peek_kind() != EOF:
                 raise reader.unexpected()
             return (ModuleCommand(line, ScriptModule(None, ModuleSource.TEXT, module, None, None, line)),)
@@ -308,7 +319,7 @@ class _ScriptParser:
                 return ScriptModule(name, ModuleSource.BINARY, None, data, None, line)
             quote = data.decode("utf-8", "surrogateescape")
             return ScriptModule(name, ModuleSource.QUOTE, None, None, quote, line)
-        module = read_module_fields(reader, name)
+        module = read_module_fields(reader, name, self.features)
         reader.expect_rpar()
         return ScriptModule(name, ModuleSource.TEXT, module, None, None, line)
 
@@ -336,14 +347,21 @@ class _ScriptParser:
         """``(i32.const 1)``, ``(v128.const i32x4 1 2 3 4)``, ``(ref.null func)``,
         ``(ref.extern 1)``; with ``expected``, also the result patterns
         ``nan:canonical``, ``nan:arithmetic`` (as a scalar or as lanes of a
-        ``v128.const``) and ``(ref.func)``."""
+        ``v128.const``), ``(ref.func)`` and ``(either ...)`` of such."""
         reader = self.reader
         keyword = reader.lpar_keyword()
         if keyword is None:
             raise reader.unexpected(reader.pos + (reader.peek_kind() == LPAR))
         reader.pos += 2
         value: Expected
-        if keyword in _NUMBER_KEYWORDS:
+        if keyword == "either" and expected:
+            alternatives = []
+            while reader.peek_kind() == LPAR:
+                alternatives.append(self._value(expected=True))
+            if not alternatives:
+                raise reader.unexpected()
+            value = Either(tuple(alternatives))
+        elif keyword in _NUMBER_KEYWORDS:
             value = self._number(keyword, expected)
         elif keyword == "ref.null":
             value = RefNull(heap_type(reader))
@@ -388,7 +406,7 @@ class _ScriptParser:
 
 __all__ = [
     "Action", "ActionCommand", "AssertExhaustion", "AssertInvalid", "AssertMalformed", "AssertReturn",
-    "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Expected", "Get",
+    "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Either", "Expected", "Get",
     "Invoke", "ModuleCommand", "ModuleSource", "NanPattern", "RefExtern", "RefFuncAny", "RefNull",
     "Register", "ScriptModule", "V128Pattern", "Value", "parse_script",
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence, TypeVar
 
 from interp.errors import InvalidError
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Expr, Module
 from interp.syntax.opcodes import op
 from interp.syntax.types import (
@@ -60,9 +61,11 @@ class ModuleContext:
     imported_globals: int = 0
     """How many of ``globals`` are imports: in WebAssembly 2.0 constant
     expressions of globals and segments may only read those."""
+    features: frozenset[Feature] = SUPPORTED_FEATURES
+    """Whose validation rules apply (``interp.features``)."""
 
     @classmethod
-    def of_module(cls, module: Module) -> ModuleContext:
+    def of_module(cls, module: Module, features: frozenset[Feature] = SUPPORTED_FEATURES) -> ModuleContext:
         """Build ``C`` for ``module``.  Raises ``InvalidError`` when a function
         (imported or defined) names a type index that does not exist, since no
         context can be built without its type."""
@@ -80,6 +83,7 @@ class ModuleContext:
             data_count=module.data_count,
             refs=declared_function_references(module),
             imported_globals=len(globals_) - len(module.globals),
+            features=features,
         )
 
     def for_constant_expressions(self) -> ModuleContext:

@@ -22,8 +22,9 @@ from typing import Callable, Iterable, Sequence
 
 from interp.errors import FunctionRef, InvalidError
 from interp.syntax.module import Expr, Func, Instruction
-from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, Op, op as op_named
-from interp.syntax.types import FUNCREF, I32, FuncType, ValType
+from interp.features import Feature
+from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, MemArg, Op, op as op_named
+from interp.syntax.types import FUNCREF, I32, I64, FuncType, ValType
 from interp.valid.context import ModuleContext
 
 FUNCTION = "function"
@@ -118,7 +119,10 @@ class FunctionValidator:
                 raise InvalidError("unexpected instruction after the end of the function")
             if kind is _FIXED:
                 if handler is not None:
-                    handler(self, instr)
+                    # A memory or table of another address type than i32 changes the signature.
+                    addressed = handler(self, instr)
+                    if addressed is not None:
+                        params, count, results = addressed
                 vals = self.vals
                 if count:
                     base = len(vals) - count
@@ -350,7 +354,7 @@ class FunctionValidator:
         if table.elem is not FUNCREF:
             raise InvalidError(f"type mismatch: call_indirect requires a table of funcref"
                                f" but table {table_index} has {table.elem.text}")
-        self._pop_vals(_I32_ONLY)
+        self._pop_vals((table.address,))
         self._pop_vals(func_type.params)
         self.vals += func_type.results
 
@@ -388,22 +392,22 @@ class FunctionValidator:
         self._pop_vals((global_type.valtype,))
 
     def _table_get(self, instr: Instruction) -> None:
-        elem = self.context.table_at(instr.imm).elem
-        self._pop_vals(_I32_ONLY)
-        self.vals.append(elem)
+        table = self.context.table_at(instr.imm)
+        self._pop_vals((table.address,))
+        self.vals.append(table.elem)
 
     def _table_set(self, instr: Instruction) -> None:
-        elem = self.context.table_at(instr.imm).elem
-        self._pop_vals((I32, elem))
+        table = self.context.table_at(instr.imm)
+        self._pop_vals((table.address, table.elem))
 
     def _table_grow(self, instr: Instruction) -> None:
-        elem = self.context.table_at(instr.imm).elem
-        self._pop_vals((elem, I32))
-        self.vals.append(I32)
+        table = self.context.table_at(instr.imm)
+        self._pop_vals((table.elem, table.address))
+        self.vals.append(table.address)
 
     def _table_fill(self, instr: Instruction) -> None:
-        elem = self.context.table_at(instr.imm).elem
-        self._pop_vals((I32, elem, I32))
+        table = self.context.table_at(instr.imm)
+        self._pop_vals((table.address, table.elem, table.address))
 
     def _ref_null(self, instr: Instruction) -> None:
         self.vals.append(instr.imm)
@@ -415,19 +419,33 @@ class FunctionValidator:
         self.vals.append(I32)
 
     # --- immediate checks of instructions with a fixed signature -----------
+    #
+    # Each returns ``None``, or, for an instruction on a memory or table
+    # whose address type is not i32 (memory64), its signature there:
+    # ``(params, len(params), results)`` (see ``_addressed``).
 
-    def _check_memarg(self, instr: Instruction) -> None:
-        self._check_alignment(instr.op, instr.imm[0])
+    def _check_memarg(self, instr: Instruction) -> _Signature | None:
+        return self._check_memory_access(instr.op, instr.imm)
 
-    def _check_memarg_lane(self, instr: Instruction) -> None:
+    def _check_memarg_lane(self, instr: Instruction) -> _Signature | None:
         memarg, lane = instr.imm
-        self._check_alignment(instr.op, memarg[0])
+        addressed = self._check_memory_access(instr.op, memarg)
         self._check_lane(instr.op, lane)
+        return addressed
 
-    def _check_alignment(self, op: Op, alignment: int) -> None:
-        self.context.memory_at(0)
-        if alignment > _NATURAL_ALIGNMENT[op.id]:
+    def _check_memory_access(self, op: Op, memarg: MemArg) -> _Signature | None:
+        """A load's or store's memory, alignment and offset; its address
+        operand has the memory's address type."""
+        align, offset, index = memarg
+        memory = self.context.memory_at(index)
+        if align > _NATURAL_ALIGNMENT[op.id]:
             raise InvalidError("alignment must not be larger than natural")
+        address = memory.address
+        if address is I32:
+            if offset > _MAX_U32:
+                raise InvalidError("offset out of range")
+            return None
+        return _addressed(op, (address,), ())
 
     def _check_lane_imm(self, instr: Instruction) -> None:
         self._check_lane(instr.op, instr.imm)
@@ -442,18 +460,27 @@ class FunctionValidator:
             if not 0 <= lane < 32:
                 raise InvalidError("invalid lane index")
 
-    def _check_memory(self, instr: Instruction) -> None:
-        self.context.memory_at(instr.imm)
+    def _check_memory(self, instr: Instruction) -> _Signature | None:
+        """``memory.size``, ``memory.grow``, ``memory.fill``: sizes, deltas,
+        addresses and lengths of the memory's address type (fill's value
+        stays i32)."""
+        address = self.context.memory_at(instr.imm).address
+        if address is I32:
+            return None
+        op = instr.op
+        params = (address, I32, address) if op is _MEMORY_FILL else (address,) * len(op.params)
+        return _addressed(op, params, (address,) * len(op.results))
 
-    def _check_memory_copy(self, instr: Instruction) -> None:
+    def _check_memory_copy(self, instr: Instruction) -> _Signature | None:
         destination, source = instr.imm
-        self.context.memory_at(destination)
-        self.context.memory_at(source)
+        return _copy_signature(instr.op, self.context.memory_at(destination).address,
+                               self.context.memory_at(source).address)
 
-    def _check_memory_init(self, instr: Instruction) -> None:
+    def _check_memory_init(self, instr: Instruction) -> _Signature | None:
         data, memory = instr.imm
-        self.context.memory_at(memory)
+        address = self.context.memory_at(memory).address
         self.context.check_data(data)
+        return None if address is I32 else _addressed(instr.op, (address, I32, I32), ())
 
     def _check_data(self, instr: Instruction) -> None:
         self.context.check_data(instr.imm)
@@ -461,24 +488,28 @@ class FunctionValidator:
     def _check_elem(self, instr: Instruction) -> None:
         self.context.elem_at(instr.imm)
 
-    def _check_table(self, instr: Instruction) -> None:
-        self.context.table_at(instr.imm)
+    def _check_table(self, instr: Instruction) -> _Signature | None:
+        """``table.size`` (the other table instructions are typed by context)."""
+        address = self.context.table_at(instr.imm).address
+        return None if address is I32 else _addressed(instr.op, (), (address,))
 
-    def _check_table_init(self, instr: Instruction) -> None:
+    def _check_table_init(self, instr: Instruction) -> _Signature | None:
         elem_index, table_index = instr.imm
         table = self.context.table_at(table_index)
         elem = self.context.elem_at(elem_index)
         if table.elem is not elem:
             raise InvalidError(f"type mismatch: element segment's type {elem.text}"
                                f" does not match table's element type {table.elem.text}")
+        return None if table.address is I32 else _addressed(instr.op, (table.address, I32, I32), ())
 
-    def _check_table_copy(self, instr: Instruction) -> None:
+    def _check_table_copy(self, instr: Instruction) -> _Signature | None:
         destination, source = instr.imm
-        destination_elem = self.context.table_at(destination).elem
-        source_elem = self.context.table_at(source).elem
-        if destination_elem is not source_elem:
-            raise InvalidError(f"type mismatch: source element type {source_elem.text}"
-                               f" does not match destination element type {destination_elem.text}")
+        destination_table = self.context.table_at(destination)
+        source_table = self.context.table_at(source)
+        if destination_table.elem is not source_table.elem:
+            raise InvalidError(f"type mismatch: source element type {source_table.elem.text}"
+                               f" does not match destination element type {destination_table.elem.text}")
+        return _copy_signature(instr.op, destination_table.address, source_table.address)
 
     def _check_declared_function(self, instr: Instruction) -> None:
         index = instr.imm
@@ -498,7 +529,32 @@ def _locate_at(error: InvalidError, instr: Instruction, func_index: int | None) 
             error.function = FunctionRef(func_index)
 
 
-_Handler = Callable[[FunctionValidator, Instruction], None]
+_Handler = Callable[[FunctionValidator, Instruction], object]
+_Signature = tuple[list[ValType], int, list[ValType]]
+_MAX_U32 = 0xFFFF_FFFF
+_MEMORY_FILL = op_named("memory.fill")
+_SIGNATURES: dict[tuple[int, tuple[ValType, ...], tuple[ValType, ...]], _Signature] = {}
+
+
+def _addressed(op: Op, params: tuple[ValType, ...], results: tuple[ValType, ...]) -> _Signature:
+    """``op``'s signature on a memory or table of another address type: the
+    given leading ``params`` (the rest of the table's after them) and
+    ``results`` (likewise), as ``step`` pops and pushes them."""
+    key = (op.id, params, results)
+    found = _SIGNATURES.get(key)
+    if found is None:
+        all_params = [*params, *op.params[len(params):]]
+        found = _SIGNATURES[key] = (all_params, len(all_params), [*results, *op.results[len(results):]])
+    return found
+
+
+def _copy_signature(op: Op, destination: ValType, source: ValType) -> _Signature | None:
+    """``memory.copy`` and ``table.copy`` between address types: the
+    destination's, the source's, and for the length the smaller of the two
+    (an i32 when either is i32)."""
+    if destination is I32 and source is I32:
+        return None
+    return _addressed(op, (destination, source, I32 if I32 in (destination, source) else I64), ())
 
 _SPECIAL_HANDLER_NAMES: dict[str, str] = {
     "unreachable": "_unreachable",
@@ -617,6 +673,9 @@ _CONSTANT_OPS = frozenset({op_named("ref.null"), op_named("ref.func"), op_named(
 """The constant instructions (spec 3.3.10): ``t.const``, ``ref.null``,
 ``ref.func`` and (checked separately) ``global.get`` of an immutable global;
 plus the ``end`` that terminates every expression."""
+_EXTENDED_CONSTANT_OPS = _CONSTANT_OPS | {op_named(f"{t}.{operation}") for t in ("i32", "i64")
+                                          for operation in ("add", "sub", "mul")}
+"""With extended-const, integer addition, subtraction and multiplication too."""
 
 
 def validate_const_expr(context: ModuleContext, expr: Expr, expected: ValType) -> None:
@@ -624,10 +683,11 @@ def validate_const_expr(context: ModuleContext, expr: Expr, expected: ValType) -
     every instruction is constant ("constant expression required"), then its
     typing.  ``context`` decides which globals are visible (in WebAssembly 2.0
     only imported ones: see ``ModuleContext.for_constant_expressions``)."""
+    constant_ops = _EXTENDED_CONSTANT_OPS if Feature.EXTENDED_CONST in context.features else _CONSTANT_OPS
     for instr in expr:
         op = instr.op
         try:
-            constant = not context.global_at(instr.imm).mutable if op is _GLOBAL_GET else op in _CONSTANT_OPS
+            constant = not context.global_at(instr.imm).mutable if op is _GLOBAL_GET else op in constant_ops
             if not constant:
                 raise InvalidError("constant expression required")
         except InvalidError as error:

@@ -26,7 +26,7 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, Imm, op
+from interp.syntax.opcodes import OPS, Imm, MemArg, op
 from interp.syntax.types import FuncType, GlobalType, ValType
 
 END = Instruction(op("end"))
@@ -194,6 +194,7 @@ def test_leb128_encodings_are_minimal_and_checked() -> None:
     Instruction(op("f32.const"), 2**32),
     Instruction(op("br_table"), None),
     Instruction(op("i32.load"), (2,)),
+    Instruction(op("i32.load"), MemArg(2, 2**64)),
     Instruction(op("block"), -1),
 ])
 def test_unencodable_instructions_are_usage_errors(instruction: Instruction) -> None:
@@ -206,11 +207,11 @@ def test_every_opcode_of_the_table_encodes_and_decodes() -> None:
     sample_immediates = {
         Imm.NONE: None, Imm.BLOCKTYPE: 3, Imm.LABEL: 1, Imm.BR_TABLE: ((1, 2), 0), Imm.FUNC: 5,
         Imm.CALL_INDIRECT: (1, 2), Imm.LOCAL: 300, Imm.GLOBAL: 2, Imm.TABLE: 1, Imm.ELEM: 4, Imm.DATA: 0,
-        Imm.TABLE_INIT: (1, 2), Imm.TABLE_COPY: (2, 1), Imm.MEMARG: (3, 70000), Imm.MEMORY: 0,
-        Imm.MEMORY_INIT: (0, 0), Imm.MEMORY_COPY: (0, 0), Imm.I32: 0x8000_0000,
+        Imm.TABLE_INIT: (1, 2), Imm.TABLE_COPY: (2, 1), Imm.MEMARG: MemArg(3, 2**64 - 1, 2), Imm.MEMORY: 1,
+        Imm.MEMORY_INIT: (0, 3), Imm.MEMORY_COPY: (2, 0), Imm.I32: 0x8000_0000,
         Imm.I64: 0xFFFF_FFFF_FFFF_FFFE, Imm.F32: 0x7F80_0001, Imm.F64: 0xFFF8_0000_0000_0001,
         Imm.V128: 2**127 + 5, Imm.REFTYPE: ValType.EXTERNREF, Imm.SELECT_TYPES: (ValType.F64,), Imm.LANE: 7,
-        Imm.SHUFFLE: tuple(range(16)), Imm.MEMARG_LANE: ((0, 8), 1),
+        Imm.SHUFFLE: tuple(range(16)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1),
     }
     structure = {op("block"), op("loop"), op("if"), op("else"), op("end")}
     body = tuple(Instruction(o, sample_immediates[o.imm]) for o in OPS if o not in structure) + (END,)

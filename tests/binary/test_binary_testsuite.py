@@ -17,15 +17,19 @@ import pytest
 from interp.binary import decode_module, encode_module
 from interp.errors import MalformedError
 from interp.syntax.module import Module
+from spec_tests.expectations import configured_testsuite, features_of_testsuite
+
+FEATURES = features_of_testsuite(configured_testsuite())
+"""The testsuite read here is 2.0's (when configured), whose binaries are 2.0's."""
 
 
 def test_wast_binary_module(wast_binary_case) -> None:
     case = wast_binary_case
     if case.expect == "valid":
-        decode_module(case.data)
+        decode_module(case.data, FEATURES)
         return
     with pytest.raises(MalformedError) as raised:
-        decode_module(case.data)
+        decode_module(case.data, FEATURES)
     assert raised.value.message.startswith(case.message), (raised.value.message, case.message)
 
 
@@ -47,7 +51,7 @@ def _outcomes(modules) -> tuple[dict[str, int], list[tuple]]:
         data = module.path.read_bytes()
         malformed_expected = command["type"] == "assert_malformed"
         try:
-            decode_module(data)
+            decode_module(data, FEATURES)
         except MalformedError as error:
             if malformed_expected and error.message.startswith(command["text"]):
                 counts["malformed as expected"] += 1
@@ -83,7 +87,7 @@ def _decoded_testsuite_modules(testsuite_as_binaries) -> list[tuple[str, bytes, 
             continue
         data = module.path.read_bytes()
         try:
-            decoded.append((module.path.name, data, decode_module(data)))
+            decoded.append((module.path.name, data, decode_module(data, FEATURES)))
         except MalformedError:
             continue
     return decoded
@@ -95,7 +99,7 @@ def test_testsuite_modules_round_trip(testsuite_as_binaries, without_offsets) ->
     identical = 0
     for name, data, module in decoded:
         encoded = encode_module(module)
-        again = decode_module(encoded)
+        again = decode_module(encoded, FEATURES)
         assert without_offsets(again) == without_offsets(module), name
         assert encode_module(again) == encoded, name
         identical += encoded == data
@@ -133,7 +137,7 @@ def test_instruction_offsets_match_wasm_objdump(testsuite_as_binaries) -> None:
     checked = 0
     for _, path in largest.values():
         try:
-            module = decode_module(path.read_bytes())
+            module = decode_module(path.read_bytes(), FEATURES)
         except MalformedError:
             continue
         listed = objdump_offsets(path)

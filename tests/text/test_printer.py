@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from interp.binary.decode import decode_module
 from interp.binary.encode import encode_module
 from interp.errors import MalformedError
+from interp.features import WASM_2_0, Feature
 from interp.loader import module_from_bytes
+from interp.script.testsuites import WASM_3_0, files_of_testsuite, place_of, recognise
 from interp.syntax.module import (
     CustomSection,
     Data,
@@ -31,7 +33,7 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, op
+from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, MemArg, op
 from interp.syntax.types import (
     EXTERNREF,
     FUNCREF,
@@ -57,7 +59,7 @@ from interp.text.printer import (
     print_module,
 )
 from interp.text.script import AssertMalformed, AssertTrap, ModuleSource, ScriptModule
-from spec_tests.expectations import configured_testsuite
+from spec_tests.expectations import configured_testsuite, configured_testsuites, features_of_testsuite
 
 END = OPS_BY_NAME["end"]
 ELSE = OPS_BY_NAME["else"]
@@ -316,9 +318,9 @@ NAMES = Names(module="m", funcs={3: "fib", 4: "has space", 5: "dup", 6: "dup"},
     ("global.set", 0, NAMES, "global.set $g"),
     ("br_table", ((0, 1), 2), None, "br_table 0 1 2"),
     ("br_if", 3, NAMES, "br_if 3"),
-    ("i32.load", (0, 4), None, "i32.load offset=4 align=1"),
-    ("i32.load", (2, 0), None, "i32.load"),
-    ("i64.store32", (2, 8), None, "i64.store32 offset=8"),
+    ("i32.load", MemArg(0, 4), None, "i32.load offset=4 align=1"),
+    ("i32.load", MemArg(2, 0), None, "i32.load"),
+    ("i64.store32", MemArg(2, 8), None, "i64.store32 offset=8"),
     ("v128.const", 4 << 96 | 3 << 64 | 2 << 32 | 1, None,
      "v128.const i32x4 0x00000001 0x00000002 0x00000003 0x00000004"),
     ("memory.init", (1, 0), None, "memory.init 1"),
@@ -338,8 +340,10 @@ NAMES = Names(module="m", funcs={3: "fib", 4: "has space", 5: "dup", 6: "dup"},
     ("ref.func", 3, NAMES, "ref.func $fib"),
     ("i8x16.extract_lane_s", 15, None, "i8x16.extract_lane_s 15"),
     ("i8x16.shuffle", tuple(range(16)), None, "i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15"),
-    ("v128.load16_lane", ((0, 2), 7), None, "v128.load16_lane offset=2 align=1 7"),
-    ("v128.store64_lane", ((3, 0), 1), None, "v128.store64_lane 1"),
+    ("v128.load16_lane", (MemArg(0, 2), 7), None, "v128.load16_lane offset=2 align=1 7"),
+    ("v128.store64_lane", (MemArg(3, 0), 1), None, "v128.store64_lane 1"),
+    ("v128.store64_lane", (MemArg(3, 0, 1), 1), None, "v128.store64_lane 1 1"),
+    ("i64.load32_u", MemArg(1, 2**64 - 1, 2), None, "i64.load32_u 2 offset=18446744073709551615 align=2"),
     ("i32.add", None, NAMES, "i32.add"),
 ])
 def test_format_instruction(name: str, imm: object, names: Names | None, expected: str) -> None:
@@ -401,10 +405,10 @@ def test_constants_read_back_bit_for_bit(i32: int, i64: int, f32: int, f64: int,
 SAMPLE_IMMEDIATES = {
     Imm.NONE: None, Imm.LABEL: 0, Imm.BR_TABLE: ((0, 1), 2), Imm.FUNC: 1, Imm.CALL_INDIRECT: (1, 1),
     Imm.LOCAL: 1, Imm.GLOBAL: 0, Imm.TABLE: 1, Imm.ELEM: 1, Imm.DATA: 1, Imm.TABLE_INIT: (1, 1),
-    Imm.TABLE_COPY: (1, 0), Imm.MEMARG: (0, 4), Imm.MEMORY: 0, Imm.MEMORY_INIT: (1, 0),
+    Imm.TABLE_COPY: (1, 0), Imm.MEMARG: MemArg(0, 4, 1), Imm.MEMORY: 1, Imm.MEMORY_INIT: (1, 1),
     Imm.MEMORY_COPY: (0, 0), Imm.I32: 0xFFFF_FFFF, Imm.I64: 1 << 63, Imm.F32: 0x7FC0_0001,
     Imm.F64: 1 << 63, Imm.V128: 1 << 127 | 5, Imm.REFTYPE: EXTERNREF, Imm.SELECT_TYPES: (I64,),
-    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: ((0, 8), 1),
+    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1),
 }
 
 
@@ -430,7 +434,7 @@ def every_instruction_module() -> Module:
         types=(FuncType((), ()), FuncType((I32,), (I32,))),
         funcs=(Func(0, (I32, V128), tuple(body)), Func(1, (), (Instruction(END),))),
         tables=(TableType(Limits(1), FUNCREF), TableType(Limits(1, 5), EXTERNREF)),
-        memories=(MemoryType(Limits(1)),),
+        memories=(MemoryType(Limits(1)), MemoryType(Limits(0, 1), I64, 1)),
         globals=(Global(GlobalType(I32, True), zero),),
         elems=(Elem(FUNCREF, (), SegmentMode.PASSIVE), Elem(EXTERNREF, ((Instruction(op("ref.null"), EXTERNREF),
                                                                          Instruction(END)),), SegmentMode.PASSIVE)),
@@ -444,7 +448,8 @@ def test_every_instruction_of_the_table_reads_back() -> None:
     assert_round_trip(module)
     text = print_module(module)
     assert len(module.funcs[0].body) > len(OPS)
-    assert "v128.load32_lane offset=8 align=1 1" in text and "select (result i64)" in text
+    assert "v128.load32_lane 1 offset=8 align=1 1" in text and "select (result i64)" in text
+    assert "(memory (;1;) i64 0 1 (pagesize 1))" in text
 
 
 def test_every_open_signature_has_a_stack_effect_for_folding() -> None:
@@ -566,12 +571,12 @@ SUITE = configured_testsuite()
 SCRIPTS = sorted(SUITE.glob("*.wast")) if SUITE is not None else []
 
 
-def script_modules(path: Path) -> list[tuple[Module, bool]]:
-    """Every module of a script that decodes or parses, with whether it came
-    from text (whose names must survive too); quoted modules and those
-    expected malformed are left out."""
+def script_modules(path: Path, features: frozenset[Feature] = WASM_2_0) -> list[tuple[Module, bool]]:
+    """Every module of a script that decodes or parses (by the rules of
+    ``features``), with whether it came from text (whose names must survive
+    too); quoted modules and those expected malformed are left out."""
     found = []
-    for command in parse_script(path.read_text(encoding="utf-8")):
+    for command in parse_script(path.read_text(encoding="utf-8"), features):
         if isinstance(command, AssertMalformed):
             continue
         script_module = getattr(command, "module", None)
@@ -583,29 +588,49 @@ def script_modules(path: Path) -> list[tuple[Module, bool]]:
             found.append((script_module.module, True))
         elif script_module.source is ModuleSource.BINARY:
             try:
-                found.append((decode_module(script_module.binary), False))
+                found.append((decode_module(script_module.binary, features), False))
             except MalformedError:
                 continue
     return found
 
 
-@pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
-@pytest.mark.parametrize("name", [path.name for path in SCRIPTS])
-def test_testsuite_modules_read_back_from_their_printed_text(name: str) -> None:
-    modules = script_modules(SUITE / name)  # type: ignore[operator]
+def assert_testsuite_modules_read_back(path: Path, features: frozenset[Feature]) -> None:
+    """Every module of the script at ``path``, printed flat and folded, parses
+    back into the same module, which encodes to the same bytes."""
     failures = []
-    for index, (module, from_text) in enumerate(modules):
+    for index, (module, from_text) in enumerate(script_modules(path, features)):
         expected = comparable(module, from_text)
         for folded in (False, True):
             text = print_module(module, folded=folded, offsets=not from_text)
             try:
-                back = comparable(parse_module(text), from_text)
+                back = comparable(parse_module(text, features), from_text)
             except MalformedError as error:
                 failures.append(f"module {index} ({'folded' if folded else 'flat'}): {error}")
                 continue
             if back != expected:
                 failures.append(f"module {index} ({'folded' if folded else 'flat'}) differs")
+            elif encode_module(back) != encode_module(expected):
+                failures.append(f"module {index} ({'folded' if folded else 'flat'}) encodes differently")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
+@pytest.mark.parametrize("name", [path.name for path in SCRIPTS])
+def test_testsuite_modules_read_back_from_their_printed_text(name: str) -> None:
+    assert_testsuite_modules_read_back(SUITE / name, features_of_testsuite(SUITE))  # type: ignore[operator]
+
+
+THREE = next((folder for folder in configured_testsuites() if folder.is_dir() and recognise(folder) is WASM_3_0), None)
+THREE_SCRIPTS = [path for path in files_of_testsuite(THREE, WASM_3_0)
+                 if not place_of(path).missing] if THREE is not None else []  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(THREE is None, reason="WASM_TESTSUITE names no 3.0 testsuite")
+@pytest.mark.parametrize("path", THREE_SCRIPTS, ids=[str(path.relative_to(THREE)) for path in THREE_SCRIPTS])
+def test_3_0_testsuite_modules_read_back_from_their_printed_text(path: Path) -> None:
+    """Every 3.0 file the engine runs (memory64, multi-memory, relaxed SIMD,
+    the proposals among them), each by its own features."""
+    assert_testsuite_modules_read_back(path, place_of(path).features)  # type: ignore[union-attr]
 
 
 @pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")

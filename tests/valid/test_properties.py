@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 
 from interp.errors import InvalidError
 from interp.syntax.module import Instruction
-from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, Op, op
+from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, MemArg, Op, op
 from interp.syntax.types import F32, F64, I32, I64, FuncType, ValType
 from interp.valid import FunctionValidator, ModuleContext, validate_module
 from tests.valid.assemble import environment_module
@@ -36,7 +36,7 @@ _IMMEDIATES: dict[Imm, st.SearchStrategy] = {
     Imm.DATA: _INDEX,
     Imm.TABLE_INIT: st.tuples(_INDEX, _INDEX),
     Imm.TABLE_COPY: st.tuples(_INDEX, _INDEX),
-    Imm.MEMARG: st.tuples(st.one_of(st.integers(0, 4), st.just(2**32 - 1)), st.integers(0, 2**32 - 1)),
+    Imm.MEMARG: st.builds(MemArg, st.one_of(st.integers(0, 4), st.just(63)), st.integers(0, 2**64 - 1), _INDEX),
     Imm.MEMORY: _INDEX,
     Imm.MEMORY_INIT: st.tuples(_INDEX, _INDEX),
     Imm.MEMORY_COPY: st.tuples(_INDEX, _INDEX),
