@@ -60,6 +60,9 @@ class Imm(enum.Enum):
     LANE = "lane"                    # int lane index
     SHUFFLE = "shuffle"              # tuple of 16 lane indices
     MEMARG_LANE = "memarg_lane"      # ((int alignment exponent, int offset), int lane)
+    TAG = "tag"                      # int tag index
+    TRY_TABLE = "try_table"          # (block type as BLOCKTYPE, tuple[module.Catch, ...])
+    TYPE = "type"                    # int type index
 
 
 PREFIX_MISC = 0xFC

@@ -16,6 +16,7 @@ class ValType(enum.Enum):
     V128 = 0x7B
     FUNCREF = 0x70
     EXTERNREF = 0x6F
+    EXNREF = 0x69
 
     @property
     def text(self) -> str:
@@ -23,7 +24,7 @@ class ValType(enum.Enum):
 
     @property
     def is_ref(self) -> bool:
-        return self is ValType.FUNCREF or self is ValType.EXTERNREF
+        return self in _REF_TYPES
 
     @property
     def is_num(self) -> bool:
@@ -47,12 +48,14 @@ _VALTYPE_TEXT = {
     ValType.V128: "v128",
     ValType.FUNCREF: "funcref",
     ValType.EXTERNREF: "externref",
+    ValType.EXNREF: "exnref",
 }
 _VALTYPE_BY_TEXT = {text: vt for vt, text in _VALTYPE_TEXT.items()}
 _NUM_TYPES = frozenset({ValType.I32, ValType.I64, ValType.F32, ValType.F64})
+_REF_TYPES = frozenset({ValType.FUNCREF, ValType.EXTERNREF, ValType.EXNREF})
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
-FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
+FUNCREF, EXTERNREF, EXNREF = ValType.FUNCREF, ValType.EXTERNREF, ValType.EXNREF
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,16 @@ class GlobalType:
     mutable: bool
 
 
+@dataclass(frozen=True, slots=True)
+class TagType:
+    """A tag (exception handling): the index of its function type in the
+    module, whose parameters are the exception's payload and whose results
+    must be empty.  At run time a tag instance carries the function type
+    itself (``interp.runtime.tag``)."""
+
+    type_index: int
+
+
 ExternType = FuncType | TableType | MemoryType | GlobalType
 
 
@@ -118,6 +131,7 @@ class ExternKind(enum.Enum):
     TABLE = 1
     MEMORY = 2
     GLOBAL = 3
+    TAG = 4
 
     @property
     def text(self) -> str:

@@ -115,7 +115,7 @@ def test_bad_types(content: bytes, message: str) -> None:
 
 
 def test_bad_export_kind() -> None:
-    assert malformed(module(section(7, vec(name("x") + b"\x04\x00")))).message == "malformed export kind"
+    assert malformed(module(section(7, vec(name("x") + b"\x05\x00")))).message == "malformed export kind"
 
 
 def test_tables_memories_globals_start() -> None:
