@@ -32,6 +32,7 @@ from interp.binary.decode import (
     SECTION_ORDER,
     START,
     TABLE,
+    TAG,
     TYPE,
     VERSION,
 )
@@ -45,6 +46,7 @@ from interp.binary.names import (
 )
 from interp.errors import UsageError
 from interp.syntax.module import (
+    Catch,
     CustomSection,
     Data,
     Elem,
@@ -57,7 +59,7 @@ from interp.syntax.module import (
     SegmentMode,
 )
 from interp.syntax.opcodes import OPS, Imm, Op
-from interp.syntax.types import FuncType, Limits, MemoryType, TableType, ValType
+from interp.syntax.types import FuncType, Limits, MemoryType, TableType, TagType, ValType
 from interp.syntax.values import signed32, signed64
 
 _ONE_BYTE = tuple(bytes([value]) for value in range(256))
@@ -123,6 +125,15 @@ def _write_blocktype(imm: ValType | int | None) -> bytes:
     return encode_signed(imm, 33)
 
 
+def _write_try_table(imm: tuple[ValType | int | None, tuple[Catch, ...]]) -> bytes:
+    blocktype, catches = imm
+    clauses = []
+    for catch in catches:
+        tag = encode_unsigned(catch.tag) if catch.kind.has_tag else b""  # type: ignore[arg-type]
+        clauses.append(_ONE_BYTE[catch.kind.value] + tag + encode_unsigned(catch.label))
+    return _write_blocktype(blocktype) + _vector(clauses)
+
+
 def _write_br_table(imm: tuple[tuple[int, ...], int]) -> bytes:
     labels, default = imm
     return _vector([encode_unsigned(label) for label in labels]) + encode_unsigned(default)
@@ -156,6 +167,9 @@ _IMMEDIATE_WRITERS: dict[Imm, Callable[[object], bytes] | None] = {
     Imm.LANE: lambda imm: _fixed(imm, 1),
     Imm.SHUFFLE: lambda imm: b"".join(_fixed(lane, 1) for lane in imm),
     Imm.MEMARG_LANE: lambda imm: _write_u32_pair(imm[0]) + _fixed(imm[1], 1),
+    Imm.TAG: encode_unsigned,
+    Imm.TYPE: encode_unsigned,
+    Imm.TRY_TABLE: _write_try_table,
 }
 
 
@@ -209,6 +223,10 @@ def _func_type(func_type: FuncType) -> bytes:
             + _vector([_valtype(t) for t in func_type.results]))
 
 
+def _tag_type(tag: TagType) -> bytes:
+    return b"\x00" + encode_unsigned(tag.type_index)
+
+
 def _import(imp: Import) -> bytes:
     desc = imp.desc
     if isinstance(desc, int):
@@ -217,6 +235,8 @@ def _import(imp: Import) -> bytes:
         encoded = _table_type(desc)
     elif isinstance(desc, MemoryType):
         encoded = _limits(desc.limits)
+    elif isinstance(desc, TagType):
+        encoded = _tag_type(desc)
     else:
         encoded = _valtype(desc.valtype) + (b"\x01" if desc.mutable else b"\x00")
     return _name(imp.module) + _name(imp.name) + _ONE_BYTE[imp.kind.value] + encoded
@@ -300,6 +320,7 @@ def _standard_sections(module: Module) -> dict[int, tuple[bytes | None, bool]]:
         FUNCTION: [encode_unsigned(f.type_index) for f in module.funcs],
         TABLE: [_table_type(t) for t in module.tables],
         MEMORY: [_limits(m.limits) for m in module.memories],
+        TAG: [_tag_type(t) for t in module.tags],
         GLOBAL: [_global(g) for g in module.globals],
         EXPORT: [_name(e.name) + _ONE_BYTE[e.kind.value] + encode_unsigned(e.index) for e in module.exports],
         ELEMENT: [_elem(e) for e in module.elems],

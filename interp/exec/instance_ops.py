@@ -1,7 +1,7 @@
 """The ``RUNTIME`` instructions of the table (interp/syntax/semantics.py):
-tables, element and data segments, ``memory.init``, and the vector
-instructions, as plain Python functions bound to one instance (their
-immediates folded in).
+tables, element and data segments, ``memory.init``, throwing exceptions
+(exceptions.py) and the vector instructions, as plain Python functions bound
+to one instance (their immediates folded in).
 
 Both engines run these through ``instance_operation``: the step machine
 (bind.py) wraps the function in a closure over its operand slots, the compiled
@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 from interp.exec import f32x4, f64x2, i8x16, i16x8, i32x4, i64x2, simd_memory, v128
+from interp.exec.exceptions import throw, throw_ref
 from interp.runtime.instance import ModuleInstance
 from interp.syntax.opcodes import OPS, PREFIX_SIMD, Imm, Op
 from interp.syntax.semantics import RUNTIME
@@ -161,10 +162,22 @@ def _table_fill(instance: ModuleInstance, imm: int) -> InstanceOperation:
     return InstanceOperation(table.fill, (I32, table.type.elem, I32), None)
 
 
+# --- exceptions ----------------------------------------------------------------------
+
+def _throw(instance: ModuleInstance, imm: int) -> InstanceOperation:
+    tag = instance.tags[imm]
+    return InstanceOperation(lambda *payload: throw(tag, payload), tag.type.params, None)
+
+
+def _throw_ref(instance: ModuleInstance, imm: None) -> InstanceOperation:
+    return InstanceOperation(throw_ref, (ValType.EXNREF,), None)
+
+
 _BUILDERS: dict[str, Builder] = {
     "memory.init": _memory_init, "data.drop": _data_drop, "elem.drop": _elem_drop,
     "table.copy": _table_copy, "table.init": _table_init, "table.get": _table_get, "table.set": _table_set,
     "table.size": _table_size, "table.grow": _table_grow, "table.fill": _table_fill,
+    "throw": _throw, "throw_ref": _throw_ref,
 }
 """The ``RUNTIME`` instructions that are not vector instructions."""
 

@@ -15,9 +15,19 @@ from interp.runtime.globals import GlobalInstance
 from interp.runtime.instance import ExternValue, ModuleInstance
 from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
-from interp.syntax.module import Expr, Import, SegmentMode
+from interp.runtime.tag import TagInstance
+from interp.syntax.module import Expr, Import, Module, SegmentMode
 from interp.syntax.opcodes import Imm
-from interp.syntax.types import ExternKind, ExternType, Limits, MemoryType, TableType, describe_extern_type
+from interp.syntax.types import (
+    ExternKind,
+    ExternType,
+    FuncType,
+    Limits,
+    MemoryType,
+    TableType,
+    TagType,
+    describe_extern_type,
+)
 from interp.syntax.values import f32_from_bits, f64_from_bits
 
 Imports = Mapping[str, Mapping[str, ExternValue]]
@@ -52,6 +62,9 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
                 f"memory of {memory_type.limits.min} pages exceeds this engine's limit of "
                 f"{config.max_memory_pages} pages")
         instance.memories.append(MemoryInstance(memory_type, config.max_memory_pages))
+    first_tag = len(instance.tags)
+    for position, tag in enumerate(module.tags):
+        instance.tags.append(TagInstance(instance.types[tag.type_index], _tag_name(module, first_tag + position)))
     for glob in module.globals:
         instance.globals.append(GlobalInstance(glob.type, evaluate_constant(glob.init, instance)))
 
@@ -65,6 +78,7 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
         ExternKind.TABLE: instance.tables,
         ExternKind.MEMORY: instance.memories,
         ExternKind.GLOBAL: instance.globals,
+        ExternKind.TAG: instance.tags,
     }
     for export in module.exports:
         instance.exports[export.name] = index_spaces[export.kind][export.index]
@@ -119,6 +133,13 @@ def _link(instance: ModuleInstance, imp: Import, value: ExternValue) -> None:
         if isinstance(value, MemoryInstance) and _limits_match(value.current_type.limits, desc.limits):
             instance.memories.append(value)
             return
+    elif isinstance(desc, TagType):
+        tag_type = instance.types[desc.type_index]
+        if isinstance(value, TagInstance) and value.type == tag_type:
+            instance.tags.append(value)
+            return
+        raise UnlinkableError(f"incompatible import type for {_import_name(imp)}: expected "
+                              f"{_describe_tag_type(tag_type)}, given {_given_type(value)}")
     else:
         expected = desc
         if isinstance(value, GlobalInstance) and value.type == desc:
@@ -140,7 +161,22 @@ def _given_type(value: object) -> str:
         return describe_extern_type(value.current_type)
     if isinstance(value, GlobalInstance):
         return describe_extern_type(value.type)
+    if isinstance(value, TagInstance):
+        return _describe_tag_type(value.type)
     return f"a Python {type(value).__name__}, which is no extern value"
+
+
+def _describe_tag_type(tag_type: FuncType) -> str:
+    return f"tag {tag_type}"
+
+
+def _tag_name(module: Module, index: int) -> str | None:
+    """What to call tag ``index`` in messages: its name, else its first export's."""
+    name = module.names.tags.get(index)
+    if name is not None:
+        return "$" + name
+    return next((f'"{export.name}"' for export in module.exports
+                 if export.kind is ExternKind.TAG and export.index == index), None)
 
 
 def _limits_match(actual: Limits, expected: Limits) -> bool:

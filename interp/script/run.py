@@ -24,6 +24,7 @@ from interp.errors import (
     MalformedError,
     TextSyntaxError,
     Trap,
+    UncaughtException,
     UnlinkableError,
 )
 from interp.translate.compiled import CompiledModule, compile_module
@@ -40,6 +41,7 @@ from interp.syntax.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_
 from interp.text.parser import parse_module
 from interp.text.script import (
     ActionCommand,
+    AssertException,
     AssertExhaustion,
     AssertInvalid,
     AssertMalformed,
@@ -224,6 +226,13 @@ class ScriptRunner:
     def _assert_exhaustion(self, command: AssertExhaustion) -> bool:
         return self._expect_failure(lambda: self._perform(command.action), ExhaustionError, command.message)
 
+    def _assert_exception(self, command: AssertException) -> None:
+        try:
+            self._perform(command.action)
+        except UncaughtException:
+            return
+        raise _Failure("expected an uncaught exception, but it succeeded")
+
     def _assert_malformed(self, command: AssertMalformed) -> bool:
         return self._expect_failure(lambda: self._load(command.module), MalformedError, command.message)
 
@@ -249,6 +258,7 @@ _HANDLERS: dict[type, Callable[[ScriptRunner, Any], Any]] = {
     AssertReturn: ScriptRunner._assert_return,
     AssertTrap: ScriptRunner._assert_trap,
     AssertExhaustion: ScriptRunner._assert_exhaustion,
+    AssertException: ScriptRunner._assert_exception,
     AssertMalformed: ScriptRunner._assert_malformed,
     AssertInvalid: ScriptRunner._assert_invalid,
     AssertUnlinkable: ScriptRunner._assert_unlinkable,
@@ -262,6 +272,7 @@ _COMMAND_NAMES: dict[type, str] = {
     AssertReturn: "assert_return",
     AssertTrap: "assert_trap",
     AssertExhaustion: "assert_exhaustion",
+    AssertException: "assert_exception",
     AssertMalformed: "assert_malformed",
     AssertInvalid: "assert_invalid",
     AssertUnlinkable: "assert_unlinkable",

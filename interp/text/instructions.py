@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
-from interp.syntax.module import Instruction
+from interp.syntax.module import Catch, CatchKind, Instruction
 from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, Op
-from interp.syntax.types import EXTERNREF, FUNCREF, ValType
+from interp.syntax.types import EXNREF, EXTERNREF, FUNCREF, ValType
 from interp.text.lexer import ATOM, ID, LPAR, RPAR, TokenReader
 from interp.text.numbers import (
     F32_FORMAT,
@@ -39,17 +39,26 @@ _END = OPS_BY_NAME["end"]
 _ELSE = OPS_BY_NAME["else"]
 _IF = OPS_BY_NAME["if"]
 _SELECT = OPS_BY_NAME["select"]
+_TRY = OPS_BY_NAME["try"]
+_CATCH = OPS_BY_NAME["catch"]
+_CATCH_ALL = OPS_BY_NAME["catch_all"]
+_DELEGATE = OPS_BY_NAME["delegate"]
 END_INSTRUCTION = Instruction(_END)
 _ELSE_INSTRUCTION = Instruction(_ELSE)
+_CATCH_ALL_INSTRUCTION = Instruction(_CATCH_ALL)
 
 # Instructions without immediates are immutable and identical wherever they
 # occur, so each is built once and shared.
 _BARE: dict[str, Instruction] = {
     op.name: Instruction(op) for op in OPS
-    if op.imm is Imm.NONE and op not in (_SELECT, _END, _ELSE)
+    if op.imm is Imm.NONE and op not in (_SELECT, _END, _ELSE, _CATCH_ALL)
 }
 
-_HEAP_TYPES = {"func": FUNCREF, "extern": EXTERNREF}
+_CATCH_CLAUSES = {kind.text: kind for kind in CatchKind}
+"""``try_table``'s clause keywords: ``catch``, ``catch_ref``, ``catch_all``, ``catch_all_ref``."""
+_TRY_CLAUSES = ("catch", "catch_all", "delegate")
+
+_HEAP_TYPES = {"func": FUNCREF, "extern": EXTERNREF, "exn": EXNREF}
 
 # States of the open forms on the parser's stack.
 _FOLDED_PLAIN = 0    # (op imm* <folded operands>)  -- op is emitted at ')'
@@ -62,9 +71,30 @@ _IF_THEN = 6         # ... (then instr*) ...
 _IF_AFTER_THEN = 7   # ... (else ...)? )
 _IF_ELSE = 8         # ... (else instr*) ...
 _IF_DONE = 9         # ... )
+# The legacy try, plain: try label? bt instr* (catch x instr*)* (catch_all instr*)? end, or ... delegate l
+_PLAIN_TRY = 10      # try label? bt instr* ...
+_PLAIN_CATCH = 11    # ... catch x instr* ...
+_PLAIN_CATCH_ALL = 12  # ... catch_all instr* end
+# and folded: (try label? bt (do instr*) (catch x instr*)* (catch_all instr*)?) or (do ...) (delegate l))
+_TRY_HEADER = 13     # (try label? bt ...
+_TRY_DO = 14         # ... (do instr*) ...
+_TRY_AFTER_DO = 15   # ... (catch ...)* (catch_all ...)? | (delegate l) ...
+_TRY_CATCH = 16      # ... (catch x instr*) ...
+_TRY_AFTER_CATCH = 17  # ... (catch ...)* (catch_all ...)? )
+_TRY_CATCH_ALL = 18  # ... (catch_all instr*) ...
+_TRY_DONE = 19       # ... )
+_TRY_DELEGATED = 20  # ... (delegate l) )
 
-_CLOSED_BY_END = (_PLAIN_BLOCK, _PLAIN_IF, _PLAIN_ELSE)
-_NO_PLAIN_INSTRUCTIONS = (_FOLDED_PLAIN, _IF_CONDITION, _IF_AFTER_THEN, _IF_DONE)
+_CLOSED_BY_END = (_PLAIN_BLOCK, _PLAIN_IF, _PLAIN_ELSE, _PLAIN_TRY, _PLAIN_CATCH, _PLAIN_CATCH_ALL)
+_NO_PLAIN_INSTRUCTIONS = (_FOLDED_PLAIN, _IF_CONDITION, _IF_AFTER_THEN, _IF_DONE, _TRY_HEADER, _TRY_AFTER_DO,
+                          _TRY_AFTER_CATCH, _TRY_DONE, _TRY_DELEGATED)
+_NO_FOLDED_INSTRUCTIONS = (_IF_AFTER_THEN, _IF_DONE, _TRY_HEADER, _TRY_AFTER_DO, _TRY_AFTER_CATCH, _TRY_DONE,
+                           _TRY_DELEGATED)
+_FOLDED_TRY_CLAUSES = {  # state -> the clauses that may open there
+    _TRY_HEADER: ("do",), _TRY_AFTER_DO: ("catch", "catch_all", "delegate"),
+    _TRY_AFTER_CATCH: ("catch", "catch_all"),
+}
+_CLOSE_FOLDED_CLAUSE = {_TRY_DO: _TRY_AFTER_DO, _TRY_CATCH: _TRY_AFTER_CATCH, _TRY_CATCH_ALL: _TRY_DONE}
 
 
 def is_index_token(kind: int, value: object) -> bool:
@@ -110,6 +140,8 @@ class ExpressionParser:
             Imm.LANE: lambda r, op: read_lane_index(r),
             Imm.SHUFFLE: lambda r, op: read_shuffle_lanes(r),
             Imm.MEMARG_LANE: lambda r, op: (self._memarg(r, op), read_lane_index(r)),
+            Imm.TAG: lambda r, op: self.context.index("tag", r),
+            Imm.TYPE: lambda r, op: self.context.index("type", r),
         }
 
     # -- the instruction sequence --------------------------------------------
@@ -144,6 +176,9 @@ class ExpressionParser:
                 if value == "end" or value == "else":
                     self._plain_end_or_else(reader, stack, out, value == "else")  # type: ignore[arg-type]
                     continue
+                if value in _TRY_CLAUSES:
+                    self._plain_try_clause(reader, stack, out, value)  # type: ignore[arg-type]
+                    continue
                 op = ops.get(value)  # type: ignore[arg-type]
                 if op is None:
                     raise reader.unexpected()
@@ -152,7 +187,12 @@ class ExpressionParser:
                     label, blocktype = self._block_header(reader)
                     emit(Instruction(op, blocktype))
                     labels.append(label)
-                    stack.append([_PLAIN_IF if op is _IF else _PLAIN_BLOCK, label])
+                    stack.append([_PLAIN_IF if op is _IF else _PLAIN_TRY if op is _TRY else _PLAIN_BLOCK, label])
+                elif op.imm is Imm.TRY_TABLE:
+                    label, immediate = self._try_table_header(reader)
+                    emit(Instruction(op, immediate))
+                    labels.append(label)
+                    stack.append([_PLAIN_BLOCK, label])
                 else:
                     emit(self._with_immediates(reader, op))
             elif kind == LPAR:
@@ -162,7 +202,10 @@ class ExpressionParser:
                 if keyword == "then" or keyword == "else":
                     self._open_clause(reader, stack, out, keyword == "else")
                     continue
-                if state in (_IF_AFTER_THEN, _IF_DONE):
+                if keyword in _FOLDED_TRY_CLAUSES.get(state, ()):
+                    self._open_try_clause(reader, stack, out, keyword)
+                    continue
+                if state in _NO_FOLDED_INSTRUCTIONS or keyword in _TRY_CLAUSES:
                     raise reader.unexpected(pos + 1)
                 op = ops.get(keyword)
                 if op is None:
@@ -175,13 +218,18 @@ class ExpressionParser:
                     else:
                         emit(Instruction(op, blocktype))
                         labels.append(label)
-                        stack.append([_FOLDED_BLOCK, label])
+                        stack.append([_TRY_HEADER if op is _TRY else _FOLDED_BLOCK, label])
+                elif op.imm is Imm.TRY_TABLE:
+                    label, immediate = self._try_table_header(reader)
+                    emit(Instruction(op, immediate))
+                    labels.append(label)
+                    stack.append([_FOLDED_BLOCK, label])
                 else:
                     stack.append([_FOLDED_PLAIN, self._with_immediates(reader, op)])
             elif kind == RPAR:
                 if not stack:
                     return out
-                if state in _CLOSED_BY_END or state == _IF_CONDITION:
+                if state in _CLOSED_BY_END or state == _IF_CONDITION or state == _TRY_HEADER:
                     raise reader.unexpected()
                 reader.pos = pos + 1
                 frame = stack[-1]
@@ -192,7 +240,11 @@ class ExpressionParser:
                     frame[0] = _IF_AFTER_THEN
                 elif state == _IF_ELSE:
                     frame[0] = _IF_DONE
-                else:  # _FOLDED_BLOCK, _IF_AFTER_THEN, _IF_DONE
+                elif state in _CLOSE_FOLDED_CLAUSE:
+                    frame[0] = _CLOSE_FOLDED_CLAUSE[state]
+                elif state == _TRY_DELEGATED:  # delegate was the try's end
+                    stack.pop()
+                else:  # _FOLDED_BLOCK, _IF_AFTER_THEN, _IF_DONE, _TRY_AFTER_DO, _TRY_AFTER_CATCH, _TRY_DONE
                     _close_block(out)
                     labels.pop()
                     stack.pop()
@@ -233,6 +285,60 @@ class ExpressionParser:
             out.append(frame[2])
             self.labels.append(frame[1])
             frame[0] = _IF_THEN
+
+    def _plain_try_clause(self, reader: TokenReader, stack: list[list], out: list[Instruction], word: str) -> None:
+        """``catch x``, ``catch_all`` or ``delegate l`` in a plain ``try``."""
+        state = stack[-1][0] if stack else -1
+        allowed = (_PLAIN_TRY,) if word == "delegate" else (_PLAIN_TRY, _PLAIN_CATCH)
+        if state not in allowed:
+            raise reader.unexpected()
+        reader.pos += 1
+        if word == "catch":
+            out.append(Instruction(_CATCH, self.context.index("tag", reader)))
+            stack[-1][0] = _PLAIN_CATCH
+        elif word == "catch_all":
+            out.append(_CATCH_ALL_INSTRUCTION)
+            stack[-1][0] = _PLAIN_CATCH_ALL
+        else:
+            self._delegate(reader, stack, out)
+            stack.pop()
+
+    def _open_try_clause(self, reader: TokenReader, stack: list[list], out: list[Instruction], keyword: str) -> None:
+        """``(do``, ``(catch x``, ``(catch_all`` or ``(delegate l)`` of a folded ``try``."""
+        reader.pos += 2
+        frame = stack[-1]
+        if keyword == "do":
+            frame[0] = _TRY_DO
+        elif keyword == "catch":
+            out.append(Instruction(_CATCH, self.context.index("tag", reader)))
+            frame[0] = _TRY_CATCH
+        elif keyword == "catch_all":
+            out.append(_CATCH_ALL_INSTRUCTION)
+            frame[0] = _TRY_CATCH_ALL
+        else:
+            self._delegate(reader, stack, out)
+            reader.expect_rpar()
+            frame[0] = _TRY_DELEGATED
+
+    def _delegate(self, reader: TokenReader, stack: list[list], out: list[Instruction]) -> None:
+        """``delegate l`` ends the try: its label is counted from outside the try."""
+        self.labels.pop()
+        out.append(Instruction(_DELEGATE, self._label(reader)))
+
+    def _try_table_header(self, reader: TokenReader) -> tuple[str | None, tuple[object, tuple[Catch, ...]]]:
+        """``try_table``'s label, block type and catch clauses, whose labels
+        are counted from outside the ``try_table``."""
+        label, blocktype = self._block_header(reader)
+        catches = []
+        while True:
+            kind = _CATCH_CLAUSES.get(reader.lpar_keyword())  # type: ignore[arg-type]
+            if kind is None:
+                break
+            reader.pos += 2
+            tag = self.context.index("tag", reader) if kind.has_tag else None
+            catches.append(Catch(kind, tag, self._label(reader)))
+            reader.expect_rpar()
+        return label, (blocktype, tuple(catches))
 
     def _block_header(self, reader: TokenReader) -> tuple[str | None, object]:
         label = reader.optional_id()
@@ -520,7 +626,7 @@ def read_shuffle_lanes(reader: TokenReader) -> tuple[int, ...]:
 
 
 def heap_type(reader: TokenReader) -> ValType:
-    """``func`` or ``extern`` (the operand of ``ref.null``)."""
+    """``func``, ``extern`` or ``exn`` (the operand of ``ref.null``)."""
     word = reader.atom()
     valtype = _HEAP_TYPES.get(word) if word is not None else None
     if valtype is None:

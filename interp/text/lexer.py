@@ -252,6 +252,8 @@ KEYWORDS = frozenset({
     "assert_invalid", "assert_unlinkable", "assert_uninstantiable",
     "nan:canonical", "nan:arithmetic", "ref.extern",
     "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2",
+    "tag", "exnref", "exn", "do", "definition", "instance", "assert_exception",
+    "assert_malformed_custom", "assert_invalid_custom", "catch_ref", "catch_all_ref",
 })
 
 

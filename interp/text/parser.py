@@ -49,6 +49,7 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    TagType,
     ValType,
 )
 from interp.text.instructions import END_INSTRUCTION, ExpressionParser
@@ -62,14 +63,18 @@ _CATEGORY = {
     "global": "global",
     "elem": "elem segment",
     "data": "data segment",
+    "tag": "tag",
 }
 _EXTERN_KINDS = {
     "func": ExternKind.FUNC,
     "table": ExternKind.TABLE,
     "memory": ExternKind.MEMORY,
     "global": ExternKind.GLOBAL,
+    "tag": ExternKind.TAG,
 }
-_REF_TYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF}
+_DEFINITIONS = ("func", "table", "memory", "global", "tag")
+"""The fields that define an item of an index space, which imports must precede."""
+_REF_TYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF, "exnref": ValType.EXNREF}
 _I32_CONST = OPS_BY_NAME["i32.const"]
 _REF_FUNC = OPS_BY_NAME["ref.func"]
 
@@ -254,6 +259,7 @@ class _ModuleParser:
         self.funcs: list[Func] = []
         self.tables: list[TableType] = []
         self.memories: list[MemoryType] = []
+        self.tags: list[TagType] = []
         self.globals: list[Global] = []
         self.exports: list[Export] = []
         self.elems: list[Elem] = []
@@ -269,6 +275,7 @@ class _ModuleParser:
             "table": self._table,
             "memory": self._memory,
             "global": self._global,
+            "tag": self._tag,
             "import": self._import,
             "export": self._export,
             "start": self._start,
@@ -291,6 +298,7 @@ class _ModuleParser:
             globals=self.names["global"],
             elems=self.names["elem"],
             datas=self.names["data"],
+            tags=self.names["tag"],
         )
         return Module(
             types=tuple(context.types),
@@ -298,6 +306,7 @@ class _ModuleParser:
             funcs=tuple(self.funcs),
             tables=tuple(self.tables),
             memories=tuple(self.memories),
+            tags=tuple(self.tags),
             globals=tuple(self.globals),
             exports=tuple(self.exports),
             start=self.start,
@@ -324,7 +333,7 @@ class _ModuleParser:
                 self._type_definition()
                 continue
             index = -1
-            if keyword in ("func", "table", "memory", "global"):
+            if keyword in _DEFINITIONS:
                 reader.pos = start + 2
                 name = reader.optional_id()
                 while reader.lpar_keyword() == "export":
@@ -339,7 +348,7 @@ class _ModuleParser:
             elif keyword == "import":
                 desc = start + 4
                 desc_keyword = reader.lpar_keyword(desc) if desc + 2 < end else None
-                if desc_keyword in ("func", "table", "memory", "global"):
+                if desc_keyword in _DEFINITIONS:
                     if last_definition is not None:
                         raise reader.error(f"import after {_CATEGORY[last_definition]}", start)
                     name = tokens[desc + 2][1] if tokens[desc + 2][0] == ID else None
@@ -541,6 +550,18 @@ class _ModuleParser:
         else:
             self.globals.append(Global(global_type, self._expression()))
 
+    def _tag(self, field: _Field) -> None:
+        """``(tag $id? (export ...)* (import ...)? typeuse)``."""
+        reader = self.reader
+        reader.optional_id()
+        self._inline_exports("tag", field.index)
+        imported = self._inline_import()
+        tag_type = TagType(self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader))
+        if imported is not None:
+            self.imports.append(Import(imported[0], imported[1], tag_type))
+        else:
+            self.tags.append(tag_type)
+
     def _import(self, field: _Field) -> None:
         reader = self.reader
         module = reader.name()
@@ -559,6 +580,8 @@ class _ModuleParser:
             desc = TableType(limits, self._ref_type())
         elif keyword == "memory":
             desc = MemoryType(self._limits())
+        elif keyword == "tag":
+            desc = TagType(self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader))
         else:
             desc = self._global_type()
         reader.expect_rpar()

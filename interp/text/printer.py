@@ -45,6 +45,7 @@ from interp.syntax.module import (
 )
 from interp.syntax.opcodes import OPS, OPS_BY_NAME, Imm, Op
 from interp.syntax.types import (
+    EXNREF,
     EXTERNREF,
     FUNCREF,
     ExternKind,
@@ -53,6 +54,7 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    TagType,
     ValType,
 )
 from interp.syntax.values import signed32, signed64
@@ -76,16 +78,23 @@ _END = OPS_BY_NAME["end"]
 _ELSE = OPS_BY_NAME["else"]
 _IF = OPS_BY_NAME["if"]
 _LOOP = OPS_BY_NAME["loop"]
+_TRY = OPS_BY_NAME["try"]
+_CATCH = OPS_BY_NAME["catch"]
+_CATCH_ALL = OPS_BY_NAME["catch_all"]
+_DELEGATE = OPS_BY_NAME["delegate"]
 _REF_FUNC = OPS_BY_NAME["ref.func"]
+_OPENS_BLOCK = frozenset(op for op in OPS if op.imm is Imm.BLOCKTYPE or op.imm is Imm.TRY_TABLE)
+_BLOCK_PARTS = frozenset({_ELSE, _CATCH, _CATCH_ALL})
+_TRY_PARTS = frozenset({_CATCH, _CATCH_ALL, _DELEGATE})
 
 # Section ids of the binary format, for placing custom sections (see
 # ``interp.binary.decode``): the printed group each section's content is in.
 _GROUP_OF_SECTION = {0: "top", 1: "types", 2: "imports", 3: "funcs", 4: "tables", 5: "memories",
-                     6: "globals", 7: "exports", 8: "start", 9: "elems", 12: "elems", 10: "funcs",
+                     13: "tags", 6: "globals", 7: "exports", 8: "start", 9: "elems", 12: "elems", 10: "funcs",
                      11: "datas"}
 _SPACE_OF_KIND = {ExternKind.FUNC: "funcs", ExternKind.TABLE: "tables", ExternKind.MEMORY: "memories",
-                  ExternKind.GLOBAL: "globals"}
-_GROUPS = ("top", "types", "imports", "funcs", "tables", "memories", "globals", "exports", "start",
+                  ExternKind.GLOBAL: "globals", ExternKind.TAG: "tags"}
+_GROUPS = ("top", "types", "imports", "funcs", "tables", "memories", "tags", "globals", "exports", "start",
            "elems", "datas")
 
 
@@ -118,9 +127,10 @@ class _Identifiers:
     globals: dict[int, str]
     elems: dict[int, str]
     datas: dict[int, str]
+    tags: dict[int, str]
 
 
-_SPACES = ("funcs", "types", "tables", "memories", "globals", "elems", "datas")
+_SPACES = ("funcs", "types", "tables", "memories", "globals", "elems", "datas", "tags")
 
 
 def _unique_identifiers(names: dict[int, str], count: int | None) -> dict[int, str]:
@@ -271,7 +281,7 @@ def _v128_text(value: int) -> str:
     return f"i32x4 {lanes}"
 
 
-_HEAP_TYPE_TEXT = {FUNCREF: "func", EXTERNREF: "extern"}
+_HEAP_TYPE_TEXT = {FUNCREF: "func", EXTERNREF: "extern", EXNREF: "exn"}
 
 _Formatter = Callable[[Op, Any, _Scope], str]
 
@@ -282,6 +292,15 @@ def _blocktype_text(op: Op, imm: Any, scope: _Scope) -> str:
     if isinstance(imm, ValType):
         return f"{op.name} (result {imm.text})"
     return f"{op.name} {_type_use(imm, scope)}"
+
+
+def _try_table_text(op: Op, imm: Any, scope: _Scope) -> str:
+    """``try_table (result i32) (catch $e 0) (catch_all_ref 1)``: labels stay depths."""
+    blocktype, catches = imm
+    clauses = "".join(
+        f" ({catch.kind.text} {scope.ids.tags.get(catch.tag, catch.tag)} {catch.label})" if catch.kind.has_tag
+        else f" ({catch.kind.text} {catch.label})" for catch in catches)
+    return _blocktype_text(op, blocktype, scope) + clauses
 
 
 def _call_indirect_text(op: Op, imm: Any, scope: _Scope) -> str:
@@ -359,6 +378,9 @@ _FORMATTERS: dict[Imm, _Formatter] = {
     Imm.LANE: lambda op, imm, scope: f"{op.name} {imm}",
     Imm.SHUFFLE: lambda op, imm, scope: f"{op.name} {' '.join(map(str, imm))}",
     Imm.MEMARG_LANE: lambda op, imm, scope: f"{op.name}{_memarg_text(op, imm[0])} {imm[1]}",
+    Imm.TAG: _index_text("tags"),
+    Imm.TYPE: _index_text("types"),
+    Imm.TRY_TABLE: _try_table_text,
 }
 
 # The formatter of every op, by ``op.id``, and the whole text of the ops
@@ -400,12 +422,14 @@ class _Frame:
     """An open block while folding: the nodes of its body so far (and of its
     ``else`` branch), and what a branch to its label carries."""
 
-    __slots__ = ("instr", "text", "label_arity", "pushes", "condition", "items", "then_items", "else_instr")
+    __slots__ = ("instr", "text", "label_arity", "pushes", "condition", "items", "then_items", "else_instr",
+                 "sections")
 
     def __init__(self, instr: Instruction | None, text: str, label_arity: int | None, pushes: int | None,
                  condition: list[_Node]) -> None:
         self.instr = instr
         self.text = text
+        self.sections: list[tuple[Instruction, str, list[_Node]]] = []  # a legacy try's catch clauses
         self.label_arity = label_arity
         self.pushes = pushes
         self.condition = condition
@@ -430,6 +454,12 @@ def _table_branch_effect(arity: int | None) -> _Effect:
     return (None, None) if arity is None else (arity + 1, None)
 
 
+def _tail(effect: _Effect) -> _Effect:
+    """A call's effect made that of an instruction after which the stack is
+    polymorphic (a tail call, a throw)."""
+    return effect[0], None
+
+
 _ContextEffect = Callable[["_FoldedBuilder", Any, list[_Frame]], _Effect]
 
 _CONTEXT_EFFECTS: dict[str, _ContextEffect] = {
@@ -442,6 +472,12 @@ _CONTEXT_EFFECTS: dict[str, _ContextEffect] = {
     "return": lambda b, imm, frames: _branch_effect(frames[0].label_arity),
     "call": lambda b, imm, frames: b.call_effect(b.func_type(imm), 0),
     "call_indirect": lambda b, imm, frames: b.call_effect(b.type_at(imm[0]), 1),
+    "return_call": lambda b, imm, frames: _tail(b.call_effect(b.func_type(imm), 0)),
+    "return_call_indirect": lambda b, imm, frames: _tail(b.call_effect(b.type_at(imm[0]), 1)),
+    "return_call_ref": lambda b, imm, frames: _tail(b.call_effect(b.type_at(imm), 1)),
+    "throw": lambda b, imm, frames: _tail(b.call_effect(b.tag_type(imm), 0)),
+    "throw_ref": lambda b, imm, frames: (1, None),
+    "rethrow": lambda b, imm, frames: (0, None),
     "ref.null": lambda b, imm, frames: (0, 1),
     "ref.is_null": lambda b, imm, frames: (1, 1),
     "drop": lambda b, imm, frames: (1, 0),
@@ -457,7 +493,7 @@ _CONTEXT_EFFECTS: dict[str, _ContextEffect] = {
     "table.fill": lambda b, imm, frames: (3, 0),
 }
 _CONTEXT_EFFECT_BY_OP: list[_ContextEffect | None] = [_CONTEXT_EFFECTS.get(op.name) for op in OPS]
-STRUCTURED_OPS = frozenset(op for op in OPS if op.imm is Imm.BLOCKTYPE or op is _ELSE or op is _END)
+STRUCTURED_OPS = _OPENS_BLOCK | _TRY_PARTS | {_ELSE, _END}
 """Block structure, folded as blocks rather than by stack effect."""
 
 
@@ -476,7 +512,7 @@ class _Node:
     the tree height, ``inline`` its one-line text when it has one."""
 
     __slots__ = ("instr", "text", "kind", "children", "bare", "pushes", "height", "inline",
-                 "items", "else_instr", "else_items")
+                 "items", "else_instr", "else_items", "sections", "delegate")
 
     def __init__(self, instr: Instruction, text: str, kind: str, children: list[_Node], bare: bool,
                  pushes: int | None, height: int, inline: str | None) -> None:
@@ -491,6 +527,8 @@ class _Node:
         self.items: list[_Node] = []
         self.else_instr: Instruction | None = None
         self.else_items: list[_Node] | None = None
+        self.sections: list[tuple[Instruction, str, list[_Node]]] = []  # a legacy try's catch clauses
+        self.delegate: tuple[Instruction, str] | None = None  # a legacy try's delegate
 
 
 def _foldable(items: list[_Node], count: int) -> bool:
@@ -507,9 +545,11 @@ class _FoldedBuilder:
     """Turns a flat instruction sequence into folded nodes, one pass, with
     an explicit stack of open blocks."""
 
-    def __init__(self, types: tuple[FuncType, ...], func_types: tuple[int, ...], inline: bool) -> None:
+    def __init__(self, types: tuple[FuncType, ...], func_types: tuple[int, ...], inline: bool,
+                 tag_types: tuple[int, ...] = ()) -> None:
         self.types = types
         self.func_types = func_types
+        self.tag_types = tag_types
         self.inline = inline
         self.scope = _NO_SCOPE
 
@@ -519,6 +559,11 @@ class _FoldedBuilder:
     def func_type(self, func_index: int) -> FuncType | None:
         if 0 <= func_index < len(self.func_types):
             return self.type_at(self.func_types[func_index])
+        return None
+
+    def tag_type(self, tag_index: int) -> FuncType | None:
+        if 0 <= tag_index < len(self.tag_types):
+            return self.type_at(self.tag_types[tag_index])
         return None
 
     @staticmethod
@@ -560,10 +605,20 @@ class _FoldedBuilder:
                 frame = frames[-1]
                 frame.then_items, frame.items, frame.else_instr = frame.items, [], instr
                 continue
-            items = frames[-1].items
             text = formatters[op.id](op, instr.imm, scope)
-            if op.imm is Imm.BLOCKTYPE:
-                params, results = self.block_signature(instr.imm)
+            if op in _TRY_PARTS and frames[-1].instr is not None and frames[-1].instr.op is _TRY:
+                frame = frames[-1]
+                if op is _DELEGATE:
+                    self._close(frames, instr, text)
+                    continue
+                if not frame.sections:
+                    frame.then_items = frame.items  # the try's (do ...)
+                frame.items = []
+                frame.sections.append((instr, text, frame.items))
+                continue
+            items = frames[-1].items
+            if op in _OPENS_BLOCK:
+                params, results = self.block_signature(instr.imm if op.imm is Imm.BLOCKTYPE else instr.imm[0])
                 condition: list[_Node] = []
                 if op is _IF and params == 0 and items and items[-1].pushes == 1 \
                         and items[-1].height < MAX_FOLD_HEIGHT:
@@ -608,13 +663,20 @@ class _FoldedBuilder:
                 inline = candidate
         return _Node(instr, text, "plain", children, False, pushes, height + 1, inline)
 
-    def _close(self, frames: list[_Frame], end: Instruction | None) -> None:
+    def _close(self, frames: list[_Frame], end: Instruction | None, delegate: str | None = None) -> None:
+        """Close the block on top, at its ``end`` (or a try's ``delegate``, written ``delegate``)."""
         frame = frames.pop()
         header = frame.instr
         if header is None:  # never: the function frame is not closed here
             return
         text = frame.text
-        if header.op is _IF:
+        if header.op is _TRY:
+            node = _Node(header, text, "try", [], False, frame.pushes, 1, None)
+            node.items = frame.then_items if frame.sections else frame.items
+            node.sections = frame.sections
+            if delegate is not None and end is not None:
+                node.delegate = (end, delegate)
+        elif header.op is _IF:
             node = _Node(header, text, "if", frame.condition, False, frame.pushes, 1, None)
             if frame.then_items is None:
                 node.items = frame.items
@@ -680,6 +742,18 @@ def _write_folded(nodes: list[_Node], level: int, out: _Lines) -> None:
             continue
         out.add(node_level, "(" + node.text, node.instr)
         work.append((_CLOSE,))
+        if node.kind == "try":
+            if node.delegate is not None:
+                work.append((_CLOSE,))
+                work.append((_CLAUSE, node.delegate[1], node_level + 1, node.delegate[0]))
+            for section_instr, section_text, section_items in reversed(node.sections):
+                work.append((_CLOSE,))
+                work.extend((_NODE, child, node_level + 2) for child in reversed(section_items))
+                work.append((_CLAUSE, section_text, node_level + 1, section_instr))
+            work.append((_CLOSE,))
+            work.extend((_NODE, child, node_level + 2) for child in reversed(node.items))
+            work.append((_CLAUSE, "do", node_level + 1, None))
+            continue
         if node.kind == "block":
             work.extend((_NODE, child, node_level + 1) for child in reversed(node.items))
             continue
@@ -707,12 +781,15 @@ def _write_flat(instrs: Expr, level: int, scope: _Scope, out: _Lines) -> None:
                 break
             depth = max(depth - 1, 0)
             out.add(level + depth, "end", instr)
-        elif op is _ELSE:
-            out.add(level + max(depth - 1, 0), "else", instr)
+        elif op in _BLOCK_PARTS:  # else, catch, catch_all: at the depth of the block's start
+            out.add(level + max(depth - 1, 0), formatters[op.id](op, instr.imm, scope), instr)
+        elif op is _DELEGATE:  # ends the try
+            depth = max(depth - 1, 0)
+            out.add(level + depth, formatters[op.id](op, instr.imm, scope), instr)
         else:
             text = bare.get(op)
             out.add(level + depth, formatters[op.id](op, instr.imm, scope) if text is None else text, instr)
-            if op.imm is Imm.BLOCKTYPE:
+            if op in _OPENS_BLOCK:
                 depth += 1
 
 
@@ -749,13 +826,14 @@ class _ModulePrinter:
         counts = {
             "funcs": len(self.func_types), "types": len(module.types), "tables": len(module.table_types()),
             "memories": len(module.memory_types()), "globals": len(module.global_types()),
-            "elems": len(module.elems), "datas": len(module.datas),
+            "elems": len(module.elems), "datas": len(module.datas), "tags": len(module.tag_types()),
         }
         local_counts = {self.imported_funcs + i: len(self.params_of(func.type_index)) + len(func.locals)
                         for i, func in enumerate(module.funcs)}
         self.ids = _identifiers(module.names, counts, local_counts)
         self.scope = _Scope(self.ids, {}, module.types)
-        self.builder = _FoldedBuilder(module.types, self.func_types, inline=not offsets)
+        self.builder = _FoldedBuilder(module.types, self.func_types, inline=not offsets,
+                                      tag_types=tuple(tag.type_index for tag in module.tag_types()))
 
     def params_of(self, type_index: int) -> tuple[ValType, ...]:
         """The parameters of a function of this type; none when the type
@@ -777,6 +855,7 @@ class _ModulePrinter:
             "funcs": self.write_funcs,
             "tables": self.write_tables,
             "memories": self.write_memories,
+            "tags": self.write_tags,
             "globals": self.write_globals,
             "exports": self.write_exports,
             "start": self.write_start,
@@ -829,7 +908,7 @@ class _ModulePrinter:
             out.add(1, f"(type{label} (func{_signature_text(functype)}))")
 
     def write_imports(self, out: _Lines) -> None:
-        counters = {"funcs": 0, "tables": 0, "memories": 0, "globals": 0}
+        counters = {"funcs": 0, "tables": 0, "memories": 0, "globals": 0, "tags": 0}
         for imp in self.module.imports:
             desc = imp.desc
             if isinstance(desc, int):
@@ -838,6 +917,8 @@ class _ModulePrinter:
                 space, keyword, rest = "tables", "table", f" {_limits_text(desc.limits)} {desc.elem.text}"
             elif isinstance(desc, MemoryType):
                 space, keyword, rest = "memories", "memory", f" {_limits_text(desc.limits)}"
+            elif isinstance(desc, TagType):
+                space, keyword, rest = "tags", "tag", " " + self._type_use(desc.type_index)
             else:
                 space, keyword, rest = "globals", "global", f" {_global_type_text(desc)}"
             index = counters[space]
@@ -877,6 +958,12 @@ class _ModulePrinter:
         for position, memory in enumerate(self.module.memories):
             label = self._id_or_index(self.ids.memories, first + position)
             out.add(1, f"(memory{label} {_limits_text(memory.limits)})")
+
+    def write_tags(self, out: _Lines) -> None:
+        first = len(self.module.tag_types()) - len(self.module.tags)
+        for position, tag in enumerate(self.module.tags):
+            label = self._id_or_index(self.ids.tags, first + position)
+            out.add(1, f"(tag{label} {self._type_use(tag.type_index)})")
 
     def write_globals(self, out: _Lines) -> None:
         first = len(self.module.global_types()) - len(self.module.globals)

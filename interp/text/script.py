@@ -163,6 +163,14 @@ class AssertExhaustion:
 
 
 @dataclass(frozen=True)
+class AssertException:
+    """The action throws a WebAssembly exception that nothing catches."""
+
+    line: int
+    action: Action
+
+
+@dataclass(frozen=True)
 class AssertMalformed:
     line: int
     module: ScriptModule
@@ -191,7 +199,7 @@ class AssertUninstantiable:
 
 
 Command = (
-    ModuleCommand | Register | ActionCommand | AssertReturn | AssertTrap | AssertExhaustion
+    ModuleCommand | Register | ActionCommand | AssertReturn | AssertTrap | AssertExhaustion | AssertException
     | AssertMalformed | AssertInvalid | AssertUnlinkable | AssertUninstantiable
 )
 
@@ -279,6 +287,8 @@ class _ScriptParser:
             command = AssertTrap(line, target, self._message())
         elif keyword == "assert_exhaustion":
             command = AssertExhaustion(line, self._action(), self._message())
+        elif keyword == "assert_exception":
+            command = AssertException(line, self._action())
         elif keyword in _MODULE_ASSERTIONS:
             module = self._module()
             command = _MODULE_ASSERTIONS[keyword](line, module, self._message())
@@ -387,7 +397,7 @@ class _ScriptParser:
 
 
 __all__ = [
-    "Action", "ActionCommand", "AssertExhaustion", "AssertInvalid", "AssertMalformed", "AssertReturn",
+    "Action", "ActionCommand", "AssertException", "AssertExhaustion", "AssertInvalid", "AssertMalformed", "AssertReturn",
     "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Expected", "Get",
     "Invoke", "ModuleCommand", "ModuleSource", "NanPattern", "RefExtern", "RefFuncAny", "RefNull",
     "Register", "ScriptModule", "V128Pattern", "Value", "parse_script",

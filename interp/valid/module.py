@@ -12,7 +12,7 @@ from typing import Callable
 
 from interp.errors import InvalidError
 from interp.syntax.module import Elem, Expr, Func, Module, SegmentMode
-from interp.syntax.types import I32, MAX_PAGES, ExternKind, Limits, MemoryType, TableType
+from interp.syntax.types import I32, MAX_PAGES, ExternKind, FuncType, Limits, MemoryType, TableType
 from interp.valid.context import ModuleContext
 from interp.valid.function import validate_const_expr, validate_function
 
@@ -40,6 +40,8 @@ def validate_module(module: Module, check_function: FunctionCheck = validate_fun
         check_table_type(table)
     for memory in module.memories:
         check_memory_type(memory)
+    for tag_type in context.tags:
+        check_tag_type(tag_type)
 
     const_context = context.for_constant_expressions()
     for global_ in module.globals:
@@ -64,6 +66,12 @@ def validate_module(module: Module, check_function: FunctionCheck = validate_fun
     if len(context.memories) > 1:
         raise InvalidError("multiple memories are not allowed (yet)")
     return context
+
+
+def check_tag_type(tag_type: FuncType) -> None:
+    """A tag's type describes an exception's payload: it has no results."""
+    if tag_type.results:
+        raise InvalidError("non-empty tag result type")
 
 
 def check_table_type(table: TableType) -> None:
@@ -107,6 +115,7 @@ def _check_exports(context: ModuleContext, module: Module) -> None:
         ExternKind.TABLE: context.table_at,
         ExternKind.MEMORY: context.memory_at,
         ExternKind.GLOBAL: context.global_at,
+        ExternKind.TAG: context.tag_at,
     }
     names: set[str] = set()
     for export in module.exports:

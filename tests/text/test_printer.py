@@ -20,6 +20,8 @@ from interp.binary.encode import encode_module
 from interp.errors import MalformedError
 from interp.loader import module_from_bytes
 from interp.syntax.module import (
+    Catch,
+    CatchKind,
     CustomSection,
     Data,
     Elem,
@@ -43,6 +45,7 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    TagType,
 )
 from interp.text import parse_module, parse_script
 from interp.text.lexer import STRING, tokenize
@@ -404,8 +407,9 @@ SAMPLE_IMMEDIATES = {
     Imm.TABLE_COPY: (1, 0), Imm.MEMARG: (0, 4), Imm.MEMORY: 0, Imm.MEMORY_INIT: (1, 0),
     Imm.MEMORY_COPY: (0, 0), Imm.I32: 0xFFFF_FFFF, Imm.I64: 1 << 63, Imm.F32: 0x7FC0_0001,
     Imm.F64: 1 << 63, Imm.V128: 1 << 127 | 5, Imm.REFTYPE: EXTERNREF, Imm.SELECT_TYPES: (I64,),
-    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: ((0, 8), 1),
+    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: ((0, 8), 1), Imm.TAG: 0, Imm.TYPE: 1,
 }
+LEGACY_TRY_PARTS = {op("catch"), op("catch_all"), op("delegate")}
 
 
 def every_instruction_module() -> Module:
@@ -414,14 +418,24 @@ def every_instruction_module() -> Module:
     body: list[Instruction] = []
     blocktypes = [None, I32, 1]
     for row in OPS:
-        if row is END or row is ELSE:
+        if row is END or row is ELSE or row in LEGACY_TRY_PARTS:
             continue
         if row.imm is Imm.BLOCKTYPE:
             for blocktype in blocktypes:
                 body.append(Instruction(row, blocktype))
                 if row.name == "if":
                     body += [Instruction(op("nop")), Instruction(ELSE), Instruction(op("nop"))]
+                if row.name == "try":
+                    body += [Instruction(op("nop")), Instruction(op("catch"), 0), Instruction(op("drop")),
+                             Instruction(op("catch_all")), Instruction(op("rethrow"), 0)]
                 body.append(Instruction(END))
+            body += [Instruction(op("try"), I32), Instruction(op("delegate"), 0)]
+            continue
+        if row.imm is Imm.TRY_TABLE:
+            for blocktype in blocktypes:
+                catches = (Catch(CatchKind.CATCH, 0, 0), Catch(CatchKind.CATCH_REF, 0, 1),
+                           Catch(CatchKind.CATCH_ALL, None, 0), Catch(CatchKind.CATCH_ALL_REF, None, 0))
+                body += [Instruction(row, (blocktype, catches)), Instruction(op("nop")), Instruction(END)]
             continue
         body.append(Instruction(row, SAMPLE_IMMEDIATES[row.imm]))
     body.append(Instruction(END))
@@ -436,6 +450,7 @@ def every_instruction_module() -> Module:
                                                                          Instruction(END)),), SegmentMode.PASSIVE)),
         datas=(Data(b"x", SegmentMode.ACTIVE, 0, zero), Data(b"y", SegmentMode.PASSIVE)),
         data_count=2,
+        tags=(TagType(0),),
     )
 
 
