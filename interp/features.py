@@ -51,4 +51,10 @@ SUPPORTED_FEATURES: frozenset[Feature] = frozenset({
     Feature.REFERENCE_TYPES,
     Feature.BULK_MEMORY,
     Feature.SIMD,
+    Feature.TAIL_CALL,
+    Feature.EXCEPTION_HANDLING,
+    Feature.LEGACY_EXCEPTIONS,
+    Feature.ANNOTATIONS,
+    Feature.QUOTED_IDENTIFIERS,
+    Feature.MODULE_DEFINITIONS,
 })

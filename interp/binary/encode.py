@@ -294,6 +294,18 @@ def _locals(local_types: tuple[ValType, ...]) -> bytes:
     return _vector(groups)
 
 
+def instruction_offsets(func: Func) -> list[int]:
+    """The byte offset of each instruction of ``func``'s body within its code
+    entry, counted from the start of its locals (after the entry's size), as
+    code metadata (branch hints) counts them."""
+    offset = len(_locals(func.locals))
+    offsets = []
+    for instr in func.body:
+        offsets.append(offset)
+        offset += len(encode_expr((instr,)))
+    return offsets
+
+
 def _code(func: Func) -> bytes:
     body = _locals(func.locals) + encode_expr(func.body)
     return encode_unsigned(len(body)) + body

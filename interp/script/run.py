@@ -52,6 +52,7 @@ from interp.text.script import (
     Command,
     Const,
     Get,
+    InstanceCommand,
     Invoke,
     ModuleCommand,
     ModuleSource,
@@ -115,6 +116,8 @@ class ScriptRunner:
         self.registry: dict[str, Any] = {"spectest": spectest_exports()}
         self.instances: dict[str, ModuleInstance] = {}
         self.current: ModuleInstance | None = None
+        self.definitions: dict[str, CompiledModule] = {}
+        self.last_definition: CompiledModule | None = None
 
     def run(self, commands: tuple[Command, ...]) -> list[CheckResult]:
         return [self.run_command(command) for command in commands]
@@ -141,6 +144,8 @@ class ScriptRunner:
     # --- modules -----------------------------------------------------------------
 
     def _load(self, script_module: ScriptModule) -> Module:
+        if script_module.invalid is not None:
+            raise script_module.invalid
         if script_module.source is ModuleSource.BINARY:
             return decode_module(script_module.binary or b"")
         if script_module.source is ModuleSource.QUOTE:
@@ -150,20 +155,34 @@ class ScriptRunner:
         return script_module.module
 
     def _compile(self, script_module: ScriptModule) -> CompiledModule:
-        return compile_module(self._load(script_module))
-
-    def _instantiate(self, script_module: ScriptModule) -> ModuleInstance:
         module = self._load(script_module)
         if script_module.source is not ModuleSource.BINARY:
-            # Through its binary form, so that traps point at byte offsets.
-            module = with_binary_offsets(module)
-        return self.store.instantiate(compile_module(module), self.registry, script_module.name)
+            module = with_binary_offsets(module)  # so that traps point at byte offsets
+        return compile_module(module)
+
+    def _instantiate(self, script_module: ScriptModule) -> ModuleInstance:
+        return self.store.instantiate(self._compile(script_module), self.registry, script_module.name)
 
     def _define(self, command: ModuleCommand) -> None:
+        if command.module.definition:
+            compiled = self._compile(command.module)
+            self.last_definition = compiled
+            if command.module.name is not None:
+                self.definitions[command.module.name] = compiled
+            return
         instance = self._instantiate(command.module)
         self.current = instance
         if command.module.name is not None:
             self.instances[command.module.name] = instance
+
+    def _instance(self, command: InstanceCommand) -> None:
+        compiled = self.last_definition if command.definition is None else self.definitions.get(command.definition)
+        if compiled is None:
+            raise _Failure(f"unknown module definition {command.definition or ''}".rstrip())
+        instance = self.store.instantiate(compiled, self.registry, command.name)
+        self.current = instance
+        if command.name is not None:
+            self.instances[command.name] = instance
 
     def _register(self, command: Register) -> None:
         self.registry[command.as_name] = self._instance(command.module_name).exports
@@ -237,8 +256,7 @@ class ScriptRunner:
         return self._expect_failure(lambda: self._load(command.module), MalformedError, command.message)
 
     def _assert_invalid(self, command: AssertInvalid) -> bool:
-        module = self._load(command.module)
-        return self._expect_failure(lambda: compile_module(module), InvalidError, command.message)
+        return self._expect_failure(lambda: compile_module(self._load(command.module)), InvalidError, command.message)
 
     def _assert_unlinkable(self, command: AssertUnlinkable) -> bool:
         compiled = self._compile(command.module)
@@ -253,6 +271,7 @@ class ScriptRunner:
 
 _HANDLERS: dict[type, Callable[[ScriptRunner, Any], Any]] = {
     ModuleCommand: ScriptRunner._define,
+    InstanceCommand: ScriptRunner._instance,
     Register: ScriptRunner._register,
     ActionCommand: ScriptRunner._action,
     AssertReturn: ScriptRunner._assert_return,
@@ -267,6 +286,7 @@ _HANDLERS: dict[type, Callable[[ScriptRunner, Any], Any]] = {
 
 _COMMAND_NAMES: dict[type, str] = {
     ModuleCommand: "module",
+    InstanceCommand: "module instance",
     Register: "register",
     ActionCommand: "action",
     AssertReturn: "assert_return",

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
+from interp.errors import InvalidError
 from interp.syntax.module import Catch, CatchKind, Instruction
 from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, Op
 from interp.syntax.types import EXNREF, EXTERNREF, FUNCREF, ValType
-from interp.text.lexer import ATOM, ID, LPAR, RPAR, TokenReader
+from interp.text.annotations import BRANCH_HINT, branch_hint_value
+from interp.text.lexer import ATOM, ID, LPAR, RPAR, Annotation, TokenReader
 from interp.text.numbers import (
     F32_FORMAT,
     F64_FORMAT,
@@ -54,6 +56,9 @@ _BARE: dict[str, Instruction] = {
     if op.imm is Imm.NONE and op not in (_SELECT, _END, _ELSE, _CATCH_ALL)
 }
 
+_HINTABLE = frozenset({_IF, OPS_BY_NAME["br_if"]})
+_EMITTED_AT_ONCE = frozenset({Imm.BLOCKTYPE, Imm.TRY_TABLE})
+"""Folded instructions written when their ``(`` is read (blocks), not at their ``)``."""
 _CATCH_CLAUSES = {kind.text: kind for kind in CatchKind}
 """``try_table``'s clause keywords: ``catch``, ``catch_ref``, ``catch_all``, ``catch_all_ref``."""
 _TRY_CLAUSES = ("catch", "catch_all", "delegate")
@@ -147,11 +152,18 @@ class ExpressionParser:
     # -- the instruction sequence --------------------------------------------
 
     def parse(self, reader: TokenReader, local_names: dict[str, int] | None = None,
-              single: bool = False) -> list[Instruction]:
+              single: bool = False, hints: dict[int, Annotation] | None = None) -> list[Instruction]:
         """Instructions up to the closing ``)`` (not consumed), without the
-        final ``end``; with ``single``, exactly one folded expression."""
+        final ``end``; with ``single``, exactly one folded expression.
+
+        ``hints`` are the branch hint annotations by the position of the
+        token they precede: those before an instruction here are read, into
+        ``hinted`` (the instruction's index and the hint value; the
+        annotations read in ``hints_read``)."""
         self.locals = local_names if local_names is not None else {}
         self.labels = []
+        self.hinted: list[tuple[int, int]] = []
+        self.hints_read: list[Annotation] = []
         tokens = reader.tokens
         out: list[Instruction] = []
         emit = out.append
@@ -165,6 +177,11 @@ class ExpressionParser:
             pos = reader.pos
             kind, value, _ = tokens[pos]
             state = stack[-1][0] if stack else -1
+            hint = None
+            if hints and pos in hints:
+                hint = self._hint(reader, hints[pos])
+                if kind == ATOM:
+                    self.hinted.append((len(out), hint))
             if kind == ATOM:
                 instruction = bare.get(value)  # type: ignore[arg-type]
                 if instruction is not None and state not in _NO_PLAIN_INSTRUCTIONS:
@@ -211,10 +228,12 @@ class ExpressionParser:
                 if op is None:
                     raise reader.unexpected(pos + 1)
                 reader.pos = pos + 2
+                if hint is not None and op is not _IF and op.imm in _EMITTED_AT_ONCE:
+                    self.hinted.append((len(out), hint))
                 if op.imm is Imm.BLOCKTYPE:
                     label, blocktype = self._block_header(reader)
                     if op is _IF:
-                        stack.append([_IF_CONDITION, label, Instruction(op, blocktype)])
+                        stack.append([_IF_CONDITION, label, Instruction(op, blocktype), hint])
                     else:
                         emit(Instruction(op, blocktype))
                         labels.append(label)
@@ -225,15 +244,19 @@ class ExpressionParser:
                     labels.append(label)
                     stack.append([_FOLDED_BLOCK, label])
                 else:
-                    stack.append([_FOLDED_PLAIN, self._with_immediates(reader, op)])
+                    stack.append([_FOLDED_PLAIN, self._with_immediates(reader, op), hint])
             elif kind == RPAR:
                 if not stack:
+                    if self.hinted:
+                        self._check_hints(out)
                     return out
                 if state in _CLOSED_BY_END or state == _IF_CONDITION or state == _TRY_HEADER:
                     raise reader.unexpected()
                 reader.pos = pos + 1
                 frame = stack[-1]
                 if state == _FOLDED_PLAIN:
+                    if frame[2] is not None:
+                        self.hinted.append((len(out), frame[2]))
                     emit(frame[1])
                     stack.pop()
                 elif state == _IF_THEN:
@@ -282,9 +305,21 @@ class ExpressionParser:
             out.append(_ELSE_INSTRUCTION)
             frame[0] = _IF_ELSE
         else:
+            if frame[3] is not None:
+                self.hinted.append((len(out), frame[3]))
             out.append(frame[2])
             self.labels.append(frame[1])
             frame[0] = _IF_THEN
+
+    def _hint(self, reader: TokenReader, annotation: Annotation) -> int:
+        self.hints_read.append(annotation)
+        return branch_hint_value(reader, annotation)
+
+    def _check_hints(self, out: list[Instruction]) -> None:
+        """Branch hints describe branches: ``if`` and ``br_if``."""
+        for (position, _), annotation in zip(self.hinted, self.hints_read):
+            if out[position].op not in _HINTABLE:
+                raise InvalidError(f"@{BRANCH_HINT} annotation: invalid target")
 
     def _plain_try_clause(self, reader: TokenReader, stack: list[list], out: list[Instruction], word: str) -> None:
         """``catch x``, ``catch_all`` or ``delegate l`` in a plain ``try``."""

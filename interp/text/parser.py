@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from interp.syntax.module import (
+    CustomSection,
     Data,
     Elem,
     Export,
@@ -53,7 +54,8 @@ from interp.syntax.types import (
     ValType,
 )
 from interp.text.instructions import END_INSTRUCTION, ExpressionParser
-from interp.text.lexer import ATOM, EOF, ID, LPAR, RPAR, TokenReader, tokenize
+from interp.text.annotations import BRANCH_HINT, annotated_name, branch_hint_section, custom_section
+from interp.text.lexer import ATOM, EOF, ID, LPAR, RPAR, Annotation, TokenReader
 
 _CATEGORY = {
     "type": "type",
@@ -82,7 +84,7 @@ _REF_FUNC = OPS_BY_NAME["ref.func"]
 def parse_module(text: str) -> Module:
     """Parse a module written in the text format, with or without the
     ``(module $name? ...)`` wrapper.  Raises ``TextSyntaxError``."""
-    reader = TokenReader(text, tokenize(text))
+    reader = TokenReader.of(text)
     module = read_module(reader)
     if reader.peek_kind() != EOF:
         raise reader.unexpected()
@@ -243,6 +245,7 @@ class _Field:
     keyword: str
     position: int
     index: int
+    end: int  # the token index after its ``)``
 
 
 class _ModuleParser:
@@ -265,11 +268,19 @@ class _ModuleParser:
         self.elems: list[Elem] = []
         self.datas: list[Data] = []
         self.start: int | None = None
+        self.annotations: list[Annotation] = []  # the known ones in this module
+        self.read: set[int] = set()  # the ids of those read where they stand
+        self.branch_hints: dict[int, Annotation] = {}  # by position
+        self.hinted: dict[int, list[tuple[int, int]]] = {}  # function index -> (instruction, hint value)
+        self.type_fields: list[tuple[int, int]] = []  # where the type definitions are: (start, end)
 
     def parse_fields(self) -> Module:
-        fields = self._declare()
         reader = self.reader
+        first = reader.pos
+        fields = self._declare()
         end = reader.pos
+        if reader.annotations:
+            self._find_annotations(first, end)
         handlers = {
             "func": self._func,
             "table": self._table,
@@ -287,6 +298,7 @@ class _ModuleParser:
             handlers[field.keyword](field)
             reader.expect_rpar()
         reader.pos = end
+        customs = self._read_annotations(first, fields) if self.annotations else ()
         context = self.context
         names = Names(
             module=self.module_name,
@@ -313,8 +325,59 @@ class _ModuleParser:
             elems=tuple(self.elems),
             datas=tuple(self.datas),
             data_count=len(self.datas) if context.uses_data_count else None,
+            customs=customs,
             names=names,
         )
+
+    # -- annotations ------------------------------------------------------------
+
+    def _find_annotations(self, first: int, end: int) -> None:
+        """The known annotations from the module's start (after its name) to
+        its end; branch hints by the instruction they precede."""
+        reader = self.reader
+        self.annotations = [a for a in reader.annotations if first <= a.position <= end]
+        for annotation in self.annotations:
+            if annotation.name == BRANCH_HINT:
+                if annotation.position in self.branch_hints:
+                    raise reader.error_at(annotation.offset, f"@{BRANCH_HINT} annotation: duplicate annotation")
+                self.branch_hints[annotation.position] = annotation
+        names = self._annotations_at(first, "name")
+        if len(names) > 1:
+            raise reader.error_at(names[1].offset, "@name annotation: multiple module names")
+        if names:
+            self.module_name = annotated_name(reader, names[0])
+            self.read.add(id(names[0]))
+
+    def _annotations_at(self, position: int, name: str) -> list[Annotation]:
+        return [a for a in self.annotations if a.position == position and a.name == name]
+
+    def _name_annotation(self, space: str, index: int) -> None:
+        """A ``(@name "...")`` here (after an item's ``$id``) names the item."""
+        if not self.annotations:
+            return
+        for annotation in self._annotations_at(self.reader.pos, "name"):
+            self.names[space][index] = annotated_name(self.reader, annotation)
+            self.read.add(id(annotation))
+
+    def _read_annotations(self, first: int, fields: list[_Field]) -> tuple[CustomSection, ...]:
+        """The custom sections of the module's ``@custom`` annotations (and of
+        its branch hints); an annotation of another kind left unread, or a
+        ``@custom`` one inside a field, is misplaced."""
+        reader = self.reader
+        customs = []
+        for annotation in self.annotations:
+            if id(annotation) in self.read:
+                continue
+            if annotation.name == BRANCH_HINT:
+                raise reader.error_at(annotation.offset, f"@{BRANCH_HINT} annotation: not in a function")
+            ranges = [(field.position, field.end) for field in fields] + self.type_fields
+            if annotation.name == "name" or any(start < annotation.position < end for start, end in ranges):
+                raise reader.error_at(annotation.offset, f"misplaced @{annotation.name} annotation")
+            customs.append(custom_section(reader, annotation))
+        if self.hinted:
+            first_defined = self.context.counts["func"] - len(self.funcs)
+            customs.append(branch_hint_section(self.hinted, tuple(self.funcs), first_defined))
+        return tuple(customs)
 
     # -- pass 1: declare -------------------------------------------------------
 
@@ -331,6 +394,7 @@ class _ModuleParser:
             keyword = reader.lpar_keyword()
             if keyword == "type":
                 self._type_definition()
+                self.type_fields.append((start, end))
                 continue
             index = -1
             if keyword in _DEFINITIONS:
@@ -358,7 +422,7 @@ class _ModuleParser:
                 index = self._bind(keyword, name, start + 2)  # type: ignore[arg-type]
             elif keyword not in ("export", "start"):
                 raise reader.unexpected(start + 1)
-            fields.append(_Field(keyword, start, index))
+            fields.append(_Field(keyword, start, index, end))
             reader.pos = end
         return fields
 
@@ -415,6 +479,7 @@ class _ModuleParser:
     def _func(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("func", field.index)
         self._inline_exports("func", field.index)
         imported = self._inline_import()
         use = self.context.type_use(reader, allow_param_names=True)
@@ -445,7 +510,7 @@ class _ModuleParser:
                 types = self.context.value_types(reader)
                 locals_ += types
                 next_index += len(types)
-        body = self._expression(local_names)
+        body = self._expression(local_names, hinted=field.index)
         self.funcs.append(Func(type_index, tuple(locals_), body))
         if readable:
             self.local_names[field.index] = readable
@@ -459,9 +524,14 @@ class _ModuleParser:
         local_names[name] = index
         readable[index] = name[1:]
 
-    def _expression(self, local_names: dict[str, int] | None = None) -> Expr:
-        """Instructions up to the closing ``)``, plus the final ``end``."""
-        instructions = self.expressions.parse(self.reader, local_names)
+    def _expression(self, local_names: dict[str, int] | None = None, hinted: int | None = None) -> Expr:
+        """Instructions up to the closing ``)``, plus the final ``end``; with
+        ``hinted`` (a function's index), its branch hints are read too."""
+        hints = self.branch_hints if hinted is not None else None
+        instructions = self.expressions.parse(self.reader, local_names, hints=hints)
+        if hinted is not None and self.expressions.hinted:
+            self.hinted[hinted] = self.expressions.hinted
+            self.read.update(id(hint) for hint in self.expressions.hints_read)
         instructions.append(END_INSTRUCTION)
         return tuple(instructions)
 
@@ -499,6 +569,7 @@ class _ModuleParser:
     def _table(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("table", field.index)
         self._inline_exports("table", field.index)
         imported = self._inline_import()
         if imported is None and reader.atom() in _REF_TYPES:
@@ -524,6 +595,7 @@ class _ModuleParser:
     def _memory(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("memory", field.index)
         self._inline_exports("memory", field.index)
         imported = self._inline_import()
         if imported is None and reader.accept_lpar_keyword("data"):
@@ -542,6 +614,7 @@ class _ModuleParser:
     def _global(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("global", field.index)
         self._inline_exports("global", field.index)
         imported = self._inline_import()
         global_type = self._global_type()
@@ -554,6 +627,7 @@ class _ModuleParser:
         """``(tag $id? (export ...)* (import ...)? typeuse)``."""
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("tag", field.index)
         self._inline_exports("tag", field.index)
         imported = self._inline_import()
         tag_type = TagType(self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader))
@@ -572,6 +646,7 @@ class _ModuleParser:
             raise reader.unexpected()
         reader.pos += 1
         reader.optional_id()
+        self._name_annotation(keyword, field.index)  # type: ignore[arg-type]
         desc: ImportDesc
         if keyword == "func":
             desc = self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader)

@@ -31,6 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
+from interp.binary.encode import instruction_offsets
+from interp.binary.names import SECTION_NAME
+from interp.binary.reader import ByteReader
 from interp.errors import MalformedError, UsageError
 from interp.syntax.module import (
     CustomSection,
@@ -58,6 +61,7 @@ from interp.syntax.types import (
     ValType,
 )
 from interp.syntax.values import signed32, signed64
+from interp.text.annotations import BRANCH_HINT, placement_text
 from interp.text.lexer import EOF, ID, tokenize
 from interp.text.numbers import F32_FORMAT, F64_FORMAT
 from interp.text.values import format_float_bits
@@ -85,6 +89,7 @@ _DELEGATE = OPS_BY_NAME["delegate"]
 _REF_FUNC = OPS_BY_NAME["ref.func"]
 _OPENS_BLOCK = frozenset(op for op in OPS if op.imm is Imm.BLOCKTYPE or op.imm is Imm.TRY_TABLE)
 _BLOCK_PARTS = frozenset({_ELSE, _CATCH, _CATCH_ALL})
+_HINTABLE = frozenset({_IF, OPS_BY_NAME["br_if"]})
 _TRY_PARTS = frozenset({_CATCH, _CATCH_ALL, _DELEGATE})
 
 # Section ids of the binary format, for placing custom sections (see
@@ -101,6 +106,20 @@ _GROUPS = ("top", "types", "imports", "funcs", "tables", "memories", "tags", "gl
 # -- identifiers -----------------------------------------------------------------------------
 
 
+def identifier_text(name: str) -> str | None:
+    """How a name is written as an identifier: ``$name``, or quoted
+    (``$"a name"``) when it is no plain one; ``None`` for the empty name or
+    one that is not Unicode text."""
+    if is_identifier(name):
+        return "$" + name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return "$" + name_literal(name) if name else None
+
+
+
 def is_identifier(name: str) -> bool:
     """Whether ``$name`` is one text-format identifier (the lexer decides)."""
     if not name:
@@ -114,8 +133,8 @@ def is_identifier(name: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Identifiers:
-    """``$identifiers`` to print, per index space: index -> ``"$name"``,
-    only valid and unique ones.  ``locals`` is function index -> local
+    """``$identifiers`` to print, per index space: index -> ``"$name"`` (or
+    ``$"name"``), unique ones.  ``locals`` is function index -> local
     index -> ``"$name"``."""
 
     module: str | None
@@ -134,8 +153,9 @@ _SPACES = ("funcs", "types", "tables", "memories", "globals", "elems", "datas", 
 
 
 def _unique_identifiers(names: dict[int, str], count: int | None) -> dict[int, str]:
-    """The valid names of ``names`` (indices below ``count`` when given),
-    as identifiers; a name already taken by a lower index gets a suffix."""
+    """The names of ``names`` (indices below ``count`` when given), as
+    identifiers, quoted where they are no plain ones; a name already taken by
+    a lower index gets a suffix."""
     result: dict[int, str] = {}
     taken: set[str] = set()
     next_suffix: dict[str, int] = {}
@@ -143,7 +163,7 @@ def _unique_identifiers(names: dict[int, str], count: int | None) -> dict[int, s
         if count is not None and not 0 <= index < count:
             continue
         name = names[index]
-        if not isinstance(name, str) or not is_identifier(name):
+        if not isinstance(name, str) or identifier_text(name) is None:
             continue
         candidate = name
         while candidate in taken:
@@ -151,7 +171,7 @@ def _unique_identifiers(names: dict[int, str], count: int | None) -> dict[int, s
             next_suffix[name] = suffix + 1
             candidate = f"{name}.{suffix}"
         taken.add(candidate)
-        result[index] = "$" + candidate
+        result[index] = identifier_text(candidate)  # type: ignore[assignment]
     return result
 
 
@@ -169,8 +189,8 @@ def _identifiers(names: Names, counts: dict[str, int] | None = None,
         ids = _unique_identifiers(names.locals[func_index], count)
         if ids:
             locals_[func_index] = ids
-    module = names.module if names.module is not None and is_identifier(names.module) else None
-    return _Identifiers(None if module is None else "$" + module, locals=locals_, **spaces)
+    module = identifier_text(names.module) if names.module is not None else None
+    return _Identifiers(module, locals=locals_, **spaces)
 
 
 _NO_IDENTIFIERS = _identifiers(Names())
@@ -233,6 +253,15 @@ def format_string(data: bytes) -> str:
     """A string literal for ``data``: printable ASCII as is, ``\\\\`` and
     ``\\"`` escaped, every other byte as ``\\hh``."""
     return '"' + data.decode("latin-1").translate(_BYTE_TEXT) + '"'
+
+
+def name_literal(name: str) -> str:
+    """A string literal for a name: its characters as they are, but for
+    ``"``, ``\\`` and control characters (escaped)."""
+    return '"' + name.translate(_NAME_ESCAPES) + '"'
+
+
+_NAME_ESCAPES = {code: _byte_text(code) for code in (*range(0x20), 0x22, 0x5C, 0x7F)}
 
 
 def _name_string(name: str) -> str:
@@ -715,9 +744,10 @@ class _Lines:
         self.lines[-1] += ")"
 
 
-def _write_folded(nodes: list[_Node], level: int, out: _Lines) -> None:
+def _write_folded(nodes: list[_Node], level: int, out: _Lines, hints: dict[int, int] | None = None) -> None:
     """Write folded nodes, each at ``level``; an explicit stack of work
-    items stands in for recursion."""
+    items stands in for recursion.  ``hints`` are branch hints, by the
+    ``id`` of the instruction they are written before."""
     work: list[tuple] = [(_NODE, node, level) for node in reversed(nodes)]
     while work:
         item = work.pop()
@@ -730,6 +760,8 @@ def _write_folded(nodes: list[_Node], level: int, out: _Lines) -> None:
             out.add(clause_level, "(" + keyword, instr)
             continue
         _, node, node_level = item
+        if hints and id(node.instr) in hints:
+            out.add(node_level, _branch_hint_text(hints[id(node.instr)]))
         if node.kind == "plain":
             if node.bare:
                 out.add(node_level, node.text, node.instr)
@@ -767,15 +799,17 @@ def _write_folded(nodes: list[_Node], level: int, out: _Lines) -> None:
         work.extend((_NODE, child, node_level + 1) for child in reversed(node.children))
 
 
-def _write_flat(instrs: Expr, level: int, scope: _Scope, out: _Lines) -> None:
+def _write_flat(instrs: Expr, level: int, scope: _Scope, out: _Lines, hints: dict[int, int] | None = None) -> None:
     """One instruction per line, indented by block depth; the ``end`` that
-    closes the sequence is left out."""
+    closes the sequence is left out.  ``hints`` as for ``_write_folded``."""
     formatters = _FORMATTER_BY_OP
     bare = _BARE_TEXT
     depth = 0
     last = len(instrs) - 1
     for position, instr in enumerate(instrs):
         op = instr.op
+        if hints and id(instr) in hints:
+            out.add(level + depth, _branch_hint_text(hints[id(instr)]))
         if op is _END:
             if depth == 0 and position == last:
                 break
@@ -834,6 +868,7 @@ class _ModulePrinter:
         self.scope = _Scope(self.ids, {}, module.types)
         self.builder = _FoldedBuilder(module.types, self.func_types, inline=not offsets,
                                       tag_types=tuple(tag.type_index for tag in module.tag_types()))
+        self.inlined_hints, self.hints = _branch_hints(module, self.imported_funcs)
 
     def params_of(self, type_index: int) -> tuple[ValType, ...]:
         """The parameters of a function of this type; none when the type
@@ -844,7 +879,11 @@ class _ModulePrinter:
     def text(self) -> str:
         module = self.module
         out = _Lines(self.offsets)
-        out.add(0, "(module" + (f" {self.ids.module}" if self.ids.module else ""))
+        module_name = module.names.module
+        name_note = ""
+        if module_name is not None and self.ids.module != identifier_text(module_name):
+            name_note = f" (@name {name_literal(module_name)})"
+        out.add(0, "(module" + (f" {self.ids.module}" if self.ids.module else "") + name_note)
         customs: dict[str, list[CustomSection]] = {group: [] for group in _GROUPS}
         for custom in module.customs:
             customs[_GROUP_OF_SECTION.get(custom.after, "datas")].append(custom)
@@ -865,14 +904,28 @@ class _ModulePrinter:
         for group in _GROUPS:
             writers[group](out)
             for custom in customs[group]:
-                out.add(1, f";; custom section {_name_string(custom.name)} ({len(custom.data)} bytes)")
-        if out.lines[-1].lstrip().startswith(";;"):
-            out.add(0, ")")
-        else:
-            out.close()
+                if custom.name == SECTION_NAME or custom is self.inlined_hints:
+                    continue  # the names are the $identifiers, the hints written before their branches
+                out.add(1, f"(@custom {_name_string(custom.name)} {placement_text(custom.after)} "
+                           f"{format_string(custom.data)})")
+        out.close()
         return "\n".join(out.lines) + "\n"
 
     # -- pieces ----------------------------------------------------------------------------
+
+    def _name_annotation(self, space: str, index: int) -> str:
+        """`` (@name "...")`` when the item's name is not the one its
+        identifier spells (it was taken, or is not text an identifier can
+        hold): the name section keeps exactly what it says."""
+        name = getattr(self.module.names, space).get(index)
+        written = getattr(self.ids, space).get(index)
+        if name is None or written is not None and written == identifier_text(name):
+            return ""
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return ""
+        return f" (@name {name_literal(name)})"
 
     @staticmethod
     def _id_or_index(ids: dict[int, str], index: int) -> str:
@@ -893,12 +946,13 @@ class _ModulePrinter:
         self._write_body(out, expr, 0, self.scope, None)
         return " ".join(line.strip() for line in out.lines)
 
-    def _write_body(self, out: _Lines, expr: Expr, level: int, scope: _Scope, result_arity: int | None) -> None:
+    def _write_body(self, out: _Lines, expr: Expr, level: int, scope: _Scope, result_arity: int | None,
+                    hints: dict[int, int] | None = None) -> None:
         if self.folded:
             nodes = self.builder.build(expr, scope, result_arity)
-            _write_folded(nodes, level, out)
+            _write_folded(nodes, level, out, hints)
         else:
-            _write_flat(expr, level, scope, out)
+            _write_flat(expr, level, scope, out, hints)
 
     # -- fields ----------------------------------------------------------------------------
 
@@ -923,7 +977,7 @@ class _ModulePrinter:
                 space, keyword, rest = "globals", "global", f" {_global_type_text(desc)}"
             index = counters[space]
             counters[space] = index + 1
-            label = self._id_or_index(getattr(self.ids, space), index)
+            label = self._id_or_index(getattr(self.ids, space), index) + self._name_annotation(space, index)
             out.add(1, f"(import {_name_string(imp.module)} {_name_string(imp.name)} ({keyword}{label}{rest}))")
 
     def write_funcs(self, out: _Lines) -> None:
@@ -935,7 +989,8 @@ class _ModulePrinter:
         index = self.imported_funcs + defined
         local_ids = self.ids.locals.get(index, {})
         functype = self.module.types[func.type_index] if 0 <= func.type_index < len(self.module.types) else None
-        header = f"(func{self._id_or_index(self.ids.funcs, index)} (type {self.ids.types.get(func.type_index, func.type_index)})"
+        header = (f"(func{self._id_or_index(self.ids.funcs, index)}{self._name_annotation('funcs', index)}"
+                  f" (type {self.ids.types.get(func.type_index, func.type_index)})")
         if functype is not None:
             header += _declarations("param", functype.params, 0, local_ids)
             header += _types_text("result", functype.results)
@@ -944,31 +999,34 @@ class _ModulePrinter:
             out.add(level + 1, _declarations("local", func.locals, len(self.params_of(func.type_index)),
                                              local_ids).lstrip())
         scope = _Scope(self.ids, local_ids, self.module.types)
-        self._write_body(out, func.body, level + 1, scope, len(functype.results) if functype is not None else None)
+        self._write_body(out, func.body, level + 1, scope, len(functype.results) if functype is not None else None,
+                         self.hints.get(index))
         out.close()
 
     def write_tables(self, out: _Lines) -> None:
         first = len(self.module.table_types()) - len(self.module.tables)
         for position, table in enumerate(self.module.tables):
-            label = self._id_or_index(self.ids.tables, first + position)
+            label = self._id_or_index(self.ids.tables, first + position) + self._name_annotation("tables", first + position)
             out.add(1, f"(table{label} {_limits_text(table.limits)} {table.elem.text})")
 
     def write_memories(self, out: _Lines) -> None:
         first = len(self.module.memory_types()) - len(self.module.memories)
         for position, memory in enumerate(self.module.memories):
-            label = self._id_or_index(self.ids.memories, first + position)
+            label = self._id_or_index(self.ids.memories, first + position) + \
+                self._name_annotation("memories", first + position)
             out.add(1, f"(memory{label} {_limits_text(memory.limits)})")
 
     def write_tags(self, out: _Lines) -> None:
         first = len(self.module.tag_types()) - len(self.module.tags)
         for position, tag in enumerate(self.module.tags):
-            label = self._id_or_index(self.ids.tags, first + position)
+            label = self._id_or_index(self.ids.tags, first + position) + self._name_annotation("tags", first + position)
             out.add(1, f"(tag{label} {self._type_use(tag.type_index)})")
 
     def write_globals(self, out: _Lines) -> None:
         first = len(self.module.global_types()) - len(self.module.globals)
         for position, global_ in enumerate(self.module.globals):
-            label = self._id_or_index(self.ids.globals, first + position)
+            label = self._id_or_index(self.ids.globals, first + position) + \
+                self._name_annotation("globals", first + position)
             init = self._expression(global_.init)
             out.add(1, f"(global{label} {_global_type_text(global_.type)}{' ' + init if init else ''})")
 
@@ -1016,6 +1074,53 @@ class _ModulePrinter:
     def write_datas(self, out: _Lines) -> None:
         for index, data in enumerate(self.module.datas):
             out.add(1, f"(data{self._id_or_index(self.ids.datas, index)}{self._segment_place(data)} {format_string(data.init)})")
+
+
+def _branch_hint_text(value: int) -> str:
+    return f"(@{BRANCH_HINT} {format_string(bytes([value]))})"
+
+
+def _branch_hints(module: Module, imported_funcs: int) -> tuple[CustomSection | None, dict[int, dict[int, int]]]:
+    """The module's branch hint section and its hints, by function index and
+    the ``id`` of the hinted instruction, when every hint is a likely or
+    unlikely of a branch of a defined function: then they are written before
+    those branches.  Otherwise ``(None, {})``, and the section is written as
+    any other custom section."""
+    section = next((custom for custom in module.customs if custom.name == BRANCH_HINT), None)
+    if section is None:
+        return None, {}
+    hints: dict[int, dict[int, int]] = {}
+    reader = ByteReader(section.data)
+    try:
+        for _ in range(reader.length()):
+            func_index = reader.u32()
+            defined = func_index - imported_funcs
+            if not 0 <= defined < len(module.funcs) or func_index in hints:
+                return None, {}
+            func = module.funcs[defined]
+            by_offset = dict(zip(_offsets_in_entry(func), func.body))
+            found: dict[int, int] = {}
+            for _ in range(reader.length()):
+                offset, size = reader.u32(), reader.u32()
+                instr = by_offset.get(offset)
+                if size != 1 or instr is None or instr.op not in _HINTABLE or id(instr) in found:
+                    return None, {}
+                value = reader.byte()
+                if value > 1:
+                    return None, {}
+                found[id(instr)] = value
+            hints[func_index] = found
+    except MalformedError:
+        return None, {}
+    return (section, hints) if reader.at_end() else (None, {})
+
+
+def _offsets_in_entry(func: Func) -> list[int]:
+    """Where each instruction of ``func`` is in its code entry: as decoded,
+    or as its encoding puts it."""
+    if func.offset >= 0 and all(instr.offset >= 0 for instr in func.body):
+        return [instr.offset - func.offset for instr in func.body]
+    return instruction_offsets(func)
 
 
 def _declarations(keyword: str, types: tuple[ValType, ...], first_index: int, ids: dict[int, str]) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from interp.errors import InvalidError
 from interp.syntax.module import Module
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.syntax.types import ValType
@@ -26,7 +27,7 @@ from interp.text.instructions import (
     read_number,
     read_v128_shape,
 )
-from interp.text.lexer import EOF, LPAR, TokenReader, tokenize
+from interp.text.lexer import ATOM, EOF, LPAR, TokenReader
 from interp.text.parser import read_module_fields
 
 
@@ -40,7 +41,10 @@ class ModuleSource(enum.Enum):
 class ScriptModule:
     """A module as written in a script.  ``name`` keeps the ``$`` (``"$M"``);
     exactly one of ``module`` (TEXT), ``binary`` (BINARY), ``quote`` (QUOTE)
-    is set."""
+    is set, unless ``invalid`` is: a text module whose text already says it
+    is invalid (a branch hint on an instruction that is no branch).  A
+    ``definition`` (``(module definition ...)``) is only compiled where it
+    stands, and instantiated by ``(module instance ...)`` commands."""
 
     name: str | None
     source: ModuleSource
@@ -48,6 +52,8 @@ class ScriptModule:
     binary: bytes | None
     quote: str | None
     line: int
+    definition: bool = False
+    invalid: InvalidError | None = None
 
 
 # -- values ---------------------------------------------------------------
@@ -129,6 +135,16 @@ class ModuleCommand:
 
 
 @dataclass(frozen=True)
+class InstanceCommand:
+    """``(module instance $instance? $definition?)``: instantiate a module
+    definition (the latest one when none is named)."""
+
+    line: int
+    name: str | None
+    definition: str | None
+
+
+@dataclass(frozen=True)
 class Register:
     line: int
     as_name: str
@@ -199,7 +215,7 @@ class AssertUninstantiable:
 
 
 Command = (
-    ModuleCommand | Register | ActionCommand | AssertReturn | AssertTrap | AssertExhaustion | AssertException
+    ModuleCommand | InstanceCommand | Register | ActionCommand | AssertReturn | AssertTrap | AssertExhaustion | AssertException
     | AssertMalformed | AssertInvalid | AssertUnlinkable | AssertUninstantiable
 )
 
@@ -209,7 +225,9 @@ _NAN_PATTERNS = {"nan:canonical": "canonical", "nan:arithmetic": "arithmetic"}
 _NAN_PATTERN_WORDS = frozenset(_NAN_PATTERNS)
 _MODULE_ASSERTIONS = {
     "assert_malformed": AssertMalformed,
+    "assert_malformed_custom": AssertMalformed,  # about an annotation of a custom section: as malformed text
     "assert_invalid": AssertInvalid,
+    "assert_invalid_custom": AssertInvalid,
     "assert_unlinkable": AssertUnlinkable,
     "assert_uninstantiable": AssertUninstantiable,
 }
@@ -240,7 +258,7 @@ class _LineCounter:
 
 class _ScriptParser:
     def __init__(self, text: str) -> None:
-        self.reader = TokenReader(text, tokenize(text))
+        self.reader = TokenReader.of(text)
         self.lines = _LineCounter(text)
 
     def _line(self, position: int | None = None) -> int:
@@ -265,6 +283,8 @@ class _ScriptParser:
         keyword = reader.lpar_keyword()
         line = self._line()
         if keyword == "module":
+            if reader.tokens[reader.pos + 2][:2] == (ATOM, "instance"):
+                return self._instance(line)
             return ModuleCommand(line, self._module())
         if keyword in ("invoke", "get"):
             return ActionCommand(line, self._action())
@@ -302,12 +322,22 @@ class _ScriptParser:
     def _message(self) -> str:
         return self.reader.name()
 
+    def _instance(self, line: int) -> InstanceCommand:
+        reader = self.reader
+        reader.pos += 3
+        name = reader.optional_id()
+        definition = reader.optional_id()
+        reader.expect_rpar()
+        return InstanceCommand(line, name, definition)
+
     def _module(self) -> ScriptModule:
         reader = self.reader
         line = self._line()
         if reader.lpar_keyword() != "module":
             raise reader.unexpected()
+        start = reader.pos
         reader.pos += 2
+        definition = reader.accept_keyword("definition")
         name = reader.optional_id()
         source_word = reader.atom()
         if source_word == "binary" or source_word == "quote":
@@ -315,12 +345,17 @@ class _ScriptParser:
             data = reader.strings()
             reader.expect_rpar()
             if source_word == "binary":
-                return ScriptModule(name, ModuleSource.BINARY, None, data, None, line)
+                return ScriptModule(name, ModuleSource.BINARY, None, data, None, line, definition)
             quote = data.decode("utf-8", "surrogateescape")
-            return ScriptModule(name, ModuleSource.QUOTE, None, None, quote, line)
-        module = read_module_fields(reader, name)
+            return ScriptModule(name, ModuleSource.QUOTE, None, None, quote, line, definition)
+        try:
+            module = read_module_fields(reader, name)
+        except InvalidError as error:
+            reader.pos = start
+            reader.skip_sexpr()
+            return ScriptModule(name, ModuleSource.TEXT, None, None, None, line, definition, error)
         reader.expect_rpar()
-        return ScriptModule(name, ModuleSource.TEXT, module, None, None, line)
+        return ScriptModule(name, ModuleSource.TEXT, module, None, None, line, definition)
 
     def _action(self) -> Action:
         reader = self.reader
@@ -397,7 +432,7 @@ class _ScriptParser:
 
 
 __all__ = [
-    "Action", "ActionCommand", "AssertException", "AssertExhaustion", "AssertInvalid", "AssertMalformed", "AssertReturn",
+    "Action", "ActionCommand", "InstanceCommand", "AssertException", "AssertExhaustion", "AssertInvalid", "AssertMalformed", "AssertReturn",
     "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Expected", "Get",
     "Invoke", "ModuleCommand", "ModuleSource", "NanPattern", "RefExtern", "RefFuncAny", "RefNull",
     "Register", "ScriptModule", "V128Pattern", "Value", "parse_script",
