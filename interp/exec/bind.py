@@ -43,7 +43,7 @@ RETURN = -3         # the closure has moved the results to slots 0..k-1
 BREAK = -4          # a debugger's breakpoint: stop before this instruction
 TAIL_CALL = -5      # tail calls (below RETURN): as CALL ...
 TAIL_CALL_INDIRECT = -6  # ... as CALL_INDIRECT ...
-TAIL_CALL_REF = -7  # ... and through the function reference in slot ``sites[pc]``
+TAIL_CALL_REF = -7  # ... and through the function reference a ``ReferenceCall`` says
 
 Handler = Callable[[list], int]
 
@@ -59,12 +59,22 @@ class IndirectCall:
         self.index_slot = index_slot
 
 
+class ReferenceCall:
+    """What a ``return_call_ref`` site needs at run time: the slot of the
+    function reference it calls (its arguments are below it)."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: int) -> None:
+        self.slot = slot
+
+
 class BoundFunction:
     """A function ready to run on the step machine.
 
     ``code[pc]`` is the closure for instruction ``pc``; ``sites[pc]`` holds the
-    callee (a function instance), an ``IndirectCall`` or the slot of a
-    function reference for call instructions and ``None`` elsewhere; ``arg_slots[pc]`` the slot of a call's first argument;
+    callee (a function instance), an ``IndirectCall`` or a
+    ``ReferenceCall`` for call instructions and ``None`` elsewhere; ``arg_slots[pc]`` the slot of a call's first argument;
     ``tail`` the initial values of the declared locals and the stack slots,
     appended to the arguments to make a new frame.
 
@@ -138,7 +148,7 @@ def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction
             code.append(_returning(CALL_INDIRECT if name == "call_indirect" else TAIL_CALL_INDIRECT))
         elif name == "return_call_ref":
             reference_slot = site.top - 1
-            sites[pc] = reference_slot
+            sites[pc] = ReferenceCall(reference_slot)
             arg_slots[pc] = reference_slot - len(instance.types[site.imm].params)
             code.append(_returning(TAIL_CALL_REF))
         else:

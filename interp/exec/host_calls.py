@@ -27,6 +27,7 @@ from interp.errors import (
     UsageError,
 )
 from interp.runtime.function import HostFunction, WasmFunction
+from interp.runtime.tag import ExceptionInstance
 from interp.syntax.types import FuncType, ValType
 from interp.syntax.values import f32_round
 
@@ -259,6 +260,10 @@ def to_wasm_value(value: object, valtype: ValType) -> object:
     if valtype is ValType.FUNCREF:
         if value is not None and not isinstance(value, (WasmFunction, HostFunction)):
             raise ValueError(f"{value!r} is not a function reference")
+        return value
+    if valtype is ValType.EXNREF:
+        if value is not None and not isinstance(value, ExceptionInstance):
+            raise ValueError(f"{value!r} is not an exception reference")
         return value
     return value  # externref: any host object, None being null
 

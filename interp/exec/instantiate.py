@@ -27,6 +27,7 @@ from interp.syntax.types import (
     TableType,
     TagType,
     describe_extern_type,
+    describe_tag_type,
 )
 from interp.syntax.values import f32_from_bits, f64_from_bits
 
@@ -139,7 +140,7 @@ def _link(instance: ModuleInstance, imp: Import, value: ExternValue) -> None:
             instance.tags.append(value)
             return
         raise UnlinkableError(f"incompatible import type for {_import_name(imp)}: expected "
-                              f"{_describe_tag_type(tag_type)}, given {_given_type(value)}")
+                              f"{describe_tag_type(tag_type)}, given {_given_type(value)}")
     else:
         expected = desc
         if isinstance(value, GlobalInstance) and value.type == desc:
@@ -162,12 +163,8 @@ def _given_type(value: object) -> str:
     if isinstance(value, GlobalInstance):
         return describe_extern_type(value.type)
     if isinstance(value, TagInstance):
-        return _describe_tag_type(value.type)
+        return describe_tag_type(value.type)
     return f"a Python {type(value).__name__}, which is no extern value"
-
-
-def _describe_tag_type(tag_type: FuncType) -> str:
-    return f"tag {tag_type}"
 
 
 def _tag_name(module: Module, index: int) -> str | None:

@@ -52,6 +52,7 @@ from interp.exec.bind import (
     TAIL_CALL_REF,
     BoundFunction,
     IndirectCall,
+    ReferenceCall,
     bind_function,
 )
 from interp.exec.blocks import compile_threshold, install_blocks
@@ -63,6 +64,11 @@ if TYPE_CHECKING:
     from interp.runtime.instance import ModuleInstance
 
 __all__ = ["Caller", "Frame", "HostFrame", "Invocation", "Machine", "Observer"]
+
+ExceptionListener = Callable[["UncaughtException", "list[Frame | HostFrame]", "Frame | HostFrame | None", int], None]
+"""Told, as ``Machine.exception_listener``, of a thrown exception: the
+frames it leaves (outermost first), the frame that catches it (``None``: no
+frame of the invocation) and the pc its handler goes on at (-1: none)."""
 
 UNLIMITED_FUEL = 1 << 62
 MAX_STACK_SLOTS = 1 << 24
@@ -185,6 +191,10 @@ class Machine:
         self.observer: Observer | None = None
         self.bind_hooks: list[Callable[[BoundFunction], None]] = []
         self.keep_frames_on_error = False
+        # Told where each thrown exception goes, frame by frame (a tracer's):
+        # the frames it leaves, innermost last, and the frame that catches it
+        # (a generator host function's: it gets the exception; None: none here).
+        self.exception_listener: ExceptionListener | None = None
 
     # --- fuel ------------------------------------------------------------------
 
@@ -388,6 +398,7 @@ class Machine:
                         pc += 1
                         continue
                     results = outcome  # a tail call's host function returned: this function returns that
+                    R[:len(outcome)] = outcome  # where a returning function's results are, for observers
                 else:
                     results = R[:bound.num_results]
                 self.slots_in_use -= len(R)
@@ -477,6 +488,8 @@ class Machine:
                     break
                 catching = find_handler(frame.bound.lowered, frame.func.instance.tags, frame.pc, exception)
                 if catching is not None:
+                    if self.exception_listener is not None:
+                        self.exception_listener(thrown, frames[level + 1:], frame, catching.target)
                     self._drop_frames(level + 1)
                     regs = frame.regs
                     first = frame.bound.lowered.num_locals
@@ -486,7 +499,11 @@ class Machine:
                     frame.pc = catching.target
                     return None
             else:
+                if self.exception_listener is not None:
+                    self.exception_listener(thrown, frames[base:], None, -1)
                 return thrown
+            if self.exception_listener is not None:
+                self.exception_listener(thrown, frames[level + 1:], frame, -1)
             self._drop_frames(level + 1)
             try:
                 step = resume_generator(self, frame.func, frame.generator, None, thrown)
@@ -549,11 +566,15 @@ def resolve_callee(code: int, site: Any, R: list) -> WasmFunction | HostFunction
     if code == CALL_INDIRECT or code == TAIL_CALL_INDIRECT:
         return resolve_indirect(site, R)
     if code == TAIL_CALL_REF:
-        callee = R[site]
-        if callee is None:
-            raise Trap(TrapKind.NULL_FUNCTION_REFERENCE)
-        return callee
+        return resolve_reference(site, R)
     return site
+
+
+def resolve_reference(site: ReferenceCall, R: list) -> WasmFunction | HostFunction:
+    callee = R[site.slot]
+    if callee is None:
+        raise Trap(TrapKind.NULL_FUNCTION_REFERENCE)
+    return callee
 
 
 def resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunction:

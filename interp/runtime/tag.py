@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from interp.errors import UncaughtException
-from interp.syntax.types import FuncType
+from interp.syntax.types import FuncType, ValType
 from interp.text.values import format_value
 
 
@@ -56,10 +56,18 @@ class ExceptionInstance:
 
     def describe(self) -> str:
         """``tag $e (i32:1, f64:2.5)``: the tag and the payload with its types."""
-        payload = ", ".join(f"{valtype.text}:{format_value(value, valtype)}"
+        payload = ", ".join(f"{valtype.text}:{_value_text(value, valtype)}"
                             for value, valtype in zip(self.values, self.tag.type.params))
         return f"{self.tag.describe()} ({payload})"
 
     def __repr__(self) -> str:
         return f"<exception {self.describe()}>"
 
+
+def _value_text(value: Any, valtype: ValType) -> str:
+    """A payload value as traces show values; a host function's exception
+    may carry one that is not of its type (it is refused when thrown)."""
+    try:
+        return format_value(value, valtype)
+    except (TypeError, ValueError, OverflowError):
+        return repr(value)

@@ -175,7 +175,7 @@ class ScriptRunner:
         if command.module.name is not None:
             self.instances[command.module.name] = instance
 
-    def _instance(self, command: InstanceCommand) -> None:
+    def _instantiate_definition(self, command: InstanceCommand) -> None:
         compiled = self.last_definition if command.definition is None else self.definitions.get(command.definition)
         if compiled is None:
             raise _Failure(f"unknown module definition {command.definition or ''}".rstrip())
@@ -271,7 +271,7 @@ class ScriptRunner:
 
 _HANDLERS: dict[type, Callable[[ScriptRunner, Any], Any]] = {
     ModuleCommand: ScriptRunner._define,
-    InstanceCommand: ScriptRunner._instance,
+    InstanceCommand: ScriptRunner._instantiate_definition,
     Register: ScriptRunner._register,
     ActionCommand: ScriptRunner._action,
     AssertReturn: ScriptRunner._assert_return,

@@ -104,7 +104,7 @@ class TagType:
     type_index: int
 
 
-ExternType = FuncType | TableType | MemoryType | GlobalType
+ExternType = FuncType | TableType | MemoryType | GlobalType | TagType
 
 
 def describe_limits(limits: Limits) -> str:
@@ -114,14 +114,22 @@ def describe_limits(limits: Limits) -> str:
 
 def describe_extern_type(extern: ExternType) -> str:
     """How messages write an extern type: ``func [i32] -> []``, ``table {min
-    1, max 10} funcref``, ``memory {min 1}``, ``global mut i32``."""
+    1, max 10} funcref``, ``memory {min 1}``, ``global mut i32``, ``tag (type
+    2)`` (a tag's function type is the module's to tell: ``describe_tag_type``)."""
     if isinstance(extern, FuncType):
         return f"func {extern}"
     if isinstance(extern, TableType):
         return f"table {describe_limits(extern.limits)} {extern.elem.text}"
     if isinstance(extern, MemoryType):
         return f"memory {describe_limits(extern.limits)}"
+    if isinstance(extern, TagType):
+        return f"tag (type {extern.type_index})"
     return f"global {'mut' if extern.mutable else 'const'} {extern.valtype.text}"
+
+
+def describe_tag_type(tag_type: FuncType) -> str:
+    """``tag [i32] -> []``: a tag by its function type."""
+    return f"tag {tag_type}"
 
 
 class ExternKind(enum.Enum):
