@@ -60,6 +60,12 @@ WASM_2_0: frozenset[Feature] = frozenset({
     Feature.REFERENCE_TYPES,
     Feature.BULK_MEMORY,
     Feature.SIMD,
+    Feature.TAIL_CALL,
+    Feature.EXCEPTION_HANDLING,
+    Feature.LEGACY_EXCEPTIONS,
+    Feature.ANNOTATIONS,
+    Feature.QUOTED_IDENTIFIERS,
+    Feature.MODULE_DEFINITIONS,
 })
 """What WebAssembly 2.0 has."""
 

@@ -42,6 +42,8 @@ from interp.binary.reader import (
 from interp.errors import MalformedError, UsageError
 from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import (
+    Catch,
+    CatchKind,
     CustomSection,
     Data,
     Elem,
@@ -65,6 +67,7 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    TagType,
     ValType,
 )
 
@@ -103,9 +106,10 @@ _MASK32 = 0xFFFF_FFFF
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 
 # Section ids (spec 5.5.2) and their required order: data count (12) sits
-# between the element (9) and code (10) sections.
-CUSTOM, TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, CODE, DATA, DATA_COUNT = range(13)
-SECTION_ORDER: tuple[int, ...] = (TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START,
+# between the element (9) and code (10) sections, tags (13) between the
+# memory (5) and global (6) sections.
+CUSTOM, TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, CODE, DATA, DATA_COUNT, TAG = range(14)
+SECTION_ORDER: tuple[int, ...] = (TYPE, IMPORT, FUNCTION, TABLE, MEMORY, TAG, GLOBAL, EXPORT, START,
                                   ELEMENT, DATA_COUNT, CODE, DATA)
 _SECTION_RANK = {section_id: rank for rank, section_id in enumerate(SECTION_ORDER, start=1)}
 
@@ -316,6 +320,28 @@ def _read_blocktype(data: bytes, pos: int) -> tuple[ValType | int | None, int]:
     return index, after
 
 
+_CATCH_KINDS: dict[int, CatchKind] = {kind.value: kind for kind in CatchKind}
+
+
+def _read_try_table(data: bytes, pos: int) -> tuple[tuple[object, tuple[Catch, ...]], int]:
+    """``try_table``'s block type and catch clauses: a kind byte, the tag
+    index (``catch`` and ``catch_ref``), the label."""
+    blocktype, pos = _read_blocktype(data, pos)
+    count, pos = decode_length(data, pos, _EOF)
+    catches = []
+    for _ in range(count):
+        kind = _CATCH_KINDS.get(data[pos])
+        if kind is None:
+            raise MalformedError("malformed catch clause", pos)
+        pos += 1
+        tag = None
+        if kind.has_tag:
+            tag, pos = _read_u32(data, pos)
+        label, pos = _read_u32(data, pos)
+        catches.append(Catch(kind, tag, label))
+    return (blocktype, tuple(catches)), pos
+
+
 _U32 = _read_u32
 """Marker for the u32 immediates the instruction loop decodes inline."""
 
@@ -347,6 +373,9 @@ _IMMEDIATE_READERS: dict[Imm, Callable[[bytes, int], tuple[object, int]] | None]
     Imm.LANE: _read_lane,
     Imm.SHUFFLE: _read_shuffle,
     Imm.MEMARG_LANE: _memarg_lane_reader(_read_memarg),
+    Imm.TAG: _U32,
+    Imm.TYPE: _U32,
+    Imm.TRY_TABLE: _read_try_table,
 }
 """The readers of WebAssembly 2.0; ``_readers`` adapts them to the features."""
 
@@ -366,9 +395,10 @@ def _readers(features: frozenset[Feature]) -> dict[Imm, Callable[[bytes, int], t
     return readers
 
 # Roles in block structure, and "refers to a data segment" (which needs a
-# data count section).
-_PLAIN, _OPENS_BLOCK, _OPENS_IF, _ELSE, _END, _USES_DATA = range(6)
-_IN_BLOCK, _IN_IF, _IN_ELSE = range(3)
+# data count section).  The legacy ``try`` opens a block that ``catch`` and
+# ``catch_all`` divide (like ``else``) and ``end`` or ``delegate`` closes.
+_PLAIN, _OPENS_BLOCK, _OPENS_IF, _ELSE, _END, _USES_DATA, _OPENS_TRY, _CATCH, _CATCH_ALL, _DELEGATE = range(10)
+_IN_BLOCK, _IN_IF, _IN_ELSE, _IN_TRY, _IN_CATCH, _IN_CATCH_ALL = range(6)
 
 OP_END = op_named("end")
 OP_REF_FUNC = op_named("ref.func")
@@ -381,8 +411,16 @@ def _role(op: Op) -> int:
         return _ELSE
     if op is op_named("if"):
         return _OPENS_IF
-    if op is op_named("block") or op is op_named("loop"):
+    if op is op_named("block") or op is op_named("loop") or op is op_named("try_table"):
         return _OPENS_BLOCK
+    if op is op_named("try"):
+        return _OPENS_TRY
+    if op is op_named("catch"):
+        return _CATCH
+    if op is op_named("catch_all"):
+        return _CATCH_ALL
+    if op is op_named("delegate"):
+        return _DELEGATE
     if op.imm is Imm.DATA or op.imm is Imm.MEMORY_INIT:
         return _USES_DATA
     return _PLAIN
@@ -476,8 +514,10 @@ def decode_expr(data: bytes, pos: int,
                     if not frames or frames[-1] != _IN_IF:
                         raise MalformedError("END opcode expected", start)
                     frames[-1] = _IN_ELSE
-                else:
+                elif role == _USES_DATA:
                     uses_data = True
+                else:
+                    _legacy_try_structure(frames, role, start)
     except IndexError:
         raise MalformedError(_EOF, len(data)) from None
 
@@ -550,6 +590,21 @@ defined functions, and the function with its instructions."""
 BodyCheckFactory = Callable[[Module], BodyCheck]
 """Makes the ``BodyCheck`` of a module from what precedes its code section:
 the module decoded so far, its functions without bodies."""
+def _legacy_try_structure(frames: list[int], role: int, start: int) -> None:
+    """Track a legacy ``try``: ``catch`` clauses, then at most one
+    ``catch_all``, then ``end``; or, without clauses, ``delegate``."""
+    if role == _OPENS_TRY:
+        frames.append(_IN_TRY)
+        return
+    state = frames[-1] if frames else None
+    if role == _DELEGATE:
+        if state != _IN_TRY:
+            raise MalformedError("END opcode expected", start)
+        frames.pop()
+        return
+    if state != _IN_TRY and state != _IN_CATCH:
+        raise MalformedError("END opcode expected", start)
+    frames[-1] = _IN_CATCH if role == _CATCH else _IN_CATCH_ALL
 
 
 # --------------------------------------------------------------------------
@@ -573,6 +628,7 @@ class _ModuleDecoder:
         self.codes: list[tuple[tuple[ValType, ...], LazyBody, int]] = []
         self.tables: list[TableType] = []
         self.memories: list[MemoryType] = []
+        self.tags: list[TagType] = []
         self.globals: list[Global] = []
         self.exports: list[Export] = []
         self.start: int | None = None
@@ -638,6 +694,11 @@ class _ModuleDecoder:
         limits, address, page_size = self.limits(memory=True)
         return MemoryType(limits, address, page_size)
 
+    def tag_type(self) -> TagType:
+        """A tag's attribute byte (0: an exception), then its type index."""
+        self.at_cursor(_read_zero)
+        return TagType(self.reader.u32())
+
     def global_type(self) -> GlobalType:
         valtype = self.valtype()
         pos = self.reader.pos
@@ -684,6 +745,8 @@ class _ModuleDecoder:
                 desc = self.table_type()
             elif kind is ExternKind.MEMORY:
                 desc = self.memory_type()
+            elif kind is ExternKind.TAG:
+                desc = self.tag_type()
             else:
                 desc = self.global_type()
             self.imports.append(Import(module_name, item_name, desc))
@@ -697,6 +760,9 @@ class _ModuleDecoder:
 
     def memory_section(self) -> None:
         self.memories = [self.memory_type() for _ in range(self.reader.length())]
+
+    def tag_section(self) -> None:
+        self.tags = [self.tag_type() for _ in range(self.reader.length())]
 
     def global_section(self) -> None:
         for _ in range(self.reader.length()):
@@ -831,7 +897,8 @@ class _ModuleDecoder:
         reader = self.reader
         readers = {
             TYPE: self.type_section, IMPORT: self.import_section, FUNCTION: self.function_section,
-            TABLE: self.table_section, MEMORY: self.memory_section, GLOBAL: self.global_section,
+            TABLE: self.table_section, MEMORY: self.memory_section, TAG: self.tag_section,
+            GLOBAL: self.global_section,
             EXPORT: self.export_section, START: self.start_section, ELEMENT: self.element_section,
             DATA_COUNT: self.data_count_section, CODE: self.code_section, DATA: self.data_section,
         }
@@ -884,6 +951,7 @@ class _ModuleDecoder:
             funcs=funcs,
             tables=tuple(self.tables),
             memories=tuple(self.memories),
+            tags=tuple(self.tags),
             globals=tuple(self.globals),
             exports=tuple(self.exports),
             start=self.start,

@@ -36,6 +36,7 @@ from interp.binary.decode import (
     SECTION_ORDER,
     START,
     TABLE,
+    TAG,
     TYPE,
     VERSION,
 )
@@ -49,6 +50,7 @@ from interp.binary.names import (
 )
 from interp.errors import UsageError
 from interp.syntax.module import (
+    Catch,
     CustomSection,
     Data,
     Elem,
@@ -61,7 +63,7 @@ from interp.syntax.module import (
     SegmentMode,
 )
 from interp.syntax.opcodes import OPS, Imm, MemArg, Op
-from interp.syntax.types import PAGE_SIZE, FuncType, Limits, MemoryType, TableType, ValType
+from interp.syntax.types import PAGE_SIZE, FuncType, Limits, MemoryType, TableType, TagType, ValType
 from interp.syntax.values import signed32, signed64
 
 _ONE_BYTE = tuple(bytes([value]) for value in range(256))
@@ -136,6 +138,15 @@ def _write_blocktype(imm: ValType | int | None) -> bytes:
     return encode_signed(imm, 33)
 
 
+def _write_try_table(imm: tuple[ValType | int | None, tuple[Catch, ...]]) -> bytes:
+    blocktype, catches = imm
+    clauses = []
+    for catch in catches:
+        tag = encode_unsigned(catch.tag) if catch.kind.has_tag else b""  # type: ignore[arg-type]
+        clauses.append(_ONE_BYTE[catch.kind.value] + tag + encode_unsigned(catch.label))
+    return _write_blocktype(blocktype) + _vector(clauses)
+
+
 def _write_br_table(imm: tuple[tuple[int, ...], int]) -> bytes:
     labels, default = imm
     return _vector([encode_unsigned(label) for label in labels]) + encode_unsigned(default)
@@ -169,6 +180,9 @@ _IMMEDIATE_WRITERS: dict[Imm, Callable[[object], bytes] | None] = {
     Imm.LANE: lambda imm: _fixed(imm, 1),
     Imm.SHUFFLE: lambda imm: b"".join(_fixed(lane, 1) for lane in imm),
     Imm.MEMARG_LANE: lambda imm: _write_memarg(imm[0]) + _fixed(imm[1], 1),
+    Imm.TAG: encode_unsigned,
+    Imm.TYPE: encode_unsigned,
+    Imm.TRY_TABLE: _write_try_table,
 }
 
 
@@ -234,6 +248,10 @@ def _func_type(func_type: FuncType) -> bytes:
             + _vector([_valtype(t) for t in func_type.results]))
 
 
+def _tag_type(tag: TagType) -> bytes:
+    return b"\x00" + encode_unsigned(tag.type_index)
+
+
 def _import(imp: Import) -> bytes:
     desc = imp.desc
     if isinstance(desc, int):
@@ -242,6 +260,8 @@ def _import(imp: Import) -> bytes:
         encoded = _table_type(desc)
     elif isinstance(desc, MemoryType):
         encoded = _memory_type(desc)
+    elif isinstance(desc, TagType):
+        encoded = _tag_type(desc)
     else:
         encoded = _valtype(desc.valtype) + (b"\x01" if desc.mutable else b"\x00")
     return _name(imp.module) + _name(imp.name) + _ONE_BYTE[imp.kind.value] + encoded
@@ -299,6 +319,18 @@ def _locals(local_types: tuple[ValType, ...]) -> bytes:
     return _vector(groups)
 
 
+def instruction_offsets(func: Func) -> list[int]:
+    """The byte offset of each instruction of ``func``'s body within its code
+    entry, counted from the start of its locals (after the entry's size), as
+    code metadata (branch hints) counts them."""
+    offset = len(_locals(func.locals))
+    offsets = []
+    for instr in func.body:
+        offsets.append(offset)
+        offset += len(encode_expr((instr,)))
+    return offsets
+
+
 def _code(func: Func) -> bytes:
     body = _locals(func.locals) + encode_expr(func.body)
     return encode_unsigned(len(body)) + body
@@ -325,6 +357,7 @@ def _standard_sections(module: Module) -> dict[int, tuple[bytes | None, bool]]:
         FUNCTION: [encode_unsigned(f.type_index) for f in module.funcs],
         TABLE: [_table_type(t) for t in module.tables],
         MEMORY: [_memory_type(m) for m in module.memories],
+        TAG: [_tag_type(t) for t in module.tags],
         GLOBAL: [_global(g) for g in module.globals],
         EXPORT: [_name(e.name) + _ONE_BYTE[e.kind.value] + encode_unsigned(e.index) for e in module.exports],
         ELEMENT: [_elem(e) for e in module.elems],

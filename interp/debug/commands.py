@@ -58,6 +58,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(("break", "b", "br"), "break [LOCATION] [if COND]",
             "stop at LOCATION: FUNC, *OFFSET, FILE:LINE, LINE or host NAME (default: here)", "do_break"),
     Command(("tbreak",), "tbreak LOCATION [if COND]", "a breakpoint deleted when first hit", "do_tbreak"),
+    Command(("catch",), "catch throw [if COND]", "stop where an exception is thrown (throw, throw_ref, rethrow)",
+            "do_catch"),
     Command(("condition",), "condition N [COND]", "stop at breakpoint N only when COND holds (none: always)",
             "do_condition"),
     Command(("watch",), "watch EXPR | watch [@MEM] ADDR LEN | watch global NAME",
@@ -265,6 +267,14 @@ class CommandInterpreter:
         kind = "temporary breakpoint" if temporary else "breakpoint"
         suffix = f" if {condition}" if condition else ""
         self.write(f"{kind} {breakpoint.number}: {breakpoint.description}{suffix}")
+
+    def do_catch(self, text: str, letter: str) -> None:
+        event, condition = split_condition(text)
+        if event != "throw":
+            raise UsageError("catch throw [if COND]")
+        catchpoint = self.session.catch_throw(condition)
+        suffix = f" if {condition}" if condition else ""
+        self.write(f"catchpoint {catchpoint.number}: {catchpoint.description}{suffix}")
 
     def do_condition(self, text: str, letter: str) -> None:
         number, _, condition = text.strip().partition(" ")
@@ -544,7 +554,7 @@ class CommandInterpreter:
         if not session.breakpoints and not session.watchpoints:
             self.write("no breakpoints or watchpoints")
         for breakpoint in session.breakpoints.values():
-            kind = "tbreak" if breakpoint.temporary else "breakpoint"
+            kind = "catchpoint" if breakpoint.catches else "tbreak" if breakpoint.temporary else "breakpoint"
             state = "" if breakpoint.enabled else "  [disabled]"
             condition = f"  if {breakpoint.condition}" if breakpoint.condition else ""
             self.write(f"{breakpoint.number}  {kind}  {breakpoint.description}{condition}  "

@@ -58,6 +58,7 @@ from interp.exec.machine import Frame, HostFrame, Invocation, resolve_indirect
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
 from interp.runtime.memory import MemoryInstance
+from interp.runtime.tag import ExceptionInstance
 from interp.exec.store import Store
 
 DEFAULT_CHECKPOINT_INTERVAL = 20_000
@@ -82,11 +83,15 @@ class Stop:
     new_value: str | None = None
     error: ExecutionError | None = None
     condition_error: str | None = None  # the breakpoint's condition could not be evaluated
+    exception: str | None = None  # at a catchpoint: what is about to be thrown
 
     def describe(self) -> str:
         if self.reason is StopReason.BREAKPOINT and self.breakpoint is not None:
-            kind = "temporary breakpoint" if self.breakpoint.temporary else "breakpoint"
+            kind = "catchpoint" if self.breakpoint.catches else \
+                "temporary breakpoint" if self.breakpoint.temporary else "breakpoint"
             text = f"{kind} {self.breakpoint.number} ({self.breakpoint.description})"
+            if self.exception is not None:
+                text += f": {self.exception}"
             if self.condition_error is not None:
                 text += f"; error in its condition: {self.condition_error}"
             return text
@@ -115,6 +120,16 @@ class Breakpoint:
     condition: str | None = None
     temporary: bool = False
     enabled: bool = True
+
+    @property
+    def catches(self) -> bool:
+        """A catchpoint: it stops where an exception is thrown (``catch throw``)."""
+        return self.spec == CATCH_THROW
+
+
+CATCH_THROW = "catch throw"
+"""The spec of a catchpoint: before every ``throw``, ``throw_ref`` and ``rethrow``."""
+_THROWING = frozenset({"throw", "throw_ref", "rethrow"})
 
 
 @dataclass
@@ -319,6 +334,12 @@ class DebugSession:
                       temporary: bool = False) -> Breakpoint:
         return self.break_at(f"{file}:{line}", condition, temporary)
 
+    def catch_throw(self, condition: str | None = None) -> Breakpoint:
+        """A catchpoint: stop before any instruction that throws an exception
+        (``throw``, ``throw_ref``, the legacy ``rethrow``), as gdb's ``catch
+        throw`` does.  An exception a host function throws is not one of them."""
+        return self._set(self._place(CATCH_THROW), condition, False)
+
     def break_at_host_function(self, name: str, condition: str | None = None,
                                temporary: bool = False) -> Breakpoint:
         """Stop before any call of the host function imported as ``name``
@@ -343,6 +364,10 @@ class DebugSession:
 
     def _place(self, spec: str) -> _Place:
         spec = spec.strip()
+        if spec == CATCH_THROW:
+            return _Place("throw", frozenset((id(func), pc) for func in self._functions()
+                                             for pc, instruction in enumerate(self.catalog.info(func).body)
+                                             if instruction.op.name in _THROWING), None, CATCH_THROW)
         if spec.startswith("host "):
             return self._host_place(spec[5:].strip())
         if spec.startswith("*"):
@@ -865,7 +890,25 @@ class DebugSession:
             if breakpoint.temporary:
                 del self.breakpoints[breakpoint.number]
                 self._repatch()
-        return Stop(StopReason.BREAKPOINT, self.position, breakpoint=breakpoint, condition_error=problem)
+        exception = self._about_to_throw() if breakpoint.catches else None
+        return Stop(StopReason.BREAKPOINT, self.position, breakpoint=breakpoint, condition_error=problem,
+                    exception=exception)
+
+    def _about_to_throw(self) -> str | None:
+        """What the instruction the machine stopped before throws."""
+        frame = self.machine.frames[-1]
+        if type(frame) is not Frame:
+            return None
+        lowered = frame.bound.lowered
+        name = lowered.ops[frame.pc].name
+        imm = lowered.imms[frame.pc]
+        top = lowered.num_locals + lowered.heights[frame.pc]
+        if name == "throw":
+            tag = frame.func.instance.tags[imm]
+            exception = ExceptionInstance(tag, frame.regs[top - len(tag.type.params):top])
+        else:
+            exception = frame.regs[top - 1] if name == "throw_ref" else frame.regs[lowered.num_locals + imm]
+        return exception.describe() if exception is not None else "null exception reference"
 
     def _check_watchpoints(self) -> Stop | None:
         for watchpoint in self.watchpoints.values():

@@ -2,7 +2,9 @@
 stream.
 
 * ``TextTrace``: one line per instruction, indented by call depth — offset,
-  instruction, operand stack — with calls, returns and effects between them;
+  instruction, operand stack — with calls, returns, tail calls, exceptions
+  (thrown, the frames they leave, where they are caught) and effects
+  between them;
 * ``JsonLinesTrace``: one JSON object per event, each with its ``step``, for
   programs to read;
 * ``CallTreeTrace``: only calls, as a tree: ``fib(i32:5) { ... } = i32:5``;
@@ -65,6 +67,18 @@ class TextTrace(Tracer):
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
         self._line(depth, f"{error.label}: {error.message}")
 
+    def tail_call(self, func: str, callee: str, args: list[str], depth: int) -> None:
+        self._line(depth, f"return_call {callee}({', '.join(args)})  (replaces {func})")
+
+    def throw(self, func: str | None, exception: str, depth: int) -> None:
+        self._line(depth, f"throw {exception}")
+
+    def unwind(self, func: str, exception: str, depth: int) -> None:
+        self._line(depth, f"unwind {func}")
+
+    def catch(self, func: str, offset: int | None, exception: str, depth: int) -> None:
+        self._line(depth, f"catch in {func}, going on at {_offset(offset)}")
+
     def memory_read(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
         self._line(depth + 1, f"; read  {memory_name(memory)}[{address:#x}..+{size}] = {value}")
 
@@ -104,6 +118,18 @@ class JsonLinesTrace(Tracer):
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
         self._event("trap", func=func, kind=error.label, message=error.message, depth=depth,
                     backtrace=[entry.describe() for entry in error.backtrace])
+
+    def tail_call(self, func: str, callee: str, args: list[str], depth: int) -> None:
+        self._event("tail_call", func=func, callee=callee, args=args, depth=depth)
+
+    def throw(self, func: str | None, exception: str, depth: int) -> None:
+        self._event("throw", func=func, exception=exception, depth=depth)
+
+    def unwind(self, func: str, exception: str, depth: int) -> None:
+        self._event("unwind", func=func, exception=exception, depth=depth)
+
+    def catch(self, func: str, offset: int | None, exception: str, depth: int) -> None:
+        self._event("catch", func=func, offset=offset, exception=exception, depth=depth)
 
     def memory_read(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
         self._event("memory_read", address=address, size=size, value=value, depth=depth, **memory_field(memory))
@@ -166,6 +192,13 @@ class CallTreeTrace(Tracer):
         while self.open:
             self._leave([], trapped=f"{error.label}: {error.message}")
 
+    def tail_call(self, func: str, callee: str, args: list[str], depth: int) -> None:
+        self._leave([], trapped=f"-> {callee}")
+        self._enter(f"{callee}({', '.join(args)})")
+
+    def unwind(self, func: str, exception: str, depth: int) -> None:
+        self._leave([], trapped=f"! {exception}")
+
     def stopped(self, steps: int) -> None:
         self._flush_pending()
         self.out.write(f"... stopped after {steps} instructions (--max-steps)\n")
@@ -203,6 +236,20 @@ class ChromeCallTrace(Tracer):
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
         self.writer.instant(self.TRACK, f"{error.label}: {error.message}", self.step, "trap",
                             {"backtrace": [entry.describe() for entry in error.backtrace]})
+
+    def tail_call(self, func: str, callee: str, args: list[str], depth: int) -> None:
+        self._end({"tail_call": callee})
+        self.writer.begin(self.TRACK, callee, self.step, "wasm", {"args": args})
+
+    def throw(self, func: str | None, exception: str, depth: int) -> None:
+        self.writer.instant(self.TRACK, f"throw {exception}", self.step, "exception", {"func": func})
+
+    def unwind(self, func: str, exception: str, depth: int) -> None:
+        self._end({"exception": exception})
+
+    def catch(self, func: str, offset: int | None, exception: str, depth: int) -> None:
+        self.writer.instant(self.TRACK, f"catch in {func}", self.step, "exception",
+                            {"exception": exception, "offset": offset})
 
     def stopped(self, steps: int) -> None:
         self.writer.instant(self.TRACK, f"stopped after {steps} instructions", self.step, "limit")

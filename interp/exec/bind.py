@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any, Callable
 
 from interp.errors import Trap, TrapKind
+from interp.exec.exceptions import throw_ref
 from interp.exec.instance_ops import instance_operation
 from interp.exec.python_semantics import access_format, closure_factory
 from interp.runtime.function import WasmFunction
@@ -41,6 +42,9 @@ CALL = -1           # call the function in ``BoundFunction.sites[pc]``
 CALL_INDIRECT = -2  # call through the table described in ``sites[pc]``
 RETURN = -3         # the closure has moved the results to slots 0..k-1
 BREAK = -4          # a debugger's breakpoint: stop before this instruction
+TAIL_CALL = -5      # tail calls (below RETURN): as CALL ...
+TAIL_CALL_INDIRECT = -6  # ... as CALL_INDIRECT ...
+TAIL_CALL_REF = -7  # ... and through the function reference a ``ReferenceCall`` says
 
 Handler = Callable[[list], int]
 
@@ -56,12 +60,22 @@ class IndirectCall:
         self.index_slot = index_slot
 
 
+class ReferenceCall:
+    """What a ``return_call_ref`` site needs at run time: the slot of the
+    function reference it calls (its arguments are below it)."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: int) -> None:
+        self.slot = slot
+
+
 class BoundFunction:
     """A function ready to run on the step machine.
 
     ``code[pc]`` is the closure for instruction ``pc``; ``sites[pc]`` holds the
-    callee (a function instance) or an ``IndirectCall`` for call instructions and
-    ``None`` elsewhere; ``arg_slots[pc]`` the slot of a call's first argument;
+    callee (a function instance), an ``IndirectCall`` or a
+    ``ReferenceCall`` for call instructions and ``None`` elsewhere; ``arg_slots[pc]`` the slot of a call's first argument;
     ``tail`` the initial values of the declared locals and the stack slots,
     appended to the arguments to make a new frame.
 
@@ -120,18 +134,24 @@ def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction
     arg_slots = [0] * len(lowered.ops)
     for pc, operation in enumerate(lowered.ops):
         site = _Site(instance, lowered, pc)
-        if operation.name == "call":
+        name = operation.name
+        if name == "call" or name == "return_call":
             callee = instance.funcs[site.imm]
             sites[pc] = callee
             arg_slots[pc] = site.top - len(callee.type.params)
-            code.append(_returning(CALL))
-        elif operation.name == "call_indirect":
+            code.append(_returning(CALL if name == "call" else TAIL_CALL))
+        elif name == "call_indirect" or name == "return_call_indirect":
             type_index, table_index = site.imm
             func_type = instance.types[type_index]
             index_slot = site.top - 1
             sites[pc] = IndirectCall(instance.tables[table_index], func_type, index_slot)
             arg_slots[pc] = index_slot - len(func_type.params)
-            code.append(_returning(CALL_INDIRECT))
+            code.append(_returning(CALL_INDIRECT if name == "call_indirect" else TAIL_CALL_INDIRECT))
+        elif name == "return_call_ref":
+            reference_slot = site.top - 1
+            sites[pc] = ReferenceCall(reference_slot)
+            arg_slots[pc] = reference_slot - len(instance.types[site.imm].params)
+            code.append(_returning(TAIL_CALL_REF))
         else:
             code.append(_FACTORIES[operation.id](site))
     return BoundFunction(func, lowered, code, sites, arg_slots)
@@ -252,6 +272,15 @@ def _end(site: _Site) -> Handler:
     if isinstance(site.imm, Return):
         return _take(site, site.imm)
     return _next(site)
+
+
+def _rethrow(site: _Site) -> Handler:
+    """The legacy ``rethrow``: its immediate is the slot of what the catch caught."""
+    slot = site.slot(site.imm)
+
+    def handler(R: list) -> int:
+        throw_ref(R[slot])
+    return handler
 
 
 # --- parametric and variable ---------------------------------------------------
@@ -502,6 +531,7 @@ _MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
     "unreachable": _unreachable, "nop": _next, "block": _next, "loop": _next, "end": _end,
     "if": _if, "else": _else, "br": _br, "br_if": _br_if, "br_table": _br_table,
     "return": _br, "drop": _next, "select": _select,
+    "try_table": _next, "try": _next, "delegate": _next, "catch": _else, "catch_all": _else, "rethrow": _rethrow,
     "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
     "global.get": _global_get, "global.set": _global_set,
     "ref.null": _ref_null, "ref.is_null": _ref_is_null, "ref.func": _ref_func,
@@ -512,7 +542,7 @@ _MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
 """The ``MACHINE`` instructions but calls (bind_function places those)."""
 
 
-_CALLS = ("call", "call_indirect")
+_CALLS = ("call", "call_indirect", "return_call", "return_call_indirect", "return_call_ref")
 
 
 def _factory(operation: Op) -> Callable[[_Site], Handler]:

@@ -42,8 +42,9 @@ MAX_COMPILED_INSTRUCTIONS = 4000
 """Larger functions stay on the closures: compiling Python source costs about
 10 microseconds a line, more than a once-run function's execution gains."""
 
-_NOTHING = frozenset({"nop", "block", "loop", "drop"})
-_ENDS_BLOCK = frozenset({"if", "else", "br", "br_if", "br_table", "return"})
+_NOTHING = frozenset({"nop", "block", "loop", "drop", "try_table", "try", "delegate"})
+_JUMPS = frozenset({"else", "catch", "catch_all"})  # to their immediate: the end of an if's then, a try's part
+_ENDS_BLOCK = frozenset({"if", "br", "br_if", "br_table", "return"}) | _JUMPS
 _MACHINE = _NOTHING | _ENDS_BLOCK | {"end", "local.get", "local.set", "local.tee", "global.get", "global.set",
                                     "select", "memory.size", "ref.null", "ref.is_null",
                                     "i32.const", "i64.const", "f32.const", "f64.const"}
@@ -141,17 +142,19 @@ def _is_vector_function(operation: Op) -> bool:
 
 
 def _leaders(bound: BoundFunction, compilable: list[bool]) -> set[int]:
-    """First instructions of basic blocks: branch targets, instructions after
-    control transfers, and each instruction dispatched on its own."""
+    """First instructions of basic blocks: branch targets (exception
+    handlers' too), instructions after control transfers, and each
+    instruction dispatched on its own."""
     lowered = bound.lowered
     leaders = {0}
+    leaders.update(clause.target for handler in lowered.handlers for clause in handler.clauses)
     for pc, operation in enumerate(lowered.ops):
         imm = lowered.imms[pc]
         name = operation.name
         if not compilable[pc]:
             leaders.add(pc)
             leaders.add(pc + 1)
-        if name in ("if", "else"):
+        if name == "if" or name in _JUMPS:
             leaders.add(imm)
         elif name in ("br", "br_if") and isinstance(imm, Branch):
             leaders.add(imm.target)
@@ -300,7 +303,7 @@ class _BlockWriter:
             condition = self.temp(self.operand(top - 1))
             self.store_live(lowered.heights[pc] - 1)
             self.emit(f"return {pc + 1} if {condition} else {imm}")
-        elif name == "else":
+        elif name in _JUMPS:
             self.store_live(lowered.heights[pc])
             self.emit(f"return {imm}")
         elif name in ("br", "return"):

@@ -1,8 +1,8 @@
 """The ``RUNTIME`` instructions of the table (interp/syntax/semantics.py):
 tables, element and data segments, ``memory.init``, the 128-bit arithmetic
-of wide-arithmetic (two results each) and the vector instructions, as plain
-Python functions bound to one instance (their
-immediates folded in).
+of wide-arithmetic (two results each), throwing exceptions (exceptions.py)
+and the vector instructions, as plain Python functions bound to one instance
+(their immediates folded in).
 
 Both engines run these through ``instance_operation``: the step machine
 (bind.py) wraps the function in a closure over its operand slots, the compiled
@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 from interp.exec import f32x4, f64x2, i8x16, i16x8, i32x4, i64x2, numerics, simd_memory, v128
+from interp.exec.exceptions import throw, throw_ref
 from interp.runtime.instance import ModuleInstance
 from interp.syntax.opcodes import OPS, PREFIX_SIMD, Imm, Op
 from interp.syntax.semantics import RUNTIME
@@ -186,6 +187,17 @@ def _wide(function: Callable[..., tuple[int, int]], arity: int) -> Builder:
     return lambda instance, imm: operation
 
 
+# --- exceptions ----------------------------------------------------------------------
+
+def _throw(instance: ModuleInstance, imm: int) -> InstanceOperation:
+    tag = instance.tags[imm]
+    return InstanceOperation(lambda *payload: throw(tag, payload), tag.type.params, None)
+
+
+def _throw_ref(instance: ModuleInstance, imm: None) -> InstanceOperation:
+    return InstanceOperation(throw_ref, (ValType.EXNREF,), None)
+
+
 _BUILDERS: dict[str, Builder] = {
     "memory.init": _memory_init, "data.drop": _data_drop, "elem.drop": _elem_drop,
     "table.copy": _table_copy, "table.init": _table_init, "table.get": _table_get, "table.set": _table_set,
@@ -193,6 +205,7 @@ _BUILDERS: dict[str, Builder] = {
     "i64.add128": _wide(numerics.add128, 4), "i64.sub128": _wide(numerics.sub128, 4),
     "i64.mul_wide_s": _wide(numerics.multiply_wide_signed, 2),
     "i64.mul_wide_u": _wide(numerics.multiply_wide_unsigned, 2),
+    "throw": _throw, "throw_ref": _throw_ref,
 }
 """The ``RUNTIME`` instructions that are not vector instructions."""
 

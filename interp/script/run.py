@@ -25,6 +25,7 @@ from interp.errors import (
     MalformedError,
     TextSyntaxError,
     Trap,
+    UncaughtException,
     UnlinkableError,
 )
 from interp.features import SUPPORTED_FEATURES, Feature
@@ -43,6 +44,7 @@ from interp.syntax.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_
 from interp.text.parser import parse_module
 from interp.text.script import (
     ActionCommand,
+    AssertException,
     AssertExhaustion,
     AssertInvalid,
     AssertMalformed,
@@ -54,6 +56,7 @@ from interp.text.script import (
     Const,
     Either,
     Get,
+    InstanceCommand,
     Invoke,
     ModuleCommand,
     ModuleSource,
@@ -120,6 +123,8 @@ class ScriptRunner:
         self.registry: dict[str, Any] = {"spectest": spectest_exports()}
         self.instances: dict[str, ModuleInstance] = {}
         self.current: ModuleInstance | None = None
+        self.definitions: dict[str, CompiledModule] = {}
+        self.last_definition: CompiledModule | None = None
 
     def run(self, commands: tuple[Command, ...]) -> list[CheckResult]:
         return [self.run_command(command) for command in commands]
@@ -146,6 +151,8 @@ class ScriptRunner:
     # --- modules -----------------------------------------------------------------
 
     def _load(self, script_module: ScriptModule) -> Module:
+        if script_module.invalid is not None:
+            raise script_module.invalid
         if script_module.source is ModuleSource.BINARY:
             return decode_module(script_module.binary or b"", self.features)
         if script_module.source is ModuleSource.QUOTE:
@@ -155,20 +162,34 @@ class ScriptRunner:
         return script_module.module
 
     def _compile(self, script_module: ScriptModule) -> CompiledModule:
-        return compile_module(self._load(script_module), self.features)
-
-    def _instantiate(self, script_module: ScriptModule) -> ModuleInstance:
         module = self._load(script_module)
         if script_module.source is not ModuleSource.BINARY:
-            # Through its binary form, so that traps point at byte offsets.
-            module = with_binary_offsets(module, self.features)
-        return self.store.instantiate(compile_module(module, self.features), self.registry, script_module.name)
+            module = with_binary_offsets(module, self.features)  # so that traps point at byte offsets
+        return compile_module(module, features=self.features)
+
+    def _instantiate(self, script_module: ScriptModule) -> ModuleInstance:
+        return self.store.instantiate(self._compile(script_module), self.registry, script_module.name)
 
     def _define(self, command: ModuleCommand) -> None:
+        if command.module.definition:
+            compiled = self._compile(command.module)
+            self.last_definition = compiled
+            if command.module.name is not None:
+                self.definitions[command.module.name] = compiled
+            return
         instance = self._instantiate(command.module)
         self.current = instance
         if command.module.name is not None:
             self.instances[command.module.name] = instance
+
+    def _instantiate_definition(self, command: InstanceCommand) -> None:
+        compiled = self.last_definition if command.definition is None else self.definitions.get(command.definition)
+        if compiled is None:
+            raise _Failure(f"unknown module definition {command.definition or ''}".rstrip())
+        instance = self.store.instantiate(compiled, self.registry, command.name)
+        self.current = instance
+        if command.name is not None:
+            self.instances[command.name] = instance
 
     def _register(self, command: Register) -> None:
         self.registry[command.as_name] = self._instance(command.module_name).exports
@@ -231,12 +252,19 @@ class ScriptRunner:
     def _assert_exhaustion(self, command: AssertExhaustion) -> bool:
         return self._expect_failure(lambda: self._perform(command.action), ExhaustionError, command.message)
 
+    def _assert_exception(self, command: AssertException) -> None:
+        try:
+            self._perform(command.action)
+        except UncaughtException:
+            return
+        raise _Failure("expected an uncaught exception, but it succeeded")
+
     def _assert_malformed(self, command: AssertMalformed) -> bool:
         return self._expect_failure(lambda: self._load(command.module), MalformedError, command.message)
 
     def _assert_invalid(self, command: AssertInvalid) -> bool:
-        module = self._load(command.module)
-        return self._expect_failure(lambda: compile_module(module, self.features), InvalidError, command.message)
+        return self._expect_failure(lambda: compile_module(self._load(command.module), features=self.features),
+                                    InvalidError, command.message)
 
     def _assert_unlinkable(self, command: AssertUnlinkable) -> bool:
         compiled = self._compile(command.module)
@@ -251,11 +279,13 @@ class ScriptRunner:
 
 _HANDLERS: dict[type, Callable[[ScriptRunner, Any], Any]] = {
     ModuleCommand: ScriptRunner._define,
+    InstanceCommand: ScriptRunner._instantiate_definition,
     Register: ScriptRunner._register,
     ActionCommand: ScriptRunner._action,
     AssertReturn: ScriptRunner._assert_return,
     AssertTrap: ScriptRunner._assert_trap,
     AssertExhaustion: ScriptRunner._assert_exhaustion,
+    AssertException: ScriptRunner._assert_exception,
     AssertMalformed: ScriptRunner._assert_malformed,
     AssertInvalid: ScriptRunner._assert_invalid,
     AssertUnlinkable: ScriptRunner._assert_unlinkable,
@@ -264,11 +294,13 @@ _HANDLERS: dict[type, Callable[[ScriptRunner, Any], Any]] = {
 
 _COMMAND_NAMES: dict[type, str] = {
     ModuleCommand: "module",
+    InstanceCommand: "module instance",
     Register: "register",
     ActionCommand: "action",
     AssertReturn: "assert_return",
     AssertTrap: "assert_trap",
     AssertExhaustion: "assert_exhaustion",
+    AssertException: "assert_exception",
     AssertMalformed: "assert_malformed",
     AssertInvalid: "assert_invalid",
     AssertUnlinkable: "assert_unlinkable",

@@ -96,7 +96,7 @@ WASM_3_0 = Testsuite(
     needs=(
         (Feature.MEMORY64, _files(
             "address address64 align align64 binary_leb128_64 bulk64 call_indirect64 endianness64 float_memory64 "
-            "load64 memory64-imports memory64 memory_copy64 memory_fill64 memory_grow64 memory_init64 "
+            "load64 memory memory64-imports memory64 memory_copy64 memory_fill64 memory_grow64 memory_init64 "
             "memory_redundancy64 memory_trap64 simd_address table64 table_copy64 table_copy_mixed table_fill64 "
             "table_get64 table_grow64 table_init64 table_set64 table_size64")),
         (Feature.MULTI_MEMORY, _files(

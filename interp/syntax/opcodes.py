@@ -61,6 +61,9 @@ class Imm(enum.Enum):
     LANE = "lane"                    # int lane index
     SHUFFLE = "shuffle"              # tuple of 16 lane indices
     MEMARG_LANE = "memarg_lane"      # (MemArg, int lane)
+    TAG = "tag"                      # int tag index
+    TRY_TABLE = "try_table"          # (block type as BLOCKTYPE, tuple[module.Catch, ...])
+    TYPE = "type"                    # int type index
 
 
 class MemArg(NamedTuple):
@@ -160,6 +163,23 @@ _ROWS: tuple[tuple, ...] = (
     ("return", 0x0F, N, None, MACHINE),
     ("call", 0x10, Imm.FUNC, None, MACHINE),
     ("call_indirect", 0x11, Imm.CALL_INDIRECT, None, MACHINE),
+    # Tail calls (3.0): the callee replaces the caller's frame
+    ("return_call", 0x12, Imm.FUNC, None, MACHINE),
+    ("return_call_indirect", 0x13, Imm.CALL_INDIRECT, None, MACHINE),
+    ("return_call_ref", 0x15, Imm.TYPE, None, MACHINE),
+    # Exception handling (3.0): throwing is run once, in Python, by both
+    # engines; where an exception is caught is found from the handler table
+    # the lowering builds for try_table (and the legacy try) blocks.
+    ("throw", 0x08, Imm.TAG, None, R),
+    ("throw_ref", 0x0A, N, None, R),
+    ("try_table", 0x1F, Imm.TRY_TABLE, None, MACHINE),
+    # Legacy exception handling (the legacy/ tests): try ... catch ...
+    # catch_all ... end, try ... delegate, rethrow
+    ("try", 0x06, Imm.BLOCKTYPE, None, MACHINE),
+    ("catch", 0x07, Imm.TAG, None, MACHINE),
+    ("catch_all", 0x19, N, None, MACHINE),
+    ("delegate", 0x18, Imm.LABEL, None, MACHINE),
+    ("rethrow", 0x09, Imm.LABEL, None, MACHINE),
     # Reference instructions (5.4.2)
     ("ref.null", 0xD0, Imm.REFTYPE, None, MACHINE),
     ("ref.is_null", 0xD1, N, None, MACHINE),

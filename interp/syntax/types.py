@@ -16,6 +16,7 @@ class ValType(enum.Enum):
     V128 = 0x7B
     FUNCREF = 0x70
     EXTERNREF = 0x6F
+    EXNREF = 0x69
 
     @property
     def text(self) -> str:
@@ -23,7 +24,7 @@ class ValType(enum.Enum):
 
     @property
     def is_ref(self) -> bool:
-        return self is ValType.FUNCREF or self is ValType.EXTERNREF
+        return self in _REF_TYPES
 
     @property
     def is_num(self) -> bool:
@@ -47,12 +48,14 @@ _VALTYPE_TEXT = {
     ValType.V128: "v128",
     ValType.FUNCREF: "funcref",
     ValType.EXTERNREF: "externref",
+    ValType.EXNREF: "exnref",
 }
 _VALTYPE_BY_TEXT = {text: vt for vt, text in _VALTYPE_TEXT.items()}
 _NUM_TYPES = frozenset({ValType.I32, ValType.I64, ValType.F32, ValType.F64})
+_REF_TYPES = frozenset({ValType.FUNCREF, ValType.EXTERNREF, ValType.EXNREF})
 
 I32, I64, F32, F64, V128 = ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128
-FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
+FUNCREF, EXTERNREF, EXNREF = ValType.FUNCREF, ValType.EXTERNREF, ValType.EXNREF
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +121,17 @@ class GlobalType:
     mutable: bool
 
 
-ExternType = FuncType | TableType | MemoryType | GlobalType
+@dataclass(frozen=True, slots=True)
+class TagType:
+    """A tag (exception handling): the index of its function type in the
+    module, whose parameters are the exception's payload and whose results
+    must be empty.  At run time a tag instance carries the function type
+    itself (``interp.runtime.tag``)."""
+
+    type_index: int
+
+
+ExternType = FuncType | TableType | MemoryType | GlobalType | TagType
 
 
 def describe_limits(limits: Limits) -> str:
@@ -129,7 +142,8 @@ def describe_limits(limits: Limits) -> str:
 def describe_extern_type(extern: ExternType) -> str:
     """How messages write an extern type: ``func [i32] -> []``, ``table {min
     1, max 10} funcref``, ``memory {min 1}``, ``memory i64 {min 1} (pagesize
-    1)``, ``global mut i32``."""
+    1)``, ``global mut i32``, ``tag (type 2)`` (a tag's function type is the
+    module's to tell: ``describe_tag_type``)."""
     if isinstance(extern, FuncType):
         return f"func {extern}"
     if isinstance(extern, TableType):
@@ -137,11 +151,18 @@ def describe_extern_type(extern: ExternType) -> str:
     if isinstance(extern, MemoryType):
         page_size = "" if extern.page_size == PAGE_SIZE else f" (pagesize {extern.page_size})"
         return f"memory {_address_prefix(extern.address)}{describe_limits(extern.limits)}{page_size}"
+    if isinstance(extern, TagType):
+        return f"tag (type {extern.type_index})"
     return f"global {'mut' if extern.mutable else 'const'} {extern.valtype.text}"
 
 
 def _address_prefix(address: ValType) -> str:
     return "i64 " if address is ValType.I64 else ""
+
+
+def describe_tag_type(tag_type: FuncType) -> str:
+    """``tag [i32] -> []``: a tag by its function type."""
+    return f"tag {tag_type}"
 
 
 class ExternKind(enum.Enum):
@@ -151,6 +172,7 @@ class ExternKind(enum.Enum):
     TABLE = 1
     MEMORY = 2
     GLOBAL = 3
+    TAG = 4
 
     @property
     def text(self) -> str:

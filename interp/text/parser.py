@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from interp.errors import FieldKind, ModuleField
 from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import (
+    CustomSection,
     Data,
     Elem,
     Export,
@@ -53,10 +54,12 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    TagType,
     ValType,
 )
 from interp.text.instructions import END_INSTRUCTION, ExpressionParser
-from interp.text.lexer import ATOM, EOF, ID, LPAR, RPAR, TokenReader, tokenize
+from interp.text.annotations import BRANCH_HINT, annotated_name, branch_hint_section, custom_section
+from interp.text.lexer import ATOM, EOF, ID, LPAR, RPAR, Annotation, TokenReader
 from interp.text.positions import TextPositions
 
 _CATEGORY = {
@@ -67,14 +70,18 @@ _CATEGORY = {
     "global": "global",
     "elem": "elem segment",
     "data": "data segment",
+    "tag": "tag",
 }
 _EXTERN_KINDS = {
     "func": ExternKind.FUNC,
     "table": ExternKind.TABLE,
     "memory": ExternKind.MEMORY,
     "global": ExternKind.GLOBAL,
+    "tag": ExternKind.TAG,
 }
-_REF_TYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF}
+_DEFINITIONS = ("func", "table", "memory", "global", "tag")
+"""The fields that define an item of an index space, which imports must precede."""
+_REF_TYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF, "exnref": ValType.EXNREF}
 _ADDRESS_TYPES = {"i32": I32, "i64": I64}
 _ZERO_OFFSETS = {address: OPS_BY_NAME[f"{address.text}.const"] for address in _ADDRESS_TYPES.values()}
 _REF_FUNC = OPS_BY_NAME["ref.func"]
@@ -90,7 +97,7 @@ def parse_module_with_positions(text: str,
                                 features: frozenset[Feature] = SUPPORTED_FEATURES) -> tuple[Module, TextPositions]:
     """``parse_module``, and where in ``text`` the module's instructions and
     fields are written."""
-    reader = TokenReader(text, tokenize(text))
+    reader = TokenReader.of(text)
     parsed = read_module(reader, features)
     if reader.peek_kind() != EOF:
         raise reader.unexpected()
@@ -258,6 +265,7 @@ class _Field:
     keyword: str
     position: int
     index: int
+    end: int  # the token index after its ``)``
 
 
 class _ModuleParser:
@@ -275,6 +283,7 @@ class _ModuleParser:
         self.funcs: list[Func] = []
         self.tables: list[TableType] = []
         self.memories: list[MemoryType] = []
+        self.tags: list[TagType] = []
         self.globals: list[Global] = []
         self.exports: list[Export] = []
         self.elems: list[Elem] = []
@@ -283,16 +292,25 @@ class _ModuleParser:
         self.bodies: list[tuple[int, ...]] = []
         self.global_inits: list[tuple[int, ...]] = []
         self.fields: dict[ModuleField, int] = {}
+        self.annotations: list[Annotation] = []  # the known ones in this module
+        self.read: set[int] = set()  # the ids of those read where they stand
+        self.branch_hints: dict[int, Annotation] = {}  # by position
+        self.hinted: dict[int, list[tuple[int, int]]] = {}  # function index -> (instruction, hint value)
+        self.type_fields: list[tuple[int, int]] = []  # where the type definitions are: (start, end)
 
     def parse_fields(self) -> Module:
-        fields = self._declare()
         reader = self.reader
+        first = reader.pos
+        fields = self._declare()
         end = reader.pos
+        if reader.annotations:
+            self._find_annotations(first, end)
         handlers = {
             "func": self._func,
             "table": self._table,
             "memory": self._memory,
             "global": self._global,
+            "tag": self._tag,
             "import": self._import,
             "export": self._export,
             "start": self._start,
@@ -304,6 +322,7 @@ class _ModuleParser:
             handlers[field.keyword](field)
             reader.expect_rpar()
         reader.pos = end
+        customs = self._read_annotations(first, fields) if self.annotations else ()
         context = self.context
         names = Names(
             module=self.module_name,
@@ -315,6 +334,7 @@ class _ModuleParser:
             globals=self.names["global"],
             elems=self.names["elem"],
             datas=self.names["data"],
+            tags=self.names["tag"],
         )
         return Module(
             types=tuple(context.types),
@@ -322,12 +342,14 @@ class _ModuleParser:
             funcs=tuple(self.funcs),
             tables=tuple(self.tables),
             memories=tuple(self.memories),
+            tags=tuple(self.tags),
             globals=tuple(self.globals),
             exports=tuple(self.exports),
             start=self.start,
             elems=tuple(self.elems),
             datas=tuple(self.datas),
             data_count=len(self.datas) if context.uses_data_count else None,
+            customs=customs,
             names=names,
         )
 
@@ -342,6 +364,56 @@ class _ModuleParser:
     def _add_import(self, imported: Import, token: int) -> None:
         self._place(FieldKind.IMPORT, len(self.imports), token)
         self.imports.append(imported)
+
+    # -- annotations ------------------------------------------------------------
+
+    def _find_annotations(self, first: int, end: int) -> None:
+        """The known annotations from the module's start (after its name) to
+        its end; branch hints by the instruction they precede."""
+        reader = self.reader
+        self.annotations = [a for a in reader.annotations if first <= a.position <= end]
+        for annotation in self.annotations:
+            if annotation.name == BRANCH_HINT:
+                if annotation.position in self.branch_hints:
+                    raise reader.error_at(annotation.offset, f"@{BRANCH_HINT} annotation: duplicate annotation")
+                self.branch_hints[annotation.position] = annotation
+        names = self._annotations_at(first, "name")
+        if len(names) > 1:
+            raise reader.error_at(names[1].offset, "@name annotation: multiple module names")
+        if names:
+            self.module_name = annotated_name(reader, names[0])
+            self.read.add(id(names[0]))
+
+    def _annotations_at(self, position: int, name: str) -> list[Annotation]:
+        return [a for a in self.annotations if a.position == position and a.name == name]
+
+    def _name_annotation(self, space: str, index: int) -> None:
+        """A ``(@name "...")`` here (after an item's ``$id``) names the item."""
+        if not self.annotations:
+            return
+        for annotation in self._annotations_at(self.reader.pos, "name"):
+            self.names[space][index] = annotated_name(self.reader, annotation)
+            self.read.add(id(annotation))
+
+    def _read_annotations(self, first: int, fields: list[_Field]) -> tuple[CustomSection, ...]:
+        """The custom sections of the module's ``@custom`` annotations (and of
+        its branch hints); an annotation of another kind left unread, or a
+        ``@custom`` one inside a field, is misplaced."""
+        reader = self.reader
+        customs = []
+        for annotation in self.annotations:
+            if id(annotation) in self.read:
+                continue
+            if annotation.name == BRANCH_HINT:
+                raise reader.error_at(annotation.offset, f"@{BRANCH_HINT} annotation: not in a function")
+            ranges = [(field.position, field.end) for field in fields] + self.type_fields
+            if annotation.name == "name" or any(start < annotation.position < end for start, end in ranges):
+                raise reader.error_at(annotation.offset, f"misplaced @{annotation.name} annotation")
+            customs.append(custom_section(reader, annotation))
+        if self.hinted:
+            first_defined = self.context.counts["func"] - len(self.funcs)
+            customs.append(branch_hint_section(self.hinted, tuple(self.funcs), first_defined))
+        return tuple(customs)
 
     # -- pass 1: declare -------------------------------------------------------
 
@@ -358,9 +430,10 @@ class _ModuleParser:
             keyword = reader.lpar_keyword()
             if keyword == "type":
                 self._type_definition()
+                self.type_fields.append((start, end))
                 continue
             index = -1
-            if keyword in ("func", "table", "memory", "global"):
+            if keyword in _DEFINITIONS:
                 reader.pos = start + 2
                 name = reader.optional_id()
                 while reader.lpar_keyword() == "export":
@@ -375,7 +448,7 @@ class _ModuleParser:
             elif keyword == "import":
                 desc = start + 4
                 desc_keyword = reader.lpar_keyword(desc) if desc + 2 < end else None
-                if desc_keyword in ("func", "table", "memory", "global"):
+                if desc_keyword in _DEFINITIONS:
                     if last_definition is not None:
                         raise reader.error(f"import after {_CATEGORY[last_definition]}", start)
                     name = tokens[desc + 2][1] if tokens[desc + 2][0] == ID else None
@@ -385,7 +458,7 @@ class _ModuleParser:
                 index = self._bind(keyword, name, start + 2)  # type: ignore[arg-type]
             elif keyword not in ("export", "start"):
                 raise reader.unexpected(start + 1)
-            fields.append(_Field(keyword, start, index))
+            fields.append(_Field(keyword, start, index, end))
             reader.pos = end
         return fields
 
@@ -449,6 +522,7 @@ class _ModuleParser:
     def _func(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("func", field.index)
         self._inline_exports("func", field.index)
         imported = self._inline_import()
         use = self.context.type_use(reader, allow_param_names=True)
@@ -479,7 +553,7 @@ class _ModuleParser:
                 types = self.context.value_types(reader)
                 locals_ += types
                 next_index += len(types)
-        body = self._expression(local_names)
+        body = self._expression(local_names, hinted=field.index)
         self.bodies.append(self._positions_of_last_expression())
         self._place(FieldKind.FUNC, len(self.funcs), field.position + 1)
         self.funcs.append(Func(type_index, tuple(locals_), body))
@@ -495,9 +569,14 @@ class _ModuleParser:
         local_names[name] = index
         readable[index] = name[1:]
 
-    def _expression(self, local_names: dict[str, int] | None = None) -> Expr:
-        """Instructions up to the closing ``)``, plus the final ``end``."""
-        instructions = self.expressions.parse(self.reader, local_names)
+    def _expression(self, local_names: dict[str, int] | None = None, hinted: int | None = None) -> Expr:
+        """Instructions up to the closing ``)``, plus the final ``end``; with
+        ``hinted`` (a function's index), its branch hints are read too."""
+        hints = self.branch_hints if hinted is not None else None
+        instructions = self.expressions.parse(self.reader, local_names, hints=hints)
+        if hinted is not None and self.expressions.hinted:
+            self.hinted[hinted] = self.expressions.hinted
+            self.read.update(id(hint) for hint in self.expressions.hints_read)
         instructions.append(END_INSTRUCTION)
         return tuple(instructions)
 
@@ -579,6 +658,7 @@ class _ModuleParser:
     def _table(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("table", field.index)
         self._inline_exports("table", field.index)
         imported = self._inline_import()
         start = reader.pos
@@ -609,6 +689,7 @@ class _ModuleParser:
     def _memory(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("memory", field.index)
         self._inline_exports("memory", field.index)
         imported = self._inline_import()
         start = reader.pos
@@ -634,6 +715,7 @@ class _ModuleParser:
     def _global(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("global", field.index)
         self._inline_exports("global", field.index)
         imported = self._inline_import()
         global_type = self._global_type()
@@ -645,6 +727,19 @@ class _ModuleParser:
             self._place(FieldKind.GLOBAL, len(self.globals), field.position + 1)
             self.globals.append(Global(global_type, init))
 
+    def _tag(self, field: _Field) -> None:
+        """``(tag $id? (export ...)* (import ...)? typeuse)``."""
+        reader = self.reader
+        reader.optional_id()
+        self._name_annotation("tag", field.index)
+        self._inline_exports("tag", field.index)
+        imported = self._inline_import()
+        tag_type = TagType(self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader))
+        if imported is not None:
+            self.imports.append(Import(imported[0], imported[1], tag_type))
+        else:
+            self.tags.append(tag_type)
+
     def _import(self, field: _Field) -> None:
         reader = self.reader
         module = reader.name()
@@ -655,6 +750,7 @@ class _ModuleParser:
             raise reader.unexpected()
         reader.pos += 1
         reader.optional_id()
+        self._name_annotation(keyword, field.index)  # type: ignore[arg-type]
         desc: ImportDesc
         if keyword == "func":
             desc = self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader)
@@ -662,6 +758,8 @@ class _ModuleParser:
             desc = self._table_type()
         elif keyword == "memory":
             desc = self._memory_type()
+        elif keyword == "tag":
+            desc = TagType(self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader))
         else:
             desc = self._global_type()
         reader.expect_rpar()

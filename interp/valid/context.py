@@ -63,6 +63,8 @@ class ModuleContext:
     expressions of globals and segments may only read those."""
     features: frozenset[Feature] = SUPPORTED_FEATURES
     """Whose validation rules apply (``interp.features``)."""
+    tags: tuple[FuncType, ...] = ()
+    """The function type of every tag, imports first (exception handling)."""
 
     @classmethod
     def of_module(cls, module: Module, features: frozenset[Feature] = SUPPORTED_FEATURES) -> ModuleContext:
@@ -71,6 +73,7 @@ class ModuleContext:
         context can be built without its type."""
         types = module.types
         funcs = tuple(lookup(types, index, "type") for index in module.func_type_indices())
+        tags = tuple(lookup(types, tag.type_index, "type") for tag in module.tag_types())
         globals_ = module.global_types()
         return cls(
             types=types,
@@ -84,6 +87,7 @@ class ModuleContext:
             refs=declared_function_references(module),
             imported_globals=len(globals_) - len(module.globals),
             features=features,
+            tags=tags,
         )
 
     def for_constant_expressions(self) -> ModuleContext:
@@ -108,6 +112,10 @@ class ModuleContext:
 
     def global_at(self, index: int) -> GlobalType:
         return lookup(self.globals, index, "global")
+
+    def tag_at(self, index: int) -> FuncType:
+        """The function type of tag ``index`` (its parameters are the payload)."""
+        return lookup(self.tags, index, "tag")
 
     def elem_at(self, index: int) -> ValType:
         return lookup(self.elems, index, "elem segment")

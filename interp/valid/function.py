@@ -24,7 +24,7 @@ from interp.errors import FunctionRef, InvalidError
 from interp.syntax.module import Expr, Func, Instruction
 from interp.features import Feature
 from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, MemArg, Op, op as op_named
-from interp.syntax.types import FUNCREF, I32, I64, FuncType, ValType
+from interp.syntax.types import EXNREF, FUNCREF, I32, I64, FuncType, ValType
 from interp.valid.context import ModuleContext
 
 FUNCTION = "function"
@@ -32,6 +32,9 @@ BLOCK = "block"
 LOOP = "loop"
 IF = "if"
 ELSE = "else"
+TRY = "try"
+CATCH = "catch"
+CATCH_ALL = "catch_all"
 
 _FRAME_TEXTS = {BLOCK: "the block", LOOP: "the loop", IF: "the then branch", ELSE: "the else branch"}
 """How messages name a control frame other than the function body."""
@@ -43,6 +46,7 @@ _NUMERIC_OR_VECTOR = frozenset(t for t in ValType if not t.is_ref)
 """The operand types untyped ``select`` accepts."""
 
 _I32_ONLY: tuple[ValType, ...] = (I32,)
+_EXNREF_ONLY: tuple[ValType, ...] = (EXNREF,)
 
 
 
@@ -275,10 +279,15 @@ class FunctionValidator:
     def _if(self, instr: Instruction) -> None:
         self._enter(IF, instr)
 
+    def _try(self, instr: Instruction) -> None:
+        self._enter(TRY, instr)
+
     def _enter(self, kind: str, instr: Instruction) -> None:
-        """Open a block, loop or if: pop its condition (for if) and its
-        parameters, which are pushed again inside the new frame."""
-        block_type = instr.imm
+        self._enter_block(kind, instr.imm, instr)
+
+    def _enter_block(self, kind: str, block_type: object, instr: Instruction) -> None:
+        """Open a block, loop, if, try or try_table: pop its condition (for
+        if) and its parameters, which are pushed again inside the new frame."""
         if block_type is None:
             start_types: tuple[ValType, ...] = ()
             end_types: tuple[ValType, ...] = ()
@@ -348,15 +357,104 @@ class FunctionValidator:
         self.vals += func_type.results
 
     def _call_indirect(self, instr: Instruction) -> None:
+        func_type = self._indirect_callee_type(instr)
+        self._pop_vals(func_type.params)
+        self.vals += func_type.results
+
+    def _indirect_callee_type(self, instr: Instruction) -> FuncType:
+        """The function type of a ``call_indirect`` (or ``return_call_indirect``),
+        its table checked and the table index popped."""
         type_index, table_index = instr.imm
         table = self.context.table_at(table_index)
         func_type = self.context.type_at(type_index)
         if table.elem is not FUNCREF:
-            raise InvalidError(f"type mismatch: call_indirect requires a table of funcref"
+            raise InvalidError(f"type mismatch: {instr.op.name} requires a table of funcref"
                                f" but table {table_index} has {table.elem.text}")
         self._pop_vals((table.address,))
+        return func_type
+
+    # --- tail calls ---------------------------------------------------------
+
+    def _return_call(self, instr: Instruction) -> None:
+        self._tail_call(self.context.func_at(instr.imm))
+
+    def _return_call_indirect(self, instr: Instruction) -> None:
+        self._tail_call(self._indirect_callee_type(instr))
+
+    def _return_call_ref(self, instr: Instruction) -> None:
+        """The operand is a reference to a function of type ``instr.imm``:
+        ``(ref null $t)``, which only the typed function references of
+        function-references express; until then only an unreachable stack's
+        Unknown operand is one."""
+        func_type = self.context.type_at(instr.imm)
+        actual = self._pop_val()
+        if actual is not None:
+            raise InvalidError(f"type mismatch: instruction requires [(ref null {instr.imm})]"
+                               f" but stack has [{actual.text}]")
+        self._tail_call(func_type)
+
+    def _tail_call(self, func_type: FuncType) -> None:
+        """A tail call returns what the callee returns: its results must be
+        the function's; its arguments are popped and the rest is unreachable."""
+        results = self.ctrls[0].end_types
+        if func_type.results != results:
+            raise InvalidError(f"type mismatch: tail call requires results {_format_types(results)}"
+                               f" but the callee returns {_format_types(func_type.results)}")
         self._pop_vals(func_type.params)
-        self.vals += func_type.results
+        self._set_unreachable()
+
+    # --- exceptions ---------------------------------------------------------
+
+    def _throw(self, instr: Instruction) -> None:
+        self._pop_vals(self.context.tag_at(instr.imm).params)
+        self._set_unreachable()
+
+    def _throw_ref(self, instr: Instruction) -> None:
+        self._pop_vals(_EXNREF_ONLY)
+        self._set_unreachable()
+
+    def _try_table(self, instr: Instruction) -> None:
+        """Each catch clause branches, from outside the block, to its label
+        with what it catches: the payload, the exception itself, or both."""
+        block_type, catches = instr.imm
+        for catch in catches:
+            received: tuple[ValType, ...] = ()
+            if catch.kind.has_tag:
+                received = self.context.tag_at(catch.tag).params
+            if catch.kind.with_reference:
+                received += _EXNREF_ONLY
+            label_types = self._label(catch.label).label_types
+            if received != label_types:
+                raise InvalidError(f"type mismatch: {catch.kind.text} passes {_format_types(received)} to label "
+                                   f"{catch.label}, which takes {_format_types(label_types)}")
+        self._enter_block(BLOCK, block_type, instr)
+
+    def _catch(self, instr: Instruction) -> None:
+        self._handler(self.context.tag_at(instr.imm).params, instr, CATCH)
+
+    def _catch_all(self, instr: Instruction) -> None:
+        self._handler((), instr, CATCH_ALL)
+
+    def _handler(self, payload: tuple[ValType, ...], instr: Instruction, kind: str) -> None:
+        """A legacy ``catch`` or ``catch_all``: the try body (or the previous
+        handler) ends, the handler starts with the payload on the stack."""
+        if self.frame.kind != TRY and self.frame.kind != CATCH:
+            raise InvalidError(f"{instr.op.name} without matching try")
+        frame = self._pop_ctrl()
+        self._push_ctrl(kind, payload, frame.end_types, instr)
+
+    def _delegate(self, instr: Instruction) -> None:
+        """``delegate l`` ends a try without handlers; ``l`` counts from outside it."""
+        if self.frame.kind != TRY:
+            raise InvalidError("delegate without matching try")
+        frame = self._pop_ctrl()
+        self._label(instr.imm)
+        self.vals += frame.end_types
+
+    def _rethrow(self, instr: Instruction) -> None:
+        if self._label(instr.imm).kind not in (CATCH, CATCH_ALL):
+            raise InvalidError("invalid rethrow label")
+        self._set_unreachable()
 
     def _drop(self, instr: Instruction) -> None:
         self._pop_val()
@@ -569,6 +667,17 @@ _SPECIAL_HANDLER_NAMES: dict[str, str] = {
     "return": "_return",
     "call": "_call",
     "call_indirect": "_call_indirect",
+    "return_call": "_return_call",
+    "return_call_indirect": "_return_call_indirect",
+    "return_call_ref": "_return_call_ref",
+    "throw": "_throw",
+    "throw_ref": "_throw_ref",
+    "try_table": "_try_table",
+    "try": "_try",
+    "catch": "_catch",
+    "catch_all": "_catch_all",
+    "delegate": "_delegate",
+    "rethrow": "_rethrow",
     "drop": "_drop",
     "select": "_select",
     "global.get": "_global_get",

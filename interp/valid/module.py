@@ -13,7 +13,9 @@ from typing import Callable, Sequence, TypeVar
 from interp.errors import FieldKind, FunctionRef, InvalidError, ModuleField
 from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Data, Elem, Expr, Func, Import, Module, SegmentMode
-from interp.syntax.types import I64, MAX_PAGES, PAGE_SIZE, PAGE_SIZES, ExternKind, Limits, MemoryType, TableType, ValType
+from interp.syntax.types import (
+    I64, MAX_PAGES, PAGE_SIZE, PAGE_SIZES, ExternKind, FuncType, Limits, MemoryType, TableType, ValType,
+)
 from interp.text.positions import TextSource
 from interp.valid.context import ModuleContext
 from interp.valid.function import validate_const_expr, validate_function
@@ -56,6 +58,8 @@ def _validate(module: Module, check_function: FunctionCheck, features: frozenset
     _check_each(FieldKind.IMPORT, module.imports, _check_import)
     _check_each(FieldKind.TABLE, module.tables, check_table_type)
     _check_each(FieldKind.MEMORY, module.memories, check_memory_type)
+    for tag_type in context.tags:
+        check_tag_type(tag_type)
 
     const_context = context.for_constant_expressions()
     _check_each(FieldKind.GLOBAL, module.globals,
@@ -108,6 +112,12 @@ def _check_import(imported: Import) -> None:
         check_table_type(imported.desc)
     elif isinstance(imported.desc, MemoryType):
         check_memory_type(imported.desc)
+
+
+def check_tag_type(tag_type: FuncType) -> None:
+    """A tag's type describes an exception's payload: it has no results."""
+    if tag_type.results:
+        raise InvalidError("non-empty tag result type")
 
 
 def check_table_type(table: TableType) -> None:
@@ -171,6 +181,7 @@ def _check_exports(context: ModuleContext, module: Module) -> None:
         ExternKind.TABLE: context.table_at,
         ExternKind.MEMORY: context.memory_at,
         ExternKind.GLOBAL: context.global_at,
+        ExternKind.TAG: context.tag_at,
     }
     names: set[str] = set()
     for index, export in enumerate(module.exports):

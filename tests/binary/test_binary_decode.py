@@ -116,7 +116,7 @@ def test_bad_types(content: bytes, message: str) -> None:
 
 
 def test_bad_export_kind() -> None:
-    assert malformed(module(section(7, vec(name("x") + b"\x04\x00")))).message == "malformed export kind"
+    assert malformed(module(section(7, vec(name("x") + b"\x05\x00")))).message == "malformed export kind"
 
 
 def test_tables_memories_globals_start() -> None:
@@ -178,7 +178,7 @@ def test_block_type_index() -> None:
     (bytes.fromhex("05 0b"), "END opcode expected"),
     (bytes.fromhex("02 40 05 0b 0b"), "END opcode expected"),
     (bytes.fromhex("41 00 04 40 05 05 0b 0b"), "END opcode expected"),
-    (bytes.fromhex("06 0b"), "illegal opcode 06"),
+    (bytes.fromhex("27 0b"), "illegal opcode 27"),
     (bytes.fromhex("fc 12 0b"), "illegal opcode fc 12"),
     (bytes.fromhex("fe 00 0b"), "illegal opcode fe"),
     (bytes.fromhex("41 00 28 80 01 00 1a 0b"), "malformed memop flags"),
@@ -359,7 +359,7 @@ def test_custom_sections_remember_their_place() -> None:
     ((section(3, vec()), section(1, vec())), "unexpected content after last section"),
     ((section(10, vec()), section(12, u32(0))), "unexpected content after last section"),
     ((section(1, vec()), section(1, vec())), "unexpected content after last section"),
-    ((b"\x0d\x00",), "malformed section id"),
+    ((b"\x0e\x00",), "malformed section id"),
     ((section(1, vec() + b"\x00"),), "section size mismatch"),
     ((b"\x01\x02\x01\x60\x00\x00",), "section size mismatch"),
     ((section(3, vec(u32(0))),), "function and code section have inconsistent lengths"),
@@ -403,10 +403,10 @@ def test_decoding_restores_the_garbage_collector() -> None:
 
 
 def test_error_offsets_point_into_the_module() -> None:
-    data = with_body(bytes.fromhex("41 00 06 0b"))
+    data = with_body(bytes.fromhex("41 00 27 0b"))
     error = malformed(data)
     assert error.offset == len(data) - 2
-    assert data[error.offset] == 0x06
+    assert data[error.offset] == 0x27
 
 
 def _many_functions(local_declarations: list[bytes]) -> bytes:

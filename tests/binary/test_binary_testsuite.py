@@ -21,6 +21,7 @@ from spec_tests.expectations import configured_testsuite, features_of_testsuite
 
 FEATURES = features_of_testsuite(configured_testsuite())
 """The testsuite read here is 2.0's (when configured), whose binaries are 2.0's."""
+from tests.binary.conftest import expected_message
 
 
 def test_wast_binary_module(wast_binary_case) -> None:
@@ -30,7 +31,8 @@ def test_wast_binary_module(wast_binary_case) -> None:
         return
     with pytest.raises(MalformedError) as raised:
         decode_module(case.data, FEATURES)
-    assert raised.value.message.startswith(case.message), (raised.value.message, case.message)
+    message = expected_message(case.file, case.line, case.message)
+    assert raised.value.message.startswith(message), (raised.value.message, message)
 
 
 def test_the_extractor_finds_every_binary_module(all_wast_binary_cases) -> None:
@@ -53,7 +55,9 @@ def _outcomes(modules) -> tuple[dict[str, int], list[tuple]]:
         try:
             decode_module(data, FEATURES)
         except MalformedError as error:
-            if malformed_expected and error.message.startswith(command["text"]):
+            # wast2json's line is the module's, one after its assertion's.
+            if malformed_expected and error.message.startswith(
+                    expected_message(module.file, command.get("line", 0) - 1, command["text"])):
                 counts["malformed as expected"] += 1
             elif (error.message == "data count section required" and command["type"] == "assert_invalid"
                   and command.get("module_type") == "binary"):

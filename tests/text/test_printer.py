@@ -15,13 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interp.binary.decode import decode_module
+from interp.binary.decode import SECTION_ORDER, decode_module
 from interp.binary.encode import encode_module
 from interp.errors import MalformedError
 from interp.features import WASM_2_0, Feature
 from interp.loader import module_from_bytes
 from interp.script.testsuites import WASM_3_0, files_of_testsuite, place_of, recognise
 from interp.syntax.module import (
+    Catch,
+    CatchKind,
     CustomSection,
     Data,
     Elem,
@@ -45,6 +47,7 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    TagType,
 )
 from interp.text import parse_module, parse_script
 from interp.text.lexer import STRING, tokenize
@@ -59,6 +62,8 @@ from interp.text.printer import (
     print_module,
 )
 from interp.text.script import AssertMalformed, AssertTrap, ModuleSource, ScriptModule
+from interp.features import Feature
+from interp.script.testsuites import WASM_3_0, files_of_testsuite, place_of, recognise
 from spec_tests.expectations import configured_testsuite, configured_testsuites, features_of_testsuite
 
 END = OPS_BY_NAME["end"]
@@ -234,8 +239,8 @@ def test_offsets_start_every_instruction_line_in_both_forms() -> None:
     # Every line of a function body is an instruction with its offset.
     body = folded.split("(local $t i32) (local f64 f64)\n")[1].split("  (func $start")[0]
     assert all(re.match(r" +\(;@[0-9a-f]+;\) ", line) for line in body.splitlines())
-    # The name section was made from the text's $identifiers.
-    assert '  ;; custom section "name" (' in flat and flat.endswith("bytes)\n)\n")
+    # The name section was made from the text's $identifiers, which say it.
+    assert "@custom" not in flat
     for text in (flat, folded):
         assert comparable(parse_module(text), False) == comparable(module, False)
 
@@ -313,7 +318,7 @@ NAMES = Names(module="m", funcs={3: "fib", 4: "has space", 5: "dup", 6: "dup"},
     ("f64.const", 0xFFF0_0000_0000_0001, None, "f64.const -nan:0x1"),
     ("call", 3, None, "call 3"),
     ("call", 3, NAMES, "call $fib"),
-    ("call", 4, NAMES, "call 4"),
+    ("call", 4, NAMES, 'call $"has space"'),
     ("call", 6, NAMES, "call $dup.1"),
     ("global.set", 0, NAMES, "global.set $g"),
     ("br_table", ((0, 1), 2), None, "br_table 0 1 2"),
@@ -408,8 +413,9 @@ SAMPLE_IMMEDIATES = {
     Imm.TABLE_COPY: (1, 0), Imm.MEMARG: MemArg(0, 4, 1), Imm.MEMORY: 1, Imm.MEMORY_INIT: (1, 1),
     Imm.MEMORY_COPY: (0, 0), Imm.I32: 0xFFFF_FFFF, Imm.I64: 1 << 63, Imm.F32: 0x7FC0_0001,
     Imm.F64: 1 << 63, Imm.V128: 1 << 127 | 5, Imm.REFTYPE: EXTERNREF, Imm.SELECT_TYPES: (I64,),
-    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1),
+    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1), Imm.TAG: 0, Imm.TYPE: 1,
 }
+LEGACY_TRY_PARTS = {op("catch"), op("catch_all"), op("delegate")}
 
 
 def every_instruction_module() -> Module:
@@ -418,14 +424,24 @@ def every_instruction_module() -> Module:
     body: list[Instruction] = []
     blocktypes = [None, I32, 1]
     for row in OPS:
-        if row is END or row is ELSE:
+        if row is END or row is ELSE or row in LEGACY_TRY_PARTS:
             continue
         if row.imm is Imm.BLOCKTYPE:
             for blocktype in blocktypes:
                 body.append(Instruction(row, blocktype))
                 if row.name == "if":
                     body += [Instruction(op("nop")), Instruction(ELSE), Instruction(op("nop"))]
+                if row.name == "try":
+                    body += [Instruction(op("nop")), Instruction(op("catch"), 0), Instruction(op("drop")),
+                             Instruction(op("catch_all")), Instruction(op("rethrow"), 0)]
                 body.append(Instruction(END))
+            body += [Instruction(op("try"), I32), Instruction(op("delegate"), 0)]
+            continue
+        if row.imm is Imm.TRY_TABLE:
+            for blocktype in blocktypes:
+                catches = (Catch(CatchKind.CATCH, 0, 0), Catch(CatchKind.CATCH_REF, 0, 1),
+                           Catch(CatchKind.CATCH_ALL, None, 0), Catch(CatchKind.CATCH_ALL_REF, None, 0))
+                body += [Instruction(row, (blocktype, catches)), Instruction(op("nop")), Instruction(END)]
             continue
         body.append(Instruction(row, SAMPLE_IMMEDIATES[row.imm]))
     body.append(Instruction(END))
@@ -440,6 +456,7 @@ def every_instruction_module() -> Module:
                                                                          Instruction(END)),), SegmentMode.PASSIVE)),
         datas=(Data(b"x", SegmentMode.ACTIVE, 0, zero), Data(b"y", SegmentMode.PASSIVE)),
         data_count=2,
+        tags=(TagType(0),),
     )
 
 
@@ -462,7 +479,10 @@ def test_every_open_signature_has_a_stack_effect_for_folding() -> None:
 # -- names -------------------------------------------------------------------------------------
 
 
-def test_names_from_a_name_section_are_made_valid_and_unique() -> None:
+def test_names_from_a_name_section_are_kept_exactly() -> None:
+    """Names that are no identifiers are quoted ones; a name taken by a lower
+    index gets a suffix, and where the text can say it (functions, tags,
+    tables, memories, globals) the exact name in a ``(@name ...)``."""
     text = """(module (func $a) (func $b) (func $c) (func $d) (func $e (param $p i32) (local $q i32)))"""
     base = parse_module(text)
     names = Names(module="not an id", funcs={0: "f", 1: "f", 2: "bad name", 3: "f.1", 4: "g", 99: "gone"},
@@ -470,11 +490,13 @@ def test_names_from_a_name_section_are_made_valid_and_unique() -> None:
     module = decode_module(encode_module(dataclasses.replace(base, names=names)))
     assert module.names == names
     printed = print_module(module)
-    assert "(module\n" in printed and "(func $f (type 0)" in printed and "(func $f.1 (type 0)" in printed
-    assert "(func (;2;) (type 0)" in printed and "(func $f.1.1 (type 0)" in printed
+    assert '(module $"not an id"\n' in printed and "(func $f (type 0)" in printed
+    assert '(func $f.1 (@name "f") (type 0)' in printed and '(func $"bad name" (type 0)' in printed
+    assert '(func $f.1.1 (@name "f.1") (type 0)' in printed
     assert "(param $v i32)" in printed and "(local $v.1 i32)" in printed
     back = parse_module(printed)
-    assert back.names == Names(funcs={0: "f", 1: "f.1", 3: "f.1.1", 4: "g"}, locals={4: {0: "v", 1: "v.1"}})
+    assert back.names == Names(module="not an id", funcs={0: "f", 1: "f", 2: "bad name", 3: "f.1", 4: "g"},
+                               locals={4: {0: "v", 1: "v.1"}})
     assert comparable(back, False) == comparable(module, False)
 
 
@@ -494,13 +516,14 @@ def test_local_names_of_a_function_whose_type_is_unknown() -> None:
 # -- custom sections, odd and extreme modules -----------------------------------------------------
 
 
-def test_custom_sections_are_comments_where_they_were() -> None:
+def test_custom_sections_are_custom_annotations_where_they_were() -> None:
     module = Module(types=(FuncType((), ()),), funcs=(Func(0, (), (Instruction(END),)),),
                     customs=(CustomSection("first\n", b"abc", 0), CustomSection("producers", b"", 10)))
     text = print_module(module)
-    assert text == ('(module\n  ;; custom section "first\\0a" (3 bytes)\n  (type (;0;) (func))\n'
-                    '  (func (;0;) (type 0))\n  ;; custom section "producers" (0 bytes)\n)\n')
-    assert comparable(parse_module(text), True) == comparable(module, True)
+    assert text == ('(module\n  (@custom "first\\0a" (before first) "abc")\n  (type (;0;) (func))\n'
+                    '  (func (;0;) (type 0))\n  (@custom "producers" (after code) ""))\n')
+    assert parse_module(text).customs == module.customs
+    assert encode_module(parse_module(text)) == encode_module(module)
 
 
 def test_deep_nesting_prints_without_recursion_and_with_bounded_indentation() -> None:
@@ -585,7 +608,8 @@ def script_modules(path: Path, features: frozenset[Feature] = WASM_2_0) -> list[
         if script_module is None:
             continue
         if script_module.source is ModuleSource.TEXT:
-            found.append((script_module.module, True))
+            if script_module.module is not None:  # None: invalid as written
+                found.append((script_module.module, True))
         elif script_module.source is ModuleSource.BINARY:
             try:
                 found.append((decode_module(script_module.binary, features), False))
@@ -638,3 +662,55 @@ def test_the_testsuite_has_modules_to_print() -> None:
     assert len(SCRIPTS) >= 140
     total = sum(len(script_modules(SUITE / name)) for name in ("i32.wast", "simd_lane.wast", "binary.wast"))  # type: ignore[operator]
     assert total > 50
+
+
+# -- WebAssembly 3.0: tail calls, exceptions, annotations, quoted identifiers ---------------------
+
+SUITE_3_0 = next((suite for suite in configured_testsuites() if suite.is_dir() and recognise(suite) is WASM_3_0), None)
+CONTROL_FEATURES = {feature.value for feature in (
+    Feature.TAIL_CALL, Feature.EXCEPTION_HANDLING, Feature.LEGACY_EXCEPTIONS, Feature.ANNOTATIONS,
+    Feature.QUOTED_IDENTIFIERS, Feature.MODULE_DEFINITIONS)}
+
+
+def control_scripts() -> list[str]:
+    """The 3.0 files that run here and need one of those features."""
+    if SUITE_3_0 is None:
+        return []
+    names = []
+    for path in files_of_testsuite(SUITE_3_0, WASM_3_0):
+        relative = path.relative_to(SUITE_3_0).as_posix()
+        place = place_of(path)
+        if place is not None and not place.missing and CONTROL_FEATURES & set(WASM_3_0.features_needed(relative)):
+            names.append(relative)
+    return names
+
+
+def customs_by_place(module: Module) -> list[CustomSection]:
+    """The custom sections but the name section, in the order a binary has them."""
+    return sorted((custom for custom in module.customs if custom.name != "name"),
+                  key=lambda custom: SECTION_ORDER.index(custom.after) + 1 if custom.after else 0)
+
+
+@pytest.mark.skipif(SUITE_3_0 is None, reason="WASM_TESTSUITE names no WebAssembly 3.0 testsuite")
+@pytest.mark.parametrize("name", control_scripts())
+def test_3_0_modules_read_back_from_their_printed_text(name: str) -> None:
+    """Printed and parsed again, a text module encodes to the same bytes, and
+    a binary one is the same module with the same custom sections."""
+    failures = []
+    for index, (module, from_text) in enumerate(script_modules(SUITE_3_0 / name)):  # type: ignore[operator]
+        for folded in (False, True):
+            back = parse_module(print_module(module, folded=folded, offsets=not from_text))
+            if from_text:
+                same = encode_module(back) == encode_module(module)
+            else:
+                same = comparable(back, False) == comparable(module, False) and \
+                    customs_by_place(back) == customs_by_place(module)
+            if not same:
+                failures.append(f"module {index} ({'folded' if folded else 'flat'}) differs")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.skipif(SUITE_3_0 is None, reason="WASM_TESTSUITE names no WebAssembly 3.0 testsuite")
+def test_the_3_0_testsuite_has_control_modules_to_print() -> None:
+    assert {"return_call.wast", "throw_ref.wast", "legacy/try_delegate.wast", "custom/branch_hint.wast",
+            "id.wast"} <= set(control_scripts())

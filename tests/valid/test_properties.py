@@ -14,7 +14,7 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from interp.errors import InvalidError
-from interp.syntax.module import Instruction
+from interp.syntax.module import Catch, CatchKind, Instruction
 from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, MemArg, Op, op
 from interp.syntax.types import F32, F64, I32, I64, FuncType, ValType
 from interp.valid import FunctionValidator, ModuleContext, validate_module
@@ -51,6 +51,11 @@ _IMMEDIATES: dict[Imm, st.SearchStrategy] = {
     Imm.SHUFFLE: st.lists(st.integers(0, 255), min_size=16, max_size=16).map(tuple),
 }
 _IMMEDIATES[Imm.MEMARG_LANE] = st.tuples(_IMMEDIATES[Imm.MEMARG], _IMMEDIATES[Imm.LANE])
+_IMMEDIATES[Imm.TAG] = _INDEX
+_IMMEDIATES[Imm.TYPE] = _INDEX
+_CATCH = st.builds(lambda kind, tag, label: Catch(kind, tag if kind.has_tag else None, label),
+                   st.sampled_from(CatchKind), _INDEX, _INDEX)
+_IMMEDIATES[Imm.TRY_TABLE] = st.tuples(_IMMEDIATES[Imm.BLOCKTYPE], st.lists(_CATCH, max_size=3).map(tuple))
 
 
 @st.composite

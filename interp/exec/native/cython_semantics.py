@@ -51,6 +51,7 @@ LOOP_OPERATIONS = (
     "nop", "unreachable", "if", "jump", "br_move", "br_if", "br_if_entry", "br_table", "return", "call",
     "call_indirect", "select", "copy", "global.get", "global.set", "const", "const128", "ref.is_null", "pyop",
     "memory.size", "memory.grow", "memory.fill", "memory.copy",
+    "return_call", "return_call_indirect", "return_call_ref", "rethrow",
 )
 """The loop's own instructions (written in the template, encoded by encode.py):
 what the ``MACHINE`` instructions of the table become."""

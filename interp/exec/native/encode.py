@@ -44,7 +44,7 @@ from interp.translate.lower import Branch, LoweredFunction, Return
 from interp.valid.context import ModuleContext
 
 TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4,
-              ValType.FUNCREF: 5, ValType.EXTERNREF: 6}
+              ValType.FUNCREF: 5, ValType.EXTERNREF: 6, ValType.EXNREF: 7}
 NO_RESULT = -1
 RETURN_TARGET = -1  # in a branch table entry: leave the function
 ENGINE = "cython"
@@ -393,17 +393,29 @@ def _return_instr(e: _Encoder, operation: Op, imm: Return, top: int) -> None:
 
 
 def _call(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    e.emit("call", imm, top - len(e.context.funcs[imm].params))
+    """``call`` and ``return_call``: ``[op, callee id, first argument slot]``."""
+    e.emit(operation.name, imm, top - len(e.context.funcs[imm].params))
     e.relocate(_A, FUNCTION)
 
 
 def _call_indirect(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -> None:
+    """``call_indirect`` and ``return_call_indirect``: ``[op, table id, type id,
+    index slot << 32 | first argument slot]``."""
     type_index, table_index = imm
     func_type = e.context.types[type_index]
     index_slot = top - 1
-    e.emit("call_indirect", table_index, type_index, (index_slot << 32) | (index_slot - len(func_type.params)))
+    e.emit(operation.name, table_index, type_index, (index_slot << 32) | (index_slot - len(func_type.params)))
     e.relocate(_A, TABLE)
     e.relocate(_B, TYPE)
+
+
+def _return_call_ref(e: _Encoder, operation: Op, imm: int, top: int) -> None:
+    """``[op, function reference slot, first argument slot]``."""
+    e.emit(operation.name, top - 1, top - 1 - len(e.context.types[imm].params))
+
+
+def _rethrow(e: _Encoder, operation: Op, imm: int, top: int) -> None:
+    e.emit("rethrow", e.slot(imm))
 
 
 def _select(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
@@ -476,6 +488,8 @@ _MACHINE_ENCODERS: dict[str, Callable[[_Encoder, Op, Any, int], None]] = {
     "nop": _nop, "block": _nop, "loop": _nop, "drop": _nop, "end": _end,
     "unreachable": _unreachable, "if": _if, "else": _else, "br": _br, "br_if": _br_if,
     "br_table": _br_table, "return": _return_instr, "call": _call, "call_indirect": _call_indirect,
+    "return_call": _call, "return_call_indirect": _call_indirect, "return_call_ref": _return_call_ref,
+    "try_table": _nop, "try": _nop, "delegate": _nop, "catch": _else, "catch_all": _else, "rethrow": _rethrow,
     "select": _select, "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
     "global.get": _global_get, "global.set": _global_set,
     "i32.const": _const, "i64.const": _const, "f32.const": _const, "f64.const": _const, "v128.const": _const,
