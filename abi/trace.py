@@ -28,7 +28,8 @@ on to them, so a long run traced to a file does not grow the host's memory.
   it: ``{"seq", "time_ns", "type": "instr", "plugin", "step", "func",
   "offset", "op", "stack", "depth"}``, ``call`` / ``return`` (``func``,
   ``args`` / ``results``), ``host_call`` / ``host_return``, ``memory_read``
-  / ``memory_write`` (``address``, ``size``, ``value``), ``global_write``
+  / ``memory_write`` (``address``, ``size``, ``value``; ``memory``, the
+  index, for a memory other than memory 0), ``global_write``
   and ``trap`` entries (see interp/debug/tracing.py); ``step`` counts the
   instructions traced in that plugin's VM so far.
 
@@ -42,6 +43,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
+from interp.debug.trace_formats import memory_field
 from interp.debug.tracing import InstructionEvent, Tracer
 from interp.errors import ExecutionError
 
@@ -165,11 +167,11 @@ class InstructionRecorder(Tracer):
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
         self._entry("trap", func=func, kind=error.label, message=error.message, depth=depth)
 
-    def memory_read(self, address: int, size: int, value: str, depth: int) -> None:
-        self._entry("memory_read", address=address, size=size, value=value, depth=depth)
+    def memory_read(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        self._entry("memory_read", address=address, size=size, value=value, depth=depth, **memory_field(memory))
 
-    def memory_write(self, address: int, size: int, value: str, depth: int) -> None:
-        self._entry("memory_write", address=address, size=size, value=value, depth=depth)
+    def memory_write(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        self._entry("memory_write", address=address, size=size, value=value, depth=depth, **memory_field(memory))
 
     def global_write(self, index: int, name: str, value: str, depth: int) -> None:
         self._entry("global_write", index=index, name=name, value=value, depth=depth)

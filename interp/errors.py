@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 
 class GlasswasmError(Exception):
@@ -309,6 +310,8 @@ class TrapKind(enum.Enum):
     UNDEFINED_ELEMENT = (7, "undefined element")
     UNINITIALIZED_ELEMENT = (8, "uninitialized element")
     INDIRECT_CALL_TYPE_MISMATCH = (9, "indirect call type mismatch")
+    NULL_EXCEPTION_REFERENCE = (30, "null exception reference")
+    NULL_FUNCTION_REFERENCE = (31, "null function reference")
 
     def __init__(self, code: int, message: str) -> None:
         self.code = code
@@ -329,6 +332,33 @@ class Trap(ExecutionError):
         self.kind = message if isinstance(message, TrapKind) else None
         text = message.message if isinstance(message, TrapKind) else message
         super().__init__(f"{text} {detail}" if detail else text, backtrace)
+
+
+class UncaughtException(ExecutionError):
+    """A WebAssembly exception (``throw``) that no handler caught before it
+    left the guest.  ``exception`` is the exception instance (an ``exnref``
+    value, ``interp.runtime.tag.ExceptionInstance``): ``tag`` is its tag
+    instance and ``values`` its payload, as Python values.
+
+    Raised inside the engine too, while a thrown exception looks for its
+    handler; a host function raises one (``tag.exception(*values)``) to
+    throw into the guest that called it, and one that guest code called
+    back through a host function throws passes through that host function
+    unless it catches it."""
+
+    label = "uncaught exception"
+
+    def __init__(self, exception: Any, backtrace: tuple[BacktraceEntry, ...] = ()) -> None:
+        super().__init__(exception.describe(), backtrace)
+        self.exception = exception
+
+    @property
+    def tag(self) -> Any:
+        return self.exception.tag
+
+    @property
+    def values(self) -> list:
+        return list(self.exception.values)
 
 
 class HostFunctionError(Trap):

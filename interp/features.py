@@ -6,6 +6,15 @@ in ``SUPPORTED_FEATURES``; the conformance harness (``interp.script.testsuites``
 ``glasswasm spec``, ``spec_tests``) runs a file of a known testsuite only
 when every feature the file needs is declared here.  Adding a feature to the
 set is what makes the testsuite's files for it run, and then they must pass.
+
+Where a later feature changes what an earlier standard said (WebAssembly 2.0
+rejects a second memory, an alignment flag of 32 is malformed there and
+invalid in 3.0, a proposal's binary format reuses bits 3.0 rejects), the
+decoder, the text parser and the validator take the set of features to apply
+(``features=``, all supported ones by default), and the harness runs each
+file of a testsuite with the features of its standard plus those the file
+needs: the 2.0 files as WebAssembly 2.0, the 3.0 core files as 3.0 without
+the proposals past it.
 """
 
 from __future__ import annotations
@@ -43,7 +52,7 @@ class Feature(enum.Enum):
     CUSTOM_DESCRIPTORS = "custom-descriptors"
 
 
-SUPPORTED_FEATURES: frozenset[Feature] = frozenset({
+WASM_2_0: frozenset[Feature] = frozenset({
     Feature.MUTABLE_GLOBALS,
     Feature.SATURATING_CONVERSIONS,
     Feature.SIGN_EXTENSION,
@@ -51,4 +60,38 @@ SUPPORTED_FEATURES: frozenset[Feature] = frozenset({
     Feature.REFERENCE_TYPES,
     Feature.BULK_MEMORY,
     Feature.SIMD,
+    Feature.TAIL_CALL,
+    Feature.EXCEPTION_HANDLING,
+    Feature.LEGACY_EXCEPTIONS,
+    Feature.ANNOTATIONS,
+    Feature.QUOTED_IDENTIFIERS,
+    Feature.MODULE_DEFINITIONS,
 })
+"""What WebAssembly 2.0 has."""
+
+WASM_3_0: frozenset[Feature] = WASM_2_0 | frozenset({
+    Feature.MEMORY64,
+    Feature.MULTI_MEMORY,
+    Feature.TAIL_CALL,
+    Feature.EXTENDED_CONST,
+    Feature.FUNCTION_REFERENCES,
+    Feature.GC,
+    Feature.EXCEPTION_HANDLING,
+    Feature.RELAXED_SIMD,
+    Feature.ANNOTATIONS,
+    Feature.QUOTED_IDENTIFIERS,
+    Feature.MODULE_DEFINITIONS,
+})
+"""What WebAssembly 3.0 has (the proposals past it are not part of it)."""
+
+SUPPORTED_FEATURES: frozenset[Feature] = WASM_2_0 | frozenset({
+    Feature.MEMORY64,
+    Feature.MULTI_MEMORY,
+    Feature.EXTENDED_CONST,
+    Feature.RELAXED_SIMD,
+    Feature.WIDE_ARITHMETIC,
+    Feature.CUSTOM_PAGE_SIZES,
+})
+"""What the engine implements: decoding, parsing and validation accept
+everything of these features by default (``features=`` narrows it, as the
+conformance harness does for each testsuite file)."""

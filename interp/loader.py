@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from interp.binary.decode import decode_module
 from interp.binary.encode import encode_module
 from interp.errors import MalformedError, TextSyntaxError, UsageError
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Module
 from interp.text.parser import parse_module_with_positions
 from interp.text.positions import TextPositions, TextSource
@@ -105,10 +106,11 @@ def module_from_bytes(data: bytes, file: str | None = None) -> Module:
     return load_bytes(data, file).module
 
 
-def with_binary_offsets(module: Module) -> Module:
-    """``module`` as decoded from its own binary encoding: its instructions
-    carry the byte offsets they have there."""
-    return decode_module(encode_module(module))
+def with_binary_offsets(module: Module, features: frozenset[Feature] = SUPPORTED_FEATURES) -> Module:
+    """``module`` as decoded from its own binary encoding (in the binary
+    format of ``features``): its instructions carry the byte offsets they
+    have there."""
+    return decode_module(encode_module(module), features)
 
 
 MAX_MODULE_FILE_BYTES = 1 << 30

@@ -15,8 +15,17 @@ from typing import Any
 from interp.binary.decode import decode_module
 from interp.binary.names import SECTION_NAME
 from interp.binary.sections import PRODUCERS_SECTION, decode_producers, dwarf_sections, section_layout
-from interp.syntax.module import Module
-from interp.syntax.types import ExternKind, FuncType, GlobalType, MemoryType, TableType, describe_extern_type
+from interp.syntax.module import ImportDesc, Module
+from interp.syntax.types import (
+    ExternKind,
+    FuncType,
+    GlobalType,
+    MemoryType,
+    TableType,
+    TagType,
+    describe_extern_type,
+    describe_tag_type,
+)
 from interp.wasi.command import COMMAND_ENTRY, REACTOR_INITIALIZER
 from interp.wasi.constants import WASI_MODULE_NAMES
 
@@ -42,8 +51,7 @@ def summarize(binary: bytes) -> Summary:
         ],
         "types": [str(func_type) for func_type in module.types],
         "imports": [
-            {"module": imp.module, "name": imp.name, "kind": imp.kind.text,
-             "type": describe_extern_type(module.types[imp.desc] if isinstance(imp.desc, int) else imp.desc)}
+            {"module": imp.module, "name": imp.name, "kind": imp.kind.text, "type": _import_type(module, imp.desc)}
             for imp in module.imports
         ],
         "functions": {"imported": len(module.imports_of(ExternKind.FUNC)), "defined": len(module.funcs)},
@@ -52,6 +60,9 @@ def summarize(binary: bytes) -> Summary:
                               module.names.memories),
         "globals": _entities(module.global_types(), len(module.imports_of(ExternKind.GLOBAL)),
                              module.names.globals),
+        "tags": [{"index": index, "name": module.names.tags.get(index),
+                  "imported": index < len(module.imports_of(ExternKind.TAG)), "type": _tag_type(module, tag)}
+                 for index, tag in enumerate(module.tag_types())],
         "exports": [
             {"name": export.name, "kind": export.kind.text, "index": export.index,
              "internal_name": _internal_name(module, export.kind, export.index),
@@ -80,8 +91,24 @@ def _entities(types: tuple[TableType, ...] | tuple[MemoryType, ...] | tuple[Glob
 
 def _internal_name(module: Module, kind: ExternKind, index: int) -> str | None:
     names = {ExternKind.FUNC: module.names.funcs, ExternKind.TABLE: module.names.tables,
-             ExternKind.MEMORY: module.names.memories, ExternKind.GLOBAL: module.names.globals}[kind]
+             ExternKind.MEMORY: module.names.memories, ExternKind.GLOBAL: module.names.globals,
+             ExternKind.TAG: module.names.tags}[kind]
     return names.get(index)
+
+
+def _tag_type(module: Module, tag: TagType) -> str:
+    """``tag [i32] -> []``, or by type index when there is no such type."""
+    if 0 <= tag.type_index < len(module.types):
+        return describe_tag_type(module.types[tag.type_index])
+    return describe_extern_type(tag)
+
+
+def _import_type(module: Module, desc: ImportDesc) -> str:
+    if isinstance(desc, int):
+        return describe_extern_type(module.types[desc]) if 0 <= desc < len(module.types) else f"func (type {desc})"
+    if isinstance(desc, TagType):
+        return _tag_type(module, desc)
+    return describe_extern_type(desc)
 
 
 def _export_type(module: Module, kind: ExternKind, index: int) -> str | None:
@@ -93,6 +120,9 @@ def _export_type(module: Module, kind: ExternKind, index: int) -> str | None:
         if index >= len(type_indices) or type_indices[index] >= len(module.types):
             return None
         return describe_extern_type(module.types[type_indices[index]])
+    if kind is ExternKind.TAG:
+        tags = module.tag_types()
+        return _tag_type(module, tags[index]) if index < len(tags) else None
     extern_types = {ExternKind.TABLE: module.table_types, ExternKind.MEMORY: module.memory_types,
                     ExternKind.GLOBAL: module.global_types}[kind]()
     return describe_extern_type(extern_types[index]) if index < len(extern_types) else None

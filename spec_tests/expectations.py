@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.script.testsuites import WASM_2_0, recognise
 
 EXPECTATIONS_FILE = Path(__file__).with_name("expected_failures.toml")
@@ -57,6 +58,15 @@ def configured_testsuite() -> Path | None:
     suites = configured_testsuites()
     return next((suite for suite in suites if suite.is_dir() and recognise(suite) is WASM_2_0),
                 suites[0] if suites else None)
+
+
+def features_of_testsuite(suite: Path | None) -> frozenset[Feature]:
+    """The features the files of ``suite`` are read with: its standard's
+    (WebAssembly 2.0's for the 2.0 testsuite, whose files say what 2.0
+    rejects), or everything the engine supports for a folder glasswasm does
+    not know."""
+    known = recognise(suite) if suite is not None and suite.is_dir() else None
+    return known.standard if known is not None else SUPPORTED_FEATURES
 
 
 def suite_label(suite: Path) -> str:

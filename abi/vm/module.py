@@ -19,7 +19,7 @@ from interp.loader import compile_bytes, read_file
 from interp.syntax.module import Module
 from interp.translate.cache import ModuleCache
 from interp.translate.compiled import CompiledModule, compile_module
-from interp.syntax.types import ExternKind, FuncType
+from interp.syntax.types import I64, ExternKind, FuncType
 
 WasmInput = str | os.PathLike[str] | bytes | Module | CompiledModule
 """What a plugin's code may be given as: a path (``.wasm`` or ``.wat``), the
@@ -39,6 +39,7 @@ class PluginModule:
         self.module = self.compiled.module
         self.abi_version = self._abi_version()
         self._check_callback_types()
+        self._check_memory()
 
     def _compile(self, wasm: WasmInput) -> CompiledModule:
         try:
@@ -78,6 +79,14 @@ class PluginModule:
             if actual != signature.func_type:
                 raise PluginLoadError(self.plugin, f"export {export.name} has type {actual}, ABI "
                                                    f"{self.abi_version.value} gives it {signature.func_type}")
+
+    def _check_memory(self) -> None:
+        """The ABI passes 32-bit pointers into memory 0: a 64-bit one
+        (memory64) cannot hold what host functions hand over."""
+        memories = self.module.memory_types()
+        if memories and memories[0].address is I64:
+            raise PluginLoadError(self.plugin, f"{self.label}: memory 0 is 64-bit (memory64), but proxy-wasm "
+                                               f"passes 32-bit pointers into it")
 
     def function_types(self) -> list[FuncType]:
         module = self.module

@@ -1,4 +1,4 @@
-"""Decoding the WebAssembly 2.0 binary format (spec chapter 5) into a :class:`Module`.
+"""Decoding the WebAssembly binary format (spec chapter 5) into a :class:`Module`.
 
 The decoder follows the reference interpreter (``interpreter/binary/decode.ml``)
 closely enough to report the same error for every malformed module of the
@@ -10,17 +10,24 @@ initializer that lacks its ``end`` runs into the next section's id byte and
 reports an "illegal opcode", a body that lacks it and ends the module reports
 "unexpected end of section or function").
 
-Instructions are decoded by one flat loop driven by the opcode table:
-``_SINGLE_BYTE[byte]`` (or ``_PREFIXED[(prefix, sub-opcode)]``) gives the
-:class:`Op`, the reader for its immediate kind and its role in block
-structure.  Bodies stay flat; the loop only tracks the stack of open blocks
+Instructions are decoded by one flat loop driven by the opcode table: the
+dispatch tables (``_dispatch``: by first byte, or by ``(prefix,
+sub-opcode)``) give the :class:`Op`, the reader for its immediate kind and
+its role in block structure.  Bodies stay flat; the loop only tracks the stack of open blocks
 to find the ``end`` that closes the body and to reject a misplaced ``else``.
+
+Where features change the encoding (``interp.features``: memory indices in
+memory instructions with multi-memory, 64-bit limits and offsets with
+memory64, page sizes in limits with custom-page-sizes), the decoder reads as
+the features it is given say; the dispatch tables are built once per set of
+features.
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Sequence
+from functools import cache
 from typing import Callable, overload
 
 from interp.binary.names import SECTION_NAME, decode_names
@@ -33,7 +40,10 @@ from interp.binary.reader import (
     decode_unsigned,
 )
 from interp.errors import MalformedError, UsageError
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import (
+    Catch,
+    CatchKind,
     CustomSection,
     Data,
     Elem,
@@ -48,14 +58,16 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, PREFIX_MISC, PREFIX_SIMD, Imm, Op, op as op_named
+from interp.syntax.opcodes import OPS, PREFIX_MISC, PREFIX_SIMD, Imm, MemArg, Op, op as op_named
 from interp.syntax.types import (
+    PAGE_SIZE,
     ExternKind,
     FuncType,
     GlobalType,
     Limits,
     MemoryType,
     TableType,
+    TagType,
     ValType,
 )
 
@@ -74,17 +86,30 @@ that declare millions of locals in distinct ways: without it, a megabyte of
 five-byte function bodies could ask for hundreds of gigabytes."""
 
 MAX_ALIGN_EXPONENT = 32
-"""Alignment exponents from this on are malformed, not merely invalid (the
-testsuite's align.wast draws the line here)."""
+"""Without multi-memory, alignment exponents from this on are malformed, not
+merely invalid (the 2.0 testsuite's align.wast draws the line here)."""
+
+MEMARG_HAS_MEMORY = 0x40
+"""With multi-memory, the memarg flag saying a memory index follows; flags
+from 0x80 on are malformed, the low six bits are the alignment exponent."""
+
+LIMITS_HAS_MAX, LIMITS_ADDRESS_I64, LIMITS_PAGE_SIZE = 0x01, 0x04, 0x08
+"""The limits flags: a maximum follows; the address type is i64 (memory64);
+a page size follows (custom-page-sizes, memories only)."""
+
+MAX_PAGE_SIZE_EXPONENT = 63
+"""A page size exponent above this is no page size at all (malformed); the
+valid ones are those of ``PAGE_SIZES`` (a validation rule)."""
 
 _EOF = UNEXPECTED_END_OF_SECTION
 _MASK32 = 0xFFFF_FFFF
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 
 # Section ids (spec 5.5.2) and their required order: data count (12) sits
-# between the element (9) and code (10) sections.
-CUSTOM, TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, CODE, DATA, DATA_COUNT = range(13)
-SECTION_ORDER: tuple[int, ...] = (TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START,
+# between the element (9) and code (10) sections, tags (13) between the
+# memory (5) and global (6) sections.
+CUSTOM, TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, CODE, DATA, DATA_COUNT, TAG = range(14)
+SECTION_ORDER: tuple[int, ...] = (TYPE, IMPORT, FUNCTION, TABLE, MEMORY, TAG, GLOBAL, EXPORT, START,
                                   ELEMENT, DATA_COUNT, CODE, DATA)
 _SECTION_RANK = {section_id: rank for rank, section_id in enumerate(SECTION_ORDER, start=1)}
 
@@ -135,24 +160,65 @@ def _read_zero(data: bytes, pos: int) -> tuple[int, int]:
     return 0, pos + 1
 
 
-def _read_memory_init(data: bytes, pos: int) -> tuple[tuple[int, int], int]:
-    data_index, pos = _read_u32(data, pos)
-    memory, pos = _read_zero(data, pos)
-    return (data_index, memory), pos
+def _memory_pair_reader(read_memory: Callable[[bytes, int], tuple[int, int]]) -> Callable:
+    def read_memory_copy(data: bytes, pos: int) -> tuple[tuple[int, int], int]:
+        destination, pos = read_memory(data, pos)
+        source, pos = read_memory(data, pos)
+        return (destination, source), pos
+    return read_memory_copy
 
 
-def _read_memory_copy(data: bytes, pos: int) -> tuple[tuple[int, int], int]:
-    destination, pos = _read_zero(data, pos)
-    source, pos = _read_zero(data, pos)
-    return (destination, source), pos
+def _memory_init_reader(read_memory: Callable[[bytes, int], tuple[int, int]]) -> Callable:
+    def read_memory_init(data: bytes, pos: int) -> tuple[tuple[int, int], int]:
+        data_index, pos = _read_u32(data, pos)
+        memory, pos = read_memory(data, pos)
+        return (data_index, memory), pos
+    return read_memory_init
 
 
-def _read_memarg(data: bytes, pos: int) -> tuple[tuple[int, int], int]:
+def _read_u64(data: bytes, pos: int) -> tuple[int, int]:
+    byte = data[pos]
+    if byte < 0x80:
+        return byte, pos + 1
+    return decode_unsigned(data, pos, 64, _EOF)
+
+
+_new_memarg = tuple.__new__
+
+
+def _read_memarg(data: bytes, pos: int) -> tuple[MemArg, int]:
+    """WebAssembly 2.0's memarg: alignment exponent and u32 offset."""
     align, after = _read_u32(data, pos)
     if align >= MAX_ALIGN_EXPONENT:
         raise MalformedError("malformed memop flags", pos)
     offset, after = _read_u32(data, after)
-    return (align, offset), after
+    return _new_memarg(MemArg, (align, offset, 0)), after
+
+
+def _memarg_reader(multi_memory: bool, read_offset: Callable[[bytes, int], tuple[int, int]]) -> Callable:
+    """The memarg of the given features: with multi-memory, flags whose bit 6
+    says a memory index follows; the offset a u32, or a u64 with memory64."""
+    if not multi_memory and read_offset is _read_u32:
+        return _read_memarg
+
+    def read_memarg(data: bytes, pos: int) -> tuple[MemArg, int]:
+        if pos + 1 < len(data):  # the usual: one byte of alignment, then a one-byte offset
+            flags, offset = data[pos], data[pos + 1]
+            if flags < MAX_ALIGN_EXPONENT and offset < 0x80:
+                return _new_memarg(MemArg, (flags, offset, 0)), pos + 2
+        flags, after = _read_u32(data, pos)
+        memory = 0
+        if multi_memory:
+            if flags >= 2 * MEMARG_HAS_MEMORY:
+                raise MalformedError("malformed memop flags", pos)
+            if flags & MEMARG_HAS_MEMORY:
+                memory, after = _read_u32(data, after)
+                flags -= MEMARG_HAS_MEMORY
+        elif flags >= MAX_ALIGN_EXPONENT:
+            raise MalformedError("malformed memop flags", pos)
+        offset, after = read_offset(data, after)
+        return _new_memarg(MemArg, (flags, offset, memory)), after
+    return read_memarg
 
 
 def _read_br_table(data: bytes, pos: int) -> tuple[tuple[tuple[int, ...], int], int]:
@@ -207,10 +273,12 @@ def _read_shuffle(data: bytes, pos: int) -> tuple[tuple[int, ...], int]:
     return tuple(data[pos:end]), end
 
 
-def _read_memarg_lane(data: bytes, pos: int) -> tuple[tuple[tuple[int, int], int], int]:
-    memarg, pos = _read_memarg(data, pos)
-    lane, pos = _read_lane(data, pos)
-    return (memarg, lane), pos
+def _memarg_lane_reader(read_memarg: Callable[[bytes, int], tuple[MemArg, int]]) -> Callable:
+    def read_memarg_lane(data: bytes, pos: int) -> tuple[tuple[MemArg, int], int]:
+        memarg, pos = read_memarg(data, pos)
+        lane, pos = _read_lane(data, pos)
+        return (memarg, lane), pos
+    return read_memarg_lane
 
 
 def _read_valtype(data: bytes, pos: int) -> tuple[ValType, int]:
@@ -252,6 +320,28 @@ def _read_blocktype(data: bytes, pos: int) -> tuple[ValType | int | None, int]:
     return index, after
 
 
+_CATCH_KINDS: dict[int, CatchKind] = {kind.value: kind for kind in CatchKind}
+
+
+def _read_try_table(data: bytes, pos: int) -> tuple[tuple[object, tuple[Catch, ...]], int]:
+    """``try_table``'s block type and catch clauses: a kind byte, the tag
+    index (``catch`` and ``catch_ref``), the label."""
+    blocktype, pos = _read_blocktype(data, pos)
+    count, pos = decode_length(data, pos, _EOF)
+    catches = []
+    for _ in range(count):
+        kind = _CATCH_KINDS.get(data[pos])
+        if kind is None:
+            raise MalformedError("malformed catch clause", pos)
+        pos += 1
+        tag = None
+        if kind.has_tag:
+            tag, pos = _read_u32(data, pos)
+        label, pos = _read_u32(data, pos)
+        catches.append(Catch(kind, tag, label))
+    return (blocktype, tuple(catches)), pos
+
+
 _U32 = _read_u32
 """Marker for the u32 immediates the instruction loop decodes inline."""
 
@@ -271,8 +361,8 @@ _IMMEDIATE_READERS: dict[Imm, Callable[[bytes, int], tuple[object, int]] | None]
     Imm.TABLE_COPY: _read_u32_pair,
     Imm.MEMARG: _read_memarg,
     Imm.MEMORY: _read_zero,
-    Imm.MEMORY_INIT: _read_memory_init,
-    Imm.MEMORY_COPY: _read_memory_copy,
+    Imm.MEMORY_INIT: _memory_init_reader(_read_zero),
+    Imm.MEMORY_COPY: _memory_pair_reader(_read_zero),
     Imm.I32: _read_i32,
     Imm.I64: _read_i64,
     Imm.F32: _read_f32,
@@ -282,13 +372,33 @@ _IMMEDIATE_READERS: dict[Imm, Callable[[bytes, int], tuple[object, int]] | None]
     Imm.SELECT_TYPES: _read_select_types,
     Imm.LANE: _read_lane,
     Imm.SHUFFLE: _read_shuffle,
-    Imm.MEMARG_LANE: _read_memarg_lane,
+    Imm.MEMARG_LANE: _memarg_lane_reader(_read_memarg),
+    Imm.TAG: _U32,
+    Imm.TYPE: _U32,
+    Imm.TRY_TABLE: _read_try_table,
 }
+"""The readers of WebAssembly 2.0; ``_readers`` adapts them to the features."""
+
+
+def _readers(features: frozenset[Feature]) -> dict[Imm, Callable[[bytes, int], tuple[object, int]] | None]:
+    """The immediate readers of the given features: with multi-memory, memory
+    indices where 2.0 reserves a zero byte; with memory64, u64 offsets."""
+    readers = dict(_IMMEDIATE_READERS)
+    multi_memory = Feature.MULTI_MEMORY in features
+    read_memarg = _memarg_reader(multi_memory, _read_u64 if Feature.MEMORY64 in features else _read_u32)
+    readers[Imm.MEMARG] = read_memarg
+    readers[Imm.MEMARG_LANE] = _memarg_lane_reader(read_memarg)
+    if multi_memory:
+        readers[Imm.MEMORY] = _U32
+        readers[Imm.MEMORY_INIT] = _memory_init_reader(_read_u32)
+        readers[Imm.MEMORY_COPY] = _memory_pair_reader(_read_u32)
+    return readers
 
 # Roles in block structure, and "refers to a data segment" (which needs a
-# data count section).
-_PLAIN, _OPENS_BLOCK, _OPENS_IF, _ELSE, _END, _USES_DATA = range(6)
-_IN_BLOCK, _IN_IF, _IN_ELSE = range(3)
+# data count section).  The legacy ``try`` opens a block that ``catch`` and
+# ``catch_all`` divide (like ``else``) and ``end`` or ``delegate`` closes.
+_PLAIN, _OPENS_BLOCK, _OPENS_IF, _ELSE, _END, _USES_DATA, _OPENS_TRY, _CATCH, _CATCH_ALL, _DELEGATE = range(10)
+_IN_BLOCK, _IN_IF, _IN_ELSE, _IN_TRY, _IN_CATCH, _IN_CATCH_ALL = range(6)
 
 OP_END = op_named("end")
 OP_REF_FUNC = op_named("ref.func")
@@ -301,21 +411,34 @@ def _role(op: Op) -> int:
         return _ELSE
     if op is op_named("if"):
         return _OPENS_IF
-    if op is op_named("block") or op is op_named("loop"):
+    if op is op_named("block") or op is op_named("loop") or op is op_named("try_table"):
         return _OPENS_BLOCK
+    if op is op_named("try"):
+        return _OPENS_TRY
+    if op is op_named("catch"):
+        return _CATCH
+    if op is op_named("catch_all"):
+        return _CATCH_ALL
+    if op is op_named("delegate"):
+        return _DELEGATE
     if op.imm is Imm.DATA or op.imm is Imm.MEMORY_INIT:
         return _USES_DATA
     return _PLAIN
 
 
 _Entry = tuple[Op, "Callable[[bytes, int], tuple[object, int]] | None", int]
+_Dispatch = tuple[list["_Entry | None"], dict[tuple[int, int], "_Entry"]]
 
 
-def _build_dispatch() -> tuple[list[_Entry | None], dict[tuple[int, int], _Entry]]:
+@cache
+def _dispatch(features: frozenset[Feature]) -> _Dispatch:
+    """The instruction tables of a feature set: by first byte, and by
+    ``(prefix, sub-opcode)``."""
+    readers = _readers(features)
     single: list[_Entry | None] = [None] * 256
     prefixed: dict[tuple[int, int], _Entry] = {}
     for op in OPS:
-        entry = (op, _IMMEDIATE_READERS[op.imm], _role(op))
+        entry = (op, readers[op.imm], _role(op))
         if op.prefix is None:
             single[op.code] = entry
         else:
@@ -323,18 +446,17 @@ def _build_dispatch() -> tuple[list[_Entry | None], dict[tuple[int, int], _Entry
     return single, prefixed
 
 
-_SINGLE_BYTE, _PREFIXED = _build_dispatch()
 _PREFIXES = frozenset({PREFIX_MISC, PREFIX_SIMD})
 
 
-def _prefixed_entry(data: bytes, start: int) -> tuple[_Entry, int]:
+def _prefixed_entry(data: bytes, start: int, prefixed: dict[tuple[int, int], _Entry]) -> tuple[_Entry, int]:
     """The table entry of the instruction at ``start`` whose first byte has
     no entry of its own: a prefix and its sub-opcode, or an illegal opcode."""
     prefix = data[start]
     if prefix not in _PREFIXES:
         raise MalformedError(f"illegal opcode {prefix:02x}", start)
     code, pos = _read_u32(data, start + 1)
-    entry = _PREFIXED.get((prefix, code))
+    entry = prefixed.get((prefix, code))
     if entry is None:
         raise MalformedError(f"illegal opcode {prefix:02x} {code:02x}", start)
     return entry, pos
@@ -343,14 +465,15 @@ def _prefixed_entry(data: bytes, start: int) -> tuple[_Entry, int]:
 _new_tuple = tuple.__new__
 
 
-def decode_expr(data: bytes, pos: int) -> tuple[Expr, int, bool]:
+def decode_expr(data: bytes, pos: int,
+                features: frozenset[Feature] = SUPPORTED_FEATURES) -> tuple[Expr, int, bool]:
     """Decode instructions from ``data[pos]`` up to and including the ``end``
     that closes the sequence (a function body or a constant expression).
 
     Returns the flat instruction tuple, the position after it, and whether
     any instruction refers to a data segment (``memory.init``, ``data.drop``).
     """
-    single = _SINGLE_BYTE
+    single, prefixed = _dispatch(features)
     u32 = _U32
     instruction = Instruction
     new = _new_tuple
@@ -364,7 +487,7 @@ def decode_expr(data: bytes, pos: int) -> tuple[Expr, int, bool]:
             entry = single[data[pos]]
             pos += 1
             if entry is None:
-                entry, pos = _prefixed_entry(data, start)
+                entry, pos = _prefixed_entry(data, start, prefixed)
             op, reader, role = entry
             if reader is None:
                 imm = None
@@ -391,8 +514,10 @@ def decode_expr(data: bytes, pos: int) -> tuple[Expr, int, bool]:
                     if not frames or frames[-1] != _IN_IF:
                         raise MalformedError("END opcode expected", start)
                     frames[-1] = _IN_ELSE
-                else:
+                elif role == _USES_DATA:
                     uses_data = True
+                else:
+                    _legacy_try_structure(frames, role, start)
     except IndexError:
         raise MalformedError(_EOF, len(data)) from None
 
@@ -405,16 +530,17 @@ class LazyBody(Sequence[Instruction]):
     (the printer, the debugger).  The decoder has already checked that the
     bytes are well-formed (or the module was trusted, see ``decode_module``)."""
 
-    __slots__ = ("data", "start", "end", "_instructions")
+    __slots__ = ("data", "start", "end", "features", "_instructions")
 
-    def __init__(self, data: bytes, start: int, end: int) -> None:
+    def __init__(self, data: bytes, start: int, end: int, features: frozenset[Feature] = SUPPORTED_FEATURES) -> None:
         self.data = data
         self.start = start  # the first instruction (after the locals)
         self.end = end      # after the final ``end``
+        self.features = features  # the binary format it was checked in
         self._instructions: Expr | None = None
 
     def decode(self) -> Expr:
-        instrs, _, _ = decode_expr(self.data, self.start)
+        instrs, _, _ = decode_expr(self.data, self.start, self.features)
         return instrs
 
     def _kept(self) -> Expr:
@@ -464,6 +590,21 @@ defined functions, and the function with its instructions."""
 BodyCheckFactory = Callable[[Module], BodyCheck]
 """Makes the ``BodyCheck`` of a module from what precedes its code section:
 the module decoded so far, its functions without bodies."""
+def _legacy_try_structure(frames: list[int], role: int, start: int) -> None:
+    """Track a legacy ``try``: ``catch`` clauses, then at most one
+    ``catch_all``, then ``end``; or, without clauses, ``delegate``."""
+    if role == _OPENS_TRY:
+        frames.append(_IN_TRY)
+        return
+    state = frames[-1] if frames else None
+    if role == _DELEGATE:
+        if state != _IN_TRY:
+            raise MalformedError("END opcode expected", start)
+        frames.pop()
+        return
+    if state != _IN_TRY and state != _IN_CATCH:
+        raise MalformedError("END opcode expected", start)
+    frames[-1] = _IN_CATCH if role == _CATCH else _IN_CATCH_ALL
 
 
 # --------------------------------------------------------------------------
@@ -474,8 +615,10 @@ class _ModuleDecoder:
     """The state of one decoding run; a section's reader method leaves the
     cursor after the section's content."""
 
-    def __init__(self, data: bytes, check_bodies: BodyCheckFactory | None = None, trusted: bool = False) -> None:
+    def __init__(self, data: bytes, features: frozenset[Feature], check_bodies: BodyCheckFactory | None = None,
+                 trusted: bool = False) -> None:
         self.data = data
+        self.features = features
         self.check_bodies = check_bodies
         self.trusted = trusted
         self.reader = ByteReader(data, len(MAGIC) + len(VERSION), _EOF)
@@ -485,6 +628,7 @@ class _ModuleDecoder:
         self.codes: list[tuple[tuple[ValType, ...], LazyBody, int]] = []
         self.tables: list[TableType] = []
         self.memories: list[MemoryType] = []
+        self.tags: list[TagType] = []
         self.globals: list[Global] = []
         self.exports: list[Export] = []
         self.start: int | None = None
@@ -512,15 +656,48 @@ class _ModuleDecoder:
     def reftype(self) -> ValType:
         return self.at_cursor(_read_reftype)  # type: ignore[return-value]
 
-    def limits(self) -> Limits:
-        has_max = self.reader.u1()
-        minimum = self.reader.u32()
-        maximum = self.reader.u32() if has_max else None
-        return Limits(minimum, maximum)
+    def limits(self, memory: bool) -> tuple[Limits, ValType, int]:
+        """Limits, with the address type and (of a memory) page size their
+        flags give.  WebAssembly 2.0 reads the flags as a one-bit LEB128
+        number, later features as a byte of flags (spec 5.3.7)."""
+        reader = self.reader
+        features = self.features
+        if Feature.MEMORY64 not in features:
+            has_max = reader.u1()
+            minimum = reader.u32()
+            return Limits(minimum, reader.u32() if has_max else None), ValType.I32, PAGE_SIZE
+        pos = reader.pos
+        flags = reader.byte()
+        allowed = LIMITS_HAS_MAX | LIMITS_ADDRESS_I64
+        if memory and Feature.CUSTOM_PAGE_SIZES in features:
+            allowed |= LIMITS_PAGE_SIZE
+        if flags & ~allowed:
+            raise MalformedError("malformed limits flags", pos)
+        minimum = reader.u64()
+        maximum = reader.u64() if flags & LIMITS_HAS_MAX else None
+        page_size = PAGE_SIZE
+        if flags & LIMITS_PAGE_SIZE:
+            pos = reader.pos
+            exponent = reader.u32()
+            if exponent > MAX_PAGE_SIZE_EXPONENT:
+                raise MalformedError("invalid custom page size", pos)
+            page_size = 1 << exponent
+        address = ValType.I64 if flags & LIMITS_ADDRESS_I64 else ValType.I32
+        return Limits(minimum, maximum), address, page_size
 
     def table_type(self) -> TableType:
         elem = self.reftype()
-        return TableType(self.limits(), elem)
+        limits, address, _ = self.limits(memory=False)
+        return TableType(limits, elem, address)
+
+    def memory_type(self) -> MemoryType:
+        limits, address, page_size = self.limits(memory=True)
+        return MemoryType(limits, address, page_size)
+
+    def tag_type(self) -> TagType:
+        """A tag's attribute byte (0: an exception), then its type index."""
+        self.at_cursor(_read_zero)
+        return TagType(self.reader.u32())
 
     def global_type(self) -> GlobalType:
         valtype = self.valtype()
@@ -532,7 +709,7 @@ class _ModuleDecoder:
 
     def expr(self) -> Expr:
         reader = self.reader
-        instrs, reader.pos, _ = decode_expr(self.data, reader.pos)
+        instrs, reader.pos, _ = decode_expr(self.data, reader.pos, self.features)
         return instrs
 
     def extern_kind(self, what: str) -> ExternKind:
@@ -567,7 +744,9 @@ class _ModuleDecoder:
             elif kind is ExternKind.TABLE:
                 desc = self.table_type()
             elif kind is ExternKind.MEMORY:
-                desc = MemoryType(self.limits())
+                desc = self.memory_type()
+            elif kind is ExternKind.TAG:
+                desc = self.tag_type()
             else:
                 desc = self.global_type()
             self.imports.append(Import(module_name, item_name, desc))
@@ -580,7 +759,10 @@ class _ModuleDecoder:
         self.tables = [self.table_type() for _ in range(self.reader.length())]
 
     def memory_section(self) -> None:
-        self.memories = [MemoryType(self.limits()) for _ in range(self.reader.length())]
+        self.memories = [self.memory_type() for _ in range(self.reader.length())]
+
+    def tag_section(self) -> None:
+        self.tags = [self.tag_type() for _ in range(self.reader.length())]
 
     def global_section(self) -> None:
         for _ in range(self.reader.length()):
@@ -646,6 +828,7 @@ class _ModuleDecoder:
         bodies are not decoded at all."""
         reader = self.reader
         data = self.data
+        features = self.features
         check = self.check_bodies(self.module(self.declared_functions())) if self.check_bodies is not None else None
         for position in range(reader.length()):
             size = reader.length()
@@ -657,14 +840,14 @@ class _ModuleDecoder:
                 if end > len(data) or end <= code_start:
                     raise MalformedError(_EOF, len(data))
             else:
-                body, end, uses_data = decode_expr(data, code_start)
+                body, end, uses_data = decode_expr(data, code_start, features)
                 if end != body_start + size:
                     raise MalformedError("section size mismatch", body_start)
                 self.code_uses_data = self.code_uses_data or uses_data
                 if check is not None and position < len(self.func_types):  # else malformed, said at the end
                     check(position, Func(self.func_types[position], local_types, body, body_start))
             reader.pos = end
-            self.codes.append((local_types, LazyBody(data, code_start, end), body_start))
+            self.codes.append((local_types, LazyBody(data, code_start, end, features), body_start))
 
     def locals(self) -> tuple[ValType, ...]:
         reader = self.reader
@@ -714,7 +897,8 @@ class _ModuleDecoder:
         reader = self.reader
         readers = {
             TYPE: self.type_section, IMPORT: self.import_section, FUNCTION: self.function_section,
-            TABLE: self.table_section, MEMORY: self.memory_section, GLOBAL: self.global_section,
+            TABLE: self.table_section, MEMORY: self.memory_section, TAG: self.tag_section,
+            GLOBAL: self.global_section,
             EXPORT: self.export_section, START: self.start_section, ELEMENT: self.element_section,
             DATA_COUNT: self.data_count_section, CODE: self.code_section, DATA: self.data_section,
         }
@@ -767,6 +951,7 @@ class _ModuleDecoder:
             funcs=funcs,
             tables=tuple(self.tables),
             memories=tuple(self.memories),
+            tags=tuple(self.tags),
             globals=tuple(self.globals),
             exports=tuple(self.exports),
             start=self.start,
@@ -789,9 +974,11 @@ def _check_header(data: bytes) -> None:
         raise MalformedError("unknown binary version", 4)
 
 
-def decode_module(data: bytes, check_bodies: BodyCheckFactory | None = None, trusted: bool = False) -> Module:
-    """Decode a module binary.  Raises :class:`MalformedError` (and nothing
-    else) when ``data`` is not a well-formed WebAssembly 2.0 binary.
+def decode_module(data: bytes, features: frozenset[Feature] = SUPPORTED_FEATURES,
+                  check_bodies: BodyCheckFactory | None = None, trusted: bool = False) -> Module:
+    """Decode a module binary, in the binary format of ``features``.  Raises
+    :class:`MalformedError` (and nothing else) when ``data`` is not a
+    well-formed binary.
 
     Function bodies stay bytes (``LazyBody``) once checked.  ``check_bodies``,
     when given, receives each body as it is decoded: validation in the same
@@ -809,7 +996,7 @@ def decode_module(data: bytes, check_bodies: BodyCheckFactory | None = None, tru
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _ModuleDecoder(data, check_bodies, trusted).run()
+        return _ModuleDecoder(data, features, check_bodies, trusted).run()
     finally:
         if collecting:
             gc.enable()

@@ -25,13 +25,18 @@ from interp.binary.decode import (
     FUNCTION,
     GLOBAL,
     IMPORT,
+    LIMITS_ADDRESS_I64,
+    LIMITS_HAS_MAX,
+    LIMITS_PAGE_SIZE,
     MAGIC,
+    MEMARG_HAS_MEMORY,
     MEMORY,
     OP_END,
     OP_REF_FUNC,
     SECTION_ORDER,
     START,
     TABLE,
+    TAG,
     TYPE,
     VERSION,
 )
@@ -45,6 +50,7 @@ from interp.binary.names import (
 )
 from interp.errors import UsageError
 from interp.syntax.module import (
+    Catch,
     CustomSection,
     Data,
     Elem,
@@ -56,8 +62,8 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, Imm, Op
-from interp.syntax.types import FuncType, Limits, MemoryType, TableType, ValType
+from interp.syntax.opcodes import OPS, Imm, MemArg, Op
+from interp.syntax.types import PAGE_SIZE, FuncType, Limits, MemoryType, TableType, TagType, ValType
 from interp.syntax.values import signed32, signed64
 
 _ONE_BYTE = tuple(bytes([value]) for value in range(256))
@@ -109,8 +115,17 @@ def _valtype(valtype: ValType) -> bytes:
 # Instructions.
 
 def _write_u32_pair(imm: tuple[int, int]) -> bytes:
-    """Two u32s: index pairs, and memargs (alignment exponent, offset)."""
+    """Two u32s: index pairs."""
     return encode_unsigned(imm[0]) + encode_unsigned(imm[1])
+
+
+def _write_memarg(imm: MemArg) -> bytes:
+    """The alignment exponent, with bit 6 set and the memory index after it
+    when the memory is not memory 0 (multi-memory), then the offset."""
+    align, offset, memory = imm
+    if memory:
+        return encode_unsigned(align | MEMARG_HAS_MEMORY) + encode_unsigned(memory) + encode_unsigned(offset, 64)
+    return encode_unsigned(align) + encode_unsigned(offset, 64)
 
 
 def _write_blocktype(imm: ValType | int | None) -> bytes:
@@ -121,6 +136,15 @@ def _write_blocktype(imm: ValType | int | None) -> bytes:
     if imm < 0:
         raise UsageError(f"negative type index {imm} in a block type")
     return encode_signed(imm, 33)
+
+
+def _write_try_table(imm: tuple[ValType | int | None, tuple[Catch, ...]]) -> bytes:
+    blocktype, catches = imm
+    clauses = []
+    for catch in catches:
+        tag = encode_unsigned(catch.tag) if catch.kind.has_tag else b""  # type: ignore[arg-type]
+        clauses.append(_ONE_BYTE[catch.kind.value] + tag + encode_unsigned(catch.label))
+    return _write_blocktype(blocktype) + _vector(clauses)
 
 
 def _write_br_table(imm: tuple[tuple[int, ...], int]) -> bytes:
@@ -142,7 +166,7 @@ _IMMEDIATE_WRITERS: dict[Imm, Callable[[object], bytes] | None] = {
     Imm.DATA: encode_unsigned,
     Imm.TABLE_INIT: _write_u32_pair,
     Imm.TABLE_COPY: _write_u32_pair,
-    Imm.MEMARG: _write_u32_pair,
+    Imm.MEMARG: _write_memarg,
     Imm.MEMORY: encode_unsigned,
     Imm.MEMORY_INIT: _write_u32_pair,
     Imm.MEMORY_COPY: _write_u32_pair,
@@ -155,7 +179,10 @@ _IMMEDIATE_WRITERS: dict[Imm, Callable[[object], bytes] | None] = {
     Imm.SELECT_TYPES: lambda imm: _vector([_valtype(t) for t in imm]),
     Imm.LANE: lambda imm: _fixed(imm, 1),
     Imm.SHUFFLE: lambda imm: b"".join(_fixed(lane, 1) for lane in imm),
-    Imm.MEMARG_LANE: lambda imm: _write_u32_pair(imm[0]) + _fixed(imm[1], 1),
+    Imm.MEMARG_LANE: lambda imm: _write_memarg(imm[0]) + _fixed(imm[1], 1),
+    Imm.TAG: encode_unsigned,
+    Imm.TYPE: encode_unsigned,
+    Imm.TRY_TABLE: _write_try_table,
 }
 
 
@@ -194,19 +221,35 @@ def encode_expr(expr: Expr) -> bytes:
 # --------------------------------------------------------------------------
 # Module fields.
 
-def _limits(limits: Limits) -> bytes:
-    if limits.max is None:
-        return b"\x00" + encode_unsigned(limits.min)
-    return b"\x01" + encode_unsigned(limits.min) + encode_unsigned(limits.max)
+def _limits(limits: Limits, address: ValType, page_size: int = PAGE_SIZE) -> bytes:
+    """The limits flags (a maximum, an i64 address type, a page size other
+    than 64 KiB), then the limits and the page size's exponent."""
+    flags = (LIMITS_HAS_MAX if limits.max is not None else 0) | (LIMITS_ADDRESS_I64 if address is ValType.I64 else 0)
+    tail = b""
+    if page_size != PAGE_SIZE:
+        flags |= LIMITS_PAGE_SIZE
+        tail = encode_unsigned(page_size.bit_length() - 1)
+    encoded = _ONE_BYTE[flags] + encode_unsigned(limits.min, 64)
+    if limits.max is not None:
+        encoded += encode_unsigned(limits.max, 64)
+    return encoded + tail
 
 
 def _table_type(table: TableType) -> bytes:
-    return _valtype(table.elem) + _limits(table.limits)
+    return _valtype(table.elem) + _limits(table.limits, table.address)
+
+
+def _memory_type(memory: MemoryType) -> bytes:
+    return _limits(memory.limits, memory.address, memory.page_size)
 
 
 def _func_type(func_type: FuncType) -> bytes:
     return (b"\x60" + _vector([_valtype(t) for t in func_type.params])
             + _vector([_valtype(t) for t in func_type.results]))
+
+
+def _tag_type(tag: TagType) -> bytes:
+    return b"\x00" + encode_unsigned(tag.type_index)
 
 
 def _import(imp: Import) -> bytes:
@@ -216,7 +259,9 @@ def _import(imp: Import) -> bytes:
     elif isinstance(desc, TableType):
         encoded = _table_type(desc)
     elif isinstance(desc, MemoryType):
-        encoded = _limits(desc.limits)
+        encoded = _memory_type(desc)
+    elif isinstance(desc, TagType):
+        encoded = _tag_type(desc)
     else:
         encoded = _valtype(desc.valtype) + (b"\x01" if desc.mutable else b"\x00")
     return _name(imp.module) + _name(imp.name) + _ONE_BYTE[imp.kind.value] + encoded
@@ -274,6 +319,18 @@ def _locals(local_types: tuple[ValType, ...]) -> bytes:
     return _vector(groups)
 
 
+def instruction_offsets(func: Func) -> list[int]:
+    """The byte offset of each instruction of ``func``'s body within its code
+    entry, counted from the start of its locals (after the entry's size), as
+    code metadata (branch hints) counts them."""
+    offset = len(_locals(func.locals))
+    offsets = []
+    for instr in func.body:
+        offsets.append(offset)
+        offset += len(encode_expr((instr,)))
+    return offsets
+
+
 def _code(func: Func) -> bytes:
     body = _locals(func.locals) + encode_expr(func.body)
     return encode_unsigned(len(body)) + body
@@ -299,7 +356,8 @@ def _standard_sections(module: Module) -> dict[int, tuple[bytes | None, bool]]:
         IMPORT: [_import(imp) for imp in module.imports],
         FUNCTION: [encode_unsigned(f.type_index) for f in module.funcs],
         TABLE: [_table_type(t) for t in module.tables],
-        MEMORY: [_limits(m.limits) for m in module.memories],
+        MEMORY: [_memory_type(m) for m in module.memories],
+        TAG: [_tag_type(t) for t in module.tags],
         GLOBAL: [_global(g) for g in module.globals],
         EXPORT: [_name(e.name) + _ONE_BYTE[e.kind.value] + encode_unsigned(e.index) for e in module.exports],
         ELEMENT: [_elem(e) for e in module.elems],

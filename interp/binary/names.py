@@ -26,6 +26,7 @@ MEMORY_NAMES = 6
 GLOBAL_NAMES = 7
 ELEM_NAMES = 8
 DATA_NAMES = 9
+TAG_NAMES = 11
 
 NAME_MAP_FIELDS: dict[int, str] = {
     FUNCTION_NAMES: "funcs",
@@ -35,6 +36,7 @@ NAME_MAP_FIELDS: dict[int, str] = {
     GLOBAL_NAMES: "globals",
     ELEM_NAMES: "elems",
     DATA_NAMES: "datas",
+    TAG_NAMES: "tags",
 }
 """Subsections holding a plain index -> name map, by the ``Names`` field they fill."""
 

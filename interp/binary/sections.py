@@ -27,6 +27,7 @@ from interp.binary.decode import (
     START,
     TABLE,
     TYPE,
+    TAG,
     VERSION,
 )
 from interp.binary.reader import ByteReader
@@ -35,11 +36,11 @@ from interp.errors import MalformedError
 SECTION_NAMES: dict[int, str] = {
     CUSTOM: "custom", TYPE: "type", IMPORT: "import", FUNCTION: "function", TABLE: "table",
     MEMORY: "memory", GLOBAL: "global", EXPORT: "export", START: "start", ELEMENT: "elem",
-    DATA_COUNT: "datacount", CODE: "code", DATA: "data",
+    DATA_COUNT: "datacount", CODE: "code", DATA: "data", TAG: "tag",
 }
 """Section names as ``wasm-objdump -h`` and the text format spell them."""
 
-VECTOR_SECTIONS = frozenset({TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, ELEMENT, CODE, DATA})
+VECTOR_SECTIONS = frozenset({TYPE, IMPORT, FUNCTION, TABLE, MEMORY, TAG, GLOBAL, EXPORT, ELEMENT, CODE, DATA})
 """Sections whose contents start with the count of their items."""
 
 PRODUCERS_SECTION = "producers"

@@ -16,7 +16,7 @@ SECTION_ITEMS = {
     "type": ("type", "types"), "import": ("import", "imports"), "function": ("function", "functions"),
     "table": ("table", "tables"), "memory": ("memory", "memories"), "global": ("global", "globals"),
     "export": ("export", "exports"), "elem": ("segment", "segments"), "code": ("body", "bodies"),
-    "data": ("segment", "segments"),
+    "data": ("segment", "segments"), "tag": ("tag", "tags"),
 }
 """What a vector section's count counts, singular and plural."""
 
@@ -56,7 +56,9 @@ def render_text(summary: Summary) -> list[str]:
                                 for imp in summary["imports"]])
     functions = summary["functions"]
     lines.append(f"functions: {functions['defined']} defined, {functions['imported']} imported")
-    for part in ("tables", "memories", "globals"):
+    for part in ("tables", "memories", "globals", "tags"):
+        if part == "tags" and not summary[part]:
+            continue  # a WebAssembly 3.0 part: said only when there is one
         lines += _block(part, [f"{entity['index']}{_name(entity['name'])}: {entity['type']}"
                                f"{' (imported)' if entity['imported'] else ''}" for entity in summary[part]])
     lines += _block("exports", [f'{export["kind"]} "{export["name"]}": {export["kind"]} {export["index"]}'

@@ -30,7 +30,16 @@ from interp.runtime.instance import ModuleInstance
 from interp.exec.store import EngineConfig, Store
 from interp.syntax.types import FuncType
 from interp.text.values import format_value, parse_value
-from interp.wasi import OutputSink, Preopen, ProcessExit, WasiConfig, WasiProcess, imports_wasi, initialize_reactor
+from interp.wasi import (
+    OutputSink,
+    Preopen,
+    ProcessExit,
+    WasiConfig,
+    WasiProcess,
+    check_wasi_memory,
+    imports_wasi,
+    initialize_reactor,
+)
 from interp.wasi.command import COMMAND_ENTRY, exports_function
 
 MAX_EXIT_STATUS = 255
@@ -89,6 +98,8 @@ class Program:
         self.preopens = tuple(Preopen.parse(text) for text in args.dir)
         self.compiled = compile_bytes(read_file(args.module), args.module, module_cache(args))
         self.wasi = imports_wasi(self.compiled)
+        if self.wasi:
+            check_wasi_memory(self.compiled)
         if args.args and not args.invoke and not self.wasi:
             raise UsageError("arguments given without --invoke NAME")
         if self.preopens and not self.wasi:

@@ -58,10 +58,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(("break", "b", "br"), "break [LOCATION] [if COND]",
             "stop at LOCATION: FUNC, *OFFSET, FILE:LINE, LINE or host NAME (default: here)", "do_break"),
     Command(("tbreak",), "tbreak LOCATION [if COND]", "a breakpoint deleted when first hit", "do_tbreak"),
+    Command(("catch",), "catch throw [if COND]", "stop where an exception is thrown (throw, throw_ref, rethrow)",
+            "do_catch"),
     Command(("condition",), "condition N [COND]", "stop at breakpoint N only when COND holds (none: always)",
             "do_condition"),
-    Command(("watch",), "watch EXPR | watch ADDR LEN | watch global NAME",
-            "stop when memory (a variable, ADDR..+LEN) or a wasm global changes", "do_watch"),
+    Command(("watch",), "watch EXPR | watch [@MEM] ADDR LEN | watch global NAME",
+            "stop when memory (a variable, ADDR..+LEN of memory 0 or MEM) or a wasm global changes", "do_watch"),
     Command(("delete", "d"), "delete [N]", "delete breakpoint or watchpoint N, or all of them", "do_delete"),
     Command(("disable",), "disable N", "keep breakpoint N but do not stop there", "do_disable"),
     Command(("enable",), "enable N", "stop at breakpoint N again", "do_enable"),
@@ -95,8 +97,9 @@ COMMANDS: tuple[Command, ...] = (
             "do_locals"),
     Command(("stack",), "stack", "the operand stack of the selected frame", "do_stack"),
     Command(("globals",), "globals", "the module's wasm globals", "do_globals"),
-    Command(("memory", "x"), "memory ADDR [LEN] | memory ADDR COUNT TYPE",
-            "a hex dump, or COUNT values of TYPE (i8 u8 i16 u16 i32 u32 i64 u64 f32 f64)", "do_memory", True),
+    Command(("memory", "x"), "memory [@MEM] ADDR [LEN] | memory [@MEM] ADDR COUNT TYPE",
+            "a hex dump, or COUNT values of TYPE (i8 u8 i16 u16 i32 u32 i64 u64 f32 f64), of memory 0 "
+            "or of memory MEM (an index or a $name)", "do_memory", True),
     Command(("list", "l"), "list", "the source (or instructions) around the selected frame's position", "do_list"),
     Command(("info", "i"), "info breakpoints|watchpoints|locals|args|frame|display|globals",
             "what is set, and what the selected frame holds", "do_info"),
@@ -265,6 +268,14 @@ class CommandInterpreter:
         suffix = f" if {condition}" if condition else ""
         self.write(f"{kind} {breakpoint.number}: {breakpoint.description}{suffix}")
 
+    def do_catch(self, text: str, letter: str) -> None:
+        event, condition = split_condition(text)
+        if event != "throw":
+            raise UsageError("catch throw [if COND]")
+        catchpoint = self.session.catch_throw(condition)
+        suffix = f" if {condition}" if condition else ""
+        self.write(f"catchpoint {catchpoint.number}: {catchpoint.description}{suffix}")
+
     def do_condition(self, text: str, letter: str) -> None:
         number, _, condition = text.strip().partition(" ")
         if not number.isdigit():
@@ -282,14 +293,14 @@ class CommandInterpreter:
         self.session.enable(parse_number(text, "disable N"), False)
 
     def do_watch(self, text: str, letter: str) -> None:
-        args = text.split()
         session = self.session
+        memory, args = _memory_selector(session, text.split())
         if len(args) == 2 and args[0] == "global":
             watchpoint = session.watch_global(args[1])
         elif len(args) == 2 and is_integer(args[0]) and is_integer(args[1]):
-            watchpoint = session.watch_memory(int(args[0], 0), int(args[1], 0))
+            watchpoint = session.watch_memory(int(args[0], 0), int(args[1], 0), memory)
         elif len(args) == 1 and is_integer(args[0]):
-            watchpoint = session.watch_memory(int(args[0], 0))
+            watchpoint = session.watch_memory(int(args[0], 0), memory=memory)
         elif text.strip():
             watchpoint = session.watch_expression(text.strip())
         else:
@@ -478,9 +489,9 @@ class CommandInterpreter:
             self.write(f"{name} = {mutable}{typed(cell.value, cell.type.valtype)}")
 
     def do_memory(self, text: str, letter: str) -> None:
-        args = text.split()
+        memory, args = _memory_selector(self.session, text.split())
         if not args:
-            raise UsageError("memory ADDR [LEN] | memory ADDR COUNT TYPE")
+            raise UsageError("memory [@MEM] ADDR [LEN] | memory [@MEM] ADDR COUNT TYPE")
         address = _address(self.session, args[0])
         if len(args) == 3:
             fmt, float_type = _TYPED_READS.get(args[2], (None, None))
@@ -488,7 +499,7 @@ class CommandInterpreter:
                 raise UsageError(f"unknown type {args[2]!r} (types: {', '.join(_TYPED_READS)})")
             size = struct.calcsize(fmt)
             count = int(args[1], 0)
-            data = self.session.read_memory(address, size * count)
+            data = self.session.read_memory(address, size * count, memory)
             for index in range(count):
                 (value,) = struct.unpack_from(fmt, data, index * size)
                 if float_type is ValType.F32:
@@ -498,7 +509,7 @@ class CommandInterpreter:
                 self.write(f"{address + index * size:#010x}: {value}")
             return
         length = int(args[1], 0) if len(args) > 1 else 64
-        data = self.session.read_memory(address, length)
+        data = self.session.read_memory(address, length, memory)
         for row in range(0, len(data), HEX_ROW):
             chunk = data[row:row + HEX_ROW]
             shown = "".join(chr(byte) if 32 <= byte < 127 else "." for byte in chunk)
@@ -543,7 +554,7 @@ class CommandInterpreter:
         if not session.breakpoints and not session.watchpoints:
             self.write("no breakpoints or watchpoints")
         for breakpoint in session.breakpoints.values():
-            kind = "tbreak" if breakpoint.temporary else "breakpoint"
+            kind = "catchpoint" if breakpoint.catches else "tbreak" if breakpoint.temporary else "breakpoint"
             state = "" if breakpoint.enabled else "  [disabled]"
             condition = f"  if {breakpoint.condition}" if breakpoint.condition else ""
             self.write(f"{breakpoint.number}  {kind}  {breakpoint.description}{condition}  "
@@ -650,6 +661,14 @@ def is_integer(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _memory_selector(session: DebugSession, args: list[str]) -> tuple[int, list[str]]:
+    """``@MEM`` before an address picks a memory (multi-memory): its index,
+    and the arguments after it; memory 0 without one."""
+    if args and args[0].startswith("@"):
+        return session.memory_index(args[0][1:]), args[1:]
+    return 0, args
 
 
 def _address(session: DebugSession, text: str) -> int:

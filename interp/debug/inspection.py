@@ -58,9 +58,10 @@ def wasm_value(value: object, valtype: ValType) -> Value | None:
     return Value(ctype, Storage.of(bits[0].to_bytes(bits[1], "little")))
 
 
-def read_memory(instance: ModuleInstance) -> MemoryReader:
-    """Reads ``instance``'s memory 0; None past its end (or without one)."""
-    memory = instance.memory
+def read_memory(instance: ModuleInstance, index: int = 0) -> MemoryReader:
+    """Reads ``instance``'s memory ``index`` (memory 0, where DWARF variables
+    live, by default); None past its end (or without one)."""
+    memory = instance.memories[index] if 0 <= index < len(instance.memories) else None
 
     def read(address: int, length: int) -> bytes | None:
         if memory is None or address < 0 or length < 0 or address + length > len(memory.data):

@@ -57,6 +57,8 @@ from interp.translate.lower import Return
 from interp.exec.machine import Frame, HostFrame, Invocation, resolve_indirect
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
+from interp.runtime.memory import MemoryInstance
+from interp.runtime.tag import ExceptionInstance
 from interp.exec.store import Store
 
 DEFAULT_CHECKPOINT_INTERVAL = 20_000
@@ -81,11 +83,15 @@ class Stop:
     new_value: str | None = None
     error: ExecutionError | None = None
     condition_error: str | None = None  # the breakpoint's condition could not be evaluated
+    exception: str | None = None  # at a catchpoint: what is about to be thrown
 
     def describe(self) -> str:
         if self.reason is StopReason.BREAKPOINT and self.breakpoint is not None:
-            kind = "temporary breakpoint" if self.breakpoint.temporary else "breakpoint"
+            kind = "catchpoint" if self.breakpoint.catches else \
+                "temporary breakpoint" if self.breakpoint.temporary else "breakpoint"
             text = f"{kind} {self.breakpoint.number} ({self.breakpoint.description})"
+            if self.exception is not None:
+                text += f": {self.exception}"
             if self.condition_error is not None:
                 text += f"; error in its condition: {self.condition_error}"
             return text
@@ -114,6 +120,16 @@ class Breakpoint:
     condition: str | None = None
     temporary: bool = False
     enabled: bool = True
+
+    @property
+    def catches(self) -> bool:
+        """A catchpoint: it stops where an exception is thrown (``catch throw``)."""
+        return self.spec == CATCH_THROW
+
+
+CATCH_THROW = "catch throw"
+"""The spec of a catchpoint: before every ``throw``, ``throw_ref`` and ``rethrow``."""
+_THROWING = frozenset({"throw", "throw_ref", "rethrow"})
 
 
 @dataclass
@@ -318,6 +334,12 @@ class DebugSession:
                       temporary: bool = False) -> Breakpoint:
         return self.break_at(f"{file}:{line}", condition, temporary)
 
+    def catch_throw(self, condition: str | None = None) -> Breakpoint:
+        """A catchpoint: stop before any instruction that throws an exception
+        (``throw``, ``throw_ref``, the legacy ``rethrow``), as gdb's ``catch
+        throw`` does.  An exception a host function throws is not one of them."""
+        return self._set(self._place(CATCH_THROW), condition, False)
+
     def break_at_host_function(self, name: str, condition: str | None = None,
                                temporary: bool = False) -> Breakpoint:
         """Stop before any call of the host function imported as ``name``
@@ -342,6 +364,10 @@ class DebugSession:
 
     def _place(self, spec: str) -> _Place:
         spec = spec.strip()
+        if spec == CATCH_THROW:
+            return _Place("throw", frozenset((id(func), pc) for func in self._functions()
+                                             for pc, instruction in enumerate(self.catalog.info(func).body)
+                                             if instruction.op.name in _THROWING), None, CATCH_THROW)
         if spec.startswith("host "):
             return self._host_place(spec[5:].strip())
         if spec.startswith("*"):
@@ -436,17 +462,20 @@ class DebugSession:
             raise UsageError(f"no breakpoint {number}")
         return breakpoint
 
-    def watch_memory(self, address: int, length: int = 4) -> Watchpoint:
-        read = read_memory(self.invocation.func.instance)
-        if self.invocation.func.instance.memory is None:
-            raise UsageError("the module has no memory")
+    def watch_memory(self, address: int, length: int = 4, memory: int = 0) -> Watchpoint:
+        """Stop when ``length`` bytes at ``address`` of memory ``memory``
+        (multi-memory; memory 0 by default) change."""
+        self._memory(memory)
+        read = read_memory(self.invocation.func.instance, memory)
         if address < 0 or length < 1:
             raise UsageError("watch needs an address and a positive length")
         if read(address, length) is None:
             raise UsageError(f"{address:#x}..+{length} is outside the memory")
-        return self._add_watchpoint(f"memory {address:#x}..+{length}", lambda: read(address, length),
+        where = f"memory {memory} " if memory else "memory "
+        spec = ("memory", str(address), str(length)) + ((str(memory),) if memory else ())
+        return self._add_watchpoint(f"{where}{address:#x}..+{length}", lambda: read(address, length),
                                     lambda value: value.hex(" ") if value is not None else "<outside memory>",
-                                    ("memory", str(address), str(length)))
+                                    spec)
 
     def watch_global(self, spec: str) -> Watchpoint:
         instance = self.invocation.func.instance
@@ -509,7 +538,7 @@ class DebugSession:
                 else:
                     kind, *arguments = item.spec
                     if kind == "memory":
-                        watch = self.watch_memory(int(arguments[0]), int(arguments[1]))
+                        watch = self.watch_memory(*(int(argument) for argument in arguments))
                     elif kind == "global":
                         watch = self.watch_global(arguments[0])
                     else:
@@ -861,7 +890,25 @@ class DebugSession:
             if breakpoint.temporary:
                 del self.breakpoints[breakpoint.number]
                 self._repatch()
-        return Stop(StopReason.BREAKPOINT, self.position, breakpoint=breakpoint, condition_error=problem)
+        exception = self._about_to_throw() if breakpoint.catches else None
+        return Stop(StopReason.BREAKPOINT, self.position, breakpoint=breakpoint, condition_error=problem,
+                    exception=exception)
+
+    def _about_to_throw(self) -> str | None:
+        """What the instruction the machine stopped before throws."""
+        frame = self.machine.frames[-1]
+        if type(frame) is not Frame:
+            return None
+        lowered = frame.bound.lowered
+        name = lowered.ops[frame.pc].name
+        imm = lowered.imms[frame.pc]
+        top = lowered.num_locals + lowered.heights[frame.pc]
+        if name == "throw":
+            tag = frame.func.instance.tags[imm]
+            exception = ExceptionInstance(tag, frame.regs[top - len(tag.type.params):top])
+        else:
+            exception = frame.regs[top - 1] if name == "throw_ref" else frame.regs[lowered.num_locals + imm]
+        return exception.describe() if exception is not None else "null exception reference"
 
     def _check_watchpoints(self) -> Stop | None:
         for watchpoint in self.watchpoints.values():
@@ -1099,13 +1146,34 @@ class DebugSession:
         names = instance.module.names.globals
         return [(names.get(index, f"global[{index}]"), cell) for index, cell in enumerate(instance.globals)]
 
-    def read_memory(self, address: int, length: int) -> bytes:
-        memory = self.invocation.func.instance.memory
-        if memory is None:
+    def read_memory(self, address: int, length: int, memory: int = 0) -> bytes:
+        """``length`` bytes at ``address`` of memory ``memory`` (memory 0 by default)."""
+        instance_memory = self._memory(memory)
+        data = instance_memory.data
+        if address < 0 or length < 0 or address + length > len(data):
+            raise UsageError(f"{address:#x}..+{length} is outside the memory ({len(data)} bytes)")
+        return bytes(data[address:address + length])
+
+    def _memory(self, index: int) -> MemoryInstance:
+        memories = self.invocation.func.instance.memories
+        if not memories:
             raise UsageError("the module has no memory")
-        if address < 0 or length < 0 or address + length > len(memory.data):
-            raise UsageError(f"{address:#x}..+{length} is outside the memory ({len(memory.data)} bytes)")
-        return bytes(memory.data[address:address + length])
+        if not 0 <= index < len(memories):
+            raise UsageError(f"no memory {index} (the module has {len(memories)})")
+        return memories[index]
+
+    def memory_index(self, text: str) -> int:
+        """A memory named as ``N`` or by its ``$name`` (the name section's)."""
+        names = self.invocation.func.instance.module.names.memories
+        for index, name in sorted(names.items()):
+            if text in (name, f"${name}"):
+                return index
+        try:
+            index = int(text, 0)
+        except ValueError:
+            raise UsageError(f"no memory {text}") from None
+        self._memory(index)
+        return index
 
     @property
     def debug_variables(self) -> DebugVariables | None:

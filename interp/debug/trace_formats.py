@@ -2,7 +2,9 @@
 stream.
 
 * ``TextTrace``: one line per instruction, indented by call depth — offset,
-  instruction, operand stack — with calls, returns and effects between them;
+  instruction, operand stack — with calls, returns, tail calls, exceptions
+  (thrown, the frames they leave, where they are caught) and effects
+  between them;
 * ``JsonLinesTrace``: one JSON object per event, each with its ``step``, for
   programs to read;
 * ``CallTreeTrace``: only calls, as a tree: ``fib(i32:5) { ... } = i32:5``;
@@ -21,6 +23,18 @@ from interp.debug.tracing import InstructionEvent, Tracer
 from interp.errors import ExecutionError
 
 INDENT = "  "
+
+
+def memory_name(memory: int) -> str:
+    """How a text trace names a memory: ``mem`` for memory 0, the only one
+    of most modules, ``mem1`` ... for the others (multi-memory)."""
+    return f"mem{memory}" if memory else "mem"
+
+
+def memory_field(memory: int) -> dict[str, int]:
+    """The ``memory`` field of a JSON memory event: there only for memories
+    other than memory 0, so that single-memory traces stay as they were."""
+    return {"memory": memory} if memory else {}
 
 
 def _offset(offset: int | None) -> str:
@@ -53,11 +67,23 @@ class TextTrace(Tracer):
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
         self._line(depth, f"{error.label}: {error.message}")
 
-    def memory_read(self, address: int, size: int, value: str, depth: int) -> None:
-        self._line(depth + 1, f"; read  mem[{address:#x}..+{size}] = {value}")
+    def tail_call(self, func: str, callee: str, args: list[str], depth: int) -> None:
+        self._line(depth, f"return_call {callee}({', '.join(args)})  (replaces {func})")
 
-    def memory_write(self, address: int, size: int, value: str, depth: int) -> None:
-        self._line(depth + 1, f"; write mem[{address:#x}..+{size}] = {value}")
+    def throw(self, func: str | None, exception: str, depth: int) -> None:
+        self._line(depth, f"throw {exception}")
+
+    def unwind(self, func: str, exception: str, depth: int) -> None:
+        self._line(depth, f"unwind {func}")
+
+    def catch(self, func: str, offset: int | None, exception: str, depth: int) -> None:
+        self._line(depth, f"catch in {func}, going on at {_offset(offset)}")
+
+    def memory_read(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        self._line(depth + 1, f"; read  {memory_name(memory)}[{address:#x}..+{size}] = {value}")
+
+    def memory_write(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        self._line(depth + 1, f"; write {memory_name(memory)}[{address:#x}..+{size}] = {value}")
 
     def global_write(self, index: int, name: str, value: str, depth: int) -> None:
         self._line(depth + 1, f"; write {name} = {value}")
@@ -93,11 +119,23 @@ class JsonLinesTrace(Tracer):
         self._event("trap", func=func, kind=error.label, message=error.message, depth=depth,
                     backtrace=[entry.describe() for entry in error.backtrace])
 
-    def memory_read(self, address: int, size: int, value: str, depth: int) -> None:
-        self._event("memory_read", address=address, size=size, value=value, depth=depth)
+    def tail_call(self, func: str, callee: str, args: list[str], depth: int) -> None:
+        self._event("tail_call", func=func, callee=callee, args=args, depth=depth)
 
-    def memory_write(self, address: int, size: int, value: str, depth: int) -> None:
-        self._event("memory_write", address=address, size=size, value=value, depth=depth)
+    def throw(self, func: str | None, exception: str, depth: int) -> None:
+        self._event("throw", func=func, exception=exception, depth=depth)
+
+    def unwind(self, func: str, exception: str, depth: int) -> None:
+        self._event("unwind", func=func, exception=exception, depth=depth)
+
+    def catch(self, func: str, offset: int | None, exception: str, depth: int) -> None:
+        self._event("catch", func=func, offset=offset, exception=exception, depth=depth)
+
+    def memory_read(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        self._event("memory_read", address=address, size=size, value=value, depth=depth, **memory_field(memory))
+
+    def memory_write(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        self._event("memory_write", address=address, size=size, value=value, depth=depth, **memory_field(memory))
 
     def global_write(self, index: int, name: str, value: str, depth: int) -> None:
         self._event("global_write", index=index, name=name, value=value, depth=depth)
@@ -154,6 +192,13 @@ class CallTreeTrace(Tracer):
         while self.open:
             self._leave([], trapped=f"{error.label}: {error.message}")
 
+    def tail_call(self, func: str, callee: str, args: list[str], depth: int) -> None:
+        self._leave([], trapped=f"-> {callee}")
+        self._enter(f"{callee}({', '.join(args)})")
+
+    def unwind(self, func: str, exception: str, depth: int) -> None:
+        self._leave([], trapped=f"! {exception}")
+
     def stopped(self, steps: int) -> None:
         self._flush_pending()
         self.out.write(f"... stopped after {steps} instructions (--max-steps)\n")
@@ -191,6 +236,20 @@ class ChromeCallTrace(Tracer):
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None:
         self.writer.instant(self.TRACK, f"{error.label}: {error.message}", self.step, "trap",
                             {"backtrace": [entry.describe() for entry in error.backtrace]})
+
+    def tail_call(self, func: str, callee: str, args: list[str], depth: int) -> None:
+        self._end({"tail_call": callee})
+        self.writer.begin(self.TRACK, callee, self.step, "wasm", {"args": args})
+
+    def throw(self, func: str | None, exception: str, depth: int) -> None:
+        self.writer.instant(self.TRACK, f"throw {exception}", self.step, "exception", {"func": func})
+
+    def unwind(self, func: str, exception: str, depth: int) -> None:
+        self._end({"exception": exception})
+
+    def catch(self, func: str, offset: int | None, exception: str, depth: int) -> None:
+        self.writer.instant(self.TRACK, f"catch in {func}", self.step, "exception",
+                            {"exception": exception, "offset": offset})
 
     def stopped(self, steps: int) -> None:
         self.writer.instant(self.TRACK, f"stopped after {steps} instructions", self.step, "limit")

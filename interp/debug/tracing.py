@@ -16,9 +16,10 @@ from typing import Any, Collection
 
 from interp.debug.frames import FunctionCatalog, FunctionInfo, function_label, typed
 from interp.errors import ExecutionError
-from interp.exec.bind import IndirectCall
+from interp.errors import UncaughtException
+from interp.exec.bind import IndirectCall, ReferenceCall
 from interp.translate.lower import Return
-from interp.exec.machine import Frame, Invocation, resolve_indirect
+from interp.exec.machine import Frame, HostFrame, Invocation, resolve_indirect, resolve_reference
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.syntax.opcodes import Imm
 from interp.syntax.types import ValType
@@ -63,9 +64,27 @@ class Tracer:
 
     def trap(self, func: str | None, error: ExecutionError, depth: int) -> None: ...
 
-    def memory_read(self, address: int, size: int, value: str, depth: int) -> None: ...
+    def tail_call(self, func: str, callee: str, args: list[str], depth: int) -> None:
+        """``func`` tail-calls ``callee`` (``return_call``): the callee's
+        frame replaces ``func``'s, at the same depth, and its return is
+        ``func``'s."""
 
-    def memory_write(self, address: int, size: int, value: str, depth: int) -> None: ...
+    def throw(self, func: str | None, exception: str, depth: int) -> None:
+        """An exception is thrown in ``func`` (by an instruction, or by a
+        host function it called)."""
+
+    def unwind(self, func: str, exception: str, depth: int) -> None:
+        """``func`` (a host function's name starts with ``host ``) is left
+        because of the exception going through it: it does not return."""
+
+    def catch(self, func: str, offset: int | None, exception: str, depth: int) -> None:
+        """``func`` catches the exception: its handler goes on at ``offset``."""
+
+    def memory_read(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        """``size`` bytes read at ``address`` of memory ``memory`` (multi-memory; 0 by default)."""
+
+    def memory_write(self, address: int, size: int, value: str, depth: int, memory: int = 0) -> None:
+        """``size`` bytes written at ``address`` of memory ``memory``."""
 
     def global_write(self, index: int, name: str, value: str, depth: int) -> None: ...
 
@@ -99,6 +118,10 @@ class TracingObserver:
         self.steps = 0
         self.catalog = FunctionCatalog()
         self._reported: ExecutionError | None = None  # the trap already told (it passes every level)
+        self._thrown: UncaughtException | None = None  # the exception whose throw was told
+        self._frames: list = []  # the machine's frames, while running
+        self._host_call: tuple[str, int] | None = None  # the host function the step calls: name, depth
+        self._caught = False  # an exception was caught during the step
 
 
     def _selected(self, func: WasmFunction | HostFunction) -> bool:
@@ -110,7 +133,18 @@ class TracingObserver:
 
     def run(self, invocation: Invocation) -> None:
         machine = invocation.machine
-        frames = machine.frames
+        if machine.exception_listener is None:  # the outermost invocation: the others run inside it
+            machine.exception_listener = self._exception
+            try:
+                self._run(invocation)
+            finally:
+                machine.exception_listener = None
+        else:
+            self._run(invocation)
+
+    def _run(self, invocation: Invocation) -> None:
+        machine = invocation.machine
+        frames = self._frames = machine.frames
         tracer = self.tracer
         if self._selected(invocation.func):
             info = self.catalog.info(invocation.func)
@@ -138,9 +172,12 @@ class TracingObserver:
                     info.instruction_text(pc), tuple(_frame_stack(frame, info)), depth - 1))
             before = self._before(frame, info, pc, selected, depth - 1)
             self.steps += 1
+            self._caught = False
             try:
                 invocation.run(1)
             except ExecutionError as error:
+                if isinstance(error, UncaughtException) and invocation.base > 0:
+                    raise  # it may be caught further out: told where it goes (_exception)
                 if error is not self._reported:
                     self._reported = error
                     self.steps = step  # the instruction that trapped did not complete
@@ -159,39 +196,49 @@ class TracingObserver:
         tracer = self.tracer
         top = bound.lowered.num_locals + bound.lowered.heights[pc]
         regs = frame.regs
-        if name in ("call", "call_indirect"):
-            site = bound.sites[pc]
+        self._host_call = None
+        if name in _CALLS:
             try:
-                callee = resolve_indirect(site, regs) if isinstance(site, IndirectCall) else site
+                callee = _callee(bound.sites[pc], regs)
             except ExecutionError:
                 return None  # the step will trap
             base = bound.arg_slots[pc]
-            args = regs[base:base + len(callee.type.params)]
+            args = _typed_all(regs[base:base + len(callee.type.params)], callee.type.params)
+            tail = name not in ("call", "call_indirect")
             if isinstance(callee, HostFunction):
                 if selected:
-                    tracer.host_call(function_label(callee), _typed_all(args, callee.type.params), depth)
+                    self._host_call = (function_label(callee), depth)
+                    tracer.host_call(function_label(callee), args, depth)
+            elif tail:
+                if selected or self._selected(callee):
+                    tracer.tail_call(info.name, function_label(callee), args, depth)
             elif self._selected(callee):
-                tracer.call(function_label(callee), _typed_all(args, callee.type.params), depth + 1)
-            return "call", callee, base
+                tracer.call(function_label(callee), args, depth + 1)
+            return ("tail" if tail else "call"), callee, base
         if not selected:
             return None
         imm = info.body[pc].imm
         if operation.imm is Imm.MEMARG or operation.imm is Imm.MEMARG_LANE:
-            offset = imm[0][1] if operation.imm is Imm.MEMARG_LANE else imm[1]
+            memarg = imm[0] if operation.imm is Imm.MEMARG_LANE else imm
             operands = len(operation.params)
-            address = regs[top - operands] + offset
+            address = regs[top - operands] + memarg.offset
             if not operation.results:  # a store: the value is the operand above the address
                 value_type = operation.params[1]
                 width = operation.width or _VECTOR_BYTES
-                tracer.memory_write(address, width, typed(regs[top - operands + 1], value_type), depth)
+                tracer.memory_write(address, width, typed(regs[top - operands + 1], value_type), depth,
+                                    memarg.memory)
                 return None
-            return "load", address, operation.width or _VECTOR_BYTES, operation.results[0], top - operands
+            return ("load", address, operation.width or _VECTOR_BYTES, operation.results[0], top - operands,
+                    memarg.memory)
         if name in ("memory.fill", "memory.copy", "memory.init"):
             destination, source_or_value, length = regs[top - 3], regs[top - 2], regs[top - 1]
             if name == "memory.copy":
-                tracer.memory_read(source_or_value, length, f"{length} bytes", depth)
+                destination_memory, source_memory = imm
+                tracer.memory_read(source_or_value, length, f"{length} bytes", depth, source_memory)
+            else:
+                destination_memory = imm if name == "memory.fill" else imm[1]
             description = f"byte {source_or_value:#04x}" if name == "memory.fill" else f"{length} bytes"
-            return "bulk", destination, length, description
+            return "bulk", destination, length, description, destination_memory
         if name == "global.set":
             cell_index = imm
             valtype = frame.func.instance.globals[cell_index].type.valtype
@@ -202,11 +249,20 @@ class TracingObserver:
                depth: int, depth_now: int) -> None:
         tracer = self.tracer
         tracer.step = self.steps
+        self._host_call = None
         if before is not None and before[0] == "call":
             _, callee, base = before
-            if isinstance(callee, HostFunction) and selected and depth_now == depth + 1:
+            if isinstance(callee, HostFunction) and selected and depth_now == depth + 1 and not self._caught:
                 results = frame.regs[base:base + len(callee.type.results)]
                 tracer.host_return(function_label(callee), _typed_all(results, callee.type.results), depth)
+            return
+        if before is not None and before[0] == "tail":
+            _, callee, base = before
+            if isinstance(callee, HostFunction) and depth_now <= depth and not self._caught:
+                results = _typed_all(frame.regs[:len(callee.type.results)], callee.type.results)
+                if selected:
+                    tracer.host_return(function_label(callee), results, depth)
+                    tracer.return_(info.name, results, depth)
             return
         if depth_now <= depth and _returns(frame, pc):
             if self._selected(frame.func):
@@ -217,11 +273,51 @@ class TracingObserver:
             return
         tracer.step = step
         if before[0] == "load":
-            _, address, width, result_type, slot = before
-            tracer.memory_read(address, width, typed(frame.regs[slot], result_type), depth)
+            _, address, width, result_type, slot, memory = before
+            tracer.memory_read(address, width, typed(frame.regs[slot], result_type), depth, memory)
         elif before[0] == "bulk":
-            _, address, length, description = before
-            tracer.memory_write(address, length, description, depth)
+            _, address, length, description, memory = before
+            tracer.memory_write(address, length, description, depth, memory)
+
+
+    # --- exceptions -------------------------------------------------------------------
+
+    def _exception(self, thrown: UncaughtException, unwound: list[Frame | HostFrame], catcher: Frame | HostFrame | None,
+                   target: int) -> None:
+        """The machine tells where a thrown exception goes (``exception_listener``)."""
+        tracer = self.tracer
+        tracer.step = self.steps
+        text = thrown.exception.describe()
+        first = len(self._frames) - len(unwound)
+        if thrown is not self._thrown:
+            self._thrown = thrown
+            top = unwound[-1] if unwound else catcher
+            thrower = function_label(top.func) if top is not None else None
+            tracer.throw(thrower, text, len(self._frames) - 1)
+        if self._host_call is not None:
+            label, depth = self._host_call
+            self._host_call = None
+            tracer.unwind(f"host {label}", text, depth + 1)
+        for depth in range(len(self._frames) - 1, first - 1, -1):
+            frame = self._frames[depth]
+            if type(frame) is Frame and self._selected(frame.func):
+                tracer.unwind(function_label(frame.func), text, depth)
+        if type(catcher) is Frame:
+            self._caught = True
+            offset = catcher.bound.lowered.offsets[target]
+            tracer.catch(function_label(catcher.func), offset if offset >= 0 else None, text, first - 1)
+
+
+_CALLS = frozenset({"call", "call_indirect", "return_call", "return_call_indirect", "return_call_ref"})
+
+
+def _callee(site: object, regs: list) -> WasmFunction | HostFunction:
+    """The function a call site calls, given the frame's slots."""
+    if isinstance(site, IndirectCall):
+        return resolve_indirect(site, regs)
+    if isinstance(site, ReferenceCall):
+        return resolve_reference(site, regs)
+    return site  # type: ignore[return-value]
 
 
 def _returns(frame: Frame, pc: int) -> bool:

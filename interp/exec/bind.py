@@ -25,21 +25,26 @@ from functools import partial
 from typing import Any, Callable
 
 from interp.errors import Trap, TrapKind
+from interp.exec.exceptions import throw_ref
 from interp.exec.instance_ops import instance_operation
 from interp.exec.python_semantics import access_format, closure_factory
 from interp.runtime.function import WasmFunction
 from interp.runtime.instance import ModuleInstance
+from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.syntax.opcodes import OPS, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
-from interp.syntax.types import FuncType
-from interp.syntax.values import MASK32, default_value
+from interp.syntax.types import I64, FuncType
+from interp.syntax.values import MASK32, MASK64, default_value
 from interp.translate.lower import Branch, LoweredFunction, Return
 
 CALL = -1           # call the function in ``BoundFunction.sites[pc]``
 CALL_INDIRECT = -2  # call through the table described in ``sites[pc]``
 RETURN = -3         # the closure has moved the results to slots 0..k-1
 BREAK = -4          # a debugger's breakpoint: stop before this instruction
+TAIL_CALL = -5      # tail calls (below RETURN): as CALL ...
+TAIL_CALL_INDIRECT = -6  # ... as CALL_INDIRECT ...
+TAIL_CALL_REF = -7  # ... and through the function reference a ``ReferenceCall`` says
 
 Handler = Callable[[list], int]
 
@@ -55,12 +60,22 @@ class IndirectCall:
         self.index_slot = index_slot
 
 
+class ReferenceCall:
+    """What a ``return_call_ref`` site needs at run time: the slot of the
+    function reference it calls (its arguments are below it)."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: int) -> None:
+        self.slot = slot
+
+
 class BoundFunction:
     """A function ready to run on the step machine.
 
     ``code[pc]`` is the closure for instruction ``pc``; ``sites[pc]`` holds the
-    callee (a function instance) or an ``IndirectCall`` for call instructions and
-    ``None`` elsewhere; ``arg_slots[pc]`` the slot of a call's first argument;
+    callee (a function instance), an ``IndirectCall`` or a
+    ``ReferenceCall`` for call instructions and ``None`` elsewhere; ``arg_slots[pc]`` the slot of a call's first argument;
     ``tail`` the initial values of the declared locals and the stack slots,
     appended to the arguments to make a new frame.
 
@@ -119,18 +134,24 @@ def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction
     arg_slots = [0] * len(lowered.ops)
     for pc, operation in enumerate(lowered.ops):
         site = _Site(instance, lowered, pc)
-        if operation.name == "call":
+        name = operation.name
+        if name == "call" or name == "return_call":
             callee = instance.funcs[site.imm]
             sites[pc] = callee
             arg_slots[pc] = site.top - len(callee.type.params)
-            code.append(_returning(CALL))
-        elif operation.name == "call_indirect":
+            code.append(_returning(CALL if name == "call" else TAIL_CALL))
+        elif name == "call_indirect" or name == "return_call_indirect":
             type_index, table_index = site.imm
             func_type = instance.types[type_index]
             index_slot = site.top - 1
             sites[pc] = IndirectCall(instance.tables[table_index], func_type, index_slot)
             arg_slots[pc] = index_slot - len(func_type.params)
-            code.append(_returning(CALL_INDIRECT))
+            code.append(_returning(CALL_INDIRECT if name == "call_indirect" else TAIL_CALL_INDIRECT))
+        elif name == "return_call_ref":
+            reference_slot = site.top - 1
+            sites[pc] = ReferenceCall(reference_slot)
+            arg_slots[pc] = reference_slot - len(instance.types[site.imm].params)
+            code.append(_returning(TAIL_CALL_REF))
         else:
             code.append(_FACTORIES[operation.id](site))
     return BoundFunction(func, lowered, code, sites, arg_slots)
@@ -253,6 +274,15 @@ def _end(site: _Site) -> Handler:
     return _next(site)
 
 
+def _rethrow(site: _Site) -> Handler:
+    """The legacy ``rethrow``: its immediate is the slot of what the catch caught."""
+    slot = site.slot(site.imm)
+
+    def handler(R: list) -> int:
+        throw_ref(R[slot])
+    return handler
+
+
 # --- parametric and variable ---------------------------------------------------
 
 def _select(site: _Site) -> Handler:
@@ -335,16 +365,36 @@ def _ref_is_null(site: _Site) -> Handler:
 
 # --- memory --------------------------------------------------------------------
 
-def _memory_bytes(site: _Site) -> bytearray:
-    return site.instance.memories[0].data
+BEYOND_MEMORY = 1 << 62
+"""An address past the end of any memory that ``struct`` still takes as an
+offset: a 64-bit memory's effective addresses (up to 2**65) are clamped to it,
+so that they fail as out of bounds instead of overflowing."""
+
+
+def _memory_access(site: _Site) -> tuple[MemoryInstance, int, bool]:
+    """The memory a load or store accesses, its static offset, and whether
+    its addresses are 64-bit (and must be clamped, see ``BEYOND_MEMORY``)."""
+    memarg = site.imm
+    memory = site.instance.memories[memarg.memory]
+    return memory, memarg.offset, memory.type.address is I64
 
 
 def _load(site: _Site) -> Handler:
     layout, convert = access_format(site.lowered.ops[site.pc])
     unpack = layout.unpack_from
-    memory = _memory_bytes(site)
-    offset = site.imm[1]
+    instance_memory, offset, wide = _memory_access(site)
+    memory = instance_memory.data
     a, nxt = site.top - 1, site.next
+    if wide:
+        converted = convert or _unchanged
+
+        def wide_address(R: list) -> int:
+            try:
+                R[a] = converted(unpack(memory, min(R[a] + offset, BEYOND_MEMORY))[0])
+            except struct.error:
+                raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS) from None
+            return nxt
+        return wide_address
     if convert is None:
         def handler(R: list) -> int:
             try:
@@ -366,9 +416,19 @@ def _load(site: _Site) -> Handler:
 def _store(site: _Site) -> Handler:
     layout, convert = access_format(site.lowered.ops[site.pc])
     pack = layout.pack_into
-    memory = _memory_bytes(site)
-    offset = site.imm[1]
+    instance_memory, offset, wide = _memory_access(site)
+    memory = instance_memory.data
     a, nxt = site.top - 2, site.next
+    if wide:
+        converted = convert or _unchanged
+
+        def wide_address(R: list) -> int:
+            try:
+                pack(memory, min(R[a] + offset, BEYOND_MEMORY), converted(R[a + 1]))
+            except struct.error:
+                raise Trap(TrapKind.MEMORY_OUT_OF_BOUNDS) from None
+            return nxt
+        return wide_address
     if convert is None:
         def handler(R: list) -> int:
             try:
@@ -387,6 +447,10 @@ def _store(site: _Site) -> Handler:
     return converting
 
 
+def _unchanged(value: Any) -> Any:
+    return value
+
+
 def _memory_size(site: _Site) -> Handler:
     memory, top, nxt = site.instance.memories[site.imm], site.top, site.next
 
@@ -397,10 +461,12 @@ def _memory_size(site: _Site) -> Handler:
 
 
 def _memory_grow(site: _Site) -> Handler:
+    """The old size, or -1 as an unsigned value of the memory's address type."""
     memory, a, nxt = site.instance.memories[site.imm], site.top - 1, site.next
+    mask = MASK64 if memory.type.address is I64 else MASK32
 
     def handler(R: list) -> int:
-        R[a] = memory.grow(R[a]) & MASK32
+        R[a] = memory.grow(R[a]) & mask
         return nxt
     return handler
 
@@ -447,6 +513,13 @@ def _instance_op(site: _Site) -> Handler:
             function(*R[a:top])
             return nxt
         return effect
+    if found.more_results:
+        end = a + 1 + len(found.more_results)
+
+        def values(R: list) -> int:
+            R[a:end] = function(*R[a:top])
+            return nxt
+        return values
 
     def value(R: list) -> int:
         R[a] = function(*R[a:top])
@@ -458,6 +531,7 @@ _MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
     "unreachable": _unreachable, "nop": _next, "block": _next, "loop": _next, "end": _end,
     "if": _if, "else": _else, "br": _br, "br_if": _br_if, "br_table": _br_table,
     "return": _br, "drop": _next, "select": _select,
+    "try_table": _next, "try": _next, "delegate": _next, "catch": _else, "catch_all": _else, "rethrow": _rethrow,
     "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
     "global.get": _global_get, "global.set": _global_set,
     "ref.null": _ref_null, "ref.is_null": _ref_is_null, "ref.func": _ref_func,
@@ -468,7 +542,7 @@ _MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
 """The ``MACHINE`` instructions but calls (bind_function places those)."""
 
 
-_CALLS = ("call", "call_indirect")
+_CALLS = ("call", "call_indirect", "return_call", "return_call_indirect", "return_call_ref")
 
 
 def _factory(operation: Op) -> Callable[[_Site], Handler]:

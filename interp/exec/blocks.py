@@ -27,11 +27,12 @@ from __future__ import annotations
 from types import CodeType
 from typing import Any
 
-from interp.exec.bind import RETURN, BoundFunction
+from interp.exec.bind import BEYOND_MEMORY, RETURN, BoundFunction
 from interp.exec.instance_ops import vector_function
 from interp.exec.python_semantics import NAMESPACE, access_format, python_code
-from interp.syntax.opcodes import PREFIX_SIMD, Imm, Op
+from interp.syntax.opcodes import PREFIX_SIMD, Imm, MemArg, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
+from interp.syntax.types import I64
 from interp.translate.lower import Branch, Return
 
 HOT_CALLS = 2
@@ -41,8 +42,9 @@ MAX_COMPILED_INSTRUCTIONS = 4000
 """Larger functions stay on the closures: compiling Python source costs about
 10 microseconds a line, more than a once-run function's execution gains."""
 
-_NOTHING = frozenset({"nop", "block", "loop", "drop"})
-_ENDS_BLOCK = frozenset({"if", "else", "br", "br_if", "br_table", "return"})
+_NOTHING = frozenset({"nop", "block", "loop", "drop", "try_table", "try", "delegate"})
+_JUMPS = frozenset({"else", "catch", "catch_all"})  # to their immediate: the end of an if's then, a try's part
+_ENDS_BLOCK = frozenset({"if", "br", "br_if", "br_table", "return"}) | _JUMPS
 _MACHINE = _NOTHING | _ENDS_BLOCK | {"end", "local.get", "local.set", "local.tee", "global.get", "global.set",
                                     "select", "memory.size", "ref.null", "ref.is_null",
                                     "i32.const", "i64.const", "f32.const", "f64.const"}
@@ -140,17 +142,19 @@ def _is_vector_function(operation: Op) -> bool:
 
 
 def _leaders(bound: BoundFunction, compilable: list[bool]) -> set[int]:
-    """First instructions of basic blocks: branch targets, instructions after
-    control transfers, and each instruction dispatched on its own."""
+    """First instructions of basic blocks: branch targets (exception
+    handlers' too), instructions after control transfers, and each
+    instruction dispatched on its own."""
     lowered = bound.lowered
     leaders = {0}
+    leaders.update(clause.target for handler in lowered.handlers for clause in handler.clauses)
     for pc, operation in enumerate(lowered.ops):
         imm = lowered.imms[pc]
         name = operation.name
         if not compilable[pc]:
             leaders.add(pc)
             leaders.add(pc + 1)
-        if name in ("if", "else"):
+        if name == "if" or name in _JUMPS:
             leaders.add(imm)
         elif name in ("br", "br_if") and isinstance(imm, Branch):
             leaders.add(imm.target)
@@ -278,8 +282,10 @@ class _BlockWriter:
             a, b, c = self.operand(top - 3), self.operand(top - 2), self.operand(top - 1)
             self.push(top - 3, self.temp(f"{a} if {c} else {b}"))
         elif name == "memory.size":
-            memory = self.name(self.bound.func.instance.memories[imm].data, "m")
-            self.push(top, self.temp(f"len({memory}) >> 16"))
+            instance_memory = self.bound.func.instance.memories[imm]
+            memory = self.name(instance_memory.data, "m")
+            shift = instance_memory.page_size.bit_length() - 1
+            self.push(top, self.temp(f"len({memory}) >> {shift}"))
         elif name == "ref.null":
             self.push(top, "None")
         elif name == "ref.is_null":
@@ -297,7 +303,7 @@ class _BlockWriter:
             condition = self.temp(self.operand(top - 1))
             self.store_live(lowered.heights[pc] - 1)
             self.emit(f"return {pc + 1} if {condition} else {imm}")
-        elif name == "else":
+        elif name in _JUMPS:
             self.store_live(lowered.heights[pc])
             self.emit(f"return {imm}")
         elif name in ("br", "return"):
@@ -330,20 +336,29 @@ class _BlockWriter:
             expression = f"{function}({', '.join(operands)})"
         self.push(top - arity, self.temp(expression))
 
-    def load(self, operation: Op, imm: tuple[int, int], top: int) -> None:
+    def address(self, memarg: MemArg, operand: str) -> tuple[str, str]:
+        """The namespace name of the accessed memory's bytes, and the
+        effective address (a 64-bit memory's clamped, see ``BEYOND_MEMORY``)."""
+        memory = self.bound.func.instance.memories[memarg.memory]
+        address = f"{operand} + {memarg.offset}"
+        if memory.type.address is I64:
+            address = f"min({address}, {BEYOND_MEMORY})"
+        return self.name(memory.data, "m"), address
+
+    def load(self, operation: Op, imm: MemArg, top: int) -> None:
         layout, convert = access_format(operation)
         unpack = self.name(layout.unpack_from, "u")
-        memory = self.name(self.bound.func.instance.memories[0].data, "m")
-        expression = f"{unpack}({memory}, {self.operand(top - 1)} + {imm[1]})[0]"
+        memory, address = self.address(imm, self.operand(top - 1))
+        expression = f"{unpack}({memory}, {address})[0]"
         if convert is not None:
             expression = f"{self.name(convert, 'f')}({expression})"
         self.push(top - 1, self.temp(expression))
 
-    def store(self, operation: Op, imm: tuple[int, int], top: int) -> None:
+    def store(self, operation: Op, imm: MemArg, top: int) -> None:
         layout, convert = access_format(operation)
         pack = self.name(layout.pack_into, "p")
-        memory = self.name(self.bound.func.instance.memories[0].data, "m")
+        memory, address = self.address(imm, self.operand(top - 2))
         value = self.operand(top - 1)
         if convert is not None:
             value = f"{self.name(convert, 'f')}({value})"
-        self.emit(f"{pack}({memory}, {self.operand(top - 2)} + {imm[1]}, {value})")
+        self.emit(f"{pack}({memory}, {address}, {value})")

@@ -10,6 +10,7 @@ all-ones lanes.
 from __future__ import annotations
 
 from interp.exec import lanes
+from interp.exec.numerics import BINARY32, fused_multiply_add
 from interp.exec.python_semantics import functions
 
 _f32 = functions("f32")
@@ -47,3 +48,12 @@ pmax = _ops.pmax
 convert_i32x4_s = lanes.conversion(lanes.I32X4, _S, _f32.convert_i32_s)
 convert_i32x4_u = lanes.conversion(lanes.I32X4, _S, _f32.convert_i32_u)
 demote_f64x2_zero = lanes.conversion(lanes.F64X2, _S, _f32.demote_f64)
+
+
+# Relaxed SIMD, with the reference interpreter's choice among the results the
+# spec allows: the multiply-adds fused (one rounding, as with FMA hardware),
+# min and max those above (NaN-propagating, -0 below +0).
+relaxed_madd = lanes.lanewise_ternary(_S, lambda a, b, c: fused_multiply_add(a, b, c, BINARY32))
+relaxed_nmadd = lanes.lanewise_ternary(_S, lambda a, b, c: fused_multiply_add(-a, b, c, BINARY32))
+relaxed_min = min
+relaxed_max = max

@@ -9,6 +9,7 @@ through ``lanes``; comparisons give all-ones lanes.
 from __future__ import annotations
 
 from interp.exec import lanes
+from interp.exec.numerics import BINARY64, fused_multiply_add
 from interp.exec.python_semantics import functions
 
 _f64 = functions("f64")
@@ -46,3 +47,12 @@ pmax = _ops.pmax
 convert_low_i32x4_s = lanes.conversion(lanes.I32X4, _S, _f64.convert_i32_s)
 convert_low_i32x4_u = lanes.conversion(lanes.I32X4, _S, _f64.convert_i32_u)
 promote_low_f32x4 = lanes.conversion(lanes.F32X4, _S, _f64.promote_f32)
+
+
+# Relaxed SIMD, with the reference interpreter's choice among the results the
+# spec allows: the multiply-adds fused (one rounding, as with FMA hardware),
+# min and max those above (NaN-propagating, -0 below +0).
+relaxed_madd = lanes.lanewise_ternary(_S, lambda a, b, c: fused_multiply_add(a, b, c, BINARY64))
+relaxed_nmadd = lanes.lanewise_ternary(_S, lambda a, b, c: fused_multiply_add(-a, b, c, BINARY64))
+relaxed_min = min
+relaxed_max = max

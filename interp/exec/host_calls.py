@@ -23,9 +23,11 @@ from interp.errors import (
     FuelExhaustedError,
     HostFunctionError,
     InternalError,
+    UncaughtException,
     UsageError,
 )
 from interp.runtime.function import HostFunction, WasmFunction
+from interp.runtime.tag import ExceptionInstance
 from interp.syntax.types import FuncType, ValType
 from interp.syntax.values import f32_round
 
@@ -135,12 +137,13 @@ def call_host(machine: HostCallingMachine, func: HostFunction, args: list,
 
 
 def resume_generator(machine: HostCallingMachine, func: HostFunction, generator: GeneratorType,
-                     results: list | None) -> GuestCall | list:
-    """Send ``results`` (``None`` to start) into a generator host function: its
-    next request, or its own checked results when it has finished."""
+                     results: list | None, thrown: UncaughtException | None = None) -> GuestCall | list:
+    """Send ``results`` (``None`` to start) into a generator host function, or
+    raise ``thrown`` (a wasm exception its guest call threw) at its ``yield``:
+    its next request, or its own checked results when it has finished."""
     machine.host_depth += 1
     try:
-        request = generator.send(results)
+        request = generator.send(results) if thrown is None else generator.throw(thrown)
     except StopIteration as stop:
         return host_results(func, stop.value)
     except BaseException as error:
@@ -158,18 +161,42 @@ def run_generator(machine: HostCallingMachine, func: HostFunction, generator: Ge
     nested invocation (for engines that do not run them on their own stack)."""
     step = resume_generator(machine, func, generator, None)
     while isinstance(step, GuestCall):
-        step = resume_generator(machine, func, generator, machine.invoke(step.func, step.args))
+        try:
+            results = machine.invoke(step.func, step.args)
+        except UncaughtException as thrown:
+            step = resume_generator(machine, func, generator, None, thrown)
+        else:
+            step = resume_generator(machine, func, generator, results)
     return step
 
 
 def host_failure(machine: HostCallingMachine, func: HostFunction, error: BaseException) -> BaseException:
-    """What a host function's exception becomes for the guest."""
+    """What a host function's exception becomes for the guest: a wasm
+    exception it throws is thrown into the guest (its payload checked
+    against its tag's type)."""
+    if isinstance(error, UncaughtException):
+        return _checked_exception(machine, func, error)
     if isinstance(error, (ExecutionError, UsageError, InternalError, KeyboardInterrupt, SystemExit)):
         return error
     if isinstance(error, (RecursionError, MemoryError)):
         return ExhaustionError(EXHAUSTED, machine.backtrace())
     return HostFunctionError(
         f"host function {func.describe()} failed: {type(error).__name__}: {error}", machine.backtrace())
+
+
+def _checked_exception(machine: HostCallingMachine, func: HostFunction, error: UncaughtException) -> BaseException:
+    """A wasm exception raised by a host function, its payload in canonical
+    form; a payload that does not fit its tag fails the host function."""
+    exception = error.exception
+    if error.backtrace:  # thrown by guest code the host function called: already checked
+        return error
+    try:
+        values = check_arguments(exception.tag.type, exception.values)
+    except UsageError as mismatch:
+        return HostFunctionError(f"host function {func.describe()} threw {exception.tag.describe()} with a bad "
+                                 f"payload: {mismatch}", machine.backtrace())
+    exception.values = tuple(values)
+    return error
 
 
 def host_results(func: HostFunction, result: Any) -> list:
@@ -233,6 +260,10 @@ def to_wasm_value(value: object, valtype: ValType) -> object:
     if valtype is ValType.FUNCREF:
         if value is not None and not isinstance(value, (WasmFunction, HostFunction)):
             raise ValueError(f"{value!r} is not a function reference")
+        return value
+    if valtype is ValType.EXNREF:
+        if value is not None and not isinstance(value, ExceptionInstance):
+            raise ValueError(f"{value!r} is not an exception reference")
         return value
     return value  # externref: any host object, None being null
 

@@ -10,6 +10,7 @@ and adds ``q15mulr_sat_s``.
 from __future__ import annotations
 
 from interp.exec import lanes
+from interp.exec.v128 import bitselect
 
 _S = lanes.I16X8
 _NARROW = lanes.I8X16
@@ -75,3 +76,16 @@ def _q15_product(x: int, y: int) -> int:
 
 
 q15mulr_sat_s = lanes.lanewise_binary(_S, _q15_product, signed=True)
+
+
+# Relaxed SIMD, with the reference interpreter's choices: the saturating
+# rounding Q15 product, every bit selected, and both dot product operands
+# signed (so -128 * -128 * 2 wraps to -32768).
+relaxed_q15mulr_s = q15mulr_sat_s
+relaxed_laneselect = bitselect
+
+
+def relaxed_dot_i8x16_i7x16_s(a: int, b: int) -> int:
+    """Sums of the products of adjacent signed i8 lanes, wrapped to 16 bits."""
+    products = [x * y for x, y in zip(_NARROW.split_signed(a), _NARROW.split_signed(b))]
+    return _S.join([x + y for x, y in zip(products[0::2], products[1::2])])

@@ -11,6 +11,7 @@ scalar ``i32.trunc_sat_*`` applied lane by lane.
 from __future__ import annotations
 
 from interp.exec import lanes
+from interp.exec.v128 import bitselect
 from interp.exec.python_semantics import functions
 
 _i32 = functions("i32")
@@ -75,3 +76,21 @@ def dot_i16x8_s(a: int, b: int) -> int:
     (only -32768 * -32768 twice overflows)."""
     products = [x * y for x, y in zip(_split_signed(a), _split_signed(b))]
     return _join([x + y for x, y in zip(products[0::2], products[1::2])])
+
+
+# Relaxed SIMD, with the reference interpreter's choices: the saturating
+# truncations (NaN gives 0), every bit selected, and both dot product
+# operands signed.
+relaxed_trunc_f32x4_s = trunc_sat_f32x4_s
+relaxed_trunc_f32x4_u = trunc_sat_f32x4_u
+relaxed_trunc_f64x2_s_zero = trunc_sat_f64x2_s_zero
+relaxed_trunc_f64x2_u_zero = trunc_sat_f64x2_u_zero
+relaxed_laneselect = bitselect
+
+
+def relaxed_dot_i8x16_i7x16_add_s(a: int, b: int, c: int) -> int:
+    """Sums of the products of four adjacent signed i8 lanes, plus the
+    corresponding i32 lane of ``c``, wrapped to 32 bits."""
+    products = [x * y for x, y in zip(lanes.I8X16.split_signed(a), lanes.I8X16.split_signed(b))]
+    sums = [sum(products[i:i + 4]) for i in range(0, 16, 4)]
+    return _join([total + addend for total, addend in zip(sums, _S.split_signed(c))])

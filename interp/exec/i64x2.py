@@ -10,6 +10,7 @@ orderings.
 from __future__ import annotations
 
 from interp.exec import lanes
+from interp.exec.v128 import bitselect
 
 _S = lanes.I64X2
 _NARROW = lanes.I32X4
@@ -46,3 +47,6 @@ extmul_low_i32x4_s = lanes.extended_multiply(_NARROW, _S, signed=True, high=Fals
 extmul_high_i32x4_s = lanes.extended_multiply(_NARROW, _S, signed=True, high=True)
 extmul_low_i32x4_u = lanes.extended_multiply(_NARROW, _S, signed=False, high=False)
 extmul_high_i32x4_u = lanes.extended_multiply(_NARROW, _S, signed=False, high=True)
+
+
+relaxed_laneselect = bitselect  # relaxed SIMD: every bit selected, as the reference interpreter does

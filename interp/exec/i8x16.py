@@ -10,6 +10,7 @@ and adds what only ``i8x16`` has: shuffles, swizzle and popcnt.
 from __future__ import annotations
 
 from interp.exec import lanes
+from interp.exec.v128 import bitselect
 
 _S = lanes.I8X16
 _ops = lanes.integer_lane_instructions(_S)
@@ -69,3 +70,9 @@ def shuffle(a: int, b: int, indices: tuple[int, ...]) -> int:
     (validation keeps the indices below 32)."""
     source = a.to_bytes(_BYTES, "little") + b.to_bytes(_BYTES, "little")
     return int.from_bytes(bytes([source[i] for i in indices]), "little")
+
+
+# Relaxed SIMD, with the reference interpreter's choices: an index of 16 or
+# more selects 0 (x86's pshufb would look at bit 7 only); every bit selected.
+relaxed_swizzle = swizzle
+relaxed_laneselect = bitselect

@@ -15,11 +15,12 @@ from interp.runtime.globals import GlobalInstance
 from interp.runtime.instance import ExternValue, ModuleInstance
 from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
+from interp.runtime.tag import TagInstance
 from interp.syntax.module import Expr, Import, SegmentMode
 from interp.syntax.opcodes import Imm, op
-from interp.syntax.types import ExternKind, ExternType, FuncType, Limits, MemoryType, TableType
+from interp.syntax.types import PAGE_SIZE, ExternKind, ExternType, FuncType, Limits, MemoryType, TableType, TagType
 from interp.syntax.values import f32_from_bits, f64_from_bits
-from interp.text.printer import format_extern_type
+from interp.text.printer import format_extern_type, format_tag_type
 
 _I32_CONST = op("i32.const")
 
@@ -42,7 +43,7 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
             _link(instance, imp, expected, _lookup(imports, imp))
         except UnlinkableError as error:
             error.import_module, error.import_name = imp.module, imp.name
-            error.expected = format_extern_type(expected)
+            error.expected = _type_text(instance, expected)
             error.field = ModuleField(FieldKind.IMPORT, index)
             if isinstance(expected, FuncType):
                 function = len(instance.funcs)  # the imports before it are linked
@@ -62,11 +63,15 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
                 f"{config.max_table_elements}")
         instance.tables.append(TableInstance(table_type, None, config.max_table_elements))
     for memory_type in module.memories:
-        if memory_type.limits.min > config.max_memory_pages:
+        if memory_type.limits.min * memory_type.page_size > config.max_memory_pages * PAGE_SIZE:
+            size = "" if memory_type.page_size == PAGE_SIZE else f" of {memory_type.page_size} bytes"
             raise ResourceLimitError(
-                f"memory of {memory_type.limits.min} pages exceeds this engine's limit of "
-                f"{config.max_memory_pages} pages")
+                f"memory of {memory_type.limits.min} pages{size} exceeds this engine's limit of "
+                f"{config.max_memory_pages} pages of 64 KiB")
         instance.memories.append(MemoryInstance(memory_type, config.max_memory_pages))
+    first_tag = len(instance.tags)
+    for position, tag in enumerate(module.tags):
+        instance.tags.append(TagInstance(instance.types[tag.type_index], _tag_name(module, first_tag + position)))
     for glob in module.globals:
         instance.globals.append(GlobalInstance(glob.type, evaluate_constant(glob.init, instance)))
 
@@ -80,6 +85,7 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
         ExternKind.TABLE: instance.tables,
         ExternKind.MEMORY: instance.memories,
         ExternKind.GLOBAL: instance.globals,
+        ExternKind.TAG: instance.tags,
     }
     for export in module.exports:
         instance.exports[export.name] = index_spaces[export.kind][export.index]
@@ -122,19 +128,33 @@ def _link(instance: ModuleInstance, imp: Import, expected: ExternType, value: Ex
             return
     elif isinstance(expected, TableType):
         if isinstance(value, TableInstance) and value.type.elem is expected.elem \
+                and value.type.address is expected.address \
                 and _limits_match(value.current_type.limits, expected.limits):
             instance.tables.append(value)
             return
     elif isinstance(expected, MemoryType):
-        if isinstance(value, MemoryInstance) and _limits_match(value.current_type.limits, expected.limits):
+        if isinstance(value, MemoryInstance) and value.type.address is expected.address \
+                and value.page_size == expected.page_size \
+                and _limits_match(value.current_type.limits, expected.limits):
             instance.memories.append(value)
+            return
+    elif isinstance(expected, TagType):
+        if isinstance(value, TagInstance) and value.type == instance.types[expected.type_index]:
+            instance.tags.append(value)
             return
     elif isinstance(value, GlobalInstance) and value.type == expected:
         instance.globals.append(value)
         return
     given = _given_type(value)
     raise UnlinkableError(f"incompatible import type for {_import_name(imp)}: expected "
-                          f"{format_extern_type(expected)}, got {given}", given=given)
+                          f"{_type_text(instance, expected)}, got {given}", given=given)
+
+
+def _type_text(instance: ModuleInstance, extern: ExternType) -> str:
+    """An import's type in the text format; a tag's with its function type."""
+    if isinstance(extern, TagType):
+        return format_tag_type(instance.types[extern.type_index])
+    return format_extern_type(extern)
 
 
 def _import_name(imp: Import) -> str:
@@ -150,7 +170,18 @@ def _given_type(value: object) -> str:
         return format_extern_type(value.current_type)
     if isinstance(value, GlobalInstance):
         return format_extern_type(value.type)
+    if isinstance(value, TagInstance):
+        return format_tag_type(value.type)
     return f"a Python {type(value).__name__}, which is no extern value"
+
+
+def _tag_name(module: Module, index: int) -> str | None:
+    """What to call tag ``index`` in messages: its name, else its first export's."""
+    name = module.names.tags.get(index)
+    if name is not None:
+        return "$" + name
+    return next((f'"{export.name}"' for export in module.exports
+                 if export.kind is ExternKind.TAG and export.index == index), None)
 
 
 def _limits_match(actual: Limits, expected: Limits) -> bool:

@@ -182,6 +182,15 @@ def lanewise_binary(shape: Shape, function: Callable, signed: bool = False) -> B
     return binary
 
 
+def lanewise_ternary(shape: Shape, function: Callable) -> Callable[[int, int, int], int]:
+    """``function`` applied to every triple of corresponding lanes."""
+    split, join = shape.split, shape.join
+
+    def ternary(a: int, b: int, c: int) -> int:
+        return join([function(x, y, z) for x, y, z in zip(split(a), split(b), split(c))])
+    return ternary
+
+
 def comparison(shape: Shape, predicate: Callable[[object, object], int], signed: bool = False) -> Binary:
     """A lane-wise comparison: a lane of all ones where ``predicate`` (which
     returns 1 or 0, as the scalar comparisons do) holds, else zero."""

@@ -1,7 +1,12 @@
 """The step machine: runs bound functions with an explicit frame stack.
 
 Wasm calls never recurse in Python.  A call pushes a ``Frame`` on the
-machine's own stack and the loop carries on in the callee; a return pops it.
+machine's own stack and the loop carries on in the callee; a return pops it;
+a tail call (``return_call``) replaces the caller's frame with the callee's,
+so a tail-recursive loop runs in constant frame space (and the replaced
+frame is no longer in a backtrace, as in other engines).  A thrown exception
+(``UncaughtException``) leaves the loop and looks for its handler frame by
+frame (``_catch``, with exceptions.py), then the loop goes on there.
 So guest recursion is limited only by ``max_call_depth`` (ending in the spec's
 "call stack exhausted"), and every frame's state — its function, ``pc`` and
 slots — is plain data that can be read between instructions.
@@ -26,11 +31,32 @@ from __future__ import annotations
 
 import struct
 from types import GeneratorType
-from typing import TYPE_CHECKING, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
-from interp.errors import BacktraceEntry, ExecutionError, ExhaustionError, FuelExhaustedError, Trap, TrapKind, UsageError
-from interp.exec.bind import BREAK, CALL_INDIRECT, RETURN, BoundFunction, IndirectCall, bind_function
+from interp.errors import (
+    BacktraceEntry,
+    ExecutionError,
+    ExhaustionError,
+    FuelExhaustedError,
+    Trap,
+    TrapKind,
+    UncaughtException,
+    UsageError,
+)
+from interp.exec.bind import (
+    BREAK,
+    CALL,
+    CALL_INDIRECT,
+    RETURN,
+    TAIL_CALL_INDIRECT,
+    TAIL_CALL_REF,
+    BoundFunction,
+    IndirectCall,
+    ReferenceCall,
+    bind_function,
+)
 from interp.exec.blocks import compile_threshold, install_blocks
+from interp.exec.exceptions import find_handler
 from interp.exec.host_calls import EXHAUSTED, Caller, GuestCall, call_host, resume_generator
 from interp.runtime.function import HostFunction, WasmFunction
 
@@ -38,6 +64,11 @@ if TYPE_CHECKING:
     from interp.runtime.instance import ModuleInstance
 
 __all__ = ["Caller", "Frame", "HostFrame", "Invocation", "Machine", "Observer"]
+
+ExceptionListener = Callable[["UncaughtException", "list[Frame | HostFrame]", "Frame | HostFrame | None", int], None]
+"""Told, as ``Machine.exception_listener``, of a thrown exception: the
+frames it leaves (outermost first), the frame that catches it (``None``: no
+frame of the invocation) and the pc its handler goes on at (-1: none)."""
 
 UNLIMITED_FUEL = 1 << 62
 MAX_STACK_SLOTS = 1 << 24
@@ -152,6 +183,7 @@ class Machine:
         self.fuel = UNLIMITED_FUEL
         self.fuel_limited = False
         self.host_depth = 0
+        self._ran = 0  # instructions run before the last exception a frame caught
         # For tracing and debugging (interp/debug/): an observer runs every
         # invocation in its stead; bind hooks see every function as it is bound;
         # keep_frames_on_error leaves a failed invocation's frames in place to
@@ -159,6 +191,10 @@ class Machine:
         self.observer: Observer | None = None
         self.bind_hooks: list[Callable[[BoundFunction], None]] = []
         self.keep_frames_on_error = False
+        # Told where each thrown exception goes, frame by frame (a tracer's):
+        # the frames it leaves, innermost last, and the frame that catches it
+        # (a generator host function's: it gets the exception; None: none here).
+        self.exception_listener: ExceptionListener | None = None
 
     # --- fuel ------------------------------------------------------------------
 
@@ -247,6 +283,20 @@ class Machine:
     def run_until(self, base: int, steps: int | None) -> list | None:
         """Run the frames above ``base`` until the one at ``base`` returns (its
         results are returned) or ``steps`` instructions have run (``None``).
+        A thrown exception that a frame catches goes on there."""
+        while True:
+            outcome = self._run(base, steps)
+            if outcome is not _CAUGHT:
+                return outcome
+            if steps is not None:
+                steps -= self._ran
+                if steps <= 0:
+                    return None
+
+    def _run(self, base: int, steps: int | None) -> list | None | object:
+        """``run_until`` until an exception is thrown that a frame above
+        ``base`` catches: then the frames are ready to go on from its handler,
+        ``_ran`` is the number of instructions run, and ``_CAUGHT`` returned.
 
         Fuel and steps are counted in one budget ``n``.  A dispatch of a
         compiled block costs its instruction count; when less budget is left
@@ -283,77 +333,94 @@ class Machine:
                     n += 1  # it did not run
                     frame.pc = pc
                     return None
-                if nxt == RETURN:
-                    results = R[:bound.num_results]
-                    self.slots_in_use -= len(R)
-                    while True:
-                        frames.pop()
-                        if len(frames) == base:
-                            return results
-                        return_slot = frame.return_slot
-                        frame = frames[-1]
-                        if type(frame) is not HostFrame:
-                            break
-                        results = self._advance_host(frame, results)
-                        if results is None:  # it asked for another call
+                if nxt != RETURN:  # a call, or a tail call (nxt < RETURN)
+                    callee = sites[pc]
+                    base_slot = bound.arg_slots[pc]
+                    if nxt != CALL:
+                        callee = resolve_callee(nxt, callee, R)
+                    frame.pc = pc
+                    if type(callee) is WasmFunction:
+                        callee_bound = callee.bound or self.bind(callee)
+                        if nxt < RETURN:  # the callee's frame replaces this one
+                            R = R[base_slot:base_slot + callee_bound.num_params] + callee_bound.tail
+                            self._claim_slots(len(R) - len(frame.regs))
+                            frame = Frame(callee, callee_bound, R, frame.return_slot)
+                            frames[-1] = frame
+                        else:
+                            if len(frames) >= max_depth:
+                                raise ExhaustionError(EXHAUSTED, self.backtrace())
+                            R = R[base_slot:base_slot + callee_bound.num_params] + callee_bound.tail
+                            self._claim_slots(len(R))
+                            frame = Frame(callee, callee_bound, R, base_slot)
+                            frames.append(frame)
+                        bound = callee_bound
+                        bound.calls += 1
+                        if bound.calls == bound.compile_at:
+                            install_blocks(bound)
+                        code, costs = _executable(bound, pausing)
+                        sites, pc = bound.sites, 0
+                        continue
+                    spent = budget - n
+                    self.fuel = fuel - spent
+                    outcome = self.call_host(callee, R[base_slot:base_slot + len(callee.type.params)],
+                                             frame.func.instance)
+                    nested = fuel - spent - self.fuel  # run by invocations inside the host function
+                    if nested:
+                        fuel -= nested
+                        if not pausing or n > fuel - spent:
+                            # Less fuel is left than steps: run to its end, still pausing between
+                            # instructions when asked to (a profiler counts them), so that the next
+                            # run stops where it runs out.
+                            n = max(0, fuel - spent)
+                        budget = spent + n
+                    if isinstance(outcome, GeneratorType):
+                        if nxt < RETURN:  # in a tail call, the host function's frame replaces this one
+                            self.slots_in_use -= len(R)
+                            host = HostFrame(callee, outcome, frame.return_slot)
+                            frames[-1] = host
+                        else:
+                            host = HostFrame(callee, outcome, base_slot)
+                            frames.append(host)
+                        results = self._advance_host(host, None)
+                        if results is None:
                             frame = frames[-1]
-                            break
+                            bound = frame.bound
+                            code, costs = _executable(bound, pausing)
+                            sites, R, pc = bound.sites, frame.regs, 0
+                            continue
+                        if nxt < RETURN:  # it has returned already: so has the function it replaced
+                            frame, R = host, []
+                        else:
+                            frames.pop()
+                        outcome = results
+                    if nxt > RETURN:
+                        R[base_slot:base_slot + len(outcome)] = outcome
+                        pc += 1
+                        continue
+                    results = outcome  # a tail call's host function returned: this function returns that
+                    R[:len(outcome)] = outcome  # where a returning function's results are, for observers
+                else:
+                    results = R[:bound.num_results]
+                self.slots_in_use -= len(R)
+                frames.pop()
+                if len(frames) == base:
+                    return results
+                return_slot = frame.return_slot
+                frame = frames[-1]
+                if type(frame) is HostFrame:
+                    finished = self._deliver(results, return_slot, base)
+                    if finished is not None:
+                        return finished
+                    frame = frames[-1]
                     bound = frame.bound
                     code, costs = _executable(bound, pausing)
-                    sites, R = bound.sites, frame.regs
-                    if results is None:
-                        pc = 0
-                    else:
-                        R[return_slot:return_slot + len(results)] = results
-                        pc = frame.pc + 1
+                    sites, R, pc = bound.sites, frame.regs, frame.pc
                     continue
-                callee = sites[pc]
-                base_slot = bound.arg_slots[pc]
-                if nxt == CALL_INDIRECT:
-                    callee = resolve_indirect(callee, R)
-                frame.pc = pc
-                if type(callee) is WasmFunction:
-                    callee_bound = callee.bound or self.bind(callee)
-                    if len(frames) >= max_depth:
-                        raise ExhaustionError(EXHAUSTED, self.backtrace())
-                    R = R[base_slot:base_slot + callee_bound.num_params] + callee_bound.tail
-                    self._claim_slots(len(R))
-                    frame = Frame(callee, callee_bound, R, base_slot)
-                    frames.append(frame)
-                    bound = callee_bound
-                    bound.calls += 1
-                    if bound.calls == bound.compile_at:
-                        install_blocks(bound)
-                    code, costs = _executable(bound, pausing)
-                    sites, pc = bound.sites, 0
-                    continue
-                spent = budget - n
-                self.fuel = fuel - spent
-                outcome = self.call_host(callee, R[base_slot:base_slot + len(callee.type.params)],
-                                         frame.func.instance)
-                nested = fuel - spent - self.fuel  # run by invocations inside the host function
-                if nested:
-                    fuel -= nested
-                    if not pausing or n > fuel - spent:
-                        # Less fuel is left than steps: run to its end, still pausing between
-                        # instructions when asked to (a profiler counts them), so that the next
-                        # run stops where it runs out.
-                        n = max(0, fuel - spent)
-                    budget = spent + n
-                if isinstance(outcome, GeneratorType):
-                    host = HostFrame(callee, outcome, base_slot)
-                    frames.append(host)
-                    results = self._advance_host(host, None)
-                    if results is None:
-                        frame = frames[-1]
-                        bound = frame.bound
-                        code, costs = _executable(bound, pausing)
-                        sites, R, pc = bound.sites, frame.regs, 0
-                        continue
-                    frames.pop()
-                    outcome = results
-                R[base_slot:base_slot + len(outcome)] = outcome
-                pc += 1
+                bound = frame.bound
+                code, costs = _executable(bound, pausing)
+                sites, R = bound.sites, frame.regs
+                R[return_slot:return_slot + len(results)] = results
+                pc = frame.pc + 1
         except BaseException as error:
             failure = error
             if isinstance(error, struct.error):  # a compiled block's load or store
@@ -362,6 +429,15 @@ class Machine:
                 frame.pc = _failing_pc(bound, pc, error)
             if isinstance(failure, ExecutionError) and not failure.backtrace:
                 failure.backtrace = self.backtrace()
+            if type(failure) is UncaughtException:
+                try:
+                    outcome = self._catch(failure, base)
+                except BaseException as other:  # a host function on the way failed
+                    outcome = other
+                if not isinstance(outcome, BaseException):
+                    self._ran = budget - n
+                    return _CAUGHT if outcome is None else outcome
+                failure = outcome
             if not self.keep_frames_on_error:
                 for abandoned in frames[base:]:
                     if type(abandoned) is HostFrame:
@@ -373,6 +449,93 @@ class Machine:
             raise failure from None
         finally:
             self.fuel = fuel - (budget - n)
+
+    def _deliver(self, results: list, return_slot: int, base: int) -> list | None:
+        """Hand ``results`` to the frame on top, a generator host function
+        waiting for them (which may finish, and hand its own on), or a wasm
+        frame (to ``return_slot``, going on after its call).  The results
+        of the invocation when they reach its base, else ``None``: the frame
+        on top goes on at its ``pc``."""
+        frames = self.frames
+        while len(frames) > base:
+            frame = frames[-1]
+            if type(frame) is Frame:
+                frame.regs[return_slot:return_slot + len(results)] = results
+                frame.pc += 1
+                return None
+            finished = self._advance_host(frame, results)
+            if finished is None:  # it asked for another call
+                return None
+            results, return_slot = finished, frame.return_slot
+            frames.pop()
+        return results
+
+    def _catch(self, thrown: UncaughtException, base: int) -> list | BaseException | None:
+        """Find the frame above ``base`` that catches ``thrown`` (innermost
+        first, see exceptions.py), leave the frames above it and go on at its
+        handler: ``None``.  A generator host function on the way gets the
+        exception at its ``yield``: what it does next decides (it returns or
+        calls the guest: ``None``, or the invocation's results when it was
+        the last frame; it raises: that, which a frame below may catch).
+        What to fail with when no frame catches it (the frames are then left
+        as they are, for the backtrace and a debugger)."""
+        frames = self.frames
+        exception = thrown.exception
+        while True:
+            for level in range(len(frames) - 1, base - 1, -1):
+                frame = frames[level]
+                if type(frame) is HostFrame:
+                    break
+                catching = find_handler(frame.bound.lowered, frame.func.instance.tags, frame.pc, exception)
+                if catching is not None:
+                    if self.exception_listener is not None:
+                        self.exception_listener(thrown, frames[level + 1:], frame, catching.target)
+                    self._drop_frames(level + 1)
+                    regs = frame.regs
+                    first = frame.bound.lowered.num_locals
+                    regs[first + catching.height:first + catching.height + len(catching.values)] = catching.values
+                    if catching.exception_height is not None:
+                        regs[first + catching.exception_height] = exception
+                    frame.pc = catching.target
+                    return None
+            else:
+                if self.exception_listener is not None:
+                    self.exception_listener(thrown, frames[base:], None, -1)
+                return thrown
+            if self.exception_listener is not None:
+                self.exception_listener(thrown, frames[level + 1:], frame, -1)
+            self._drop_frames(level + 1)
+            try:
+                step = resume_generator(self, frame.func, frame.generator, None, thrown)
+            except UncaughtException as again:
+                frames.pop()
+                if not again.backtrace:
+                    again.backtrace = self.backtrace()
+                thrown, exception = again, again.exception
+                continue
+            except BaseException as error:
+                return error
+            if isinstance(step, GuestCall):
+                self._push_call(step.func, step.args, RESULTS_TO_HOST)
+                return None
+            frames.pop()
+            return self._deliver(step, frame.return_slot, base)
+
+    def _drop_frames(self, level: int) -> None:
+        """Leave the frames from ``level`` up (generator host functions among
+        them are closed)."""
+        frames = self.frames
+        for frame in frames[level:]:
+            if type(frame) is HostFrame:
+                frame.generator.close()
+            else:
+                self.slots_in_use -= len(frame.regs)
+        del frames[level:]
+
+
+_CAUGHT = object()
+"""What ``Machine._run`` returns when a frame caught an exception and the
+invocation goes on."""
 
 
 def _executable(bound: BoundFunction, pausing: bool) -> tuple[list, list[int]]:
@@ -395,6 +558,23 @@ def _failing_pc(bound: BoundFunction, pc: int, error: BaseException) -> int:
             return found
         trace = trace.tb_next
     return pc
+
+
+def resolve_callee(code: int, site: Any, R: list) -> WasmFunction | HostFunction:
+    """The callee of a call whose closure answered ``code``, other than a
+    direct ``CALL``: through a table, or a function reference in a slot."""
+    if code == CALL_INDIRECT or code == TAIL_CALL_INDIRECT:
+        return resolve_indirect(site, R)
+    if code == TAIL_CALL_REF:
+        return resolve_reference(site, R)
+    return site
+
+
+def resolve_reference(site: ReferenceCall, R: list) -> WasmFunction | HostFunction:
+    callee = R[site.slot]
+    if callee is None:
+        raise Trap(TrapKind.NULL_FUNCTION_REFERENCE)
+    return callee
 
 
 def resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunction:

@@ -22,7 +22,8 @@ written with comparisons) handles NaNs explicitly here.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from fractions import Fraction
+from typing import Callable, NamedTuple
 
 from interp.syntax.values import f32_round, f64_from_bits, f64_to_bits
 
@@ -61,6 +62,36 @@ def remainder_truncating(a: int, b: int) -> int:
     if remainder and (a < 0) != (b < 0):
         remainder -= b
     return remainder
+
+
+# --- 128-bit integers as pairs of i64 (wide-arithmetic) -------------------------------------
+
+_MASK64 = (1 << 64) - 1
+
+
+def _halves(value: int) -> tuple[int, int]:
+    """A 128-bit integer (any sign, wrapped) as its low and high i64."""
+    return value & _MASK64, (value >> 64) & _MASK64
+
+
+def add128(a_low: int, a_high: int, b_low: int, b_high: int) -> tuple[int, int]:
+    """``i64.add128``: the sum of two 128-bit integers given as (low, high) halves, wrapped."""
+    return _halves((a_high << 64 | a_low) + (b_high << 64 | b_low))
+
+
+def sub128(a_low: int, a_high: int, b_low: int, b_high: int) -> tuple[int, int]:
+    """``i64.sub128``: the difference, wrapped."""
+    return _halves((a_high << 64 | a_low) - (b_high << 64 | b_low))
+
+
+def multiply_wide_signed(a: int, b: int) -> tuple[int, int]:
+    """``i64.mul_wide_s``: the full 128-bit product of two signed i64."""
+    return _halves((a - (a >> 63 << 64)) * (b - (b >> 63 << 64)))
+
+
+def multiply_wide_unsigned(a: int, b: int) -> tuple[int, int]:
+    """``i64.mul_wide_u``: the full 128-bit product of two unsigned i64."""
+    return _halves(a * b)
 
 
 # --- floats ---------------------------------------------------------------------------------
@@ -180,3 +211,65 @@ def round_int_to_f32(n: int) -> float:
         kept += 1
     value = float(kept << shift)
     return value if n >= 0 else -value
+
+
+# --- fused multiply-add ---------------------------------------------------------------------
+
+class BinaryFormat(NamedTuple):
+    """An IEEE 754 binary format: significand bits (with the implicit one),
+    least and greatest exponent of a normal number."""
+
+    precision: int
+    min_exponent: int
+    max_exponent: int
+
+
+BINARY32 = BinaryFormat(24, -126, 127)
+BINARY64 = BinaryFormat(53, -1022, 1023)
+
+
+def fused_multiply_add(a: float, b: float, c: float, layout: BinaryFormat) -> float:
+    """``a * b + c`` rounded once, to nearest (ties to even) in ``layout``:
+    IEEE 754 ``fusedMultiplyAdd``.  The finite case is exact rational
+    arithmetic; NaN operands give a quiet NaN of the first of them, an
+    invalid operation (``inf * 0``, ``inf - inf``) the canonical NaN."""
+    for x in (a, b, c):
+        if x != x:
+            return quiet(x)
+    product_sign = _copysign(1.0, a) * _copysign(1.0, b)
+    if math.isinf(a) or math.isinf(b):
+        if a == 0.0 or b == 0.0 or (math.isinf(c) and _copysign(1.0, c) != product_sign):
+            return GENERATED_NAN
+        return _copysign(_INF, product_sign)
+    if math.isinf(c):
+        return c
+    exact = Fraction(a) * Fraction(b) + Fraction(c)
+    if exact == 0:
+        # An exact zero is -0 only when both addends are negative zeros or round to them.
+        negative = product_sign < 0.0 and _copysign(1.0, c) < 0.0 and a * b == 0.0
+        return -0.0 if negative else 0.0
+    return _round_rational(exact, layout)
+
+
+def _round_rational(value: Fraction, layout: BinaryFormat) -> float:
+    """The nonzero rational ``value`` rounded to nearest, ties to even, in
+    ``layout`` (subnormals and overflow to infinity included)."""
+    magnitude = abs(value)
+    numerator, denominator = magnitude.numerator, magnitude.denominator
+    exponent = numerator.bit_length() - denominator.bit_length()  # floor(log2) or one more
+    if (numerator < denominator << exponent) if exponent >= 0 else (numerator << -exponent < denominator):
+        exponent -= 1
+    quantum = max(exponent, layout.min_exponent) - (layout.precision - 1)
+    if quantum >= 0:
+        significand, remainder = divmod(numerator, denominator << quantum)
+        twice, unit = remainder * 2, denominator << quantum
+    else:
+        significand, remainder = divmod(numerator << -quantum, denominator)
+        twice, unit = remainder * 2, denominator
+    if twice > unit or (twice == unit and significand & 1):
+        significand += 1
+    if significand.bit_length() + quantum - 1 > layout.max_exponent:
+        result = _INF
+    else:
+        result = math.ldexp(significand, quantum)
+    return result if value > 0 else -result

@@ -56,5 +56,6 @@ def spectest_exports(output: Callable[[str], None] | None = None) -> dict[str, E
     exports["global_f32"] = GlobalInstance(GlobalType(F32, False), f32_round(666.6))
     exports["global_f64"] = GlobalInstance(GlobalType(F64, False), 666.6)
     exports["table"] = TableInstance(TableType(Limits(10, 20), FUNCREF))
+    exports["table64"] = TableInstance(TableType(Limits(10, 20), FUNCREF, I64))  # WebAssembly 3.0's
     exports["memory"] = MemoryInstance(MemoryType(Limits(1, 2)))
     return exports

@@ -9,10 +9,11 @@ from interp.runtime.function import FunctionInstance, HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
 from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
+from interp.runtime.tag import TagInstance
 from interp.syntax.types import FuncType
 from interp.translate.compiled import CompiledModule
 
-ExternValue = FunctionInstance | TableInstance | MemoryInstance | GlobalInstance
+ExternValue = FunctionInstance | TableInstance | MemoryInstance | GlobalInstance | TagInstance
 
 
 class FunctionRunner(Protocol):
@@ -23,9 +24,9 @@ class FunctionRunner(Protocol):
 
 
 class ModuleInstance:
-    """The run-time form of a module: its functions, tables, memories, globals,
-    element and data segments (a dropped segment is empty) and exports, each
-    index space with the imports first.  ``name`` labels backtraces;
+    """The run-time form of a module: its functions, tables, memories, tags,
+    globals, element and data segments (a dropped segment is empty) and
+    exports, each index space with the imports first.  ``name`` labels backtraces;
     ``store`` runs its functions."""
 
     def __init__(self, compiled: CompiledModule, store: FunctionRunner, name: str | None = None) -> None:
@@ -37,6 +38,7 @@ class ModuleInstance:
         self.funcs: list[FunctionInstance] = []
         self.tables: list[TableInstance] = []
         self.memories: list[MemoryInstance] = []
+        self.tags: list[TagInstance] = []
         self.globals: list[GlobalInstance] = []
         self.elems: list[list] = []
         self.datas: list[bytes] = []

@@ -7,44 +7,47 @@ from interp.syntax.types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
 
 
 class MemoryInstance:
-    """A linear memory: a ``bytearray`` whose length is a multiple of the page size.
+    """A linear memory: a ``bytearray`` whose length is a multiple of the
+    memory's page size (64 KiB, or 1 byte with custom-page-sizes).
 
     The bytearray object stays the same for the memory's whole life (growing
     extends it in place), so compiled code may hold on to it.  ``limit_pages``
-    is the engine's own cap: growing past it fails as the spec allows, and
-    ``memory.grow`` returns -1.
+    is the engine's own cap, in 64 KiB pages whatever the memory's page size:
+    growing past it fails as the spec allows, and ``memory.grow`` returns -1.
     """
 
-    __slots__ = ("type", "data", "limit_pages")
+    __slots__ = ("type", "data", "page_size", "limit_bytes")
 
     def __init__(self, type: MemoryType, limit_pages: int = MAX_PAGES) -> None:
         self.type = type
-        self.limit_pages = limit_pages
+        self.page_size = type.page_size
+        self.limit_bytes = limit_pages * PAGE_SIZE
         try:
-            self.data = bytearray(type.limits.min * PAGE_SIZE)
-        except MemoryError:
+            self.data = bytearray(type.limits.min * type.page_size)
+        except (MemoryError, OverflowError):
             # The host cannot give what the module asks for (an address-space cap, a small machine).
             raise ResourceLimitError(f"memory of {type.limits.min} pages cannot be allocated on this host") from None
 
     @property
     def pages(self) -> int:
-        return len(self.data) // PAGE_SIZE
+        return len(self.data) // self.page_size
 
     @property
     def current_type(self) -> MemoryType:
         """The type as it is now (its minimum is the current size), which is
         what import matching compares against."""
-        return MemoryType(Limits(self.pages, self.type.limits.max))
+        return MemoryType(Limits(self.pages, self.type.limits.max), self.type.address, self.page_size)
 
     def grow(self, delta: int) -> int:
         """Grow by ``delta`` pages; the old size in pages, or -1 on failure."""
         old = self.pages
         new = old + delta
         maximum = self.type.limits.max
-        if new > MAX_PAGES or new > self.limit_pages or (maximum is not None and new > maximum):
+        if new * self.page_size > self.limit_bytes or new > self.type.max_pages \
+                or (maximum is not None and new > maximum):
             return -1
         try:
-            self.data.extend(bytes(delta * PAGE_SIZE))
+            self.data.extend(bytes(delta * self.page_size))
         except MemoryError:
             return -1
         return old

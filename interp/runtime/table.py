@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from interp.errors import Trap, TrapKind
-from interp.syntax.types import Limits, TableType
+from interp.syntax.types import I64, Limits, TableType
 
 MAX_TABLE_SIZE = 0xFFFF_FFFF
+MAX_TABLE64_SIZE = 0xFFFF_FFFF_FFFF_FFFF
 
 
 class TableInstance:
@@ -26,7 +27,7 @@ class TableInstance:
 
     @property
     def current_type(self) -> TableType:
-        return TableType(Limits(len(self.elements), self.type.limits.max), self.type.elem)
+        return TableType(Limits(len(self.elements), self.type.limits.max), self.type.elem, self.type.address)
 
     def get(self, index: int) -> object:
         if index >= len(self.elements):
@@ -43,7 +44,8 @@ class TableInstance:
         old = len(self.elements)
         new = old + delta
         maximum = self.type.limits.max
-        if new > MAX_TABLE_SIZE or new > self.limit or (maximum is not None and new > maximum):
+        bound = MAX_TABLE64_SIZE if self.type.address is I64 else MAX_TABLE_SIZE
+        if new > bound or new > self.limit or (maximum is not None and new > maximum):
             return -1
         try:
             self.elements.extend([init] * delta)

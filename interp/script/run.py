@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from interp.errors import (
@@ -24,8 +25,11 @@ from interp.errors import (
     MalformedError,
     TextSyntaxError,
     Trap,
+    UncaughtException,
     UnlinkableError,
 )
+from interp.features import SUPPORTED_FEATURES, Feature
+from interp.script.testsuites import place_of
 from interp.translate.compiled import CompiledModule, compile_module
 from interp.host.spectest import spectest_exports
 from interp.loader import with_binary_offsets
@@ -40,6 +44,7 @@ from interp.syntax.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_
 from interp.text.parser import parse_module
 from interp.text.script import (
     ActionCommand,
+    AssertException,
     AssertExhaustion,
     AssertInvalid,
     AssertMalformed,
@@ -49,7 +54,9 @@ from interp.text.script import (
     AssertUnlinkable,
     Command,
     Const,
+    Either,
     Get,
+    InstanceCommand,
     Invoke,
     ModuleCommand,
     ModuleSource,
@@ -106,13 +113,18 @@ class _Failure(Exception):
 
 
 class ScriptRunner:
-    """Runs one script's commands against a fresh store."""
+    """Runs one script's commands against a fresh store, decoding, parsing
+    and validating its modules by the rules of ``features``."""
 
-    def __init__(self, config: EngineConfig | None = None) -> None:
+    def __init__(self, config: EngineConfig | None = None,
+                 features: frozenset[Feature] = SUPPORTED_FEATURES) -> None:
+        self.features = features
         self.store = Store(config)
         self.registry: dict[str, Any] = {"spectest": spectest_exports()}
         self.instances: dict[str, ModuleInstance] = {}
         self.current: ModuleInstance | None = None
+        self.definitions: dict[str, CompiledModule] = {}
+        self.last_definition: CompiledModule | None = None
 
     def run(self, commands: tuple[Command, ...]) -> list[CheckResult]:
         return [self.run_command(command) for command in commands]
@@ -139,29 +151,45 @@ class ScriptRunner:
     # --- modules -----------------------------------------------------------------
 
     def _load(self, script_module: ScriptModule) -> Module:
+        if script_module.invalid is not None:
+            raise script_module.invalid
         if script_module.source is ModuleSource.BINARY:
-            return decode_module(script_module.binary or b"")
+            return decode_module(script_module.binary or b"", self.features)
         if script_module.source is ModuleSource.QUOTE:
-            return parse_module(script_module.quote or "")
+            return parse_module(script_module.quote or "", self.features)
         if script_module.module is None:
             raise _Failure("text module missing")
         return script_module.module
 
     def _compile(self, script_module: ScriptModule) -> CompiledModule:
-        return compile_module(self._load(script_module))
-
-    def _instantiate(self, script_module: ScriptModule) -> ModuleInstance:
         module = self._load(script_module)
         if script_module.source is not ModuleSource.BINARY:
-            # Through its binary form, so that traps point at byte offsets.
-            module = with_binary_offsets(module)
-        return self.store.instantiate(compile_module(module), self.registry, script_module.name)
+            module = with_binary_offsets(module, self.features)  # so that traps point at byte offsets
+        return compile_module(module, features=self.features)
+
+    def _instantiate(self, script_module: ScriptModule) -> ModuleInstance:
+        return self.store.instantiate(self._compile(script_module), self.registry, script_module.name)
 
     def _define(self, command: ModuleCommand) -> None:
+        if command.module.definition:
+            compiled = self._compile(command.module)
+            self.last_definition = compiled
+            if command.module.name is not None:
+                self.definitions[command.module.name] = compiled
+            return
         instance = self._instantiate(command.module)
         self.current = instance
         if command.module.name is not None:
             self.instances[command.module.name] = instance
+
+    def _instantiate_definition(self, command: InstanceCommand) -> None:
+        compiled = self.last_definition if command.definition is None else self.definitions.get(command.definition)
+        if compiled is None:
+            raise _Failure(f"unknown module definition {command.definition or ''}".rstrip())
+        instance = self.store.instantiate(compiled, self.registry, command.name)
+        self.current = instance
+        if command.name is not None:
+            self.instances[command.name] = instance
 
     def _register(self, command: Register) -> None:
         self.registry[command.as_name] = self._instance(command.module_name).exports
@@ -224,12 +252,19 @@ class ScriptRunner:
     def _assert_exhaustion(self, command: AssertExhaustion) -> bool:
         return self._expect_failure(lambda: self._perform(command.action), ExhaustionError, command.message)
 
+    def _assert_exception(self, command: AssertException) -> None:
+        try:
+            self._perform(command.action)
+        except UncaughtException:
+            return
+        raise _Failure("expected an uncaught exception, but it succeeded")
+
     def _assert_malformed(self, command: AssertMalformed) -> bool:
         return self._expect_failure(lambda: self._load(command.module), MalformedError, command.message)
 
     def _assert_invalid(self, command: AssertInvalid) -> bool:
-        module = self._load(command.module)
-        return self._expect_failure(lambda: compile_module(module), InvalidError, command.message)
+        return self._expect_failure(lambda: compile_module(self._load(command.module), features=self.features),
+                                    InvalidError, command.message)
 
     def _assert_unlinkable(self, command: AssertUnlinkable) -> bool:
         compiled = self._compile(command.module)
@@ -244,11 +279,13 @@ class ScriptRunner:
 
 _HANDLERS: dict[type, Callable[[ScriptRunner, Any], Any]] = {
     ModuleCommand: ScriptRunner._define,
+    InstanceCommand: ScriptRunner._instantiate_definition,
     Register: ScriptRunner._register,
     ActionCommand: ScriptRunner._action,
     AssertReturn: ScriptRunner._assert_return,
     AssertTrap: ScriptRunner._assert_trap,
     AssertExhaustion: ScriptRunner._assert_exhaustion,
+    AssertException: ScriptRunner._assert_exception,
     AssertMalformed: ScriptRunner._assert_malformed,
     AssertInvalid: ScriptRunner._assert_invalid,
     AssertUnlinkable: ScriptRunner._assert_unlinkable,
@@ -257,11 +294,13 @@ _HANDLERS: dict[type, Callable[[ScriptRunner, Any], Any]] = {
 
 _COMMAND_NAMES: dict[type, str] = {
     ModuleCommand: "module",
+    InstanceCommand: "module instance",
     Register: "register",
     ActionCommand: "action",
     AssertReturn: "assert_return",
     AssertTrap: "assert_trap",
     AssertExhaustion: "assert_exhaustion",
+    AssertException: "assert_exception",
     AssertMalformed: "assert_malformed",
     AssertInvalid: "assert_invalid",
     AssertUnlinkable: "assert_unlinkable",
@@ -313,6 +352,8 @@ def _lanes_match(actual: int, expected: V128Pattern) -> bool:
 
 
 def _matches(actual: object, expected: Any) -> bool:
+    if isinstance(expected, Either):
+        return any(_matches(actual, alternative) for alternative in expected.alternatives)
     if isinstance(expected, Const):
         if expected.type is ValType.F32 or expected.type is ValType.F64:
             return _bits(actual, expected.type) == expected.value
@@ -333,6 +374,8 @@ def _matches(actual: object, expected: Any) -> bool:
 
 
 def _show_expected(expected: Any) -> str:
+    if isinstance(expected, Either):
+        return "either " + " or ".join(_show_expected(alternative) for alternative in expected.alternatives)
     if isinstance(expected, Const):
         return f"{expected.type}:{expected.value:#x}"
     if isinstance(expected, NanPattern):
@@ -345,6 +388,8 @@ def _show_expected(expected: Any) -> str:
 
 
 def _show_actual(actual: object, expected: Any) -> str:
+    if isinstance(expected, Either):
+        expected = expected.alternatives[0]
     valtype = getattr(expected, "type", None)
     if isinstance(actual, float) and valtype in (ValType.F32, ValType.F64):
         return f"{valtype}:{_bits(actual, valtype):#x} ({actual!r})"
@@ -353,8 +398,15 @@ def _show_actual(actual: object, expected: Any) -> str:
     return repr(actual)
 
 
-def run_script_file(path: str | os.PathLike[str], config: EngineConfig | None = None) -> ScriptResult:
-    """Parse and run one ``.wast`` file."""
+def run_script_file(path: str | os.PathLike[str], config: EngineConfig | None = None,
+                    features: frozenset[Feature] | None = None) -> ScriptResult:
+    """Parse and run one ``.wast`` file, by the rules of ``features``: by
+    default, for a file of a testsuite glasswasm knows, the features of its
+    standard and those the file needs (a 2.0 file as WebAssembly 2.0); for
+    any other file, every feature the engine supports."""
+    if features is None:
+        place = place_of(Path(path))
+        features = place.features if place is not None else SUPPORTED_FEATURES
     result = ScriptResult(str(path))
     try:
         with open(path, encoding="utf-8") as stream:
@@ -363,10 +415,10 @@ def run_script_file(path: str | os.PathLike[str], config: EngineConfig | None = 
         result.error = f"cannot read: {error}"
         return result
     try:
-        commands = parse_script(text)
+        commands = parse_script(text, features)
     except TextSyntaxError as error:
         result.syntax_error = error.in_file(os.fspath(path))
         result.error = f"cannot parse: {error}"
         return result
-    result.checks = ScriptRunner(config).run(commands)
+    result.checks = ScriptRunner(config, features).run(commands)
     return result

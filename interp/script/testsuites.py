@@ -28,7 +28,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from interp.features import SUPPORTED_FEATURES, Feature
+from interp.features import SUPPORTED_FEATURES, WASM_2_0, WASM_3_0, Feature
 
 REPOSITORY = "github.com/WebAssembly/testsuite"
 MAX_DEPTH = 3
@@ -40,7 +40,9 @@ MAX_DEPTH = 3
 class Testsuite:
     """A version of the official testsuite: recognised when every one of
     ``markers`` is in a folder and none of ``absent``; made of the ``files``
-    (patterns relative to its root)."""
+    (patterns relative to its root); ``standard`` is what its version of the
+    standard has, the features its files are run with besides those they
+    need."""
 
     name: str
     version: str
@@ -49,6 +51,7 @@ class Testsuite:
     absent: tuple[str, ...]
     files: tuple[str, ...]
     needs: tuple[tuple[Feature, tuple[str, ...]], ...]
+    standard: frozenset[Feature]
 
     def describe(self) -> str:
         return f"the {self.name} testsuite ({REPOSITORY} at {self.commit})"
@@ -66,6 +69,12 @@ class Testsuite:
         if not names and len(parts) == 3 and parts[0] == "proposals":
             return (parts[1],)
         return names
+
+    def features_of(self, relative: str) -> frozenset[Feature]:
+        """The features the file at ``relative`` is run with: its standard's,
+        and those it needs (a proposal's files, its proposal)."""
+        known = {feature.value: feature for feature in Feature}
+        return self.standard | {known[name] for name in self.features_needed(relative) if name in known}
 
 
 def _matches(relative: str, pattern: str) -> bool:
@@ -87,7 +96,7 @@ WASM_3_0 = Testsuite(
     needs=(
         (Feature.MEMORY64, _files(
             "address address64 align align64 binary_leb128_64 bulk64 call_indirect64 endianness64 float_memory64 "
-            "load64 memory64-imports memory64 memory_copy64 memory_fill64 memory_grow64 memory_init64 "
+            "load64 memory memory64-imports memory64 memory_copy64 memory_fill64 memory_grow64 memory_init64 "
             "memory_redundancy64 memory_trap64 simd_address table64 table_copy64 table_copy_mixed table_fill64 "
             "table_get64 table_grow64 table_init64 table_set64 table_size64")),
         (Feature.MULTI_MEMORY, _files(
@@ -114,13 +123,16 @@ WASM_3_0 = Testsuite(
             "relaxed_laneselect relaxed_madd_nmadd relaxed_min_max")),
         (Feature.ANNOTATIONS, ("annotations.wast", "custom/*.wast")),
         (Feature.QUOTED_IDENTIFIERS, _files("id")),
-        (Feature.MODULE_DEFINITIONS, _files("instance memory memory64 table table64")),
+        (Feature.MODULE_DEFINITIONS, tuple(sorted(
+            _files("instance memory memory64 table table64")
+            + ("proposals/custom-page-sizes/memory_max.wast", "proposals/custom-page-sizes/memory_max_i64.wast")))),
         (Feature.LEGACY_EXCEPTIONS, ("legacy/*.wast",)),
         (Feature.THREADS, ("proposals/threads/*.wast",)),
         (Feature.WIDE_ARITHMETIC, ("proposals/wide-arithmetic/*.wast",)),
         (Feature.CUSTOM_PAGE_SIZES, ("proposals/custom-page-sizes/*.wast",)),
         (Feature.CUSTOM_DESCRIPTORS, ("proposals/custom-descriptors/*.wast",)),
     ),
+    standard=WASM_3_0,
 )
 
 WASM_2_0 = Testsuite(
@@ -131,6 +143,7 @@ WASM_2_0 = Testsuite(
     absent=WASM_3_0.markers,
     files=("*.wast",),
     needs=(),
+    standard=WASM_2_0,
 )
 
 TESTSUITES = (WASM_3_0, WASM_2_0)
@@ -139,13 +152,14 @@ TESTSUITES = (WASM_3_0, WASM_2_0)
 @dataclass(frozen=True)
 class ScriptPlace:
     """Where a ``.wast`` file sits: in which testsuite, under which root
-    (written as the file was: relative or absolute, symbolic links kept), and
-    what it needs that the engine lacks."""
+    (written as the file was: relative or absolute, symbolic links kept),
+    what it needs that the engine lacks, and the features it is run with."""
 
     testsuite: Testsuite
     root: Path
     relative: str
     missing: tuple[str, ...]
+    features: frozenset[Feature]
 
 
 def recognise(folder: Path) -> Testsuite | None:
@@ -176,7 +190,7 @@ def place_of(script: Path, supported: frozenset[Feature] = SUPPORTED_FEATURES) -
                 return None
             missing = tuple(name for name in testsuite.features_needed(relative) if name not in names)
             shown = root if script.is_absolute() else Path(os.path.relpath(root))
-            return ScriptPlace(testsuite, shown, relative, missing)
+            return ScriptPlace(testsuite, shown, relative, missing, testsuite.features_of(relative))
     return None
 
 

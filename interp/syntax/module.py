@@ -16,6 +16,7 @@ from interp.syntax.types import (
     GlobalType,
     MemoryType,
     TableType,
+    TagType,
     ValType,
 )
 
@@ -39,7 +40,39 @@ class Instruction(NamedTuple):
 Expr = tuple[Instruction, ...]
 """An instruction sequence; function bodies and constant expressions end with ``end``."""
 
-ImportDesc = int | TableType | MemoryType | GlobalType
+
+class CatchKind(enum.Enum):
+    """The four catch clauses of ``try_table``; the value is the binary encoding."""
+
+    CATCH = 0
+    CATCH_REF = 1
+    CATCH_ALL = 2
+    CATCH_ALL_REF = 3
+
+    @property
+    def text(self) -> str:
+        return self.name.lower()
+
+    @property
+    def has_tag(self) -> bool:
+        return self is CatchKind.CATCH or self is CatchKind.CATCH_REF
+
+    @property
+    def with_reference(self) -> bool:
+        """Whether the handler also receives the caught exception as an ``exnref``."""
+        return self is CatchKind.CATCH_REF or self is CatchKind.CATCH_ALL_REF
+
+
+class Catch(NamedTuple):
+    """One catch clause of ``try_table``: its kind, the tag index it catches
+    (``None`` for the ``catch_all`` kinds) and the label it branches to."""
+
+    kind: CatchKind
+    tag: int | None
+    label: int
+
+
+ImportDesc = int | TableType | MemoryType | GlobalType | TagType
 """What an import provides: a type index for a function, else the extern type."""
 
 
@@ -57,6 +90,8 @@ class Import:
             return ExternKind.TABLE
         if isinstance(self.desc, MemoryType):
             return ExternKind.MEMORY
+        if isinstance(self.desc, TagType):
+            return ExternKind.TAG
         return ExternKind.GLOBAL
 
 
@@ -140,6 +175,7 @@ class Names:
     globals: dict[int, str] = field(default_factory=dict)
     elems: dict[int, str] = field(default_factory=dict)
     datas: dict[int, str] = field(default_factory=dict)
+    tags: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -149,6 +185,7 @@ class Module:
     funcs: tuple[Func, ...] = ()
     tables: tuple[TableType, ...] = ()
     memories: tuple[MemoryType, ...] = ()
+    tags: tuple[TagType, ...] = ()
     globals: tuple[Global, ...] = ()
     exports: tuple[Export, ...] = ()
     start: int | None = None
@@ -175,6 +212,11 @@ class Module:
     def memory_types(self) -> tuple[MemoryType, ...]:
         imported = tuple(imp.desc for imp in self.imports if isinstance(imp.desc, MemoryType))
         return imported + self.memories
+
+    def tag_types(self) -> tuple[TagType, ...]:
+        """Every tag in the tag index space, imports first."""
+        imported = tuple(imp.desc for imp in self.imports if isinstance(imp.desc, TagType))
+        return imported + self.tags
 
     def global_types(self) -> tuple[GlobalType, ...]:
         imported = tuple(imp.desc for imp in self.imports if isinstance(imp.desc, GlobalType))

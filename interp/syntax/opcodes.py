@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from interp.errors import TrapKind
 from interp.syntax.semantics import (
@@ -46,7 +47,7 @@ class Imm(enum.Enum):
     DATA = "data"                    # int
     TABLE_INIT = "table_init"        # (int elem, int table)
     TABLE_COPY = "table_copy"        # (int destination table, int source table)
-    MEMARG = "memarg"                # (int alignment exponent, int offset)
+    MEMARG = "memarg"                # MemArg
     MEMORY = "memory"                # int memory index (a reserved 0x00 byte in 2.0)
     MEMORY_INIT = "memory_init"      # (int data, int memory)
     MEMORY_COPY = "memory_copy"      # (int destination memory, int source memory)
@@ -59,7 +60,20 @@ class Imm(enum.Enum):
     SELECT_TYPES = "select_types"    # tuple[ValType, ...]
     LANE = "lane"                    # int lane index
     SHUFFLE = "shuffle"              # tuple of 16 lane indices
-    MEMARG_LANE = "memarg_lane"      # ((int alignment exponent, int offset), int lane)
+    MEMARG_LANE = "memarg_lane"      # (MemArg, int lane)
+    TAG = "tag"                      # int tag index
+    TRY_TABLE = "try_table"          # (block type as BLOCKTYPE, tuple[module.Catch, ...])
+    TYPE = "type"                    # int type index
+
+
+class MemArg(NamedTuple):
+    """The immediate of a load or store: the alignment exponent, the static
+    offset (up to 2**64 - 1; below 2**32 for a 32-bit memory) and the memory
+    index (multi-memory; 0 for the only memory of a 2.0 module)."""
+
+    align: int
+    offset: int
+    memory: int = 0
 
 
 PREFIX_MISC = 0xFC
@@ -131,6 +145,8 @@ VV_V = "v128 v128 -> v128"
 VI_V = "v128 i32 -> v128"  # shifts
 V_I = "v128 -> i32"        # tests and bitmask
 
+VVV_V = "v128 v128 v128 -> v128"  # relaxed fused multiply-adds, lane selects
+
 # (name, encoding, immediates, signature "params -> results" or None, semantics, access width)
 _ROWS: tuple[tuple, ...] = (
     # Control instructions (spec 5.4.1)
@@ -147,6 +163,23 @@ _ROWS: tuple[tuple, ...] = (
     ("return", 0x0F, N, None, MACHINE),
     ("call", 0x10, Imm.FUNC, None, MACHINE),
     ("call_indirect", 0x11, Imm.CALL_INDIRECT, None, MACHINE),
+    # Tail calls (3.0): the callee replaces the caller's frame
+    ("return_call", 0x12, Imm.FUNC, None, MACHINE),
+    ("return_call_indirect", 0x13, Imm.CALL_INDIRECT, None, MACHINE),
+    ("return_call_ref", 0x15, Imm.TYPE, None, MACHINE),
+    # Exception handling (3.0): throwing is run once, in Python, by both
+    # engines; where an exception is caught is found from the handler table
+    # the lowering builds for try_table (and the legacy try) blocks.
+    ("throw", 0x08, Imm.TAG, None, R),
+    ("throw_ref", 0x0A, N, None, R),
+    ("try_table", 0x1F, Imm.TRY_TABLE, None, MACHINE),
+    # Legacy exception handling (the legacy/ tests): try ... catch ...
+    # catch_all ... end, try ... delegate, rethrow
+    ("try", 0x06, Imm.BLOCKTYPE, None, MACHINE),
+    ("catch", 0x07, Imm.TAG, None, MACHINE),
+    ("catch_all", 0x19, N, None, MACHINE),
+    ("delegate", 0x18, Imm.LABEL, None, MACHINE),
+    ("rethrow", 0x09, Imm.LABEL, None, MACHINE),
     # Reference instructions (5.4.2)
     ("ref.null", 0xD0, Imm.REFTYPE, None, MACHINE),
     ("ref.is_null", 0xD1, N, None, MACHINE),
@@ -348,6 +381,11 @@ _ROWS: tuple[tuple, ...] = (
     ("i64.trunc_sat_f32_u", (M, 5), N, "f32 -> i64", _I64_SATURATED_U),
     ("i64.trunc_sat_f64_s", (M, 6), N, "f64 -> i64", _I64_SATURATED_S),
     ("i64.trunc_sat_f64_u", (M, 7), N, "f64 -> i64", _I64_SATURATED_U),
+    # 128-bit integer arithmetic on pairs of i64 (low, high): the wide-arithmetic proposal
+    ("i64.add128", (M, 19), N, "i64 i64 i64 i64 -> i64 i64", R),
+    ("i64.sub128", (M, 20), N, "i64 i64 i64 i64 -> i64 i64", R),
+    ("i64.mul_wide_s", (M, 21), N, "i64 i64 -> i64 i64", R),
+    ("i64.mul_wide_u", (M, 22), N, "i64 i64 -> i64 i64", R),
     # Vector instructions (5.4.8), in the order of their sub-opcodes.
     # Memory
     ("v128.load", (S, 0x00), Imm.MEMARG, "i32 -> v128", R, 16),
@@ -598,6 +636,28 @@ _ROWS: tuple[tuple, ...] = (
     ("i32x4.trunc_sat_f64x2_u_zero", (S, 0xFD), N, V_V, R),
     ("f64x2.convert_low_i32x4_s", (S, 0xFE), N, V_V, R),
     ("f64x2.convert_low_i32x4_u", (S, 0xFF), N, V_V, R),
+    # Relaxed SIMD: each has one deterministic choice among the results the
+    # spec allows (see the functions of its shape's module)
+    ("i8x16.relaxed_swizzle", (S, 0x100), N, VV_V, R),
+    ("i32x4.relaxed_trunc_f32x4_s", (S, 0x101), N, V_V, R),
+    ("i32x4.relaxed_trunc_f32x4_u", (S, 0x102), N, V_V, R),
+    ("i32x4.relaxed_trunc_f64x2_s_zero", (S, 0x103), N, V_V, R),
+    ("i32x4.relaxed_trunc_f64x2_u_zero", (S, 0x104), N, V_V, R),
+    ("f32x4.relaxed_madd", (S, 0x105), N, VVV_V, R),
+    ("f32x4.relaxed_nmadd", (S, 0x106), N, VVV_V, R),
+    ("f64x2.relaxed_madd", (S, 0x107), N, VVV_V, R),
+    ("f64x2.relaxed_nmadd", (S, 0x108), N, VVV_V, R),
+    ("i8x16.relaxed_laneselect", (S, 0x109), N, VVV_V, R),
+    ("i16x8.relaxed_laneselect", (S, 0x10A), N, VVV_V, R),
+    ("i32x4.relaxed_laneselect", (S, 0x10B), N, VVV_V, R),
+    ("i64x2.relaxed_laneselect", (S, 0x10C), N, VVV_V, R),
+    ("f32x4.relaxed_min", (S, 0x10D), N, VV_V, R),
+    ("f32x4.relaxed_max", (S, 0x10E), N, VV_V, R),
+    ("f64x2.relaxed_min", (S, 0x10F), N, VV_V, R),
+    ("f64x2.relaxed_max", (S, 0x110), N, VV_V, R),
+    ("i16x8.relaxed_q15mulr_s", (S, 0x111), N, VV_V, R),
+    ("i16x8.relaxed_dot_i8x16_i7x16_s", (S, 0x112), N, VV_V, R),
+    ("i32x4.relaxed_dot_i8x16_i7x16_add_s", (S, 0x113), N, VVV_V, R),
 )
 
 

@@ -13,7 +13,7 @@ Values are plain Python objects, never wrapped:
   NaNs on common hardware, which would break bit-exact loads and stores.
 * ``v128``: ``int``, ``0 <= v < 2**128``, lane 0 in the low bits.
 * ``funcref``: a function instance or ``None``; ``externref``: any host object or
-  ``None``.
+  ``None``; ``exnref``: an exception instance (``interp.runtime.tag``) or ``None``.
 """
 
 from __future__ import annotations
@@ -98,5 +98,6 @@ _DEFAULTS: dict[ValType, object] = {
     ValType.V128: 0,
     ValType.FUNCREF: None,
     ValType.EXTERNREF: None,
+    ValType.EXNREF: None,
 }
 

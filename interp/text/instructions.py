@@ -17,14 +17,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
-from interp.syntax.module import Instruction
-from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, Op
-from interp.syntax.types import EXTERNREF, FUNCREF, ValType
-from interp.text.lexer import ATOM, ID, LPAR, RPAR, TokenReader
+from interp.errors import InvalidError
+from interp.features import Feature
+from interp.syntax.module import Catch, CatchKind, Instruction
+from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, MemArg, Op
+from interp.syntax.types import EXNREF, EXTERNREF, FUNCREF, ValType
+from interp.text.annotations import BRANCH_HINT, branch_hint_value
+from interp.text.lexer import ATOM, ID, LPAR, RPAR, Annotation, TokenReader
 from interp.text.numbers import (
     F32_FORMAT,
     F64_FORMAT,
     MAX_U32,
+    MAX_U64,
     NumberRangeError,
     looks_numeric,
     parse_float,
@@ -39,17 +43,29 @@ _END = OPS_BY_NAME["end"]
 _ELSE = OPS_BY_NAME["else"]
 _IF = OPS_BY_NAME["if"]
 _SELECT = OPS_BY_NAME["select"]
+_TRY = OPS_BY_NAME["try"]
+_CATCH = OPS_BY_NAME["catch"]
+_CATCH_ALL = OPS_BY_NAME["catch_all"]
+_DELEGATE = OPS_BY_NAME["delegate"]
 END_INSTRUCTION = Instruction(_END)
 _ELSE_INSTRUCTION = Instruction(_ELSE)
+_CATCH_ALL_INSTRUCTION = Instruction(_CATCH_ALL)
 
 # Instructions without immediates are immutable and identical wherever they
 # occur, so each is built once and shared.
 _BARE: dict[str, Instruction] = {
     op.name: Instruction(op) for op in OPS
-    if op.imm is Imm.NONE and op not in (_SELECT, _END, _ELSE)
+    if op.imm is Imm.NONE and op not in (_SELECT, _END, _ELSE, _CATCH_ALL)
 }
 
-_HEAP_TYPES = {"func": FUNCREF, "extern": EXTERNREF}
+_HINTABLE = frozenset({_IF, OPS_BY_NAME["br_if"]})
+_EMITTED_AT_ONCE = frozenset({Imm.BLOCKTYPE, Imm.TRY_TABLE})
+"""Folded instructions written when their ``(`` is read (blocks), not at their ``)``."""
+_CATCH_CLAUSES = {kind.text: kind for kind in CatchKind}
+"""``try_table``'s clause keywords: ``catch``, ``catch_ref``, ``catch_all``, ``catch_all_ref``."""
+_TRY_CLAUSES = ("catch", "catch_all", "delegate")
+
+_HEAP_TYPES = {"func": FUNCREF, "extern": EXTERNREF, "exn": EXNREF}
 
 # States of the open forms on the parser's stack.
 _FOLDED_PLAIN = 0    # (op imm* <folded operands>)  -- op is emitted at ')'
@@ -62,9 +78,30 @@ _IF_THEN = 6         # ... (then instr*) ...
 _IF_AFTER_THEN = 7   # ... (else ...)? )
 _IF_ELSE = 8         # ... (else instr*) ...
 _IF_DONE = 9         # ... )
+# The legacy try, plain: try label? bt instr* (catch x instr*)* (catch_all instr*)? end, or ... delegate l
+_PLAIN_TRY = 10      # try label? bt instr* ...
+_PLAIN_CATCH = 11    # ... catch x instr* ...
+_PLAIN_CATCH_ALL = 12  # ... catch_all instr* end
+# and folded: (try label? bt (do instr*) (catch x instr*)* (catch_all instr*)?) or (do ...) (delegate l))
+_TRY_HEADER = 13     # (try label? bt ...
+_TRY_DO = 14         # ... (do instr*) ...
+_TRY_AFTER_DO = 15   # ... (catch ...)* (catch_all ...)? | (delegate l) ...
+_TRY_CATCH = 16      # ... (catch x instr*) ...
+_TRY_AFTER_CATCH = 17  # ... (catch ...)* (catch_all ...)? )
+_TRY_CATCH_ALL = 18  # ... (catch_all instr*) ...
+_TRY_DONE = 19       # ... )
+_TRY_DELEGATED = 20  # ... (delegate l) )
 
-_CLOSED_BY_END = (_PLAIN_BLOCK, _PLAIN_IF, _PLAIN_ELSE)
-_NO_PLAIN_INSTRUCTIONS = (_FOLDED_PLAIN, _IF_CONDITION, _IF_AFTER_THEN, _IF_DONE)
+_CLOSED_BY_END = (_PLAIN_BLOCK, _PLAIN_IF, _PLAIN_ELSE, _PLAIN_TRY, _PLAIN_CATCH, _PLAIN_CATCH_ALL)
+_NO_PLAIN_INSTRUCTIONS = (_FOLDED_PLAIN, _IF_CONDITION, _IF_AFTER_THEN, _IF_DONE, _TRY_HEADER, _TRY_AFTER_DO,
+                          _TRY_AFTER_CATCH, _TRY_DONE, _TRY_DELEGATED)
+_NO_FOLDED_INSTRUCTIONS = (_IF_AFTER_THEN, _IF_DONE, _TRY_HEADER, _TRY_AFTER_DO, _TRY_AFTER_CATCH, _TRY_DONE,
+                           _TRY_DELEGATED)
+_FOLDED_TRY_CLAUSES = {  # state -> the clauses that may open there
+    _TRY_HEADER: ("do",), _TRY_AFTER_DO: ("catch", "catch_all", "delegate"),
+    _TRY_AFTER_CATCH: ("catch", "catch_all"),
+}
+_CLOSE_FOLDED_CLAUSE = {_TRY_DO: _TRY_AFTER_DO, _TRY_CATCH: _TRY_AFTER_CATCH, _TRY_CATCH_ALL: _TRY_DONE}
 
 
 def is_index_token(kind: int, value: object) -> bool:
@@ -114,18 +151,27 @@ class ExpressionParser:
             Imm.V128: read_v128,
             Imm.LANE: lambda r, op: read_lane_index(r),
             Imm.SHUFFLE: lambda r, op: read_shuffle_lanes(r),
-            Imm.MEMARG_LANE: lambda r, op: (self._memarg(r, op), read_lane_index(r)),
+            Imm.MEMARG_LANE: self._memarg_lane,
+            Imm.TAG: lambda r, op: self.context.index("tag", r),
+            Imm.TYPE: lambda r, op: self.context.index("type", r),
         }
 
     # -- the instruction sequence --------------------------------------------
 
     def parse(self, reader: TokenReader, local_names: dict[str, int] | None = None,
-              single: bool = False) -> list[Instruction]:
+              single: bool = False, hints: dict[int, Annotation] | None = None) -> list[Instruction]:
         """Instructions up to the closing ``)`` (not consumed), without the
-        final ``end``; with ``single``, exactly one folded expression."""
+        final ``end``; with ``single``, exactly one folded expression.
+
+        ``hints`` are the branch hint annotations by the position of the
+        token they precede: those before an instruction here are read, into
+        ``hinted`` (the instruction's index and the hint value; the
+        annotations read in ``hints_read``)."""
         self.locals = local_names if local_names is not None else {}
         self.labels = []
         self.positions = positions = []
+        self.hinted: list[tuple[int, int]] = []
+        self.hints_read: list[Annotation] = []
         tokens = reader.tokens
         out: list[Instruction] = []
         emit = out.append
@@ -140,6 +186,11 @@ class ExpressionParser:
             pos = reader.pos
             kind, value, _ = tokens[pos]
             state = stack[-1][0] if stack else -1
+            hint = None
+            if hints and pos in hints:
+                hint = self._hint(reader, hints[pos])
+                if kind == ATOM:
+                    self.hinted.append((len(out), hint))
             if kind == ATOM:
                 instruction = bare.get(value)  # type: ignore[arg-type]
                 if instruction is not None and state not in _NO_PLAIN_INSTRUCTIONS:
@@ -152,6 +203,9 @@ class ExpressionParser:
                 if value == "end" or value == "else":
                     self._plain_end_or_else(reader, stack, out, value == "else")  # type: ignore[arg-type]
                     continue
+                if value in _TRY_CLAUSES:
+                    self._plain_try_clause(reader, stack, out, value)  # type: ignore[arg-type]
+                    continue
                 op = ops.get(value)  # type: ignore[arg-type]
                 if op is None:
                     raise reader.unexpected()
@@ -160,7 +214,12 @@ class ExpressionParser:
                     label, blocktype = self._block_header(reader)
                     emit(Instruction(op, blocktype))
                     labels.append(label)
-                    stack.append([_PLAIN_IF if op is _IF else _PLAIN_BLOCK, label])
+                    stack.append([_PLAIN_IF if op is _IF else _PLAIN_TRY if op is _TRY else _PLAIN_BLOCK, label])
+                elif op.imm is Imm.TRY_TABLE:
+                    label, immediate = self._try_table_header(reader)
+                    emit(Instruction(op, immediate))
+                    labels.append(label)
+                    stack.append([_PLAIN_BLOCK, label])
                 else:
                     emit(self._with_immediates(reader, op))
                 place(tokens[pos][2])
@@ -171,32 +230,47 @@ class ExpressionParser:
                 if keyword == "then" or keyword == "else":
                     self._open_clause(reader, stack, out, keyword == "else")
                     continue
-                if state in (_IF_AFTER_THEN, _IF_DONE):
+                if keyword in _FOLDED_TRY_CLAUSES.get(state, ()):
+                    self._open_try_clause(reader, stack, out, keyword)
+                    continue
+                if state in _NO_FOLDED_INSTRUCTIONS or keyword in _TRY_CLAUSES:
                     raise reader.unexpected(pos + 1)
                 op = ops.get(keyword)
                 if op is None:
                     raise reader.unexpected(pos + 1)
                 reader.pos = pos + 2
                 keyword_position = tokens[pos + 1][2]
+                if hint is not None and op is not _IF and op.imm in _EMITTED_AT_ONCE:
+                    self.hinted.append((len(out), hint))
                 if op.imm is Imm.BLOCKTYPE:
                     label, blocktype = self._block_header(reader)
                     if op is _IF:
-                        stack.append([_IF_CONDITION, label, Instruction(op, blocktype), keyword_position])
+                        stack.append([_IF_CONDITION, label, Instruction(op, blocktype), keyword_position, hint])
                     else:
                         emit(Instruction(op, blocktype))
                         place(keyword_position)
                         labels.append(label)
-                        stack.append([_FOLDED_BLOCK, label])
+                        stack.append([_TRY_HEADER if op is _TRY else _FOLDED_BLOCK, label])
+                elif op.imm is Imm.TRY_TABLE:
+                    label, immediate = self._try_table_header(reader)
+                    emit(Instruction(op, immediate))
+                    place(keyword_position)
+                    labels.append(label)
+                    stack.append([_FOLDED_BLOCK, label])
                 else:
-                    stack.append([_FOLDED_PLAIN, self._with_immediates(reader, op), keyword_position])
+                    stack.append([_FOLDED_PLAIN, self._with_immediates(reader, op), keyword_position, hint])
             elif kind == RPAR:
                 if not stack:
+                    if self.hinted:
+                        self._check_hints(out)
                     return out
-                if state in _CLOSED_BY_END or state == _IF_CONDITION:
+                if state in _CLOSED_BY_END or state == _IF_CONDITION or state == _TRY_HEADER:
                     raise reader.unexpected()
                 reader.pos = pos + 1
                 frame = stack[-1]
                 if state == _FOLDED_PLAIN:
+                    if frame[3] is not None:
+                        self.hinted.append((len(out), frame[3]))
                     emit(frame[1])
                     place(frame[2])
                     stack.pop()
@@ -204,7 +278,11 @@ class ExpressionParser:
                     frame[0] = _IF_AFTER_THEN
                 elif state == _IF_ELSE:
                     frame[0] = _IF_DONE
-                else:  # _FOLDED_BLOCK, _IF_AFTER_THEN, _IF_DONE
+                elif state in _CLOSE_FOLDED_CLAUSE:
+                    frame[0] = _CLOSE_FOLDED_CLAUSE[state]
+                elif state == _TRY_DELEGATED:  # delegate was the try's end
+                    stack.pop()
+                else:  # _FOLDED_BLOCK, _IF_AFTER_THEN, _IF_DONE, _TRY_AFTER_DO, _TRY_AFTER_CATCH, _TRY_DONE
                     _close_block(out, positions, tokens[pos][2])
                     labels.pop()
                     stack.pop()
@@ -246,10 +324,84 @@ class ExpressionParser:
             self.positions.append(keyword_position)
             frame[0] = _IF_ELSE
         else:
+            if frame[4] is not None:
+                self.hinted.append((len(out), frame[4]))
             out.append(frame[2])
             self.positions.append(frame[3])
             self.labels.append(frame[1])
             frame[0] = _IF_THEN
+
+    def _hint(self, reader: TokenReader, annotation: Annotation) -> int:
+        self.hints_read.append(annotation)
+        return branch_hint_value(reader, annotation)
+
+    def _check_hints(self, out: list[Instruction]) -> None:
+        """Branch hints describe branches: ``if`` and ``br_if``."""
+        for (position, _), annotation in zip(self.hinted, self.hints_read):
+            if out[position].op not in _HINTABLE:
+                raise InvalidError(f"@{BRANCH_HINT} annotation: invalid target")
+
+    def _plain_try_clause(self, reader: TokenReader, stack: list[list], out: list[Instruction], word: str) -> None:
+        """``catch x``, ``catch_all`` or ``delegate l`` in a plain ``try``."""
+        state = stack[-1][0] if stack else -1
+        allowed = (_PLAIN_TRY,) if word == "delegate" else (_PLAIN_TRY, _PLAIN_CATCH)
+        if state not in allowed:
+            raise reader.unexpected()
+        position = reader.tokens[reader.pos][2]
+        reader.pos += 1
+        if word == "catch":
+            out.append(Instruction(_CATCH, self.context.index("tag", reader)))
+            self.positions.append(position)
+            stack[-1][0] = _PLAIN_CATCH
+        elif word == "catch_all":
+            out.append(_CATCH_ALL_INSTRUCTION)
+            self.positions.append(position)
+            stack[-1][0] = _PLAIN_CATCH_ALL
+        else:
+            self._delegate(reader, out, position)
+            stack.pop()
+
+    def _open_try_clause(self, reader: TokenReader, stack: list[list], out: list[Instruction], keyword: str) -> None:
+        """``(do``, ``(catch x``, ``(catch_all`` or ``(delegate l)`` of a folded ``try``."""
+        position = reader.tokens[reader.pos + 1][2]
+        reader.pos += 2
+        frame = stack[-1]
+        if keyword == "do":
+            frame[0] = _TRY_DO
+        elif keyword == "catch":
+            out.append(Instruction(_CATCH, self.context.index("tag", reader)))
+            self.positions.append(position)
+            frame[0] = _TRY_CATCH
+        elif keyword == "catch_all":
+            out.append(_CATCH_ALL_INSTRUCTION)
+            self.positions.append(position)
+            frame[0] = _TRY_CATCH_ALL
+        else:
+            self._delegate(reader, out, position)
+            reader.expect_rpar()
+            frame[0] = _TRY_DELEGATED
+
+    def _delegate(self, reader: TokenReader, out: list[Instruction], position: int) -> None:
+        """``delegate l``, written at ``position``, ends the try: its label is
+        counted from outside the try."""
+        self.labels.pop()
+        out.append(Instruction(_DELEGATE, self._label(reader)))
+        self.positions.append(position)
+
+    def _try_table_header(self, reader: TokenReader) -> tuple[str | None, tuple[object, tuple[Catch, ...]]]:
+        """``try_table``'s label, block type and catch clauses, whose labels
+        are counted from outside the ``try_table``."""
+        label, blocktype = self._block_header(reader)
+        catches = []
+        while True:
+            kind = _CATCH_CLAUSES.get(reader.lpar_keyword())  # type: ignore[arg-type]
+            if kind is None:
+                break
+            reader.pos += 2
+            tag = self.context.index("tag", reader) if kind.has_tag else None
+            catches.append(Catch(kind, tag, self._label(reader)))
+            reader.expect_rpar()
+        return label, (blocktype, tuple(catches))
 
     def _block_header(self, reader: TokenReader) -> tuple[str | None, object]:
         label = reader.optional_id()
@@ -347,7 +499,14 @@ class ExpressionParser:
         use = self.context.type_use(reader, allow_param_names=False)
         return self.context.func_type_index(use, reader), table
 
-    def _memarg(self, reader: TokenReader, op: Op) -> tuple[int, int]:
+    def _memarg(self, reader: TokenReader, op: Op) -> MemArg:
+        """``memidx? offset=N? align=N?``: a memory index with multi-memory;
+        an offset up to 2**64 - 1 with memory64 (whether it fits the memory's
+        address type is for validation to say), else up to 2**32 - 1."""
+        features = self.context.features
+        memory = 0
+        if Feature.MULTI_MEMORY in features and self._memory_index_follows(reader, op):
+            memory = self.context.index("memory", reader)
         offset = 0
         alignment = op.natural_alignment
         word = reader.atom()
@@ -355,8 +514,10 @@ class ExpressionParser:
             offset = parse_nat(word[7:])
             if offset is None:
                 raise reader.error(f"unknown operator {word}")
-            if offset > MAX_U32:
+            if Feature.MEMORY64 not in features and offset > MAX_U32:
                 raise reader.error("i32 constant out of range")
+            if offset > MAX_U64:
+                raise reader.error("i64 constant out of range")
             reader.pos += 1
             word = reader.atom()
         if word is not None and word.startswith("align="):
@@ -367,7 +528,25 @@ class ExpressionParser:
                 raise reader.error("alignment must be a power of two")
             alignment = align.bit_length() - 1
             reader.pos += 1
-        return alignment, offset
+        return MemArg(alignment, offset, memory)
+
+    @staticmethod
+    def _memory_index_follows(reader: TokenReader, op: Op) -> bool:
+        """Whether a memory index starts the memarg.  A lane instruction
+        ends with a lane index, so a number there is its memory index only
+        when more follows: ``v128.load8_lane 1 0`` is memory 1, lane 0;
+        ``v128.load8_lane 1`` lane 1 of memory 0."""
+        tokens = reader.tokens
+        kind, value, _ = tokens[reader.pos]
+        if not is_index_token(kind, value):
+            return False
+        if op.imm is not Imm.MEMARG_LANE or kind == ID:
+            return True
+        kind, value, _ = tokens[reader.pos + 1]
+        return kind == ATOM and (is_index_token(kind, value) or value.startswith(("offset=", "align=")))  # type: ignore[union-attr]
+
+    def _memarg_lane(self, reader: TokenReader, op: Op) -> tuple[MemArg, int]:
+        return self._memarg(reader, op), read_lane_index(reader)
 
     def _heap_type(self, reader: TokenReader, op: Op) -> ValType:
         return heap_type(reader)
@@ -539,7 +718,7 @@ def read_shuffle_lanes(reader: TokenReader) -> tuple[int, ...]:
 
 
 def heap_type(reader: TokenReader) -> ValType:
-    """``func`` or ``extern`` (the operand of ``ref.null``)."""
+    """``func``, ``extern`` or ``exn`` (the operand of ``ref.null``)."""
     word = reader.atom()
     valtype = _HEAP_TYPES.get(word) if word is not None else None
     if valtype is None:

@@ -14,7 +14,11 @@ tuple ``(kind, value, offset)``:
 * ``EOF``: value ``None``, offset ``len(text)``.
 
 Annotations ``(@name ...)`` (a later extension of the text format that carries
-tool-specific information) are skipped, balanced parentheses and all.
+tool-specific information) are left out of the token list, balanced
+parentheses and all; the ones the parser reads (``KNOWN_ANNOTATIONS``: custom
+sections, names, branch hints) are kept beside it, as ``Annotation``s.
+Identifiers may be quoted (``$"any name"``): the token's value is then the
+name the string spells, so ``$"fh"`` and ``$fh`` are the same identifier.
 
 Strings in the source are ``str``; raw bytes that are not valid UTF-8 can reach
 the lexer only as lone surrogates (``surrogateescape`` decoding, used for
@@ -24,10 +28,11 @@ the lexer only as lone surrogates (``surrogateescape`` decoding, used for
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from interp.errors import TextLocation, TextSyntaxError
 from interp.syntax.opcodes import OPS_BY_NAME
-from interp.text.numbers import MAX_U32, looks_numeric, parse_nat
+from interp.text.numbers import MAX_U32, MAX_U64, looks_numeric, parse_nat
 
 LPAR, RPAR, ATOM, ID, STRING, EOF = range(6)
 
@@ -38,12 +43,13 @@ _IDCHARS = r"0-9a-zA-Z!#$%&'*+\-./:<=>?@\\^_`|~"
 
 # White space is absorbed in front of each token, so one match yields one
 # token.  A "word" is the longest run of characters that are neither white
-# space, nor parentheses, nor the start of a comment; a string glued to other
-# characters is part of the word, which makes ``$l"a"`` or ``"a"x`` one
-# reserved (hence malformed) token, as the spec requires.  Words made of
-# identifier characters only and lone strings get groups of their own; any
-# other word is ``reserved``.
-_WORD_END = r'(?![^ \t\n\r();])'
+# space, nor parentheses, nor the start of a comment (``;;``, or ``(;``); a
+# string glued to other characters is part of the word, which makes ``$l"a"``
+# or ``"a"x`` one reserved (hence malformed) token, as the spec requires.
+# Words made of identifier characters only, lone strings and quoted
+# identifiers (``$"..."``) get groups of their own; any other word is
+# ``reserved``.
+_WORD_END = r'(?![^ \t\n\r();]|;(?!;))'
 _STRING = r'"(?:[^"\\\x00-\x1f\x7f]++|\\[\s\S])*+"'
 _TOKEN_RE = re.compile(
     rf"""[ \t\n\r]*+(?:
@@ -52,21 +58,50 @@ _TOKEN_RE = re.compile(
     | (?P<rpar>\))
     | (?P<atom>[{_IDCHARS}]++){_WORD_END}
     | (?P<string>{_STRING}){_WORD_END}
+    | (?P<quoted_id>\${_STRING}){_WORD_END}
     | (?P<line_comment>;;[^\n\r]*+)
     | (?P<block_comment>\(;)
-    | (?P<reserved>(?:[^ \t\n\r"();]++|"(?:[^"\\]++|\\[\s\S])*+")++)
+    | (?P<reserved>(?:[^ \t\n\r"();]++|;(?!;)|"(?:[^"\\]++|\\[\s\S])*+")++)
     | (?P<bad>[\s\S])
     )""",
     re.VERBOSE,
 )
-(_ANNOTATION, _LPAR, _RPAR, _ATOM, _STRING_TOKEN, _LINE_COMMENT, _BLOCK_COMMENT, _RESERVED,
- _BAD) = range(1, 10)
+(_ANNOTATION, _LPAR, _RPAR, _ATOM, _STRING_TOKEN, _QUOTED_ID, _LINE_COMMENT, _BLOCK_COMMENT, _RESERVED,
+ _BAD) = range(1, 11)
+_ANNOTATION_ID_RE = re.compile(rf"[{_IDCHARS}]++|{_STRING}")
 
 _ESCAPE_RE = re.compile(r"\\(?:([0-9a-fA-F]{2})|u\{([0-9a-fA-F](?:_?[0-9a-fA-F])*)\}|([ntr\"'\\]))|\\")
 _SIMPLE_ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\"}
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+_ILLEGAL_RE = re.compile(r"[^\x21-\x7e]")  # outside strings: not printable ASCII
 _COMMENT_DELIMITER_RE = re.compile(r"\(;|;\)")
+
+KNOWN_ANNOTATIONS = frozenset({"custom", "name", "metadata.code.branch_hint"})
+"""The annotations the parser reads (custom sections, names, branch hints);
+any other ``(@id ...)`` is skipped."""
+
+
+@dataclass(frozen=True)
+class Parenthesized:
+    """A parenthesised group of an annotation's items, its ``(`` at ``offset``."""
+
+    offset: int
+    items: tuple[Token | Parenthesized, ...]
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A known annotation ``(@name item*)``, kept beside the token list:
+    ``position`` is the index of the token that follows it, ``offset`` and
+    ``end`` its first and past-last characters; ``items`` are its tokens and
+    parenthesised groups."""
+
+    name: str
+    position: int
+    offset: int
+    end: int
+    items: tuple[Token | Parenthesized, ...]
 
 
 def location(text: str, offset: int) -> tuple[int, int]:
@@ -105,38 +140,37 @@ def token_length(text: str, offset: int) -> int:
 
 
 def tokenize(text: str) -> list[Token]:
-    """All tokens of ``text``, ending with an ``EOF`` token.
+    """All tokens of ``text``, ending with an ``EOF`` token (annotations
+    left out).
 
     Raises ``TextSyntaxError`` for malformed strings, unclosed comments,
     reserved words (words that are not made of identifier characters only:
     "unknown operator") and malformed UTF-8.
     """
+    return tokenize_with_annotations(text)[0]
+
+
+def tokenize_with_annotations(text: str) -> tuple[list[Token], list[Annotation]]:
+    """The tokens of ``text`` (as ``tokenize``) and, beside them, its known
+    annotations (``KNOWN_ANNOTATIONS``), in order."""
     tokens: list[Token] = []
+    annotations: list[Annotation] = []
     append = tokens.append
     finditer = _TOKEN_RE.finditer
-    annotation_depth = 0  # > 0 while inside an annotation, which is skipped
-    annotation_start = 0
     pos = 0
     while pos is not None:
         resume = None
         for m in finditer(text, pos):
             kind = m.lastindex
-            if annotation_depth:
-                if kind == _LPAR or kind == _ANNOTATION:
-                    annotation_depth += 1
-                    continue
-                if kind == _RPAR:
-                    annotation_depth -= 1
-                    continue
-                if kind == _ATOM or kind == _STRING_TOKEN or kind == _LINE_COMMENT or kind == _RESERVED:
-                    continue
             if kind == _ATOM:
                 start = m.start(kind)
                 word = m.group(kind)
-                if word[0] == "$" and len(word) > 1:
+                if word[0] != "$":
+                    append((ATOM, word, start))
+                elif len(word) > 1:
                     append((ID, word, start))
                 else:
-                    append((ATOM, word, start))
+                    raise syntax_error(text, start, "empty identifier")
             elif kind == _LPAR:
                 append((LPAR, None, m.end() - 1))
             elif kind == _RPAR:
@@ -144,6 +178,9 @@ def tokenize(text: str) -> list[Token]:
             elif kind == _STRING_TOKEN:
                 start = m.start(kind)
                 append((STRING, decode_string(text, start, m.group(kind)), start))
+            elif kind == _QUOTED_ID:
+                start = m.start(kind)
+                append((ID, "$" + _quoted_name(text, start, m.group(kind), "empty identifier"), start))
             elif kind == _LINE_COMMENT:
                 if _SURROGATE_RE.search(m.group(kind)):
                     raise syntax_error(text, m.start(kind), "malformed UTF-8 encoding")
@@ -151,17 +188,99 @@ def tokenize(text: str) -> list[Token]:
                 resume = _skip_block_comment(text, m.start(kind))
                 break
             elif kind == _ANNOTATION:
-                annotation_depth = 1
-                annotation_start = m.start(kind)
+                start = m.start(kind)
+                name, body = _annotation_id(text, m.end())
+                if name is None:
+                    raise syntax_error(text, start, "empty annotation id")
+                resume, items = _annotation_body(text, start, body)
+                if name in KNOWN_ANNOTATIONS:
+                    annotations.append(Annotation(name, len(tokens), start, resume, items))
+                break
             elif kind == _RESERVED:
                 raise _reserved(text, m.start(kind), m.group(kind))
             else:
                 raise _bad_character(text, m.start(kind))
         pos = resume
-    if annotation_depth:
-        raise syntax_error(text, annotation_start, "unclosed annotation")
     append((EOF, None, len(text)))
-    return tokens
+    return tokens, annotations
+
+
+def _quoted_name(text: str, start: int, literal: str, empty: str) -> str:
+    """The name a quoted identifier (``$"..."``, at ``start``) or annotation
+    id stands for: UTF-8, and not empty (else the error ``empty``)."""
+    data = decode_string(text, start + 1, literal[1:])
+    if not data:
+        raise syntax_error(text, start, empty)
+    name = decode_name(data)
+    if name is None:
+        raise syntax_error(text, start, "malformed UTF-8 encoding")
+    return name
+
+
+def _annotation_id(text: str, pos: int) -> tuple[str | None, int]:
+    """The id of the annotation whose ``(@`` ends at ``pos`` (idchars or a
+    string, ``None`` when there is none) and where its body starts."""
+    match = _ANNOTATION_ID_RE.match(text, pos)
+    if match is None:
+        return None, pos
+    word = match.group()
+    if word[0] != '"':
+        return word, match.end()
+    return _quoted_name(text, pos - 1, "@" + word, "empty annotation id"), match.end()
+
+
+def _annotation_body(text: str, start: int, pos: int) -> tuple[int, tuple[Token | Parenthesized, ...]]:
+    """Read an annotation's body, from ``pos`` to its balancing ``)``: where
+    it ends, and its items.  Anything but malformed text may stand there,
+    nested annotations too (a ``(@`` without an id is a parenthesis and the
+    atom ``@``)."""
+    groups: list[list] = [[]]
+    opened = [start]
+    finditer = _TOKEN_RE.finditer
+    while True:
+        resume = None
+        for m in finditer(text, pos):
+            kind = m.lastindex
+            offset = m.start(kind)
+            if kind == _LPAR or kind == _ANNOTATION:
+                groups.append([])
+                opened.append(offset)
+                if kind == _ANNOTATION:
+                    name, after = _annotation_id(text, m.end())
+                    resume = after if name is not None else m.end() - 1
+                    if name is not None:
+                        groups[-1].append((ATOM, "@" + name, offset))
+                    break
+            elif kind == _RPAR:
+                group = groups.pop()
+                group_start = opened.pop()
+                if not groups:
+                    return m.end(), tuple(group)
+                groups[-1].append(Parenthesized(group_start, tuple(group)))
+            elif kind == _ATOM:
+                word = m.group(kind)
+                groups[-1].append((ID if word[0] == "$" and len(word) > 1 else ATOM, word, offset))
+            elif kind == _STRING_TOKEN:
+                groups[-1].append((STRING, decode_string(text, offset, m.group(kind)), offset))
+            elif kind == _QUOTED_ID:
+                groups[-1].append((ID, "$" + _quoted_name(text, offset, m.group(kind), "empty identifier"), offset))
+            elif kind == _LINE_COMMENT:
+                if _SURROGATE_RE.search(m.group(kind)):
+                    raise syntax_error(text, offset, "malformed UTF-8 encoding")
+            elif kind == _BLOCK_COMMENT:
+                resume = _skip_block_comment(text, offset)
+                break
+            elif kind == _RESERVED:
+                word = m.group(kind)
+                error = _reserved(text, offset, word)
+                if not error.message.startswith("unknown operator"):
+                    raise error
+                groups[-1].append((ATOM, word, offset))
+            else:
+                raise _bad_character(text, offset)
+        if resume is None:
+            raise syntax_error(text, start, "unclosed annotation")
+        pos = resume
 
 
 def _bad_character(text: str, pos: int) -> TextSyntaxError:
@@ -170,7 +289,7 @@ def _bad_character(text: str, pos: int) -> TextSyntaxError:
         return syntax_error(text, pos, "unclosed string literal")
     if "\ud800" <= char <= "\udfff":
         return syntax_error(text, pos, "malformed UTF-8 encoding")
-    return syntax_error(text, pos, f"unexpected character {char!r}")
+    return syntax_error(text, pos, f"illegal character {char!r}")
 
 
 def _reserved(text: str, pos: int, word: str) -> TextSyntaxError:
@@ -181,6 +300,11 @@ def _reserved(text: str, pos: int, word: str) -> TextSyntaxError:
     control = _CONTROL_RE.search(word)
     if word[0] == '"' and word[-1] == '"' and control is not None:
         return syntax_error(text, pos + control.start(), "illegal control character in string literal")
+    if word.startswith('$"'):  # a quoted identifier that is not one
+        return syntax_error(text, pos, "empty identifier")
+    illegal = _ILLEGAL_RE.search(word)
+    if illegal is not None and '"' not in word:
+        return syntax_error(text, pos + illegal.start(), f"illegal character {illegal.group()!r}")
     return syntax_error(text, pos, f"unknown operator {word}")
 
 
@@ -260,6 +384,8 @@ KEYWORDS = frozenset({
     "assert_invalid", "assert_unlinkable", "assert_uninstantiable",
     "nan:canonical", "nan:arithmetic", "ref.extern",
     "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2",
+    "tag", "exnref", "exn", "do", "definition", "instance", "assert_exception",
+    "assert_malformed_custom", "assert_invalid_custom", "catch_ref", "catch_all_ref",
 })
 
 
@@ -268,12 +394,24 @@ class TokenReader:
     this package shares: look ahead, consume what must come, and build errors
     located at a token."""
 
-    __slots__ = ("text", "tokens", "pos")
+    __slots__ = ("text", "tokens", "pos", "annotations")
 
-    def __init__(self, text: str, tokens: list[Token], pos: int = 0) -> None:
+    def __init__(self, text: str, tokens: list[Token], pos: int = 0,
+                 annotations: list[Annotation] | None = None) -> None:
         self.text = text
         self.tokens = tokens
         self.pos = pos
+        self.annotations: list[Annotation] = annotations or []
+
+    @classmethod
+    def of(cls, text: str) -> TokenReader:
+        """A reader over the tokens and the known annotations of ``text``."""
+        tokens, annotations = tokenize_with_annotations(text)
+        return cls(text, tokens, 0, annotations)
+
+    def error_at(self, offset: int, message: str) -> TextSyntaxError:
+        """An error located at character ``offset`` (an annotation's)."""
+        return syntax_error(self.text, offset, message, token_length(self.text, offset))
 
     # -- errors -------------------------------------------------------------
 
@@ -384,12 +522,19 @@ class TokenReader:
 
     def nat32(self) -> int:
         """An unsigned 32-bit literal (an index, a limit)."""
+        return self._nat(MAX_U32, "i32")
+
+    def nat64(self) -> int:
+        """An unsigned 64-bit literal (a limit of a 64-bit memory or table)."""
+        return self._nat(MAX_U64, "i64")
+
+    def _nat(self, bound: int, name: str) -> int:
         word = self.atom()
         value = parse_nat(word) if word is not None else None
         if value is None:
             raise self.unexpected()
-        if value > MAX_U32:
-            raise self.error("i32 constant out of range")
+        if value > bound:
+            raise self.error(f"{name} constant out of range")
         self.pos += 1
         return value
 

@@ -53,6 +53,7 @@ class FloatFormat:
 
 
 MAX_U32 = (1 << 32) - 1
+MAX_U64 = (1 << 64) - 1
 
 F32_FORMAT = FloatFormat(8, 23)
 F64_FORMAT = FloatFormat(11, 52)

@@ -26,7 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from interp.errors import FieldKind, ModuleField
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import (
+    CustomSection,
     Data,
     Elem,
     Export,
@@ -43,6 +45,8 @@ from interp.syntax.module import (
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.syntax.types import (
     FUNCREF,
+    I32,
+    I64,
     PAGE_SIZE,
     ExternKind,
     FuncType,
@@ -50,10 +54,12 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    TagType,
     ValType,
 )
 from interp.text.instructions import END_INSTRUCTION, ExpressionParser
-from interp.text.lexer import ATOM, EOF, ID, LPAR, RPAR, TokenReader, tokenize
+from interp.text.annotations import BRANCH_HINT, annotated_name, branch_hint_section, custom_section
+from interp.text.lexer import ATOM, EOF, ID, LPAR, RPAR, Annotation, TokenReader
 from interp.text.positions import TextPositions
 
 _CATEGORY = {
@@ -64,35 +70,42 @@ _CATEGORY = {
     "global": "global",
     "elem": "elem segment",
     "data": "data segment",
+    "tag": "tag",
 }
 _EXTERN_KINDS = {
     "func": ExternKind.FUNC,
     "table": ExternKind.TABLE,
     "memory": ExternKind.MEMORY,
     "global": ExternKind.GLOBAL,
+    "tag": ExternKind.TAG,
 }
-_REF_TYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF}
-_I32_CONST = OPS_BY_NAME["i32.const"]
+_DEFINITIONS = ("func", "table", "memory", "global", "tag")
+"""The fields that define an item of an index space, which imports must precede."""
+_REF_TYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF, "exnref": ValType.EXNREF}
+_ADDRESS_TYPES = {"i32": I32, "i64": I64}
+_ZERO_OFFSETS = {address: OPS_BY_NAME[f"{address.text}.const"] for address in _ADDRESS_TYPES.values()}
 _REF_FUNC = OPS_BY_NAME["ref.func"]
 
 
-def parse_module(text: str) -> Module:
-    """Parse a module written in the text format, with or without the
-    ``(module $name? ...)`` wrapper.  Raises ``TextSyntaxError``."""
-    return parse_module_with_positions(text)[0]
+def parse_module(text: str, features: frozenset[Feature] = SUPPORTED_FEATURES) -> Module:
+    """Parse a module written in the text format (of ``features``), with or
+    without the ``(module $name? ...)`` wrapper.  Raises ``TextSyntaxError``."""
+    return parse_module_with_positions(text, features)[0]
 
 
-def parse_module_with_positions(text: str) -> tuple[Module, TextPositions]:
+def parse_module_with_positions(text: str,
+                                features: frozenset[Feature] = SUPPORTED_FEATURES) -> tuple[Module, TextPositions]:
     """``parse_module``, and where in ``text`` the module's instructions and
     fields are written."""
-    reader = TokenReader(text, tokenize(text))
-    parsed = read_module(reader)
+    reader = TokenReader.of(text)
+    parsed = read_module(reader, features)
     if reader.peek_kind() != EOF:
         raise reader.unexpected()
     return parsed
 
 
-def read_module(reader: TokenReader) -> tuple[Module, TextPositions]:
+def read_module(reader: TokenReader,
+                features: frozenset[Feature] = SUPPORTED_FEATURES) -> tuple[Module, TextPositions]:
     """Read one module at the reader's position: ``(module $name? field*)``,
     or bare fields up to the end of input or an unmatched ``)``; and where
     its parts are written."""
@@ -101,17 +114,18 @@ def read_module(reader: TokenReader) -> tuple[Module, TextPositions]:
     if wrapped:
         reader.pos += 2
         name = reader.optional_id()
-    parser = _ModuleParser(reader, name)
+    parser = _ModuleParser(reader, name, features)
     module = parser.parse_fields()
     if wrapped:
         reader.expect_rpar()
     return module, parser.text_positions()
 
 
-def read_module_fields(reader: TokenReader, name: str | None) -> Module:
+def read_module_fields(reader: TokenReader, name: str | None,
+                       features: frozenset[Feature] = SUPPORTED_FEATURES) -> Module:
     """Read module fields up to the first token that is not ``(`` (the
     caller consumes what follows); ``name`` is the module's ``$id``, if any."""
-    return _ModuleParser(reader, name).parse_fields()
+    return _ModuleParser(reader, name, features).parse_fields()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +143,11 @@ class TypeUse:
 
 class ModuleContext:
     """What instruction parsing needs from the module: the index spaces with
-    their ``$identifiers``, and the type section (which inline function types
-    extend)."""
+    their ``$identifiers``, the type section (which inline function types
+    extend), and the features whose syntax applies."""
 
-    def __init__(self) -> None:
+    def __init__(self, features: frozenset[Feature] = SUPPORTED_FEATURES) -> None:
+        self.features = features
         self.ids: dict[str, dict[str, int]] = {space: {} for space in _CATEGORY}
         self.counts: dict[str, int] = dict.fromkeys(_CATEGORY, 0)
         self.types: list[FuncType] = []
@@ -250,15 +265,17 @@ class _Field:
     keyword: str
     position: int
     index: int
+    end: int  # the token index after its ``)``
 
 
 class _ModuleParser:
     """One module's two passes; see the module docstring."""
 
-    def __init__(self, reader: TokenReader, name: str | None) -> None:
+    def __init__(self, reader: TokenReader, name: str | None, features: frozenset[Feature]) -> None:
         self.reader = reader
         self.module_name = name[1:] if name is not None else None
-        self.context = ModuleContext()
+        self.features = features
+        self.context = ModuleContext(features)
         self.expressions = ExpressionParser(self.context)
         self.names: dict[str, dict[int, str]] = {space: {} for space in _CATEGORY}
         self.local_names: dict[int, dict[int, str]] = {}
@@ -266,6 +283,7 @@ class _ModuleParser:
         self.funcs: list[Func] = []
         self.tables: list[TableType] = []
         self.memories: list[MemoryType] = []
+        self.tags: list[TagType] = []
         self.globals: list[Global] = []
         self.exports: list[Export] = []
         self.elems: list[Elem] = []
@@ -274,16 +292,25 @@ class _ModuleParser:
         self.bodies: list[tuple[int, ...]] = []
         self.global_inits: list[tuple[int, ...]] = []
         self.fields: dict[ModuleField, int] = {}
+        self.annotations: list[Annotation] = []  # the known ones in this module
+        self.read: set[int] = set()  # the ids of those read where they stand
+        self.branch_hints: dict[int, Annotation] = {}  # by position
+        self.hinted: dict[int, list[tuple[int, int]]] = {}  # function index -> (instruction, hint value)
+        self.type_fields: list[tuple[int, int]] = []  # where the type definitions are: (start, end)
 
     def parse_fields(self) -> Module:
-        fields = self._declare()
         reader = self.reader
+        first = reader.pos
+        fields = self._declare()
         end = reader.pos
+        if reader.annotations:
+            self._find_annotations(first, end)
         handlers = {
             "func": self._func,
             "table": self._table,
             "memory": self._memory,
             "global": self._global,
+            "tag": self._tag,
             "import": self._import,
             "export": self._export,
             "start": self._start,
@@ -295,6 +322,7 @@ class _ModuleParser:
             handlers[field.keyword](field)
             reader.expect_rpar()
         reader.pos = end
+        customs = self._read_annotations(first, fields) if self.annotations else ()
         context = self.context
         names = Names(
             module=self.module_name,
@@ -306,6 +334,7 @@ class _ModuleParser:
             globals=self.names["global"],
             elems=self.names["elem"],
             datas=self.names["data"],
+            tags=self.names["tag"],
         )
         return Module(
             types=tuple(context.types),
@@ -313,12 +342,14 @@ class _ModuleParser:
             funcs=tuple(self.funcs),
             tables=tuple(self.tables),
             memories=tuple(self.memories),
+            tags=tuple(self.tags),
             globals=tuple(self.globals),
             exports=tuple(self.exports),
             start=self.start,
             elems=tuple(self.elems),
             datas=tuple(self.datas),
             data_count=len(self.datas) if context.uses_data_count else None,
+            customs=customs,
             names=names,
         )
 
@@ -333,6 +364,56 @@ class _ModuleParser:
     def _add_import(self, imported: Import, token: int) -> None:
         self._place(FieldKind.IMPORT, len(self.imports), token)
         self.imports.append(imported)
+
+    # -- annotations ------------------------------------------------------------
+
+    def _find_annotations(self, first: int, end: int) -> None:
+        """The known annotations from the module's start (after its name) to
+        its end; branch hints by the instruction they precede."""
+        reader = self.reader
+        self.annotations = [a for a in reader.annotations if first <= a.position <= end]
+        for annotation in self.annotations:
+            if annotation.name == BRANCH_HINT:
+                if annotation.position in self.branch_hints:
+                    raise reader.error_at(annotation.offset, f"@{BRANCH_HINT} annotation: duplicate annotation")
+                self.branch_hints[annotation.position] = annotation
+        names = self._annotations_at(first, "name")
+        if len(names) > 1:
+            raise reader.error_at(names[1].offset, "@name annotation: multiple module names")
+        if names:
+            self.module_name = annotated_name(reader, names[0])
+            self.read.add(id(names[0]))
+
+    def _annotations_at(self, position: int, name: str) -> list[Annotation]:
+        return [a for a in self.annotations if a.position == position and a.name == name]
+
+    def _name_annotation(self, space: str, index: int) -> None:
+        """A ``(@name "...")`` here (after an item's ``$id``) names the item."""
+        if not self.annotations:
+            return
+        for annotation in self._annotations_at(self.reader.pos, "name"):
+            self.names[space][index] = annotated_name(self.reader, annotation)
+            self.read.add(id(annotation))
+
+    def _read_annotations(self, first: int, fields: list[_Field]) -> tuple[CustomSection, ...]:
+        """The custom sections of the module's ``@custom`` annotations (and of
+        its branch hints); an annotation of another kind left unread, or a
+        ``@custom`` one inside a field, is misplaced."""
+        reader = self.reader
+        customs = []
+        for annotation in self.annotations:
+            if id(annotation) in self.read:
+                continue
+            if annotation.name == BRANCH_HINT:
+                raise reader.error_at(annotation.offset, f"@{BRANCH_HINT} annotation: not in a function")
+            ranges = [(field.position, field.end) for field in fields] + self.type_fields
+            if annotation.name == "name" or any(start < annotation.position < end for start, end in ranges):
+                raise reader.error_at(annotation.offset, f"misplaced @{annotation.name} annotation")
+            customs.append(custom_section(reader, annotation))
+        if self.hinted:
+            first_defined = self.context.counts["func"] - len(self.funcs)
+            customs.append(branch_hint_section(self.hinted, tuple(self.funcs), first_defined))
+        return tuple(customs)
 
     # -- pass 1: declare -------------------------------------------------------
 
@@ -349,9 +430,10 @@ class _ModuleParser:
             keyword = reader.lpar_keyword()
             if keyword == "type":
                 self._type_definition()
+                self.type_fields.append((start, end))
                 continue
             index = -1
-            if keyword in ("func", "table", "memory", "global"):
+            if keyword in _DEFINITIONS:
                 reader.pos = start + 2
                 name = reader.optional_id()
                 while reader.lpar_keyword() == "export":
@@ -366,7 +448,7 @@ class _ModuleParser:
             elif keyword == "import":
                 desc = start + 4
                 desc_keyword = reader.lpar_keyword(desc) if desc + 2 < end else None
-                if desc_keyword in ("func", "table", "memory", "global"):
+                if desc_keyword in _DEFINITIONS:
                     if last_definition is not None:
                         raise reader.error(f"import after {_CATEGORY[last_definition]}", start)
                     name = tokens[desc + 2][1] if tokens[desc + 2][0] == ID else None
@@ -376,7 +458,7 @@ class _ModuleParser:
                 index = self._bind(keyword, name, start + 2)  # type: ignore[arg-type]
             elif keyword not in ("export", "start"):
                 raise reader.unexpected(start + 1)
-            fields.append(_Field(keyword, start, index))
+            fields.append(_Field(keyword, start, index, end))
             reader.pos = end
         return fields
 
@@ -390,12 +472,18 @@ class _ModuleParser:
         """A table with inline elements or a memory with inline data also
         defines a segment, which takes the next segment index."""
         reader = self.reader
+        start = reader.pos
+        self._address_type()
         if keyword == "table":
             word = reader.atom()
             if word in _REF_TYPES and reader.lpar_keyword(reader.pos + 1) == "elem":
                 self._bind("elem", None, reader.pos)
-        elif keyword == "memory" and reader.lpar_keyword() == "data":
-            self._bind("data", None, reader.pos)
+        elif keyword == "memory":
+            if reader.lpar_keyword() == "pagesize":
+                reader.skip_sexpr()
+            if reader.lpar_keyword() == "data":
+                self._bind("data", None, reader.pos)
+        reader.pos = start
 
     def _type_definition(self) -> None:
         """``(type $id? (func (param ...)* (result ...)*))``."""
@@ -434,6 +522,7 @@ class _ModuleParser:
     def _func(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("func", field.index)
         self._inline_exports("func", field.index)
         imported = self._inline_import()
         use = self.context.type_use(reader, allow_param_names=True)
@@ -464,7 +553,7 @@ class _ModuleParser:
                 types = self.context.value_types(reader)
                 locals_ += types
                 next_index += len(types)
-        body = self._expression(local_names)
+        body = self._expression(local_names, hinted=field.index)
         self.bodies.append(self._positions_of_last_expression())
         self._place(FieldKind.FUNC, len(self.funcs), field.position + 1)
         self.funcs.append(Func(type_index, tuple(locals_), body))
@@ -480,9 +569,14 @@ class _ModuleParser:
         local_names[name] = index
         readable[index] = name[1:]
 
-    def _expression(self, local_names: dict[str, int] | None = None) -> Expr:
-        """Instructions up to the closing ``)``, plus the final ``end``."""
-        instructions = self.expressions.parse(self.reader, local_names)
+    def _expression(self, local_names: dict[str, int] | None = None, hinted: int | None = None) -> Expr:
+        """Instructions up to the closing ``)``, plus the final ``end``; with
+        ``hinted`` (a function's index), its branch hints are read too."""
+        hints = self.branch_hints if hinted is not None else None
+        instructions = self.expressions.parse(self.reader, local_names, hints=hints)
+        if hinted is not None and self.expressions.hinted:
+            self.hinted[hinted] = self.expressions.hinted
+            self.read.update(id(hint) for hint in self.expressions.hints_read)
         instructions.append(END_INSTRUCTION)
         return tuple(instructions)
 
@@ -498,13 +592,52 @@ class _ModuleParser:
         instructions.append(END_INSTRUCTION)
         return tuple(instructions)
 
-    def _limits(self) -> Limits:
+    def _address_type(self) -> ValType:
+        """The address type of a memory or table: ``i64`` (memory64) or
+        ``i32``, which is also the default."""
         reader = self.reader
-        minimum = reader.nat32()
+        if Feature.MEMORY64 in self.features:
+            address = _ADDRESS_TYPES.get(reader.atom())  # type: ignore[arg-type]
+            if address is not None:
+                reader.pos += 1
+                return address
+        return I32
+
+    def _limits(self) -> Limits:
+        """Limits: u32s in WebAssembly 2.0; with memory64 u64s whatever the
+        address type, so that too large a limit is a validation error (as
+        the spec's grammar has it)."""
+        reader = self.reader
+        read = reader.nat64 if Feature.MEMORY64 in self.features else reader.nat32
+        minimum = read()
         kind, value, _ = reader.tokens[reader.pos]
         if kind == ATOM and "0" <= value[0] <= "9":  # type: ignore[index]
-            return Limits(minimum, reader.nat32())
+            return Limits(minimum, read())
         return Limits(minimum)
+
+    def _page_size(self) -> int:
+        """``(pagesize N)`` (custom-page-sizes), else the default 64 KiB.
+        A size that is no power of two is malformed; which powers of two a
+        memory may have is a validation rule."""
+        reader = self.reader
+        if Feature.CUSTOM_PAGE_SIZES not in self.features or not reader.accept_lpar_keyword("pagesize"):
+            return PAGE_SIZE
+        position = reader.pos
+        size = reader.nat64()
+        if size == 0 or size & (size - 1):
+            raise reader.error("invalid custom page size", position)
+        reader.expect_rpar()
+        return size
+
+    def _memory_type(self) -> MemoryType:
+        address = self._address_type()
+        limits = self._limits()
+        return MemoryType(limits, address, self._page_size())
+
+    def _table_type(self) -> TableType:
+        address = self._address_type()
+        limits = self._limits()
+        return TableType(limits, self._ref_type(), address)
 
     def _ref_type(self) -> ValType:
         reader = self.reader
@@ -525,8 +658,11 @@ class _ModuleParser:
     def _table(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("table", field.index)
         self._inline_exports("table", field.index)
         imported = self._inline_import()
+        start = reader.pos
+        address = self._address_type()
         if imported is None and reader.atom() in _REF_TYPES:
             elem_type = self._ref_type()
             reader.expect_lpar()
@@ -538,12 +674,12 @@ class _ModuleParser:
             reader.expect_rpar()
             size = len(init)
             self._place(FieldKind.TABLE, len(self.tables), field.position + 1)
-            self.tables.append(TableType(Limits(size, size), elem_type))
+            self.tables.append(TableType(Limits(size, size), elem_type, address))
             self._place(FieldKind.ELEM, len(self.elems), field.position + 1)
-            self.elems.append(Elem(elem_type, init, SegmentMode.ACTIVE, field.index, _zero_offset()))
+            self.elems.append(Elem(elem_type, init, SegmentMode.ACTIVE, field.index, _zero_offset(address)))
             return
-        limits = self._limits()
-        table_type = TableType(limits, self._ref_type())
+        reader.pos = start
+        table_type = self._table_type()
         if imported is not None:
             self._add_import(Import(imported[0], imported[1], table_type), field.position + 1)
         else:
@@ -553,18 +689,23 @@ class _ModuleParser:
     def _memory(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("memory", field.index)
         self._inline_exports("memory", field.index)
         imported = self._inline_import()
+        start = reader.pos
+        address = self._address_type()
+        page_size = self._page_size()
         if imported is None and reader.accept_lpar_keyword("data"):
             data = reader.strings()
             reader.expect_rpar()
-            pages = -(-len(data) // PAGE_SIZE)
+            pages = -(-len(data) // page_size)
             self._place(FieldKind.MEMORY, len(self.memories), field.position + 1)
-            self.memories.append(MemoryType(Limits(pages, pages)))
+            self.memories.append(MemoryType(Limits(pages, pages), address, page_size))
             self._place(FieldKind.DATA, len(self.datas), field.position + 1)
-            self.datas.append(Data(data, SegmentMode.ACTIVE, field.index, _zero_offset()))
+            self.datas.append(Data(data, SegmentMode.ACTIVE, field.index, _zero_offset(address)))
             return
-        memory_type = MemoryType(self._limits())
+        reader.pos = start
+        memory_type = self._memory_type()
         if imported is not None:
             self._add_import(Import(imported[0], imported[1], memory_type), field.position + 1)
         else:
@@ -574,6 +715,7 @@ class _ModuleParser:
     def _global(self, field: _Field) -> None:
         reader = self.reader
         reader.optional_id()
+        self._name_annotation("global", field.index)
         self._inline_exports("global", field.index)
         imported = self._inline_import()
         global_type = self._global_type()
@@ -585,6 +727,19 @@ class _ModuleParser:
             self._place(FieldKind.GLOBAL, len(self.globals), field.position + 1)
             self.globals.append(Global(global_type, init))
 
+    def _tag(self, field: _Field) -> None:
+        """``(tag $id? (export ...)* (import ...)? typeuse)``."""
+        reader = self.reader
+        reader.optional_id()
+        self._name_annotation("tag", field.index)
+        self._inline_exports("tag", field.index)
+        imported = self._inline_import()
+        tag_type = TagType(self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader))
+        if imported is not None:
+            self.imports.append(Import(imported[0], imported[1], tag_type))
+        else:
+            self.tags.append(tag_type)
+
     def _import(self, field: _Field) -> None:
         reader = self.reader
         module = reader.name()
@@ -595,14 +750,16 @@ class _ModuleParser:
             raise reader.unexpected()
         reader.pos += 1
         reader.optional_id()
+        self._name_annotation(keyword, field.index)  # type: ignore[arg-type]
         desc: ImportDesc
         if keyword == "func":
             desc = self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader)
         elif keyword == "table":
-            limits = self._limits()
-            desc = TableType(limits, self._ref_type())
+            desc = self._table_type()
         elif keyword == "memory":
-            desc = MemoryType(self._limits())
+            desc = self._memory_type()
+        elif keyword == "tag":
+            desc = TagType(self.context.func_type_index(self.context.type_use(reader, allow_param_names=True), reader))
         else:
             desc = self._global_type()
         reader.expect_rpar()
@@ -706,6 +863,7 @@ class _ModuleParser:
         self.datas.append(Data(reader.strings(), SegmentMode.ACTIVE, memory, offset))
 
 
-def _zero_offset() -> Expr:
-    return (Instruction(_I32_CONST, 0), END_INSTRUCTION)
+def _zero_offset(address: ValType) -> Expr:
+    """The offset of an inline segment: 0, of its memory's or table's address type."""
+    return (Instruction(_ZERO_OFFSETS[address], 0), END_INSTRUCTION)
 

@@ -31,6 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
+from interp.binary.encode import instruction_offsets
+from interp.binary.names import SECTION_NAME
+from interp.binary.reader import ByteReader
 from interp.errors import MalformedError, UsageError
 from interp.syntax.module import (
     CustomSection,
@@ -43,10 +46,12 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, OPS_BY_NAME, Imm, Op
+from interp.syntax.opcodes import OPS, OPS_BY_NAME, Imm, MemArg, Op
 from interp.syntax.types import (
+    EXNREF,
     EXTERNREF,
     FUNCREF,
+    PAGE_SIZE,
     ExternKind,
     ExternType,
     FuncType,
@@ -54,9 +59,11 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    TagType,
     ValType,
 )
 from interp.syntax.values import signed32, signed64
+from interp.text.annotations import BRANCH_HINT, placement_text
 from interp.text.lexer import EOF, ID, tokenize
 from interp.text.numbers import F32_FORMAT, F64_FORMAT
 from interp.text.values import format_float_bits
@@ -77,20 +84,42 @@ _END = OPS_BY_NAME["end"]
 _ELSE = OPS_BY_NAME["else"]
 _IF = OPS_BY_NAME["if"]
 _LOOP = OPS_BY_NAME["loop"]
+_TRY = OPS_BY_NAME["try"]
+_CATCH = OPS_BY_NAME["catch"]
+_CATCH_ALL = OPS_BY_NAME["catch_all"]
+_DELEGATE = OPS_BY_NAME["delegate"]
 _REF_FUNC = OPS_BY_NAME["ref.func"]
+_OPENS_BLOCK = frozenset(op for op in OPS if op.imm is Imm.BLOCKTYPE or op.imm is Imm.TRY_TABLE)
+_BLOCK_PARTS = frozenset({_ELSE, _CATCH, _CATCH_ALL})
+_HINTABLE = frozenset({_IF, OPS_BY_NAME["br_if"]})
+_TRY_PARTS = frozenset({_CATCH, _CATCH_ALL, _DELEGATE})
 
 # Section ids of the binary format, for placing custom sections (see
 # ``interp.binary.decode``): the printed group each section's content is in.
 _GROUP_OF_SECTION = {0: "top", 1: "types", 2: "imports", 3: "funcs", 4: "tables", 5: "memories",
-                     6: "globals", 7: "exports", 8: "start", 9: "elems", 12: "elems", 10: "funcs",
+                     13: "tags", 6: "globals", 7: "exports", 8: "start", 9: "elems", 12: "elems", 10: "funcs",
                      11: "datas"}
 _SPACE_OF_KIND = {ExternKind.FUNC: "funcs", ExternKind.TABLE: "tables", ExternKind.MEMORY: "memories",
-                  ExternKind.GLOBAL: "globals"}
-_GROUPS = ("top", "types", "imports", "funcs", "tables", "memories", "globals", "exports", "start",
+                  ExternKind.GLOBAL: "globals", ExternKind.TAG: "tags"}
+_GROUPS = ("top", "types", "imports", "funcs", "tables", "memories", "tags", "globals", "exports", "start",
            "elems", "datas")
 
 
 # -- identifiers -----------------------------------------------------------------------------
+
+
+def identifier_text(name: str) -> str | None:
+    """How a name is written as an identifier: ``$name``, or quoted
+    (``$"a name"``) when it is no plain one; ``None`` for the empty name or
+    one that is not Unicode text."""
+    if is_identifier(name):
+        return "$" + name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return "$" + name_literal(name) if name else None
+
 
 
 def is_identifier(name: str) -> bool:
@@ -106,8 +135,8 @@ def is_identifier(name: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Identifiers:
-    """``$identifiers`` to print, per index space: index -> ``"$name"``,
-    only valid and unique ones.  ``locals`` is function index -> local
+    """``$identifiers`` to print, per index space: index -> ``"$name"`` (or
+    ``$"name"``), unique ones.  ``locals`` is function index -> local
     index -> ``"$name"``."""
 
     module: str | None
@@ -119,14 +148,16 @@ class _Identifiers:
     globals: dict[int, str]
     elems: dict[int, str]
     datas: dict[int, str]
+    tags: dict[int, str]
 
 
-_SPACES = ("funcs", "types", "tables", "memories", "globals", "elems", "datas")
+_SPACES = ("funcs", "types", "tables", "memories", "globals", "elems", "datas", "tags")
 
 
 def _unique_identifiers(names: dict[int, str], count: int | None) -> dict[int, str]:
-    """The valid names of ``names`` (indices below ``count`` when given),
-    as identifiers; a name already taken by a lower index gets a suffix."""
+    """The names of ``names`` (indices below ``count`` when given), as
+    identifiers, quoted where they are no plain ones; a name already taken by
+    a lower index gets a suffix."""
     result: dict[int, str] = {}
     taken: set[str] = set()
     next_suffix: dict[str, int] = {}
@@ -134,7 +165,7 @@ def _unique_identifiers(names: dict[int, str], count: int | None) -> dict[int, s
         if count is not None and not 0 <= index < count:
             continue
         name = names[index]
-        if not isinstance(name, str) or not is_identifier(name):
+        if not isinstance(name, str) or identifier_text(name) is None:
             continue
         candidate = name
         while candidate in taken:
@@ -142,7 +173,7 @@ def _unique_identifiers(names: dict[int, str], count: int | None) -> dict[int, s
             next_suffix[name] = suffix + 1
             candidate = f"{name}.{suffix}"
         taken.add(candidate)
-        result[index] = "$" + candidate
+        result[index] = identifier_text(candidate)  # type: ignore[assignment]
     return result
 
 
@@ -160,8 +191,8 @@ def _identifiers(names: Names, counts: dict[str, int] | None = None,
         ids = _unique_identifiers(names.locals[func_index], count)
         if ids:
             locals_[func_index] = ids
-    module = names.module if names.module is not None and is_identifier(names.module) else None
-    return _Identifiers(None if module is None else "$" + module, locals=locals_, **spaces)
+    module = identifier_text(names.module) if names.module is not None else None
+    return _Identifiers(module, locals=locals_, **spaces)
 
 
 _NO_IDENTIFIERS = _identifiers(Names())
@@ -226,6 +257,15 @@ def format_string(data: bytes) -> str:
     return '"' + data.decode("latin-1").translate(_BYTE_TEXT) + '"'
 
 
+def name_literal(name: str) -> str:
+    """A string literal for a name: its characters as they are, but for
+    ``"``, ``\\`` and control characters (escaped)."""
+    return '"' + name.translate(_NAME_ESCAPES) + '"'
+
+
+_NAME_ESCAPES = {code: _byte_text(code) for code in (*range(0x20), 0x22, 0x5C, 0x7F)}
+
+
 def _name_string(name: str) -> str:
     return format_string(name.encode("utf-8", "surrogatepass"))
 
@@ -252,6 +292,22 @@ def _limits_text(limits: Limits) -> str:
     return f"{limits.min}" if limits.max is None else f"{limits.min} {limits.max}"
 
 
+def _table_type_text(table: TableType) -> str:
+    """``i64 1 10 funcref``: the address type when it is not i32, the limits, the element type."""
+    return f"{_address_text(table.address)}{_limits_text(table.limits)} {table.elem.text}"
+
+
+def _memory_type_text(memory: MemoryType) -> str:
+    """``i64 1 2 (pagesize 1)``: the address type when it is not i32, the
+    limits, the page size when it is not 64 KiB."""
+    page_size = "" if memory.page_size == PAGE_SIZE else f" (pagesize {memory.page_size})"
+    return f"{_address_text(memory.address)}{_limits_text(memory.limits)}{page_size}"
+
+
+def _address_text(address: ValType) -> str:
+    return "i64 " if address is ValType.I64 else ""
+
+
 def _global_type_text(global_type: GlobalType) -> str:
     return f"(mut {global_type.valtype.text})" if global_type.mutable else global_type.valtype.text
 
@@ -262,10 +318,15 @@ def _extern_type_words(extern: ExternType) -> tuple[str, str]:
     if isinstance(extern, FuncType):
         return "func", _signature_text(extern)
     if isinstance(extern, TableType):
-        return "table", f" {_limits_text(extern.limits)} {extern.elem.text}"
+        return "table", f" {_table_type_text(extern)}"
     if isinstance(extern, MemoryType):
-        return "memory", f" {_limits_text(extern.limits)}"
+        return "memory", f" {_memory_type_text(extern)}"
     return "global", f" {_global_type_text(extern)}"
+
+
+def format_tag_type(func_type: FuncType) -> str:
+    """A tag as an import describes it, by its function type: ``(tag (param i32))``."""
+    return f"(tag{_signature_text(func_type)})"
 
 
 def format_extern_type(extern: ExternType) -> str:
@@ -279,9 +340,13 @@ def format_extern_type(extern: ExternType) -> str:
 # -- instructions ------------------------------------------------------------------------------
 
 
-def _memarg_text(op: Op, memarg: tuple[int, int]) -> str:
-    alignment, offset = memarg
-    text = f" offset={offset}" if offset else ""
+def _memarg_text(op: Op, memarg: MemArg, scope: _Scope) -> str:
+    """`` $mem offset=N align=N``, each part only when it is not the default
+    (memory 0, offset 0, natural alignment)."""
+    alignment, offset, memory = memarg
+    text = f" {scope.ids.memories.get(memory, memory)}" if memory else ""
+    if offset:
+        text += f" offset={offset}"
     if alignment != op.natural_alignment:
         text += f" align={1 << alignment}"
     return text
@@ -292,7 +357,7 @@ def _v128_text(value: int) -> str:
     return f"i32x4 {lanes}"
 
 
-_HEAP_TYPE_TEXT = {FUNCREF: "func", EXTERNREF: "extern"}
+_HEAP_TYPE_TEXT = {FUNCREF: "func", EXTERNREF: "extern", EXNREF: "exn"}
 
 _Formatter = Callable[[Op, Any, _Scope], str]
 
@@ -303,6 +368,15 @@ def _blocktype_text(op: Op, imm: Any, scope: _Scope) -> str:
     if isinstance(imm, ValType):
         return f"{op.name} (result {imm.text})"
     return f"{op.name} {_type_use(imm, scope)}"
+
+
+def _try_table_text(op: Op, imm: Any, scope: _Scope) -> str:
+    """``try_table (result i32) (catch $e 0) (catch_all_ref 1)``: labels stay depths."""
+    blocktype, catches = imm
+    clauses = "".join(
+        f" ({catch.kind.text} {scope.ids.tags.get(catch.tag, catch.tag)} {catch.label})" if catch.kind.has_tag
+        else f" ({catch.kind.text} {catch.label})" for catch in catches)
+    return _blocktype_text(op, blocktype, scope) + clauses
 
 
 def _call_indirect_text(op: Op, imm: Any, scope: _Scope) -> str:
@@ -366,7 +440,7 @@ _FORMATTERS: dict[Imm, _Formatter] = {
     Imm.DATA: _index_text("datas"),
     Imm.TABLE_INIT: _table_init_text,
     Imm.TABLE_COPY: _index_pair_text("tables", "tables"),
-    Imm.MEMARG: lambda op, imm, scope: op.name + _memarg_text(op, imm),
+    Imm.MEMARG: lambda op, imm, scope: op.name + _memarg_text(op, imm, scope),
     Imm.MEMORY: _memory_text,
     Imm.MEMORY_INIT: _memory_init_text,
     Imm.MEMORY_COPY: _memory_copy_text,
@@ -379,7 +453,10 @@ _FORMATTERS: dict[Imm, _Formatter] = {
     Imm.SELECT_TYPES: lambda op, imm, scope: f"{op.name} (result{''.join(' ' + t.text for t in imm)})",
     Imm.LANE: lambda op, imm, scope: f"{op.name} {imm}",
     Imm.SHUFFLE: lambda op, imm, scope: f"{op.name} {' '.join(map(str, imm))}",
-    Imm.MEMARG_LANE: lambda op, imm, scope: f"{op.name}{_memarg_text(op, imm[0])} {imm[1]}",
+    Imm.MEMARG_LANE: lambda op, imm, scope: f"{op.name}{_memarg_text(op, imm[0], scope)} {imm[1]}",
+    Imm.TAG: _index_text("tags"),
+    Imm.TYPE: _index_text("types"),
+    Imm.TRY_TABLE: _try_table_text,
 }
 
 # The formatter of every op, by ``op.id``, and the whole text of the ops
@@ -421,12 +498,14 @@ class _Frame:
     """An open block while folding: the nodes of its body so far (and of its
     ``else`` branch), and what a branch to its label carries."""
 
-    __slots__ = ("instr", "text", "label_arity", "pushes", "condition", "items", "then_items", "else_instr")
+    __slots__ = ("instr", "text", "label_arity", "pushes", "condition", "items", "then_items", "else_instr",
+                 "sections")
 
     def __init__(self, instr: Instruction | None, text: str, label_arity: int | None, pushes: int | None,
                  condition: list[_Node]) -> None:
         self.instr = instr
         self.text = text
+        self.sections: list[tuple[Instruction, str, list[_Node]]] = []  # a legacy try's catch clauses
         self.label_arity = label_arity
         self.pushes = pushes
         self.condition = condition
@@ -451,6 +530,12 @@ def _table_branch_effect(arity: int | None) -> _Effect:
     return (None, None) if arity is None else (arity + 1, None)
 
 
+def _tail(effect: _Effect) -> _Effect:
+    """A call's effect made that of an instruction after which the stack is
+    polymorphic (a tail call, a throw)."""
+    return effect[0], None
+
+
 _ContextEffect = Callable[["_FoldedBuilder", Any, list[_Frame]], _Effect]
 
 _CONTEXT_EFFECTS: dict[str, _ContextEffect] = {
@@ -463,6 +548,12 @@ _CONTEXT_EFFECTS: dict[str, _ContextEffect] = {
     "return": lambda b, imm, frames: _branch_effect(frames[0].label_arity),
     "call": lambda b, imm, frames: b.call_effect(b.func_type(imm), 0),
     "call_indirect": lambda b, imm, frames: b.call_effect(b.type_at(imm[0]), 1),
+    "return_call": lambda b, imm, frames: _tail(b.call_effect(b.func_type(imm), 0)),
+    "return_call_indirect": lambda b, imm, frames: _tail(b.call_effect(b.type_at(imm[0]), 1)),
+    "return_call_ref": lambda b, imm, frames: _tail(b.call_effect(b.type_at(imm), 1)),
+    "throw": lambda b, imm, frames: _tail(b.call_effect(b.tag_type(imm), 0)),
+    "throw_ref": lambda b, imm, frames: (1, None),
+    "rethrow": lambda b, imm, frames: (0, None),
     "ref.null": lambda b, imm, frames: (0, 1),
     "ref.is_null": lambda b, imm, frames: (1, 1),
     "drop": lambda b, imm, frames: (1, 0),
@@ -478,7 +569,7 @@ _CONTEXT_EFFECTS: dict[str, _ContextEffect] = {
     "table.fill": lambda b, imm, frames: (3, 0),
 }
 _CONTEXT_EFFECT_BY_OP: list[_ContextEffect | None] = [_CONTEXT_EFFECTS.get(op.name) for op in OPS]
-STRUCTURED_OPS = frozenset(op for op in OPS if op.imm is Imm.BLOCKTYPE or op is _ELSE or op is _END)
+STRUCTURED_OPS = _OPENS_BLOCK | _TRY_PARTS | {_ELSE, _END}
 """Block structure, folded as blocks rather than by stack effect."""
 
 
@@ -497,7 +588,7 @@ class _Node:
     the tree height, ``inline`` its one-line text when it has one."""
 
     __slots__ = ("instr", "text", "kind", "children", "bare", "pushes", "height", "inline",
-                 "items", "else_instr", "else_items")
+                 "items", "else_instr", "else_items", "sections", "delegate")
 
     def __init__(self, instr: Instruction, text: str, kind: str, children: list[_Node], bare: bool,
                  pushes: int | None, height: int, inline: str | None) -> None:
@@ -512,6 +603,8 @@ class _Node:
         self.items: list[_Node] = []
         self.else_instr: Instruction | None = None
         self.else_items: list[_Node] | None = None
+        self.sections: list[tuple[Instruction, str, list[_Node]]] = []  # a legacy try's catch clauses
+        self.delegate: tuple[Instruction, str] | None = None  # a legacy try's delegate
 
 
 def _foldable(items: list[_Node], count: int) -> bool:
@@ -528,9 +621,11 @@ class _FoldedBuilder:
     """Turns a flat instruction sequence into folded nodes, one pass, with
     an explicit stack of open blocks."""
 
-    def __init__(self, types: tuple[FuncType, ...], func_types: tuple[int, ...], inline: bool) -> None:
+    def __init__(self, types: tuple[FuncType, ...], func_types: tuple[int, ...], inline: bool,
+                 tag_types: tuple[int, ...] = ()) -> None:
         self.types = types
         self.func_types = func_types
+        self.tag_types = tag_types
         self.inline = inline
         self.scope = _NO_SCOPE
 
@@ -540,6 +635,11 @@ class _FoldedBuilder:
     def func_type(self, func_index: int) -> FuncType | None:
         if 0 <= func_index < len(self.func_types):
             return self.type_at(self.func_types[func_index])
+        return None
+
+    def tag_type(self, tag_index: int) -> FuncType | None:
+        if 0 <= tag_index < len(self.tag_types):
+            return self.type_at(self.tag_types[tag_index])
         return None
 
     @staticmethod
@@ -581,10 +681,20 @@ class _FoldedBuilder:
                 frame = frames[-1]
                 frame.then_items, frame.items, frame.else_instr = frame.items, [], instr
                 continue
-            items = frames[-1].items
             text = formatters[op.id](op, instr.imm, scope)
-            if op.imm is Imm.BLOCKTYPE:
-                params, results = self.block_signature(instr.imm)
+            if op in _TRY_PARTS and frames[-1].instr is not None and frames[-1].instr.op is _TRY:
+                frame = frames[-1]
+                if op is _DELEGATE:
+                    self._close(frames, instr, text)
+                    continue
+                if not frame.sections:
+                    frame.then_items = frame.items  # the try's (do ...)
+                frame.items = []
+                frame.sections.append((instr, text, frame.items))
+                continue
+            items = frames[-1].items
+            if op in _OPENS_BLOCK:
+                params, results = self.block_signature(instr.imm if op.imm is Imm.BLOCKTYPE else instr.imm[0])
                 condition: list[_Node] = []
                 if op is _IF and params == 0 and items and items[-1].pushes == 1 \
                         and items[-1].height < MAX_FOLD_HEIGHT:
@@ -629,13 +739,20 @@ class _FoldedBuilder:
                 inline = candidate
         return _Node(instr, text, "plain", children, False, pushes, height + 1, inline)
 
-    def _close(self, frames: list[_Frame], end: Instruction | None) -> None:
+    def _close(self, frames: list[_Frame], end: Instruction | None, delegate: str | None = None) -> None:
+        """Close the block on top, at its ``end`` (or a try's ``delegate``, written ``delegate``)."""
         frame = frames.pop()
         header = frame.instr
         if header is None:  # never: the function frame is not closed here
             return
         text = frame.text
-        if header.op is _IF:
+        if header.op is _TRY:
+            node = _Node(header, text, "try", [], False, frame.pushes, 1, None)
+            node.items = frame.then_items if frame.sections else frame.items
+            node.sections = frame.sections
+            if delegate is not None and end is not None:
+                node.delegate = (end, delegate)
+        elif header.op is _IF:
             node = _Node(header, text, "if", frame.condition, False, frame.pushes, 1, None)
             if frame.then_items is None:
                 node.items = frame.items
@@ -674,9 +791,10 @@ class _Lines:
         self.lines[-1] += ")"
 
 
-def _write_folded(nodes: list[_Node], level: int, out: _Lines) -> None:
+def _write_folded(nodes: list[_Node], level: int, out: _Lines, hints: dict[int, int] | None = None) -> None:
     """Write folded nodes, each at ``level``; an explicit stack of work
-    items stands in for recursion."""
+    items stands in for recursion.  ``hints`` are branch hints, by the
+    ``id`` of the instruction they are written before."""
     work: list[tuple] = [(_NODE, node, level) for node in reversed(nodes)]
     while work:
         item = work.pop()
@@ -689,6 +807,8 @@ def _write_folded(nodes: list[_Node], level: int, out: _Lines) -> None:
             out.add(clause_level, "(" + keyword, instr)
             continue
         _, node, node_level = item
+        if hints and id(node.instr) in hints:
+            out.add(node_level, _branch_hint_text(hints[id(node.instr)]))
         if node.kind == "plain":
             if node.bare:
                 out.add(node_level, node.text, node.instr)
@@ -701,6 +821,18 @@ def _write_folded(nodes: list[_Node], level: int, out: _Lines) -> None:
             continue
         out.add(node_level, "(" + node.text, node.instr)
         work.append((_CLOSE,))
+        if node.kind == "try":
+            if node.delegate is not None:
+                work.append((_CLOSE,))
+                work.append((_CLAUSE, node.delegate[1], node_level + 1, node.delegate[0]))
+            for section_instr, section_text, section_items in reversed(node.sections):
+                work.append((_CLOSE,))
+                work.extend((_NODE, child, node_level + 2) for child in reversed(section_items))
+                work.append((_CLAUSE, section_text, node_level + 1, section_instr))
+            work.append((_CLOSE,))
+            work.extend((_NODE, child, node_level + 2) for child in reversed(node.items))
+            work.append((_CLAUSE, "do", node_level + 1, None))
+            continue
         if node.kind == "block":
             work.extend((_NODE, child, node_level + 1) for child in reversed(node.items))
             continue
@@ -714,26 +846,31 @@ def _write_folded(nodes: list[_Node], level: int, out: _Lines) -> None:
         work.extend((_NODE, child, node_level + 1) for child in reversed(node.children))
 
 
-def _write_flat(instrs: Expr, level: int, scope: _Scope, out: _Lines) -> None:
+def _write_flat(instrs: Expr, level: int, scope: _Scope, out: _Lines, hints: dict[int, int] | None = None) -> None:
     """One instruction per line, indented by block depth; the ``end`` that
-    closes the sequence is left out."""
+    closes the sequence is left out.  ``hints`` as for ``_write_folded``."""
     formatters = _FORMATTER_BY_OP
     bare = _BARE_TEXT
     depth = 0
     last = len(instrs) - 1
     for position, instr in enumerate(instrs):
         op = instr.op
+        if hints and id(instr) in hints:
+            out.add(level + depth, _branch_hint_text(hints[id(instr)]))
         if op is _END:
             if depth == 0 and position == last:
                 break
             depth = max(depth - 1, 0)
             out.add(level + depth, "end", instr)
-        elif op is _ELSE:
-            out.add(level + max(depth - 1, 0), "else", instr)
+        elif op in _BLOCK_PARTS:  # else, catch, catch_all: at the depth of the block's start
+            out.add(level + max(depth - 1, 0), formatters[op.id](op, instr.imm, scope), instr)
+        elif op is _DELEGATE:  # ends the try
+            depth = max(depth - 1, 0)
+            out.add(level + depth, formatters[op.id](op, instr.imm, scope), instr)
         else:
             text = bare.get(op)
             out.add(level + depth, formatters[op.id](op, instr.imm, scope) if text is None else text, instr)
-            if op.imm is Imm.BLOCKTYPE:
+            if op in _OPENS_BLOCK:
                 depth += 1
 
 
@@ -770,13 +907,15 @@ class _ModulePrinter:
         counts = {
             "funcs": len(self.func_types), "types": len(module.types), "tables": len(module.table_types()),
             "memories": len(module.memory_types()), "globals": len(module.global_types()),
-            "elems": len(module.elems), "datas": len(module.datas),
+            "elems": len(module.elems), "datas": len(module.datas), "tags": len(module.tag_types()),
         }
         local_counts = {self.imported_funcs + i: len(self.params_of(func.type_index)) + len(func.locals)
                         for i, func in enumerate(module.funcs)}
         self.ids = _identifiers(module.names, counts, local_counts)
         self.scope = _Scope(self.ids, {}, module.types)
-        self.builder = _FoldedBuilder(module.types, self.func_types, inline=not offsets)
+        self.builder = _FoldedBuilder(module.types, self.func_types, inline=not offsets,
+                                      tag_types=tuple(tag.type_index for tag in module.tag_types()))
+        self.inlined_hints, self.hints = _branch_hints(module, self.imported_funcs)
 
     def params_of(self, type_index: int) -> tuple[ValType, ...]:
         """The parameters of a function of this type; none when the type
@@ -787,7 +926,11 @@ class _ModulePrinter:
     def text(self) -> str:
         module = self.module
         out = _Lines(self.offsets)
-        out.add(0, "(module" + (f" {self.ids.module}" if self.ids.module else ""))
+        module_name = module.names.module
+        name_note = ""
+        if module_name is not None and self.ids.module != identifier_text(module_name):
+            name_note = f" (@name {name_literal(module_name)})"
+        out.add(0, "(module" + (f" {self.ids.module}" if self.ids.module else "") + name_note)
         customs: dict[str, list[CustomSection]] = {group: [] for group in _GROUPS}
         for custom in module.customs:
             customs[_GROUP_OF_SECTION.get(custom.after, "datas")].append(custom)
@@ -798,6 +941,7 @@ class _ModulePrinter:
             "funcs": self.write_funcs,
             "tables": self.write_tables,
             "memories": self.write_memories,
+            "tags": self.write_tags,
             "globals": self.write_globals,
             "exports": self.write_exports,
             "start": self.write_start,
@@ -807,14 +951,28 @@ class _ModulePrinter:
         for group in _GROUPS:
             writers[group](out)
             for custom in customs[group]:
-                out.add(1, f";; custom section {_name_string(custom.name)} ({len(custom.data)} bytes)")
-        if out.lines[-1].lstrip().startswith(";;"):
-            out.add(0, ")")
-        else:
-            out.close()
+                if custom.name == SECTION_NAME or custom is self.inlined_hints:
+                    continue  # the names are the $identifiers, the hints written before their branches
+                out.add(1, f"(@custom {_name_string(custom.name)} {placement_text(custom.after)} "
+                           f"{format_string(custom.data)})")
+        out.close()
         return "\n".join(out.lines) + "\n"
 
     # -- pieces ----------------------------------------------------------------------------
+
+    def _name_annotation(self, space: str, index: int) -> str:
+        """`` (@name "...")`` when the item's name is not the one its
+        identifier spells (it was taken, or is not text an identifier can
+        hold): the name section keeps exactly what it says."""
+        name = getattr(self.module.names, space).get(index)
+        written = getattr(self.ids, space).get(index)
+        if name is None or written is not None and written == identifier_text(name):
+            return ""
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return ""
+        return f" (@name {name_literal(name)})"
 
     @staticmethod
     def _id_or_index(ids: dict[int, str], index: int) -> str:
@@ -835,12 +993,13 @@ class _ModulePrinter:
         self._write_body(out, expr, 0, self.scope, None)
         return " ".join(line.strip() for line in out.lines)
 
-    def _write_body(self, out: _Lines, expr: Expr, level: int, scope: _Scope, result_arity: int | None) -> None:
+    def _write_body(self, out: _Lines, expr: Expr, level: int, scope: _Scope, result_arity: int | None,
+                    hints: dict[int, int] | None = None) -> None:
         if self.folded:
             nodes = self.builder.build(expr, scope, result_arity)
-            _write_folded(nodes, level, out)
+            _write_folded(nodes, level, out, hints)
         else:
-            _write_flat(expr, level, scope, out)
+            _write_flat(expr, level, scope, out, hints)
 
     # -- fields ----------------------------------------------------------------------------
 
@@ -850,17 +1009,19 @@ class _ModulePrinter:
             out.add(1, f"(type{label} (func{_signature_text(functype)}))")
 
     def write_imports(self, out: _Lines) -> None:
-        counters = {"funcs": 0, "tables": 0, "memories": 0, "globals": 0}
+        counters = {"funcs": 0, "tables": 0, "memories": 0, "globals": 0, "tags": 0}
         for imp in self.module.imports:
             desc = imp.desc
             space = _SPACE_OF_KIND[imp.kind]
             if isinstance(desc, int):
                 keyword, rest = "func", " " + self._type_use(desc)
+            elif isinstance(desc, TagType):
+                keyword, rest = "tag", " " + self._type_use(desc.type_index)
             else:
                 keyword, rest = _extern_type_words(desc)
             index = counters[space]
             counters[space] = index + 1
-            label = self._id_or_index(getattr(self.ids, space), index)
+            label = self._id_or_index(getattr(self.ids, space), index) + self._name_annotation(space, index)
             out.add(1, f"(import {_name_string(imp.module)} {_name_string(imp.name)} ({keyword}{label}{rest}))")
 
     def write_funcs(self, out: _Lines) -> None:
@@ -872,7 +1033,8 @@ class _ModulePrinter:
         index = self.imported_funcs + defined
         local_ids = self.ids.locals.get(index, {})
         functype = self.module.types[func.type_index] if 0 <= func.type_index < len(self.module.types) else None
-        header = f"(func{self._id_or_index(self.ids.funcs, index)} (type {self.ids.types.get(func.type_index, func.type_index)})"
+        header = (f"(func{self._id_or_index(self.ids.funcs, index)}{self._name_annotation('funcs', index)}"
+                  f" (type {self.ids.types.get(func.type_index, func.type_index)})")
         if functype is not None:
             header += _declarations("param", functype.params, 0, local_ids)
             header += _types_text("result", functype.results)
@@ -881,25 +1043,34 @@ class _ModulePrinter:
             out.add(level + 1, _declarations("local", func.locals, len(self.params_of(func.type_index)),
                                              local_ids).lstrip())
         scope = _Scope(self.ids, local_ids, self.module.types)
-        self._write_body(out, func.body, level + 1, scope, len(functype.results) if functype is not None else None)
+        self._write_body(out, func.body, level + 1, scope, len(functype.results) if functype is not None else None,
+                         self.hints.get(index))
         out.close()
 
     def write_tables(self, out: _Lines) -> None:
         first = len(self.module.table_types()) - len(self.module.tables)
         for position, table in enumerate(self.module.tables):
-            label = self._id_or_index(self.ids.tables, first + position)
-            out.add(1, f"(table{label} {_limits_text(table.limits)} {table.elem.text})")
+            label = self._id_or_index(self.ids.tables, first + position) + self._name_annotation("tables", first + position)
+            out.add(1, f"(table{label} {_table_type_text(table)})")
 
     def write_memories(self, out: _Lines) -> None:
         first = len(self.module.memory_types()) - len(self.module.memories)
         for position, memory in enumerate(self.module.memories):
-            label = self._id_or_index(self.ids.memories, first + position)
-            out.add(1, f"(memory{label} {_limits_text(memory.limits)})")
+            label = self._id_or_index(self.ids.memories, first + position) + \
+                self._name_annotation("memories", first + position)
+            out.add(1, f"(memory{label} {_memory_type_text(memory)})")
+
+    def write_tags(self, out: _Lines) -> None:
+        first = len(self.module.tag_types()) - len(self.module.tags)
+        for position, tag in enumerate(self.module.tags):
+            label = self._id_or_index(self.ids.tags, first + position) + self._name_annotation("tags", first + position)
+            out.add(1, f"(tag{label} {self._type_use(tag.type_index)})")
 
     def write_globals(self, out: _Lines) -> None:
         first = len(self.module.global_types()) - len(self.module.globals)
         for position, global_ in enumerate(self.module.globals):
-            label = self._id_or_index(self.ids.globals, first + position)
+            label = self._id_or_index(self.ids.globals, first + position) + \
+                self._name_annotation("globals", first + position)
             init = self._expression(global_.init)
             out.add(1, f"(global{label} {_global_type_text(global_.type)}{' ' + init if init else ''})")
 
@@ -947,6 +1118,53 @@ class _ModulePrinter:
     def write_datas(self, out: _Lines) -> None:
         for index, data in enumerate(self.module.datas):
             out.add(1, f"(data{self._id_or_index(self.ids.datas, index)}{self._segment_place(data)} {format_string(data.init)})")
+
+
+def _branch_hint_text(value: int) -> str:
+    return f"(@{BRANCH_HINT} {format_string(bytes([value]))})"
+
+
+def _branch_hints(module: Module, imported_funcs: int) -> tuple[CustomSection | None, dict[int, dict[int, int]]]:
+    """The module's branch hint section and its hints, by function index and
+    the ``id`` of the hinted instruction, when every hint is a likely or
+    unlikely of a branch of a defined function: then they are written before
+    those branches.  Otherwise ``(None, {})``, and the section is written as
+    any other custom section."""
+    section = next((custom for custom in module.customs if custom.name == BRANCH_HINT), None)
+    if section is None:
+        return None, {}
+    hints: dict[int, dict[int, int]] = {}
+    reader = ByteReader(section.data)
+    try:
+        for _ in range(reader.length()):
+            func_index = reader.u32()
+            defined = func_index - imported_funcs
+            if not 0 <= defined < len(module.funcs) or func_index in hints:
+                return None, {}
+            func = module.funcs[defined]
+            by_offset = dict(zip(_offsets_in_entry(func), func.body))
+            found: dict[int, int] = {}
+            for _ in range(reader.length()):
+                offset, size = reader.u32(), reader.u32()
+                instr = by_offset.get(offset)
+                if size != 1 or instr is None or instr.op not in _HINTABLE or id(instr) in found:
+                    return None, {}
+                value = reader.byte()
+                if value > 1:
+                    return None, {}
+                found[id(instr)] = value
+            hints[func_index] = found
+    except MalformedError:
+        return None, {}
+    return (section, hints) if reader.at_end() else (None, {})
+
+
+def _offsets_in_entry(func: Func) -> list[int]:
+    """Where each instruction of ``func`` is in its code entry: as decoded,
+    or as its encoding puts it."""
+    if func.offset >= 0 and all(instr.offset >= 0 for instr in func.body):
+        return [instr.offset - func.offset for instr in func.body]
+    return instruction_offsets(func)
 
 
 def _declarations(keyword: str, types: tuple[ValType, ...], first_index: int, ids: dict[int, str]) -> str:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from interp.errors import InvalidError
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Module
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.syntax.types import ValType
@@ -26,7 +28,7 @@ from interp.text.instructions import (
     read_number,
     read_v128_shape,
 )
-from interp.text.lexer import EOF, LPAR, TokenReader, tokenize
+from interp.text.lexer import ATOM, EOF, LPAR, TokenReader
 from interp.text.parser import read_module_fields
 
 
@@ -40,7 +42,10 @@ class ModuleSource(enum.Enum):
 class ScriptModule:
     """A module as written in a script.  ``name`` keeps the ``$`` (``"$M"``);
     exactly one of ``module`` (TEXT), ``binary`` (BINARY), ``quote`` (QUOTE)
-    is set."""
+    is set, unless ``invalid`` is: a text module whose text already says it
+    is invalid (a branch hint on an instruction that is no branch).  A
+    ``definition`` (``(module definition ...)``) is only compiled where it
+    stands, and instantiated by ``(module instance ...)`` commands."""
 
     name: str | None
     source: ModuleSource
@@ -48,6 +53,8 @@ class ScriptModule:
     binary: bytes | None
     quote: str | None
     line: int
+    definition: bool = False
+    invalid: InvalidError | None = None
 
 
 # -- values ---------------------------------------------------------------
@@ -97,8 +104,16 @@ class V128Pattern:
     lanes: tuple[int | NanPattern, ...]
 
 
+@dataclass(frozen=True)
+class Either:
+    """Result pattern ``(either r1 r2 ...)``: any one of the alternatives (the
+    relaxed SIMD instructions' results, of which the spec allows several)."""
+
+    alternatives: tuple[Expected, ...]
+
+
 Value = Const | RefNull | RefExtern
-Expected = Const | RefNull | RefExtern | RefFuncAny | NanPattern | V128Pattern
+Expected = Const | RefNull | RefExtern | RefFuncAny | NanPattern | V128Pattern | Either
 
 
 # -- commands -------------------------------------------------------------
@@ -126,6 +141,16 @@ Action = Invoke | Get
 class ModuleCommand:
     line: int
     module: ScriptModule
+
+
+@dataclass(frozen=True)
+class InstanceCommand:
+    """``(module instance $instance? $definition?)``: instantiate a module
+    definition (the latest one when none is named)."""
+
+    line: int
+    name: str | None
+    definition: str | None
 
 
 @dataclass(frozen=True)
@@ -163,6 +188,14 @@ class AssertExhaustion:
 
 
 @dataclass(frozen=True)
+class AssertException:
+    """The action throws a WebAssembly exception that nothing catches."""
+
+    line: int
+    action: Action
+
+
+@dataclass(frozen=True)
 class AssertMalformed:
     line: int
     module: ScriptModule
@@ -191,7 +224,7 @@ class AssertUninstantiable:
 
 
 Command = (
-    ModuleCommand | Register | ActionCommand | AssertReturn | AssertTrap | AssertExhaustion
+    ModuleCommand | InstanceCommand | Register | ActionCommand | AssertReturn | AssertTrap | AssertExhaustion | AssertException
     | AssertMalformed | AssertInvalid | AssertUnlinkable | AssertUninstantiable
 )
 
@@ -201,16 +234,19 @@ _NAN_PATTERNS = {"nan:canonical": "canonical", "nan:arithmetic": "arithmetic"}
 _NAN_PATTERN_WORDS = frozenset(_NAN_PATTERNS)
 _MODULE_ASSERTIONS = {
     "assert_malformed": AssertMalformed,
+    "assert_malformed_custom": AssertMalformed,  # about an annotation of a custom section: as malformed text
     "assert_invalid": AssertInvalid,
+    "assert_invalid_custom": AssertInvalid,
     "assert_unlinkable": AssertUnlinkable,
     "assert_uninstantiable": AssertUninstantiable,
 }
 
 
-def parse_script(text: str) -> tuple[Command, ...]:
-    """Parse a ``.wast`` script.  Raises ``TextSyntaxError`` when the script
-    itself is malformed, including a text module in it that does not parse."""
-    return _ScriptParser(text).commands()
+def parse_script(text: str, features: frozenset[Feature] = SUPPORTED_FEATURES) -> tuple[Command, ...]:
+    """Parse a ``.wast`` script, its text modules in the text format of
+    ``features``.  Raises ``TextSyntaxError`` when the script itself is
+    malformed, including a text module in it that does not parse."""
+    return _ScriptParser(text, features).commands()
 
 
 class _LineCounter:
@@ -231,9 +267,10 @@ class _LineCounter:
 
 
 class _ScriptParser:
-    def __init__(self, text: str) -> None:
-        self.reader = TokenReader(text, tokenize(text))
+    def __init__(self, text: str, features: frozenset[Feature]) -> None:
+        self.reader = TokenReader.of(text)
         self.lines = _LineCounter(text)
+        self.features = features
 
     def _line(self, position: int | None = None) -> int:
         reader = self.reader
@@ -243,7 +280,7 @@ class _ScriptParser:
         reader = self.reader
         if reader.lpar_keyword() in _MODULE_FIELDS:
             line = self._line()
-            module = read_module_fields(reader, None)
+            module = read_module_fields(reader, None, self.features)
             if reader.peek_kind() != EOF:
                 raise reader.unexpected()
             return (ModuleCommand(line, ScriptModule(None, ModuleSource.TEXT, module, None, None, line)),)
@@ -257,6 +294,8 @@ class _ScriptParser:
         keyword = reader.lpar_keyword()
         line = self._line()
         if keyword == "module":
+            if reader.tokens[reader.pos + 2][:2] == (ATOM, "instance"):
+                return self._instance(line)
             return ModuleCommand(line, self._module())
         if keyword in ("invoke", "get"):
             return ActionCommand(line, self._action())
@@ -279,6 +318,8 @@ class _ScriptParser:
             command = AssertTrap(line, target, self._message())
         elif keyword == "assert_exhaustion":
             command = AssertExhaustion(line, self._action(), self._message())
+        elif keyword == "assert_exception":
+            command = AssertException(line, self._action())
         elif keyword in _MODULE_ASSERTIONS:
             module = self._module()
             command = _MODULE_ASSERTIONS[keyword](line, module, self._message())
@@ -292,12 +333,22 @@ class _ScriptParser:
     def _message(self) -> str:
         return self.reader.name()
 
+    def _instance(self, line: int) -> InstanceCommand:
+        reader = self.reader
+        reader.pos += 3
+        name = reader.optional_id()
+        definition = reader.optional_id()
+        reader.expect_rpar()
+        return InstanceCommand(line, name, definition)
+
     def _module(self) -> ScriptModule:
         reader = self.reader
         line = self._line()
         if reader.lpar_keyword() != "module":
             raise reader.unexpected()
+        start = reader.pos
         reader.pos += 2
+        definition = reader.accept_keyword("definition")
         name = reader.optional_id()
         source_word = reader.atom()
         if source_word == "binary" or source_word == "quote":
@@ -305,12 +356,17 @@ class _ScriptParser:
             data = reader.strings()
             reader.expect_rpar()
             if source_word == "binary":
-                return ScriptModule(name, ModuleSource.BINARY, None, data, None, line)
+                return ScriptModule(name, ModuleSource.BINARY, None, data, None, line, definition)
             quote = data.decode("utf-8", "surrogateescape")
-            return ScriptModule(name, ModuleSource.QUOTE, None, None, quote, line)
-        module = read_module_fields(reader, name)
+            return ScriptModule(name, ModuleSource.QUOTE, None, None, quote, line, definition)
+        try:
+            module = read_module_fields(reader, name, self.features)
+        except InvalidError as error:
+            reader.pos = start
+            reader.skip_sexpr()
+            return ScriptModule(name, ModuleSource.TEXT, None, None, None, line, definition, error)
         reader.expect_rpar()
-        return ScriptModule(name, ModuleSource.TEXT, module, None, None, line)
+        return ScriptModule(name, ModuleSource.TEXT, module, None, None, line, definition)
 
     def _action(self) -> Action:
         reader = self.reader
@@ -336,14 +392,21 @@ class _ScriptParser:
         """``(i32.const 1)``, ``(v128.const i32x4 1 2 3 4)``, ``(ref.null func)``,
         ``(ref.extern 1)``; with ``expected``, also the result patterns
         ``nan:canonical``, ``nan:arithmetic`` (as a scalar or as lanes of a
-        ``v128.const``) and ``(ref.func)``."""
+        ``v128.const``), ``(ref.func)`` and ``(either ...)`` of such."""
         reader = self.reader
         keyword = reader.lpar_keyword()
         if keyword is None:
             raise reader.unexpected(reader.pos + (reader.peek_kind() == LPAR))
         reader.pos += 2
         value: Expected
-        if keyword in _NUMBER_KEYWORDS:
+        if keyword == "either" and expected:
+            alternatives = []
+            while reader.peek_kind() == LPAR:
+                alternatives.append(self._value(expected=True))
+            if not alternatives:
+                raise reader.unexpected()
+            value = Either(tuple(alternatives))
+        elif keyword in _NUMBER_KEYWORDS:
             value = self._number(keyword, expected)
         elif keyword == "ref.null":
             value = RefNull(heap_type(reader))
@@ -387,8 +450,9 @@ class _ScriptParser:
 
 
 __all__ = [
-    "Action", "ActionCommand", "AssertExhaustion", "AssertInvalid", "AssertMalformed", "AssertReturn",
-    "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Expected", "Get",
+    "Action", "ActionCommand", "AssertException", "AssertExhaustion", "AssertInvalid", "AssertMalformed",
+    "AssertReturn", "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Either",
+    "Expected", "Get", "InstanceCommand",
     "Invoke", "ModuleCommand", "ModuleSource", "NanPattern", "RefExtern", "RefFuncAny", "RefNull",
     "Register", "ScriptModule", "V128Pattern", "Value", "parse_script",
 ]

@@ -62,6 +62,8 @@ def format_value(value: object, valtype: ValType) -> str:
     describe = getattr(value, "describe", None)
     if valtype is ValType.FUNCREF and describe is not None:
         return f"ref.func {describe()}"
+    if valtype is ValType.EXNREF and describe is not None:
+        return f"exn {describe()}"  # no literal says an exception: its tag and payload
     return f"ref.extern {value!r}"
 
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from interp.binary.decode import BodyCheck, decode_module
 from interp.errors import InvalidError
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Func, Module
 from interp.syntax.types import ExternKind
 from interp.text.positions import TextSource
@@ -115,26 +116,30 @@ def _function_names(module: Module) -> dict[int, str]:
     return names
 
 
-def compile_module(module: Module, source: TextSource | None = None) -> CompiledModule:
-    """Validate ``module`` (raising ``InvalidError``, located in the text
-    when the module's ``source`` is given) and prepare it to run."""
-    return CompiledModule(module, validate_module(module, source=source), source)
+def compile_module(module: Module, source: TextSource | None = None,
+                   features: frozenset[Feature] = SUPPORTED_FEATURES) -> CompiledModule:
+    """Validate ``module`` by the rules of ``features`` (raising
+    ``InvalidError``, located in the text when the module's ``source`` is
+    given) and prepare it to run."""
+    return CompiledModule(module, validate_module(module, source=source, features=features), source)
 
 
-def compile_binary(binary: bytes, trusted: bool = False) -> CompiledModule:
+def compile_binary(binary: bytes, trusted: bool = False,
+                   features: frozenset[Feature] = SUPPORTED_FEATURES) -> CompiledModule:
     """Decode and validate a module binary in one pass (raising
     ``MalformedError`` or ``InvalidError``, exactly as ``decode_module`` then
     ``validate_module`` would) and prepare it to run.
 
     ``trusted``: the binary was compiled before and found valid (the module
     cache says so), so its bodies are neither decoded nor validated now; the
-    functions that run are still validated as they are lowered."""
+    functions that run are still validated as they are lowered.  The binary
+    format and the rules are those of ``features``."""
     if trusted:
-        module = decode_module(binary, trusted=True)
-        return CompiledModule(module, ModuleContext.of_module(module))
-    bodies = _BodyValidation()
-    module = decode_module(binary, bodies.start)
-    return CompiledModule(module, validate_module(module, bodies.replay))
+        module = decode_module(binary, features, trusted=True)
+        return CompiledModule(module, ModuleContext.of_module(module, features))
+    bodies = _BodyValidation(features)
+    module = decode_module(binary, features, bodies.start)
+    return CompiledModule(module, validate_module(module, bodies.replay, features=features))
 
 
 class _BodyValidation:
@@ -148,14 +153,15 @@ class _BodyValidation:
     makes before the bodies must win.  ``replay`` then takes the place of the
     body check in ``validate_module``, raising the kept error in its turn."""
 
-    def __init__(self) -> None:
+    def __init__(self, features: frozenset[Feature]) -> None:
+        self.features = features
         self.context: ModuleContext | None = None
         self.first_defined = 0
         self.error: tuple[int, InvalidError] | None = None
 
     def start(self, module: Module) -> BodyCheck:
         try:
-            context = ModuleContext.of_module(module)
+            context = ModuleContext.of_module(module, self.features)
         except InvalidError:
             return _ignore_body  # validate_module raises it before any body
         self.context = dataclasses.replace(context, datas=module.data_count or 0)

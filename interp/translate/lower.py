@@ -15,7 +15,15 @@ would otherwise have to compute again and again:
 * every instruction knows the operand-stack height before it.  Because that
   height is static, the operand stack is addressed like registers: a frame's
   slots are its locals followed by its stack, and an instruction at height
-  ``h`` reads its operands from slots ``num_locals + h - k .. num_locals + h``.
+  ``h`` reads its operands from slots ``num_locals + h - k .. num_locals + h``;
+* every ``try_table`` (and legacy ``try``) becomes a ``Handler`` of the
+  function's handler table: the instructions it covers and, per catch clause,
+  where execution goes and where what it catches is put.  Throwing is then a
+  search of that table (``interp.exec.exceptions``), the same for every
+  engine, and a ``try_table`` costs nothing while nothing is thrown.  The
+  exception a legacy ``catch`` caught (which ``rethrow`` throws again) is
+  kept in a slot above the deepest operand stack, one per nesting level of
+  ``try`` blocks.
 
 The instruction sequence keeps a one-to-one correspondence with the body (one
 lowered entry per instruction, byte offsets kept), so traces, backtraces and the
@@ -66,6 +74,41 @@ class Return:
 
 
 @dataclass(frozen=True, slots=True)
+class HandlerClause:
+    """What a catch clause does with an exception it catches.  ``tag`` is
+    the tag index it catches (``None``: every exception).  The payload (when
+    ``payload``) and then the exception itself (when ``reference``, an
+    ``exnref``) are put on the operand stack from ``height`` on, the
+    exception also in the slot at height ``exception_height`` when that is
+    not ``None`` (a legacy ``catch``, for ``rethrow``), and execution goes on
+    at ``target``.  A clause whose label is the function's own goes to the
+    function's final ``end`` with the values at height 0: the function
+    returns them."""
+
+    tag: int | None
+    target: int
+    height: int
+    payload: bool
+    reference: bool
+    exception_height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """The catch clauses that apply to exceptions thrown by the instructions
+    ``start`` to ``end`` (exclusive), tried in order; or, for a legacy ``try
+    ... delegate``, no clauses and ``delegate_to``: the exception is looked
+    for again as if thrown by the instruction at that pc (-1: by the call in
+    the caller).  A function's handlers are in the order their blocks close,
+    so an inner block's come before those of a block around it."""
+
+    start: int
+    end: int
+    clauses: tuple[HandlerClause, ...]
+    delegate_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LoweredFunction:
     """The flat form of one function.  Parallel tuples, one entry per
     instruction of the body: ``ops`` (table rows), ``imms`` (immediates with
@@ -81,6 +124,7 @@ class LoweredFunction:
     imms: tuple[Any, ...]
     heights: tuple[int, ...]
     offsets: tuple[int, ...]
+    handlers: tuple[Handler, ...] = ()
 
     @property
     def frame_size(self) -> int:
@@ -90,8 +134,10 @@ class LoweredFunction:
 
 _BLOCK, _LOOP, _IF, _ELSE, _END = op("block"), op("loop"), op("if"), op("else"), op("end")
 _BR, _BR_IF, _BR_TABLE, _RETURN = op("br"), op("br_if"), op("br_table"), op("return")
+_TRY_TABLE, _TRY, _CATCH, _CATCH_ALL, _DELEGATE, _RETHROW = (
+    op("try_table"), op("try"), op("catch"), op("catch_all"), op("delegate"), op("rethrow"))
 _LOWERED = frozenset({_BLOCK, _LOOP, _IF, _ELSE, _END, _BR, _BR_IF, _BR_TABLE, _RETURN, op("f32.const"),
-                      op("f64.const")})
+                      op("f64.const"), _TRY_TABLE, _TRY, _CATCH, _CATCH_ALL, _DELEGATE, _RETHROW})
 """The instructions whose immediate the lowering replaces."""
 _OPERATION, _IMMEDIATE, _OFFSET = itemgetter(0), itemgetter(1), itemgetter(2)  # of an Instruction
 
@@ -99,15 +145,45 @@ _OPERATION, _IMMEDIATE, _OFFSET = itemgetter(0), itemgetter(1), itemgetter(2)  #
 class _Label:
     """The lowering's companion of a validator control frame."""
 
-    __slots__ = ("is_loop", "is_function", "start", "if_pc", "else_pc", "forward")
+    __slots__ = ("is_loop", "is_function", "start", "if_pc", "else_pc", "forward", "try_level", "handler",
+                 "exits")
 
-    def __init__(self, is_loop: bool, start: int, if_pc: int = -1, is_function: bool = False) -> None:
+    def __init__(self, is_loop: bool, start: int, if_pc: int = -1, is_function: bool = False,
+                 try_level: int = -1) -> None:
         self.is_loop = is_loop
         self.is_function = is_function
-        self.start = start          # first pc of a loop body (its branch target)
+        self.start = start          # first pc of the body (a loop's branch target)
         self.if_pc = if_pc          # pc of the `if` opening this label, else -1
         self.else_pc = -1
         self.forward: list[Branch] = []  # branches waiting for the pc after `end`
+        self.try_level = try_level  # a legacy try: how many legacy tries are around it, else -1
+        self.handler: _PendingHandler | None = None  # a try_table's, until its `end`
+        self.exits: list[int] = []  # a legacy try's catch/catch_all pcs: jumps to the pc after `end`
+
+
+class _PendingClause:
+    """A catch clause while the function is lowered: its branch (to an outer
+    label) learns its target when that label closes."""
+
+    __slots__ = ("tag", "branch", "payload", "reference", "try_level")
+
+    def __init__(self, tag: int | None, branch: Branch | Return, payload: bool, reference: bool,
+                 try_level: int = -1) -> None:
+        self.tag = tag
+        self.branch = branch
+        self.payload = payload
+        self.reference = reference
+        self.try_level = try_level
+
+
+class _PendingHandler:
+    __slots__ = ("start", "end", "clauses", "delegate_to")
+
+    def __init__(self, start: int, end: int = -1, delegate_to: int | None = None) -> None:
+        self.start = start
+        self.end = end
+        self.clauses: list[_PendingClause] = []
+        self.delegate_to = delegate_to
 
 
 def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFunction:
@@ -119,7 +195,11 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
     ``br_if`` → ``Branch`` (or ``Return`` when it targets the function body);
     ``br_table`` → ``(tuple of Branch | Return, default)``; ``return`` and the
     final ``end`` → ``Return``; ``f32.const`` / ``f64.const`` → the float value;
-    everything else → the instruction's own immediate.
+    ``try_table``, ``try`` and ``delegate`` → ``None`` (they do nothing when
+    nothing is thrown); ``catch`` and ``catch_all`` → the pc after the try's
+    ``end`` (where the previous part of the try goes on); ``rethrow`` → the
+    height of the slot holding the exception its catch caught; everything
+    else → the instruction's own immediate.
     """
     func_type = context.funcs[index]
     validator = FunctionValidator(context, index, func_type, func.locals)
@@ -129,6 +209,10 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
     imms: list[Any] = list(map(_IMMEDIATE, body))
     heights = [0] * count
     labels = [_Label(False, 0, is_function=True)]
+    handlers: list[_PendingHandler] = []
+    rethrows: list[int] = []  # pcs of `rethrow`, whose immediate is a try level until the end
+    try_depth = 0  # legacy tries open around the current instruction
+    try_levels = 0  # the most legacy tries ever open at once
 
     def branch(depth: int, height: int) -> Branch | Return:
         frame = ctrls[-1 - depth]
@@ -153,7 +237,9 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
             if operation is _END:
                 label = labels.pop()
                 if label.is_function:
-                    imm = Return(height - len(func_type.results))
+                    # Clamped: below the results only when the end is unreachable, or
+                    # reached from a handler that put them at height 0.
+                    imm = Return(max(height - len(func_type.results), 0))
                 else:
                     imm = None
                     for pending in label.forward:
@@ -162,6 +248,13 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
                         imms[label.if_pc] = pc + 1
                     if label.else_pc >= 0:
                         imms[label.else_pc] = pc + 1
+                    for exit_pc in label.exits:
+                        imms[exit_pc] = pc + 1
+                    if label.try_level >= 0:
+                        try_depth -= 1
+                    elif label.handler is not None:  # a try_table's handlers cover its body
+                        label.handler.end = pc
+                        handlers.append(label.handler)
             elif operation is _BLOCK:
                 labels.append(_Label(False, pc + 1))
                 imm = None
@@ -171,6 +264,42 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
             elif operation is _IF:
                 labels.append(_Label(False, pc + 1, if_pc=pc))
                 imm = -1  # patched at `else` or `end`
+            elif operation is _TRY_TABLE:
+                label = _Label(False, pc + 1)
+                labels.append(label)
+                label.handler = _PendingHandler(pc + 1)
+                for catch in imm[1]:
+                    label.handler.clauses.append(_PendingClause(
+                        catch.tag, branch(catch.label + 1, height), catch.kind.has_tag, catch.kind.with_reference))
+                imm = None
+            elif operation is _TRY:
+                labels.append(_Label(False, pc + 1, try_level=try_depth))
+                try_depth += 1
+                try_levels = max(try_levels, try_depth)
+                imm = None
+            elif operation is _CATCH or operation is _CATCH_ALL:
+                label = labels[-1]
+                if label.handler is None:  # the end of the try body, which the handlers cover
+                    label.handler = _PendingHandler(label.start, pc)
+                    handlers.append(label.handler)
+                is_catch = operation is _CATCH
+                label.handler.clauses.append(_PendingClause(
+                    imm if is_catch else None, Branch(pc + 1, 0, ctrls[-1].height, height), is_catch, False,
+                    label.try_level))
+                label.exits.append(pc)
+                imm = -1  # patched at `end`
+            elif operation is _DELEGATE:
+                label = labels.pop()
+                try_depth -= 1
+                outside = labels[-1 - imm]  # the block the exceptions go on in
+                within = label if imm == 0 else labels[-imm]  # the one around the try just inside it
+                handlers.append(_PendingHandler(label.start, pc, -1 if outside.is_function else within.start - 1))
+                for pending in label.forward:
+                    pending.target = pc + 1
+                imm = None
+            elif operation is _RETHROW:
+                imm = labels[-1 - imm].try_level
+                rethrows.append(pc)
             elif operation is _ELSE:
                 label = labels[-1]
                 imms[label.if_pc] = pc + 1
@@ -192,6 +321,15 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
             imms[pc] = imm
     validator.finish()
     max_height = max(max(heights, default=0), len(vals))  # the height after pc is the height before pc + 1
+    lowered_handlers: tuple[Handler, ...] = ()
+    if handlers:
+        results = len(func_type.results)
+        reached = [_reach(clause, results) for handler in handlers for clause in handler.clauses]
+        exception_base = max(reached + [max_height])  # caught values may go above every stack height
+        lowered_handlers = tuple(_lowered_handler(handler, count, exception_base) for handler in handlers)
+        for pc in rethrows:
+            imms[pc] = exception_base + imms[pc]
+        max_height = exception_base + try_levels
     return LoweredFunction(
         index=index,
         type=func_type,
@@ -202,4 +340,22 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
         imms=tuple(imms),
         heights=tuple(heights),
         offsets=tuple(map(_OFFSET, body)),
+        handlers=lowered_handlers,
     )
+
+
+def _reach(clause: _PendingClause, results: int) -> int:
+    """The operand-stack height up to which a clause puts values."""
+    branch = clause.branch
+    return results if isinstance(branch, Return) else branch.height + branch.arity
+
+
+def _lowered_handler(handler: _PendingHandler, count: int, exception_base: int) -> Handler:
+    """The final form of a handler, once every branch knows its target."""
+    clauses = []
+    for clause in handler.clauses:
+        branch = clause.branch
+        target, height = (count - 1, 0) if isinstance(branch, Return) else (branch.target, branch.height)
+        exception_height = exception_base + clause.try_level if clause.try_level >= 0 else None
+        clauses.append(HandlerClause(clause.tag, target, height, clause.payload, clause.reference, exception_height))
+    return Handler(handler.start, handler.end, tuple(clauses), handler.delegate_to)

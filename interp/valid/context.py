@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence, TypeVar
 
 from interp.errors import InvalidError
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Expr, Module
 from interp.syntax.opcodes import op
 from interp.syntax.types import (
@@ -60,14 +61,19 @@ class ModuleContext:
     imported_globals: int = 0
     """How many of ``globals`` are imports: in WebAssembly 2.0 constant
     expressions of globals and segments may only read those."""
+    features: frozenset[Feature] = SUPPORTED_FEATURES
+    """Whose validation rules apply (``interp.features``)."""
+    tags: tuple[FuncType, ...] = ()
+    """The function type of every tag, imports first (exception handling)."""
 
     @classmethod
-    def of_module(cls, module: Module) -> ModuleContext:
+    def of_module(cls, module: Module, features: frozenset[Feature] = SUPPORTED_FEATURES) -> ModuleContext:
         """Build ``C`` for ``module``.  Raises ``InvalidError`` when a function
         (imported or defined) names a type index that does not exist, since no
         context can be built without its type."""
         types = module.types
         funcs = tuple(lookup(types, index, "type") for index in module.func_type_indices())
+        tags = tuple(lookup(types, tag.type_index, "type") for tag in module.tag_types())
         globals_ = module.global_types()
         return cls(
             types=types,
@@ -80,6 +86,8 @@ class ModuleContext:
             data_count=module.data_count,
             refs=declared_function_references(module),
             imported_globals=len(globals_) - len(module.globals),
+            features=features,
+            tags=tags,
         )
 
     def for_constant_expressions(self) -> ModuleContext:
@@ -104,6 +112,10 @@ class ModuleContext:
 
     def global_at(self, index: int) -> GlobalType:
         return lookup(self.globals, index, "global")
+
+    def tag_at(self, index: int) -> FuncType:
+        """The function type of tag ``index`` (its parameters are the payload)."""
+        return lookup(self.tags, index, "tag")
 
     def elem_at(self, index: int) -> ValType:
         return lookup(self.elems, index, "elem segment")

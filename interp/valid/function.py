@@ -22,8 +22,9 @@ from typing import Callable, Iterable, Sequence
 
 from interp.errors import FunctionRef, InvalidError
 from interp.syntax.module import Expr, Func, Instruction
-from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, Op, op as op_named
-from interp.syntax.types import FUNCREF, I32, FuncType, ValType
+from interp.features import Feature
+from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, MemArg, Op, op as op_named
+from interp.syntax.types import EXNREF, FUNCREF, I32, I64, FuncType, ValType
 from interp.valid.context import ModuleContext
 
 FUNCTION = "function"
@@ -31,6 +32,9 @@ BLOCK = "block"
 LOOP = "loop"
 IF = "if"
 ELSE = "else"
+TRY = "try"
+CATCH = "catch"
+CATCH_ALL = "catch_all"
 
 _FRAME_TEXTS = {BLOCK: "the block", LOOP: "the loop", IF: "the then branch", ELSE: "the else branch"}
 """How messages name a control frame other than the function body."""
@@ -42,6 +46,7 @@ _NUMERIC_OR_VECTOR = frozenset(t for t in ValType if not t.is_ref)
 """The operand types untyped ``select`` accepts."""
 
 _I32_ONLY: tuple[ValType, ...] = (I32,)
+_EXNREF_ONLY: tuple[ValType, ...] = (EXNREF,)
 
 
 
@@ -118,7 +123,10 @@ class FunctionValidator:
                 raise InvalidError("unexpected instruction after the end of the function")
             if kind is _FIXED:
                 if handler is not None:
-                    handler(self, instr)
+                    # A memory or table of another address type than i32 changes the signature.
+                    addressed = handler(self, instr)
+                    if addressed is not None:
+                        params, count, results = addressed
                 vals = self.vals
                 if count:
                     base = len(vals) - count
@@ -271,10 +279,15 @@ class FunctionValidator:
     def _if(self, instr: Instruction) -> None:
         self._enter(IF, instr)
 
+    def _try(self, instr: Instruction) -> None:
+        self._enter(TRY, instr)
+
     def _enter(self, kind: str, instr: Instruction) -> None:
-        """Open a block, loop or if: pop its condition (for if) and its
-        parameters, which are pushed again inside the new frame."""
-        block_type = instr.imm
+        self._enter_block(kind, instr.imm, instr)
+
+    def _enter_block(self, kind: str, block_type: object, instr: Instruction) -> None:
+        """Open a block, loop, if, try or try_table: pop its condition (for
+        if) and its parameters, which are pushed again inside the new frame."""
         if block_type is None:
             start_types: tuple[ValType, ...] = ()
             end_types: tuple[ValType, ...] = ()
@@ -344,15 +357,104 @@ class FunctionValidator:
         self.vals += func_type.results
 
     def _call_indirect(self, instr: Instruction) -> None:
+        func_type = self._indirect_callee_type(instr)
+        self._pop_vals(func_type.params)
+        self.vals += func_type.results
+
+    def _indirect_callee_type(self, instr: Instruction) -> FuncType:
+        """The function type of a ``call_indirect`` (or ``return_call_indirect``),
+        its table checked and the table index popped."""
         type_index, table_index = instr.imm
         table = self.context.table_at(table_index)
         func_type = self.context.type_at(type_index)
         if table.elem is not FUNCREF:
-            raise InvalidError(f"type mismatch: call_indirect requires a table of funcref"
+            raise InvalidError(f"type mismatch: {instr.op.name} requires a table of funcref"
                                f" but table {table_index} has {table.elem.text}")
-        self._pop_vals(_I32_ONLY)
+        self._pop_vals((table.address,))
+        return func_type
+
+    # --- tail calls ---------------------------------------------------------
+
+    def _return_call(self, instr: Instruction) -> None:
+        self._tail_call(self.context.func_at(instr.imm))
+
+    def _return_call_indirect(self, instr: Instruction) -> None:
+        self._tail_call(self._indirect_callee_type(instr))
+
+    def _return_call_ref(self, instr: Instruction) -> None:
+        """The operand is a reference to a function of type ``instr.imm``:
+        ``(ref null $t)``, which only the typed function references of
+        function-references express; until then only an unreachable stack's
+        Unknown operand is one."""
+        func_type = self.context.type_at(instr.imm)
+        actual = self._pop_val()
+        if actual is not None:
+            raise InvalidError(f"type mismatch: instruction requires [(ref null {instr.imm})]"
+                               f" but stack has [{actual.text}]")
+        self._tail_call(func_type)
+
+    def _tail_call(self, func_type: FuncType) -> None:
+        """A tail call returns what the callee returns: its results must be
+        the function's; its arguments are popped and the rest is unreachable."""
+        results = self.ctrls[0].end_types
+        if func_type.results != results:
+            raise InvalidError(f"type mismatch: tail call requires results {_format_types(results)}"
+                               f" but the callee returns {_format_types(func_type.results)}")
         self._pop_vals(func_type.params)
-        self.vals += func_type.results
+        self._set_unreachable()
+
+    # --- exceptions ---------------------------------------------------------
+
+    def _throw(self, instr: Instruction) -> None:
+        self._pop_vals(self.context.tag_at(instr.imm).params)
+        self._set_unreachable()
+
+    def _throw_ref(self, instr: Instruction) -> None:
+        self._pop_vals(_EXNREF_ONLY)
+        self._set_unreachable()
+
+    def _try_table(self, instr: Instruction) -> None:
+        """Each catch clause branches, from outside the block, to its label
+        with what it catches: the payload, the exception itself, or both."""
+        block_type, catches = instr.imm
+        for catch in catches:
+            received: tuple[ValType, ...] = ()
+            if catch.kind.has_tag:
+                received = self.context.tag_at(catch.tag).params
+            if catch.kind.with_reference:
+                received += _EXNREF_ONLY
+            label_types = self._label(catch.label).label_types
+            if received != label_types:
+                raise InvalidError(f"type mismatch: {catch.kind.text} passes {_format_types(received)} to label "
+                                   f"{catch.label}, which takes {_format_types(label_types)}")
+        self._enter_block(BLOCK, block_type, instr)
+
+    def _catch(self, instr: Instruction) -> None:
+        self._handler(self.context.tag_at(instr.imm).params, instr, CATCH)
+
+    def _catch_all(self, instr: Instruction) -> None:
+        self._handler((), instr, CATCH_ALL)
+
+    def _handler(self, payload: tuple[ValType, ...], instr: Instruction, kind: str) -> None:
+        """A legacy ``catch`` or ``catch_all``: the try body (or the previous
+        handler) ends, the handler starts with the payload on the stack."""
+        if self.frame.kind != TRY and self.frame.kind != CATCH:
+            raise InvalidError(f"{instr.op.name} without matching try")
+        frame = self._pop_ctrl()
+        self._push_ctrl(kind, payload, frame.end_types, instr)
+
+    def _delegate(self, instr: Instruction) -> None:
+        """``delegate l`` ends a try without handlers; ``l`` counts from outside it."""
+        if self.frame.kind != TRY:
+            raise InvalidError("delegate without matching try")
+        frame = self._pop_ctrl()
+        self._label(instr.imm)
+        self.vals += frame.end_types
+
+    def _rethrow(self, instr: Instruction) -> None:
+        if self._label(instr.imm).kind not in (CATCH, CATCH_ALL):
+            raise InvalidError("invalid rethrow label")
+        self._set_unreachable()
 
     def _drop(self, instr: Instruction) -> None:
         self._pop_val()
@@ -388,22 +490,22 @@ class FunctionValidator:
         self._pop_vals((global_type.valtype,))
 
     def _table_get(self, instr: Instruction) -> None:
-        elem = self.context.table_at(instr.imm).elem
-        self._pop_vals(_I32_ONLY)
-        self.vals.append(elem)
+        table = self.context.table_at(instr.imm)
+        self._pop_vals((table.address,))
+        self.vals.append(table.elem)
 
     def _table_set(self, instr: Instruction) -> None:
-        elem = self.context.table_at(instr.imm).elem
-        self._pop_vals((I32, elem))
+        table = self.context.table_at(instr.imm)
+        self._pop_vals((table.address, table.elem))
 
     def _table_grow(self, instr: Instruction) -> None:
-        elem = self.context.table_at(instr.imm).elem
-        self._pop_vals((elem, I32))
-        self.vals.append(I32)
+        table = self.context.table_at(instr.imm)
+        self._pop_vals((table.elem, table.address))
+        self.vals.append(table.address)
 
     def _table_fill(self, instr: Instruction) -> None:
-        elem = self.context.table_at(instr.imm).elem
-        self._pop_vals((I32, elem, I32))
+        table = self.context.table_at(instr.imm)
+        self._pop_vals((table.address, table.elem, table.address))
 
     def _ref_null(self, instr: Instruction) -> None:
         self.vals.append(instr.imm)
@@ -415,19 +517,33 @@ class FunctionValidator:
         self.vals.append(I32)
 
     # --- immediate checks of instructions with a fixed signature -----------
+    #
+    # Each returns ``None``, or, for an instruction on a memory or table
+    # whose address type is not i32 (memory64), its signature there:
+    # ``(params, len(params), results)`` (see ``_addressed``).
 
-    def _check_memarg(self, instr: Instruction) -> None:
-        self._check_alignment(instr.op, instr.imm[0])
+    def _check_memarg(self, instr: Instruction) -> _Signature | None:
+        return self._check_memory_access(instr.op, instr.imm)
 
-    def _check_memarg_lane(self, instr: Instruction) -> None:
+    def _check_memarg_lane(self, instr: Instruction) -> _Signature | None:
         memarg, lane = instr.imm
-        self._check_alignment(instr.op, memarg[0])
+        addressed = self._check_memory_access(instr.op, memarg)
         self._check_lane(instr.op, lane)
+        return addressed
 
-    def _check_alignment(self, op: Op, alignment: int) -> None:
-        self.context.memory_at(0)
-        if alignment > _NATURAL_ALIGNMENT[op.id]:
+    def _check_memory_access(self, op: Op, memarg: MemArg) -> _Signature | None:
+        """A load's or store's memory, alignment and offset; its address
+        operand has the memory's address type."""
+        align, offset, index = memarg
+        memory = self.context.memory_at(index)
+        if align > _NATURAL_ALIGNMENT[op.id]:
             raise InvalidError("alignment must not be larger than natural")
+        address = memory.address
+        if address is I32:
+            if offset > _MAX_U32:
+                raise InvalidError("offset out of range")
+            return None
+        return _addressed(op, (address,), ())
 
     def _check_lane_imm(self, instr: Instruction) -> None:
         self._check_lane(instr.op, instr.imm)
@@ -442,18 +558,27 @@ class FunctionValidator:
             if not 0 <= lane < 32:
                 raise InvalidError("invalid lane index")
 
-    def _check_memory(self, instr: Instruction) -> None:
-        self.context.memory_at(instr.imm)
+    def _check_memory(self, instr: Instruction) -> _Signature | None:
+        """``memory.size``, ``memory.grow``, ``memory.fill``: sizes, deltas,
+        addresses and lengths of the memory's address type (fill's value
+        stays i32)."""
+        address = self.context.memory_at(instr.imm).address
+        if address is I32:
+            return None
+        op = instr.op
+        params = (address, I32, address) if op is _MEMORY_FILL else (address,) * len(op.params)
+        return _addressed(op, params, (address,) * len(op.results))
 
-    def _check_memory_copy(self, instr: Instruction) -> None:
+    def _check_memory_copy(self, instr: Instruction) -> _Signature | None:
         destination, source = instr.imm
-        self.context.memory_at(destination)
-        self.context.memory_at(source)
+        return _copy_signature(instr.op, self.context.memory_at(destination).address,
+                               self.context.memory_at(source).address)
 
-    def _check_memory_init(self, instr: Instruction) -> None:
+    def _check_memory_init(self, instr: Instruction) -> _Signature | None:
         data, memory = instr.imm
-        self.context.memory_at(memory)
+        address = self.context.memory_at(memory).address
         self.context.check_data(data)
+        return None if address is I32 else _addressed(instr.op, (address, I32, I32), ())
 
     def _check_data(self, instr: Instruction) -> None:
         self.context.check_data(instr.imm)
@@ -461,24 +586,28 @@ class FunctionValidator:
     def _check_elem(self, instr: Instruction) -> None:
         self.context.elem_at(instr.imm)
 
-    def _check_table(self, instr: Instruction) -> None:
-        self.context.table_at(instr.imm)
+    def _check_table(self, instr: Instruction) -> _Signature | None:
+        """``table.size`` (the other table instructions are typed by context)."""
+        address = self.context.table_at(instr.imm).address
+        return None if address is I32 else _addressed(instr.op, (), (address,))
 
-    def _check_table_init(self, instr: Instruction) -> None:
+    def _check_table_init(self, instr: Instruction) -> _Signature | None:
         elem_index, table_index = instr.imm
         table = self.context.table_at(table_index)
         elem = self.context.elem_at(elem_index)
         if table.elem is not elem:
             raise InvalidError(f"type mismatch: element segment's type {elem.text}"
                                f" does not match table's element type {table.elem.text}")
+        return None if table.address is I32 else _addressed(instr.op, (table.address, I32, I32), ())
 
-    def _check_table_copy(self, instr: Instruction) -> None:
+    def _check_table_copy(self, instr: Instruction) -> _Signature | None:
         destination, source = instr.imm
-        destination_elem = self.context.table_at(destination).elem
-        source_elem = self.context.table_at(source).elem
-        if destination_elem is not source_elem:
-            raise InvalidError(f"type mismatch: source element type {source_elem.text}"
-                               f" does not match destination element type {destination_elem.text}")
+        destination_table = self.context.table_at(destination)
+        source_table = self.context.table_at(source)
+        if destination_table.elem is not source_table.elem:
+            raise InvalidError(f"type mismatch: source element type {source_table.elem.text}"
+                               f" does not match destination element type {destination_table.elem.text}")
+        return _copy_signature(instr.op, destination_table.address, source_table.address)
 
     def _check_declared_function(self, instr: Instruction) -> None:
         index = instr.imm
@@ -498,7 +627,32 @@ def _locate_at(error: InvalidError, instr: Instruction, func_index: int | None) 
             error.function = FunctionRef(func_index)
 
 
-_Handler = Callable[[FunctionValidator, Instruction], None]
+_Handler = Callable[[FunctionValidator, Instruction], object]
+_Signature = tuple[list[ValType], int, list[ValType]]
+_MAX_U32 = 0xFFFF_FFFF
+_MEMORY_FILL = op_named("memory.fill")
+_SIGNATURES: dict[tuple[int, tuple[ValType, ...], tuple[ValType, ...]], _Signature] = {}
+
+
+def _addressed(op: Op, params: tuple[ValType, ...], results: tuple[ValType, ...]) -> _Signature:
+    """``op``'s signature on a memory or table of another address type: the
+    given leading ``params`` (the rest of the table's after them) and
+    ``results`` (likewise), as ``step`` pops and pushes them."""
+    key = (op.id, params, results)
+    found = _SIGNATURES.get(key)
+    if found is None:
+        all_params = [*params, *op.params[len(params):]]
+        found = _SIGNATURES[key] = (all_params, len(all_params), [*results, *op.results[len(results):]])
+    return found
+
+
+def _copy_signature(op: Op, destination: ValType, source: ValType) -> _Signature | None:
+    """``memory.copy`` and ``table.copy`` between address types: the
+    destination's, the source's, and for the length the smaller of the two
+    (an i32 when either is i32)."""
+    if destination is I32 and source is I32:
+        return None
+    return _addressed(op, (destination, source, I32 if I32 in (destination, source) else I64), ())
 
 _SPECIAL_HANDLER_NAMES: dict[str, str] = {
     "unreachable": "_unreachable",
@@ -513,6 +667,17 @@ _SPECIAL_HANDLER_NAMES: dict[str, str] = {
     "return": "_return",
     "call": "_call",
     "call_indirect": "_call_indirect",
+    "return_call": "_return_call",
+    "return_call_indirect": "_return_call_indirect",
+    "return_call_ref": "_return_call_ref",
+    "throw": "_throw",
+    "throw_ref": "_throw_ref",
+    "try_table": "_try_table",
+    "try": "_try",
+    "catch": "_catch",
+    "catch_all": "_catch_all",
+    "delegate": "_delegate",
+    "rethrow": "_rethrow",
     "drop": "_drop",
     "select": "_select",
     "global.get": "_global_get",
@@ -617,6 +782,9 @@ _CONSTANT_OPS = frozenset({op_named("ref.null"), op_named("ref.func"), op_named(
 """The constant instructions (spec 3.3.10): ``t.const``, ``ref.null``,
 ``ref.func`` and (checked separately) ``global.get`` of an immutable global;
 plus the ``end`` that terminates every expression."""
+_EXTENDED_CONSTANT_OPS = _CONSTANT_OPS | {op_named(f"{t}.{operation}") for t in ("i32", "i64")
+                                          for operation in ("add", "sub", "mul")}
+"""With extended-const, integer addition, subtraction and multiplication too."""
 
 
 def validate_const_expr(context: ModuleContext, expr: Expr, expected: ValType) -> None:
@@ -624,10 +792,11 @@ def validate_const_expr(context: ModuleContext, expr: Expr, expected: ValType) -
     every instruction is constant ("constant expression required"), then its
     typing.  ``context`` decides which globals are visible (in WebAssembly 2.0
     only imported ones: see ``ModuleContext.for_constant_expressions``)."""
+    constant_ops = _EXTENDED_CONSTANT_OPS if Feature.EXTENDED_CONST in context.features else _CONSTANT_OPS
     for instr in expr:
         op = instr.op
         try:
-            constant = not context.global_at(instr.imm).mutable if op is _GLOBAL_GET else op in _CONSTANT_OPS
+            constant = not context.global_at(instr.imm).mutable if op is _GLOBAL_GET else op in constant_ops
             if not constant:
                 raise InvalidError("constant expression required")
         except InvalidError as error:

@@ -11,13 +11,17 @@ from __future__ import annotations
 from typing import Callable, Sequence, TypeVar
 
 from interp.errors import FieldKind, FunctionRef, InvalidError, ModuleField
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Data, Elem, Expr, Func, Import, Module, SegmentMode
-from interp.syntax.types import I32, MAX_PAGES, ExternKind, Limits, MemoryType, TableType
+from interp.syntax.types import (
+    I64, MAX_PAGES, PAGE_SIZE, PAGE_SIZES, ExternKind, FuncType, Limits, MemoryType, TableType, ValType,
+)
 from interp.text.positions import TextSource
 from interp.valid.context import ModuleContext
 from interp.valid.function import validate_const_expr, validate_function
 
 _MAX_TABLE_SIZE = 0xFFFF_FFFF
+_MAX_TABLE64_SIZE = 0xFFFF_FFFF_FFFF_FFFF
 
 FunctionCheck = Callable[[ModuleContext, int, Func], None]
 """Validates one function body (``context``, its index in the function index
@@ -25,8 +29,10 @@ space, the function), raising ``InvalidError``."""
 
 
 def validate_module(module: Module, check_function: FunctionCheck = validate_function,
-                    source: TextSource | None = None) -> ModuleContext:
-    """Validate ``module``; raise ``InvalidError`` at the first violation.
+                    source: TextSource | None = None,
+                    features: frozenset[Feature] = SUPPORTED_FEATURES) -> ModuleContext:
+    """Validate ``module`` by the rules of ``features``; raise
+    ``InvalidError`` at the first violation.
 
     Returns the context built on the way, which later phases (the translator,
     instantiation) use to look up the types of indexed entities.  Function
@@ -38,7 +44,7 @@ def validate_module(module: Module, check_function: FunctionCheck = validate_fun
     in the text the instruction or field is: the one place where an error
     learns what only the whole module knows."""
     try:
-        return _validate(module, check_function)
+        return _validate(module, check_function, features)
     except InvalidError as error:
         if error.function is not None and error.function.name is None:
             error.function = FunctionRef(error.function.index, module.func_name(error.function.index))
@@ -47,11 +53,13 @@ def validate_module(module: Module, check_function: FunctionCheck = validate_fun
         raise
 
 
-def _validate(module: Module, check_function: FunctionCheck) -> ModuleContext:
-    context = ModuleContext.of_module(module)
+def _validate(module: Module, check_function: FunctionCheck, features: frozenset[Feature]) -> ModuleContext:
+    context = ModuleContext.of_module(module, features)
     _check_each(FieldKind.IMPORT, module.imports, _check_import)
     _check_each(FieldKind.TABLE, module.tables, check_table_type)
     _check_each(FieldKind.MEMORY, module.memories, check_memory_type)
+    for tag_type in context.tags:
+        check_tag_type(tag_type)
 
     const_context = context.for_constant_expressions()
     _check_each(FieldKind.GLOBAL, module.globals,
@@ -73,7 +81,7 @@ def _validate(module: Module, check_function: FunctionCheck) -> ModuleContext:
             raise
 
     _check_exports(context, module)
-    if len(context.memories) > 1:
+    if len(context.memories) > 1 and Feature.MULTI_MEMORY not in features:
         raise InvalidError("multiple memories are not allowed (yet)")
     return context
 
@@ -106,12 +114,31 @@ def _check_import(imported: Import) -> None:
         check_memory_type(imported.desc)
 
 
+def check_tag_type(tag_type: FuncType) -> None:
+    """A tag's type describes an exception's payload: it has no results."""
+    if tag_type.results:
+        raise InvalidError("non-empty tag result type")
+
+
 def check_table_type(table: TableType) -> None:
-    _check_limits(table.limits, _MAX_TABLE_SIZE, "table size must be at most 2^32-1")
+    if table.address is I64:
+        _check_limits(table.limits, _MAX_TABLE64_SIZE, "table size must be at most 2^64-1")
+    else:
+        _check_limits(table.limits, _MAX_TABLE_SIZE, "table size must be at most 2^32-1")
 
 
 def check_memory_type(memory: MemoryType) -> None:
-    _check_limits(memory.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")
+    """Its page size is one of ``PAGE_SIZES``, and its limits fit what its
+    address type can address: 65536 pages of 64 KiB (4 GiB) for a 32-bit
+    memory, 2**48 for a 64-bit one (16 EiB)."""
+    if memory.page_size not in PAGE_SIZES:
+        raise InvalidError("invalid custom page size")
+    bound = memory.max_pages
+    if memory.address is I64 or memory.page_size != PAGE_SIZE:
+        too_large = f"memory size must be at most {bound} pages"
+    else:
+        too_large = f"memory size must be at most {MAX_PAGES} pages (4GiB)"
+    _check_limits(memory.limits, bound, too_large)
 
 
 def _check_limits(limits: Limits, bound: int, too_large: str) -> None:
@@ -132,19 +159,20 @@ def _check_elem(context: ModuleContext, elem: Elem) -> None:
         if table.elem is not elem.type:
             raise InvalidError(f"type mismatch: element segment's type {elem.type.text}"
                                f" does not match table's element type {table.elem.text}")
-        _check_offset(context, elem.offset)
+        _check_offset(context, elem.offset, table.address)
 
 
 def _check_data(context: ModuleContext, data: Data) -> None:
     if data.mode is SegmentMode.ACTIVE:
-        context.memory_at(data.memory)
-        _check_offset(context, data.offset)
+        memory = context.memory_at(data.memory)
+        _check_offset(context, data.offset, memory.address)
 
 
-def _check_offset(context: ModuleContext, offset: Expr | None) -> None:
+def _check_offset(context: ModuleContext, offset: Expr | None, address: ValType) -> None:
+    """An active segment's offset: a constant of its table's or memory's address type."""
     if offset is None:
         raise InvalidError("active segment has no offset expression")
-    validate_const_expr(context, offset, I32)
+    validate_const_expr(context, offset, address)
 
 
 def _check_exports(context: ModuleContext, module: Module) -> None:
@@ -153,6 +181,7 @@ def _check_exports(context: ModuleContext, module: Module) -> None:
         ExternKind.TABLE: context.table_at,
         ExternKind.MEMORY: context.memory_at,
         ExternKind.GLOBAL: context.global_at,
+        ExternKind.TAG: context.tag_at,
     }
     names: set[str] = set()
     for index, export in enumerate(module.exports):

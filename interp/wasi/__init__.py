@@ -12,7 +12,7 @@ preopened host directories the guest cannot get out of).
 from __future__ import annotations
 
 from interp.wasi.clock import SimulatedClock
-from interp.wasi.command import imports_wasi, initialize_reactor, run_command
+from interp.wasi.command import check_wasi_memory, imports_wasi, initialize_reactor, run_command
 from interp.wasi.config import (
     DEFAULT_CLOCK_TICK_NS,
     DEFAULT_START_TIME_NS,
@@ -50,6 +50,7 @@ __all__ = [
     "SimulatedClock",
     "WasiConfig",
     "WasiProcess",
+    "check_wasi_memory",
     "imports_wasi",
     "initialize_reactor",
     "run_command",

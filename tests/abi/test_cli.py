@@ -92,9 +92,11 @@ def test_the_same_scenario_gives_byte_identical_output(tmp_path: Path) -> None:
     ("plugins: {", "invalid YAML at line 1"),
     ("plugins: [{wasm: not_a_plugin.wat}]",
      "plugin not_a_plugin: not a proxy-wasm plugin: it exports no ABI version marker"),
+    ("plugins: [{wasm: memory64.wat}]", "memory 0 is 64-bit (memory64), but proxy-wasm passes 32-bit pointers"),
 ])
 def test_bad_input_is_one_line_and_exit_status_1(tmp_path: Path, scenario_text: str, message: str) -> None:
     (tmp_path / "not_a_plugin.wat").write_text("(module)")
+    (tmp_path / "memory64.wat").write_text('(module (memory i64 1) (func (export "proxy_abi_version_0_2_1")))')
     scenario = tmp_path / "bad.yaml"
     scenario.write_text(scenario_text)
     result = run_cli(str(scenario))

@@ -44,6 +44,8 @@ def test_abi_version_from_the_marker_export(markers: list[str], version: AbiVers
      "plugin p: imports other.f, which a proxy-wasm host does not provide (only env and WASI preview1)"),
     (module('(import "env" "memory" (memory 1)) (func (export "proxy_abi_version_0_2_1"))'),
      "plugin p: imports env.memory as a MemoryType; a proxy-wasm host provides only functions"),
+    (module('(memory (export "memory") i64 1) (func (export "proxy_abi_version_0_2_1"))'),
+     "plugin p: <bytes>: memory 0 is 64-bit (memory64), but proxy-wasm passes 32-bit pointers into it"),
 ])
 def test_modules_that_cannot_be_plugins_are_refused_clearly(wasm: bytes, message: str) -> None:
     with pytest.raises(PluginLoadError) as raised:

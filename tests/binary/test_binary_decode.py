@@ -10,8 +10,9 @@ import pytest
 from interp.binary import decode_module
 from interp.binary.decode import MAX_LOCALS, MAX_LOCALS_PER_MODULE
 from interp.errors import MalformedError, UsageError
+from interp.features import SUPPORTED_FEATURES, WASM_2_0, WASM_3_0, Feature
 from interp.syntax.module import CustomSection, Instruction, Names, SegmentMode
-from interp.syntax.opcodes import op
+from interp.syntax.opcodes import MemArg, op
 from interp.syntax.types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
 
 HEADER = b"\x00asm\x01\x00\x00\x00"
@@ -51,9 +52,9 @@ def with_body(code: bytes, locals_: bytes = b"\x00", *extra: bytes, data_count: 
     return module(*sections)
 
 
-def malformed(data: bytes) -> MalformedError:
+def malformed(data: bytes, features: frozenset[Feature] = SUPPORTED_FEATURES) -> MalformedError:
     with pytest.raises(MalformedError) as raised:
-        decode_module(data)
+        decode_module(data, features)
     return raised.value
 
 
@@ -115,7 +116,7 @@ def test_bad_types(content: bytes, message: str) -> None:
 
 
 def test_bad_export_kind() -> None:
-    assert malformed(module(section(7, vec(name("x") + b"\x04\x00")))).message == "malformed export kind"
+    assert malformed(module(section(7, vec(name("x") + b"\x05\x00")))).message == "malformed export kind"
 
 
 def test_tables_memories_globals_start() -> None:
@@ -177,11 +178,11 @@ def test_block_type_index() -> None:
     (bytes.fromhex("05 0b"), "END opcode expected"),
     (bytes.fromhex("02 40 05 0b 0b"), "END opcode expected"),
     (bytes.fromhex("41 00 04 40 05 05 0b 0b"), "END opcode expected"),
-    (bytes.fromhex("06 0b"), "illegal opcode 06"),
+    (bytes.fromhex("27 0b"), "illegal opcode 27"),
     (bytes.fromhex("fc 12 0b"), "illegal opcode fc 12"),
     (bytes.fromhex("fe 00 0b"), "illegal opcode fe"),
-    (bytes.fromhex("3f 01 0b"), "zero byte expected"),
-    (bytes.fromhex("41 00 28 20 00 1a 0b"), "malformed memop flags"),
+    (bytes.fromhex("41 00 28 80 01 00 1a 0b"), "malformed memop flags"),
+    (bytes.fromhex("41 00 28 00 80 80 80 80 80 80 80 80 80 02 1a 0b"), "integer too large"),
     (bytes.fromhex("d0 7f 1a 0b"), "malformed reference type"),
     (bytes.fromhex("41 80 80 80 80 80 00 0b"), "integer representation too long"),
     (bytes.fromhex("41 80 80 80 80 70 0b"), "integer too large"),
@@ -189,6 +190,66 @@ def test_block_type_index() -> None:
 ])
 def test_bad_instructions(code: bytes, message: str) -> None:
     assert malformed(with_body(code)).message == message
+
+
+@pytest.mark.parametrize("code, message", [
+    (bytes.fromhex("3f 01 0b"), "zero byte expected"),
+    (bytes.fromhex("41 00 28 20 00 1a 0b"), "malformed memop flags"),
+    (bytes.fromhex("41 00 28 40 00 00 1a 0b"), "malformed memop flags"),
+    (bytes.fromhex("41 00 28 00 80 80 80 80 10 1a 0b"), "integer too large"),
+    (bytes.fromhex("fc 0a 00 01 0b"), "zero byte expected"),
+])
+def test_webassembly_2_0_reserves_memory_index_bytes(code: bytes, message: str) -> None:
+    """Without multi-memory and memory64 (the 2.0 testsuite's rules), the
+    bytes later standards give a memory index or a 64-bit offset are malformed."""
+    assert malformed(with_body(code), WASM_2_0).message == message
+
+
+def test_memory_instructions_name_their_memory() -> None:
+    """Multi-memory: a memarg's flag bit 6 says a memory index follows the
+    alignment, and memory.size/grow/fill/copy/init take indices where 2.0 has
+    zero bytes; memory64: offsets are u64."""
+    code = bytes.fromhex(
+        "41 00 28 42 03 10 1a"               # i32.load memory 3 align=4 offset=16
+        "41 00 28 02 ff ff ff ff ff ff ff ff ff 01 1a"  # i32.load offset=2**64-1
+        "3f 02 1a"                           # memory.size 2
+        "fc 0a 01 02"                        # memory.copy 1 2 (three operands, unchecked here)
+        "0b")
+    body = body_of(with_body(code))
+    assert [i.imm for i in body if i.op.name not in ("i32.const", "drop", "end")] == [
+        MemArg(2, 16, 3), MemArg(2, 2**64 - 1, 0), 2, (1, 2)]
+
+
+@pytest.mark.parametrize("limits, expected", [
+    ("00 01", MemoryType(Limits(1))),
+    ("01 01 02", MemoryType(Limits(1, 2))),
+    ("04 80 80 80 80 80 80 40", MemoryType(Limits(2**48), ValType.I64)),
+    ("05 00 ff ff ff ff ff ff ff ff ff 01", MemoryType(Limits(0, 2**64 - 1), ValType.I64)),
+    ("08 01 00", MemoryType(Limits(1), page_size=1)),
+    ("09 01 02 10", MemoryType(Limits(1, 2), page_size=65536)),
+])
+def test_memory_limits_flags(limits: str, expected: MemoryType) -> None:
+    """Bit 0: a maximum; bit 2: i64 addresses (memory64); bit 3: a page
+    size exponent follows (custom-page-sizes)."""
+    assert decode_module(module(section(5, vec(bytes.fromhex(limits))))).memories == (expected,)
+
+
+@pytest.mark.parametrize("limits, features, message", [
+    ("02 00", SUPPORTED_FEATURES, "malformed limits flags"),
+    ("10 00", SUPPORTED_FEATURES, "malformed limits flags"),
+    ("81 00 00", SUPPORTED_FEATURES, "malformed limits flags"),
+    ("08 00 00", WASM_3_0, "malformed limits flags"),
+    ("08 00 40", SUPPORTED_FEATURES, "invalid custom page size"),
+    ("04 00", WASM_2_0, "integer too large"),
+])
+def test_malformed_memory_limits(limits: str, features: frozenset[Feature], message: str) -> None:
+    assert malformed(module(section(5, vec(bytes.fromhex(limits)))), features).message == message
+
+
+def test_tables_have_an_address_type_but_no_page_size() -> None:
+    assert decode_module(module(section(4, vec(bytes.fromhex("70 05 00 0a"))))).tables == (
+        TableType(Limits(0, 10), ValType.FUNCREF, ValType.I64),)
+    assert malformed(module(section(4, vec(bytes.fromhex("70 08 00 00"))))).message == "malformed limits flags"
 
 
 def test_immediates_of_every_shape() -> None:
@@ -210,7 +271,7 @@ def test_immediates_of_every_shape() -> None:
         "0b")
     body = body_of(with_body(code, data_count=True))
     assert [i.imm for i in body] == [
-        ((0, 1), 2), (3, 1), (ValType.I32, ValType.EXTERNREF), (2, 400), 0x7FC00000,
+        ((0, 1), 2), (3, 1), (ValType.I32, ValType.EXTERNREF), MemArg(2, 400), 0x7FC00000,
         0xBFF0000000000000, 0x8000000000000000, (1, 2), (3, 4), (5, 0), (0, 0), 0,
         ValType.FUNCREF, None, None]
     assert body[-2].op is op("i32.trunc_sat_f32_s")
@@ -298,7 +359,7 @@ def test_custom_sections_remember_their_place() -> None:
     ((section(3, vec()), section(1, vec())), "unexpected content after last section"),
     ((section(10, vec()), section(12, u32(0))), "unexpected content after last section"),
     ((section(1, vec()), section(1, vec())), "unexpected content after last section"),
-    ((b"\x0d\x00",), "malformed section id"),
+    ((b"\x0e\x00",), "malformed section id"),
     ((section(1, vec() + b"\x00"),), "section size mismatch"),
     ((b"\x01\x02\x01\x60\x00\x00",), "section size mismatch"),
     ((section(3, vec(u32(0))),), "function and code section have inconsistent lengths"),
@@ -342,10 +403,10 @@ def test_decoding_restores_the_garbage_collector() -> None:
 
 
 def test_error_offsets_point_into_the_module() -> None:
-    data = with_body(bytes.fromhex("41 00 06 0b"))
+    data = with_body(bytes.fromhex("41 00 27 0b"))
     error = malformed(data)
     assert error.offset == len(data) - 2
-    assert data[error.offset] == 0x06
+    assert data[error.offset] == 0x27
 
 
 def _many_functions(local_declarations: list[bytes]) -> bytes:

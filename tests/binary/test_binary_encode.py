@@ -16,6 +16,8 @@ from interp.binary import decode_module, decode_names, encode_module, encode_nam
 from interp.binary.encode import encode_signed, encode_unsigned
 from interp.errors import UsageError
 from interp.syntax.module import (
+    Catch,
+    CatchKind,
     CustomSection,
     Data,
     Elem,
@@ -26,7 +28,7 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, Imm, op
+from interp.syntax.opcodes import OPS, Imm, MemArg, op
 from interp.syntax.types import FuncType, GlobalType, ValType
 
 END = Instruction(op("end"))
@@ -194,6 +196,7 @@ def test_leb128_encodings_are_minimal_and_checked() -> None:
     Instruction(op("f32.const"), 2**32),
     Instruction(op("br_table"), None),
     Instruction(op("i32.load"), (2,)),
+    Instruction(op("i32.load"), MemArg(2, 2**64)),
     Instruction(op("block"), -1),
 ])
 def test_unencodable_instructions_are_usage_errors(instruction: Instruction) -> None:
@@ -206,14 +209,20 @@ def test_every_opcode_of_the_table_encodes_and_decodes() -> None:
     sample_immediates = {
         Imm.NONE: None, Imm.BLOCKTYPE: 3, Imm.LABEL: 1, Imm.BR_TABLE: ((1, 2), 0), Imm.FUNC: 5,
         Imm.CALL_INDIRECT: (1, 2), Imm.LOCAL: 300, Imm.GLOBAL: 2, Imm.TABLE: 1, Imm.ELEM: 4, Imm.DATA: 0,
-        Imm.TABLE_INIT: (1, 2), Imm.TABLE_COPY: (2, 1), Imm.MEMARG: (3, 70000), Imm.MEMORY: 0,
-        Imm.MEMORY_INIT: (0, 0), Imm.MEMORY_COPY: (0, 0), Imm.I32: 0x8000_0000,
+        Imm.TABLE_INIT: (1, 2), Imm.TABLE_COPY: (2, 1), Imm.MEMARG: MemArg(3, 2**64 - 1, 2), Imm.MEMORY: 1,
+        Imm.MEMORY_INIT: (0, 3), Imm.MEMORY_COPY: (2, 0), Imm.I32: 0x8000_0000,
         Imm.I64: 0xFFFF_FFFF_FFFF_FFFE, Imm.F32: 0x7F80_0001, Imm.F64: 0xFFF8_0000_0000_0001,
         Imm.V128: 2**127 + 5, Imm.REFTYPE: ValType.EXTERNREF, Imm.SELECT_TYPES: (ValType.F64,), Imm.LANE: 7,
-        Imm.SHUFFLE: tuple(range(16)), Imm.MEMARG_LANE: ((0, 8), 1),
+        Imm.SHUFFLE: tuple(range(16)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1), Imm.TAG: 3, Imm.TYPE: 2,
+        Imm.TRY_TABLE: (ValType.I64, (Catch(CatchKind.CATCH, 1, 2), Catch(CatchKind.CATCH_ALL_REF, None, 0))),
     }
-    structure = {op("block"), op("loop"), op("if"), op("else"), op("end")}
-    body = tuple(Instruction(o, sample_immediates[o.imm]) for o in OPS if o not in structure) + (END,)
+    structure = {op(name) for name in ("block", "loop", "if", "else", "end", "try", "catch", "catch_all", "delegate",
+                                       "try_table")}
+    legacy_try = (Instruction(op("try"), None), Instruction(op("catch"), 1), Instruction(op("catch"), 0),
+                  Instruction(op("catch_all")), END, Instruction(op("try"), 4), Instruction(op("delegate"), 1))
+    try_table = (Instruction(op("try_table"), sample_immediates[Imm.TRY_TABLE]), END)
+    body = tuple(Instruction(o, sample_immediates[o.imm]) for o in OPS if o not in structure) + legacy_try + \
+        try_table + (END,)
     module = Module(types=(FuncType((), ()),), funcs=(Func(0, (), body),), data_count=1,
                     datas=(Data(b"", SegmentMode.PASSIVE),))
     decoded = decode_module(encode_module(module)).funcs[0].body

@@ -17,16 +17,22 @@ import pytest
 from interp.binary import decode_module, encode_module
 from interp.errors import MalformedError
 from interp.syntax.module import Module
+from spec_tests.expectations import configured_testsuite, features_of_testsuite
+
+FEATURES = features_of_testsuite(configured_testsuite())
+"""The testsuite read here is 2.0's (when configured), whose binaries are 2.0's."""
+from tests.binary.conftest import expected_message
 
 
 def test_wast_binary_module(wast_binary_case) -> None:
     case = wast_binary_case
     if case.expect == "valid":
-        decode_module(case.data)
+        decode_module(case.data, FEATURES)
         return
     with pytest.raises(MalformedError) as raised:
-        decode_module(case.data)
-    assert raised.value.message.startswith(case.message), (raised.value.message, case.message)
+        decode_module(case.data, FEATURES)
+    message = expected_message(case.file, case.line, case.message)
+    assert raised.value.message.startswith(message), (raised.value.message, message)
 
 
 def test_the_extractor_finds_every_binary_module(all_wast_binary_cases) -> None:
@@ -47,9 +53,11 @@ def _outcomes(modules) -> tuple[dict[str, int], list[tuple]]:
         data = module.path.read_bytes()
         malformed_expected = command["type"] == "assert_malformed"
         try:
-            decode_module(data)
+            decode_module(data, FEATURES)
         except MalformedError as error:
-            if malformed_expected and error.message.startswith(command["text"]):
+            # wast2json's line is the module's, one after its assertion's.
+            if malformed_expected and error.message.startswith(
+                    expected_message(module.file, command.get("line", 0) - 1, command["text"])):
                 counts["malformed as expected"] += 1
             elif (error.message == "data count section required" and command["type"] == "assert_invalid"
                   and command.get("module_type") == "binary"):
@@ -83,7 +91,7 @@ def _decoded_testsuite_modules(testsuite_as_binaries) -> list[tuple[str, bytes, 
             continue
         data = module.path.read_bytes()
         try:
-            decoded.append((module.path.name, data, decode_module(data)))
+            decoded.append((module.path.name, data, decode_module(data, FEATURES)))
         except MalformedError:
             continue
     return decoded
@@ -95,7 +103,7 @@ def test_testsuite_modules_round_trip(testsuite_as_binaries, without_offsets) ->
     identical = 0
     for name, data, module in decoded:
         encoded = encode_module(module)
-        again = decode_module(encoded)
+        again = decode_module(encoded, FEATURES)
         assert without_offsets(again) == without_offsets(module), name
         assert encode_module(again) == encoded, name
         identical += encoded == data
@@ -133,7 +141,7 @@ def test_instruction_offsets_match_wasm_objdump(testsuite_as_binaries) -> None:
     checked = 0
     for _, path in largest.values():
         try:
-            module = decode_module(path.read_bytes())
+            module = decode_module(path.read_bytes(), FEATURES)
         except MalformedError:
             continue
         listed = objdump_offsets(path)

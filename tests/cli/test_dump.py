@@ -46,9 +46,7 @@ FLAT = """(module
     end)
   (memory (;0;) 1)
   (export "fib" (func $fib))
-  (data (;0;) (offset i32.const 8) "ok\\00")
-  ;; custom section "name" (16 bytes)
-)
+  (data (;0;) (offset i32.const 8) "ok\\00"))
 """
 
 FOLDED_WITH_OFFSETS_BODY = """\
@@ -137,14 +135,15 @@ def test_invalid_modules_are_printed_not_rejected(capsys, tmp_path: Path) -> Non
     assert status == 0 and "    i64.const 1)" in out
 
 
-def test_names_that_are_not_identifiers_print_as_indices(capsys, tmp_path: Path) -> None:
+def test_names_that_are_not_identifiers_print_as_quoted_identifiers(capsys, tmp_path: Path) -> None:
     module = parse_module(SOURCE)
     module = dataclasses.replace(module, names=Names(funcs={0: "not an identifier"}))
     path = tmp_path / "odd.wasm"
     path.write_bytes(encode_module(module))
     status, out, _ = run_cli(capsys, "dump", path)
-    assert status == 0 and "(func (;0;) (type 0) (param i32) (result i32)" in out and "call 0\n" in out
-    parse_module(out)
+    assert status == 0 and '(func $"not an identifier" (type 0) (param i32) (result i32)' in out
+    assert 'call $"not an identifier"\n' in out
+    assert parse_module(out).names.funcs == {0: "not an identifier"}
 
 
 @pytest.mark.parametrize("content, message", [

@@ -202,3 +202,27 @@ def test_line_editing_and_history_on_a_terminal(tmp_path: Path) -> None:
     text = transcript.decode(errors="replace")
     assert "unknown command" not in text
     assert "i32.lt_u" in text and "if (result i32)" in text
+
+
+def test_memory_views_and_watchpoints_take_a_memory(tmp_path: Path) -> None:
+    """``x @MEM ...`` and ``watch @MEM ...``: a memory by index or $name
+    (multi-memory); memory 0 without one."""
+    module = tmp_path / "memories.wat"
+    module.write_text("""(module (memory $a 1) (memory $b i64 1)
+      (func (export "f") (i64.store $b (i64.const 8) (i64.const 0x1122)) (i32.store8 (i32.const 1) (i32.const 7))))""")
+    output = debug(["watch @$b 8 2", "continue", "x @1 8 1 u16", "x 0 4", "x @2 0", "quit"],
+                   "--invoke", "f", str(module))
+    assert output[1:] == [
+        "(glasswasm) watch @$b 8 2",
+        "watchpoint 1: memory 1 0x8..+2",
+        "(glasswasm) continue",
+        "[watchpoint 1 (memory 1 0x8..+2): 00 00 -> 22 11] at step 3",
+        "f @ 0x002e: i32.const 1                  []",
+        "(glasswasm) x @1 8 1 u16",
+        "0x00000008: 4386",
+        "(glasswasm) x 0 4",
+        "0x00000000: 00 00 00 00                                      ....",
+        "(glasswasm) x @2 0",
+        "error: no memory 2 (the module has 2)",
+        "(glasswasm) quit",
+    ]

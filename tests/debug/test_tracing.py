@@ -157,3 +157,30 @@ def test_bad_options_are_one_line_errors(tmp_path: Path, capsys) -> None:
         assert main(args) == 1, args
         err = capsys.readouterr().err
         assert err.startswith(message) and err.count("\n") == 1, (args, err)
+
+
+MEMORIES = """(module
+  (memory $a 1)
+  (memory $b i64 1)
+  (func (export "copy") (param $x i64) (result i64)
+    (i64.store $b offset=8 (local.get $x) (i64.const 42))
+    (memory.copy $a $b (i32.const 0) (i64.const 24) (i32.const 8))
+    (i64.load $a (i32.const 0))))"""
+
+
+def test_memory_events_name_the_memory_other_than_memory_0() -> None:
+    """Multi-memory: a memory event says which memory (``memory`` in JSON,
+    ``mem1[...]`` in text), except for memory 0, whose events are as before."""
+    output, _, _ = traced(MEMORIES, "copy", 16)
+    effects = [{k: v for k, v in json.loads(line).items() if k not in ("depth", "step")}
+               for line in output.splitlines() if '"memory_' in line]
+    assert effects == [
+        {"event": "memory_write", "address": 24, "size": 8, "value": "i64:42", "memory": 1},
+        {"event": "memory_read", "address": 24, "size": 8, "value": "8 bytes", "memory": 1},
+        {"event": "memory_write", "address": 0, "size": 8, "value": "8 bytes"},
+        {"event": "memory_read", "address": 0, "size": 8, "value": "i64:42"},
+    ]
+    text, _, _ = traced(MEMORIES, "copy", 16, tracer_class=TextTrace)
+    assert [line.strip() for line in text.splitlines() if ";" in line] == [
+        "; write mem1[0x18..+8] = i64:42", "; read  mem1[0x18..+8] = 8 bytes", "; write mem[0x0..+8] = 8 bytes",
+        "; read  mem[0x0..+8] = i64:42"]

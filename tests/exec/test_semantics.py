@@ -66,7 +66,8 @@ def test_the_loop_opcodes_are_its_own_then_the_tables() -> None:
     names = cython_semantics.opcode_names()
     assert names[:len(cython_semantics.LOOP_OPERATIONS)] == cython_semantics.LOOP_OPERATIONS
     assert list(names[len(cython_semantics.LOOP_OPERATIONS):]) == \
-        [o.name for o in OPS if isinstance(o.semantics, (Compute, Access))]
+        [o.name for o in OPS if isinstance(o.semantics, (Compute, Access))] + \
+        [f"{o.name}.indexed" for o in OPS if isinstance(o.semantics, Access)]
     assert len(set(names)) == len(names)
     codes = "\n".join(cython_semantics.generated_parts()["trap codes"])
     assert all(f"TRAP_{kind.name} = {kind.code}" in codes for kind in TrapKind)

@@ -10,6 +10,7 @@ import pytest
 from interp.errors import TextSyntaxError
 from interp.script.run import ScriptRunner
 from interp.exec.store import EngineConfig
+from interp.syntax.opcodes import MemArg
 from interp.syntax.types import F32, F64, V128
 from interp.text import parse_module, parse_script
 from interp.text.script import AssertReturn, Const, NanPattern, V128Pattern
@@ -88,10 +89,10 @@ def test_lane_immediates() -> None:
 
 
 @pytest.mark.parametrize("text, immediate", [
-    ("v128.load8_lane 3", ((0, 0), 3)),
-    ("v128.load16_lane offset=10 align=1 7", ((0, 10), 7)),
-    ("v128.store64_lane align=8 1", ((3, 0), 1)),
-    ("v128.store32_lane offset=0x20 0", ((2, 32), 0)),
+    ("v128.load8_lane 3", (MemArg(0, 0), 3)),
+    ("v128.load16_lane offset=10 align=1 7", (MemArg(0, 10), 7)),
+    ("v128.store64_lane align=8 1", (MemArg(3, 0), 1)),
+    ("v128.store32_lane offset=0x20 0", (MemArg(2, 32), 0)),
 ])
 def test_lane_memory_immediates(text: str, immediate: tuple) -> None:
     (instruction,) = [i for i in body(f"(i32.const 0) (v128.const i64x2 0 0) ({text}) drop")

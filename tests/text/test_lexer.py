@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from interp.errors import TextSyntaxError
-from interp.text.lexer import ATOM, EOF, ID, LPAR, RPAR, STRING, decode_name, location, tokenize
+from interp.text.lexer import ATOM, EOF, ID, LPAR, RPAR, STRING, decode_name, location, tokenize, tokenize_with_annotations
 
 
 def kinds_and_values(text: str) -> list[tuple[int, object]]:
@@ -100,7 +100,29 @@ def test_location_counts_from_one() -> None:
 
 def test_identifiers_are_idchars_after_a_dollar() -> None:
     assert kinds_and_values("$a.b+c/d:e $l$l") == [(ID, "$a.b+c/d:e"), (ID, "$l$l"), (EOF, None)]
-    assert kinds_and_values("$") == [(ATOM, "$"), (EOF, None)]
+    with pytest.raises(TextSyntaxError, match="empty identifier"):
+        tokenize("$")
+
+
+def test_quoted_identifiers_are_the_names_they_spell() -> None:
+    assert kinds_and_values('$"a b" $"fh" $fh $"\\41B"') == [(ID, "$a b"), (ID, "$fh"), (ID, "$fh"), (ID, "$AB"),
+                                                            (EOF, None)]
+    for text, message in (('$""', "empty identifier"), ('$"\\ef"', "malformed UTF-8"),
+                          ('$ "a"', "empty identifier"), ('$"a\tb"', "empty identifier")):
+        with pytest.raises(TextSyntaxError, match=message):
+            tokenize(text)
+
+
+def test_annotations_are_left_out_and_known_ones_kept_beside_the_tokens() -> None:
+    tokens, annotations = tokenize_with_annotations('(@a x (y) "z") (func (@name "f") (@custom "c" (after func)))')
+    assert [kind for kind, _, _ in tokens] == [LPAR, ATOM, RPAR, EOF]
+    assert [(a.name, a.position) for a in annotations] == [("name", 2), ("custom", 2)]
+    custom = annotations[1]
+    assert custom.items[0] == (STRING, b"c", custom.offset + 9) and custom.items[1].items[0][1] == "after"
+    for text, message in (("(@)", "empty annotation id"), ('(@"")', "empty annotation id"), ("(@x (y)", "unclosed"),
+                          ("(@a \x01)", "illegal character"), ("(@a ü)", "illegal character")):
+        with pytest.raises(TextSyntaxError, match=message):
+            tokenize(text)
 
 
 def test_decode_name_checks_utf8() -> None:

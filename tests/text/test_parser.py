@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from interp.errors import MalformedError, TextSyntaxError
 from interp.syntax.module import Data, Elem, Export, Import, Instruction, SegmentMode
-from interp.syntax.opcodes import OPS_BY_NAME, SELECT_TYPED
+from interp.features import SUPPORTED_FEATURES, WASM_2_0, Feature
+from interp.syntax.opcodes import OPS_BY_NAME, SELECT_TYPED, MemArg
 from interp.syntax.types import (
     EXTERNREF,
     F32,
@@ -22,6 +23,7 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    ValType,
 )
 from interp.text import parse_module
 
@@ -38,9 +40,9 @@ def body(text: str, index: int = 0) -> tuple[Instruction, ...]:
     return parse_module(text).funcs[index].body
 
 
-def syntax_error(text: str) -> TextSyntaxError:
+def syntax_error(text: str, features: frozenset[Feature] = SUPPORTED_FEATURES) -> TextSyntaxError:
     with pytest.raises(TextSyntaxError) as info:
-        parse_module(text)
+        parse_module(text, features)
     return info.value
 
 
@@ -297,10 +299,13 @@ def test_start() -> None:
     assert syntax_error("(func $a) (start $a) (start $a)").message == "multiple start sections"
 
 
-def test_limits_must_fit_in_32_bits() -> None:
-    assert parse_module("(memory 0 0xffff_ffff)").memories == (MemoryType(Limits(0, 2**32 - 1)),)
-    assert syntax_error("(memory 0x1_0000_0000)").message == "i32 constant out of range"
-    assert syntax_error("(table 0 0x1_0000_0000 funcref)").message == "i32 constant out of range"
+def test_limits_must_fit_in_32_bits_in_webassembly_2_0() -> None:
+    """In 2.0's text format; with memory64 they are u64s (and too large a
+    one for its type is a validation error)."""
+    assert parse_module("(memory 0 0xffff_ffff)", WASM_2_0).memories == (MemoryType(Limits(0, 2**32 - 1)),)
+    assert syntax_error("(memory 0x1_0000_0000)", WASM_2_0).message == "i32 constant out of range"
+    assert syntax_error("(table 0 0x1_0000_0000 funcref)", WASM_2_0).message == "i32 constant out of range"
+    assert syntax_error("(table 0 0x1_0000_0000_0000_0000 funcref)").message == "i64 constant out of range"
 
 
 # -- identifiers -----------------------------------------------------------------------
@@ -512,18 +517,70 @@ def test_memory_arguments() -> None:
         (drop (f64.load offset=4294967295 align=1 (i32.const 0)))
         (i32.store16 align=2 (i32.const 0) (i32.const 0)))""")
     memargs = [i.imm for i in instrs if i.op.imm.value == "memarg"]
-    assert memargs == [(2, 0), (0, 16), (0, 2**32 - 1), (1, 0)]
+    assert memargs == [MemArg(2, 0), MemArg(0, 16), MemArg(0, 2**32 - 1), MemArg(1, 0)]
+
+
+def test_memory_arguments_name_their_memory() -> None:
+    """Multi-memory: an index or ``$id`` before the offset; memory64:
+    offsets up to 2**64 - 1 (whether one fits its memory is validation's)."""
+    module = parse_module("""(memory $a 1) (memory $b i64 1)
+        (func
+          (drop (i32.load $b offset=0xffff_ffff_ffff_ffff (i64.const 0)))
+          (drop (i64.load8_u 1 align=1 (i64.const 0)))
+          (v128.store8_lane $b 3 (i64.const 0) (v128.const i64x2 0 0))
+          (v128.store8_lane 1 3 (i64.const 0) (v128.const i64x2 0 0))
+          (v128.store8_lane 3 (i32.const 0) (v128.const i64x2 0 0)))""")
+    immediates = [i.imm for i in module.funcs[0].body if i.op.imm.value in ("memarg", "memarg_lane")]
+    assert immediates == [MemArg(2, 2**64 - 1, 1), MemArg(0, 0, 1), (MemArg(0, 0, 1), 3), (MemArg(0, 0, 1), 3),
+                          (MemArg(0, 0, 0), 3)]
 
 
 @pytest.mark.parametrize(("text", "message"), [
     ("(func (drop (i32.load align=3 (i32.const 0))))", "alignment"),
     ("(func (drop (i32.load align=0 (i32.const 0))))", "alignment"),
-    ("(func (drop (i32.load offset=4294967296 (i32.const 0))))", "i32 constant out of range"),
+    ("(func (drop (i32.load offset=18446744073709551616 (i32.const 0))))", "i64 constant out of range"),
     ("(func (drop (i32.load offset=x (i32.const 0))))", "unknown operator"),
     ("(func (drop (i32.load align=4 offset=0 (i32.const 0))))", "unexpected token"),
+    ("(func (drop (i32.load $m (i32.const 0))))", "unknown memory $m"),
 ])
 def test_bad_memory_arguments(text: str, message: str) -> None:
     assert syntax_error(text).message.startswith(message)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("(func (drop (i32.load offset=4294967296 (i32.const 0))))", "i32 constant out of range"),
+    ("(memory 0 0x1_0000_0000)", "i32 constant out of range"),
+    ("(memory $m 1) (func (drop (i32.load $m (i32.const 0))))", "unexpected token"),
+    ("(memory i64 1)", "unexpected token"),
+])
+def test_webassembly_2_0_text_has_no_memory_indices_or_64_bit_limits(text: str, message: str) -> None:
+    assert syntax_error(text, WASM_2_0).message.startswith(message)
+
+
+@pytest.mark.parametrize(("text", "memory"), [
+    ("(memory i64 1 2)", MemoryType(Limits(1, 2), ValType.I64)),
+    ("(memory 0x1_0000_0000)", MemoryType(Limits(2**32))),
+    ("(memory 1 (pagesize 1))", MemoryType(Limits(1), page_size=1)),
+    ("(memory i64 (pagesize 1) (data \"xyz\"))", MemoryType(Limits(3, 3), ValType.I64, 1)),
+    ("(memory (import \"m\" \"m\") i64 0xffff_ffff_ffff_ffff (pagesize 1))",
+     MemoryType(Limits(2**64 - 1), ValType.I64, 1)),
+])
+def test_memory_types(text: str, memory: MemoryType) -> None:
+    """Memory64's address type, 64-bit limits, custom-page-sizes' page size;
+    inline data fills whole pages of the memory's size."""
+    assert parse_module(text).memory_types() == (memory,)
+
+
+def test_inline_segments_have_offsets_of_the_address_type() -> None:
+    module = parse_module("(memory i64 (data \"a\")) (table i64 funcref (elem 0)) (func)")
+    assert module.tables == (TableType(Limits(1, 1), ValType.FUNCREF, ValType.I64),)
+    assert [instr.op.name for instr in module.datas[0].offset] == ["i64.const", "end"]
+    assert [instr.op.name for instr in module.elems[0].offset] == ["i64.const", "end"]
+
+
+@pytest.mark.parametrize("text", ["(memory 0 (pagesize 3))", "(memory 0 (pagesize 0))"])
+def test_a_page_size_is_a_power_of_two(text: str) -> None:
+    assert syntax_error(text).message == "invalid custom page size"
 
 
 def test_constants_are_canonical_ints_and_float_bit_patterns() -> None:

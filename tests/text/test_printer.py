@@ -15,11 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interp.binary.decode import decode_module
+from interp.binary.decode import SECTION_ORDER, decode_module
 from interp.binary.encode import encode_module
 from interp.errors import MalformedError
+from interp.features import WASM_2_0, Feature
 from interp.loader import module_from_bytes
+from interp.script.testsuites import WASM_3_0, files_of_testsuite, place_of, recognise
 from interp.syntax.module import (
+    Catch,
+    CatchKind,
     CustomSection,
     Data,
     Elem,
@@ -31,7 +35,7 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, op
+from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, MemArg, op
 from interp.syntax.types import (
     EXTERNREF,
     FUNCREF,
@@ -43,6 +47,7 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    TagType,
 )
 from interp.text import parse_module, parse_script
 from interp.text.lexer import STRING, tokenize
@@ -57,7 +62,9 @@ from interp.text.printer import (
     print_module,
 )
 from interp.text.script import AssertMalformed, AssertTrap, ModuleSource, ScriptModule
-from spec_tests.expectations import configured_testsuite
+from interp.features import Feature
+from interp.script.testsuites import WASM_3_0, files_of_testsuite, place_of, recognise
+from spec_tests.expectations import configured_testsuite, configured_testsuites, features_of_testsuite
 
 END = OPS_BY_NAME["end"]
 ELSE = OPS_BY_NAME["else"]
@@ -232,8 +239,8 @@ def test_offsets_start_every_instruction_line_in_both_forms() -> None:
     # Every line of a function body is an instruction with its offset.
     body = folded.split("(local $t i32) (local f64 f64)\n")[1].split("  (func $start")[0]
     assert all(re.match(r" +\(;@[0-9a-f]+;\) ", line) for line in body.splitlines())
-    # The name section was made from the text's $identifiers.
-    assert '  ;; custom section "name" (' in flat and flat.endswith("bytes)\n)\n")
+    # The name section was made from the text's $identifiers, which say it.
+    assert "@custom" not in flat
     for text in (flat, folded):
         assert comparable(parse_module(text), False) == comparable(module, False)
 
@@ -311,14 +318,14 @@ NAMES = Names(module="m", funcs={3: "fib", 4: "has space", 5: "dup", 6: "dup"},
     ("f64.const", 0xFFF0_0000_0000_0001, None, "f64.const -nan:0x1"),
     ("call", 3, None, "call 3"),
     ("call", 3, NAMES, "call $fib"),
-    ("call", 4, NAMES, "call 4"),
+    ("call", 4, NAMES, 'call $"has space"'),
     ("call", 6, NAMES, "call $dup.1"),
     ("global.set", 0, NAMES, "global.set $g"),
     ("br_table", ((0, 1), 2), None, "br_table 0 1 2"),
     ("br_if", 3, NAMES, "br_if 3"),
-    ("i32.load", (0, 4), None, "i32.load offset=4 align=1"),
-    ("i32.load", (2, 0), None, "i32.load"),
-    ("i64.store32", (2, 8), None, "i64.store32 offset=8"),
+    ("i32.load", MemArg(0, 4), None, "i32.load offset=4 align=1"),
+    ("i32.load", MemArg(2, 0), None, "i32.load"),
+    ("i64.store32", MemArg(2, 8), None, "i64.store32 offset=8"),
     ("v128.const", 4 << 96 | 3 << 64 | 2 << 32 | 1, None,
      "v128.const i32x4 0x00000001 0x00000002 0x00000003 0x00000004"),
     ("memory.init", (1, 0), None, "memory.init 1"),
@@ -338,8 +345,10 @@ NAMES = Names(module="m", funcs={3: "fib", 4: "has space", 5: "dup", 6: "dup"},
     ("ref.func", 3, NAMES, "ref.func $fib"),
     ("i8x16.extract_lane_s", 15, None, "i8x16.extract_lane_s 15"),
     ("i8x16.shuffle", tuple(range(16)), None, "i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15"),
-    ("v128.load16_lane", ((0, 2), 7), None, "v128.load16_lane offset=2 align=1 7"),
-    ("v128.store64_lane", ((3, 0), 1), None, "v128.store64_lane 1"),
+    ("v128.load16_lane", (MemArg(0, 2), 7), None, "v128.load16_lane offset=2 align=1 7"),
+    ("v128.store64_lane", (MemArg(3, 0), 1), None, "v128.store64_lane 1"),
+    ("v128.store64_lane", (MemArg(3, 0, 1), 1), None, "v128.store64_lane 1 1"),
+    ("i64.load32_u", MemArg(1, 2**64 - 1, 2), None, "i64.load32_u 2 offset=18446744073709551615 align=2"),
     ("i32.add", None, NAMES, "i32.add"),
 ])
 def test_format_instruction(name: str, imm: object, names: Names | None, expected: str) -> None:
@@ -401,11 +410,12 @@ def test_constants_read_back_bit_for_bit(i32: int, i64: int, f32: int, f64: int,
 SAMPLE_IMMEDIATES = {
     Imm.NONE: None, Imm.LABEL: 0, Imm.BR_TABLE: ((0, 1), 2), Imm.FUNC: 1, Imm.CALL_INDIRECT: (1, 1),
     Imm.LOCAL: 1, Imm.GLOBAL: 0, Imm.TABLE: 1, Imm.ELEM: 1, Imm.DATA: 1, Imm.TABLE_INIT: (1, 1),
-    Imm.TABLE_COPY: (1, 0), Imm.MEMARG: (0, 4), Imm.MEMORY: 0, Imm.MEMORY_INIT: (1, 0),
+    Imm.TABLE_COPY: (1, 0), Imm.MEMARG: MemArg(0, 4, 1), Imm.MEMORY: 1, Imm.MEMORY_INIT: (1, 1),
     Imm.MEMORY_COPY: (0, 0), Imm.I32: 0xFFFF_FFFF, Imm.I64: 1 << 63, Imm.F32: 0x7FC0_0001,
     Imm.F64: 1 << 63, Imm.V128: 1 << 127 | 5, Imm.REFTYPE: EXTERNREF, Imm.SELECT_TYPES: (I64,),
-    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: ((0, 8), 1),
+    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1), Imm.TAG: 0, Imm.TYPE: 1,
 }
+LEGACY_TRY_PARTS = {op("catch"), op("catch_all"), op("delegate")}
 
 
 def every_instruction_module() -> Module:
@@ -414,14 +424,24 @@ def every_instruction_module() -> Module:
     body: list[Instruction] = []
     blocktypes = [None, I32, 1]
     for row in OPS:
-        if row is END or row is ELSE:
+        if row is END or row is ELSE or row in LEGACY_TRY_PARTS:
             continue
         if row.imm is Imm.BLOCKTYPE:
             for blocktype in blocktypes:
                 body.append(Instruction(row, blocktype))
                 if row.name == "if":
                     body += [Instruction(op("nop")), Instruction(ELSE), Instruction(op("nop"))]
+                if row.name == "try":
+                    body += [Instruction(op("nop")), Instruction(op("catch"), 0), Instruction(op("drop")),
+                             Instruction(op("catch_all")), Instruction(op("rethrow"), 0)]
                 body.append(Instruction(END))
+            body += [Instruction(op("try"), I32), Instruction(op("delegate"), 0)]
+            continue
+        if row.imm is Imm.TRY_TABLE:
+            for blocktype in blocktypes:
+                catches = (Catch(CatchKind.CATCH, 0, 0), Catch(CatchKind.CATCH_REF, 0, 1),
+                           Catch(CatchKind.CATCH_ALL, None, 0), Catch(CatchKind.CATCH_ALL_REF, None, 0))
+                body += [Instruction(row, (blocktype, catches)), Instruction(op("nop")), Instruction(END)]
             continue
         body.append(Instruction(row, SAMPLE_IMMEDIATES[row.imm]))
     body.append(Instruction(END))
@@ -430,12 +450,13 @@ def every_instruction_module() -> Module:
         types=(FuncType((), ()), FuncType((I32,), (I32,))),
         funcs=(Func(0, (I32, V128), tuple(body)), Func(1, (), (Instruction(END),))),
         tables=(TableType(Limits(1), FUNCREF), TableType(Limits(1, 5), EXTERNREF)),
-        memories=(MemoryType(Limits(1)),),
+        memories=(MemoryType(Limits(1)), MemoryType(Limits(0, 1), I64, 1)),
         globals=(Global(GlobalType(I32, True), zero),),
         elems=(Elem(FUNCREF, (), SegmentMode.PASSIVE), Elem(EXTERNREF, ((Instruction(op("ref.null"), EXTERNREF),
                                                                          Instruction(END)),), SegmentMode.PASSIVE)),
         datas=(Data(b"x", SegmentMode.ACTIVE, 0, zero), Data(b"y", SegmentMode.PASSIVE)),
         data_count=2,
+        tags=(TagType(0),),
     )
 
 
@@ -444,7 +465,8 @@ def test_every_instruction_of_the_table_reads_back() -> None:
     assert_round_trip(module)
     text = print_module(module)
     assert len(module.funcs[0].body) > len(OPS)
-    assert "v128.load32_lane offset=8 align=1 1" in text and "select (result i64)" in text
+    assert "v128.load32_lane 1 offset=8 align=1 1" in text and "select (result i64)" in text
+    assert "(memory (;1;) i64 0 1 (pagesize 1))" in text
 
 
 def test_every_open_signature_has_a_stack_effect_for_folding() -> None:
@@ -457,7 +479,10 @@ def test_every_open_signature_has_a_stack_effect_for_folding() -> None:
 # -- names -------------------------------------------------------------------------------------
 
 
-def test_names_from_a_name_section_are_made_valid_and_unique() -> None:
+def test_names_from_a_name_section_are_kept_exactly() -> None:
+    """Names that are no identifiers are quoted ones; a name taken by a lower
+    index gets a suffix, and where the text can say it (functions, tags,
+    tables, memories, globals) the exact name in a ``(@name ...)``."""
     text = """(module (func $a) (func $b) (func $c) (func $d) (func $e (param $p i32) (local $q i32)))"""
     base = parse_module(text)
     names = Names(module="not an id", funcs={0: "f", 1: "f", 2: "bad name", 3: "f.1", 4: "g", 99: "gone"},
@@ -465,11 +490,13 @@ def test_names_from_a_name_section_are_made_valid_and_unique() -> None:
     module = decode_module(encode_module(dataclasses.replace(base, names=names)))
     assert module.names == names
     printed = print_module(module)
-    assert "(module\n" in printed and "(func $f (type 0)" in printed and "(func $f.1 (type 0)" in printed
-    assert "(func (;2;) (type 0)" in printed and "(func $f.1.1 (type 0)" in printed
+    assert '(module $"not an id"\n' in printed and "(func $f (type 0)" in printed
+    assert '(func $f.1 (@name "f") (type 0)' in printed and '(func $"bad name" (type 0)' in printed
+    assert '(func $f.1.1 (@name "f.1") (type 0)' in printed
     assert "(param $v i32)" in printed and "(local $v.1 i32)" in printed
     back = parse_module(printed)
-    assert back.names == Names(funcs={0: "f", 1: "f.1", 3: "f.1.1", 4: "g"}, locals={4: {0: "v", 1: "v.1"}})
+    assert back.names == Names(module="not an id", funcs={0: "f", 1: "f", 2: "bad name", 3: "f.1", 4: "g"},
+                               locals={4: {0: "v", 1: "v.1"}})
     assert comparable(back, False) == comparable(module, False)
 
 
@@ -489,13 +516,14 @@ def test_local_names_of_a_function_whose_type_is_unknown() -> None:
 # -- custom sections, odd and extreme modules -----------------------------------------------------
 
 
-def test_custom_sections_are_comments_where_they_were() -> None:
+def test_custom_sections_are_custom_annotations_where_they_were() -> None:
     module = Module(types=(FuncType((), ()),), funcs=(Func(0, (), (Instruction(END),)),),
                     customs=(CustomSection("first\n", b"abc", 0), CustomSection("producers", b"", 10)))
     text = print_module(module)
-    assert text == ('(module\n  ;; custom section "first\\0a" (3 bytes)\n  (type (;0;) (func))\n'
-                    '  (func (;0;) (type 0))\n  ;; custom section "producers" (0 bytes)\n)\n')
-    assert comparable(parse_module(text), True) == comparable(module, True)
+    assert text == ('(module\n  (@custom "first\\0a" (before first) "abc")\n  (type (;0;) (func))\n'
+                    '  (func (;0;) (type 0))\n  (@custom "producers" (after code) ""))\n')
+    assert parse_module(text).customs == module.customs
+    assert encode_module(parse_module(text)) == encode_module(module)
 
 
 def test_deep_nesting_prints_without_recursion_and_with_bounded_indentation() -> None:
@@ -566,12 +594,12 @@ SUITE = configured_testsuite()
 SCRIPTS = sorted(SUITE.glob("*.wast")) if SUITE is not None else []
 
 
-def script_modules(path: Path) -> list[tuple[Module, bool]]:
-    """Every module of a script that decodes or parses, with whether it came
-    from text (whose names must survive too); quoted modules and those
-    expected malformed are left out."""
+def script_modules(path: Path, features: frozenset[Feature] = WASM_2_0) -> list[tuple[Module, bool]]:
+    """Every module of a script that decodes or parses (by the rules of
+    ``features``), with whether it came from text (whose names must survive
+    too); quoted modules and those expected malformed are left out."""
     found = []
-    for command in parse_script(path.read_text(encoding="utf-8")):
+    for command in parse_script(path.read_text(encoding="utf-8"), features):
         if isinstance(command, AssertMalformed):
             continue
         script_module = getattr(command, "module", None)
@@ -580,32 +608,53 @@ def script_modules(path: Path) -> list[tuple[Module, bool]]:
         if script_module is None:
             continue
         if script_module.source is ModuleSource.TEXT:
-            found.append((script_module.module, True))
+            if script_module.module is not None:  # None: invalid as written
+                found.append((script_module.module, True))
         elif script_module.source is ModuleSource.BINARY:
             try:
-                found.append((decode_module(script_module.binary), False))
+                found.append((decode_module(script_module.binary, features), False))
             except MalformedError:
                 continue
     return found
 
 
-@pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
-@pytest.mark.parametrize("name", [path.name for path in SCRIPTS])
-def test_testsuite_modules_read_back_from_their_printed_text(name: str) -> None:
-    modules = script_modules(SUITE / name)  # type: ignore[operator]
+def assert_testsuite_modules_read_back(path: Path, features: frozenset[Feature]) -> None:
+    """Every module of the script at ``path``, printed flat and folded, parses
+    back into the same module, which encodes to the same bytes."""
     failures = []
-    for index, (module, from_text) in enumerate(modules):
+    for index, (module, from_text) in enumerate(script_modules(path, features)):
         expected = comparable(module, from_text)
         for folded in (False, True):
             text = print_module(module, folded=folded, offsets=not from_text)
             try:
-                back = comparable(parse_module(text), from_text)
+                back = comparable(parse_module(text, features), from_text)
             except MalformedError as error:
                 failures.append(f"module {index} ({'folded' if folded else 'flat'}): {error}")
                 continue
             if back != expected:
                 failures.append(f"module {index} ({'folded' if folded else 'flat'}) differs")
+            elif encode_module(back) != encode_module(expected):
+                failures.append(f"module {index} ({'folded' if folded else 'flat'}) encodes differently")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
+@pytest.mark.parametrize("name", [path.name for path in SCRIPTS])
+def test_testsuite_modules_read_back_from_their_printed_text(name: str) -> None:
+    assert_testsuite_modules_read_back(SUITE / name, features_of_testsuite(SUITE))  # type: ignore[operator]
+
+
+THREE = next((folder for folder in configured_testsuites() if folder.is_dir() and recognise(folder) is WASM_3_0), None)
+THREE_SCRIPTS = [path for path in files_of_testsuite(THREE, WASM_3_0)
+                 if not place_of(path).missing] if THREE is not None else []  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(THREE is None, reason="WASM_TESTSUITE names no 3.0 testsuite")
+@pytest.mark.parametrize("path", THREE_SCRIPTS, ids=[str(path.relative_to(THREE)) for path in THREE_SCRIPTS])
+def test_3_0_testsuite_modules_read_back_from_their_printed_text(path: Path) -> None:
+    """Every 3.0 file the engine runs (memory64, multi-memory, relaxed SIMD,
+    the proposals among them), each by its own features."""
+    assert_testsuite_modules_read_back(path, place_of(path).features)  # type: ignore[union-attr]
 
 
 @pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
@@ -613,3 +662,55 @@ def test_the_testsuite_has_modules_to_print() -> None:
     assert len(SCRIPTS) >= 140
     total = sum(len(script_modules(SUITE / name)) for name in ("i32.wast", "simd_lane.wast", "binary.wast"))  # type: ignore[operator]
     assert total > 50
+
+
+# -- WebAssembly 3.0: tail calls, exceptions, annotations, quoted identifiers ---------------------
+
+SUITE_3_0 = next((suite for suite in configured_testsuites() if suite.is_dir() and recognise(suite) is WASM_3_0), None)
+CONTROL_FEATURES = {feature.value for feature in (
+    Feature.TAIL_CALL, Feature.EXCEPTION_HANDLING, Feature.LEGACY_EXCEPTIONS, Feature.ANNOTATIONS,
+    Feature.QUOTED_IDENTIFIERS, Feature.MODULE_DEFINITIONS)}
+
+
+def control_scripts() -> list[str]:
+    """The 3.0 files that run here and need one of those features."""
+    if SUITE_3_0 is None:
+        return []
+    names = []
+    for path in files_of_testsuite(SUITE_3_0, WASM_3_0):
+        relative = path.relative_to(SUITE_3_0).as_posix()
+        place = place_of(path)
+        if place is not None and not place.missing and CONTROL_FEATURES & set(WASM_3_0.features_needed(relative)):
+            names.append(relative)
+    return names
+
+
+def customs_by_place(module: Module) -> list[CustomSection]:
+    """The custom sections but the name section, in the order a binary has them."""
+    return sorted((custom for custom in module.customs if custom.name != "name"),
+                  key=lambda custom: SECTION_ORDER.index(custom.after) + 1 if custom.after else 0)
+
+
+@pytest.mark.skipif(SUITE_3_0 is None, reason="WASM_TESTSUITE names no WebAssembly 3.0 testsuite")
+@pytest.mark.parametrize("name", control_scripts())
+def test_3_0_modules_read_back_from_their_printed_text(name: str) -> None:
+    """Printed and parsed again, a text module encodes to the same bytes, and
+    a binary one is the same module with the same custom sections."""
+    failures = []
+    for index, (module, from_text) in enumerate(script_modules(SUITE_3_0 / name)):  # type: ignore[operator]
+        for folded in (False, True):
+            back = parse_module(print_module(module, folded=folded, offsets=not from_text))
+            if from_text:
+                same = encode_module(back) == encode_module(module)
+            else:
+                same = comparable(back, False) == comparable(module, False) and \
+                    customs_by_place(back) == customs_by_place(module)
+            if not same:
+                failures.append(f"module {index} ({'folded' if folded else 'flat'}) differs")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.skipif(SUITE_3_0 is None, reason="WASM_TESTSUITE names no WebAssembly 3.0 testsuite")
+def test_the_3_0_testsuite_has_control_modules_to_print() -> None:
+    assert {"return_call.wast", "throw_ref.wast", "legacy/try_delegate.wast", "custom/branch_hint.wast",
+            "id.wast"} <= set(control_scripts())

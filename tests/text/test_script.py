@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from interp.errors import TextSyntaxError
+from interp.exec.store import EngineConfig
+from interp.script.run import ScriptRunner
 from interp.syntax.types import EXTERNREF, F32, F64, FUNCREF, I32, I64
 from interp.text import parse_module, parse_script
 from interp.text.script import (
@@ -151,3 +153,30 @@ def test_line_numbers_after_long_comments_and_many_commands() -> None:
     text = "(; \n\n ;)\n" + "".join(f'(invoke "f{i}")\n' for i in range(200))
     commands = parse_script(text)
     assert [c.line for c in commands] == list(range(4, 204))
+
+
+EITHER = '(module (func (export "two") (result i32 f32) (i32.const 2) (f32.const nan:0x400001)))\n'
+
+
+@pytest.mark.parametrize("expected, passes", [
+    ("(either (i32.const 1) (i32.const 2)) (f32.const nan:arithmetic)", True),
+    ("(either (i32.const 1) (i32.const 3)) (f32.const nan:arithmetic)", False),
+    ("(i32.const 2) (either (f32.const 0) (f32.const nan:canonical))", False),
+    ("(i32.const 2) (either (f32.const 0) (f32.const nan:arithmetic) (f32.const 1))", True),
+])
+def test_either_accepts_any_of_its_results(expected: str, passes: bool) -> None:
+    """``(either r1 r2 ...)`` stands for one result that may be any of them
+    (relaxed SIMD's allowed results)."""
+    commands = parse_script(EITHER + f'(assert_return (invoke "two") {expected})')
+    results = ScriptRunner(EngineConfig(engine="python")).run(commands)
+    assert results[1].passed is passes, results[1].detail
+    if not passes:
+        assert "expected either " in results[1].detail
+
+
+def test_either_is_only_a_result_pattern() -> None:
+    with pytest.raises(TextSyntaxError) as info:
+        parse_script(EITHER + '(invoke "two" (either (i32.const 1)))')
+    assert info.value.message == "unknown operator either"
+    with pytest.raises(TextSyntaxError):
+        parse_script(EITHER + '(assert_return (invoke "two") (either))')

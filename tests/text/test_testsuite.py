@@ -36,9 +36,10 @@ from interp.text.script import (
     ModuleSource,
     ScriptModule,
 )
-from spec_tests.expectations import configured_testsuite
+from spec_tests.expectations import configured_testsuite, features_of_testsuite
 
 TESTSUITE = configured_testsuite() or Path("testsuite-not-configured")
+FEATURES = features_of_testsuite(configured_testsuite())
 SCRIPTS = sorted(TESTSUITE.glob("*.wast"))
 
 pytestmark = pytest.mark.skipif(not SCRIPTS, reason=f"no testsuite at {TESTSUITE}")
@@ -51,7 +52,7 @@ def script_text(name: str) -> str:
 
 @lru_cache(maxsize=None)
 def commands_of(name: str) -> tuple:
-    return parse_script(script_text(name))
+    return parse_script(script_text(name), FEATURES)
 
 
 def script_modules(commands: tuple) -> list[ScriptModule]:
@@ -82,7 +83,7 @@ def test_quoted_malformed_modules_are_rejected_with_the_expected_message() -> No
                 continue
             total += 1
             try:
-                parse_module(command.module.quote)
+                parse_module(command.module.quote, FEATURES)
             except MalformedError as error:
                 if not error.message.startswith(command.message):
                     wrong.append(f"{path.name}:{command.line}: expected {command.message!r}, got {error}")
@@ -193,7 +194,7 @@ def test_text_modules_match_wat2wasm(name: str, tmp_path: Path, comparable, wat2
         if module.source is not ModuleSource.TEXT or module.line not in binaries:
             continue
         try:
-            expected = decode.decode_module(binaries[module.line])
+            expected = decode.decode_module(binaries[module.line], FEATURES)
         except MalformedError:
             # wabt leaves out the data count section when there are no data
             # segments at all, even if data.drop / memory.init need it.

@@ -21,7 +21,7 @@ from interp.syntax.module import (
     Module,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS_BY_NAME, SELECT_TYPED, Imm, Op
+from interp.syntax.opcodes import OPS_BY_NAME, SELECT_TYPED, Imm, MemArg, Op
 from interp.syntax.types import (
     EXTERNREF,
     F32,
@@ -80,7 +80,7 @@ def _immediate(op: Op, args: list[str]) -> object:
         return first, int(args[1]) if len(args) > 1 else 0
     if kind is Imm.MEMARG:
         alignment = int(args[0]) if args else op.natural_alignment
-        return alignment, int(args[1]) if len(args) > 1 else 0
+        return MemArg(alignment, int(args[1]) if len(args) > 1 else 0, int(args[2]) if len(args) > 2 else 0)
     if kind is Imm.I32:
         return int(args[0]) & 0xFFFF_FFFF if args else 0
     if kind is Imm.I64:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from interp.errors import FieldKind, InvalidError, ModuleField
+from interp.features import SUPPORTED_FEATURES, WASM_2_0, Feature
 from interp.syntax.module import Data, Elem, Export, Func, Global, Import, Module, SegmentMode
 from interp.syntax.types import (
     EXTERNREF,
@@ -29,16 +30,16 @@ from tests.valid.assemble import expr, func_module
 VOID = FuncType((), ())
 
 
-def message_of(module: Module) -> str | None:
+def message_of(module: Module, features: frozenset[Feature] = SUPPORTED_FEATURES) -> str | None:
     try:
-        validate_module(module)
+        validate_module(module, features=features)
     except InvalidError as error:
         return error.message
     return None
 
 
-def assert_invalid(module: Module, expected: str) -> None:
-    message = message_of(module)
+def assert_invalid(module: Module, expected: str, features: frozenset[Feature] = SUPPORTED_FEATURES) -> None:
+    message = message_of(module, features)
     assert message is not None, f"expected {expected!r}, but it validated"
     assert message.startswith(expected), f"expected {expected!r}, got {message!r}"
 
@@ -89,7 +90,38 @@ def test_multiple_tables_are_allowed() -> None:
     Module(imports=(Import("m", "a", MemoryType(Limits(0))), Import("m", "b", MemoryType(Limits(0))))),
 ])
 def test_multiple_memories(module: Module) -> None:
-    assert_invalid(module, "multiple memories")
+    """Only one in WebAssembly 2.0; any number with multi-memory."""
+    assert_invalid(module, "multiple memories", WASM_2_0)
+    assert message_of(module) is None
+
+
+@pytest.mark.parametrize("memory, expected", [
+    (MemoryType(Limits(2**48), I64), None),
+    (MemoryType(Limits(0, 2**48 + 1), I64), "memory size must be at most 281474976710656 pages"),
+    (MemoryType(Limits(2**32 - 1), I32, 1), None),
+    (MemoryType(Limits(2**32), I32, 1), "memory size must be at most 4294967295 pages"),
+    (MemoryType(Limits(2**64 - 1), I64, 1), None),
+    (MemoryType(Limits(1), I32, 4096), "invalid custom page size"),
+])
+def test_64_bit_memories_and_page_sizes(memory: MemoryType, expected: str | None) -> None:
+    """A memory's limits are bounded by what its address type can address
+    in its pages (and by what that type holds); pages are 1 or 64 KiB."""
+    assert message_of(Module(memories=(memory,))) == expected
+
+
+def test_64_bit_tables_have_64_bit_limits() -> None:
+    assert message_of(Module(tables=(TableType(Limits(0, 2**64 - 1), FUNCREF, I64),))) is None
+    assert message_of(Module(tables=(TableType(Limits(0, 2**32), FUNCREF),))) == "table size must be at most 2^32-1"
+
+
+def test_segment_offsets_have_the_address_type_of_their_memory_or_table() -> None:
+    memory64 = (MemoryType(Limits(1), I64),)
+    assert message_of(data_module(Data(b"", SegmentMode.ACTIVE, 0, expr("i64.const 0")), memories=memory64)) is None
+    assert message_of(data_module(Data(b"", SegmentMode.ACTIVE, 0, expr("i32.const 0")),
+                                  memories=memory64)).startswith("type mismatch")
+    table64 = Module(tables=(TableType(Limits(1), FUNCREF, I64),),
+                     elems=(active((), FUNCREF, 0, "i64.const 0"),))
+    assert message_of(table64) is None
 
 
 # --- globals and constant expressions ----------------------------------------
@@ -120,8 +152,10 @@ def global_module(valtype, *lines: str, imports=(IMPORTED_I32,), extra_globals=(
     (EXTERNREF, ("ref.func 0",), "type mismatch"),
     (I32, ("nop",), "constant expression required"),
     (I32, ("i32.const 0", "nop"), "constant expression required"),
-    (I32, ("i32.const 1", "i32.const 2", "i32.add"), "constant expression required"),
+    (I32, ("i32.const 1", "i32.const 2", "i32.add"), None),
+    (I64, ("i64.const 1", "i64.const 3", "i64.mul", "i64.const 2", "i64.sub"), None),
     (I32, ("i32.const 1", "i32.eqz"), "constant expression required"),
+    (I32, ("i32.const 1", "i32.const 2", "i32.div_u"), "constant expression required"),
     (I32, ("local.get 0",), "constant expression required"),
     (I32, ("block i32", "i32.const 0", "end"), "constant expression required"),
     (I32, ("global.get 1",), "unknown global"),
@@ -142,9 +176,14 @@ def test_global_initializer_needs_immutable_global() -> None:
     assert_invalid(global_module(I32, "global.get 0", imports=(IMPORTED_MUT_I32,)), "constant expression required")
 
 
+def test_extended_constant_expressions_are_not_webassembly_2_0() -> None:
+    assert_invalid(global_module(I32, "i32.const 1", "i32.const 2", "i32.add"), "constant expression required",
+                   WASM_2_0)
+
+
 def test_constant_expression_errors_carry_no_function() -> None:
     with pytest.raises(InvalidError) as info:
-        validate_module(global_module(I32, "i32.const 1", "i32.const 2", "i32.add"))
+        validate_module(global_module(I32, "i32.const 1", "i32.const 2", "i32.eqz"))
     assert info.value.function is None and info.value.offset == 2
     assert info.value.field == ModuleField(FieldKind.GLOBAL, 0)
 
@@ -185,7 +224,8 @@ def active(init: tuple, elem_type=FUNCREF, table: int = 0, *offset: str) -> Elem
     (elem_module(active((expr("ref.null externref"),))), "type mismatch"),
     (elem_module(Elem(FUNCREF, (expr("i32.const 0"),), SegmentMode.PASSIVE)), "type mismatch"),
     (elem_module(active((), FUNCREF, 0, "i64.const 0")), "type mismatch"),
-    (elem_module(active((), FUNCREF, 0, "i32.const 0", "i32.const 0", "i32.add")),
+    (elem_module(active((), FUNCREF, 0, "i32.const 0", "i32.const 0", "i32.add")), None),
+    (elem_module(active((), FUNCREF, 0, "i32.const 0", "i32.const 0", "i32.and")),
      "constant expression required"),
     (elem_module(active((), FUNCREF, 0, "nop", "i32.const 0")), "constant expression required"),
     (elem_module(Elem(FUNCREF, (expr("ref.func 0", "nop"),), SegmentMode.PASSIVE)), "constant expression required"),
@@ -212,7 +252,8 @@ def data_module(*datas: Data, memories=(MemoryType(Limits(1)),)) -> Module:
     (data_module(Data(b"", SegmentMode.ACTIVE, 1, expr("i32.const 0"))), "unknown memory 1"),
     (data_module(Data(b"", SegmentMode.ACTIVE, 0, expr("i64.const 0"))), "type mismatch"),
     (data_module(Data(b"", SegmentMode.ACTIVE, 0, expr())), "type mismatch"),
-    (data_module(Data(b"", SegmentMode.ACTIVE, 0, expr("i32.const 1", "i32.const 1", "i32.sub"))),
+    (data_module(Data(b"", SegmentMode.ACTIVE, 0, expr("i32.const 1", "i32.const 1", "i32.sub"))), None),
+    (data_module(Data(b"", SegmentMode.ACTIVE, 0, expr("i32.const 1", "i32.const 1", "i32.shl"))),
      "constant expression required"),
     (data_module(Data(b"", SegmentMode.ACTIVE, 0, expr("global.get 1"))), "unknown global 1"),
 ])

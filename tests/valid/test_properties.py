@@ -14,8 +14,8 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from interp.errors import InvalidError
-from interp.syntax.module import Instruction
-from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, Op, op
+from interp.syntax.module import Catch, CatchKind, Instruction
+from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, MemArg, Op, op
 from interp.syntax.types import F32, F64, I32, I64, FuncType, ValType
 from interp.valid import FunctionValidator, ModuleContext, validate_module
 from tests.valid.assemble import environment_module
@@ -36,7 +36,7 @@ _IMMEDIATES: dict[Imm, st.SearchStrategy] = {
     Imm.DATA: _INDEX,
     Imm.TABLE_INIT: st.tuples(_INDEX, _INDEX),
     Imm.TABLE_COPY: st.tuples(_INDEX, _INDEX),
-    Imm.MEMARG: st.tuples(st.one_of(st.integers(0, 4), st.just(2**32 - 1)), st.integers(0, 2**32 - 1)),
+    Imm.MEMARG: st.builds(MemArg, st.one_of(st.integers(0, 4), st.just(63)), st.integers(0, 2**64 - 1), _INDEX),
     Imm.MEMORY: _INDEX,
     Imm.MEMORY_INIT: st.tuples(_INDEX, _INDEX),
     Imm.MEMORY_COPY: st.tuples(_INDEX, _INDEX),
@@ -51,6 +51,11 @@ _IMMEDIATES: dict[Imm, st.SearchStrategy] = {
     Imm.SHUFFLE: st.lists(st.integers(0, 255), min_size=16, max_size=16).map(tuple),
 }
 _IMMEDIATES[Imm.MEMARG_LANE] = st.tuples(_IMMEDIATES[Imm.MEMARG], _IMMEDIATES[Imm.LANE])
+_IMMEDIATES[Imm.TAG] = _INDEX
+_IMMEDIATES[Imm.TYPE] = _INDEX
+_CATCH = st.builds(lambda kind, tag, label: Catch(kind, tag if kind.has_tag else None, label),
+                   st.sampled_from(CatchKind), _INDEX, _INDEX)
+_IMMEDIATES[Imm.TRY_TABLE] = st.tuples(_IMMEDIATES[Imm.BLOCKTYPE], st.lists(_CATCH, max_size=3).map(tuple))
 
 
 @st.composite

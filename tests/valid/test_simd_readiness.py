@@ -10,7 +10,7 @@ import pytest
 
 from interp.errors import InvalidError
 from interp.syntax.module import Instruction
-from interp.syntax.opcodes import OPS, OPS_BY_NAME, PREFIX_SIMD, Imm, Op
+from interp.syntax.opcodes import MemArg, OPS, OPS_BY_NAME, PREFIX_SIMD, Imm, Op
 from interp.syntax.semantics import RUNTIME
 from interp.syntax.types import F32, I32, I64, V128, FuncType
 from interp.valid import FunctionValidator, ModuleContext
@@ -58,7 +58,7 @@ def validate(*instrs: Instruction, results: tuple = ()) -> None:
 class TestSimdRows:
     def test_typing(self) -> None:
         validate(simd("v128.const", 0), simd("v128.const", 1), simd("i32x4.add"), results=(V,))
-        validate(*code("i32.const 0"), simd("v128.load", (4, 0)), simd("f32x4.extract_lane", 3), results=(F32,))
+        validate(*code("i32.const 0"), simd("v128.load", MemArg(4, 0)), simd("f32x4.extract_lane", 3), results=(F32,))
         with pytest.raises(InvalidError, match="type mismatch"):
             validate(simd("v128.const", 0), *code("i32.const 1"), simd("i32x4.add"), results=(V,))
         with pytest.raises(InvalidError, match="type mismatch"):
@@ -70,7 +70,7 @@ class TestSimdRows:
         ("v128.load32_splat", 2, True), ("v128.load32_splat", 3, False),
     ])
     def test_alignment(self, name: str, alignment: int, ok: bool) -> None:
-        instrs = (*code("i32.const 0"), simd(name, (alignment, 0)))
+        instrs = (*code("i32.const 0"), simd(name, MemArg(alignment, 0)))
         if ok:
             validate(*instrs, results=(V,))
         else:
@@ -91,11 +91,11 @@ class TestSimdRows:
     def test_memory_lane_index(self, name: str, lanes: int, results: tuple) -> None:
         width = BY_NAME[name].width
         natural = width.bit_length() - 1
-        validate(*code("i32.const 0"), simd("v128.const", 0), simd(name, ((natural, 0), lanes - 1)), results=results)
+        validate(*code("i32.const 0"), simd("v128.const", 0), simd(name, (MemArg(natural, 0), lanes - 1)), results=results)
         with pytest.raises(InvalidError, match="invalid lane index"):
-            validate(*code("i32.const 0"), simd("v128.const", 0), simd(name, ((natural, 0), lanes)), results=results)
+            validate(*code("i32.const 0"), simd("v128.const", 0), simd(name, (MemArg(natural, 0), lanes)), results=results)
         with pytest.raises(InvalidError, match="alignment must not be larger than natural"):
-            validate(*code("i32.const 0"), simd("v128.const", 0), simd(name, ((natural + 1, 0), 0)),
+            validate(*code("i32.const 0"), simd("v128.const", 0), simd(name, (MemArg(natural + 1, 0), 0)),
                      results=results)
 
     def test_shuffle_lanes(self) -> None:

@@ -18,15 +18,16 @@ from interp.errors import InvalidError, MalformedError
 script = pytest.importorskip("interp.text.script")
 
 from interp.valid import validate_module  # noqa: E402
-from spec_tests.expectations import configured_testsuite
+from spec_tests.expectations import configured_testsuite, features_of_testsuite
 
 SUITE = configured_testsuite() or Path("testsuite-not-configured")
+FEATURES = features_of_testsuite(configured_testsuite())
 FILES = sorted(SUITE.glob("*.wast"))
 
 
 def commands_of(path: Path) -> tuple:
     try:
-        return script.parse_script(path.read_text(encoding="utf-8"))
+        return script.parse_script(path.read_text(encoding="utf-8"), FEATURES)
     except MalformedError as error:
         if path.name.startswith("simd_"):
             pytest.skip(f"SIMD instructions are not in the opcode table yet: {error}")
@@ -45,7 +46,7 @@ def test_testsuite_file(path: Path) -> None:
         if module is None:  # a binary or quoted module: decoding it is not this test's business
             continue
         try:
-            validate_module(module)
+            validate_module(module, features=FEATURES)
         except InvalidError as error:
             if not is_invalid:
                 failures.append(f"line {command.line}: valid module rejected: {error}")

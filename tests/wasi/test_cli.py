@@ -106,3 +106,18 @@ def test_real_process_exit_status_and_output_bytes() -> None:
     assert result.stdout.startswith(b"argc=1\nargv[0]=hello_wasi.wasm\nenv EXIT_CODE=7\n")
     assert result.stdout.endswith(b"\ndone")
     assert result.stderr == b"to stderr\n"
+
+
+WASI_MEMORY64 = """(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") i64 1)
+  (func (export "_start") (call $exit (i32.const 3))))"""
+
+
+def test_a_module_with_a_64_bit_memory_cannot_use_wasi(capsys, tmp_path: Path) -> None:
+    """Preview1 passes 32-bit pointers into memory 0: one line, before anything runs."""
+    module = tmp_path / "wasi64.wat"
+    module.write_text(WASI_MEMORY64)
+    assert run_cli(capsys, "run", module) == (
+        1, "", "unlinkable: WASI preview1 passes 32-bit pointers into memory 0, but this module's memory 0 is "
+               "64-bit (memory64)\n")

@@ -140,3 +140,13 @@ def test_proc_exit_inside_a_nested_host_call_unwinds_everything() -> None:
     with pytest.raises(ProcessExit):  # everything unwound: the store runs the same call again
         instance.invoke("outer")
     assert instance.invoke("state") == [0]
+
+
+def test_running_a_command_or_reactor_checks_memory_0_is_32_bit() -> None:
+    text = """(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+                (memory i64 1) (func (export "_start")))"""
+    store, instance, process = instantiate(text)
+    with pytest.raises(UnlinkableError, match="memory 0 is 64-bit"):
+        run_command(store, instance, process)
+    with pytest.raises(UnlinkableError, match="memory 0 is 64-bit"):
+        initialize_reactor(store, instance)

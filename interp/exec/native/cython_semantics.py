@@ -27,6 +27,7 @@ from pathlib import Path
 
 from interp.errors import TrapKind
 from interp.exec.semantics import (
+    AccessShape,
     Binary,
     Call,
     Choice,
@@ -50,6 +51,7 @@ LOOP_OPERATIONS = (
     "nop", "unreachable", "if", "jump", "br_move", "br_if", "br_if_entry", "br_table", "return", "call",
     "call_indirect", "select", "copy", "global.get", "global.set", "const", "const128", "ref.is_null", "pyop",
     "memory.size", "memory.grow", "memory.fill", "memory.copy",
+    "return_call", "return_call_indirect", "return_call_ref", "rethrow",
 )
 """The loop's own instructions (written in the template, encoded by encode.py):
 what the ``MACHINE`` instructions of the table become."""
@@ -75,9 +77,18 @@ def data_semantics_ops() -> tuple[Op, ...]:
     return tuple(op for op in OPS if isinstance(op.semantics, (Compute, Access)))
 
 
+def indexed_name(op: Op) -> str:
+    """The loop's opcode for a load or store on any memory (by its id) of
+    either address type; the opcode named like the instruction accesses the
+    running function's memory 0, when that is 32-bit."""
+    return op.name + ".indexed"
+
+
 def opcode_names() -> tuple[str, ...]:
     """Every opcode of the loop, by name, in the order of its enum."""
-    return LOOP_OPERATIONS + tuple(op.name for op in data_semantics_ops())
+    ops = data_semantics_ops()
+    return LOOP_OPERATIONS + tuple(op.name for op in ops) + tuple(
+        indexed_name(op) for op in ops if isinstance(op.semantics, Access))
 
 
 def constant(name: str) -> str:
@@ -176,20 +187,43 @@ def compute_case(op: Op) -> list[str]:
 
 
 def access_case(op: Op) -> list[str]:
-    """The body of a load's or store's case: ``[op, address slot, offset]``,
-    the value in the next slot for a store."""
+    """The body of a load's or store's case on the running function's memory
+    0, a 32-bit one: ``[op, address slot, offset]``, the value in the next
+    slot for a store.  (An address and an offset below 2**32 cannot
+    overflow.)"""
     shape = access_shape(op)
-    bits = shape.width * 8
-    whole = "u32" if shape.type.bits == 32 else "u64"  # the bit pattern, floats too
     lines = [f"ea = <uint64_t>R[a].{_FIELDS[shape.address]} + <uint64_t>ins[2]",
              f"if ea + {shape.width} > mem_size:", f"    self._trap({_trap(TrapKind.MEMORY_OUT_OF_BOUNDS)}, pc)"]
+    return lines + _transfer(shape, "mem") + ["pc += 1"]
+
+
+def indexed_access_case(op: Op) -> list[str]:
+    """The body of a load's or store's case on any memory: ``[op.indexed,
+    address slot, offset, memory id << 1 | 64-bit]``.  The bounds check
+    cannot overflow: a 64-bit address plus an offset may exceed 2**64."""
+    shape = access_shape(op)
+    return [
+        "c = ins[3]",
+        "memory_base = self.memory_bases[c >> 1]",
+        "size = self.memory_sizes[c >> 1]",
+        "ea = R[a].u64 if c & 1 else <uint64_t>R[a].u32",
+        f"if ea > size or <uint64_t>ins[2] > size - ea or size - ea - <uint64_t>ins[2] < {shape.width}:",
+        f"    self._trap({_trap(TrapKind.MEMORY_OUT_OF_BOUNDS)}, pc)",
+        "ea += <uint64_t>ins[2]",
+        *_transfer(shape, "memory_base"),
+        "pc += 1",
+    ]
+
+
+def _transfer(shape: AccessShape, base: str) -> list[str]:
+    """The access itself, at ``base + ea``."""
+    bits = shape.width * 8
+    whole = "u32" if shape.type.bits == 32 else "u64"  # the bit pattern, floats too
     if shape.store:
-        lines.append(f"gw_store_{bits}(mem + ea, <uint{bits}_t>R[a + 1].{whole})")
-    elif shape.signed and bits < shape.type.bits:
-        lines.append(f"R[a].{_FIELDS[Type.S32 if shape.type is Type.I32 else Type.S64]} = gw_load_s{bits}(mem + ea)")
-    else:
-        lines.append(f"R[a].{whole} = gw_load_u{bits}(mem + ea)")
-    return lines + ["pc += 1"]
+        return [f"gw_store_{bits}({base} + ea, <uint{bits}_t>R[a + 1].{whole})"]
+    if shape.signed and bits < shape.type.bits:
+        return [f"R[a].{_FIELDS[Type.S32 if shape.type is Type.I32 else Type.S64]} = gw_load_s{bits}({base} + ea)"]
+    return [f"R[a].{whole} = gw_load_u{bits}({base} + ea)"]
 
 
 @cache
@@ -203,6 +237,9 @@ def generated_parts() -> dict[str, list[str]]:
     for op in data_semantics_ops():
         body = access_case(op) if isinstance(op.semantics, Access) else compute_case(op)
         cases += [f"elif op == {constant(op.name)}:", *(f"    {line}" for line in body)]
+    for op in data_semantics_ops():
+        if isinstance(op.semantics, Access):
+            cases += [f"elif op == {constant(indexed_name(op))}:", *(f"    {line}" for line in indexed_access_case(op))]
     parts = {"opcodes": opcodes, "trap codes": traps, "cases": cases}
     digest = hashlib.sha256(repr(sorted(parts.items())).encode()).hexdigest()
     parts["digest"] = [f"SOURCE_DIGEST = {digest!r}"]

@@ -30,21 +30,21 @@ import struct
 import zlib
 from array import array
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Callable, Protocol
 
 from interp.exec.instance_ops import InstanceOperation, instance_operation
+from interp.exec.native.cython_semantics import indexed_name
 from interp.runtime.instance import ModuleInstance
-from interp.syntax.opcodes import OPS, Imm, Op
+from interp.syntax.opcodes import OPS, Imm, MemArg, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
-from interp.syntax.types import ValType
+from interp.syntax.types import MemoryType, ValType
 from interp.syntax.values import f32_to_bits, f64_to_bits
 from interp.translate.compiled import CompiledModule
 from interp.translate.lower import Branch, LoweredFunction, Return
 from interp.valid.context import ModuleContext
 
 TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4,
-              ValType.FUNCREF: 5, ValType.EXTERNREF: 6}
+              ValType.FUNCREF: 5, ValType.EXTERNREF: 6, ValType.EXNREF: 7}
 NO_RESULT = -1
 RETURN_TARGET = -1  # in a branch table entry: leave the function
 ENGINE = "cython"
@@ -79,10 +79,13 @@ class PythonOp:
     params: tuple[int, ...]  # type codes
     result: int              # type code, or NO_RESULT
     name: str
+    more_results: tuple[int, ...] = ()  # type codes of the results after the first (a tuple is returned)
 
 
 # What a relocated word names (its value before binding is the module's index of it).
-FUNCTION, FUNCTION_REF, GLOBAL, MEMORY, TABLE, TYPE, PYTHON_OP = range(7)
+FUNCTION, FUNCTION_REF, GLOBAL, MEMORY, TABLE, TYPE, PYTHON_OP, MEMORY_ABOVE_1_BIT, MEMORY_ABOVE_8_BITS = range(9)
+_FLAG_BITS = {MEMORY_ABOVE_1_BIT: 1, MEMORY_ABOVE_8_BITS: 8}
+"""Relocated words that hold a memory's index shifted above that many bits of flags."""
 _A, _B, _C = 1, 2, 3  # the operand words of an instruction, after its opcode
 
 
@@ -151,6 +154,7 @@ def encode_function(lowered: LoweredFunction, context: ModuleContext, opcodes: d
     plan = _plan(opcodes)
     extend = encoder.code.extend
     heights, imms, first_slot = lowered.heights, lowered.imms, lowered.num_locals
+    memory0_is_32 = bool(context.memories) and context.memories[0].address is ValType.I32
     for pc, operation in enumerate(lowered.ops):
         kind, number, arity, machine = plan[operation.id]
         top = first_slot + heights[pc]
@@ -158,7 +162,11 @@ def encode_function(lowered: LoweredFunction, context: ModuleContext, opcodes: d
             first = top - arity
             extend((number, first, first + 1, first + 2))
         elif kind == _ACCESS:
-            extend((number, top - arity, imms[pc][1], 0))
+            imm = imms[pc]
+            if imm[2] == 0 and memory0_is_32:
+                extend((number, top - arity, imm[1], 0))
+            else:
+                _indexed_access(encoder, operation, imm, top - arity)
         else:
             encoder.pc = pc
             if kind == _RUNTIME:
@@ -235,28 +243,32 @@ def bind(encoded: EncodedFunction, func_index: int, instance: ModuleInstance, re
             found, name = _python_operation(instance, func_index, index)
             code[word] = registry.python_op(PythonOp(
                 found.function, tuple(TYPE_CODES[t] for t in found.params),
-                NO_RESULT if found.result is None else TYPE_CODES[found.result], name))
+                NO_RESULT if found.result is None else TYPE_CODES[found.result], name,
+                tuple(TYPE_CODES[t] for t in found.more_results)))
             code[word + 1] -= len(found.params)
             continue
-        key = (kind, index)
-        value = resolved.get(key)
-        if value is None:
-            value = resolved[key] = _RESOLVERS[kind](registry, instance, index)
-        code[word] = value
+        bits = _FLAG_BITS.get(kind)
+        if bits is not None:
+            flags = index & ((1 << bits) - 1)
+            code[word] = _resolve(resolved, registry, instance, MEMORY, index >> bits) << bits | flags
+        else:
+            code[word] = _resolve(resolved, registry, instance, kind, index)
+
+
+def _resolve(resolved: dict[tuple[int, int], int], registry: Registry, instance: ModuleInstance, kind: int,
+             index: int) -> int:
+    key = (kind, index)
+    value = resolved.get(key)
+    if value is None:
+        value = resolved[key] = _RESOLVERS[kind](registry, instance, index)
+    return value
 
 
 def _python_operation(instance: ModuleInstance, func_index: int, pc: int) -> tuple[InstanceOperation, str]:
-    """The Python function running instruction ``pc`` of the function (a
-    ``RUNTIME`` instruction, or ``memory.copy`` between two memories)."""
+    """The Python function running the ``RUNTIME`` instruction ``pc`` of the function."""
     position = func_index - instance.compiled.num_imported_funcs
     operation, imm, _ = instance.module.funcs[position].body[pc]
-    found: InstanceOperation
-    if operation.imm is Imm.MEMORY_COPY:
-        destination, source = (instance.memories[index] for index in imm)
-        found = InstanceOperation(partial(destination.copy_from, source), (ValType.I32,) * 3, None)
-    else:
-        found = instance_operation(instance, operation, imm)
-    return found, operation.name
+    return instance_operation(instance, operation, imm), operation.name
 
 
 _RESOLVERS: dict[int, Callable[[Registry, ModuleInstance, int], int]] = {
@@ -304,6 +316,23 @@ def deserialize(record: bytes | memoryview) -> EncodedFunction | None:
     if len(code) != 4 * len(offsets) or len(relocations) % 2 or not side:
         return None
     return EncodedFunction(code, side, offsets, relocations, num_locals, frame_size)
+
+
+def _indexed_access(e: _Encoder, operation: Op, imm: MemArg, slot: int) -> None:
+    """A load or store other than on a 32-bit memory 0 (which the loop keeps
+    a pointer to, ``[op, address slot, offset]``): ``[op.indexed, address
+    slot, offset, memory id << 1 | 64-bit]``."""
+    e.emit(indexed_name(operation), slot, _signed64(imm.offset), imm.memory << 1 | _is64_memory(e, imm.memory))
+    e.relocate(_C, MEMORY_ABOVE_1_BIT)
+
+
+def _is64_memory(e: _Encoder, index: int) -> int:
+    return 1 if e.context.memories[index].address is ValType.I64 else 0
+
+
+def _page_shift(memory: MemoryType) -> int:
+    """The page size's exponent of two."""
+    return memory.page_size.bit_length() - 1
 
 
 # --- the MACHINE instructions, in the loop's own instructions -------------------------
@@ -364,17 +393,29 @@ def _return_instr(e: _Encoder, operation: Op, imm: Return, top: int) -> None:
 
 
 def _call(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    e.emit("call", imm, top - len(e.context.funcs[imm].params))
+    """``call`` and ``return_call``: ``[op, callee id, first argument slot]``."""
+    e.emit(operation.name, imm, top - len(e.context.funcs[imm].params))
     e.relocate(_A, FUNCTION)
 
 
 def _call_indirect(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -> None:
+    """``call_indirect`` and ``return_call_indirect``: ``[op, table id, type id,
+    index slot << 32 | first argument slot]``."""
     type_index, table_index = imm
     func_type = e.context.types[type_index]
     index_slot = top - 1
-    e.emit("call_indirect", table_index, type_index, (index_slot << 32) | (index_slot - len(func_type.params)))
+    e.emit(operation.name, table_index, type_index, (index_slot << 32) | (index_slot - len(func_type.params)))
     e.relocate(_A, TABLE)
     e.relocate(_B, TYPE)
+
+
+def _return_call_ref(e: _Encoder, operation: Op, imm: int, top: int) -> None:
+    """``[op, function reference slot, first argument slot]``."""
+    e.emit(operation.name, top - 1, top - 1 - len(e.context.types[imm].params))
+
+
+def _rethrow(e: _Encoder, operation: Op, imm: int, top: int) -> None:
+    e.emit("rethrow", e.slot(imm))
 
 
 def _select(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
@@ -427,25 +468,28 @@ def _ref_is_null(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
 
 
 def _memory_op(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    """``memory.size`` / ``grow`` / ``fill``: ``[op, first operand slot, memory id]``."""
+    """``memory.size`` / ``grow`` / ``fill``: ``[op, first operand slot,
+    memory id, page size exponent << 2 | 64-bit]``."""
     operands = len(operation.params or ())
-    e.emit(operation.name, top - operands, imm)
+    e.emit(operation.name, top - operands, imm, _page_shift(e.context.memories[imm]) << 2 | _is64_memory(e, imm))
     e.relocate(_B, MEMORY)
 
 
 def _memory_copy(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -> None:
+    """``[op, first operand slot, destination memory id, source memory id <<
+    8 | source 64-bit << 1 | destination 64-bit]``."""
     destination, source = imm
-    if destination == source:
-        e.emit("memory.copy", top - 3, destination)
-        e.relocate(_B, MEMORY)
-    else:
-        e.python_op(top)
+    e.emit("memory.copy", top - 3, destination, source << 8 | _is64_memory(e, source) << 1 | _is64_memory(e, destination))
+    e.relocate(_B, MEMORY)
+    e.relocate(_C, MEMORY_ABOVE_8_BITS)
 
 
 _MACHINE_ENCODERS: dict[str, Callable[[_Encoder, Op, Any, int], None]] = {
     "nop": _nop, "block": _nop, "loop": _nop, "drop": _nop, "end": _end,
     "unreachable": _unreachable, "if": _if, "else": _else, "br": _br, "br_if": _br_if,
     "br_table": _br_table, "return": _return_instr, "call": _call, "call_indirect": _call_indirect,
+    "return_call": _call, "return_call_indirect": _call_indirect, "return_call_ref": _return_call_ref,
+    "try_table": _nop, "try": _nop, "delegate": _nop, "catch": _else, "catch_all": _else, "rethrow": _rethrow,
     "select": _select, "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
     "global.get": _global_get, "global.set": _global_set,
     "i32.const": _const, "i64.const": _const, "f32.const": _const, "f64.const": _const, "v128.const": _const,
