@@ -16,7 +16,7 @@ from interp.runtime.instance import ExternValue, ModuleInstance
 from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.runtime.tag import TagInstance
-from interp.syntax.module import Expr, Import, SegmentMode
+from interp.syntax.module import Expr, Import, Module, SegmentMode
 from interp.syntax.opcodes import Imm, op
 from interp.syntax.types import PAGE_SIZE, ExternKind, ExternType, FuncType, Limits, MemoryType, TableType, TagType
 from interp.syntax.values import f32_from_bits, f64_from_bits

@@ -282,7 +282,7 @@ def test_inspect_json_is_one_document_of_every_part(capsys, fib_wat: Path) -> No
     document = json.loads(out)
     assert status == 0
     assert list(document) == ["module", "format", "size", "sections", "types", "imports", "functions", "tables",
-                              "memories", "globals", "exports", "start", "custom_sections", "names", "producers",
+                              "memories", "globals", "tags", "exports", "start", "custom_sections", "names", "producers",
                               "dwarf", "wasi", "proxy_wasm"]
     assert document["exports"][1] == {"name": "fib", "kind": "func", "index": 0, "internal_name": "fib",
                                       "type": "func [i32] -> [i32]"}

@@ -97,7 +97,7 @@ def test_bad_commands_are_reported_and_the_session_goes_on(tmp_path: Path) -> No
         "(glasswasm) break nothing", "error: no function 'nothing'",
         "(glasswasm) memory 0x10", "error: the module has no memory",
         "(glasswasm) stepi 0", "error: the count must be at least 1",
-        "(glasswasm) x", "error: memory ADDR [LEN] | memory ADDR COUNT TYPE",
+        "(glasswasm) x", "error: memory [@MEM] ADDR [LEN] | memory [@MEM] ADDR COUNT TYPE",
         "(glasswasm) stepi", "fib @ 0x0024: i32.const 2                  [i32:1]",
     ]
 

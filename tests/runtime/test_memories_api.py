@@ -77,9 +77,9 @@ def test_imports_match_address_types_and_page_sizes() -> None:
                                    '(memory (import "m" "bytes") 10 (pagesize 1)) '
                                    '(table (import "m" "table64") i64 1 funcref))'), provided)
     for text, message in [
-        ('(memory (import "m" "memory64") 1)', "expected memory {min 1}, given memory i64 {min 1}"),
-        ('(memory (import "m" "bytes") 10)', "expected memory {min 10}, given memory {min 10} (pagesize 1)"),
-        ('(table (import "m" "table64") 1 funcref)', "expected table {min 1} funcref, given table i64 {min 1}"),
+        ('(memory (import "m" "memory64") 1)', "expected (memory 1), got (memory i64 1)"),
+        ('(memory (import "m" "bytes") 10)', "expected (memory 10), got (memory 10 (pagesize 1))"),
+        ('(table (import "m" "table64") 1 funcref)', "expected (table 1 funcref), got (table i64 1 funcref)"),
     ]:
         with pytest.raises(UnlinkableError, match="incompatible import type") as raised:
             store.instantiate(parse_module(f"(module {text})"), provided)
@@ -97,7 +97,7 @@ def test_invalid_modules_are_typed_errors(text: str, message: str) -> None:
         Store().instantiate(parse_module(text))
 
 
-def test_errors_are_one_line_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_are_readable_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     module = tmp_path / "big.wat"
     module.write_text("(module (memory i64 20000) (func (export \"f\")))")
     assert main(["run", "--invoke", "f", str(module)]) == 1
@@ -105,5 +105,8 @@ def test_errors_are_one_line_from_the_command_line(tmp_path: Path, capsys: pytes
                                        "pages of 64 KiB\n")
     module.write_text("(module (memory 1) (func (export \"f\") (drop (i64.load offset=0x1_0000_0000 (i32.const 0)))))")
     assert main(["validate", str(module)]) == 1
-    error = capsys.readouterr().err
-    assert error == "invalid: offset out of range (in function 0, at offset 0x25)\n"
+    assert capsys.readouterr().err.splitlines() == [
+        f"{module}:1:46: error: offset out of range in i64.load",
+        "  (module (memory 1) (func (export \"f\") (drop (i64.load offset=0x1_0000_0000 (i32.const 0)))))",
+        "                                               ^^^^^^^^",
+        "  in function 0, at offset 0x25"]

@@ -62,8 +62,6 @@ from interp.text.printer import (
     print_module,
 )
 from interp.text.script import AssertMalformed, AssertTrap, ModuleSource, ScriptModule
-from interp.features import Feature
-from interp.script.testsuites import WASM_3_0, files_of_testsuite, place_of, recognise
 from spec_tests.expectations import configured_testsuite, configured_testsuites, features_of_testsuite
 
 END = OPS_BY_NAME["end"]
@@ -697,9 +695,10 @@ def test_3_0_modules_read_back_from_their_printed_text(name: str) -> None:
     """Printed and parsed again, a text module encodes to the same bytes, and
     a binary one is the same module with the same custom sections."""
     failures = []
-    for index, (module, from_text) in enumerate(script_modules(SUITE_3_0 / name)):  # type: ignore[operator]
+    features = WASM_3_0.features_of(name)
+    for index, (module, from_text) in enumerate(script_modules(SUITE_3_0 / name, features)):  # type: ignore[operator]
         for folded in (False, True):
-            back = parse_module(print_module(module, folded=folded, offsets=not from_text))
+            back = parse_module(print_module(module, folded=folded, offsets=not from_text), features)
             if from_text:
                 same = encode_module(back) == encode_module(module)
             else:
