@@ -50,7 +50,7 @@ class FunctionInfo:
         self.func = func
         self.body: tuple[Instruction, ...] = definition.body
         self.param_count = len(func.type.params)
-        self.local_types: tuple[ValType, ...] = func.type.params + definition.locals
+        self.local_types: tuple[ValType, ...] = func.type.params + compiled.lowered(func.index).local_types
         self.local_names: dict[int, str] = module.names.locals.get(func.index, {})
         self._stack_types: list[tuple[ValType | None, ...]] | None = None
 

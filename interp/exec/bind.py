@@ -29,10 +29,11 @@ from interp.exec.instance_ops import instance_operation
 from interp.exec.python_semantics import access_format, closure_factory
 from interp.runtime.function import WasmFunction
 from interp.runtime.instance import ModuleInstance
+from interp.runtime.references import ref_matches
 from interp.runtime.table import TableInstance
+from interp.syntax.defined import DefinedType
 from interp.syntax.opcodes import OPS, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
-from interp.syntax.types import FuncType
 from interp.syntax.values import MASK32, default_value
 from interp.translate.lower import Branch, LoweredFunction, Return
 
@@ -40,16 +41,19 @@ CALL = -1           # call the function in ``BoundFunction.sites[pc]``
 CALL_INDIRECT = -2  # call through the table described in ``sites[pc]``
 RETURN = -3         # the closure has moved the results to slots 0..k-1
 BREAK = -4          # a debugger's breakpoint: stop before this instruction
+CALL_REF = -5       # call the function referenced in slot ``sites[pc]``
 
 Handler = Callable[[list], int]
 
 
 class IndirectCall:
-    """What a ``call_indirect`` site needs at run time."""
+    """What a ``call_indirect`` site needs at run time: the table, the
+    defined type the callee must have (or a subtype of), the slot of the
+    table index."""
 
     __slots__ = ("table", "type", "index_slot")
 
-    def __init__(self, table: TableInstance, type: FuncType, index_slot: int) -> None:
+    def __init__(self, table: TableInstance, type: DefinedType, index_slot: int) -> None:
         self.table = table
         self.type = type
         self.index_slot = index_slot
@@ -126,11 +130,16 @@ def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction
             code.append(_returning(CALL))
         elif operation.name == "call_indirect":
             type_index, table_index = site.imm
-            func_type = instance.types[type_index]
+            defined = instance.types[type_index]
             index_slot = site.top - 1
-            sites[pc] = IndirectCall(instance.tables[table_index], func_type, index_slot)
-            arg_slots[pc] = index_slot - len(func_type.params)
+            sites[pc] = IndirectCall(instance.tables[table_index], defined, index_slot)
+            arg_slots[pc] = index_slot - len(defined.comp.params)  # type: ignore[union-attr]
             code.append(_returning(CALL_INDIRECT))
+        elif operation.name == "call_ref":
+            reference_slot = site.top - 1
+            sites[pc] = reference_slot
+            arg_slots[pc] = reference_slot - len(instance.types[site.imm].comp.params)  # type: ignore[union-attr]
+            code.append(_returning(CALL_REF))
         else:
             code.append(_FACTORIES[operation.id](site))
     return BoundFunction(func, lowered, code, sites, arg_slots)
@@ -243,6 +252,45 @@ def _br_table(site: _Site) -> Handler:
     def handler(R: list) -> int:
         i = R[index]
         return handlers[i](R) if i < count else fallback(R)
+    return handler
+
+
+def _br_on_null(site: _Site) -> Handler:
+    """Branch (dropping the reference) when the top reference is null."""
+    reference, nxt = site.top - 1, site.next
+    taken = _take(site, site.imm)
+
+    def handler(R: list) -> int:
+        if R[reference] is None:
+            return taken(R)
+        return nxt
+    return handler
+
+
+def _br_on_non_null(site: _Site) -> Handler:
+    """Branch (carrying the reference) when the top reference is not null."""
+    reference, nxt = site.top - 1, site.next
+    taken = _take(site, site.imm)
+
+    def handler(R: list) -> int:
+        if R[reference] is not None:
+            return taken(R)
+        return nxt
+    return handler
+
+
+def _br_on_cast(site: _Site) -> Handler:
+    """Branch when the top reference is of the target type (``br_on_cast``)
+    or is not (``br_on_cast_fail``); the reference goes along or stays."""
+    branch, target = site.imm
+    reference, nxt = site.top - 1, site.next
+    taken = _take(site, branch)
+    wanted = site.lowered.ops[site.pc].name == "br_on_cast"
+
+    def handler(R: list) -> int:
+        if ref_matches(R[reference], target) is wanted:
+            return taken(R)
+        return nxt
     return handler
 
 
@@ -457,6 +505,8 @@ def _instance_op(site: _Site) -> Handler:
 _MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
     "unreachable": _unreachable, "nop": _next, "block": _next, "loop": _next, "end": _end,
     "if": _if, "else": _else, "br": _br, "br_if": _br_if, "br_table": _br_table,
+    "br_on_null": _br_on_null, "br_on_non_null": _br_on_non_null, "br_on_cast": _br_on_cast,
+    "br_on_cast_fail": _br_on_cast,
     "return": _br, "drop": _next, "select": _select,
     "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
     "global.get": _global_get, "global.set": _global_set,
@@ -468,7 +518,7 @@ _MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
 """The ``MACHINE`` instructions but calls (bind_function places those)."""
 
 
-_CALLS = ("call", "call_indirect")
+_CALLS = ("call", "call_indirect", "call_ref")
 
 
 def _factory(operation: Op) -> Callable[[_Site], Handler]:

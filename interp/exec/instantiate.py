@@ -6,18 +6,30 @@ of earlier ones in place, as the testsuite checks."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Callable
 
 from interp.errors import ResourceLimitError, UnlinkableError
 from interp.exec.engines import EngineConfig
+from interp.exec.instance_ops import instance_operation
 from interp.exec.python_semantics import python_function
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
 from interp.runtime.instance import ExternValue, ModuleInstance
 from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
+from interp.syntax.defined import DefinedType, matches
 from interp.syntax.module import Expr, Import, SegmentMode
 from interp.syntax.opcodes import Imm
-from interp.syntax.types import ExternKind, ExternType, Limits, MemoryType, TableType, describe_extern_type
+from interp.syntax.semantics import RUNTIME, Compute
+from interp.syntax.types import (
+    ExternKind,
+    ExternType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    describe_extern_type,
+)
 from interp.syntax.values import f32_from_bits, f64_from_bits
 
 Imports = Mapping[str, Mapping[str, ExternValue]]
@@ -34,26 +46,33 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
     context = instance.compiled.context
 
     for imp in module.imports:
-        _link(instance, imp, _lookup(imports, imp))
+        _link(instance, imp, _lookup(imports, imp), _closed_import_type(instance, imp))
 
     first_defined = len(instance.funcs)
-    for position, func in enumerate(module.funcs):
-        instance.funcs.append(WasmFunction(context.types[func.type_index], instance, first_defined + position))
+    for position in range(len(module.funcs)):
+        index = first_defined + position
+        instance.funcs.append(WasmFunction(context.funcs[index], instance, index, context.func_types[index]))
 
-    for table_type in module.tables:
+    first_global = len(instance.globals)
+    for position, glob in enumerate(module.globals):
+        global_type = context.globals[first_global + position]
+        instance.globals.append(GlobalInstance(global_type, evaluate_constant(glob.init, instance)))
+    first_table = len(instance.tables)
+    for position, table_type in enumerate(module.tables):
         if table_type.limits.min > config.max_table_elements:
             raise ResourceLimitError(
                 f"table of {table_type.limits.min} elements exceeds this engine's limit of "
                 f"{config.max_table_elements}")
-        instance.tables.append(TableInstance(table_type, None, config.max_table_elements))
+        init = module.table_init(position)
+        value = None if init is None else evaluate_constant(init, instance)
+        instance.tables.append(TableInstance(context.tables[first_table + position], value,
+                                             config.max_table_elements))
     for memory_type in module.memories:
         if memory_type.limits.min > config.max_memory_pages:
             raise ResourceLimitError(
                 f"memory of {memory_type.limits.min} pages exceeds this engine's limit of "
                 f"{config.max_memory_pages} pages")
         instance.memories.append(MemoryInstance(memory_type, config.max_memory_pages))
-    for glob in module.globals:
-        instance.globals.append(GlobalInstance(glob.type, evaluate_constant(glob.init, instance)))
 
     for elem in module.elems:
         instance.elems.append([evaluate_constant(expr, instance) for expr in elem.init])
@@ -98,34 +117,55 @@ def _lookup(imports: Imports, imp: Import) -> ExternValue:
     return value
 
 
-def _link(instance: ModuleInstance, imp: Import, value: ExternValue) -> None:
-    """Check ``value`` against the import's type (spec 4.5.3 "Import
-    Matching") and add it to the instance's index space."""
+def _closed_import_type(instance: ModuleInstance, imp: Import) -> DefinedType | ExternType:
+    """What the import asks for, closed: the defined type of a function,
+    the table or global type with closed value types, the memory type.  The
+    import is the next of its kind in the instance's index spaces."""
+    context = instance.compiled.context
+    if isinstance(imp.desc, int):
+        return context.func_types[len(instance.funcs)]
+    if isinstance(imp.desc, TableType):
+        return context.tables[len(instance.tables)]
+    if isinstance(imp.desc, MemoryType):
+        return context.memories[len(instance.memories)]
+    return context.globals[len(instance.globals)]
+
+
+def _link(instance: ModuleInstance, imp: Import, value: ExternValue, expected: DefinedType | ExternType) -> None:
+    """Check ``value`` against the import's closed type (spec 4.5.3 "Import
+    Matching": a function's type may be a subtype of the one asked for, an
+    immutable global's too) and add it to the instance's index space."""
     desc = imp.desc
-    expected: ExternType
-    if isinstance(desc, int):
-        expected = instance.types[desc]
-        if isinstance(value, (WasmFunction, HostFunction)) and value.type == expected:
+    if isinstance(expected, DefinedType):
+        if isinstance(value, (WasmFunction, HostFunction)) and \
+                (value.deftype is expected or value.deftype.is_subtype_of(expected)):
             instance.funcs.append(value)
             return
+        expected = expected.comp  # type: ignore[assignment]
     elif isinstance(desc, TableType):
-        expected = desc
-        if isinstance(value, TableInstance) and value.type.elem is desc.elem \
-                and _limits_match(value.current_type.limits, desc.limits):
+        if isinstance(value, TableInstance) and value.type.elem is expected.elem \
+                and _limits_match(value.current_type.limits, desc.limits):  # type: ignore[union-attr]
             instance.tables.append(value)
             return
     elif isinstance(desc, MemoryType):
-        expected = desc
         if isinstance(value, MemoryInstance) and _limits_match(value.current_type.limits, desc.limits):
             instance.memories.append(value)
             return
-    else:
-        expected = desc
-        if isinstance(value, GlobalInstance) and value.type == desc:
-            instance.globals.append(value)
-            return
+    elif isinstance(value, GlobalInstance) and _global_matches(value.type, expected):  # type: ignore[arg-type]
+        instance.globals.append(value)
+        return
     raise UnlinkableError(f"incompatible import type for {_import_name(imp)}: expected "
-                          f"{describe_extern_type(expected)}, given {_given_type(value)}")
+                          f"{describe_extern_type(expected)}, given {_given_type(value)}")  # type: ignore[arg-type]
+
+
+def _global_matches(actual: GlobalType, expected: GlobalType) -> bool:
+    """A mutable global must have exactly the type asked for; an immutable
+    one may have a subtype."""
+    if actual.mutable != expected.mutable:
+        return False
+    if actual.mutable:
+        return actual.valtype is expected.valtype
+    return matches(actual.valtype, expected.valtype)
 
 
 def _import_name(imp: Import) -> str:
@@ -172,11 +212,22 @@ def evaluate_constant(expr: Expr, instance: ModuleInstance) -> object:
             stack.append(None)
         elif name == "ref.func":
             stack.append(instance.funcs[instr.imm])
-        else:
+        elif isinstance(operation.semantics, Compute):
             # Extended constant expressions (i32.add ...): the numeric semantics.
-            function = python_function(operation)
-            arity = len(operation.params or ())
-            args = stack[len(stack) - arity:]
-            del stack[len(stack) - arity:]
-            stack.append(function(*args))
+            _apply(stack, python_function(operation), len(operation.params or ()))
+        elif operation.semantics is RUNTIME:
+            # ref.i31, struct.new, array.new_fixed ...: the instruction's function.
+            found = instance_operation(instance, operation, instr.imm)
+            _apply(stack, found.function, len(found.params), found.result is not None)
+        else:
+            raise ValueError(f"{name} is not a constant instruction")
     return stack[-1]
+
+
+def _apply(stack: list, function: Callable[..., object], arity: int, result: bool = True) -> None:
+    """Run ``function`` on the top ``arity`` values of ``stack``, replacing them by its result."""
+    args = stack[len(stack) - arity:]
+    del stack[len(stack) - arity:]
+    value = function(*args)
+    if result:
+        stack.append(value)

@@ -29,7 +29,7 @@ from types import GeneratorType
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from interp.errors import BacktraceEntry, ExecutionError, ExhaustionError, FuelExhaustedError, Trap, TrapKind, UsageError
-from interp.exec.bind import BREAK, CALL_INDIRECT, RETURN, BoundFunction, IndirectCall, bind_function
+from interp.exec.bind import BREAK, CALL_INDIRECT, CALL_REF, RETURN, BoundFunction, IndirectCall, bind_function
 from interp.exec.blocks import compile_threshold, install_blocks
 from interp.exec.host_calls import EXHAUSTED, Caller, GuestCall, call_host, resume_generator
 from interp.runtime.function import HostFunction, WasmFunction
@@ -311,6 +311,10 @@ class Machine:
                 base_slot = bound.arg_slots[pc]
                 if nxt == CALL_INDIRECT:
                     callee = resolve_indirect(callee, R)
+                elif nxt == CALL_REF:
+                    callee = R[callee]
+                    if callee is None:
+                        raise Trap(TrapKind.NULL_FUNCTION)
                 frame.pc = pc
                 if type(callee) is WasmFunction:
                     callee_bound = callee.bound or self.bind(callee)
@@ -405,6 +409,7 @@ def resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunction
     callee = elements[index]
     if callee is None:
         raise Trap(TrapKind.UNINITIALIZED_ELEMENT, detail=str(index))
-    if callee.type != site.type:
+    expected = site.type
+    if callee.deftype is not expected and not callee.deftype.is_subtype_of(expected):
         raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
     return callee

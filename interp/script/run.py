@@ -11,8 +11,10 @@ whether the engine's message starts with the expected text is recorded too.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from interp.errors import (
@@ -35,7 +37,9 @@ from interp.runtime.globals import GlobalInstance
 from interp.runtime.instance import ModuleInstance
 from interp.exec.store import EngineConfig, Store
 from interp.syntax.module import Module
-from interp.syntax.types import ValType
+from interp.runtime.references import GC_OBJECTS, HostRef, ref_matches
+from interp.script.testsuites import place_of
+from interp.syntax.types import ValType, ref_type
 from interp.syntax.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 from interp.text.parser import parse_module
 from interp.text.script import (
@@ -56,7 +60,9 @@ from interp.text.script import (
     NanPattern,
     RefExtern,
     RefFuncAny,
+    RefHost,
     RefNull,
+    RefOfKind,
     Register,
     ScriptModule,
     V128Pattern,
@@ -148,14 +154,15 @@ class ScriptRunner:
         return script_module.module
 
     def _compile(self, script_module: ScriptModule) -> CompiledModule:
-        return compile_module(self._load(script_module))
+        return compile_module(self._load(script_module), self.store.config.features)
 
     def _instantiate(self, script_module: ScriptModule) -> ModuleInstance:
         module = self._load(script_module)
         if script_module.source is not ModuleSource.BINARY:
             # Through its binary form, so that traps point at byte offsets.
             module = with_binary_offsets(module)
-        return self.store.instantiate(compile_module(module), self.registry, script_module.name)
+        return self.store.instantiate(compile_module(module, self.store.config.features), self.registry,
+                                      script_module.name)
 
     def _define(self, command: ModuleCommand) -> None:
         instance = self._instantiate(command.module)
@@ -229,7 +236,8 @@ class ScriptRunner:
 
     def _assert_invalid(self, command: AssertInvalid) -> bool:
         module = self._load(command.module)
-        return self._expect_failure(lambda: compile_module(module), InvalidError, command.message)
+        features = self.store.config.features
+        return self._expect_failure(lambda: compile_module(module, features), InvalidError, command.message)
 
     def _assert_unlinkable(self, command: AssertUnlinkable) -> bool:
         compiled = self._compile(command.module)
@@ -268,7 +276,7 @@ _COMMAND_NAMES: dict[type, str] = {
     AssertUninstantiable: "assert_uninstantiable",
 }
 
-def _argument(value: Const | RefNull | RefExtern) -> object:
+def _argument(value: Const | RefNull | RefExtern | RefHost) -> object:
     if isinstance(value, Const):
         if value.type is ValType.F32:
             return f32_from_bits(value.value)
@@ -277,6 +285,8 @@ def _argument(value: Const | RefNull | RefExtern) -> object:
         return value.value
     if isinstance(value, RefNull):
         return None
+    if isinstance(value, RefHost):
+        return HostRef(value.value)
     return value.value  # ref.extern N: the host value N
 
 
@@ -325,10 +335,15 @@ def _matches(actual: object, expected: Any) -> bool:
     if isinstance(expected, RefNull):
         return actual is None
     if isinstance(expected, RefExtern):
-        return actual is not None and not isinstance(actual, (WasmFunction, HostFunction)) \
-            and actual == expected.value
+        if actual is None or isinstance(actual, (WasmFunction, HostFunction, HostRef)):
+            return False
+        return expected.value is None or (not isinstance(actual, GC_OBJECTS) and actual == expected.value)
+    if isinstance(expected, RefHost):
+        return isinstance(actual, HostRef) and actual.value == expected.value
     if isinstance(expected, RefFuncAny):
         return isinstance(actual, (WasmFunction, HostFunction))
+    if isinstance(expected, RefOfKind):
+        return actual is not None and ref_matches(actual, ref_type(False, expected.kind))
     return False
 
 
@@ -354,8 +369,12 @@ def _show_actual(actual: object, expected: Any) -> str:
 
 
 def run_script_file(path: str | os.PathLike[str], config: EngineConfig | None = None) -> ScriptResult:
-    """Parse and run one ``.wast`` file."""
+    """Parse and run one ``.wast`` file.  A file of a known testsuite is run
+    by the features of its version of the standard (``Testsuite.features``)."""
     result = ScriptResult(str(path))
+    place = place_of(Path(path))
+    if place is not None:
+        config = dataclasses.replace(config or EngineConfig(), features=place.testsuite.features)
     try:
         with open(path, encoding="utf-8") as stream:
             text = stream.read()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Func, Module
 from interp.syntax.types import ExternKind
 from interp.translate.lower import LoweredFunction, lower_function
@@ -66,12 +67,13 @@ def _function_names(module: Module) -> dict[int, str]:
     return names
 
 
-def compile_module(module: Module) -> CompiledModule:
-    """Validate ``module`` (raising ``InvalidError``) and prepare it to run."""
+def compile_module(module: Module, features: frozenset[Feature] = SUPPORTED_FEATURES) -> CompiledModule:
+    """Validate ``module`` (raising ``InvalidError``) by the rules of
+    ``features`` (see ``validate_module``) and prepare it to run."""
     functions: list[LoweredFunction] = []
 
     def lower(context: ModuleContext, index: int, func: Func) -> None:
         functions.append(lower_function(context, index, func))
 
-    context = validate_module(module, lower)
+    context = validate_module(module, lower, features)
     return CompiledModule(module, context, tuple(functions))

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+import dataclasses
+
 from interp.errors import InvalidError
+from interp.features import SUPPORTED_FEATURES, Feature
+from interp.syntax.defined import matches
 from interp.syntax.module import Elem, Expr, Func, Module, SegmentMode
-from interp.syntax.types import I32, MAX_PAGES, ExternKind, Limits, MemoryType, TableType
+from interp.syntax.types import I32, MAX_PAGES, ExternKind, Limits, MemoryType, TableType, is_defaultable
 from interp.valid.context import ModuleContext
 from interp.valid.function import validate_const_expr, validate_function
 
@@ -23,13 +27,20 @@ FunctionCheck = Callable[[ModuleContext, int, Func], None]
 space, the function), raising ``InvalidError``."""
 
 
-def validate_module(module: Module, check_function: FunctionCheck = validate_function) -> ModuleContext:
+def validate_module(module: Module, check_function: FunctionCheck = validate_function,
+                    features: frozenset[Feature] = SUPPORTED_FEATURES) -> ModuleContext:
     """Validate ``module``; raise ``InvalidError`` at the first violation.
 
     Returns the context built on the way, which later phases (the translator,
     instantiation) use to look up the types of indexed entities.  Function
     bodies are checked by ``check_function`` in their turn: the translator
-    passes its lowering, which validates each body while lowering it."""
+    passes its lowering, which validates each body while lowering it.
+
+    ``features`` are the standard's features to validate by: with ``gc``
+    (WebAssembly 3.0) a global's initialiser may read the globals defined
+    before it and segments may read every global; without it (2.0), and in
+    the initialisers of tables, constant expressions read imported globals
+    only."""
     context = ModuleContext.of_module(module)
     for imported in module.imports:
         if isinstance(imported.desc, TableType):
@@ -41,9 +52,17 @@ def validate_module(module: Module, check_function: FunctionCheck = validate_fun
     for memory in module.memories:
         check_memory_type(memory)
 
-    const_context = context.for_constant_expressions()
-    for global_ in module.globals:
-        validate_const_expr(const_context, global_.init, global_.type.valtype)
+    imported_only = context.for_constant_expressions()
+    later_globals = Feature.GC in features
+    for position, global_ in enumerate(module.globals):
+        global_context = imported_only
+        if later_globals and position:
+            global_context = dataclasses.replace(context, globals=context.globals[:context.imported_globals + position])
+        validate_const_expr(global_context, global_.init, context.globals[context.imported_globals + position].valtype)
+    first_table = len(context.tables) - len(module.tables)
+    for position in range(len(module.tables)):
+        _check_table_init(imported_only, context.tables[first_table + position], module.table_init(position))
+    const_context = context if later_globals else imported_only
     for elem in module.elems:
         _check_elem(const_context, elem)
     for data in module.datas:
@@ -84,13 +103,23 @@ def _check_limits(limits: Limits, bound: int, too_large: str) -> None:
             raise InvalidError("size minimum must not be greater than maximum")
 
 
+def _check_table_init(context: ModuleContext, table: TableType, init: Expr | None) -> None:
+    """A table's elements start as its initialiser's value, or null, which
+    only a nullable element type has."""
+    if init is not None:
+        validate_const_expr(context, init, table.elem)
+    elif not is_defaultable(table.elem):
+        raise InvalidError(f"type mismatch: a table of {table.elem.text} needs an initialiser")
+
+
 def _check_elem(context: ModuleContext, elem: Elem) -> None:
+    elem_type = context.close(elem.type)
     for init in elem.init:
-        validate_const_expr(context, init, elem.type)
+        validate_const_expr(context, init, elem_type)
     if elem.mode is SegmentMode.ACTIVE:
         table = context.table_at(elem.table)
-        if table.elem is not elem.type:
-            raise InvalidError(f"type mismatch: element segment's type {elem.type.text}"
+        if not matches(elem_type, table.elem):
+            raise InvalidError(f"type mismatch: element segment's type {elem_type.text}"
                                f" does not match table's element type {table.elem.text}")
         _check_offset(context, elem.offset)
 

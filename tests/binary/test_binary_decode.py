@@ -12,7 +12,8 @@ from interp.binary.decode import MAX_LOCALS, MAX_LOCALS_PER_MODULE
 from interp.errors import MalformedError, UsageError
 from interp.syntax.module import CustomSection, Instruction, Names, SegmentMode
 from interp.syntax.opcodes import op
-from interp.syntax.types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
+from interp.syntax.types import (ExternKind, FuncType, GlobalType, HeapKind, Limits, MemoryType, TableType,
+                                  ValType, ref_type)
 
 HEADER = b"\x00asm\x01\x00\x00\x00"
 
@@ -105,8 +106,10 @@ def test_types_imports_and_exports() -> None:
 
 
 @pytest.mark.parametrize("content, message", [
-    (vec(b"\x60" + vec(b"\x6e") + vec()), "malformed reference type"),
-    (vec(b"\x60" + vec(b"\x74") + vec()), "malformed vector type"),
+    (vec(b"\x60" + vec(b"\x65") + vec()), "malformed reference type"),
+    (vec(b"\x60" + vec(b"\x75") + vec()), "malformed vector type"),
+    (vec(b"\x60" + vec(b"\x64\x7f") + vec()), "malformed heap type"),
+    (vec(b"\x5f" + vec(b"\x78\x02")), "malformed mutability"),
     (vec(b"\x60" + vec(b"\xff\x00") + vec()), "integer representation too long"),
     (vec(b"\x61" + vec() + vec()), "malformed function type"),
 ])
@@ -182,7 +185,7 @@ def test_block_type_index() -> None:
     (bytes.fromhex("fe 00 0b"), "illegal opcode fe"),
     (bytes.fromhex("3f 01 0b"), "zero byte expected"),
     (bytes.fromhex("41 00 28 20 00 1a 0b"), "malformed memop flags"),
-    (bytes.fromhex("d0 7f 1a 0b"), "malformed reference type"),
+    (bytes.fromhex("d0 7f 1a 0b"), "malformed heap type"),
     (bytes.fromhex("41 80 80 80 80 80 00 0b"), "integer representation too long"),
     (bytes.fromhex("41 80 80 80 80 70 0b"), "integer too large"),
     (bytes.fromhex("0e 05 00 0b"), "length out of bounds"),
@@ -212,7 +215,7 @@ def test_immediates_of_every_shape() -> None:
     assert [i.imm for i in body] == [
         ((0, 1), 2), (3, 1), (ValType.I32, ValType.EXTERNREF), (2, 400), 0x7FC00000,
         0xBFF0000000000000, 0x8000000000000000, (1, 2), (3, 4), (5, 0), (0, 0), 0,
-        ValType.FUNCREF, None, None]
+        HeapKind.FUNC, None, None]
     assert body[-2].op is op("i32.trunc_sat_f32_s")
 
 
@@ -245,7 +248,9 @@ def test_element_segments_all_eight_forms() -> None:
     assert modes == [SegmentMode.ACTIVE, SegmentMode.PASSIVE, SegmentMode.ACTIVE, SegmentMode.DECLARATIVE,
                      SegmentMode.ACTIVE, SegmentMode.PASSIVE, SegmentMode.ACTIVE, SegmentMode.DECLARATIVE]
     assert [e.table for e in decoded.elems] == [0, 0, 1, 0, 0, 0, 1, 0]
-    assert [e.type for e in decoded.elems] == [ValType.FUNCREF] * 5 + [ValType.EXTERNREF] + [ValType.FUNCREF] * 2
+    func_indices = ref_type(False, HeapKind.FUNC)  # what function indices are
+    assert [e.type for e in decoded.elems] == [func_indices] * 4 + [ValType.FUNCREF, ValType.EXTERNREF] + \
+        [ValType.FUNCREF] * 2
     ref_func_op, end_op = op("ref.func"), op("end")
     assert decoded.elems[0].init == ((Instruction(ref_func_op, 0), Instruction(end_op)),
                                     (Instruction(ref_func_op, 1), Instruction(end_op)))

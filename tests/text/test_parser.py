@@ -19,11 +19,16 @@ from interp.syntax.types import (
     ExternKind,
     FuncType,
     GlobalType,
+    HeapKind,
     Limits,
     MemoryType,
     TableType,
+    ref_type,
 )
 from interp.text import parse_module
+
+FUNC_INDICES = ref_type(False, HeapKind.FUNC)
+"""The type of an element segment written as function indices."""
 
 
 def ins(name: str, imm: object = None) -> Instruction:
@@ -211,11 +216,11 @@ def test_table_with_inline_elements() -> None:
     """)
     assert module.tables == (TableType(Limits(3, 3), FUNCREF), TableType(Limits(2, 2), EXTERNREF))
     refs = tuple((ins("ref.func", i), END) for i in (0, 1, 0))
-    nulls = ((ins("ref.null", EXTERNREF), END),) * 2
+    nulls = ((ins("ref.null", HeapKind.EXTERN), END),) * 2
     assert module.elems == (
-        Elem(FUNCREF, refs, SegmentMode.ACTIVE, 0, ZERO_OFFSET),
+        Elem(FUNCREF, refs, SegmentMode.ACTIVE, 0, ZERO_OFFSET),  # the table's element type
         Elem(EXTERNREF, nulls, SegmentMode.ACTIVE, 1, ZERO_OFFSET),
-        Elem(FUNCREF, (), SegmentMode.PASSIVE),
+        Elem(FUNC_INDICES, (), SegmentMode.PASSIVE),
     )
     assert module.names.elems == {2: "e"}  # the inline segments take indices 0 and 1
     assert module.exports == (Export("t", ExternKind.TABLE, 0),)
@@ -249,20 +254,20 @@ def test_element_segment_forms() -> None:
         (elem $q declare funcref (item ref.func $f))
     """)
     f, g = (ins("ref.func", 0), END), (ins("ref.func", 1), END)
-    null = (ins("ref.null", FUNCREF), END)
+    null = (ins("ref.null", HeapKind.FUNC), END)
 
     def offset(n: int) -> tuple[Instruction, ...]:
         return (ins("i32.const", n), END)
 
-    assert module.elems == (
-        Elem(FUNCREF, (f, g), SegmentMode.ACTIVE, 0, offset(0)),
-        Elem(FUNCREF, (), SegmentMode.ACTIVE, 0, offset(1)),
-        Elem(FUNCREF, (g,), SegmentMode.ACTIVE, 0, offset(2)),
-        Elem(FUNCREF, (f,), SegmentMode.ACTIVE, 1, offset(3)),
+    assert module.elems == (  # function indices are references of type (ref func)
+        Elem(FUNC_INDICES, (f, g), SegmentMode.ACTIVE, 0, offset(0)),
+        Elem(FUNC_INDICES, (), SegmentMode.ACTIVE, 0, offset(1)),
+        Elem(FUNC_INDICES, (g,), SegmentMode.ACTIVE, 0, offset(2)),
+        Elem(FUNC_INDICES, (f,), SegmentMode.ACTIVE, 1, offset(3)),
         Elem(FUNCREF, (f, null), SegmentMode.ACTIVE, 1, offset(4)),
-        Elem(FUNCREF, (f, g), SegmentMode.PASSIVE),
+        Elem(FUNC_INDICES, (f, g), SegmentMode.PASSIVE),
         Elem(FUNCREF, (null,), SegmentMode.PASSIVE),
-        Elem(FUNCREF, (g,), SegmentMode.DECLARATIVE),
+        Elem(FUNC_INDICES, (g,), SegmentMode.DECLARATIVE),
         Elem(FUNCREF, (f,), SegmentMode.DECLARATIVE),
     )
     assert module.names.elems == {5: "p", 8: "q"}
@@ -551,7 +556,7 @@ def test_bad_immediates(text: str, message: str) -> None:
 
 def test_references() -> None:
     assert body("(func $f (drop (ref.null func)) (drop (ref.null extern)) (drop (ref.is_null (ref.func $f))))")[:5] == (
-        ins("ref.null", FUNCREF), ins("drop"), ins("ref.null", EXTERNREF), ins("drop"), ins("ref.func", 0),
+        ins("ref.null", HeapKind.FUNC), ins("drop"), ins("ref.null", HeapKind.EXTERN), ins("drop"), ins("ref.func", 0),
     )
     assert syntax_error("(func (ref.null funcref))").message == "unexpected token"
 

@@ -40,9 +40,11 @@ from interp.syntax.types import (
     V128,
     FuncType,
     GlobalType,
+    HeapKind,
     Limits,
     MemoryType,
     TableType,
+    ref_type,
 )
 from interp.text import parse_module, parse_script
 from interp.text.lexer import STRING, tokenize
@@ -334,7 +336,7 @@ NAMES = Names(module="m", funcs={3: "fib", 4: "has space", 5: "dup", 6: "dup"},
     ("block", None, None, "block"),
     ("loop", I64, None, "loop (result i64)"),
     ("if", 1, NAMES, "if (type $t)"),
-    ("ref.null", EXTERNREF, None, "ref.null extern"),
+    ("ref.null", HeapKind.EXTERN, None, "ref.null extern"),
     ("ref.func", 3, NAMES, "ref.func $fib"),
     ("i8x16.extract_lane_s", 15, None, "i8x16.extract_lane_s 15"),
     ("i8x16.shuffle", tuple(range(16)), None, "i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15"),
@@ -403,8 +405,11 @@ SAMPLE_IMMEDIATES = {
     Imm.LOCAL: 1, Imm.GLOBAL: 0, Imm.TABLE: 1, Imm.ELEM: 1, Imm.DATA: 1, Imm.TABLE_INIT: (1, 1),
     Imm.TABLE_COPY: (1, 0), Imm.MEMARG: (0, 4), Imm.MEMORY: 0, Imm.MEMORY_INIT: (1, 0),
     Imm.MEMORY_COPY: (0, 0), Imm.I32: 0xFFFF_FFFF, Imm.I64: 1 << 63, Imm.F32: 0x7FC0_0001,
-    Imm.F64: 1 << 63, Imm.V128: 1 << 127 | 5, Imm.REFTYPE: EXTERNREF, Imm.SELECT_TYPES: (I64,),
+    Imm.F64: 1 << 63, Imm.V128: 1 << 127 | 5, Imm.HEAPTYPE: HeapKind.EXTERN, Imm.SELECT_TYPES: (I64,),
     Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: ((0, 8), 1),
+    Imm.TYPE: 0, Imm.FIELD: (0, 1), Imm.ARRAY_FIXED: (0, 3), Imm.ARRAY_DATA: (0, 1), Imm.ARRAY_ELEM: (0, 1),
+    Imm.ARRAY_COPY: (0, 0), Imm.CAST: ref_type(False, 0), Imm.CAST_NULL: ref_type(True, HeapKind.EQ),
+    Imm.BR_ON_CAST: (0, ref_type(True, HeapKind.ANY), ref_type(False, 0)),
 }
 
 
@@ -432,7 +437,7 @@ def every_instruction_module() -> Module:
         tables=(TableType(Limits(1), FUNCREF), TableType(Limits(1, 5), EXTERNREF)),
         memories=(MemoryType(Limits(1)),),
         globals=(Global(GlobalType(I32, True), zero),),
-        elems=(Elem(FUNCREF, (), SegmentMode.PASSIVE), Elem(EXTERNREF, ((Instruction(op("ref.null"), EXTERNREF),
+        elems=(Elem(FUNCREF, (), SegmentMode.PASSIVE), Elem(EXTERNREF, ((Instruction(op("ref.null"), HeapKind.EXTERN),
                                                                          Instruction(END)),), SegmentMode.PASSIVE)),
         datas=(Data(b"x", SegmentMode.ACTIVE, 0, zero), Data(b"y", SegmentMode.PASSIVE)),
         data_count=2,
@@ -522,7 +527,7 @@ def test_invalid_modules_print_too() -> None:
                     names=Names(funcs={9: "missing"}))
     text = print_module(module, folded=True)
     assert "    call 9\n    (block (type 5))\n    call_indirect 3 (type 8)\n    (global.get 4))" in text
-    assert "(elem (;0;) (table 4) (offset) func 12)" in text
+    assert "(elem (;0;) (table 4) (offset) funcref (item (ref.func 12)))" in text
     assert_round_trip(module, keep_names=False)
 
 

@@ -23,15 +23,16 @@ from interp.syntax.types import (
     MemoryType,
     TableType,
 )
+from interp.features import SUPPORTED_FEATURES, WASM_2_0_FEATURES, Feature
 from interp.valid import ModuleContext, validate_const_expr, validate_module
 from tests.valid.assemble import expr, func_module
 
 VOID = FuncType((), ())
 
 
-def message_of(module: Module) -> str | None:
+def message_of(module: Module, features: frozenset[Feature] = SUPPORTED_FEATURES) -> str | None:
     try:
-        validate_module(module)
+        validate_module(module, features=features)
     except InvalidError as error:
         return error.message
     return None
@@ -132,10 +133,21 @@ def test_global_initializers(valtype, lines: tuple[str, ...], expected: str | No
     assert message == expected if expected is None else message is not None and message.startswith(expected)
 
 
-def test_global_initializer_sees_only_imported_globals() -> None:
+def test_global_initializer_sees_only_imported_globals_in_2_0() -> None:
     earlier = Global(GlobalType(I32, False), expr("i32.const 0"))
-    assert_invalid(global_module(I32, "global.get 0", imports=(), extra_globals=(earlier,)), "unknown global 0")
-    assert_invalid(global_module(I32, "global.get 1", extra_globals=(earlier,)), "unknown global 1")
+    message = message_of(global_module(I32, "global.get 0", imports=(), extra_globals=(earlier,)), WASM_2_0_FEATURES)
+    assert message == "unknown global 0"
+    assert message_of(global_module(I32, "global.get 1", extra_globals=(earlier,)), WASM_2_0_FEATURES) \
+        == "unknown global 1"
+
+
+def test_global_initializer_sees_earlier_globals_in_3_0() -> None:
+    earlier = Global(GlobalType(I32, False), expr("i32.const 0"))
+    assert message_of(global_module(I32, "global.get 0", imports=(), extra_globals=(earlier,))) is None
+    assert message_of(global_module(I32, "global.get 1", extra_globals=(earlier,))) is None
+    later = Global(GlobalType(I32, False), expr("global.get 1"))
+    module = global_module(I32, "i32.const 0", imports=(), extra_globals=(later,))
+    assert message_of(Module(globals=tuple(reversed(module.globals)))) == "unknown global 1"
 
 
 def test_global_initializer_needs_immutable_global() -> None:
@@ -191,12 +203,17 @@ def active(init: tuple, elem_type=FUNCREF, table: int = 0, *offset: str) -> Elem
     (elem_module(Elem(FUNCREF, (expr("ref.func 5"),), SegmentMode.PASSIVE)), "unknown function 5"),
     (elem_module(active((), FUNCREF, 0, "global.get 0"), imports=(IMPORTED_MUT_I32,)),
      "constant expression required"),
-    (elem_module(active((), FUNCREF, 0, "global.get 0"), imports=(),
-                 globals=(Global(GlobalType(I32, False), expr("i32.const 0")),)), "unknown global 0"),
 ])
 def test_element_segments(module: Module, expected: str | None) -> None:
     message = message_of(module)
     assert message == expected if expected is None else message is not None and message.startswith(expected)
+
+
+def test_element_offsets_read_defined_globals_in_3_0_only() -> None:
+    module = elem_module(active((), FUNCREF, 0, "global.get 0"), imports=(),
+                         globals=(Global(GlobalType(I32, False), expr("i32.const 0")),))
+    assert message_of(module) is None
+    assert message_of(module, WASM_2_0_FEATURES) == "unknown global 0"
 
 
 def data_module(*datas: Data, memories=(MemoryType(Limits(1)),)) -> Module:
@@ -310,7 +327,8 @@ def test_context_contents() -> None:
         data_count=2,
     )
     context = validate_module(module)
-    assert context.types == module.types
+    assert tuple(defined.comp for defined in context.types) == module.types
+    assert context.func_types == (context.types[1], context.types[0])
     assert context.funcs == (FuncType((I32,), (I64,)), VOID)
     assert context.tables == (TableType(Limits(0), EXTERNREF), FUNCREF_TABLE)
     assert context.memories == (MemoryType(Limits(1)),)

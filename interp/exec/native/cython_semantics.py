@@ -49,7 +49,8 @@ from interp.syntax.semantics import Access, Compute
 LOOP_OPERATIONS = (
     "nop", "unreachable", "if", "jump", "br_move", "br_if", "br_if_entry", "br_table", "return", "call",
     "call_indirect", "select", "copy", "global.get", "global.set", "const", "const128", "ref.is_null", "pyop",
-    "memory.size", "memory.grow", "memory.fill", "memory.copy",
+    "memory.size", "memory.grow", "memory.fill", "memory.copy", "call_ref", "br_on_null", "br_on_non_null",
+    "br_on_test",
 )
 """The loop's own instructions (written in the template, encoded by encode.py):
 what the ``MACHINE`` instructions of the table become."""

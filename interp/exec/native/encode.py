@@ -26,16 +26,23 @@ from typing import Any, Callable, Protocol
 
 from interp.exec.instance_ops import instance_operation
 from interp.runtime.instance import ModuleInstance
+from interp.runtime.references import ref_matches
 from interp.syntax.opcodes import Imm, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
 from interp.syntax.types import ValType
 from interp.syntax.values import f32_to_bits, f64_to_bits
 from interp.translate.lower import Branch, LoweredFunction, Return
 
-TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4,
-              ValType.FUNCREF: 5, ValType.EXTERNREF: 6}
+_TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4}
+REFERENCE = 5
+"""The type code of every reference type: a reference is a handle (see the loop's ``ref_handle``)."""
 NO_RESULT = -1
 RETURN_TARGET = -1  # in a branch table entry: leave the function
+
+
+def type_code(valtype: ValType) -> int:
+    """How the loop holds a value of ``valtype`` in a slot (the ``T_*`` codes of loop.pyx.in)."""
+    return _TYPE_CODES.get(valtype, REFERENCE)
 
 
 class Registry(Protocol):
@@ -101,9 +108,13 @@ class _Encoder:
 
     def python_op(self, name: str, function: Callable[..., Any], params: tuple[ValType, ...],
                   result: ValType | None, top: int) -> None:
-        op = PythonOp(function, tuple(TYPE_CODES[t] for t in params),
-                      NO_RESULT if result is None else TYPE_CODES[result], name)
-        self.emit("pyop", self.registry.python_op(op), top - len(params))
+        self.emit("pyop", self.python_op_id(name, function, params, result), top - len(params))
+
+    def python_op_id(self, name: str, function: Callable[..., Any], params: tuple[ValType, ...],
+                     result: ValType | None) -> int:
+        op = PythonOp(function, tuple(type_code(t) for t in params),
+                      NO_RESULT if result is None else type_code(result), name)
+        return self.registry.python_op(op)
 
 
 def encode_function(lowered: LoweredFunction, instance: ModuleInstance, registry: Registry,
@@ -191,10 +202,35 @@ def _call(e: _Encoder, operation: Op, imm: int, top: int) -> None:
 
 def _call_indirect(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -> None:
     type_index, table_index = imm
-    func_type = e.instance.types[type_index]
+    defined = e.instance.types[type_index]
     index_slot = top - 1
     e.emit("call_indirect", e.registry.table_id(e.instance.tables[table_index]),
-           e.registry.type_id(func_type), (index_slot << 32) | (index_slot - len(func_type.params)))
+           e.registry.type_id(defined), (index_slot << 32) | (index_slot - len(defined.comp.params)))
+
+
+def _call_ref(e: _Encoder, operation: Op, imm: int, top: int) -> None:
+    """``[call_ref, reference slot, first argument slot]``."""
+    reference_slot = top - 1
+    e.emit("call_ref", reference_slot, reference_slot - len(e.instance.types[imm].comp.params))
+
+
+def _br_on_null(e: _Encoder, operation: Op, imm: Branch | Return, top: int) -> None:
+    """``[br_on_null | br_on_non_null, reference slot, branch entry]``."""
+    e.emit(operation.name, top - 1, e.branch_entry(imm))
+
+
+def _br_on_cast(e: _Encoder, operation: Op, imm: tuple, top: int) -> None:
+    """``[br_on_test, reference slot, branch entry, test]``: the test is a
+    Python function of the reference, true when the branch is taken."""
+    branch, target = imm
+    if operation.name == "br_on_cast":
+        def test(value: object) -> int:
+            return 1 if ref_matches(value, target) else 0
+    else:
+        def test(value: object) -> int:
+            return 0 if ref_matches(value, target) else 1
+    test_id = e.python_op_id(operation.name, test, (target,), ValType.I32)
+    e.emit("br_on_test", top - 1, e.branch_entry(branch), test_id)
 
 
 def _select(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
@@ -262,6 +298,8 @@ _MACHINE_ENCODERS: dict[str, Callable[[_Encoder, Op, Any, int], None]] = {
     "nop": _nop, "block": _nop, "loop": _nop, "drop": _nop, "end": _end,
     "unreachable": _unreachable, "if": _if, "else": _else, "br": _br, "br_if": _br_if,
     "br_table": _br_table, "return": _return_instr, "call": _call, "call_indirect": _call_indirect,
+    "call_ref": _call_ref, "br_on_null": _br_on_null, "br_on_non_null": _br_on_null, "br_on_cast": _br_on_cast,
+    "br_on_cast_fail": _br_on_cast,
     "select": _select, "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
     "global.get": _global_get, "global.set": _global_set,
     "i32.const": _const, "i64.const": _const, "f32.const": _const, "f64.const": _const, "v128.const": _const,
