@@ -15,7 +15,7 @@ from typing import Any
 from interp.binary.decode import decode_module
 from interp.binary.names import SECTION_NAME
 from interp.binary.sections import PRODUCERS_SECTION, decode_producers, dwarf_sections, section_layout
-from interp.syntax.module import Module
+from interp.syntax.module import ImportDesc, Module
 from interp.syntax.types import ExternKind, FuncType, GlobalType, MemoryType, TableType, describe_extern_type
 from interp.wasi.command import COMMAND_ENTRY, REACTOR_INITIALIZER
 from interp.wasi.constants import WASI_MODULE_NAMES
@@ -43,7 +43,7 @@ def summarize(binary: bytes) -> Summary:
         "types": [str(func_type) for func_type in module.types],
         "imports": [
             {"module": imp.module, "name": imp.name, "kind": imp.kind.text,
-             "type": describe_extern_type(module.types[imp.desc] if isinstance(imp.desc, int) else imp.desc)}
+             "type": _import_type(module, imp.desc)}
             for imp in module.imports
         ],
         "functions": {"imported": len(module.imports_of(ExternKind.FUNC)), "defined": len(module.funcs)},
@@ -76,6 +76,13 @@ def _entities(types: tuple[TableType, ...] | tuple[MemoryType, ...] | tuple[Glob
     return [{"index": index, "name": names.get(index), "imported": index < imported,
              "type": describe_extern_type(extern_type)}
             for index, extern_type in enumerate(types)]
+
+
+def _import_type(module: Module, desc: ImportDesc) -> str | None:
+    """What an import asks for; ``None`` for a type index out of range."""
+    if isinstance(desc, int):
+        return describe_extern_type(module.types[desc]) if desc < len(module.types) else None
+    return describe_extern_type(desc)
 
 
 def _internal_name(module: Module, kind: ExternKind, index: int) -> str | None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Collection
 
-from interp.debug.frames import FunctionCatalog, FunctionInfo, function_label, typed
+from interp.debug.frames import FunctionCatalog, FunctionInfo, function_label, type_names, typed
+from interp.runtime.references import TypeNames
 from interp.errors import ExecutionError
 from interp.exec.bind import IndirectCall
 from interp.translate.lower import Return
@@ -116,7 +117,7 @@ class TracingObserver:
             info = self.catalog.info(invocation.func)
             args = invocation.frames[0].regs[:info.param_count]
             tracer.step = self.steps
-            tracer.call(info.name, _typed_all(args, invocation.func.type.params), len(frames) - 1)
+            tracer.call(info.name, _typed_all(args, invocation.func.type.params, info.type_names), len(frames) - 1)
         while not invocation.finished:
             if self.max_steps is not None and self.steps >= self.max_steps:
                 tracer.step = self.steps
@@ -169,9 +170,10 @@ class TracingObserver:
             args = regs[base:base + len(callee.type.params)]
             if isinstance(callee, HostFunction):
                 if selected:
-                    tracer.host_call(function_label(callee), _typed_all(args, callee.type.params), depth)
+                    tracer.host_call(function_label(callee), _typed_all(args, callee.type.params, None), depth)
             elif self._selected(callee):
-                tracer.call(function_label(callee), _typed_all(args, callee.type.params), depth + 1)
+                tracer.call(function_label(callee), _typed_all(args, callee.type.params, type_names(callee)),
+                            depth + 1)
             return "call", callee, base
         if not selected:
             return None
@@ -195,7 +197,8 @@ class TracingObserver:
         if name == "global.set":
             cell_index = imm
             valtype = frame.func.instance.globals[cell_index].type.valtype
-            tracer.global_write(cell_index, _global_name(frame, cell_index), typed(regs[top - 1], valtype), depth)
+            tracer.global_write(cell_index, _global_name(frame, cell_index),
+                                typed(regs[top - 1], valtype, info.type_names), depth)
         return None
 
     def _after(self, frame: Frame, info: FunctionInfo, pc: int, step: int, before: Any, selected: bool,
@@ -206,12 +209,12 @@ class TracingObserver:
             _, callee, base = before
             if isinstance(callee, HostFunction) and selected and depth_now == depth + 1:
                 results = frame.regs[base:base + len(callee.type.results)]
-                tracer.host_return(function_label(callee), _typed_all(results, callee.type.results), depth)
+                tracer.host_return(function_label(callee), _typed_all(results, callee.type.results, None), depth)
             return
         if depth_now <= depth and _returns(frame, pc):
             if self._selected(frame.func):
                 results = frame.regs[:len(frame.func.type.results)]
-                tracer.return_(info.name, _typed_all(results, frame.func.type.results), depth)
+                tracer.return_(info.name, _typed_all(results, frame.func.type.results, info.type_names), depth)
             return
         if before is None:
             return
@@ -238,11 +241,12 @@ def _returns(frame: Frame, pc: int) -> bool:
 def _frame_stack(frame: Frame, info: FunctionInfo) -> list[str]:
     base = len(info.local_types)
     regs = frame.regs
-    return [typed(regs[base + height], valtype) for height, valtype in enumerate(info.stack_types(frame.pc))]
+    return [typed(regs[base + height], valtype, info.type_names)
+            for height, valtype in enumerate(info.stack_types(frame.pc))]
 
 
-def _typed_all(values: list, types: tuple[ValType, ...]) -> list[str]:
-    return [typed(value, valtype) for value, valtype in zip(values, types)]
+def _typed_all(values: list, types: tuple[ValType, ...], names: TypeNames | None) -> list[str]:
+    return [typed(value, valtype, names) for value, valtype in zip(values, types)]
 
 
 def _global_name(frame: Frame, index: int) -> str:

@@ -178,7 +178,7 @@ def host_results(func: HostFunction, result: Any) -> list:
     """Check what a host function returned against its type."""
     expected = func.type.results
     if result is None:
-        values: list = []
+        values: list = [None] if len(expected) == 1 and expected[0].is_ref else []  # one reference: null
     elif isinstance(result, (tuple, list)):
         values = list(result)
     else:
@@ -247,10 +247,11 @@ def _to_reference(value: object, reftype: RefType) -> object:
         if not reftype.nullable:
             raise ValueError(f"null is not a {reftype.text}")
         return None
+    reference = value
     if top_heap(reftype.heap) is HeapKind.ANY and not isinstance(value, (GcStruct, GcArray, I31, HostRef)):
-        value = HostRef(value)
-    if not ref_matches(value, reftype):
+        reference = HostRef(value)
+    if not ref_matches(reference, reftype):
         kind = "function reference" if top_heap(reftype.heap) is HeapKind.FUNC else reftype.text
         raise ValueError(f"{value!r} is not a {kind}")
-    return value
+    return reference
 

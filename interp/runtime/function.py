@@ -51,8 +51,8 @@ class HostFunction:
     """A function implemented in Python.
 
     ``callable`` receives the arguments as plain values (see values.py) and
-    returns ``None`` for no result, the value for one result, or a tuple or list
-    for several.  With ``takes_caller=True`` it also receives, first, a
+    returns ``None`` for no result (or a null reference, for one reference
+    result), the value for one result, or a tuple or list for several.  With ``takes_caller=True`` it also receives, first, a
     ``Caller`` that gives access to the calling instance (its memory, its
     exports) and lets the host call back into the guest.  Raising ``Trap`` traps
     the guest; any other exception becomes a ``HostFunctionError`` trap.

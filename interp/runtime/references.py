@@ -26,15 +26,62 @@ holds no list of the objects it allocated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.syntax.defined import DefinedType
-from interp.syntax.types import HeapKind, RefType
+from interp.syntax.module import Names
+from interp.syntax.types import HeapKind, PackedType, RefType, StorageType, ValType
+from interp.text.values import format_value
 
 I31_MASK = 0x7FFF_FFFF
 SHOWN_ELEMENTS = 16
 """How many elements of an array ``repr`` and the tracer show before eliding the rest."""
+
+
+class TypeNames:
+    """How a module names its types and their fields, to show values of
+    defined types (a defined type is the same in every module, its name is
+    the module's): ``$point`` (its name section's, or the ``$identifier`` of
+    its text), else its type index; fields by name or position."""
+
+    def __init__(self, types: Sequence[DefinedType], names: Names) -> None:
+        self.names = names
+        self.indices: dict[DefinedType, int] = {}
+        for index, defined in enumerate(types):
+            self.indices.setdefault(defined, index)
+
+    def type_text(self, defined: DefinedType) -> str:
+        index = self.indices.get(defined)
+        if index is None:
+            return defined.describe(0)
+        name = self.names.types.get(index)
+        return f"${name}" if name else str(index)
+
+    def field_name(self, defined: DefinedType, position: int) -> str | None:
+        index = self.indices.get(defined)
+        return None if index is None else self.names.fields.get(index, {}).get(position)
+
+    def valtype_text(self, valtype: ValType) -> str:
+        """``(ref null $point)`` where ``valtype.text`` would spell the type out."""
+        if isinstance(valtype, RefType) and isinstance(valtype.heap, DefinedType):
+            return f"(ref {'null ' if valtype.nullable else ''}{self.type_text(valtype.heap)})"
+        return valtype.text
+
+
+def _label(kind: str, defined: DefinedType, names: TypeNames | None) -> str:
+    return f"{kind} {names.type_text(defined)}" if names is not None else kind
+
+
+def _element_text(value: Any, storage: StorageType, names: TypeNames | None) -> str:
+    """A field's or element's value; structs and arrays inside are named, not shown."""
+    if isinstance(storage, PackedType):
+        return str(value)
+    if value.__class__ is GcStruct:
+        return _label("struct", value.type, names)
+    if value.__class__ is GcArray:
+        return f"{_label('array', value.type, names)} ({len(value.elements)} elements)"
+    return format_value(value, storage, names)
 
 
 class GcStruct:
@@ -46,8 +93,19 @@ class GcStruct:
         self.type = type
         self.fields = fields
 
+    def show(self, names: TypeNames | None = None) -> str:
+        """``struct $point {x 1, y -2}``: the fields by name (or position,
+        unnamed), structs and arrays in them by type only."""
+        comp = self.type.comp
+        parts = []
+        for position, (field, value) in enumerate(zip(comp.fields, self.fields)):  # type: ignore[union-attr]
+            name = names.field_name(self.type, position) if names is not None else None
+            text = _element_text(value, field.storage, names)
+            parts.append(f"{name} {text}" if name else text)
+        return f"{_label('struct', self.type, names)} {{{', '.join(parts)}}}"
+
     def __repr__(self) -> str:
-        return f"<struct {self.type.describe(0)} {{{', '.join(map(_value_text, self.fields))}}}>"
+        return f"<{self.show()}>"
 
 
 class GcArray:
@@ -62,10 +120,16 @@ class GcArray:
     def __len__(self) -> int:
         return len(self.elements)
 
+    def show(self, names: TypeNames | None = None) -> str:
+        """``array $bytes [1, 2, 3, ... 61 more]``: the first ``SHOWN_ELEMENTS``."""
+        storage = self.type.comp.field.storage  # type: ignore[union-attr]
+        shown = [_element_text(value, storage, names) for value in self.elements[:SHOWN_ELEMENTS]]
+        if len(self.elements) > SHOWN_ELEMENTS:
+            shown.append(f"... {len(self.elements) - SHOWN_ELEMENTS} more")
+        return f"{_label('array', self.type, names)} [{', '.join(shown)}]"
+
     def __repr__(self) -> str:
-        shown = ", ".join(map(_value_text, self.elements[:SHOWN_ELEMENTS]))
-        more = f", ... ({len(self.elements)} elements)" if len(self.elements) > SHOWN_ELEMENTS else ""
-        return f"<array {self.type.describe(0)} [{shown}{more}]>"
+        return f"<{self.show()}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +142,9 @@ class I31:
     def signed(self) -> int:
         return self.value - (1 << 31) if self.value & 0x4000_0000 else self.value
 
+    def show(self, names: TypeNames | None = None) -> str:
+        return f"i31 {self.signed}"
+
     def __repr__(self) -> str:
         return f"i31({self.signed})"
 
@@ -88,18 +155,15 @@ class HostRef:
 
     value: Any
 
+    def show(self, names: TypeNames | None = None) -> str:
+        return f"ref.host {self.value!r}"
+
     def __repr__(self) -> str:
         return f"host({self.value!r})"
 
 
 GC_OBJECTS = (GcStruct, GcArray, I31)
 """The values of the ``eq`` hierarchy."""
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, (GcStruct, GcArray)):
-        return f"<{'struct' if isinstance(value, GcStruct) else 'array'}>"  # no recursion into cycles
-    return repr(value)
 
 
 def _is_any(value: Any) -> bool:

@@ -325,6 +325,10 @@ class SubType:
     final: bool = False
     supertypes: tuple[int, ...] = ()
 
+    def __str__(self) -> str:
+        supertypes = "".join(f" {index}" for index in self.supertypes)
+        return f"(sub{' final' if self.final else ''}{supertypes} {self.comp})"
+
 
 DefType = CompType | SubType
 """An entry of a module's type section: a composite type, or a ``SubType``."""
@@ -373,10 +377,13 @@ def describe_limits(limits: Limits) -> str:
     return f"{{min {limits.min}}}" if limits.max is None else f"{{min {limits.min}, max {limits.max}}}"
 
 
-def describe_extern_type(extern: ExternType) -> str:
+def describe_extern_type(extern: ExternType | DefType) -> str:
     """How messages write an extern type: ``func [i32] -> []``, ``table {min
-    1, max 10} funcref``, ``memory {min 1}``, ``global mut i32``."""
+    1, max 10} funcref``, ``memory {min 1}``, ``global mut i32``; for a
+    function, its type definition (``func (sub 3 [i32] -> [])``)."""
     if isinstance(extern, FuncType):
+        return f"func {extern}"
+    if isinstance(extern, (SubType, StructType, ArrayType)):
         return f"func {extern}"
     if isinstance(extern, TableType):
         return f"table {describe_limits(extern.limits)} {extern.elem.text}"

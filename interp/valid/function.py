@@ -18,6 +18,7 @@ a matter of table rows; lane immediates are already checked.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 from interp.errors import InvalidError
@@ -86,6 +87,14 @@ class ControlFrame:
                 f"{' unreachable' if self.unreachable else ''}>")
 
 
+@lru_cache(maxsize=1024)
+def _has_references(types: tuple[ValType, ...]) -> bool:
+    """Whether locals declared with these types need closing and
+    initialization tracking (decoded modules share the tuples of equal
+    declarations, so this is mostly a lookup)."""
+    return any(valtype.is_ref for valtype in types)
+
+
 def _format_types(types: Sequence[ValType | None]) -> str:
     return "[" + " ".join(_UNKNOWN_TEXT if t is None else t.text for t in types) + "]"
 
@@ -108,7 +117,10 @@ class FunctionValidator:
         self.context = context
         self.func_index = func_index
         self.func_type = func_type
-        declared = tuple(map(context.close, locals))
+        declared = tuple(locals)
+        references = bool(declared) and _has_references(declared)
+        if references:
+            declared = tuple(map(context.close, declared))
         self.local_types: tuple[ValType, ...] = func_type.params + declared
         """Every local's type (parameters first), closed."""
         self.locals: list[ValType | None] = list(self.local_types)
@@ -117,9 +129,10 @@ class FunctionValidator:
         self.inits: list[int] = []
         """The locals without default set so far, in order (``init_height``
         of a control frame says how many were set before it began)."""
-        for index, valtype in enumerate(declared, start=len(func_type.params)):
-            if not is_defaultable(valtype):
-                self.locals[index] = None
+        if references:
+            for index, valtype in enumerate(declared, start=len(func_type.params)):
+                if not is_defaultable(valtype):
+                    self.locals[index] = None
         self.vals: list[ValType | None] = []
         self.ctrls: list[ControlFrame] = [ControlFrame(FUNCTION, (), func_type.results, 0)]
         self.frame: ControlFrame | None = self.ctrls[0]
@@ -317,11 +330,13 @@ class FunctionValidator:
         if block_type is None:
             start_types: tuple[ValType, ...] = ()
             end_types: tuple[ValType, ...] = ()
-        elif isinstance(block_type, ValType):
-            start_types, end_types = (), (self.context.close(block_type),)
-        else:
+        elif isinstance(block_type, int):
             func_type = self.context.func_type_at(block_type)
             start_types, end_types = func_type.params, func_type.results
+        elif block_type.__class__ is RefType:
+            start_types, end_types = (), (self.context.close(block_type),)
+        else:
+            start_types, end_types = (), (block_type,)
         if kind is IF:
             self._pop_vals(_I32_ONLY)
         if start_types:
@@ -572,7 +587,7 @@ class FunctionValidator:
     def _struct_set(self, instr: Instruction) -> None:
         defined, field = self._struct_field(instr)
         if not field.mutable:
-            raise InvalidError("field is immutable")
+            raise InvalidError("immutable field")
         self._pop_vals((ref_type(True, defined), field.unpacked))
 
     def _array(self, index: int) -> tuple[RefType, FieldType]:
@@ -652,7 +667,7 @@ class FunctionValidator:
         destination, destination_element = self._mutable_array(destination_index)
         source, source_element = self._array(source_index)
         if not _storage_matches(source_element, destination_element):
-            raise InvalidError("type mismatch: array types do not match")
+            raise InvalidError("array types do not match")
         self._pop_vals((destination, I32, source, I32, I32))
 
     def _array_init_data(self, instr: Instruction) -> None:

@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from interp.binary.decode import decode_module
 from interp.binary.encode import encode_module
 from interp.errors import MalformedError
+from interp.features import Feature
 from interp.loader import module_from_bytes
+from interp.script.testsuites import WASM_3_0, place_of, recognise
 from interp.syntax.module import (
     CustomSection,
     Data,
@@ -44,6 +46,7 @@ from interp.syntax.types import (
     Limits,
     MemoryType,
     TableType,
+    composite,
     ref_type,
 )
 from interp.text import parse_module, parse_script
@@ -59,7 +62,7 @@ from interp.text.printer import (
     print_module,
 )
 from interp.text.script import AssertMalformed, AssertTrap, ModuleSource, ScriptModule
-from spec_tests.expectations import configured_testsuite
+from spec_tests.expectations import configured_testsuite, configured_testsuites
 
 END = OPS_BY_NAME["end"]
 ELSE = OPS_BY_NAME["else"]
@@ -79,8 +82,8 @@ def _normal_expr(expr: Expr | None, module: Module) -> Expr | None:
     for instr in expr:
         instr = instr._replace(offset=-1)
         if instr.op.imm is Imm.BLOCKTYPE and isinstance(instr.imm, int) and 0 <= instr.imm < len(types):
-            functype = types[instr.imm]
-            if not functype.params and len(functype.results) <= 1:
+            functype = composite(types[instr.imm])
+            if isinstance(functype, FuncType) and not functype.params and len(functype.results) <= 1:
                 instr = instr._replace(imm=functype.results[0] if functype.results else None)
         if instr.op is END and out and out[-1].op is ELSE:
             out.pop()
@@ -89,7 +92,8 @@ def _normal_expr(expr: Expr | None, module: Module) -> Expr | None:
 
 
 def _uses_data_count(module: Module) -> bool:
-    return any(instr.op.imm in (Imm.DATA, Imm.MEMORY_INIT) for func in module.funcs for instr in func.body)
+    return any(instr.op.imm in (Imm.DATA, Imm.MEMORY_INIT, Imm.ARRAY_DATA) for func in module.funcs
+               for instr in func.body)
 
 
 def comparable(module: Module, keep_names: bool) -> Module:
@@ -106,6 +110,7 @@ def comparable(module: Module, keep_names: bool) -> Module:
         elems=tuple(dataclasses.replace(e, init=tuple(normal(i) for i in e.init), offset=normal(e.offset))
                     for e in module.elems),
         datas=tuple(dataclasses.replace(d, offset=normal(d.offset)) for d in module.datas),
+        table_inits=tuple(normal(init) for init in module.table_inits),
         data_count=len(module.datas) if _uses_data_count(module) else None,
         customs=(),
         names=module.names if keep_names else Names(),
@@ -613,8 +618,70 @@ def test_testsuite_modules_read_back_from_their_printed_text(name: str) -> None:
     assert not failures, "\n".join(failures)
 
 
+THREE = next((suite for suite in configured_testsuites() if suite.is_dir() and recognise(suite) is WASM_3_0), None)
+TYPED_FILES = sorted({pattern for feature, patterns in WASM_3_0.needs
+                      if feature in (Feature.FUNCTION_REFERENCES, Feature.GC) for pattern in patterns})
+"""The 3.0 testsuite's files of typed function references and GC."""
+
+
+@pytest.mark.skipif(THREE is None, reason="WASM_TESTSUITE names no 3.0 testsuite")
+@pytest.mark.parametrize("name", TYPED_FILES)
+def test_3_0_modules_of_typed_references_and_gc_read_back_from_their_printed_text(name: str) -> None:
+    """Types, recursive groups, subtypes, field names, typed references and
+    the GC instructions print as text that parses into the same module,
+    which encodes to the same bytes."""
+    place = place_of(THREE / name)  # type: ignore[operator]
+    if place is None or place.missing:
+        pytest.skip(f"{name} needs {', '.join(place.missing) if place else 'a known testsuite'} too")
+    modules = script_modules(THREE / name)  # type: ignore[operator]
+    assert modules
+    failures = []
+    for index, (module, from_text) in enumerate(modules):
+        expected = comparable(module, from_text)
+        for folded in (False, True):
+            back = parse_module(print_module(module, folded=folded, offsets=not from_text))
+            if comparable(back, from_text) != expected:
+                failures.append(f"module {index} ({'folded' if folded else 'flat'}) differs")
+            elif encode_module(comparable(back, False)) != encode_module(comparable(module, False)):
+                failures.append(f"module {index} ({'folded' if folded else 'flat'}) encodes differently")
+    assert not failures, "\n".join(failures)
+
+
 @pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
 def test_the_testsuite_has_modules_to_print() -> None:
     assert len(SCRIPTS) >= 140
     total = sum(len(script_modules(SUITE / name)) for name in ("i32.wast", "simd_lane.wast", "binary.wast"))  # type: ignore[operator]
     assert total > 50
+
+
+GC_TEXT = """(module
+  (rec
+    (type $node (sub (struct (field $value i32) (field $next (mut (ref null $node))))))
+    (type $labelled (sub final $node (struct (field $value i32) (field $next (mut (ref null $node)))
+                                               (field $label (ref $bytes))))))
+  (type $bytes (array (mut i8)))
+  (rec)
+  (table $nodes 2 (ref null $node) (ref.null none))
+  (func $read (param $n (ref null $node)) (result i32)
+    (struct.get $node $value (local.get $n)))
+  (func $label (param $l (ref $labelled)) (result i32)
+    (array.get_u $bytes (struct.get $labelled $label (local.get $l)) (i32.const 0)))
+  (func $kinds (param $a anyref) (result i32)
+    (block $other (result anyref)
+      (drop (br_on_cast $other anyref (ref $labelled) (local.get $a)))
+      (ref.null any))
+    (ref.test (ref null i31))))"""
+
+
+def test_types_fields_and_gc_instructions_print_with_their_names() -> None:
+    module = parse_module(GC_TEXT)
+    assert module.names.fields == {0: {0: "value", 1: "next"}, 1: {0: "value", 1: "next", 2: "label"}}
+    assert module.rec_groups == ((0, 2), (3, 0))
+    decoded = decode_module(encode_module(module))
+    assert decoded.names.fields == module.names.fields and decoded.rec_groups == module.rec_groups
+    text = print_module(decoded)
+    assert "(type $labelled (sub final $node (struct (field $value i32) (field $next (mut (ref null $node)))" in text
+    assert "  (rec)\n" in text and "(table $nodes 2 (ref null $node) ref.null none)" in text
+    assert "struct.get $labelled $label" in text and "br_on_cast 0 anyref (ref $labelled)" in text
+    assert_round_trip(module)
+    assert_round_trip(decoded)
