@@ -310,8 +310,14 @@ class TrapKind(enum.Enum):
     UNDEFINED_ELEMENT = (7, "undefined element")
     UNINITIALIZED_ELEMENT = (8, "uninitialized element")
     INDIRECT_CALL_TYPE_MISMATCH = (9, "indirect call type mismatch")
-    NULL_EXCEPTION_REFERENCE = (30, "null exception reference")
-    NULL_FUNCTION_REFERENCE = (31, "null function reference")
+    NULL_REFERENCE = (20, "null reference")
+    NULL_FUNCTION = (21, "null function reference")
+    NULL_STRUCT = (22, "null structure reference")
+    NULL_ARRAY = (23, "null array reference")
+    NULL_I31 = (24, "null i31 reference")
+    CAST_FAILURE = (25, "cast failure")
+    ARRAY_OUT_OF_BOUNDS = (26, "out of bounds array access")
+    NULL_EXCEPTION_REFERENCE = (27, "null exception reference")
 
     def __init__(self, code: int, message: str) -> None:
         self.code = code

@@ -58,17 +58,27 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, PREFIX_MISC, PREFIX_SIMD, Imm, MemArg, Op, op as op_named
+from interp.syntax.opcodes import OPS, PREFIX_GC, PREFIX_MISC, PREFIX_SIMD, Imm, MemArg, Op, op as op_named
 from interp.syntax.types import (
     PAGE_SIZE,
+    ArrayType,
+    DefType,
     ExternKind,
+    FieldType,
     FuncType,
     GlobalType,
+    HeapKind,
+    HeapType,
     Limits,
     MemoryType,
+    PackedType,
+    StorageType,
+    StructType,
+    SubType,
     TableType,
     TagType,
     ValType,
+    ref_type,
 )
 
 MAGIC = b"\x00asm"
@@ -113,9 +123,15 @@ SECTION_ORDER: tuple[int, ...] = (TYPE, IMPORT, FUNCTION, TABLE, MEMORY, TAG, GL
                                   ELEMENT, DATA_COUNT, CODE, DATA)
 _SECTION_RANK = {section_id: rank for rank, section_id in enumerate(SECTION_ORDER, start=1)}
 
-_VALTYPE_BY_CODE: dict[int, ValType] = {vt.value: vt for vt in ValType}
-_REFTYPE_BY_CODE: dict[int, ValType] = {vt.value: vt for vt in ValType if vt.is_ref}
+_VALTYPE_BY_CODE: dict[int, ValType] = {vt.code: vt for vt in ValType.all_simple()}  # type: ignore[attr-defined]
+_REFTYPE_BY_CODE: dict[int, ValType] = {code: vt for code, vt in _VALTYPE_BY_CODE.items() if vt.is_ref}
 _KIND_BY_CODE: dict[int, ExternKind] = {kind.value: kind for kind in ExternKind}
+REF_NULL_PREFIX = 0x63
+"""``(ref null HEAPTYPE)``; 0x64 is ``(ref HEAPTYPE)``."""
+REF_PREFIX = 0x64
+FUNC_FORM, STRUCT_FORM, ARRAY_FORM = 0x60, 0x5F, 0x5E
+SUB_FORM, SUB_FINAL_FORM, REC_FORM = 0x50, 0x4F, 0x4E
+_PACKED_BY_CODE: dict[int, PackedType] = {packed.code: packed for packed in PackedType}
 
 
 def _bad_reftype(byte: int, pos: int) -> MalformedError:
@@ -129,7 +145,7 @@ def _bad_reftype(byte: int, pos: int) -> MalformedError:
 def _bad_valtype(byte: int, pos: int) -> MalformedError:
     """The reference interpreter routes a value type byte by range to number,
     vector or reference types, and each range has its own message."""
-    if 0x71 <= byte < 0x7C:
+    if 0x75 <= byte < 0x7C:
         return MalformedError("malformed vector type", pos)
     return _bad_reftype(byte, pos)
 
@@ -281,20 +297,41 @@ def _memarg_lane_reader(read_memarg: Callable[[bytes, int], tuple[MemArg, int]])
     return read_memarg_lane
 
 
-def _read_valtype(data: bytes, pos: int) -> tuple[ValType, int]:
+def _read_heap_type(data: bytes, pos: int) -> tuple[HeapType, int]:
+    """An abstract heap type (one byte of the form 0b01xxxxxx, a negative
+    s33) or a type index (a non-negative s33)."""
     byte = data[pos]
-    valtype = _VALTYPE_BY_CODE.get(byte)
-    if valtype is None:
-        raise _bad_valtype(byte, pos)
-    return valtype, pos + 1
+    if byte & 0xC0 == 0x40:
+        kind = HeapKind.from_code(byte)
+        if kind is None:
+            raise MalformedError("malformed heap type", pos)
+        return kind, pos + 1
+    index, after = decode_signed(data, pos, 33, _EOF)
+    if index < 0:
+        raise MalformedError("malformed heap type", pos)
+    return index, after
+
+
+def _read_type(data: bytes, pos: int, by_code: dict[int, ValType],
+               bad: Callable[[int, int], MalformedError]) -> tuple[ValType, int]:
+    """A type of one byte of ``by_code``, or a reference type written with
+    the 0x63 (nullable) or 0x64 prefix and its heap type."""
+    byte = data[pos]
+    valtype = by_code.get(byte)
+    if valtype is not None:
+        return valtype, pos + 1
+    if byte == REF_NULL_PREFIX or byte == REF_PREFIX:
+        heap, after = _read_heap_type(data, pos + 1)
+        return ref_type(byte == REF_NULL_PREFIX, heap), after
+    raise bad(byte, pos)
+
+
+def _read_valtype(data: bytes, pos: int) -> tuple[ValType, int]:
+    return _read_type(data, pos, _VALTYPE_BY_CODE, _bad_valtype)
 
 
 def _read_reftype(data: bytes, pos: int) -> tuple[ValType, int]:
-    byte = data[pos]
-    reftype = _REFTYPE_BY_CODE.get(byte)
-    if reftype is None:
-        raise _bad_reftype(byte, pos)
-    return reftype, pos + 1
+    return _read_type(data, pos, _REFTYPE_BY_CODE, _bad_reftype)
 
 
 def _read_select_types(data: bytes, pos: int) -> tuple[tuple[ValType, ...], int]:
@@ -342,6 +379,28 @@ def _read_try_table(data: bytes, pos: int) -> tuple[tuple[object, tuple[Catch, .
     return (blocktype, tuple(catches)), pos
 
 
+def _read_cast(data: bytes, pos: int) -> tuple[ValType, int]:
+    heap, pos = _read_heap_type(data, pos)
+    return ref_type(False, heap), pos
+
+
+def _read_cast_null(data: bytes, pos: int) -> tuple[ValType, int]:
+    heap, pos = _read_heap_type(data, pos)
+    return ref_type(True, heap), pos
+
+
+def _read_br_on_cast(data: bytes, pos: int) -> tuple[tuple[int, ValType, ValType], int]:
+    """A flags byte (bit 0: the source type is nullable, bit 1: the target
+    type is), the label, the two heap types."""
+    flags = data[pos]
+    if flags > 3:
+        raise MalformedError("malformed br_on_cast flags", pos)
+    label, pos = _read_u32(data, pos + 1)
+    source, pos = _read_heap_type(data, pos)
+    target, pos = _read_heap_type(data, pos)
+    return (label, ref_type(bool(flags & 1), source), ref_type(bool(flags & 2), target)), pos
+
+
 _U32 = _read_u32
 """Marker for the u32 immediates the instruction loop decodes inline."""
 
@@ -368,13 +427,21 @@ _IMMEDIATE_READERS: dict[Imm, Callable[[bytes, int], tuple[object, int]] | None]
     Imm.F32: _read_f32,
     Imm.F64: _read_f64,
     Imm.V128: _read_v128,
-    Imm.REFTYPE: _read_reftype,
+    Imm.HEAPTYPE: _read_heap_type,
+    Imm.TYPE: _U32,
+    Imm.FIELD: _read_u32_pair,
+    Imm.ARRAY_FIXED: _read_u32_pair,
+    Imm.ARRAY_DATA: _read_u32_pair,
+    Imm.ARRAY_ELEM: _read_u32_pair,
+    Imm.ARRAY_COPY: _read_u32_pair,
+    Imm.CAST: _read_cast,
+    Imm.CAST_NULL: _read_cast_null,
+    Imm.BR_ON_CAST: _read_br_on_cast,
     Imm.SELECT_TYPES: _read_select_types,
     Imm.LANE: _read_lane,
     Imm.SHUFFLE: _read_shuffle,
     Imm.MEMARG_LANE: _memarg_lane_reader(_read_memarg),
     Imm.TAG: _U32,
-    Imm.TYPE: _U32,
     Imm.TRY_TABLE: _read_try_table,
 }
 """The readers of WebAssembly 2.0; ``_readers`` adapts them to the features."""
@@ -402,6 +469,8 @@ _IN_BLOCK, _IN_IF, _IN_ELSE, _IN_TRY, _IN_CATCH, _IN_CATCH_ALL = range(6)
 
 OP_END = op_named("end")
 OP_REF_FUNC = op_named("ref.func")
+FUNC_INDEX_ELEM_TYPE = ref_type(False, HeapKind.FUNC)
+"""The type of an element segment given as function indices: ``(ref func)``."""
 
 
 def _role(op: Op) -> int:
@@ -421,7 +490,7 @@ def _role(op: Op) -> int:
         return _CATCH_ALL
     if op is op_named("delegate"):
         return _DELEGATE
-    if op.imm is Imm.DATA or op.imm is Imm.MEMORY_INIT:
+    if op.imm is Imm.DATA or op.imm is Imm.MEMORY_INIT or op.imm is Imm.ARRAY_DATA:
         return _USES_DATA
     return _PLAIN
 
@@ -446,7 +515,7 @@ def _dispatch(features: frozenset[Feature]) -> _Dispatch:
     return single, prefixed
 
 
-_PREFIXES = frozenset({PREFIX_MISC, PREFIX_SIMD})
+_PREFIXES = frozenset({PREFIX_GC, PREFIX_MISC, PREFIX_SIMD})
 
 
 def _prefixed_entry(data: bytes, start: int, prefixed: dict[tuple[int, int], _Entry]) -> tuple[_Entry, int]:
@@ -622,7 +691,9 @@ class _ModuleDecoder:
         self.check_bodies = check_bodies
         self.trusted = trusted
         self.reader = ByteReader(data, len(MAGIC) + len(VERSION), _EOF)
-        self.types: list[FuncType] = []
+        self.types: list[DefType] = []
+        self.rec_groups: list[tuple[int, int]] = []
+        self.table_inits: list[Expr | None] = []
         self.imports: list[Import] = []
         self.func_types: list[int] = []
         self.codes: list[tuple[tuple[ValType, ...], LazyBody, int]] = []
@@ -701,11 +772,7 @@ class _ModuleDecoder:
 
     def global_type(self) -> GlobalType:
         valtype = self.valtype()
-        pos = self.reader.pos
-        mutability = self.reader.byte()
-        if mutability > 1:
-            raise MalformedError("malformed mutability", pos)
-        return GlobalType(valtype, mutability == 1)
+        return GlobalType(valtype, self.mutability())
 
     def expr(self) -> Expr:
         reader = self.reader
@@ -722,15 +789,62 @@ class _ModuleDecoder:
     # -- one method per section ----------------------------------------------
 
     def type_section(self) -> None:
+        """Recursive groups (``rec``, 0x4E) and single type definitions."""
         reader = self.reader
         for _ in range(reader.length()):
-            pos = reader.pos
-            form = reader.byte()
-            if form != 0x60:
-                raise MalformedError(TOO_LONG if form >= 0x80 else "malformed function type", pos)
+            if not reader.at_end() and self.data[reader.pos] == REC_FORM:
+                reader.pos += 1
+                first = len(self.types)
+                count = reader.length()
+                for _ in range(count):
+                    self.types.append(self.sub_type())
+                self.rec_groups.append((first, count))
+            else:
+                self.types.append(self.sub_type())
+
+    def sub_type(self) -> DefType:
+        """``sub`` (0x50) or ``sub final`` (0x4F) with its supertypes, or a
+        bare composite type."""
+        reader = self.reader
+        if not reader.at_end() and self.data[reader.pos] in (SUB_FORM, SUB_FINAL_FORM):
+            final = reader.byte() == SUB_FINAL_FORM
+            supertypes = tuple(reader.u32() for _ in range(reader.length()))
+            return SubType(self.comp_type(), final, supertypes)
+        return self.comp_type()
+
+    def comp_type(self) -> FuncType | StructType | ArrayType:
+        reader = self.reader
+        pos = reader.pos
+        form = reader.byte()
+        if form == FUNC_FORM:
             params = tuple(self.valtype() for _ in range(reader.length()))
             results = tuple(self.valtype() for _ in range(reader.length()))
-            self.types.append(FuncType(params, results))
+            return FuncType(params, results)
+        if form == STRUCT_FORM:
+            return StructType(tuple(self.field_type() for _ in range(reader.length())))
+        if form == ARRAY_FORM:
+            return ArrayType(self.field_type())
+        raise MalformedError(TOO_LONG if form >= 0x80 else "malformed function type", pos)
+
+    def field_type(self) -> FieldType:
+        reader = self.reader
+        if reader.at_end():
+            raise MalformedError(_EOF, len(self.data))
+        packed = _PACKED_BY_CODE.get(self.data[reader.pos])
+        storage: StorageType
+        if packed is not None:
+            reader.pos += 1
+            storage = packed
+        else:
+            storage = self.valtype()
+        return FieldType(storage, self.mutability())
+
+    def mutability(self) -> bool:
+        pos = self.reader.pos
+        mutability = self.reader.byte()
+        if mutability > 1:
+            raise MalformedError("malformed mutability", pos)
+        return mutability == 1
 
     def import_section(self) -> None:
         reader = self.reader
@@ -756,7 +870,22 @@ class _ModuleDecoder:
         self.func_types = [reader.u32() for _ in range(reader.length())]
 
     def table_section(self) -> None:
-        self.tables = [self.table_type() for _ in range(self.reader.length())]
+        """Tables, each optionally (0x40 0x00 first) with the expression that
+        initialises its elements."""
+        reader = self.reader
+        for _ in range(reader.length()):
+            init: Expr | None = None
+            if not reader.at_end() and self.data[reader.pos] == 0x40:
+                reader.pos += 1
+                pos = reader.pos
+                if reader.byte() != 0x00:
+                    raise MalformedError("malformed table", pos)
+                table = self.table_type()
+                init = self.expr()
+            else:
+                table = self.table_type()
+            self.tables.append(table)
+            self.table_inits.append(init)
 
     def memory_section(self) -> None:
         self.memories = [self.memory_type() for _ in range(self.reader.length())]
@@ -802,13 +931,12 @@ class _ModuleDecoder:
                 table = reader.u32()
             offset = self.expr()
         has_type = flags & 3 != 0
-        elem_type = ValType.FUNCREF
         init: tuple[Expr, ...]
         if flags & 4:
-            if has_type:
-                elem_type = self.reftype()
+            elem_type = self.reftype() if has_type else ValType.FUNCREF
             init = tuple(self.expr() for _ in range(reader.length()))
         else:
+            elem_type = FUNC_INDEX_ELEM_TYPE
             if has_type:
                 kind_pos = reader.pos
                 if reader.byte() != 0x00:
@@ -960,6 +1088,8 @@ class _ModuleDecoder:
             data_count=self.data_count,
             customs=tuple(self.customs),
             names=names,
+            rec_groups=tuple(self.rec_groups),
+            table_inits=tuple(self.table_inits) if any(init is not None for init in self.table_inits) else (),
         )
 
 

@@ -1,4 +1,4 @@
-"""Encoding a :class:`Module` as a WebAssembly 2.0 binary (spec chapter 5).
+"""Encoding a :class:`Module` as a WebAssembly binary (spec chapter 5).
 
 The output uses minimal LEB128 encodings and the spec's section order.
 Custom sections go back after the section they followed when decoded; a
@@ -16,12 +16,15 @@ from typing import Callable
 import leb128
 
 from interp.binary.decode import (
+    ARRAY_FORM,
     CODE,
     CUSTOM,
     DATA,
     DATA_COUNT,
     ELEMENT,
     EXPORT,
+    FUNC_FORM,
+    FUNC_INDEX_ELEM_TYPE,
     FUNCTION,
     GLOBAL,
     IMPORT,
@@ -33,14 +36,21 @@ from interp.binary.decode import (
     MEMORY,
     OP_END,
     OP_REF_FUNC,
+    REC_FORM,
+    REF_NULL_PREFIX,
+    REF_PREFIX,
     SECTION_ORDER,
     START,
+    STRUCT_FORM,
+    SUB_FINAL_FORM,
+    SUB_FORM,
     TABLE,
     TAG,
     TYPE,
     VERSION,
 )
 from interp.binary.names import (
+    FIELD_NAMES,
     LOCAL_NAMES,
     MODULE_NAME,
     NAME_MAP_FIELDS,
@@ -63,7 +73,24 @@ from interp.syntax.module import (
     SegmentMode,
 )
 from interp.syntax.opcodes import OPS, Imm, MemArg, Op
-from interp.syntax.types import PAGE_SIZE, FuncType, Limits, MemoryType, TableType, TagType, ValType
+from interp.syntax.types import (
+    PAGE_SIZE,
+    ArrayType,
+    CompType,
+    DefType,
+    FieldType,
+    FuncType,
+    HeapKind,
+    HeapType,
+    Limits,
+    MemoryType,
+    PackedType,
+    StructType,
+    SubType,
+    TableType,
+    TagType,
+    ValType,
+)
 from interp.syntax.values import signed32, signed64
 
 _ONE_BYTE = tuple(bytes([value]) for value in range(256))
@@ -107,8 +134,24 @@ def _name(text: str) -> bytes:
     return encode_unsigned(len(raw)) + raw
 
 
+def _heap_type(heap: HeapType) -> bytes:
+    """An abstract heap type's byte, or a type index as a non-negative s33."""
+    if heap.__class__ is HeapKind:
+        if heap.code < 0:
+            raise UsageError(f"the heap type {heap.text} has no encoding")
+        return _ONE_BYTE[heap.code]
+    if not isinstance(heap, int) or heap < 0:
+        raise UsageError(f"cannot encode the heap type {heap!r}: give a type index")
+    return encode_signed(heap, 33)
+
+
 def _valtype(valtype: ValType) -> bytes:
-    return _ONE_BYTE[valtype.value]
+    """The type's byte, or, for a reference type without a shorthand,
+    the 0x63 (nullable) or 0x64 prefix and the heap type."""
+    code = valtype.code  # type: ignore[attr-defined]
+    if code is not None:
+        return _ONE_BYTE[code]
+    return _ONE_BYTE[REF_NULL_PREFIX if valtype.nullable else REF_PREFIX] + _heap_type(valtype.heap)  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------
@@ -147,6 +190,12 @@ def _write_try_table(imm: tuple[ValType | int | None, tuple[Catch, ...]]) -> byt
     return _write_blocktype(blocktype) + _vector(clauses)
 
 
+def _write_br_on_cast(imm: tuple[int, ValType, ValType]) -> bytes:
+    label, source, target = imm
+    flags = (1 if source.nullable else 0) | (2 if target.nullable else 0)  # type: ignore[attr-defined]
+    return _ONE_BYTE[flags] + encode_unsigned(label) + _heap_type(source.heap) + _heap_type(target.heap)  # type: ignore[attr-defined]
+
+
 def _write_br_table(imm: tuple[tuple[int, ...], int]) -> bytes:
     labels, default = imm
     return _vector([encode_unsigned(label) for label in labels]) + encode_unsigned(default)
@@ -175,7 +224,16 @@ _IMMEDIATE_WRITERS: dict[Imm, Callable[[object], bytes] | None] = {
     Imm.F32: lambda imm: _fixed(imm, 4),
     Imm.F64: lambda imm: _fixed(imm, 8),
     Imm.V128: lambda imm: _fixed(imm, 16),
-    Imm.REFTYPE: _valtype,
+    Imm.HEAPTYPE: _heap_type,
+    Imm.TYPE: encode_unsigned,
+    Imm.FIELD: _write_u32_pair,
+    Imm.ARRAY_FIXED: _write_u32_pair,
+    Imm.ARRAY_DATA: _write_u32_pair,
+    Imm.ARRAY_ELEM: _write_u32_pair,
+    Imm.ARRAY_COPY: _write_u32_pair,
+    Imm.CAST: lambda imm: _heap_type(imm.heap),
+    Imm.CAST_NULL: lambda imm: _heap_type(imm.heap),
+    Imm.BR_ON_CAST: _write_br_on_cast,
     Imm.SELECT_TYPES: lambda imm: _vector([_valtype(t) for t in imm]),
     Imm.LANE: lambda imm: _fixed(imm, 1),
     Imm.SHUFFLE: lambda imm: b"".join(_fixed(lane, 1) for lane in imm),
@@ -243,9 +301,44 @@ def _memory_type(memory: MemoryType) -> bytes:
     return _limits(memory.limits, memory.address, memory.page_size)
 
 
-def _func_type(func_type: FuncType) -> bytes:
-    return (b"\x60" + _vector([_valtype(t) for t in func_type.params])
-            + _vector([_valtype(t) for t in func_type.results]))
+def _field_type(field: FieldType) -> bytes:
+    storage = field.storage
+    encoded = _ONE_BYTE[storage.code] if isinstance(storage, PackedType) else _valtype(storage)
+    return encoded + (b"\x01" if field.mutable else b"\x00")
+
+
+def _comp_type(comp: CompType) -> bytes:
+    if isinstance(comp, FuncType):
+        return (_ONE_BYTE[FUNC_FORM] + _vector([_valtype(t) for t in comp.params])
+                + _vector([_valtype(t) for t in comp.results]))
+    if isinstance(comp, StructType):
+        return _ONE_BYTE[STRUCT_FORM] + _vector([_field_type(field) for field in comp.fields])
+    if isinstance(comp, ArrayType):
+        return _ONE_BYTE[ARRAY_FORM] + _field_type(comp.field)
+    raise UsageError(f"not a composite type: {comp!r}")
+
+
+def _def_type(definition: DefType) -> bytes:
+    if isinstance(definition, SubType):
+        form = SUB_FINAL_FORM if definition.final else SUB_FORM
+        return (_ONE_BYTE[form] + _vector([encode_unsigned(index) for index in definition.supertypes])
+                + _comp_type(definition.comp))
+    return _comp_type(definition)
+
+
+def _type_section(module: Module) -> list[bytes]:
+    """One entry per recursive group: a ``rec`` group, or a lone type."""
+    entries = []
+    for first, count, explicit in module.type_groups():
+        definitions = [_def_type(definition) for definition in module.types[first:first + count]]
+        entries.append(_ONE_BYTE[REC_FORM] + _vector(definitions) if explicit else definitions[0])
+    return entries
+
+
+def _table(table: TableType, init: Expr | None) -> bytes:
+    if init is None:
+        return _table_type(table)
+    return b"\x40\x00" + _table_type(table) + encode_expr(init)
 
 
 def _tag_type(tag: TagType) -> bytes:
@@ -283,13 +376,13 @@ def _elem(elem: Elem) -> bytes:
     the way wat2wasm chooses: function indices when every element is a plain
     ``ref.func`` of a funcref segment, and no table index for table 0."""
     indices = [_func_index_of(expr) for expr in elem.init]
-    as_indices = elem.type is ValType.FUNCREF and None not in indices
+    as_indices = elem.type is FUNC_INDEX_ELEM_TYPE and None not in indices
     flags = 0 if as_indices else 4
     head = b""
     if elem.mode is SegmentMode.ACTIVE:
         if elem.offset is None:
             raise UsageError("active element segment without an offset")
-        if elem.table != 0 or elem.type is not ValType.FUNCREF:
+        if elem.table != 0 or elem.type is not (FUNC_INDEX_ELEM_TYPE if as_indices else ValType.FUNCREF):
             flags |= 2
             head = encode_unsigned(elem.table)
         head += encode_expr(elem.offset)
@@ -352,10 +445,10 @@ def _standard_sections(module: Module) -> dict[int, tuple[bytes | None, bool]]:
     for it.  Content is ``None`` when the section cannot be written at all
     (no start function, no data count)."""
     vectors: dict[int, list[bytes]] = {
-        TYPE: [_func_type(t) for t in module.types],
+        TYPE: _type_section(module),
         IMPORT: [_import(imp) for imp in module.imports],
         FUNCTION: [encode_unsigned(f.type_index) for f in module.funcs],
-        TABLE: [_table_type(t) for t in module.tables],
+        TABLE: [_table(t, module.table_init(position)) for position, t in enumerate(module.tables)],
         MEMORY: [_memory_type(m) for m in module.memories],
         TAG: [_tag_type(t) for t in module.tags],
         GLOBAL: [_global(g) for g in module.globals],
@@ -382,9 +475,10 @@ def encode_names(names: Names) -> bytes:
     subsections: list[tuple[int, bytes]] = []
     if names.module is not None:
         subsections.append((MODULE_NAME, _name(names.module)))
-    if names.locals:
-        subsections.append((LOCAL_NAMES, _vector([encode_unsigned(index) + name_map(names.locals[index])
-                                                  for index in sorted(names.locals)])))
+    for subsection_id, nested in ((LOCAL_NAMES, names.locals), (FIELD_NAMES, names.fields)):
+        if nested:
+            subsections.append((subsection_id, _vector([encode_unsigned(index) + name_map(nested[index])
+                                                        for index in sorted(nested)])))
     for subsection_id, field in NAME_MAP_FIELDS.items():
         entries = getattr(names, field)
         if entries:

@@ -26,6 +26,7 @@ MEMORY_NAMES = 6
 GLOBAL_NAMES = 7
 ELEM_NAMES = 8
 DATA_NAMES = 9
+FIELD_NAMES = 10
 TAG_NAMES = 11
 
 NAME_MAP_FIELDS: dict[int, str] = {
@@ -68,6 +69,8 @@ def _decode_subsection(subsection_id: int, content: bytes) -> tuple[str, object]
             field, value = "module", reader.name()
         elif subsection_id == LOCAL_NAMES:
             field, value = "locals", _read_indirect_name_map(reader)
+        elif subsection_id == FIELD_NAMES:
+            field, value = "fields", _read_indirect_name_map(reader)
         elif subsection_id in NAME_MAP_FIELDS:
             field, value = NAME_MAP_FIELDS[subsection_id], _read_name_map(reader)
         else:
@@ -98,4 +101,4 @@ def decode_names(payload: bytes) -> Names:
 
 def has_names(names: Names) -> bool:
     return names.module is not None or any(
-        getattr(names, field) for field in ("locals", *NAME_MAP_FIELDS.values()))
+        getattr(names, field) for field in ("locals", "fields", *NAME_MAP_FIELDS.values()))

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from interp.cli.program import Program, add_program_arguments, exit_status
 from interp.debug.flame_graph import flame_graph_svg
-from interp.debug.frames import typed
+from interp.debug.frames import type_names, typed
 from interp.debug.profile import Profile
 from interp.debug.profiler import Profiler
 from interp.errors import UsageError
@@ -53,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
         entry = program.entry(instance)
         if entry is not None:
             func, values = entry
-            shown = ", ".join(typed(value, valtype) for value, valtype in zip(values, func.type.params))
+            names = type_names(func)
+            shown = ", ".join(typed(value, valtype, names) for value, valtype in zip(values, func.type.params))
             summary = f"{func.describe()}({shown})"
             results = program.store.invoke(func, *values)
-            summary += " = " + (", ".join(typed(v, t) for v, t in zip(results, func.type.results)) or "()")
+            summary += " = " + (", ".join(typed(v, t, names) for v, t in zip(results, func.type.results)) or "()")
     except ProcessExit as exit:
         status = exit_status(exit)
         summary += f" exited with status {exit.code}"

@@ -27,6 +27,7 @@ from interp.host.spectest import spectest_exports
 from interp.loader import compile_bytes, read_file
 from interp.runtime.function import FunctionInstance, HostFunction, WasmFunction
 from interp.runtime.instance import ModuleInstance
+from interp.runtime.references import TypeNames
 from interp.exec.store import EngineConfig, Store
 from interp.syntax.types import FuncType
 from interp.text.values import format_value, parse_value
@@ -158,8 +159,10 @@ class Program:
 
     def print_results(self, func: FunctionInstance, results: list[Any]) -> None:
         if self.args.invoke:
+            names = TypeNames(func.instance.types, func.instance.module.names) if isinstance(func, WasmFunction) \
+                else None
             for value, valtype in zip(results, func.type.results):
-                print(format_value(value, valtype))
+                print(format_value(value, valtype, names))
 
     def close(self) -> None:
         """The run is over: deliver the guest's unfinished output and close

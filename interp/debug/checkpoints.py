@@ -4,7 +4,8 @@ The engine is deterministic, so going back to instruction ``p`` is: restore
 the latest snapshot taken at or before ``p``, and run forward to ``p``.  A
 snapshot holds what the guest can change — the frames of the invocation
 (function, ``pc``, slots), the invocations running, every memory, table,
-global and segment of the store's instances — but not the host's own state,
+global and segment of the store's instances, and the fields of every struct
+and array reachable from them — but not the host's own state,
 so re-execution must never run host code again: the debugger takes a
 snapshot right after every step that ran host code (a host call, a generator
 host function resumed, a host function going on after guest code it called
@@ -23,9 +24,11 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Iterable
 
 from interp.exec.machine import Frame, HostFrame, Invocation, Machine
 from interp.runtime.instance import ModuleInstance
+from interp.runtime.references import GcArray, GcStruct
 
 DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024
 
@@ -75,10 +78,32 @@ class Snapshot:
     datas: tuple[tuple[bytes, ...], ...]
     finished: bool
     results: tuple
+    objects: tuple[tuple[GcStruct | GcArray, tuple], ...] = ()
+    """Every struct and array reachable from the frames, tables, globals and
+    segments, with its fields or elements then."""
 
     @property
     def size(self) -> int:
-        return sum(len(memory) for memory in self.memories)
+        return sum(len(memory) for memory in self.memories) + _SLOT_BYTES * sum(len(v) for _, v in self.objects)
+
+
+_SLOT_BYTES = 8
+"""What a field or element is counted as against the snapshots' budget."""
+
+
+def reachable_objects(roots: Iterable[object]) -> list[GcStruct | GcArray]:
+    """The structs and arrays among ``roots`` and reachable from them
+    through fields and elements, each once (no recursion: heaps nest deeply)."""
+    found: dict[int, GcStruct | GcArray] = {}
+    pending = [value for value in roots if value.__class__ is GcStruct or value.__class__ is GcArray]
+    while pending:
+        value = pending.pop()
+        if id(value) in found:
+            continue
+        found[id(value)] = value  # type: ignore[assignment]
+        contents = value.fields if value.__class__ is GcStruct else value.elements  # type: ignore[union-attr]
+        pending.extend(item for item in contents if item.__class__ is GcStruct or item.__class__ is GcArray)
+    return list(found.values())
 
 
 class StoreState:
@@ -118,18 +143,27 @@ class StoreState:
             if previous is not None and index < len(previous.memories) and previous.memories[index] == data:
                 data = previous.memories[index]  # unchanged: share the copy
             memories.append(data)
+        tables = tuple(tuple(table.elements) for table in self._unique("tables"))
+        globals_ = tuple(cell.value for cell in self._unique("globals"))
+        elems = tuple(tuple(tuple(segment) for segment in instance.elems) for instance in self.instances)
+        roots = [*(value for state in frames if type(state) is FrameState for value in state.regs),  # type: ignore[union-attr]
+                 *(value for table in tables for value in table), *globals_,
+                 *(value for segments in elems for segment in segments for value in segment), *results]
+        objects = tuple((value, tuple(value.fields if value.__class__ is GcStruct else value.elements))  # type: ignore[union-attr]
+                        for value in reachable_objects(roots))
         return Snapshot(
             position=position,
             after_host_call=after_host_call,
             frames=tuple(frames),
             invocations=tuple(InvocationState(invocation) for invocation in self._running()),
             memories=tuple(memories),
-            tables=tuple(tuple(table.elements) for table in self._unique("tables")),
-            globals=tuple(cell.value for cell in self._unique("globals")),
-            elems=tuple(tuple(tuple(segment) for segment in instance.elems) for instance in self.instances),
+            tables=tables,
+            globals=globals_,
+            elems=elems,
             datas=tuple(tuple(instance.datas) for instance in self.instances),
             finished=finished,
             results=tuple(results),
+            objects=objects,
         )
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -150,6 +184,11 @@ class StoreState:
         for instance, elems, datas in zip(self.instances, snapshot.elems, snapshot.datas):
             instance.elems[:] = [list(segment) for segment in elems]
             instance.datas[:] = list(datas)
+        for value, contents in snapshot.objects:
+            if value.__class__ is GcStruct:
+                value.fields[:] = contents  # type: ignore[union-attr]
+            else:
+                value.elements[:] = contents  # type: ignore[union-attr]
 
 
 class CheckpointLog:
@@ -198,7 +237,8 @@ class CheckpointLog:
         for snapshot in self.snapshots:
             for memory in snapshot.memories:
                 distinct[id(memory)] = len(memory)
-        return sum(distinct.values())
+        objects = sum(len(contents) for snapshot in self.snapshots for _, contents in snapshot.objects)
+        return sum(distinct.values()) + _SLOT_BYTES * objects
 
     def _fit(self) -> None:
         """Over budget: drop the ordinary snapshot whose neighbours are

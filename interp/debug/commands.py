@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable, TextIO
 
 from interp.debug.c_types import BaseType, CType, FormatMode, PointerType, StructType, Value, declaration
-from interp.debug.frames import FrameView, typed
+from interp.debug.frames import FrameView, type_names, typed
 from interp.debug.session import DebugSession, HostMarker, Stop, StopReason
 from interp.errors import GlasswasmError, UsageError
 from interp.syntax.types import ValType
@@ -189,7 +189,8 @@ class CommandInterpreter:
         if session.finished:
             results = session.results
             func = session.invocation.func
-            shown = ", ".join(typed(value, valtype) for value, valtype in zip(results, func.type.results))
+            names = type_names(func)
+            shown = ", ".join(typed(value, valtype, names) for value, valtype in zip(results, func.type.results))
             self.write(f"finished: {func.describe()} returned {shown or 'nothing'}")
             return
         view = view or session.current
@@ -484,9 +485,10 @@ class CommandInterpreter:
             self.write(f"[{height}] {entry}")
 
     def do_globals(self, text: str, letter: str) -> None:
+        names = type_names(self.session.invocation.func)
         for name, cell in self.session.globals():
             mutable = "mut " if cell.type.mutable else ""
-            self.write(f"{name} = {mutable}{typed(cell.value, cell.type.valtype)}")
+            self.write(f"{name} = {mutable}{typed(cell.value, cell.type.valtype, names)}")
 
     def do_memory(self, text: str, letter: str) -> None:
         memory, args = _memory_selector(self.session, text.split())

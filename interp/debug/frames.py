@@ -11,23 +11,41 @@ instruction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from interp.exec.machine import Frame
 from interp.runtime.function import HostFunction, WasmFunction
+from interp.runtime.references import TypeNames
+from interp.syntax.defined import DefinedType
 from interp.syntax.module import Instruction
 from interp.syntax.types import ValType
 from interp.text.printer import format_instruction
 from interp.text.values import format_value
+from interp.translate.compiled import CompiledModule
 from interp.valid.function import FunctionValidator
 
 
-def typed(value: Any, valtype: ValType | None) -> str:
-    """``i32:5``, ``f64:1.5``, ``funcref:null``: a value with its type, the
-    way traces and the debugger show values."""
+def typed(value: Any, valtype: ValType | None, names: TypeNames | None = None) -> str:
+    """``i32:5``, ``f64:1.5``, ``funcref:null``, ``(ref $point):struct $point
+    {x 1, y 2}``: a value with its type, the way traces and the debugger show
+    values (``names``: how the module names its types)."""
     if valtype is None:
         return repr(value)
-    return f"{valtype.text}:{format_value(value, valtype)}"
+    type_text = names.valtype_text(valtype) if names is not None else valtype.text
+    return f"{type_text}:{format_value(value, valtype, names)}"
+
+
+@lru_cache(maxsize=64)
+def _type_names_of(compiled: CompiledModule, types: tuple[DefinedType, ...]) -> TypeNames:
+    return TypeNames(types, compiled.module.names)
+
+
+def type_names(func: WasmFunction | HostFunction | None) -> TypeNames | None:
+    """How the module of a wasm function names its types (``None`` for a host function)."""
+    if not isinstance(func, WasmFunction):
+        return None
+    return _type_names_of(func.instance.compiled, func.instance.types)
 
 
 def function_label(func: WasmFunction | HostFunction) -> str:
@@ -41,7 +59,7 @@ def function_label(func: WasmFunction | HostFunction) -> str:
 class FunctionInfo:
     """What a debugger or tracer wants to know about one wasm function."""
 
-    __slots__ = ("func", "body", "param_count", "local_types", "local_names", "_stack_types")
+    __slots__ = ("func", "body", "param_count", "local_types", "local_names", "_stack_types", "type_names")
 
     def __init__(self, func: WasmFunction) -> None:
         module = func.instance.module
@@ -50,9 +68,10 @@ class FunctionInfo:
         self.func = func
         self.body: tuple[Instruction, ...] = definition.body
         self.param_count = len(func.type.params)
-        self.local_types: tuple[ValType, ...] = func.type.params + definition.locals
+        self.local_types: tuple[ValType, ...] = func.type.params + compiled.lowered(func.index).local_types
         self.local_names: dict[int, str] = module.names.locals.get(func.index, {})
         self._stack_types: list[tuple[ValType | None, ...]] | None = None
+        self.type_names = type_names(func)
 
     @property
     def name(self) -> str:
@@ -98,9 +117,10 @@ class LocalValue:
     name: str
     type: ValType
     value: Any
+    names: TypeNames | None = None
 
     def __str__(self) -> str:
-        return f"{self.name} = {typed(self.value, self.type)}"
+        return f"{self.name} = {typed(self.value, self.type, self.names)}"
 
 
 class FrameView:
@@ -133,7 +153,7 @@ class FrameView:
 
     def locals(self) -> list[LocalValue]:
         regs = self.frame.regs
-        return [LocalValue(index, self.info.local_name(index), valtype, regs[index])
+        return [LocalValue(index, self.info.local_name(index), valtype, regs[index], self.info.type_names)
                 for index, valtype in enumerate(self.info.local_types)]
 
     def stack(self) -> list[tuple[ValType | None, Any]]:
@@ -144,4 +164,4 @@ class FrameView:
         return [(valtype, regs[base + height]) for height, valtype in enumerate(types)]
 
     def typed_stack(self) -> list[str]:
-        return [typed(value, valtype) for valtype, value in self.stack()]
+        return [typed(value, valtype, self.info.type_names) for valtype, value in self.stack()]

@@ -48,7 +48,7 @@ from interp.debug.c_types import FormatMode, Storage, Value, format_c_value
 from interp.debug.checkpoints import CheckpointLog, Snapshot, StoreState
 from interp.debug.dwarf_variables import DebugVariables
 from interp.debug.expressions import evaluate, tokenize, truth
-from interp.debug.frames import FrameView, FunctionCatalog, function_label, typed
+from interp.debug.frames import FrameView, FunctionCatalog, function_label, type_names, typed
 from interp.debug.host_threads import HostThread, NestedRunner, SessionClosed
 from interp.debug.inspection import FrameScope, SourceVariable, read_memory
 from interp.errors import ExecutionError, FuelExhaustedError, GlasswasmError, UsageError
@@ -482,8 +482,10 @@ class DebugSession:
         names = instance.module.names.globals
         for index, cell in enumerate(instance.globals):
             if spec in (str(index), names.get(index)):
+                shown = type_names(self.invocation.func)
                 return self._add_watchpoint(f"global {names.get(index, index)}", lambda c=cell: c.value,
-                                            lambda value, c=cell: typed(value, c.type.valtype), ("global", spec))
+                                            lambda value, c=cell: typed(value, c.type.valtype, shown),
+                                            ("global", spec))
         raise UsageError(f"no global {spec!r}")
 
     def watch_expression(self, text: str) -> Watchpoint:

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Collection
 
-from interp.debug.frames import FunctionCatalog, FunctionInfo, function_label, typed
+from interp.debug.frames import FunctionCatalog, FunctionInfo, function_label, type_names, typed
+from interp.runtime.references import TypeNames
 from interp.errors import ExecutionError
 from interp.errors import UncaughtException
 from interp.exec.bind import IndirectCall, ReferenceCall
@@ -150,7 +151,7 @@ class TracingObserver:
             info = self.catalog.info(invocation.func)
             args = invocation.frames[0].regs[:info.param_count]
             tracer.step = self.steps
-            tracer.call(info.name, _typed_all(args, invocation.func.type.params), len(frames) - 1)
+            tracer.call(info.name, _typed_all(args, invocation.func.type.params, info.type_names), len(frames) - 1)
         while not invocation.finished:
             if self.max_steps is not None and self.steps >= self.max_steps:
                 tracer.step = self.steps
@@ -203,8 +204,8 @@ class TracingObserver:
             except ExecutionError:
                 return None  # the step will trap
             base = bound.arg_slots[pc]
-            args = _typed_all(regs[base:base + len(callee.type.params)], callee.type.params)
-            tail = name not in ("call", "call_indirect")
+            args = _typed_all(regs[base:base + len(callee.type.params)], callee.type.params, type_names(callee))
+            tail = name not in _NON_TAIL_CALLS
             if isinstance(callee, HostFunction):
                 if selected:
                     self._host_call = (function_label(callee), depth)
@@ -242,7 +243,8 @@ class TracingObserver:
         if name == "global.set":
             cell_index = imm
             valtype = frame.func.instance.globals[cell_index].type.valtype
-            tracer.global_write(cell_index, _global_name(frame, cell_index), typed(regs[top - 1], valtype), depth)
+            tracer.global_write(cell_index, _global_name(frame, cell_index),
+                                typed(regs[top - 1], valtype, info.type_names), depth)
         return None
 
     def _after(self, frame: Frame, info: FunctionInfo, pc: int, step: int, before: Any, selected: bool,
@@ -254,12 +256,12 @@ class TracingObserver:
             _, callee, base = before
             if isinstance(callee, HostFunction) and selected and depth_now == depth + 1 and not self._caught:
                 results = frame.regs[base:base + len(callee.type.results)]
-                tracer.host_return(function_label(callee), _typed_all(results, callee.type.results), depth)
+                tracer.host_return(function_label(callee), _typed_all(results, callee.type.results, None), depth)
             return
         if before is not None and before[0] == "tail":
             _, callee, base = before
             if isinstance(callee, HostFunction) and depth_now <= depth and not self._caught:
-                results = _typed_all(frame.regs[:len(callee.type.results)], callee.type.results)
+                results = _typed_all(frame.regs[:len(callee.type.results)], callee.type.results, type_names(callee))
                 if selected:
                     tracer.host_return(function_label(callee), results, depth)
                     tracer.return_(info.name, results, depth)
@@ -267,7 +269,7 @@ class TracingObserver:
         if depth_now <= depth and _returns(frame, pc):
             if self._selected(frame.func):
                 results = frame.regs[:len(frame.func.type.results)]
-                tracer.return_(info.name, _typed_all(results, frame.func.type.results), depth)
+                tracer.return_(info.name, _typed_all(results, frame.func.type.results, info.type_names), depth)
             return
         if before is None:
             return
@@ -308,7 +310,8 @@ class TracingObserver:
             tracer.catch(function_label(catcher.func), offset if offset >= 0 else None, text, first - 1)
 
 
-_CALLS = frozenset({"call", "call_indirect", "return_call", "return_call_indirect", "return_call_ref"})
+_NON_TAIL_CALLS = frozenset({"call", "call_indirect", "call_ref"})
+_CALLS = _NON_TAIL_CALLS | {"return_call", "return_call_indirect", "return_call_ref"}
 
 
 def _callee(site: object, regs: list) -> WasmFunction | HostFunction:
@@ -334,11 +337,12 @@ def _returns(frame: Frame, pc: int) -> bool:
 def _frame_stack(frame: Frame, info: FunctionInfo) -> list[str]:
     base = len(info.local_types)
     regs = frame.regs
-    return [typed(regs[base + height], valtype) for height, valtype in enumerate(info.stack_types(frame.pc))]
+    return [typed(regs[base + height], valtype, info.type_names)
+            for height, valtype in enumerate(info.stack_types(frame.pc))]
 
 
-def _typed_all(values: list, types: tuple[ValType, ...]) -> list[str]:
-    return [typed(value, valtype) for value, valtype in zip(values, types)]
+def _typed_all(values: list, types: tuple[ValType, ...], names: TypeNames | None) -> list[str]:
+    return [typed(value, valtype, names) for value, valtype in zip(values, types)]
 
 
 def _global_name(frame: Frame, index: int) -> str:

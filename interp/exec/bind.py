@@ -31,37 +31,42 @@ from interp.exec.python_semantics import access_format, closure_factory
 from interp.runtime.function import WasmFunction
 from interp.runtime.instance import ModuleInstance
 from interp.runtime.memory import MemoryInstance
+from interp.runtime.references import ref_matches
 from interp.runtime.table import TableInstance
+from interp.syntax.defined import DefinedType
 from interp.syntax.opcodes import OPS, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
-from interp.syntax.types import I64, FuncType
+from interp.syntax.types import I64
 from interp.syntax.values import MASK32, MASK64, default_value
 from interp.translate.lower import Branch, LoweredFunction, Return
 
 CALL = -1           # call the function in ``BoundFunction.sites[pc]``
 CALL_INDIRECT = -2  # call through the table described in ``sites[pc]``
-RETURN = -3         # the closure has moved the results to slots 0..k-1
-BREAK = -4          # a debugger's breakpoint: stop before this instruction
-TAIL_CALL = -5      # tail calls (below RETURN): as CALL ...
-TAIL_CALL_INDIRECT = -6  # ... as CALL_INDIRECT ...
-TAIL_CALL_REF = -7  # ... and through the function reference a ``ReferenceCall`` says
+CALL_REF = -3       # call the function referenced in the slot a ``ReferenceCall`` in ``sites[pc]`` says
+RETURN = -4         # the closure has moved the results to slots 0..k-1
+BREAK = -5          # a debugger's breakpoint: stop before this instruction
+TAIL_CALL = -6      # tail calls (below RETURN): as CALL ...
+TAIL_CALL_INDIRECT = -7  # ... as CALL_INDIRECT ...
+TAIL_CALL_REF = -8  # ... and as CALL_REF
 
 Handler = Callable[[list], int]
 
 
 class IndirectCall:
-    """What a ``call_indirect`` site needs at run time."""
+    """What a ``call_indirect`` site needs at run time: the table, the
+    defined type the callee must have (or a subtype of), the slot of the
+    table index."""
 
     __slots__ = ("table", "type", "index_slot")
 
-    def __init__(self, table: TableInstance, type: FuncType, index_slot: int) -> None:
+    def __init__(self, table: TableInstance, type: DefinedType, index_slot: int) -> None:
         self.table = table
         self.type = type
         self.index_slot = index_slot
 
 
 class ReferenceCall:
-    """What a ``return_call_ref`` site needs at run time: the slot of the
+    """What a ``call_ref`` or ``return_call_ref`` site needs at run time: the slot of the
     function reference it calls (its arguments are below it)."""
 
     __slots__ = ("slot",)
@@ -142,16 +147,16 @@ def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction
             code.append(_returning(CALL if name == "call" else TAIL_CALL))
         elif name == "call_indirect" or name == "return_call_indirect":
             type_index, table_index = site.imm
-            func_type = instance.types[type_index]
+            defined = instance.types[type_index]
             index_slot = site.top - 1
-            sites[pc] = IndirectCall(instance.tables[table_index], func_type, index_slot)
-            arg_slots[pc] = index_slot - len(func_type.params)
+            sites[pc] = IndirectCall(instance.tables[table_index], defined, index_slot)
+            arg_slots[pc] = index_slot - len(defined.comp.params)  # type: ignore[union-attr]
             code.append(_returning(CALL_INDIRECT if name == "call_indirect" else TAIL_CALL_INDIRECT))
-        elif name == "return_call_ref":
+        elif name == "call_ref" or name == "return_call_ref":
             reference_slot = site.top - 1
             sites[pc] = ReferenceCall(reference_slot)
-            arg_slots[pc] = reference_slot - len(instance.types[site.imm].params)
-            code.append(_returning(TAIL_CALL_REF))
+            arg_slots[pc] = reference_slot - len(instance.types[site.imm].comp.params)  # type: ignore[union-attr]
+            code.append(_returning(CALL_REF if name == "call_ref" else TAIL_CALL_REF))
         else:
             code.append(_FACTORIES[operation.id](site))
     return BoundFunction(func, lowered, code, sites, arg_slots)
@@ -264,6 +269,45 @@ def _br_table(site: _Site) -> Handler:
     def handler(R: list) -> int:
         i = R[index]
         return handlers[i](R) if i < count else fallback(R)
+    return handler
+
+
+def _br_on_null(site: _Site) -> Handler:
+    """Branch (dropping the reference) when the top reference is null."""
+    reference, nxt = site.top - 1, site.next
+    taken = _take(site, site.imm)
+
+    def handler(R: list) -> int:
+        if R[reference] is None:
+            return taken(R)
+        return nxt
+    return handler
+
+
+def _br_on_non_null(site: _Site) -> Handler:
+    """Branch (carrying the reference) when the top reference is not null."""
+    reference, nxt = site.top - 1, site.next
+    taken = _take(site, site.imm)
+
+    def handler(R: list) -> int:
+        if R[reference] is not None:
+            return taken(R)
+        return nxt
+    return handler
+
+
+def _br_on_cast(site: _Site) -> Handler:
+    """Branch when the top reference is of the target type (``br_on_cast``)
+    or is not (``br_on_cast_fail``); the reference goes along or stays."""
+    branch, target = site.imm
+    reference, nxt = site.top - 1, site.next
+    taken = _take(site, branch)
+    wanted = site.lowered.ops[site.pc].name == "br_on_cast"
+
+    def handler(R: list) -> int:
+        if ref_matches(R[reference], target) is wanted:
+            return taken(R)
+        return nxt
     return handler
 
 
@@ -530,6 +574,8 @@ def _instance_op(site: _Site) -> Handler:
 _MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
     "unreachable": _unreachable, "nop": _next, "block": _next, "loop": _next, "end": _end,
     "if": _if, "else": _else, "br": _br, "br_if": _br_if, "br_table": _br_table,
+    "br_on_null": _br_on_null, "br_on_non_null": _br_on_non_null, "br_on_cast": _br_on_cast,
+    "br_on_cast_fail": _br_on_cast,
     "return": _br, "drop": _next, "select": _select,
     "try_table": _next, "try": _next, "delegate": _next, "catch": _else, "catch_all": _else, "rethrow": _rethrow,
     "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
@@ -542,7 +588,7 @@ _MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
 """The ``MACHINE`` instructions but calls (bind_function places those)."""
 
 
-_CALLS = ("call", "call_indirect", "return_call", "return_call_indirect", "return_call_ref")
+_CALLS = ("call", "call_indirect", "call_ref", "return_call", "return_call_indirect", "return_call_ref")
 
 
 def _factory(operation: Op) -> Callable[[_Site], Handler]:

@@ -161,6 +161,10 @@ def _leaders(bound: BoundFunction, compilable: list[bool]) -> set[int]:
         elif name == "br_table":
             targets, default = imm
             leaders.update(t.target for t in (*targets, default) if isinstance(t, Branch))
+        elif name in ("br_on_null", "br_on_non_null") and isinstance(imm, Branch):
+            leaders.add(imm.target)
+        elif name in ("br_on_cast", "br_on_cast_fail") and isinstance(imm[0], Branch):
+            leaders.add(imm[0].target)
         if name in _ENDS_BLOCK or _is_return(bound, pc):
             leaders.add(pc + 1)
     leaders.discard(len(lowered.ops))

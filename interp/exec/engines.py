@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Protocol, Sequence, runtime_checkable
 
 from interp.errors import BacktraceEntry, UsageError
+from interp.features import SUPPORTED_FEATURES, Feature
 from interp.exec.host_calls import HostCallingMachine
 from interp.exec.machine import Machine
 from interp.exec.native.cython_semantics import source_digest
@@ -37,12 +38,15 @@ class EngineConfig:
     ``max_memory_pages`` and ``max_table_elements`` bound what a module may
     allocate (growing further fails as the spec permits; a module that needs
     more from the start is refused with ``ResourceLimitError``).
+    ``features`` are the standard's features modules are validated by
+    (``interp.features.WASM_2_0_FEATURES`` keeps 2.0's rules).
     """
 
     max_call_depth: int = 10_000
     max_memory_pages: int = 16_384  # 1 GiB
     max_table_elements: int = 10_000_000
     engine: str = AUTO  # "python", "cython", or "auto" (the default engine)
+    features: frozenset[Feature] = SUPPORTED_FEATURES
 
 
 @runtime_checkable

@@ -27,8 +27,9 @@ from interp.errors import (
     UsageError,
 )
 from interp.runtime.function import HostFunction, WasmFunction
-from interp.runtime.tag import ExceptionInstance
-from interp.syntax.types import FuncType, ValType
+from interp.runtime.references import GcArray, GcStruct, HostRef, I31, ref_matches
+from interp.syntax.defined import top_heap
+from interp.syntax.types import FuncType, HeapKind, RefType, ValType
 from interp.syntax.values import f32_round
 
 if TYPE_CHECKING:
@@ -203,7 +204,7 @@ def host_results(func: HostFunction, result: Any) -> list:
     """Check what a host function returned against its type."""
     expected = func.type.results
     if result is None:
-        values: list = []
+        values: list = [None] if len(expected) == 1 and expected[0].is_ref else []  # one reference: null
     elif isinstance(result, (tuple, list)):
         values = list(result)
     else:
@@ -257,13 +258,26 @@ def to_wasm_value(value: object, valtype: ValType) -> object:
         except OverflowError:
             raise ValueError(f"{value} is too large for {valtype}") from None
         return f32_round(number) if valtype is ValType.F32 else number
-    if valtype is ValType.FUNCREF:
-        if value is not None and not isinstance(value, (WasmFunction, HostFunction)):
-            raise ValueError(f"{value!r} is not a function reference")
-        return value
-    if valtype is ValType.EXNREF:
-        if value is not None and not isinstance(value, ExceptionInstance):
-            raise ValueError(f"{value!r} is not an exception reference")
-        return value
-    return value  # externref: any host object, None being null
+    if valtype.is_ref:
+        return _to_reference(value, valtype)  # type: ignore[arg-type]
+    raise ValueError(f"{valtype} has no values")
+
+
+def _to_reference(value: object, reftype: RefType) -> object:
+    """A reference given for ``reftype``: null only for a nullable type;
+    an external reference any host object; for the ``any`` hierarchy a
+    struct, array, i31 or ``HostRef`` (any other host object is wrapped in a
+    ``HostRef``, as ``any.convert_extern`` would); for functions a function
+    instance; each of the type's heap type."""
+    if value is None:
+        if not reftype.nullable:
+            raise ValueError(f"null is not a {reftype.text}")
+        return None
+    reference = value
+    if top_heap(reftype.heap) is HeapKind.ANY and not isinstance(value, (GcStruct, GcArray, I31, HostRef)):
+        reference = HostRef(value)
+    if not ref_matches(reference, reftype):
+        kind = "function reference" if top_heap(reftype.heap) is HeapKind.FUNC else reftype.text
+        raise ValueError(f"{value!r} is not a {kind}")
+    return reference
 

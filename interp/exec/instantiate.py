@@ -6,9 +6,11 @@ of earlier ones in place, as the testsuite checks."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Callable
 
 from interp.errors import FieldKind, FunctionRef, ModuleField, ResourceLimitError, UnlinkableError
 from interp.exec.engines import EngineConfig
+from interp.exec.instance_ops import instance_operation
 from interp.exec.python_semantics import python_function
 from interp.runtime.function import HostFunction, WasmFunction
 from interp.runtime.globals import GlobalInstance
@@ -16,9 +18,20 @@ from interp.runtime.instance import ExternValue, ModuleInstance
 from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.runtime.tag import TagInstance
+from interp.syntax.defined import DefinedType, matches
 from interp.syntax.module import Expr, Import, Module, SegmentMode
 from interp.syntax.opcodes import Imm, op
-from interp.syntax.types import PAGE_SIZE, ExternKind, ExternType, FuncType, Limits, MemoryType, TableType, TagType
+from interp.syntax.semantics import RUNTIME, Compute
+from interp.syntax.types import (
+    PAGE_SIZE,
+    ExternKind,
+    ExternType,
+    GlobalType,
+    Limits,
+    MemoryType,
+    TableType,
+    TagType,
+)
 from interp.syntax.values import f32_from_bits, f64_from_bits
 from interp.text.printer import format_extern_type, format_tag_type
 
@@ -38,14 +51,14 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
     context = instance.compiled.context
 
     for index, imp in enumerate(module.imports):
-        expected = instance.types[imp.desc] if isinstance(imp.desc, int) else imp.desc
+        expected = _closed_import_type(instance, imp)
         try:
-            _link(instance, imp, expected, _lookup(imports, imp))
+            _link(instance, imp, _lookup(imports, imp), expected)
         except UnlinkableError as error:
             error.import_module, error.import_name = imp.module, imp.name
             error.expected = _type_text(instance, expected)
             error.field = ModuleField(FieldKind.IMPORT, index)
-            if isinstance(expected, FuncType):
+            if isinstance(imp.desc, int):
                 function = len(instance.funcs)  # the imports before it are linked
                 error.function = FunctionRef(function, module.func_name(function))
             if instance.compiled.source is not None:
@@ -53,15 +66,24 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
             raise
 
     first_defined = len(instance.funcs)
-    for position, func in enumerate(module.funcs):
-        instance.funcs.append(WasmFunction(context.types[func.type_index], instance, first_defined + position))
+    for position in range(len(module.funcs)):
+        index = first_defined + position
+        instance.funcs.append(WasmFunction(context.funcs[index], instance, index, context.func_types[index]))
 
-    for table_type in module.tables:
+    first_global = len(instance.globals)
+    for position, glob in enumerate(module.globals):
+        global_type = context.globals[first_global + position]
+        instance.globals.append(GlobalInstance(global_type, evaluate_constant(glob.init, instance)))
+    first_table = len(instance.tables)
+    for position, table_type in enumerate(module.tables):
         if table_type.limits.min > config.max_table_elements:
             raise ResourceLimitError(
                 f"table of {table_type.limits.min} elements exceeds this engine's limit of "
                 f"{config.max_table_elements}")
-        instance.tables.append(TableInstance(table_type, None, config.max_table_elements))
+        init = module.table_init(position)
+        value = None if init is None else evaluate_constant(init, instance)
+        instance.tables.append(TableInstance(context.tables[first_table + position], value,
+                                             config.max_table_elements))
     for memory_type in module.memories:
         if memory_type.limits.min * memory_type.page_size > config.max_memory_pages * PAGE_SIZE:
             size = "" if memory_type.page_size == PAGE_SIZE else f" of {memory_type.page_size} bytes"
@@ -70,10 +92,8 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
                 f"{config.max_memory_pages} pages of 64 KiB")
         instance.memories.append(MemoryInstance(memory_type, config.max_memory_pages))
     first_tag = len(instance.tags)
-    for position, tag in enumerate(module.tags):
-        instance.tags.append(TagInstance(instance.types[tag.type_index], _tag_name(module, first_tag + position)))
-    for glob in module.globals:
-        instance.globals.append(GlobalInstance(glob.type, evaluate_constant(glob.init, instance)))
+    for position in range(len(module.tags)):
+        instance.tags.append(TagInstance(context.tags[first_tag + position], _tag_name(module, first_tag + position)))
 
     for elem in module.elems:
         instance.elems.append([evaluate_constant(expr, instance) for expr in elem.init])
@@ -119,11 +139,28 @@ def _lookup(imports: Imports, imp: Import) -> ExternValue:
     return value
 
 
-def _link(instance: ModuleInstance, imp: Import, expected: ExternType, value: ExternValue) -> None:
-    """Check ``value`` against the import's type ``expected`` (spec 4.5.3
-    "Import Matching") and add it to the instance's index space."""
-    if isinstance(expected, FuncType):
-        if isinstance(value, (WasmFunction, HostFunction)) and value.type == expected:
+def _closed_import_type(instance: ModuleInstance, imp: Import) -> DefinedType | ExternType:
+    """What the import asks for, closed: the defined type of a function,
+    the table or global type with closed value types, the memory or tag
+    type.  The import is the next of its kind in the instance's index
+    spaces."""
+    context = instance.compiled.context
+    if isinstance(imp.desc, int):
+        return context.func_types[len(instance.funcs)]
+    if isinstance(imp.desc, TableType):
+        return context.tables[len(instance.tables)]
+    if isinstance(imp.desc, GlobalType):
+        return context.globals[len(instance.globals)]
+    return imp.desc
+
+
+def _link(instance: ModuleInstance, imp: Import, value: ExternValue, expected: DefinedType | ExternType) -> None:
+    """Check ``value`` against the import's closed type (spec 4.5.3 "Import
+    Matching": a function's type may be a subtype of the one asked for, an
+    immutable global's too) and add it to the instance's index space."""
+    if isinstance(expected, DefinedType):
+        if isinstance(value, (WasmFunction, HostFunction)) and \
+                (value.deftype is expected or value.deftype.is_subtype_of(expected)):
             instance.funcs.append(value)
             return
     elif isinstance(expected, TableType):
@@ -139,10 +176,10 @@ def _link(instance: ModuleInstance, imp: Import, expected: ExternType, value: Ex
             instance.memories.append(value)
             return
     elif isinstance(expected, TagType):
-        if isinstance(value, TagInstance) and value.type == instance.types[expected.type_index]:
+        if isinstance(value, TagInstance) and value.type == instance.compiled.context.tags[len(instance.tags)]:
             instance.tags.append(value)
             return
-    elif isinstance(value, GlobalInstance) and value.type == expected:
+    elif isinstance(value, GlobalInstance) and _global_matches(value.type, expected):
         instance.globals.append(value)
         return
     given = _given_type(value)
@@ -150,10 +187,23 @@ def _link(instance: ModuleInstance, imp: Import, expected: ExternType, value: Ex
                           f"{_type_text(instance, expected)}, got {given}", given=given)
 
 
-def _type_text(instance: ModuleInstance, extern: ExternType) -> str:
-    """An import's type in the text format; a tag's with its function type."""
+def _global_matches(actual: GlobalType, expected: GlobalType) -> bool:
+    """A mutable global must have exactly the type asked for; an immutable
+    one may have a subtype."""
+    if actual.mutable != expected.mutable:
+        return False
+    if actual.mutable:
+        return actual.valtype is expected.valtype
+    return matches(actual.valtype, expected.valtype)
+
+
+def _type_text(instance: ModuleInstance, extern: DefinedType | ExternType) -> str:
+    """An import's type in the text format; a function's by its function
+    type, a tag's likewise."""
+    if isinstance(extern, DefinedType):
+        return format_extern_type(extern.comp)  # type: ignore[arg-type]
     if isinstance(extern, TagType):
-        return format_tag_type(instance.types[extern.type_index])
+        return format_tag_type(instance.compiled.context.types[extern.type_index].comp)  # type: ignore[arg-type]
     return format_extern_type(extern)
 
 
@@ -215,11 +265,22 @@ def evaluate_constant(expr: Expr, instance: ModuleInstance) -> object:
             stack.append(None)
         elif name == "ref.func":
             stack.append(instance.funcs[instr.imm])
-        else:
+        elif isinstance(operation.semantics, Compute):
             # Extended constant expressions (i32.add ...): the numeric semantics.
-            function = python_function(operation)
-            arity = len(operation.params or ())
-            args = stack[len(stack) - arity:]
-            del stack[len(stack) - arity:]
-            stack.append(function(*args))
+            _apply(stack, python_function(operation), len(operation.params or ()))
+        elif operation.semantics is RUNTIME:
+            # ref.i31, struct.new, array.new_fixed ...: the instruction's function.
+            found = instance_operation(instance, operation, instr.imm)
+            _apply(stack, found.function, len(found.params), found.result is not None)
+        else:
+            raise ValueError(f"{name} is not a constant instruction")
     return stack[-1]
+
+
+def _apply(stack: list, function: Callable[..., object], arity: int, result: bool = True) -> None:
+    """Run ``function`` on the top ``arity`` values of ``stack``, replacing them by its result."""
+    args = stack[len(stack) - arity:]
+    del stack[len(stack) - arity:]
+    value = function(*args)
+    if result:
+        stack.append(value)

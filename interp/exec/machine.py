@@ -47,6 +47,7 @@ from interp.exec.bind import (
     BREAK,
     CALL,
     CALL_INDIRECT,
+    CALL_REF,
     RETURN,
     TAIL_CALL_INDIRECT,
     TAIL_CALL_REF,
@@ -565,7 +566,7 @@ def resolve_callee(code: int, site: Any, R: list) -> WasmFunction | HostFunction
     direct ``CALL``: through a table, or a function reference in a slot."""
     if code == CALL_INDIRECT or code == TAIL_CALL_INDIRECT:
         return resolve_indirect(site, R)
-    if code == TAIL_CALL_REF:
+    if code == CALL_REF or code == TAIL_CALL_REF:
         return resolve_reference(site, R)
     return site
 
@@ -573,7 +574,7 @@ def resolve_callee(code: int, site: Any, R: list) -> WasmFunction | HostFunction
 def resolve_reference(site: ReferenceCall, R: list) -> WasmFunction | HostFunction:
     callee = R[site.slot]
     if callee is None:
-        raise Trap(TrapKind.NULL_FUNCTION_REFERENCE)
+        raise Trap(TrapKind.NULL_FUNCTION)
     return callee
 
 
@@ -585,6 +586,7 @@ def resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunction
     callee = elements[index]
     if callee is None:
         raise Trap(TrapKind.UNINITIALIZED_ELEMENT, detail=str(index))
-    if callee.type != site.type:
+    expected = site.type
+    if callee.deftype is not expected and not callee.deftype.is_subtype_of(expected):
         raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
     return callee

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from interp.errors import BacktraceEntry
+from interp.syntax.defined import DefinedType, define_func_type
 from interp.syntax.types import FuncType
 
 if TYPE_CHECKING:
@@ -14,15 +15,19 @@ if TYPE_CHECKING:
 
 class WasmFunction:
     """A function defined by a module instance.  ``index`` is its index in the
-    defining module's function index space (imports count)."""
+    defining module's function index space (imports count); ``type`` is its
+    function type and ``deftype`` the defined type it was declared with
+    (what casts and ``call_indirect`` compare)."""
 
-    __slots__ = ("type", "instance", "index", "bound")
+    __slots__ = ("type", "instance", "index", "bound", "deftype")
 
-    def __init__(self, type: FuncType, instance: ModuleInstance, index: int) -> None:
+    def __init__(self, type: FuncType, instance: ModuleInstance, index: int,
+                 deftype: DefinedType | None = None) -> None:
         self.type = type
         self.instance = instance
         self.index = index
         self.bound: Any = None  # the executable form, built on first call by the engine
+        self.deftype = deftype if deftype is not None else define_func_type(type)
 
     @property
     def name(self) -> str | None:
@@ -46,14 +51,14 @@ class HostFunction:
     """A function implemented in Python.
 
     ``callable`` receives the arguments as plain values (see values.py) and
-    returns ``None`` for no result, the value for one result, or a tuple or list
-    for several.  With ``takes_caller=True`` it also receives, first, a
+    returns ``None`` for no result (or a null reference, for one reference
+    result), the value for one result, or a tuple or list for several.  With ``takes_caller=True`` it also receives, first, a
     ``Caller`` that gives access to the calling instance (its memory, its
     exports) and lets the host call back into the guest.  Raising ``Trap`` traps
     the guest; any other exception becomes a ``HostFunctionError`` trap.
     """
 
-    __slots__ = ("type", "callable", "name", "takes_caller")
+    __slots__ = ("type", "callable", "name", "takes_caller", "_deftype")
 
     def __init__(self, type: FuncType, callable: Callable[..., Any], name: str | None = None,
                  takes_caller: bool = False) -> None:
@@ -61,6 +66,14 @@ class HostFunction:
         self.callable = callable
         self.name = name or getattr(callable, "__name__", None)
         self.takes_caller = takes_caller
+        self._deftype: DefinedType | None = None
+
+    @property
+    def deftype(self) -> DefinedType:
+        """Its type as a defined type: a final function type of a group of its own."""
+        if self._deftype is None:
+            self._deftype = define_func_type(self.type)
+        return self._deftype
 
     def describe(self) -> str:
         return f"host:{self.name}" if self.name else "host function"

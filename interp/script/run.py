@@ -11,6 +11,7 @@ whether the engine's message starts with the expected text is recorded too.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,8 @@ from interp.runtime.globals import GlobalInstance
 from interp.runtime.instance import ModuleInstance
 from interp.exec.store import EngineConfig, Store
 from interp.syntax.module import Module
-from interp.syntax.types import ValType
+from interp.runtime.references import GC_OBJECTS, HostRef, ref_matches
+from interp.syntax.types import ValType, ref_type
 from interp.syntax.values import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 from interp.text.parser import parse_module
 from interp.text.script import (
@@ -63,7 +65,9 @@ from interp.text.script import (
     NanPattern,
     RefExtern,
     RefFuncAny,
+    RefHost,
     RefNull,
+    RefOfKind,
     Register,
     ScriptModule,
     V128Pattern,
@@ -307,7 +311,7 @@ _COMMAND_NAMES: dict[type, str] = {
     AssertUninstantiable: "assert_uninstantiable",
 }
 
-def _argument(value: Const | RefNull | RefExtern) -> object:
+def _argument(value: Const | RefNull | RefExtern | RefHost) -> object:
     if isinstance(value, Const):
         if value.type is ValType.F32:
             return f32_from_bits(value.value)
@@ -316,6 +320,8 @@ def _argument(value: Const | RefNull | RefExtern) -> object:
         return value.value
     if isinstance(value, RefNull):
         return None
+    if isinstance(value, RefHost):
+        return HostRef(value.value)
     return value.value  # ref.extern N: the host value N
 
 
@@ -366,10 +372,15 @@ def _matches(actual: object, expected: Any) -> bool:
     if isinstance(expected, RefNull):
         return actual is None
     if isinstance(expected, RefExtern):
-        return actual is not None and not isinstance(actual, (WasmFunction, HostFunction)) \
-            and actual == expected.value
+        if actual is None or isinstance(actual, (WasmFunction, HostFunction, HostRef)):
+            return False
+        return expected.value is None or (not isinstance(actual, GC_OBJECTS) and actual == expected.value)
+    if isinstance(expected, RefHost):
+        return isinstance(actual, HostRef) and actual.value == expected.value
     if isinstance(expected, RefFuncAny):
         return isinstance(actual, (WasmFunction, HostFunction))
+    if isinstance(expected, RefOfKind):
+        return actual is not None and ref_matches(actual, ref_type(False, expected.kind))
     return False
 
 
@@ -407,6 +418,7 @@ def run_script_file(path: str | os.PathLike[str], config: EngineConfig | None = 
     if features is None:
         place = place_of(Path(path))
         features = place.features if place is not None else SUPPORTED_FEATURES
+    config = dataclasses.replace(config or EngineConfig(), features=features)
     result = ScriptResult(str(path))
     try:
         with open(path, encoding="utf-8") as stream:

@@ -28,7 +28,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from interp.features import SUPPORTED_FEATURES, WASM_2_0, WASM_3_0, Feature
+from interp.features import SUPPORTED_FEATURES, WASM_2_0_FEATURES, WASM_3_0_FEATURES, Feature
 
 REPOSITORY = "github.com/WebAssembly/testsuite"
 MAX_DEPTH = 3
@@ -106,7 +106,7 @@ WASM_3_0 = Testsuite(
             "memory_init0 memory_size0 memory_size1 memory_size2 memory_size_import memory_trap0 memory_trap1 "
             "simd_memory-multi start0 store0 store1 store2 traps0")),
         (Feature.TAIL_CALL, _files("return_call return_call_indirect return_call_ref try_table")),
-        (Feature.EXTENDED_CONST, _files("data")),
+        (Feature.EXTENDED_CONST, _files("data elem global")),
         (Feature.FUNCTION_REFERENCES, _files(
             "array array_copy array_fill array_init_data array_init_elem array_new_data array_new_elem br_if "
             "br_on_cast br_on_cast_fail br_on_non_null br_on_null br_table call_ref elem func global i31 instance "
@@ -132,7 +132,7 @@ WASM_3_0 = Testsuite(
         (Feature.CUSTOM_PAGE_SIZES, ("proposals/custom-page-sizes/*.wast",)),
         (Feature.CUSTOM_DESCRIPTORS, ("proposals/custom-descriptors/*.wast",)),
     ),
-    standard=WASM_3_0,
+    standard=WASM_3_0_FEATURES,
 )
 
 WASM_2_0 = Testsuite(
@@ -143,7 +143,7 @@ WASM_2_0 = Testsuite(
     absent=WASM_3_0.markers,
     files=("*.wast",),
     needs=(),
-    standard=WASM_2_0,
+    standard=WASM_2_0_FEATURES,
 )
 
 TESTSUITES = (WASM_3_0, WASM_2_0)

@@ -11,8 +11,8 @@ from typing import Any, NamedTuple
 
 from interp.syntax.opcodes import Op
 from interp.syntax.types import (
+    DefType,
     ExternKind,
-    FuncType,
     GlobalType,
     MemoryType,
     TableType,
@@ -176,11 +176,21 @@ class Names:
     elems: dict[int, str] = field(default_factory=dict)
     datas: dict[int, str] = field(default_factory=dict)
     tags: dict[int, str] = field(default_factory=dict)
+    fields: dict[int, dict[int, str]] = field(default_factory=dict)
+    """Type index -> field index -> name, for struct types."""
 
 
 @dataclass(frozen=True)
 class Module:
-    types: tuple[FuncType, ...] = ()
+    """A module.  ``types`` is the type index space: one entry per type, a
+    composite type or a ``SubType``; ``rec_groups`` lists the explicit
+    recursive groups (``rec``) as ``(first type index, count)``, in order
+    (a type outside them is a group of its own; an empty group is kept, as
+    it encodes).  ``table_inits`` holds, per defined table, the expression
+    that initialises its elements, or ``None`` (all null); it may be shorter
+    than ``tables``."""
+
+    types: tuple[DefType, ...] = ()
     imports: tuple[Import, ...] = ()
     funcs: tuple[Func, ...] = ()
     tables: tuple[TableType, ...] = ()
@@ -194,6 +204,25 @@ class Module:
     data_count: int | None = None
     customs: tuple[CustomSection, ...] = ()
     names: Names = field(default_factory=Names)
+    rec_groups: tuple[tuple[int, int], ...] = ()
+    table_inits: tuple[Expr | None, ...] = ()
+
+    def type_groups(self) -> list[tuple[int, int, bool]]:
+        """Every recursive group of the type section in order, as ``(first
+        type index, count, explicit)``: the ``rec`` groups and a group of its
+        own for every other type."""
+        groups: list[tuple[int, int, bool]] = []
+        position = 0
+        for first, count in self.rec_groups:
+            groups.extend((index, 1, False) for index in range(position, first))
+            groups.append((first, count, True))
+            position = first + count
+        groups.extend((index, 1, False) for index in range(position, len(self.types)))
+        return groups
+
+    def table_init(self, position: int) -> Expr | None:
+        """The initialiser of the defined table at ``position`` (imports not counted)."""
+        return self.table_inits[position] if position < len(self.table_inits) else None
 
     def imports_of(self, kind: ExternKind) -> tuple[Import, ...]:
         return tuple(imp for imp in self.imports if imp.kind is kind)

@@ -28,7 +28,7 @@ from interp.syntax.semantics import (
     Compute,
     Semantics,
 )
-from interp.syntax.types import ValType
+from interp.syntax.types import HeapKind, ValType, ref_type
 
 
 class Imm(enum.Enum):
@@ -56,14 +56,22 @@ class Imm(enum.Enum):
     F32 = "f32"                      # int, the IEEE 754 bit pattern
     F64 = "f64"                      # int, the IEEE 754 bit pattern
     V128 = "v128"                    # int, 0 <= v < 2**128, lane 0 in the low bits
-    REFTYPE = "reftype"              # ValType
+    HEAPTYPE = "heaptype"            # HeapKind | int (type index): ref.null's
+    TYPE = "type"                    # int type index (struct.new, array.get, call_ref ...)
+    FIELD = "field"                  # (int type index, int field index)
+    ARRAY_FIXED = "array_fixed"      # (int type index, int element count)
+    ARRAY_DATA = "array_data"        # (int type index, int data index)
+    ARRAY_ELEM = "array_elem"        # (int type index, int elem index)
+    ARRAY_COPY = "array_copy"        # (int destination type index, int source type index)
+    CAST = "cast"                    # RefType: a non-null reference type (the opcode says "not null")
+    CAST_NULL = "cast_null"          # RefType: a nullable reference type (the opcode says "null")
+    BR_ON_CAST = "br_on_cast"        # (int label, RefType from, RefType to)
     SELECT_TYPES = "select_types"    # tuple[ValType, ...]
     LANE = "lane"                    # int lane index
     SHUFFLE = "shuffle"              # tuple of 16 lane indices
     MEMARG_LANE = "memarg_lane"      # (MemArg, int lane)
     TAG = "tag"                      # int tag index
     TRY_TABLE = "try_table"          # (block type as BLOCKTYPE, tuple[module.Catch, ...])
-    TYPE = "type"                    # int type index
 
 
 class MemArg(NamedTuple):
@@ -76,6 +84,7 @@ class MemArg(NamedTuple):
     memory: int = 0
 
 
+PREFIX_GC = 0xFB
 PREFIX_MISC = 0xFC
 PREFIX_SIMD = 0xFD
 
@@ -114,6 +123,7 @@ class Op:
         return f"<Op {self.name}>"
 
 
+G = PREFIX_GC
 M = PREFIX_MISC
 S = PREFIX_SIMD
 N = Imm.NONE
@@ -180,10 +190,49 @@ _ROWS: tuple[tuple, ...] = (
     ("catch_all", 0x19, N, None, MACHINE),
     ("delegate", 0x18, Imm.LABEL, None, MACHINE),
     ("rethrow", 0x09, Imm.LABEL, None, MACHINE),
-    # Reference instructions (5.4.2)
-    ("ref.null", 0xD0, Imm.REFTYPE, None, MACHINE),
+    # Typed function references and GC branches (3.0)
+    ("call_ref", 0x14, Imm.TYPE, None, MACHINE),
+    ("br_on_null", 0xD5, Imm.LABEL, None, MACHINE),
+    ("br_on_non_null", 0xD6, Imm.LABEL, None, MACHINE),
+    ("br_on_cast", (G, 24), Imm.BR_ON_CAST, None, MACHINE),
+    ("br_on_cast_fail", (G, 25), Imm.BR_ON_CAST, None, MACHINE),
+    # Reference instructions (5.4.2); ref.test and ref.cast have a form per
+    # nullability of their type, told apart by the immediate kind
+    ("ref.null", 0xD0, Imm.HEAPTYPE, None, MACHINE),
     ("ref.is_null", 0xD1, N, None, MACHINE),
-    ("ref.func", 0xD2, Imm.FUNC, "-> funcref", MACHINE),
+    ("ref.func", 0xD2, Imm.FUNC, None, MACHINE),
+    ("ref.eq", 0xD3, N, "eqref eqref -> i32", R),
+    ("ref.as_non_null", 0xD4, N, None, R),
+    ("ref.test", (G, 20), Imm.CAST, None, R),
+    ("ref.test", (G, 21), Imm.CAST_NULL, None, R),
+    ("ref.cast", (G, 22), Imm.CAST, None, R),
+    ("ref.cast", (G, 23), Imm.CAST_NULL, None, R),
+    ("any.convert_extern", (G, 26), N, None, R),
+    ("extern.convert_any", (G, 27), N, None, R),
+    ("ref.i31", (G, 28), N, "i32 -> (ref i31)", R),
+    ("i31.get_s", (G, 29), N, "i31ref -> i32", R),
+    ("i31.get_u", (G, 30), N, "i31ref -> i32", R),
+    # Aggregate instructions (struct and array): typed by their type immediate
+    ("struct.new", (G, 0), Imm.TYPE, None, R),
+    ("struct.new_default", (G, 1), Imm.TYPE, None, R),
+    ("struct.get", (G, 2), Imm.FIELD, None, R),
+    ("struct.get_s", (G, 3), Imm.FIELD, None, R),
+    ("struct.get_u", (G, 4), Imm.FIELD, None, R),
+    ("struct.set", (G, 5), Imm.FIELD, None, R),
+    ("array.new", (G, 6), Imm.TYPE, None, R),
+    ("array.new_default", (G, 7), Imm.TYPE, None, R),
+    ("array.new_fixed", (G, 8), Imm.ARRAY_FIXED, None, R),
+    ("array.new_data", (G, 9), Imm.ARRAY_DATA, None, R),
+    ("array.new_elem", (G, 10), Imm.ARRAY_ELEM, None, R),
+    ("array.get", (G, 11), Imm.TYPE, None, R),
+    ("array.get_s", (G, 12), Imm.TYPE, None, R),
+    ("array.get_u", (G, 13), Imm.TYPE, None, R),
+    ("array.set", (G, 14), Imm.TYPE, None, R),
+    ("array.len", (G, 15), N, "arrayref -> i32", R),
+    ("array.fill", (G, 16), Imm.TYPE, None, R),
+    ("array.copy", (G, 17), Imm.ARRAY_COPY, None, R),
+    ("array.init_data", (G, 18), Imm.ARRAY_DATA, None, R),
+    ("array.init_elem", (G, 19), Imm.ARRAY_ELEM, None, R),
     # Parametric instructions (5.4.3); both encodings of select print as "select"
     ("drop", 0x1A, N, None, MACHINE),
     ("select", 0x1B, N, None, MACHINE),
@@ -668,8 +717,12 @@ def _parse_signature(signature: str | None) -> tuple[tuple[ValType, ...] | None,
 
     def types(words: str) -> tuple[ValType, ...]:
         out = []
-        for word in words.split():
-            vt = ValType.from_text(word)
+        for word in words.replace("(ref ", "(ref_").split():
+            if word.startswith("(ref_"):  # a non-null abstract reference type: (ref i31)
+                kind = HeapKind.from_text(word[5:-1])
+                vt = ref_type(False, kind) if kind is not None else None
+            else:
+                vt = ValType.from_text(word)
             if vt is None:
                 raise ValueError(f"opcode table: unknown type {word!r}")
             out.append(vt)
@@ -720,6 +773,11 @@ for _op in OPS:
 del _op
 
 SELECT_TYPED: Op = OPS_BY_ENCODING[(None, 0x1C)]
+
+CAST_FORMS: dict[tuple[str, bool], Op] = {
+    (op.name, op.imm is Imm.CAST_NULL): op for op in OPS if op.imm in (Imm.CAST, Imm.CAST_NULL)}
+"""``ref.test`` and ``ref.cast`` by name and nullability of their type: the
+text format writes the type, the binary format the form."""
 
 
 def op(name: str) -> Op:

@@ -12,8 +12,11 @@ Values are plain Python objects, never wrapped:
   is done by hand because converting through C ``float`` quietens signalling
   NaNs on common hardware, which would break bit-exact loads and stores.
 * ``v128``: ``int``, ``0 <= v < 2**128``, lane 0 in the low bits.
-* ``funcref``: a function instance or ``None``; ``externref``: any host object or
-  ``None``; ``exnref``: an exception instance (``interp.runtime.tag``) or ``None``.
+* references: ``None`` for null; a function instance (``func``); any host
+  object (``extern``); an exception instance (``exn``, interp/runtime/tag.py);
+  a ``GcStruct``, ``GcArray``, ``I31`` or ``HostRef`` (the ``any`` hierarchy,
+  interp/runtime/references.py).
+* packed fields of structs and arrays (``i8``, ``i16``): ``int``, their bits unsigned.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import math
 import struct
 
-from interp.syntax.types import ValType
+from interp.syntax.types import PackedType, ValType
 
 MASK32 = 0xFFFF_FFFF
 MASK64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -85,19 +88,19 @@ def f32_round(x: float) -> float:
         return math.copysign(math.inf, x)
 
 
-def default_value(valtype: ValType) -> object:
-    """The zero value a local or a new table slot of this type starts with."""
-    return _DEFAULTS[valtype]
+def default_value(valtype: ValType | PackedType) -> object:
+    """The zero value a local, a new table slot or a new field of this type
+    starts with (null for every reference type)."""
+    return _DEFAULTS.get(valtype)
 
 
-_DEFAULTS: dict[ValType, object] = {
+_DEFAULTS: dict[ValType | PackedType, object] = {
     ValType.I32: 0,
     ValType.I64: 0,
     ValType.F32: 0.0,
     ValType.F64: 0.0,
     ValType.V128: 0,
-    ValType.FUNCREF: None,
-    ValType.EXTERNREF: None,
-    ValType.EXNREF: None,
+    PackedType.I8: 0,
+    PackedType.I16: 0,
 }
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 from interp.errors import InvalidError
 from interp.features import Feature
 from interp.syntax.module import Catch, CatchKind, Instruction
-from interp.syntax.opcodes import OPS, OPS_BY_NAME, SELECT_TYPED, Imm, MemArg, Op
-from interp.syntax.types import EXNREF, EXTERNREF, FUNCREF, ValType
+from interp.syntax.opcodes import CAST_FORMS, OPS, OPS_BY_NAME, SELECT_TYPED, Imm, MemArg, Op
+from interp.syntax.types import HeapKind, RefType, ValType
 from interp.text.annotations import BRANCH_HINT, branch_hint_value
 from interp.text.lexer import ATOM, ID, LPAR, RPAR, Annotation, TokenReader
 from interp.text.numbers import (
@@ -64,8 +64,6 @@ _EMITTED_AT_ONCE = frozenset({Imm.BLOCKTYPE, Imm.TRY_TABLE})
 _CATCH_CLAUSES = {kind.text: kind for kind in CatchKind}
 """``try_table``'s clause keywords: ``catch``, ``catch_ref``, ``catch_all``, ``catch_all_ref``."""
 _TRY_CLAUSES = ("catch", "catch_all", "delegate")
-
-_HEAP_TYPES = {"func": FUNCREF, "extern": EXTERNREF, "exn": EXNREF}
 
 # States of the open forms on the parser's stack.
 _FOLDED_PLAIN = 0    # (op imm* <folded operands>)  -- op is emitted at ')'
@@ -146,7 +144,14 @@ class ExpressionParser:
             Imm.I64: read_number,
             Imm.F32: read_number,
             Imm.F64: read_number,
-            Imm.REFTYPE: self._heap_type,
+            Imm.HEAPTYPE: lambda r, op: self.context.heap_type(r),
+            Imm.TYPE: lambda r, op: self.context.index("type", r),
+            Imm.FIELD: self._field,
+            Imm.ARRAY_FIXED: lambda r, op: (self.context.index("type", r), r.nat32()),
+            Imm.ARRAY_DATA: self._array_data,
+            Imm.ARRAY_ELEM: lambda r, op: (self.context.index("type", r), self.context.index("elem", r)),
+            Imm.ARRAY_COPY: lambda r, op: (self.context.index("type", r), self.context.index("type", r)),
+            Imm.BR_ON_CAST: self._br_on_cast,
             Imm.SELECT_TYPES: self._select_types,
             Imm.V128: read_v128,
             Imm.LANE: lambda r, op: read_lane_index(r),
@@ -413,6 +418,9 @@ class ExpressionParser:
             if op is _SELECT and reader.lpar_keyword() == "result":
                 return Instruction(SELECT_TYPED, self._select_types(reader, SELECT_TYPED))
             return Instruction(op)
+        if op.imm is Imm.CAST or op.imm is Imm.CAST_NULL:
+            cast: RefType = self.context.ref_type(reader)  # type: ignore[assignment]
+            return Instruction(CAST_FORMS[(op.name, cast.nullable)], cast)
         immediate_reader = self._readers.get(op.imm)
         if immediate_reader is None:
             raise reader.error(f"unsupported instruction {op.name}", reader.pos - 1)
@@ -548,8 +556,17 @@ class ExpressionParser:
     def _memarg_lane(self, reader: TokenReader, op: Op) -> tuple[MemArg, int]:
         return self._memarg(reader, op), read_lane_index(reader)
 
-    def _heap_type(self, reader: TokenReader, op: Op) -> ValType:
-        return heap_type(reader)
+    def _field(self, reader: TokenReader, op: Op) -> tuple[int, int]:
+        type_index = self.context.index("type", reader)
+        return type_index, self.context.field_index(type_index, reader)
+
+    def _array_data(self, reader: TokenReader, op: Op) -> tuple[int, int]:
+        self.context.uses_data_count = True
+        return self.context.index("type", reader), self.context.index("data", reader)
+
+    def _br_on_cast(self, reader: TokenReader, op: Op) -> tuple[int, ValType, ValType]:
+        label = self._label(reader)
+        return label, self.context.ref_type(reader), self.context.ref_type(reader)
 
     def _select_types(self, reader: TokenReader, op: Op) -> tuple[ValType, ...]:
         types: list[ValType] = []
@@ -717,12 +734,13 @@ def read_shuffle_lanes(reader: TokenReader) -> tuple[int, ...]:
     return tuple(lanes)
 
 
-def heap_type(reader: TokenReader) -> ValType:
-    """``func``, ``extern`` or ``exn`` (the operand of ``ref.null``)."""
+def heap_type(reader: TokenReader) -> HeapKind:
+    """An abstract heap type, ``func``, ``extern``, ``any`` ... (what a
+    script's ``ref.null`` names)."""
     word = reader.atom()
-    valtype = _HEAP_TYPES.get(word) if word is not None else None
-    if valtype is None:
+    heap = HeapKind.from_text(word) if word is not None else None
+    if heap is None:
         raise reader.unexpected()
     reader.pos += 1
-    return valtype
+    return heap
 

@@ -384,8 +384,12 @@ KEYWORDS = frozenset({
     "assert_invalid", "assert_unlinkable", "assert_uninstantiable",
     "nan:canonical", "nan:arithmetic", "ref.extern",
     "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2",
-    "tag", "exnref", "exn", "do", "definition", "instance", "assert_exception",
+    "tag", "do", "definition", "instance", "assert_exception",
     "assert_malformed_custom", "assert_invalid_custom", "catch_ref", "catch_all_ref",
+    "ref", "null", "struct", "array", "field", "sub", "final", "rec", "i8", "i16",
+    "any", "eq", "i31", "none", "nofunc", "noextern", "exn", "noexn",
+    "anyref", "eqref", "i31ref", "structref", "arrayref", "nullref", "nullfuncref", "nullexternref",
+    "exnref", "nullexnref", "ref.host", "ref.struct", "ref.array", "ref.i31", "ref.eq", "ref.any",
 })
 
 

@@ -44,18 +44,28 @@ from interp.syntax.module import (
 )
 from interp.syntax.opcodes import OPS_BY_NAME
 from interp.syntax.types import (
-    FUNCREF,
     I32,
     I64,
     PAGE_SIZE,
+    ArrayType,
+    CompType,
+    DefType,
     ExternKind,
+    FieldType,
     FuncType,
     GlobalType,
+    HeapKind,
+    HeapType,
     Limits,
     MemoryType,
+    PackedType,
+    StorageType,
+    StructType,
+    SubType,
     TableType,
     TagType,
     ValType,
+    ref_type,
 )
 from interp.text.instructions import END_INSTRUCTION, ExpressionParser
 from interp.text.annotations import BRANCH_HINT, annotated_name, branch_hint_section, custom_section
@@ -81,10 +91,11 @@ _EXTERN_KINDS = {
 }
 _DEFINITIONS = ("func", "table", "memory", "global", "tag")
 """The fields that define an item of an index space, which imports must precede."""
-_REF_TYPES = {"funcref": ValType.FUNCREF, "externref": ValType.EXTERNREF, "exnref": ValType.EXNREF}
 _ADDRESS_TYPES = {"i32": I32, "i64": I64}
 _ZERO_OFFSETS = {address: OPS_BY_NAME[f"{address.text}.const"] for address in _ADDRESS_TYPES.values()}
 _REF_FUNC = OPS_BY_NAME["ref.func"]
+FUNC_INDEX_ELEM_TYPE = ref_type(False, HeapKind.FUNC)
+"""The type of an element segment written as function indices (``func $f $g``)."""
 
 
 def parse_module(text: str, features: frozenset[Feature] = SUPPORTED_FEATURES) -> Module:
@@ -150,7 +161,10 @@ class ModuleContext:
         self.features = features
         self.ids: dict[str, dict[str, int]] = {space: {} for space in _CATEGORY}
         self.counts: dict[str, int] = dict.fromkeys(_CATEGORY, 0)
-        self.types: list[FuncType] = []
+        self.types: list[DefType] = []
+        self.rec_groups: list[tuple[int, int]] = []
+        self.field_ids: dict[int, dict[str, int]] = {}
+        """Per type index, its fields' ``$identifiers``."""
         self._first_type_index: dict[FuncType, int] = {}
         self.uses_data_count = False
 
@@ -181,12 +195,54 @@ class ModuleContext:
     # -- types -----------------------------------------------------------------
 
     def value_type(self, reader: TokenReader) -> ValType:
+        """A value type: a keyword (``i32``, ``anyref`` ...) or ``(ref null? HEAPTYPE)``."""
+        if reader.accept_lpar_keyword("ref"):
+            nullable = reader.accept_keyword("null")
+            heap = self.heap_type(reader)
+            reader.expect_rpar()
+            return ref_type(nullable, heap)
         word = reader.atom()
         valtype = ValType.from_text(word) if word is not None else None
         if valtype is None:
             raise reader.unexpected()
         reader.pos += 1
         return valtype
+
+    def ref_type(self, reader: TokenReader) -> ValType:
+        """A reference type: a shorthand (``funcref``) or ``(ref null? HEAPTYPE)``."""
+        position = reader.pos
+        valtype = self.value_type(reader)
+        if not valtype.is_ref:
+            raise reader.unexpected(position)
+        return valtype
+
+    def heap_type(self, reader: TokenReader) -> HeapType:
+        """An abstract heap type (``func``, ``any`` ...) or a type index."""
+        kind, value, _ = reader.tokens[reader.pos]
+        if kind == ATOM:
+            heap = HeapKind.from_text(value)  # type: ignore[arg-type]
+            if heap is not None:
+                reader.pos += 1
+                return heap
+        if kind == ID or (kind == ATOM and "0" <= value[0] <= "9"):  # type: ignore[index]
+            return self.index("type", reader)
+        raise reader.unexpected()
+
+    def storage_type(self, reader: TokenReader) -> StorageType:
+        word = reader.atom()
+        packed = PackedType.from_text(word) if word is not None else None
+        if packed is not None:
+            reader.pos += 1
+            return packed
+        return self.value_type(reader)
+
+    def field_type(self, reader: TokenReader) -> FieldType:
+        """``t`` or ``(mut t)``, ``t`` a value type or a packed type."""
+        if reader.accept_lpar_keyword("mut"):
+            storage = self.storage_type(reader)
+            reader.expect_rpar()
+            return FieldType(storage, True)
+        return FieldType(self.storage_type(reader), False)
 
     def value_types(self, reader: TokenReader) -> list[ValType]:
         """Value types up to (and including) the closing ``)``."""
@@ -222,14 +278,45 @@ class ModuleContext:
             raise reader.unexpected(reader.pos + 1)  # out of order
         return TypeUse(index, tuple(params), tuple(names), tuple(results), position)
 
-    def define_type(self, functype: FuncType) -> int:
+    def define_type(self, definition: DefType, alone: bool = True) -> int:
+        """Append a type definition; ``alone`` when it is a group of its own
+        (outside ``rec``), so that an inline type use of the same function
+        type may refer to it."""
         index = len(self.types)
-        self.types.append(functype)
-        self._first_type_index.setdefault(functype, index)
+        self.types.append(definition)
+        if alone:
+            self.define_type_alias(index)
         return index
 
+    def define_type_alias(self, index: int) -> None:
+        """Let inline type uses refer to the type at ``index``, which is a
+        group of its own, when it is a final function type without
+        supertypes (what an inline type use stands for)."""
+        definition = self.types[index]
+        if isinstance(definition, FuncType):
+            self._first_type_index.setdefault(definition, index)
+        elif isinstance(definition, SubType) and definition.final and not definition.supertypes \
+                and isinstance(definition.comp, FuncType):
+            self._first_type_index.setdefault(definition.comp, index)
+
     def type_at(self, index: int) -> FuncType | None:
-        return self.types[index] if 0 <= index < len(self.types) else None
+        """The function type at ``index``, if it is one."""
+        if not 0 <= index < len(self.types):
+            return None
+        definition = self.types[index]
+        comp = definition.comp if isinstance(definition, SubType) else definition
+        return comp if isinstance(comp, FuncType) else None
+
+    def field_index(self, type_index: int, reader: TokenReader) -> int:
+        """A field of the struct type at ``type_index``: a number or its ``$identifier``."""
+        kind, value, _ = reader.tokens[reader.pos]
+        if kind == ID:
+            index = self.field_ids.get(type_index, {}).get(value)  # type: ignore[arg-type]
+            if index is None:
+                raise reader.error(f"unknown field {value}")
+            reader.pos += 1
+            return index
+        return reader.nat32()
 
     def func_type_index(self, use: TypeUse, reader: TokenReader) -> int:
         """The type index a type use denotes; an inline type with no explicit
@@ -288,6 +375,7 @@ class _ModuleParser:
         self.exports: list[Export] = []
         self.elems: list[Elem] = []
         self.datas: list[Data] = []
+        self.table_inits: list[Expr | None] = []
         self.start: int | None = None
         self.bodies: list[tuple[int, ...]] = []
         self.global_inits: list[tuple[int, ...]] = []
@@ -296,7 +384,10 @@ class _ModuleParser:
         self.read: set[int] = set()  # the ids of those read where they stand
         self.branch_hints: dict[int, Annotation] = {}  # by position
         self.hinted: dict[int, list[tuple[int, int]]] = {}  # function index -> (instruction, hint value)
-        self.type_fields: list[tuple[int, int]] = []  # where the type definitions are: (start, end)
+        self.type_ranges: list[tuple[int, int]] = []  # where the type and rec fields are: (start, end)
+        self.type_fields: list[tuple[str, int]] = []
+        """``(type ...)`` and ``(rec ...)`` fields by keyword and position, in order."""
+        self.field_names: dict[int, dict[int, str]] = {}
 
     def parse_fields(self) -> Module:
         reader = self.reader
@@ -335,6 +426,7 @@ class _ModuleParser:
             elems=self.names["elem"],
             datas=self.names["data"],
             tags=self.names["tag"],
+            fields=self.field_names,
         )
         return Module(
             types=tuple(context.types),
@@ -351,6 +443,8 @@ class _ModuleParser:
             data_count=len(self.datas) if context.uses_data_count else None,
             customs=customs,
             names=names,
+            rec_groups=tuple(context.rec_groups),
+            table_inits=tuple(self.table_inits) if any(init is not None for init in self.table_inits) else (),
         )
 
     def text_positions(self) -> TextPositions:
@@ -406,7 +500,7 @@ class _ModuleParser:
                 continue
             if annotation.name == BRANCH_HINT:
                 raise reader.error_at(annotation.offset, f"@{BRANCH_HINT} annotation: not in a function")
-            ranges = [(field.position, field.end) for field in fields] + self.type_fields
+            ranges = [(field.position, field.end) for field in fields] + self.type_ranges
             if annotation.name == "name" or any(start < annotation.position < end for start, end in ranges):
                 raise reader.error_at(annotation.offset, f"misplaced @{annotation.name} annotation")
             customs.append(custom_section(reader, annotation))
@@ -428,9 +522,10 @@ class _ModuleParser:
             end = reader.pos
             reader.pos = start
             keyword = reader.lpar_keyword()
-            if keyword == "type":
-                self._type_definition()
-                self.type_fields.append((start, end))
+            if keyword == "type" or keyword == "rec":
+                self._declare_types(keyword, start)
+                self.type_ranges.append((start, end))
+                reader.pos = end
                 continue
             index = -1
             if keyword in _DEFINITIONS:
@@ -460,6 +555,14 @@ class _ModuleParser:
                 raise reader.unexpected(start + 1)
             fields.append(_Field(keyword, start, index, end))
             reader.pos = end
+        end = reader.pos
+        for keyword, position in self.type_fields:
+            reader.pos = position
+            if keyword == "type":
+                self._type_definition(alone=True)
+            else:
+                self._rec_group()
+        reader.pos = end
         return fields
 
     def _bind(self, space: str, name: str | None, position: int) -> int:
@@ -475,8 +578,8 @@ class _ModuleParser:
         start = reader.pos
         self._address_type()
         if keyword == "table":
-            word = reader.atom()
-            if word in _REF_TYPES and reader.lpar_keyword(reader.pos + 1) == "elem":
+            after = self._after_ref_type(reader.pos)
+            if after is not None and reader.lpar_keyword(after) == "elem":
                 self._bind("elem", None, reader.pos)
         elif keyword == "memory":
             if reader.lpar_keyword() == "pagesize":
@@ -485,21 +588,100 @@ class _ModuleParser:
                 self._bind("data", None, reader.pos)
         reader.pos = start
 
-    def _type_definition(self) -> None:
-        """``(type $id? (func (param ...)* (result ...)*))``."""
+    def _declare_types(self, keyword: str, start: int) -> None:
+        """Give the types of a ``(type ...)`` or ``(rec (type ...)*)`` field
+        their indices and bind their ``$identifiers``, so that type
+        definitions (read after all are declared) may refer to any of them."""
+        reader = self.reader
+        self.type_fields.append((keyword, start))
+        positions = [start]
+        if keyword == "rec":
+            reader.pos = start + 2
+            positions = []
+            while reader.lpar_keyword() == "type":
+                positions.append(reader.pos)
+                reader.skip_sexpr()
+            if reader.peek_kind() != RPAR:
+                raise reader.unexpected(reader.pos + (reader.peek_kind() == LPAR))
+        for position in positions:
+            kind, value, _ = reader.tokens[position + 2]
+            self._bind("type", value if kind == ID else None, position + 2)  # type: ignore[arg-type]
+
+    def _rec_group(self) -> None:
+        """``(rec (type ...)*)``: a recursive group."""
         reader = self.reader
         reader.pos += 2
-        name_position = reader.pos
-        name = reader.optional_id()
+        first = len(self.context.types)
+        while reader.lpar_keyword() == "type":
+            self._type_definition(alone=False)
+        reader.expect_rpar()
+        count = len(self.context.types) - first
+        self.context.rec_groups.append((first, count))
+        if count == 1:
+            self.context.define_type_alias(first)
+
+    def _type_definition(self, alone: bool) -> None:
+        """``(type $id? DEFTYPE)``: ``(sub final? $super* COMPTYPE)`` or a bare
+        composite type, ``(func ...)``, ``(struct (field ...)*)`` or ``(array FIELDTYPE)``."""
+        reader = self.reader
+        reader.pos += 2
+        reader.optional_id()
+        index = len(self.context.types)
+        definition: DefType
+        if reader.accept_lpar_keyword("sub"):
+            final = reader.accept_keyword("final")
+            supertypes = []
+            while reader.peek_kind() != LPAR:
+                supertypes.append(self.context.index("type", reader))
+            definition = SubType(self._comp_type(index), final, tuple(supertypes))
+            reader.expect_rpar()
+        else:
+            definition = self._comp_type(index)
+        reader.expect_rpar()
+        self.context.define_type(definition, alone)
+
+    def _comp_type(self, index: int) -> CompType:
+        reader = self.reader
         reader.expect_lpar()
-        reader.expect_keyword("func")
-        use = self.context.type_use(reader, allow_param_names=True)
-        if use.index is not None:
-            raise reader.unexpected(use.position + 1)
+        keyword = reader.atom()
+        reader.pos += 1
+        comp: CompType
+        if keyword == "func":
+            use = self.context.type_use(reader, allow_param_names=True)
+            if use.index is not None:
+                raise reader.unexpected(use.position + 1)
+            comp = FuncType(use.params, use.results)
+        elif keyword == "struct":
+            comp = StructType(self._fields(index))
+        elif keyword == "array":
+            comp = ArrayType(self.context.field_type(reader))
+        else:
+            raise reader.unexpected(reader.pos - 1)
         reader.expect_rpar()
-        reader.expect_rpar()
-        self._bind("type", name, name_position)
-        self.context.define_type(FuncType(use.params, use.results))
+        return comp
+
+    def _fields(self, type_index: int) -> tuple[FieldType, ...]:
+        """``(field $id FIELDTYPE)`` or ``(field FIELDTYPE*)``, any number."""
+        reader = self.reader
+        fields: list[FieldType] = []
+        names: dict[int, str] = {}
+        ids = self.context.field_ids.setdefault(type_index, {})
+        while reader.accept_lpar_keyword("field"):
+            name_position = reader.pos
+            name = reader.optional_id()
+            if name is not None:
+                if name in ids:
+                    raise reader.error(f"duplicate field {name}", name_position)
+                ids[name] = len(fields)
+                names[len(fields)] = name[1:]
+                fields.append(self.context.field_type(reader))
+            else:
+                while reader.peek_kind() != RPAR:
+                    fields.append(self.context.field_type(reader))
+            reader.expect_rpar()
+        if names:
+            self.field_names[type_index] = names
+        return tuple(fields)
 
     # -- pass 2: define --------------------------------------------------------
 
@@ -639,13 +821,24 @@ class _ModuleParser:
         limits = self._limits()
         return TableType(limits, self._ref_type(), address)
 
-    def _ref_type(self) -> ValType:
+    def _after_ref_type(self, position: int) -> int | None:
+        """Where the reference type at token ``position`` ends, or ``None``
+        when none starts there."""
         reader = self.reader
-        valtype = _REF_TYPES.get(reader.atom())  # type: ignore[arg-type]
-        if valtype is None:
-            raise reader.unexpected()
-        reader.pos += 1
-        return valtype
+        kind, value, _ = reader.tokens[position]
+        if kind == ATOM:
+            valtype = ValType.from_text(value)  # type: ignore[arg-type]
+            return position + 1 if valtype is not None and valtype.is_ref else None
+        if reader.lpar_keyword(position) != "ref":
+            return None
+        saved = reader.pos
+        reader.pos = position
+        reader.skip_sexpr()
+        after, reader.pos = reader.pos, saved
+        return after
+
+    def _ref_type(self) -> ValType:
+        return self.context.ref_type(self.reader)
 
     def _global_type(self) -> GlobalType:
         reader = self.reader
@@ -663,7 +856,7 @@ class _ModuleParser:
         imported = self._inline_import()
         start = reader.pos
         address = self._address_type()
-        if imported is None and reader.atom() in _REF_TYPES:
+        if imported is None and self._after_ref_type(reader.pos) is not None:
             elem_type = self._ref_type()
             reader.expect_lpar()
             reader.expect_keyword("elem")
@@ -675,6 +868,7 @@ class _ModuleParser:
             size = len(init)
             self._place(FieldKind.TABLE, len(self.tables), field.position + 1)
             self.tables.append(TableType(Limits(size, size), elem_type, address))
+            self.table_inits.append(None)
             self._place(FieldKind.ELEM, len(self.elems), field.position + 1)
             self.elems.append(Elem(elem_type, init, SegmentMode.ACTIVE, field.index, _zero_offset(address)))
             return
@@ -685,6 +879,7 @@ class _ModuleParser:
         else:
             self._place(FieldKind.TABLE, len(self.tables), field.position + 1)
             self.tables.append(table_type)
+            self.table_inits.append(self._expression() if reader.peek_kind() != RPAR else None)
 
     def _memory(self, field: _Field) -> None:
         reader = self.reader
@@ -821,11 +1016,11 @@ class _ModuleParser:
         abbreviation, bare function indices)."""
         reader = self.reader
         if reader.accept_keyword("func"):
-            return FUNCREF, self._function_elements()
-        if reader.atom() in _REF_TYPES:
+            return FUNC_INDEX_ELEM_TYPE, self._function_elements()
+        if self._after_ref_type(reader.pos) is not None:
             return self._ref_type(), self._element_expressions()
         if allow_bare_indices:
-            return FUNCREF, self._function_elements()
+            return FUNC_INDEX_ELEM_TYPE, self._function_elements()
         raise reader.unexpected()
 
     def _elem(self, field: _Field) -> None:
@@ -836,7 +1031,7 @@ class _ModuleParser:
             elem_type, init = self._element_list(allow_bare_indices=False)
             self.elems.append(Elem(elem_type, init, SegmentMode.DECLARATIVE))
             return
-        if reader.peek_kind() != LPAR:
+        if reader.peek_kind() != LPAR or reader.lpar_keyword() == "ref":
             elem_type, init = self._element_list(allow_bare_indices=False)
             self.elems.append(Elem(elem_type, init, SegmentMode.PASSIVE))
             return

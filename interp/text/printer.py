@@ -48,19 +48,27 @@ from interp.syntax.module import (
 )
 from interp.syntax.opcodes import OPS, OPS_BY_NAME, Imm, MemArg, Op
 from interp.syntax.types import (
-    EXNREF,
-    EXTERNREF,
-    FUNCREF,
     PAGE_SIZE,
+    CompType,
+    DefType,
     ExternKind,
     ExternType,
+    FieldType,
     FuncType,
     GlobalType,
+    HeapKind,
+    HeapType,
     Limits,
     MemoryType,
+    PackedType,
+    RefType,
+    StructType,
+    SubType,
     TableType,
     TagType,
     ValType,
+    composite,
+    ref_type,
 )
 from interp.syntax.values import signed32, signed64
 from interp.text.annotations import BRANCH_HINT, placement_text
@@ -93,6 +101,7 @@ _OPENS_BLOCK = frozenset(op for op in OPS if op.imm is Imm.BLOCKTYPE or op.imm i
 _BLOCK_PARTS = frozenset({_ELSE, _CATCH, _CATCH_ALL})
 _HINTABLE = frozenset({_IF, OPS_BY_NAME["br_if"]})
 _TRY_PARTS = frozenset({_CATCH, _CATCH_ALL, _DELEGATE})
+_FUNC_INDEX_ELEM_TYPE = ref_type(False, HeapKind.FUNC)
 
 # Section ids of the binary format, for placing custom sections (see
 # ``interp.binary.decode``): the printed group each section's content is in.
@@ -149,7 +158,12 @@ class _Identifiers:
     elems: dict[int, str]
     datas: dict[int, str]
     tags: dict[int, str]
+    fields: dict[int, dict[int, str]]
+    """Type index -> field index -> ``"$name"``."""
 
+
+_NO_IDENTIFIERS = _Identifiers(None, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+"""No names: types written as what they are (messages about closed types)."""
 
 _SPACES = ("funcs", "types", "tables", "memories", "globals", "elems", "datas", "tags")
 
@@ -191,8 +205,15 @@ def _identifiers(names: Names, counts: dict[str, int] | None = None,
         ids = _unique_identifiers(names.locals[func_index], count)
         if ids:
             locals_[func_index] = ids
+    fields: dict[int, dict[int, str]] = {}
+    for type_index in sorted(names.fields):
+        if counts is not None and not 0 <= type_index < counts["types"]:
+            continue
+        ids = _unique_identifiers(names.fields[type_index], None)
+        if ids:
+            fields[type_index] = ids
     module = identifier_text(names.module) if names.module is not None else None
-    return _Identifiers(module, locals=locals_, **spaces)
+    return _Identifiers(module, locals=locals_, fields=fields, **spaces)
 
 
 _NO_IDENTIFIERS = _identifiers(Names())
@@ -270,12 +291,26 @@ def _name_string(name: str) -> str:
     return format_string(name.encode("utf-8", "surrogatepass"))
 
 
-def _types_text(keyword: str, types: tuple[ValType, ...]) -> str:
-    return f" ({keyword} {' '.join(t.text for t in types)})" if types else ""
+def _heap_text(heap: HeapType, ids: _Identifiers) -> str:
+    """An abstract heap type's keyword, or a type index as ``$name`` or the number."""
+    if heap.__class__ is HeapKind:
+        return heap.text
+    return str(ids.types.get(heap, heap))
 
 
-def _signature_text(functype: FuncType) -> str:
-    return _types_text("param", functype.params) + _types_text("result", functype.results)
+def _valtype_text(valtype: ValType | PackedType, ids: _Identifiers) -> str:
+    """A value (or packed) type, with the names of the types it refers to."""
+    if valtype.__class__ is RefType and not valtype.heap.__class__ is HeapKind:  # type: ignore[union-attr]
+        return f"(ref {'null ' if valtype.nullable else ''}{_heap_text(valtype.heap, ids)})"  # type: ignore[union-attr]
+    return valtype.text
+
+
+def _types_text(keyword: str, types: tuple[ValType, ...], ids: _Identifiers) -> str:
+    return f" ({keyword} {' '.join(_valtype_text(t, ids) for t in types)})" if types else ""
+
+
+def _signature_text(functype: FuncType, ids: _Identifiers) -> str:
+    return _types_text("param", functype.params, ids) + _types_text("result", functype.results, ids)
 
 
 def _type_use(index: int, scope: _Scope) -> str:
@@ -284,7 +319,9 @@ def _type_use(index: int, scope: _Scope) -> str:
     text = f"(type {scope.ids.types.get(index, index)})"
     types = scope.types
     if types is not None and 0 <= index < len(types):
-        text += _signature_text(types[index])
+        comp = composite(types[index])
+        if isinstance(comp, FuncType):
+            text += _signature_text(comp, scope.ids)
     return text
 
 
@@ -292,9 +329,9 @@ def _limits_text(limits: Limits) -> str:
     return f"{limits.min}" if limits.max is None else f"{limits.min} {limits.max}"
 
 
-def _table_type_text(table: TableType) -> str:
+def _table_type_text(table: TableType, ids: _Identifiers) -> str:
     """``i64 1 10 funcref``: the address type when it is not i32, the limits, the element type."""
-    return f"{_address_text(table.address)}{_limits_text(table.limits)} {table.elem.text}"
+    return f"{_address_text(table.address)}{_limits_text(table.limits)} {_valtype_text(table.elem, ids)}"
 
 
 def _memory_type_text(memory: MemoryType) -> str:
@@ -308,32 +345,59 @@ def _address_text(address: ValType) -> str:
     return "i64 " if address is ValType.I64 else ""
 
 
-def _global_type_text(global_type: GlobalType) -> str:
-    return f"(mut {global_type.valtype.text})" if global_type.mutable else global_type.valtype.text
+def _global_type_text(global_type: GlobalType, ids: _Identifiers) -> str:
+    text = _valtype_text(global_type.valtype, ids)
+    return f"(mut {text})" if global_type.mutable else text
 
 
-def _extern_type_words(extern: ExternType) -> tuple[str, str]:
+def _field_text(field: FieldType, ids: _Identifiers) -> str:
+    text = _valtype_text(field.storage, ids)
+    return f"(mut {text})" if field.mutable else text
+
+
+def _comp_text(comp: CompType, type_index: int, ids: _Identifiers) -> str:
+    if isinstance(comp, FuncType):
+        return f"(func{_signature_text(comp, ids)})"
+    if isinstance(comp, StructType):
+        names = ids.fields.get(type_index, {})
+        fields = []
+        for position, field in enumerate(comp.fields):
+            name = names.get(position)
+            fields.append(f" (field{' ' + name if name else ''} {_field_text(field, ids)})")
+        return "(struct" + "".join(fields) + ")"
+    return f"(array {_field_text(comp.field, ids)})"
+
+
+def _def_type_text(definition: DefType, type_index: int, ids: _Identifiers) -> str:
+    if isinstance(definition, SubType):
+        supertypes = "".join(f" {ids.types.get(index, index)}" for index in definition.supertypes)
+        return (f"(sub{' final' if definition.final else ''}{supertypes} "
+                f"{_comp_text(definition.comp, type_index, ids)})")
+    return _comp_text(definition, type_index, ids)
+
+
+def _extern_type_words(extern: ExternType, ids: _Identifiers) -> tuple[str, str]:
     """The keyword of an import's description and what follows it (after a
     space), as ``format_extern_type`` writes them."""
     if isinstance(extern, FuncType):
-        return "func", _signature_text(extern)
+        return "func", _signature_text(extern, ids)
     if isinstance(extern, TableType):
-        return "table", f" {_table_type_text(extern)}"
+        return "table", f" {_table_type_text(extern, ids)}"
     if isinstance(extern, MemoryType):
         return "memory", f" {_memory_type_text(extern)}"
-    return "global", f" {_global_type_text(extern)}"
+    return "global", f" {_global_type_text(extern, ids)}"
 
 
 def format_tag_type(func_type: FuncType) -> str:
     """A tag as an import describes it, by its function type: ``(tag (param i32))``."""
-    return f"(tag{_signature_text(func_type)})"
+    return f"(tag{_signature_text(func_type, _NO_IDENTIFIERS)})"
 
 
 def format_extern_type(extern: ExternType) -> str:
     """An extern type as an import describes it in the text format:
     ``(func (param i32))``, ``(table 1 10 funcref)``, ``(memory 1)``,
     ``(global (mut i32))``."""
-    keyword, rest = _extern_type_words(extern)
+    keyword, rest = _extern_type_words(extern, _NO_IDENTIFIERS)
     return f"({keyword}{rest})"
 
 
@@ -357,8 +421,6 @@ def _v128_text(value: int) -> str:
     return f"i32x4 {lanes}"
 
 
-_HEAP_TYPE_TEXT = {FUNCREF: "func", EXTERNREF: "extern", EXNREF: "exn"}
-
 _Formatter = Callable[[Op, Any, _Scope], str]
 
 
@@ -366,7 +428,7 @@ def _blocktype_text(op: Op, imm: Any, scope: _Scope) -> str:
     if imm is None:
         return op.name
     if isinstance(imm, ValType):
-        return f"{op.name} (result {imm.text})"
+        return f"{op.name} (result {_valtype_text(imm, scope.ids)})"
     return f"{op.name} {_type_use(imm, scope)}"
 
 
@@ -377,6 +439,20 @@ def _try_table_text(op: Op, imm: Any, scope: _Scope) -> str:
         f" ({catch.kind.text} {scope.ids.tags.get(catch.tag, catch.tag)} {catch.label})" if catch.kind.has_tag
         else f" ({catch.kind.text} {catch.label})" for catch in catches)
     return _blocktype_text(op, blocktype, scope) + clauses
+
+
+def _type_index_text(scope: _Scope, index: int) -> str:
+    return str(scope.ids.types.get(index, index))
+
+
+def _field_access_text(op: Op, imm: Any, scope: _Scope) -> str:
+    type_index, field = imm
+    return f"{op.name} {_type_index_text(scope, type_index)} {scope.ids.fields.get(type_index, {}).get(field, field)}"
+
+
+def _br_on_cast_text(op: Op, imm: Any, scope: _Scope) -> str:
+    label, source, target = imm
+    return f"{op.name} {label} {_valtype_text(source, scope.ids)} {_valtype_text(target, scope.ids)}"
 
 
 def _call_indirect_text(op: Op, imm: Any, scope: _Scope) -> str:
@@ -449,8 +525,20 @@ _FORMATTERS: dict[Imm, _Formatter] = {
     Imm.F32: lambda op, imm, scope: f"{op.name} {format_float_bits(imm, F32_FORMAT)}",
     Imm.F64: lambda op, imm, scope: f"{op.name} {format_float_bits(imm, F64_FORMAT)}",
     Imm.V128: lambda op, imm, scope: f"{op.name} {_v128_text(imm)}",
-    Imm.REFTYPE: lambda op, imm, scope: f"{op.name} {_HEAP_TYPE_TEXT.get(imm, imm)}",
-    Imm.SELECT_TYPES: lambda op, imm, scope: f"{op.name} (result{''.join(' ' + t.text for t in imm)})",
+    Imm.HEAPTYPE: lambda op, imm, scope: f"{op.name} {_heap_text(imm, scope.ids)}",
+    Imm.TYPE: lambda op, imm, scope: f"{op.name} {_type_index_text(scope, imm)}",
+    Imm.FIELD: _field_access_text,
+    Imm.ARRAY_FIXED: lambda op, imm, scope: f"{op.name} {_type_index_text(scope, imm[0])} {imm[1]}",
+    Imm.ARRAY_DATA: lambda op, imm, scope: f"{op.name} {_type_index_text(scope, imm[0])} "
+                                           f"{scope.ids.datas.get(imm[1], imm[1])}",
+    Imm.ARRAY_ELEM: lambda op, imm, scope: f"{op.name} {_type_index_text(scope, imm[0])} "
+                                           f"{scope.ids.elems.get(imm[1], imm[1])}",
+    Imm.ARRAY_COPY: lambda op, imm, scope: f"{op.name} {_type_index_text(scope, imm[0])} "
+                                           f"{_type_index_text(scope, imm[1])}",
+    Imm.CAST: lambda op, imm, scope: f"{op.name} {_valtype_text(imm, scope.ids)}",
+    Imm.CAST_NULL: lambda op, imm, scope: f"{op.name} {_valtype_text(imm, scope.ids)}",
+    Imm.BR_ON_CAST: _br_on_cast_text,
+    Imm.SELECT_TYPES: lambda op, imm, scope: f"{op.name} (result{''.join(' ' + _valtype_text(t, scope.ids) for t in imm)})",
     Imm.LANE: lambda op, imm, scope: f"{op.name} {imm}",
     Imm.SHUFFLE: lambda op, imm, scope: f"{op.name} {' '.join(map(str, imm))}",
     Imm.MEMARG_LANE: lambda op, imm, scope: f"{op.name}{_memarg_text(op, imm[0], scope)} {imm[1]}",
@@ -536,6 +624,12 @@ def _tail(effect: _Effect) -> _Effect:
     return effect[0], None
 
 
+def _reference_branch_effect(arity: int | None, popped: int, pushed: int) -> _Effect:
+    """``br_on_null`` and the like: a label's values plus ``popped`` more
+    in, ``pushed`` more back when the branch is not taken."""
+    return (None, None) if arity is None or arity + pushed < 0 else (arity + popped, arity + pushed)
+
+
 _ContextEffect = Callable[["_FoldedBuilder", Any, list[_Frame]], _Effect]
 
 _CONTEXT_EFFECTS: dict[str, _ContextEffect] = {
@@ -546,6 +640,10 @@ _CONTEXT_EFFECTS: dict[str, _ContextEffect] = {
     "br_if": lambda b, imm, frames: _branch_if_effect(_label_arity(frames, imm)),
     "br_table": lambda b, imm, frames: _table_branch_effect(_label_arity(frames, imm[1])),
     "return": lambda b, imm, frames: _branch_effect(frames[0].label_arity),
+    "br_on_null": lambda b, imm, frames: _reference_branch_effect(_label_arity(frames, imm), 1, 1),
+    "br_on_non_null": lambda b, imm, frames: _reference_branch_effect(_label_arity(frames, imm), 0, -1),
+    "br_on_cast": lambda b, imm, frames: _reference_branch_effect(_label_arity(frames, imm[0]), 0, 0),
+    "br_on_cast_fail": lambda b, imm, frames: _reference_branch_effect(_label_arity(frames, imm[0]), 0, 0),
     "call": lambda b, imm, frames: b.call_effect(b.func_type(imm), 0),
     "call_indirect": lambda b, imm, frames: b.call_effect(b.type_at(imm[0]), 1),
     "return_call": lambda b, imm, frames: _tail(b.call_effect(b.func_type(imm), 0)),
@@ -554,8 +652,34 @@ _CONTEXT_EFFECTS: dict[str, _ContextEffect] = {
     "throw": lambda b, imm, frames: _tail(b.call_effect(b.tag_type(imm), 0)),
     "throw_ref": lambda b, imm, frames: (1, None),
     "rethrow": lambda b, imm, frames: (0, None),
+    "call_ref": lambda b, imm, frames: b.call_effect(b.type_at(imm), 1),
     "ref.null": lambda b, imm, frames: (0, 1),
     "ref.is_null": lambda b, imm, frames: (1, 1),
+    "ref.func": lambda b, imm, frames: (0, 1),
+    "ref.as_non_null": lambda b, imm, frames: (1, 1),
+    "ref.test": lambda b, imm, frames: (1, 1),
+    "ref.cast": lambda b, imm, frames: (1, 1),
+    "any.convert_extern": lambda b, imm, frames: (1, 1),
+    "extern.convert_any": lambda b, imm, frames: (1, 1),
+    "struct.new": lambda b, imm, frames: b.struct_effect(imm),
+    "struct.new_default": lambda b, imm, frames: (0, 1),
+    "struct.get": lambda b, imm, frames: (1, 1),
+    "struct.get_s": lambda b, imm, frames: (1, 1),
+    "struct.get_u": lambda b, imm, frames: (1, 1),
+    "struct.set": lambda b, imm, frames: (2, 0),
+    "array.new": lambda b, imm, frames: (2, 1),
+    "array.new_default": lambda b, imm, frames: (1, 1),
+    "array.new_fixed": lambda b, imm, frames: (imm[1], 1),
+    "array.new_data": lambda b, imm, frames: (2, 1),
+    "array.new_elem": lambda b, imm, frames: (2, 1),
+    "array.get": lambda b, imm, frames: (2, 1),
+    "array.get_s": lambda b, imm, frames: (2, 1),
+    "array.get_u": lambda b, imm, frames: (2, 1),
+    "array.set": lambda b, imm, frames: (3, 0),
+    "array.fill": lambda b, imm, frames: (4, 0),
+    "array.copy": lambda b, imm, frames: (5, 0),
+    "array.init_data": lambda b, imm, frames: (4, 0),
+    "array.init_elem": lambda b, imm, frames: (4, 0),
     "drop": lambda b, imm, frames: (1, 0),
     "select": lambda b, imm, frames: (3, 1 if imm is None else len(imm)),
     "local.get": lambda b, imm, frames: (0, 1),
@@ -621,7 +745,7 @@ class _FoldedBuilder:
     """Turns a flat instruction sequence into folded nodes, one pass, with
     an explicit stack of open blocks."""
 
-    def __init__(self, types: tuple[FuncType, ...], func_types: tuple[int, ...], inline: bool,
+    def __init__(self, types: tuple[DefType, ...], func_types: tuple[int, ...], inline: bool,
                  tag_types: tuple[int, ...] = ()) -> None:
         self.types = types
         self.func_types = func_types
@@ -630,7 +754,15 @@ class _FoldedBuilder:
         self.scope = _NO_SCOPE
 
     def type_at(self, index: int) -> FuncType | None:
-        return self.types[index] if 0 <= index < len(self.types) else None
+        """The function type at type index ``index``, if it is one."""
+        if not 0 <= index < len(self.types):
+            return None
+        comp = composite(self.types[index])
+        return comp if isinstance(comp, FuncType) else None
+
+    def struct_effect(self, index: int) -> _Effect:
+        comp = composite(self.types[index]) if 0 <= index < len(self.types) else None
+        return (len(comp.fields), 1) if isinstance(comp, StructType) else (None, None)
 
     def func_type(self, func_index: int) -> FuncType | None:
         if 0 <= func_index < len(self.func_types):
@@ -909,19 +1041,20 @@ class _ModulePrinter:
             "memories": len(module.memory_types()), "globals": len(module.global_types()),
             "elems": len(module.elems), "datas": len(module.datas), "tags": len(module.tag_types()),
         }
+        self.builder = _FoldedBuilder(module.types, self.func_types, inline=not offsets,
+                                      tag_types=tuple(tag.type_index for tag in module.tag_types()))
         local_counts = {self.imported_funcs + i: len(self.params_of(func.type_index)) + len(func.locals)
                         for i, func in enumerate(module.funcs)}
         self.ids = _identifiers(module.names, counts, local_counts)
         self.scope = _Scope(self.ids, {}, module.types)
-        self.builder = _FoldedBuilder(module.types, self.func_types, inline=not offsets,
-                                      tag_types=tuple(tag.type_index for tag in module.tag_types()))
         self.inlined_hints, self.hints = _branch_hints(module, self.imported_funcs)
 
     def params_of(self, type_index: int) -> tuple[ValType, ...]:
         """The parameters of a function of this type; none when the type
-        does not exist, which is how the parser counts locals then."""
-        types = self.module.types
-        return types[type_index].params if 0 <= type_index < len(types) else ()
+        does not exist (or is no function type), which is how the parser
+        counts locals then."""
+        functype = self.builder.type_at(type_index)
+        return functype.params if functype is not None else ()
 
     def text(self) -> str:
         module = self.module
@@ -1004,9 +1137,21 @@ class _ModulePrinter:
     # -- fields ----------------------------------------------------------------------------
 
     def write_types(self, out: _Lines) -> None:
-        for index, functype in enumerate(self.module.types):
-            label = self._id_or_index(self.ids.types, index)
-            out.add(1, f"(type{label} (func{_signature_text(functype)}))")
+        """Each type, and each explicit recursive group as ``(rec ...)``."""
+        types = self.module.types
+        for first, count, explicit in self.module.type_groups():
+            level = 1
+            if explicit:
+                out.add(1, "(rec")
+                level = 2
+            for index in range(first, first + count):
+                label = self._id_or_index(self.ids.types, index)
+                out.add(level, f"(type{label} {_def_type_text(types[index], index, self.ids)})")
+            if explicit:
+                if count:
+                    out.close()
+                else:
+                    out.lines[-1] += ")"
 
     def write_imports(self, out: _Lines) -> None:
         counters = {"funcs": 0, "tables": 0, "memories": 0, "globals": 0, "tags": 0}
@@ -1018,7 +1163,7 @@ class _ModulePrinter:
             elif isinstance(desc, TagType):
                 keyword, rest = "tag", " " + self._type_use(desc.type_index)
             else:
-                keyword, rest = _extern_type_words(desc)
+                keyword, rest = _extern_type_words(desc, self.ids)
             index = counters[space]
             counters[space] = index + 1
             label = self._id_or_index(getattr(self.ids, space), index) + self._name_annotation(space, index)
@@ -1032,16 +1177,16 @@ class _ModulePrinter:
         func: Func = self.module.funcs[defined]
         index = self.imported_funcs + defined
         local_ids = self.ids.locals.get(index, {})
-        functype = self.module.types[func.type_index] if 0 <= func.type_index < len(self.module.types) else None
+        functype = self.builder.type_at(func.type_index)
         header = (f"(func{self._id_or_index(self.ids.funcs, index)}{self._name_annotation('funcs', index)}"
                   f" (type {self.ids.types.get(func.type_index, func.type_index)})")
         if functype is not None:
-            header += _declarations("param", functype.params, 0, local_ids)
-            header += _types_text("result", functype.results)
+            header += _declarations("param", functype.params, 0, local_ids, self.ids)
+            header += _types_text("result", functype.results, self.ids)
         out.add(level, header)
         if func.locals:
             out.add(level + 1, _declarations("local", func.locals, len(self.params_of(func.type_index)),
-                                             local_ids).lstrip())
+                                             local_ids, self.ids).lstrip())
         scope = _Scope(self.ids, local_ids, self.module.types)
         self._write_body(out, func.body, level + 1, scope, len(functype.results) if functype is not None else None,
                          self.hints.get(index))
@@ -1051,7 +1196,12 @@ class _ModulePrinter:
         first = len(self.module.table_types()) - len(self.module.tables)
         for position, table in enumerate(self.module.tables):
             label = self._id_or_index(self.ids.tables, first + position) + self._name_annotation("tables", first + position)
-            out.add(1, f"(table{label} {_table_type_text(table)})")
+            init = self.module.table_init(position)
+            init_text = ""
+            if init is not None:
+                expression = self._expression(init)
+                init_text = f" {expression}" if expression else ""
+            out.add(1, f"(table{label} {_table_type_text(table, self.ids)}{init_text})")
 
     def write_memories(self, out: _Lines) -> None:
         first = len(self.module.memory_types()) - len(self.module.memories)
@@ -1072,7 +1222,7 @@ class _ModulePrinter:
             label = self._id_or_index(self.ids.globals, first + position) + \
                 self._name_annotation("globals", first + position)
             init = self._expression(global_.init)
-            out.add(1, f"(global{label} {_global_type_text(global_.type)}{' ' + init if init else ''})")
+            out.add(1, f"(global{label} {_global_type_text(global_.type, self.ids)}{' ' + init if init else ''})")
 
     def write_exports(self, out: _Lines) -> None:
         for export in self.module.exports:
@@ -1105,7 +1255,7 @@ class _ModulePrinter:
     def _elem_list(self, elem: Elem) -> str:
         """``func $f $g`` when every item is a plain ``ref.func`` (and no
         offsets would be lost), else the type and ``(item ...)`` expressions."""
-        if elem.type is FUNCREF and all(
+        if elem.type is _FUNC_INDEX_ELEM_TYPE and all(
                 len(item) == 2 and item[0].op is _REF_FUNC and item[1].op is _END
                 and not (self.offsets and item[0].offset >= 0) for item in elem.init):
             return " ".join(["func", *(self._func_ref(item[0].imm) for item in elem.init)])
@@ -1113,7 +1263,7 @@ class _ModulePrinter:
         for item in elem.init:
             text = self._expression(item)
             items.append(f"(item{' ' + text if text else ''})")
-        return " ".join([elem.type.text, *items])
+        return " ".join([_valtype_text(elem.type, self.ids), *items])
 
     def write_datas(self, out: _Lines) -> None:
         for index, data in enumerate(self.module.datas):
@@ -1167,7 +1317,8 @@ def _offsets_in_entry(func: Func) -> list[int]:
     return instruction_offsets(func)
 
 
-def _declarations(keyword: str, types: tuple[ValType, ...], first_index: int, ids: dict[int, str]) -> str:
+def _declarations(keyword: str, types: tuple[ValType, ...], first_index: int, ids: dict[int, str],
+                  module_ids: _Identifiers) -> str:
     """``(param $x i32) (param i32 i64)``: named entries one by one, runs of
     unnamed ones together."""
     parts: list[str] = []
@@ -1175,12 +1326,12 @@ def _declarations(keyword: str, types: tuple[ValType, ...], first_index: int, id
     for position, valtype in enumerate(types):
         name = ids.get(first_index + position)
         if name is None:
-            run.append(valtype.text)
+            run.append(_valtype_text(valtype, module_ids))
             continue
         if run:
             parts.append(f"({keyword} {' '.join(run)})")
             run = []
-        parts.append(f"({keyword} {name} {valtype.text})")
+        parts.append(f"({keyword} {name} {_valtype_text(valtype, module_ids)})")
     if run:
         parts.append(f"({keyword} {' '.join(run)})")
     return "".join(" " + part for part in parts)

@@ -19,7 +19,7 @@ from interp.errors import InvalidError
 from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Module
 from interp.syntax.opcodes import OPS_BY_NAME
-from interp.syntax.types import ValType
+from interp.syntax.types import HeapKind, ValType
 from interp.text.instructions import (
     NUMBER_LITERALS,
     heap_type,
@@ -28,7 +28,7 @@ from interp.text.instructions import (
     read_number,
     read_v128_shape,
 )
-from interp.text.lexer import ATOM, EOF, LPAR, TokenReader
+from interp.text.lexer import ATOM, EOF, LPAR, RPAR, TokenReader
 from interp.text.parser import read_module_fields
 
 
@@ -70,17 +70,38 @@ class Const:
 
 @dataclass(frozen=True)
 class RefNull:
-    type: ValType
+    """``(ref.null HEAPTYPE)``; as a result pattern, ``(ref.null)`` (``type``
+    ``None``) is any null reference."""
+
+    type: HeapKind | None
 
 
 @dataclass(frozen=True)
 class RefExtern:
+    """``(ref.extern N)``: the host value N; as a result pattern,
+    ``(ref.extern)`` (``value`` ``None``) is any non-null external reference."""
+
+    value: int | None
+
+
+@dataclass(frozen=True)
+class RefHost:
+    """``(ref.host N)``: the host value N converted to ``anyref``."""
+
     value: int
 
 
 @dataclass(frozen=True)
 class RefFuncAny:
     """Result pattern ``(ref.func)``: any non-null function reference."""
+
+
+@dataclass(frozen=True)
+class RefOfKind:
+    """Result patterns ``(ref.struct)``, ``(ref.array)``, ``(ref.i31)``,
+    ``(ref.eq)``, ``(ref.any)``: any non-null reference of that abstract heap type."""
+
+    kind: HeapKind
 
 
 @dataclass(frozen=True)
@@ -112,8 +133,10 @@ class Either:
     alternatives: tuple[Expected, ...]
 
 
-Value = Const | RefNull | RefExtern
-Expected = Const | RefNull | RefExtern | RefFuncAny | NanPattern | V128Pattern | Either
+Value = Const | RefNull | RefExtern | RefHost
+Expected = Const | RefNull | RefExtern | RefHost | RefFuncAny | RefOfKind | NanPattern | V128Pattern | Either
+_KIND_PATTERNS = {"ref.struct": HeapKind.STRUCT, "ref.array": HeapKind.ARRAY, "ref.i31": HeapKind.I31,
+                  "ref.eq": HeapKind.EQ, "ref.any": HeapKind.ANY}
 
 
 # -- commands -------------------------------------------------------------
@@ -409,11 +432,15 @@ class _ScriptParser:
         elif keyword in _NUMBER_KEYWORDS:
             value = self._number(keyword, expected)
         elif keyword == "ref.null":
-            value = RefNull(heap_type(reader))
+            value = RefNull(None if expected and reader.peek_kind() == RPAR else heap_type(reader))
         elif keyword == "ref.extern":
-            value = RefExtern(reader.nat32())
+            value = RefExtern(None if expected and reader.peek_kind() == RPAR else reader.nat32())
+        elif keyword == "ref.host":
+            value = RefHost(reader.nat32())
         elif keyword == "ref.func" and expected:
             value = RefFuncAny()
+        elif keyword in _KIND_PATTERNS and expected:
+            value = RefOfKind(_KIND_PATTERNS[keyword])
         elif keyword == "v128.const":
             value = self._vector(expected)
         else:
@@ -453,6 +480,7 @@ __all__ = [
     "Action", "ActionCommand", "AssertException", "AssertExhaustion", "AssertInvalid", "AssertMalformed",
     "AssertReturn", "AssertTrap", "AssertUninstantiable", "AssertUnlinkable", "Command", "Const", "Either",
     "Expected", "Get", "InstanceCommand",
-    "Invoke", "ModuleCommand", "ModuleSource", "NanPattern", "RefExtern", "RefFuncAny", "RefNull",
+    "Invoke", "ModuleCommand", "ModuleSource", "NanPattern", "RefExtern", "RefFuncAny", "RefHost", "RefNull",
+    "RefOfKind",
     "Register", "ScriptModule", "V128Pattern", "Value", "parse_script",
 ]

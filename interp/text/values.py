@@ -5,7 +5,9 @@ glasswasm prints can be pasted back into a .wat file or a command line."""
 
 from __future__ import annotations
 
-from interp.syntax.types import ValType
+from typing import Any
+
+from interp.syntax.types import HeapKind, ValType
 from interp.syntax.values import (
     f32_from_bits,
     f32_to_bits,
@@ -44,9 +46,11 @@ def format_float_bits(bits: int, fmt: FloatFormat) -> str:
     return repr(value)  # not reached: 9 significant digits always round-trip an f32
 
 
-def format_value(value: object, valtype: ValType) -> str:
+def format_value(value: object, valtype: ValType, names: Any = None) -> str:
     """A value for people: integers signed, floats as literals, references by
-    what they refer to."""
+    what they refer to (a struct or an array by its type, named by
+    ``names``, a ``TypeNames`` of interp/runtime/references.py, and its
+    fields or first elements)."""
     if valtype is ValType.I32:
         return str(signed32(value))  # type: ignore[arg-type]
     if valtype is ValType.I64:
@@ -59,8 +63,11 @@ def format_value(value: object, valtype: ValType) -> str:
         return f"0x{value:032x}"
     if value is None:
         return "null"
+    show = getattr(value, "show", None)
+    if show is not None:
+        return show(names)
     describe = getattr(value, "describe", None)
-    if valtype is ValType.FUNCREF and describe is not None:
+    if describe is not None and getattr(valtype.heap, "top", None) is HeapKind.FUNC:  # type: ignore[attr-defined]
         return f"ref.func {describe()}"
     if valtype is ValType.EXNREF and describe is not None:
         return f"exn {describe()}"  # no literal says an exception: its tag and payload

@@ -38,7 +38,7 @@ from typing import Any
 
 from interp.syntax.module import Func
 from interp.syntax.opcodes import Imm, Op, op
-from interp.syntax.types import FuncType, ValType
+from interp.syntax.types import FuncType, ValType, ref_type
 from interp.syntax.values import f32_from_bits, f64_from_bits
 from interp.valid.context import ModuleContext
 from interp.valid.function import FunctionValidator
@@ -136,8 +136,11 @@ _BLOCK, _LOOP, _IF, _ELSE, _END = op("block"), op("loop"), op("if"), op("else"),
 _BR, _BR_IF, _BR_TABLE, _RETURN = op("br"), op("br_if"), op("br_table"), op("return")
 _TRY_TABLE, _TRY, _CATCH, _CATCH_ALL, _DELEGATE, _RETHROW = (
     op("try_table"), op("try"), op("catch"), op("catch_all"), op("delegate"), op("rethrow"))
+_BR_ON_NULL, _BR_ON_NON_NULL = op("br_on_null"), op("br_on_non_null")
+_BR_ON_CAST, _BR_ON_CAST_FAIL = op("br_on_cast"), op("br_on_cast_fail")
 _LOWERED = frozenset({_BLOCK, _LOOP, _IF, _ELSE, _END, _BR, _BR_IF, _BR_TABLE, _RETURN, op("f32.const"),
-                      op("f64.const"), _TRY_TABLE, _TRY, _CATCH, _CATCH_ALL, _DELEGATE, _RETHROW})
+                      op("f64.const"), _TRY_TABLE, _TRY, _CATCH, _CATCH_ALL, _DELEGATE, _RETHROW,
+                      _BR_ON_NULL, _BR_ON_NON_NULL, _BR_ON_CAST, _BR_ON_CAST_FAIL})
 """The instructions whose immediate the lowering replaces."""
 _OPERATION, _IMMEDIATE, _OFFSET = itemgetter(0), itemgetter(1), itemgetter(2)  # of an Instruction
 
@@ -198,8 +201,11 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
     ``try_table``, ``try`` and ``delegate`` → ``None`` (they do nothing when
     nothing is thrown); ``catch`` and ``catch_all`` → the pc after the try's
     ``end`` (where the previous part of the try goes on); ``rethrow`` → the
-    height of the slot holding the exception its catch caught; everything
-    else → the instruction's own immediate.
+    height of the slot holding the exception its catch caught;
+    ``br_on_null`` / ``br_on_non_null`` → the branch (the first drops the null
+    reference, the second carries the reference); ``br_on_cast`` /
+    ``br_on_cast_fail`` → ``(branch, the closed type cast to)``;
+    everything else → the instruction's own immediate.
     """
     func_type = context.funcs[index]
     validator = FunctionValidator(context, index, func_type, func.locals)
@@ -314,6 +320,13 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
                 imm = (tuple(branch(d, height - 1) for d in depths), branch(default, height - 1))
             elif operation is _RETURN:
                 imm = Return(height - len(func_type.results))
+            elif operation is _BR_ON_NULL:
+                imm = branch(imm, height - 1)
+            elif operation is _BR_ON_NON_NULL:
+                imm = branch(imm, height)
+            elif operation is _BR_ON_CAST or operation is _BR_ON_CAST_FAIL:
+                depth, _, target = imm
+                imm = (branch(depth, height), ref_type(target.nullable, context.heap(target.heap)))
             elif operation.imm is Imm.F32:
                 imm = f32_from_bits(imm)
             else:
@@ -333,7 +346,7 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
     return LoweredFunction(
         index=index,
         type=func_type,
-        local_types=func.locals,
+        local_types=validator.local_types[len(func_type.params):],
         num_locals=len(func_type.params) + len(func.locals),
         max_height=max_height,
         ops=tuple(map(_OPERATION, body)),

@@ -18,13 +18,27 @@ a matter of table rows; lane immediates are already checked.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 from interp.errors import FunctionRef, InvalidError
-from interp.syntax.module import Expr, Func, Instruction
 from interp.features import Feature
+from interp.syntax.defined import DefinedType, heap_matches, matches, top_heap
+from interp.syntax.module import Expr, Func, Instruction
 from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, MemArg, Op, op as op_named
-from interp.syntax.types import EXNREF, FUNCREF, I32, I64, FuncType, ValType
+from interp.syntax.types import (
+    EXNREF,
+    FUNCREF,
+    I32,
+    I64,
+    FieldType,
+    FuncType,
+    HeapKind,
+    RefType,
+    ValType,
+    is_defaultable,
+    ref_type,
+)
 from interp.valid.context import ModuleContext
 
 FUNCTION = "function"
@@ -42,12 +56,12 @@ _FRAME_TEXTS = {BLOCK: "the block", LOOP: "the loop", IF: "the then branch", ELS
 _UNKNOWN_TEXT = "_"
 """How the spec's Unknown (bottom) type appears in messages."""
 
-_NUMERIC_OR_VECTOR = frozenset(t for t in ValType if not t.is_ref)
-"""The operand types untyped ``select`` accepts."""
-
 _I32_ONLY: tuple[ValType, ...] = (I32,)
 _EXNREF_ONLY: tuple[ValType, ...] = (EXNREF,)
 
+_BOTTOM_REF = ref_type(False, HeapKind.BOT)
+"""The type of a reference taken from unreachable code: it matches every reference type."""
+_ANY_REF_IN = {HeapKind.ANY: ref_type(True, HeapKind.EXTERN), HeapKind.EXTERN: ref_type(True, HeapKind.ANY)}
 
 
 class ControlFrame:
@@ -61,10 +75,11 @@ class ControlFrame:
     instruction that opened the frame (``None`` for the function body).
     """
 
-    __slots__ = ("kind", "start_types", "end_types", "label_types", "height", "unreachable", "instr")
+    __slots__ = ("kind", "start_types", "end_types", "label_types", "height", "unreachable", "instr",
+                 "init_height")
 
     def __init__(self, kind: str, start_types: tuple[ValType, ...], end_types: tuple[ValType, ...],
-                 height: int, instr: Instruction | None = None) -> None:
+                 height: int, instr: Instruction | None = None, init_height: int = 0) -> None:
         self.kind = kind
         self.start_types = start_types
         self.end_types = end_types
@@ -72,11 +87,22 @@ class ControlFrame:
         self.height = height
         self.unreachable = False
         self.instr = instr
+        self.init_height = init_height
+        """How many locals had been set in the enclosing code when the block
+        began: leaving the block forgets the ones set inside it."""
 
     def __repr__(self) -> str:
         return (f"<ControlFrame {self.kind} {_format_types(self.start_types)} -> "
                 f"{_format_types(self.end_types)} height={self.height}"
                 f"{' unreachable' if self.unreachable else ''}>")
+
+
+@lru_cache(maxsize=1024)
+def _has_references(types: tuple[ValType, ...]) -> bool:
+    """Whether locals declared with these types need closing and
+    initialization tracking (decoded modules share the tuples of equal
+    declarations, so this is mostly a lookup)."""
+    return any(valtype.is_ref for valtype in types)
 
 
 def _format_types(types: Sequence[ValType | None]) -> str:
@@ -93,14 +119,30 @@ class FunctionValidator:
     instruction, the final ``end`` included, to ``step``, then call ``finish``.
     """
 
-    __slots__ = ("context", "func_index", "func_type", "locals", "vals", "ctrls", "frame")
+    __slots__ = ("context", "func_index", "func_type", "locals", "vals", "ctrls", "frame", "local_types",
+                 "inits")
 
     def __init__(self, context: ModuleContext, func_index: int | None, func_type: FuncType,
                  locals: Sequence[ValType]) -> None:
         self.context = context
         self.func_index = func_index
         self.func_type = func_type
-        self.locals: tuple[ValType, ...] = func_type.params + tuple(locals)
+        declared = tuple(locals)
+        references = bool(declared) and _has_references(declared)
+        if references:
+            declared = tuple(map(context.close, declared))
+        self.local_types: tuple[ValType, ...] = func_type.params + declared
+        """Every local's type (parameters first), closed."""
+        self.locals: list[ValType | None] = list(self.local_types)
+        """What ``local.get`` finds: the type, or ``None`` while a local
+        without a default value has not been set."""
+        self.inits: list[int] = []
+        """The locals without default set so far, in order (``init_height``
+        of a control frame says how many were set before it began)."""
+        if references:
+            for index, valtype in enumerate(declared, start=len(func_type.params)):
+                if not is_defaultable(valtype):
+                    self.locals[index] = None
         self.vals: list[ValType | None] = []
         self.ctrls: list[ControlFrame] = [ControlFrame(FUNCTION, (), func_type.results, 0)]
         self.frame: ControlFrame | None = self.ctrls[0]
@@ -146,14 +188,20 @@ class FunctionValidator:
                 local_type = locals_[index]
                 vals = self.vals
                 if kind is _LOCAL_GET:
+                    if local_type is None:
+                        raise InvalidError(f"uninitialized local {index}")
                     vals.append(local_type)
-                elif len(vals) > frame.height and vals[-1] is local_type:
-                    if kind is _LOCAL_SET:
-                        vals.pop()
                 else:
-                    del vals[self._match_top((local_type,)):]
-                    if kind is _LOCAL_TEE:
-                        vals.append(local_type)
+                    if local_type is None:
+                        local_type = locals_[index] = self.local_types[index]
+                        self.inits.append(index)
+                    if len(vals) > frame.height and vals[-1] is local_type:
+                        if kind is _LOCAL_SET:
+                            vals.pop()
+                    else:
+                        del vals[self._match_top((local_type,)):]
+                        if kind is _LOCAL_TEE:
+                            vals.append(local_type)
         except InvalidError as error:
             _locate_at(error, instr, self.func_index)
             raise
@@ -193,7 +241,8 @@ class FunctionValidator:
             base = frame.height
         for position in range(base, size):
             actual = vals[position]
-            if actual is not expected[position - base + skipped] and actual is not None:
+            wanted = expected[position - base + skipped]
+            if actual is not wanted and actual is not None and not matches(actual, wanted):
                 self._mismatch(expected, vals[base:])
         return base
 
@@ -221,9 +270,18 @@ class FunctionValidator:
             raise InvalidError("type mismatch: expected an operand, got []")
         return self.vals.pop()
 
+    def _pop_ref(self) -> RefType:
+        """Pop a reference (the bottom reference type from a polymorphic stack)."""
+        actual = self._pop_val()
+        if actual is None:
+            return _BOTTOM_REF
+        if not actual.is_ref:
+            raise InvalidError(f"type mismatch: instruction requires reference type but stack has {actual.text}")
+        return actual  # type: ignore[return-value]
+
     def _push_ctrl(self, kind: str, start_types: tuple[ValType, ...], end_types: tuple[ValType, ...],
                    instr: Instruction) -> None:
-        frame = ControlFrame(kind, start_types, end_types, len(self.vals), instr)
+        frame = ControlFrame(kind, start_types, end_types, len(self.vals), instr, len(self.inits))
         self.ctrls.append(frame)
         self.frame = frame
         self.vals += start_types
@@ -251,8 +309,13 @@ class FunctionValidator:
 
     def _drop_ctrl(self) -> None:
         ctrls = self.ctrls
-        ctrls.pop()
+        frame = ctrls.pop()
         self.frame = ctrls[-1] if ctrls else None
+        inits = self.inits
+        if len(inits) > frame.init_height:
+            for index in inits[frame.init_height:]:
+                self.locals[index] = None
+            del inits[frame.init_height:]
 
     def _set_unreachable(self) -> None:
         frame = self.frame
@@ -291,11 +354,13 @@ class FunctionValidator:
         if block_type is None:
             start_types: tuple[ValType, ...] = ()
             end_types: tuple[ValType, ...] = ()
-        elif block_type.__class__ is ValType:
-            start_types, end_types = (), (block_type,)
-        else:
-            func_type = self.context.type_at(block_type)
+        elif isinstance(block_type, int):
+            func_type = self.context.func_type_at(block_type)
             start_types, end_types = func_type.params, func_type.results
+        elif block_type.__class__ is RefType:
+            start_types, end_types = (), (self.context.close(block_type),)
+        else:
+            start_types, end_types = (), (block_type,)
         if kind is IF:
             self._pop_vals(_I32_ONLY)
         if start_types:
@@ -366,8 +431,8 @@ class FunctionValidator:
         its table checked and the table index popped."""
         type_index, table_index = instr.imm
         table = self.context.table_at(table_index)
-        func_type = self.context.type_at(type_index)
-        if table.elem is not FUNCREF:
+        func_type = self.context.func_type_at(type_index)
+        if not matches(table.elem, FUNCREF):
             raise InvalidError(f"type mismatch: {instr.op.name} requires a table of funcref"
                                f" but table {table_index} has {table.elem.text}")
         self._pop_vals((table.address,))
@@ -382,22 +447,18 @@ class FunctionValidator:
         self._tail_call(self._indirect_callee_type(instr))
 
     def _return_call_ref(self, instr: Instruction) -> None:
-        """The operand is a reference to a function of type ``instr.imm``:
-        ``(ref null $t)``, which only the typed function references of
-        function-references express; until then only an unreachable stack's
-        Unknown operand is one."""
-        func_type = self.context.type_at(instr.imm)
-        actual = self._pop_val()
-        if actual is not None:
-            raise InvalidError(f"type mismatch: instruction requires [(ref null {instr.imm})]"
-                               f" but stack has [{actual.text}]")
+        """The operand is a reference to a function of type ``instr.imm``, ``(ref null $t)``."""
+        func_type = self.context.func_type_at(instr.imm)
+        self._pop_vals((ref_type(True, self.context.types[instr.imm]),))
         self._tail_call(func_type)
 
     def _tail_call(self, func_type: FuncType) -> None:
-        """A tail call returns what the callee returns: its results must be
-        the function's; its arguments are popped and the rest is unreachable."""
+        """A tail call returns what the callee returns: its results must
+        match the function's; its arguments are popped and the rest is
+        unreachable."""
         results = self.ctrls[0].end_types
-        if func_type.results != results:
+        if len(func_type.results) != len(results) or \
+                not all(matches(given, wanted) for given, wanted in zip(func_type.results, results)):
             raise InvalidError(f"type mismatch: tail call requires results {_format_types(results)}"
                                f" but the callee returns {_format_types(func_type.results)}")
         self._pop_vals(func_type.params)
@@ -456,6 +517,12 @@ class FunctionValidator:
             raise InvalidError("invalid rethrow label")
         self._set_unreachable()
 
+    def _call_ref(self, instr: Instruction) -> None:
+        func_type = self.context.func_type_at(instr.imm)
+        self._pop_vals((ref_type(True, self.context.types[instr.imm]),))
+        self._pop_vals(func_type.params)
+        self.vals += func_type.results
+
     def _drop(self, instr: Instruction) -> None:
         self._pop_val()
 
@@ -464,7 +531,7 @@ class FunctionValidator:
         first = self._pop_val()
         second = self._pop_val()
         for actual in (first, second):
-            if actual is not None and actual not in _NUMERIC_OR_VECTOR:
+            if actual is not None and actual.is_ref:
                 raise InvalidError(f"type mismatch: select without type requires numeric or vector operands"
                                    f" but stack has {actual.text}")
         if first is not None and second is not None and first is not second:
@@ -476,7 +543,7 @@ class FunctionValidator:
         types = instr.imm
         if len(types) != 1:
             raise InvalidError("invalid result arity other than 1 is not (yet) allowed")
-        (result,) = types
+        result = self.context.close(types[0])
         self._pop_vals((result, result, I32))
         self.vals.append(result)
 
@@ -508,13 +575,221 @@ class FunctionValidator:
         self._pop_vals((table.address, table.elem, table.address))
 
     def _ref_null(self, instr: Instruction) -> None:
-        self.vals.append(instr.imm)
+        self.vals.append(ref_type(True, self.context.heap(instr.imm)))
 
     def _ref_is_null(self, instr: Instruction) -> None:
-        actual = self._pop_val()
-        if actual is not None and not actual.is_ref:
-            raise InvalidError(f"type mismatch: instruction requires reference type but stack has {actual.text}")
+        self._pop_ref()
         self.vals.append(I32)
+
+    def _ref_func(self, instr: Instruction) -> None:
+        index = instr.imm
+        self.context.func_at(index)
+        if index not in self.context.refs:
+            raise InvalidError(f"undeclared function reference {index}")
+        self.vals.append(ref_type(False, self.context.func_types[index]))
+
+    def _ref_as_non_null(self, instr: Instruction) -> None:
+        reference = self._pop_ref()
+        self.vals.append(ref_type(False, reference.heap))
+
+    def _br_on_null(self, instr: Instruction) -> None:
+        label_types = self._label(instr.imm).label_types
+        reference = self._pop_ref()
+        self._pop_vals(label_types)
+        self.vals += label_types
+        self.vals.append(ref_type(False, reference.heap))
+
+    def _br_on_non_null(self, instr: Instruction) -> None:
+        label_types = self._label(instr.imm).label_types
+        if not label_types or not label_types[-1].is_ref:
+            raise InvalidError(f"type mismatch: br_on_non_null requires a label ending in a reference type"
+                               f" but the label has {_format_types(label_types)}")
+        reference = self._pop_ref()
+        if not matches(ref_type(False, reference.heap), label_types[-1]):
+            self._mismatch(label_types, (*self.vals[self.frame.height:], reference))
+        rest = label_types[:-1]
+        self._pop_vals(rest)
+        self.vals += rest
+
+    def _br_on_cast(self, instr: Instruction) -> None:
+        self._branch_on_cast(instr, fail=False)
+
+    def _br_on_cast_fail(self, instr: Instruction) -> None:
+        self._branch_on_cast(instr, fail=True)
+
+    def _branch_on_cast(self, instr: Instruction, fail: bool) -> None:
+        """``br_on_cast l rt1 rt2`` branches with the operand as ``rt2`` when
+        the cast succeeds and goes on with it as ``rt1`` minus ``rt2``
+        otherwise; ``br_on_cast_fail`` the other way round.  ``rt2`` must be
+        a subtype of ``rt1``."""
+        depth, source, target = instr.imm
+        label_types = self._label(depth).label_types
+        source, target = self._cast_type(source), self._cast_type(target)
+        if not matches(target, source):
+            raise InvalidError(f"type mismatch: br_on_cast's target type {target.text}"
+                               f" is not a subtype of its source type {source.text}")
+        difference = ref_type(source.nullable and not target.nullable, source.heap)
+        taken, kept = (difference, target) if fail else (target, difference)
+        if not label_types or not matches(taken, label_types[-1]):
+            raise InvalidError(f"type mismatch: br_on_cast requires a label ending in {taken.text}"
+                               f" but the label has {_format_types(label_types)}")
+        self._pop_vals((source,))
+        rest = label_types[:-1]
+        self._pop_vals(rest)
+        self.vals += rest
+        self.vals.append(kept)
+
+    def _cast_type(self, reference: RefType) -> RefType:
+        return ref_type(reference.nullable, self.context.heap(reference.heap))
+
+    def _ref_test(self, instr: Instruction) -> None:
+        target = self._cast_type(instr.imm)
+        self._pop_vals((ref_type(True, top_heap(target.heap)),))
+        self.vals.append(I32)
+
+    def _ref_cast(self, instr: Instruction) -> None:
+        target = self._cast_type(instr.imm)
+        self._pop_vals((ref_type(True, top_heap(target.heap)),))
+        self.vals.append(target)
+
+    def _convert_reference(self, instr: Instruction, source: HeapKind, result: HeapKind) -> None:
+        reference = self._pop_ref()
+        if not heap_matches(reference.heap, source):
+            self._mismatch((ref_type(True, source),), (reference,))
+        self.vals.append(ref_type(reference.nullable, result))
+
+    def _any_convert_extern(self, instr: Instruction) -> None:
+        self._convert_reference(instr, HeapKind.EXTERN, HeapKind.ANY)
+
+    def _extern_convert_any(self, instr: Instruction) -> None:
+        self._convert_reference(instr, HeapKind.ANY, HeapKind.EXTERN)
+
+    # --- aggregates (structs and arrays) ---
+
+    def _struct_field(self, instr: Instruction) -> tuple[DefinedType, FieldType]:
+        type_index, field_index = instr.imm
+        fields = self.context.struct_type_at(type_index).fields
+        if not 0 <= field_index < len(fields):
+            raise InvalidError(f"unknown field {field_index}")
+        return self.context.types[type_index], fields[field_index]
+
+    def _struct_new(self, instr: Instruction) -> None:
+        struct = self.context.struct_type_at(instr.imm)
+        self._pop_vals(tuple(field.unpacked for field in struct.fields))
+        self.vals.append(ref_type(False, self.context.types[instr.imm]))
+
+    def _struct_new_default(self, instr: Instruction) -> None:
+        struct = self.context.struct_type_at(instr.imm)
+        for field in struct.fields:
+            if not is_defaultable(field.unpacked):
+                raise InvalidError(f"field type {field.unpacked.text} is not defaultable")
+        self.vals.append(ref_type(False, self.context.types[instr.imm]))
+
+    def _struct_get(self, instr: Instruction) -> None:
+        defined, field = self._struct_field(instr)
+        packed_access = instr.op.name != "struct.get"
+        if field.is_packed != packed_access:
+            raise InvalidError(f"type mismatch: field is {'packed' if field.is_packed else 'unpacked'}")
+        self._pop_vals((ref_type(True, defined),))
+        self.vals.append(field.unpacked)
+
+    def _struct_set(self, instr: Instruction) -> None:
+        defined, field = self._struct_field(instr)
+        if not field.mutable:
+            raise InvalidError("immutable field")
+        self._pop_vals((ref_type(True, defined), field.unpacked))
+
+    def _array(self, index: int) -> tuple[RefType, FieldType]:
+        """The nullable reference to the array type at ``index``, and its element."""
+        array = self.context.array_type_at(index)
+        return ref_type(True, self.context.types[index]), array.field
+
+    def _array_new(self, instr: Instruction) -> None:
+        _, element = self._array(instr.imm)
+        self._pop_vals((element.unpacked, I32))
+        self.vals.append(ref_type(False, self.context.types[instr.imm]))
+
+    def _array_new_default(self, instr: Instruction) -> None:
+        _, element = self._array(instr.imm)
+        if not is_defaultable(element.unpacked):
+            raise InvalidError(f"array type {element.unpacked.text} is not defaultable")
+        self._pop_vals(_I32_ONLY)
+        self.vals.append(ref_type(False, self.context.types[instr.imm]))
+
+    def _array_new_fixed(self, instr: Instruction) -> None:
+        type_index, count = instr.imm
+        _, element = self._array(type_index)
+        self._pop_vals((element.unpacked,) * count)
+        self.vals.append(ref_type(False, self.context.types[type_index]))
+
+    def _check_array_data(self, type_index: int, data_index: int) -> FieldType:
+        _, element = self._array(type_index)
+        self.context.check_data(data_index)
+        if element.unpacked.is_ref:
+            raise InvalidError("array type is not numeric or vector")
+        return element
+
+    def _check_array_elem(self, type_index: int, elem_index: int) -> FieldType:
+        _, element = self._array(type_index)
+        elem_type = self.context.elem_at(elem_index)
+        if not matches(elem_type, element.unpacked):
+            raise InvalidError(f"type mismatch: element segment's type {elem_type.text}"
+                               f" does not match the array's element type {element.unpacked.text}")
+        return element
+
+    def _array_new_data(self, instr: Instruction) -> None:
+        type_index, data_index = instr.imm
+        self._check_array_data(type_index, data_index)
+        self._pop_vals((I32, I32))
+        self.vals.append(ref_type(False, self.context.types[type_index]))
+
+    def _array_new_elem(self, instr: Instruction) -> None:
+        type_index, elem_index = instr.imm
+        self._check_array_elem(type_index, elem_index)
+        self._pop_vals((I32, I32))
+        self.vals.append(ref_type(False, self.context.types[type_index]))
+
+    def _array_get(self, instr: Instruction) -> None:
+        reference, element = self._array(instr.imm)
+        packed_access = instr.op.name != "array.get"
+        if element.is_packed != packed_access:
+            raise InvalidError(f"type mismatch: array is {'packed' if element.is_packed else 'unpacked'}")
+        self._pop_vals((reference, I32))
+        self.vals.append(element.unpacked)
+
+    def _mutable_array(self, index: int) -> tuple[RefType, FieldType]:
+        reference, element = self._array(index)
+        if not element.mutable:
+            raise InvalidError("immutable array")
+        return reference, element
+
+    def _array_set(self, instr: Instruction) -> None:
+        reference, element = self._mutable_array(instr.imm)
+        self._pop_vals((reference, I32, element.unpacked))
+
+    def _array_fill(self, instr: Instruction) -> None:
+        reference, element = self._mutable_array(instr.imm)
+        self._pop_vals((reference, I32, element.unpacked, I32))
+
+    def _array_copy(self, instr: Instruction) -> None:
+        destination_index, source_index = instr.imm
+        destination, destination_element = self._mutable_array(destination_index)
+        source, source_element = self._array(source_index)
+        if not _storage_matches(source_element, destination_element):
+            raise InvalidError("array types do not match")
+        self._pop_vals((destination, I32, source, I32, I32))
+
+    def _array_init_data(self, instr: Instruction) -> None:
+        type_index, data_index = instr.imm
+        reference, _ = self._mutable_array(type_index)
+        self._check_array_data(type_index, data_index)
+        self._pop_vals((reference, I32, I32, I32))
+
+    def _array_init_elem(self, instr: Instruction) -> None:
+        type_index, elem_index = instr.imm
+        reference, _ = self._mutable_array(type_index)
+        self._check_array_elem(type_index, elem_index)
+        self._pop_vals((reference, I32, I32, I32))
 
     # --- immediate checks of instructions with a fixed signature -----------
     #
@@ -595,7 +870,7 @@ class FunctionValidator:
         elem_index, table_index = instr.imm
         table = self.context.table_at(table_index)
         elem = self.context.elem_at(elem_index)
-        if table.elem is not elem:
+        if not matches(elem, table.elem):
             raise InvalidError(f"type mismatch: element segment's type {elem.text}"
                                f" does not match table's element type {table.elem.text}")
         return None if table.address is I32 else _addressed(instr.op, (table.address, I32, I32), ())
@@ -604,16 +879,18 @@ class FunctionValidator:
         destination, source = instr.imm
         destination_table = self.context.table_at(destination)
         source_table = self.context.table_at(source)
-        if destination_table.elem is not source_table.elem:
+        if not matches(source_table.elem, destination_table.elem):
             raise InvalidError(f"type mismatch: source element type {source_table.elem.text}"
                                f" does not match destination element type {destination_table.elem.text}")
         return _copy_signature(instr.op, destination_table.address, source_table.address)
 
-    def _check_declared_function(self, instr: Instruction) -> None:
-        index = instr.imm
-        self.context.func_at(index)
-        if index not in self.context.refs:
-            raise InvalidError(f"undeclared function reference {index}")
+
+
+def _storage_matches(source: FieldType, destination: FieldType) -> bool:
+    """Whether elements of ``source``'s storage type can be stored as ``destination``'s."""
+    if source.is_packed or destination.is_packed:
+        return source.storage is destination.storage
+    return matches(source.storage, destination.storage)  # type: ignore[arg-type]
 
 
 def _locate_at(error: InvalidError, instr: Instruction, func_index: int | None) -> None:
@@ -688,6 +965,36 @@ _SPECIAL_HANDLER_NAMES: dict[str, str] = {
     "table.fill": "_table_fill",
     "ref.null": "_ref_null",
     "ref.is_null": "_ref_is_null",
+    "ref.func": "_ref_func",
+    "ref.as_non_null": "_ref_as_non_null",
+    "ref.test": "_ref_test",
+    "ref.cast": "_ref_cast",
+    "call_ref": "_call_ref",
+    "br_on_null": "_br_on_null",
+    "br_on_non_null": "_br_on_non_null",
+    "br_on_cast": "_br_on_cast",
+    "br_on_cast_fail": "_br_on_cast_fail",
+    "any.convert_extern": "_any_convert_extern",
+    "extern.convert_any": "_extern_convert_any",
+    "struct.new": "_struct_new",
+    "struct.new_default": "_struct_new_default",
+    "struct.get": "_struct_get",
+    "struct.get_s": "_struct_get",
+    "struct.get_u": "_struct_get",
+    "struct.set": "_struct_set",
+    "array.new": "_array_new",
+    "array.new_default": "_array_new_default",
+    "array.new_fixed": "_array_new_fixed",
+    "array.new_data": "_array_new_data",
+    "array.new_elem": "_array_new_elem",
+    "array.get": "_array_get",
+    "array.get_s": "_array_get",
+    "array.get_u": "_array_get",
+    "array.set": "_array_set",
+    "array.fill": "_array_fill",
+    "array.copy": "_array_copy",
+    "array.init_data": "_array_init_data",
+    "array.init_elem": "_array_init_elem",
 }
 """Instructions whose typing depends on their immediates or the context (the
 table gives them no signature), by text name; the typed ``select`` shares its
@@ -712,11 +1019,9 @@ _IMMEDIATE_CHECK_NAMES: dict[Imm, str | None] = {
     Imm.TABLE: "_check_table",
     Imm.TABLE_INIT: "_check_table_init",
     Imm.TABLE_COPY: "_check_table_copy",
-    Imm.FUNC: "_check_declared_function",
 }
 """What to check of the immediates of an instruction with a fixed signature, by
-immediate kind.  (``ref.func`` is the only such instruction taking a function
-index, hence the check that the reference is declared.)"""
+immediate kind."""
 
 _FIXED = "fixed signature"
 _CONTEXTUAL = "contextual"
@@ -777,11 +1082,15 @@ def validate_function(context: ModuleContext, func_index: int, func: Func) -> No
 
 _GLOBAL_GET = op_named("global.get")
 _CONSTANT_IMMEDIATES = frozenset({Imm.I32, Imm.I64, Imm.F32, Imm.F64, Imm.V128})
-_CONSTANT_OPS = frozenset({op_named("ref.null"), op_named("ref.func"), op_named("end")}
-                          | {op for op in OPS if op.imm in _CONSTANT_IMMEDIATES})
+_CONSTANT_OPS = frozenset({op_named(name) for name in (
+    "ref.null", "ref.func", "end", "ref.i31", "struct.new", "struct.new_default", "array.new", "array.new_default",
+    "array.new_fixed", "any.convert_extern", "extern.convert_any")}
+    | {op for op in OPS if op.imm in _CONSTANT_IMMEDIATES})
 """The constant instructions (spec 3.3.10): ``t.const``, ``ref.null``,
-``ref.func`` and (checked separately) ``global.get`` of an immutable global;
-plus the ``end`` that terminates every expression."""
+``ref.func``, ``ref.i31``, the allocations of structs and arrays, the
+conversions between ``any`` and ``extern``, and (checked separately)
+``global.get`` of an immutable global; plus the ``end`` that terminates every
+expression."""
 _EXTENDED_CONSTANT_OPS = _CONSTANT_OPS | {op_named(f"{t}.{operation}") for t in ("i32", "i64")
                                           for operation in ("add", "sub", "mul")}
 """With extended-const, integer addition, subtraction and multiplication too."""

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from typing import Callable, Sequence, TypeVar
 
+import dataclasses
+
 from interp.errors import FieldKind, FunctionRef, InvalidError, ModuleField
 from interp.features import SUPPORTED_FEATURES, Feature
+from interp.syntax.defined import matches
 from interp.syntax.module import Data, Elem, Expr, Func, Import, Module, SegmentMode
 from interp.syntax.types import (
     I64, MAX_PAGES, PAGE_SIZE, PAGE_SIZES, ExternKind, FuncType, Limits, MemoryType, TableType, ValType,
+    is_defaultable,
 )
 from interp.text.positions import TextSource
 from interp.valid.context import ModuleContext
@@ -39,6 +43,12 @@ def validate_module(module: Module, check_function: FunctionCheck = validate_fun
     bodies are checked by ``check_function`` in their turn: the translator
     passes its lowering, which validates each body while lowering it.
 
+    ``features`` are the standard's features to validate by: with ``gc``
+    (WebAssembly 3.0) a global's initialiser may read the globals defined
+    before it and segments may read every global; without it (2.0), and in
+    the initialisers of tables, constant expressions read imported globals
+    only.
+
     The error names the function by its name too, when the module has one
     for it, and, given the ``source`` of a module read from text, says where
     in the text the instruction or field is: the one place where an error
@@ -61,9 +71,26 @@ def _validate(module: Module, check_function: FunctionCheck, features: frozenset
     for tag_type in context.tags:
         check_tag_type(tag_type)
 
-    const_context = context.for_constant_expressions()
-    _check_each(FieldKind.GLOBAL, module.globals,
-                lambda global_: validate_const_expr(const_context, global_.init, global_.type.valtype))
+    imported_only = context.for_constant_expressions()
+    later_globals = Feature.GC in features
+    first_global = context.imported_globals
+    for position, global_ in enumerate(module.globals):
+        global_context = imported_only
+        if later_globals and position:
+            global_context = dataclasses.replace(context, globals=context.globals[:first_global + position])
+        try:
+            validate_const_expr(global_context, global_.init, context.globals[first_global + position].valtype)
+        except InvalidError as error:
+            _name_field(error, FieldKind.GLOBAL, position)
+            raise
+    first_table = len(context.tables) - len(module.tables)
+    for position in range(len(module.tables)):
+        try:
+            _check_table_init(imported_only, context.tables[first_table + position], module.table_init(position))
+        except InvalidError as error:
+            _name_field(error, FieldKind.TABLE, position)
+            raise
+    const_context = context if later_globals else imported_only
     _check_each(FieldKind.ELEM, module.elems, lambda elem: _check_elem(const_context, elem))
     _check_each(FieldKind.DATA, module.datas, lambda data: _check_data(const_context, data))
 
@@ -151,13 +178,23 @@ def _check_limits(limits: Limits, bound: int, too_large: str) -> None:
             raise InvalidError("size minimum must not be greater than maximum")
 
 
+def _check_table_init(context: ModuleContext, table: TableType, init: Expr | None) -> None:
+    """A table's elements start as its initialiser's value, or null, which
+    only a nullable element type has."""
+    if init is not None:
+        validate_const_expr(context, init, table.elem)
+    elif not is_defaultable(table.elem):
+        raise InvalidError(f"type mismatch: a table of {table.elem.text} needs an initialiser")
+
+
 def _check_elem(context: ModuleContext, elem: Elem) -> None:
+    elem_type = context.close(elem.type)
     for init in elem.init:
-        validate_const_expr(context, init, elem.type)
+        validate_const_expr(context, init, elem_type)
     if elem.mode is SegmentMode.ACTIVE:
         table = context.table_at(elem.table)
-        if table.elem is not elem.type:
-            raise InvalidError(f"type mismatch: element segment's type {elem.type.text}"
+        if not matches(elem_type, table.elem):
+            raise InvalidError(f"type mismatch: element segment's type {elem_type.text}"
                                f" does not match table's element type {table.elem.text}")
         _check_offset(context, elem.offset, table.address)
 

@@ -10,10 +10,11 @@ import pytest
 from interp.binary import decode_module
 from interp.binary.decode import MAX_LOCALS, MAX_LOCALS_PER_MODULE
 from interp.errors import MalformedError, UsageError
-from interp.features import SUPPORTED_FEATURES, WASM_2_0, WASM_3_0, Feature
+from interp.features import SUPPORTED_FEATURES, WASM_2_0_FEATURES, WASM_3_0_FEATURES, Feature
 from interp.syntax.module import CustomSection, Instruction, Names, SegmentMode
 from interp.syntax.opcodes import MemArg, op
-from interp.syntax.types import ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType
+from interp.syntax.types import (ExternKind, FuncType, GlobalType, HeapKind, Limits, MemoryType, TableType,
+                                  ValType, ref_type)
 
 HEADER = b"\x00asm\x01\x00\x00\x00"
 
@@ -106,8 +107,10 @@ def test_types_imports_and_exports() -> None:
 
 
 @pytest.mark.parametrize("content, message", [
-    (vec(b"\x60" + vec(b"\x6e") + vec()), "malformed reference type"),
-    (vec(b"\x60" + vec(b"\x74") + vec()), "malformed vector type"),
+    (vec(b"\x60" + vec(b"\x65") + vec()), "malformed reference type"),
+    (vec(b"\x60" + vec(b"\x75") + vec()), "malformed vector type"),
+    (vec(b"\x60" + vec(b"\x64\x7f") + vec()), "malformed heap type"),
+    (vec(b"\x5f" + vec(b"\x78\x02")), "malformed mutability"),
     (vec(b"\x60" + vec(b"\xff\x00") + vec()), "integer representation too long"),
     (vec(b"\x61" + vec() + vec()), "malformed function type"),
 ])
@@ -183,7 +186,7 @@ def test_block_type_index() -> None:
     (bytes.fromhex("fe 00 0b"), "illegal opcode fe"),
     (bytes.fromhex("41 00 28 80 01 00 1a 0b"), "malformed memop flags"),
     (bytes.fromhex("41 00 28 00 80 80 80 80 80 80 80 80 80 02 1a 0b"), "integer too large"),
-    (bytes.fromhex("d0 7f 1a 0b"), "malformed reference type"),
+    (bytes.fromhex("d0 7f 1a 0b"), "malformed heap type"),
     (bytes.fromhex("41 80 80 80 80 80 00 0b"), "integer representation too long"),
     (bytes.fromhex("41 80 80 80 80 70 0b"), "integer too large"),
     (bytes.fromhex("0e 05 00 0b"), "length out of bounds"),
@@ -202,7 +205,7 @@ def test_bad_instructions(code: bytes, message: str) -> None:
 def test_webassembly_2_0_reserves_memory_index_bytes(code: bytes, message: str) -> None:
     """Without multi-memory and memory64 (the 2.0 testsuite's rules), the
     bytes later standards give a memory index or a 64-bit offset are malformed."""
-    assert malformed(with_body(code), WASM_2_0).message == message
+    assert malformed(with_body(code), WASM_2_0_FEATURES).message == message
 
 
 def test_memory_instructions_name_their_memory() -> None:
@@ -238,9 +241,9 @@ def test_memory_limits_flags(limits: str, expected: MemoryType) -> None:
     ("02 00", SUPPORTED_FEATURES, "malformed limits flags"),
     ("10 00", SUPPORTED_FEATURES, "malformed limits flags"),
     ("81 00 00", SUPPORTED_FEATURES, "malformed limits flags"),
-    ("08 00 00", WASM_3_0, "malformed limits flags"),
+    ("08 00 00", WASM_3_0_FEATURES, "malformed limits flags"),
     ("08 00 40", SUPPORTED_FEATURES, "invalid custom page size"),
-    ("04 00", WASM_2_0, "integer too large"),
+    ("04 00", WASM_2_0_FEATURES, "integer too large"),
 ])
 def test_malformed_memory_limits(limits: str, features: frozenset[Feature], message: str) -> None:
     assert malformed(module(section(5, vec(bytes.fromhex(limits)))), features).message == message
@@ -273,7 +276,7 @@ def test_immediates_of_every_shape() -> None:
     assert [i.imm for i in body] == [
         ((0, 1), 2), (3, 1), (ValType.I32, ValType.EXTERNREF), MemArg(2, 400), 0x7FC00000,
         0xBFF0000000000000, 0x8000000000000000, (1, 2), (3, 4), (5, 0), (0, 0), 0,
-        ValType.FUNCREF, None, None]
+        HeapKind.FUNC, None, None]
     assert body[-2].op is op("i32.trunc_sat_f32_s")
 
 
@@ -306,7 +309,9 @@ def test_element_segments_all_eight_forms() -> None:
     assert modes == [SegmentMode.ACTIVE, SegmentMode.PASSIVE, SegmentMode.ACTIVE, SegmentMode.DECLARATIVE,
                      SegmentMode.ACTIVE, SegmentMode.PASSIVE, SegmentMode.ACTIVE, SegmentMode.DECLARATIVE]
     assert [e.table for e in decoded.elems] == [0, 0, 1, 0, 0, 0, 1, 0]
-    assert [e.type for e in decoded.elems] == [ValType.FUNCREF] * 5 + [ValType.EXTERNREF] + [ValType.FUNCREF] * 2
+    func_indices = ref_type(False, HeapKind.FUNC)  # what function indices are
+    assert [e.type for e in decoded.elems] == [func_indices] * 4 + [ValType.FUNCREF, ValType.EXTERNREF] + \
+        [ValType.FUNCREF] * 2
     ref_func_op, end_op = op("ref.func"), op("end")
     assert decoded.elems[0].init == ((Instruction(ref_func_op, 0), Instruction(end_op)),
                                     (Instruction(ref_func_op, 1), Instruction(end_op)))

@@ -29,7 +29,7 @@ from interp.syntax.module import (
     SegmentMode,
 )
 from interp.syntax.opcodes import OPS, Imm, MemArg, op
-from interp.syntax.types import FuncType, GlobalType, ValType
+from interp.syntax.types import FuncType, GlobalType, HeapKind, ValType, ref_type
 
 END = Instruction(op("end"))
 
@@ -63,7 +63,7 @@ def test_kitchen_sink_decodes_to_what_the_text_says(wat_binaries) -> None:
     used = {i.op.imm for f in sink.funcs for i in f.body}
     assert used >= {Imm.BLOCKTYPE, Imm.BR_TABLE, Imm.CALL_INDIRECT, Imm.SELECT_TYPES, Imm.MEMARG, Imm.MEMORY,
                     Imm.MEMORY_INIT, Imm.MEMORY_COPY, Imm.TABLE_INIT, Imm.TABLE_COPY, Imm.ELEM, Imm.DATA,
-                    Imm.TABLE, Imm.REFTYPE, Imm.I64, Imm.GLOBAL, Imm.LOCAL, Imm.FUNC, Imm.LABEL}
+                    Imm.TABLE, Imm.HEAPTYPE, Imm.I64, Imm.GLOBAL, Imm.LOCAL, Imm.FUNC, Imm.LABEL}
 
 
 def test_offsets_of_wat2wasm_output_match_wasm_objdump(wat_binaries, tmp_path: Path) -> None:
@@ -88,17 +88,25 @@ def _elem_flags(elem: Elem) -> int:
     return encoded[8 + 3]
 
 
+FUNC_INDICES = ref_type(False, HeapKind.FUNC)
+"""The type of the function-index forms of element segments."""
+
+
 @pytest.mark.parametrize("elem, flags", [
-    (Elem(ValType.FUNCREF, (ref_func(0),), SegmentMode.ACTIVE, 0, i32_const(0)), 0),
-    (Elem(ValType.FUNCREF, (ref_func(0),), SegmentMode.PASSIVE), 1),
-    (Elem(ValType.FUNCREF, (ref_func(0),), SegmentMode.ACTIVE, 2, i32_const(0)), 2),
-    (Elem(ValType.FUNCREF, (ref_func(0),), SegmentMode.DECLARATIVE), 3),
-    (Elem(ValType.FUNCREF, ((Instruction(op("ref.null"), ValType.FUNCREF), END),), SegmentMode.ACTIVE, 0,
+    (Elem(FUNC_INDICES, (ref_func(0),), SegmentMode.ACTIVE, 0, i32_const(0)), 0),
+    (Elem(FUNC_INDICES, (ref_func(0),), SegmentMode.PASSIVE), 1),
+    (Elem(FUNC_INDICES, (ref_func(0),), SegmentMode.ACTIVE, 2, i32_const(0)), 2),
+    (Elem(FUNC_INDICES, (ref_func(0),), SegmentMode.DECLARATIVE), 3),
+    (Elem(ValType.FUNCREF, ((Instruction(op("ref.null"), HeapKind.FUNC), END),), SegmentMode.ACTIVE, 0,
           i32_const(0)), 4),
+    (Elem(ValType.FUNCREF, (ref_func(0),), SegmentMode.ACTIVE, 0, i32_const(0)), 4),
     (Elem(ValType.EXTERNREF, (), SegmentMode.PASSIVE), 5),
+    (Elem(ValType.FUNCREF, (ref_func(0),), SegmentMode.PASSIVE), 5),
     (Elem(ValType.EXTERNREF, (), SegmentMode.ACTIVE, 0, i32_const(0)), 6),
+    (Elem(FUNC_INDICES, ((Instruction(op("ref.null"), HeapKind.FUNC), END),), SegmentMode.ACTIVE, 0,
+          i32_const(0)), 6),
     (Elem(ValType.FUNCREF, ((Instruction(op("global.get"), 0), END),), SegmentMode.DECLARATIVE), 7),
-    (Elem(ValType.FUNCREF, (), SegmentMode.PASSIVE), 1),
+    (Elem(FUNC_INDICES, (), SegmentMode.PASSIVE), 1),
 ])
 def test_element_segments_use_the_most_compact_encoding(elem: Elem, flags: int, without_offsets) -> None:
     assert _elem_flags(elem) == flags
@@ -212,8 +220,11 @@ def test_every_opcode_of_the_table_encodes_and_decodes() -> None:
         Imm.TABLE_INIT: (1, 2), Imm.TABLE_COPY: (2, 1), Imm.MEMARG: MemArg(3, 2**64 - 1, 2), Imm.MEMORY: 1,
         Imm.MEMORY_INIT: (0, 3), Imm.MEMORY_COPY: (2, 0), Imm.I32: 0x8000_0000,
         Imm.I64: 0xFFFF_FFFF_FFFF_FFFE, Imm.F32: 0x7F80_0001, Imm.F64: 0xFFF8_0000_0000_0001,
-        Imm.V128: 2**127 + 5, Imm.REFTYPE: ValType.EXTERNREF, Imm.SELECT_TYPES: (ValType.F64,), Imm.LANE: 7,
-        Imm.SHUFFLE: tuple(range(16)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1), Imm.TAG: 3, Imm.TYPE: 2,
+        Imm.V128: 2**127 + 5, Imm.HEAPTYPE: HeapKind.EXTERN, Imm.SELECT_TYPES: (ValType.F64,), Imm.LANE: 7,
+        Imm.SHUFFLE: tuple(range(16)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1), Imm.TYPE: 300, Imm.FIELD: (1, 200),
+        Imm.ARRAY_FIXED: (2, 5), Imm.ARRAY_DATA: (1, 0), Imm.ARRAY_ELEM: (1, 3), Imm.ARRAY_COPY: (4, 5),
+        Imm.CAST: ref_type(False, 70), Imm.CAST_NULL: ref_type(True, HeapKind.I31),
+        Imm.BR_ON_CAST: (2, ref_type(True, HeapKind.ANY), ref_type(False, 3)), Imm.TAG: 3,
         Imm.TRY_TABLE: (ValType.I64, (Catch(CatchKind.CATCH, 1, 2), Catch(CatchKind.CATCH_ALL_REF, None, 0))),
     }
     structure = {op(name) for name in ("block", "loop", "if", "else", "end", "try", "catch", "catch_all", "delegate",

@@ -357,3 +357,47 @@ def test_interrupting_a_host_function_that_never_returns_leaves_the_session_usab
     assert spinning.is_set() and session.current.instruction_text == "call $twice"  # before the call, as it was
     assert session.reverse_step().reason is StopReason.STEP and session.position == 0
     session.close()
+
+
+BOX = """(module
+  (type $box (struct (field $count (mut i32))))
+  (type $counts (array (mut i32)))
+  (global $box (ref $box) (struct.new $box (i32.const 0)))
+  (global $counts (ref $counts) (array.new_default $counts (i32.const 3)))
+  (func (export "bump") (param $n i32) (result i32)
+    (loop $again
+      (struct.set $box $count (global.get $box) (i32.add (struct.get $box $count (global.get $box)) (i32.const 1)))
+      (array.set $counts (global.get $counts) (i32.rem_u (local.get $n) (i32.const 3)) (local.get $n))
+      (br_if $again (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (struct.get $box $count (global.get $box))))"""
+
+
+def heap_state(session: DebugSession) -> tuple:
+    """The fields of the structs and arrays the globals hold (which existed
+    before the run, so re-execution cannot make them anew)."""
+    box, counts = (cell.value for cell in session.store.instances[0].globals)
+    return session.position, tuple(box.fields), tuple(counts.elements)
+
+
+@pytest.mark.parametrize("interval", [1, 7, 20_000])
+def test_reverse_execution_restores_the_fields_of_structs_and_arrays(interval: int) -> None:
+    session = session_for(BOX, "bump", 5, interval=interval)
+    forward = [heap_state(session)]
+    while not session.finished:
+        session.step()
+        forward.append(heap_state(session))
+    assert forward[-1][1:] == ((5,), (3, 1, 2))
+    backward = [heap_state(session)]
+    while session.position > 0:
+        session.reverse_step()
+        backward.append(heap_state(session))
+    assert backward == forward[::-1]
+
+
+def test_frames_show_structs_and_arrays_by_their_names() -> None:
+    session = session_for(BOX, "bump", 2)
+    session.step(3)  # global.get $box, global.get $box, struct.get
+    assert session.current.typed_stack() == ["(ref $box):struct $box {count 0}", "(ref $box):struct $box {count 0}"]
+    session.step(9)
+    assert session.current.instruction_text == "array.set $counts"
+    assert session.current.typed_stack()[0] == "(ref $counts):array $counts [0, 0, 0]"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from interp.errors import MalformedError, TextSyntaxError
 from interp.syntax.module import Data, Elem, Export, Import, Instruction, SegmentMode
-from interp.features import SUPPORTED_FEATURES, WASM_2_0, Feature
+from interp.features import SUPPORTED_FEATURES, WASM_2_0_FEATURES, Feature
 from interp.syntax.opcodes import OPS_BY_NAME, SELECT_TYPED, MemArg
 from interp.syntax.types import (
     EXTERNREF,
@@ -20,12 +20,17 @@ from interp.syntax.types import (
     ExternKind,
     FuncType,
     GlobalType,
+    HeapKind,
     Limits,
     MemoryType,
     TableType,
     ValType,
+    ref_type,
 )
 from interp.text import parse_module
+
+FUNC_INDICES = ref_type(False, HeapKind.FUNC)
+"""The type of an element segment written as function indices."""
 
 
 def ins(name: str, imm: object = None) -> Instruction:
@@ -213,11 +218,11 @@ def test_table_with_inline_elements() -> None:
     """)
     assert module.tables == (TableType(Limits(3, 3), FUNCREF), TableType(Limits(2, 2), EXTERNREF))
     refs = tuple((ins("ref.func", i), END) for i in (0, 1, 0))
-    nulls = ((ins("ref.null", EXTERNREF), END),) * 2
+    nulls = ((ins("ref.null", HeapKind.EXTERN), END),) * 2
     assert module.elems == (
-        Elem(FUNCREF, refs, SegmentMode.ACTIVE, 0, ZERO_OFFSET),
+        Elem(FUNCREF, refs, SegmentMode.ACTIVE, 0, ZERO_OFFSET),  # the table's element type
         Elem(EXTERNREF, nulls, SegmentMode.ACTIVE, 1, ZERO_OFFSET),
-        Elem(FUNCREF, (), SegmentMode.PASSIVE),
+        Elem(FUNC_INDICES, (), SegmentMode.PASSIVE),
     )
     assert module.names.elems == {2: "e"}  # the inline segments take indices 0 and 1
     assert module.exports == (Export("t", ExternKind.TABLE, 0),)
@@ -251,20 +256,20 @@ def test_element_segment_forms() -> None:
         (elem $q declare funcref (item ref.func $f))
     """)
     f, g = (ins("ref.func", 0), END), (ins("ref.func", 1), END)
-    null = (ins("ref.null", FUNCREF), END)
+    null = (ins("ref.null", HeapKind.FUNC), END)
 
     def offset(n: int) -> tuple[Instruction, ...]:
         return (ins("i32.const", n), END)
 
-    assert module.elems == (
-        Elem(FUNCREF, (f, g), SegmentMode.ACTIVE, 0, offset(0)),
-        Elem(FUNCREF, (), SegmentMode.ACTIVE, 0, offset(1)),
-        Elem(FUNCREF, (g,), SegmentMode.ACTIVE, 0, offset(2)),
-        Elem(FUNCREF, (f,), SegmentMode.ACTIVE, 1, offset(3)),
+    assert module.elems == (  # function indices are references of type (ref func)
+        Elem(FUNC_INDICES, (f, g), SegmentMode.ACTIVE, 0, offset(0)),
+        Elem(FUNC_INDICES, (), SegmentMode.ACTIVE, 0, offset(1)),
+        Elem(FUNC_INDICES, (g,), SegmentMode.ACTIVE, 0, offset(2)),
+        Elem(FUNC_INDICES, (f,), SegmentMode.ACTIVE, 1, offset(3)),
         Elem(FUNCREF, (f, null), SegmentMode.ACTIVE, 1, offset(4)),
-        Elem(FUNCREF, (f, g), SegmentMode.PASSIVE),
+        Elem(FUNC_INDICES, (f, g), SegmentMode.PASSIVE),
         Elem(FUNCREF, (null,), SegmentMode.PASSIVE),
-        Elem(FUNCREF, (g,), SegmentMode.DECLARATIVE),
+        Elem(FUNC_INDICES, (g,), SegmentMode.DECLARATIVE),
         Elem(FUNCREF, (f,), SegmentMode.DECLARATIVE),
     )
     assert module.names.elems == {5: "p", 8: "q"}
@@ -302,9 +307,9 @@ def test_start() -> None:
 def test_limits_must_fit_in_32_bits_in_webassembly_2_0() -> None:
     """In 2.0's text format; with memory64 they are u64s (and too large a
     one for its type is a validation error)."""
-    assert parse_module("(memory 0 0xffff_ffff)", WASM_2_0).memories == (MemoryType(Limits(0, 2**32 - 1)),)
-    assert syntax_error("(memory 0x1_0000_0000)", WASM_2_0).message == "i32 constant out of range"
-    assert syntax_error("(table 0 0x1_0000_0000 funcref)", WASM_2_0).message == "i32 constant out of range"
+    assert parse_module("(memory 0 0xffff_ffff)", WASM_2_0_FEATURES).memories == (MemoryType(Limits(0, 2**32 - 1)),)
+    assert syntax_error("(memory 0x1_0000_0000)", WASM_2_0_FEATURES).message == "i32 constant out of range"
+    assert syntax_error("(table 0 0x1_0000_0000 funcref)", WASM_2_0_FEATURES).message == "i32 constant out of range"
     assert syntax_error("(table 0 0x1_0000_0000_0000_0000 funcref)").message == "i64 constant out of range"
 
 
@@ -554,7 +559,7 @@ def test_bad_memory_arguments(text: str, message: str) -> None:
     ("(memory i64 1)", "unexpected token"),
 ])
 def test_webassembly_2_0_text_has_no_memory_indices_or_64_bit_limits(text: str, message: str) -> None:
-    assert syntax_error(text, WASM_2_0).message.startswith(message)
+    assert syntax_error(text, WASM_2_0_FEATURES).message.startswith(message)
 
 
 @pytest.mark.parametrize(("text", "memory"), [
@@ -608,7 +613,7 @@ def test_bad_immediates(text: str, message: str) -> None:
 
 def test_references() -> None:
     assert body("(func $f (drop (ref.null func)) (drop (ref.null extern)) (drop (ref.is_null (ref.func $f))))")[:5] == (
-        ins("ref.null", FUNCREF), ins("drop"), ins("ref.null", EXTERNREF), ins("drop"), ins("ref.func", 0),
+        ins("ref.null", HeapKind.FUNC), ins("drop"), ins("ref.null", HeapKind.EXTERN), ins("drop"), ins("ref.func", 0),
     )
     assert syntax_error("(func (ref.null funcref))").message == "unexpected token"
 

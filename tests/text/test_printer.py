@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from interp.binary.decode import SECTION_ORDER, decode_module
 from interp.binary.encode import encode_module
 from interp.errors import MalformedError
-from interp.features import WASM_2_0, Feature
+from interp.features import WASM_2_0_FEATURES, Feature
 from interp.loader import module_from_bytes
 from interp.script.testsuites import WASM_3_0, files_of_testsuite, place_of, recognise
 from interp.syntax.module import (
@@ -44,10 +44,13 @@ from interp.syntax.types import (
     V128,
     FuncType,
     GlobalType,
+    HeapKind,
     Limits,
     MemoryType,
     TableType,
     TagType,
+    composite,
+    ref_type,
 )
 from interp.text import parse_module, parse_script
 from interp.text.lexer import STRING, tokenize
@@ -82,8 +85,8 @@ def _normal_expr(expr: Expr | None, module: Module) -> Expr | None:
     for instr in expr:
         instr = instr._replace(offset=-1)
         if instr.op.imm is Imm.BLOCKTYPE and isinstance(instr.imm, int) and 0 <= instr.imm < len(types):
-            functype = types[instr.imm]
-            if not functype.params and len(functype.results) <= 1:
+            functype = composite(types[instr.imm])
+            if isinstance(functype, FuncType) and not functype.params and len(functype.results) <= 1:
                 instr = instr._replace(imm=functype.results[0] if functype.results else None)
         if instr.op is END and out and out[-1].op is ELSE:
             out.pop()
@@ -92,7 +95,8 @@ def _normal_expr(expr: Expr | None, module: Module) -> Expr | None:
 
 
 def _uses_data_count(module: Module) -> bool:
-    return any(instr.op.imm in (Imm.DATA, Imm.MEMORY_INIT) for func in module.funcs for instr in func.body)
+    return any(instr.op.imm in (Imm.DATA, Imm.MEMORY_INIT, Imm.ARRAY_DATA) for func in module.funcs
+               for instr in func.body)
 
 
 def comparable(module: Module, keep_names: bool) -> Module:
@@ -109,6 +113,7 @@ def comparable(module: Module, keep_names: bool) -> Module:
         elems=tuple(dataclasses.replace(e, init=tuple(normal(i) for i in e.init), offset=normal(e.offset))
                     for e in module.elems),
         datas=tuple(dataclasses.replace(d, offset=normal(d.offset)) for d in module.datas),
+        table_inits=tuple(normal(init) for init in module.table_inits),
         data_count=len(module.datas) if _uses_data_count(module) else None,
         customs=(),
         names=module.names if keep_names else Names(),
@@ -339,7 +344,7 @@ NAMES = Names(module="m", funcs={3: "fib", 4: "has space", 5: "dup", 6: "dup"},
     ("block", None, None, "block"),
     ("loop", I64, None, "loop (result i64)"),
     ("if", 1, NAMES, "if (type $t)"),
-    ("ref.null", EXTERNREF, None, "ref.null extern"),
+    ("ref.null", HeapKind.EXTERN, None, "ref.null extern"),
     ("ref.func", 3, NAMES, "ref.func $fib"),
     ("i8x16.extract_lane_s", 15, None, "i8x16.extract_lane_s 15"),
     ("i8x16.shuffle", tuple(range(16)), None, "i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15"),
@@ -410,8 +415,11 @@ SAMPLE_IMMEDIATES = {
     Imm.LOCAL: 1, Imm.GLOBAL: 0, Imm.TABLE: 1, Imm.ELEM: 1, Imm.DATA: 1, Imm.TABLE_INIT: (1, 1),
     Imm.TABLE_COPY: (1, 0), Imm.MEMARG: MemArg(0, 4, 1), Imm.MEMORY: 1, Imm.MEMORY_INIT: (1, 1),
     Imm.MEMORY_COPY: (0, 0), Imm.I32: 0xFFFF_FFFF, Imm.I64: 1 << 63, Imm.F32: 0x7FC0_0001,
-    Imm.F64: 1 << 63, Imm.V128: 1 << 127 | 5, Imm.REFTYPE: EXTERNREF, Imm.SELECT_TYPES: (I64,),
-    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1), Imm.TAG: 0, Imm.TYPE: 1,
+    Imm.F64: 1 << 63, Imm.V128: 1 << 127 | 5, Imm.HEAPTYPE: HeapKind.EXTERN, Imm.SELECT_TYPES: (I64,),
+    Imm.LANE: 1, Imm.SHUFFLE: tuple(range(31, 15, -1)), Imm.MEMARG_LANE: (MemArg(0, 8, 1), 1), Imm.TAG: 0,
+    Imm.TYPE: 0, Imm.FIELD: (0, 1), Imm.ARRAY_FIXED: (0, 3), Imm.ARRAY_DATA: (0, 1), Imm.ARRAY_ELEM: (0, 1),
+    Imm.ARRAY_COPY: (0, 0), Imm.CAST: ref_type(False, 0), Imm.CAST_NULL: ref_type(True, HeapKind.EQ),
+    Imm.BR_ON_CAST: (0, ref_type(True, HeapKind.ANY), ref_type(False, 0)),
 }
 LEGACY_TRY_PARTS = {op("catch"), op("catch_all"), op("delegate")}
 
@@ -450,7 +458,7 @@ def every_instruction_module() -> Module:
         tables=(TableType(Limits(1), FUNCREF), TableType(Limits(1, 5), EXTERNREF)),
         memories=(MemoryType(Limits(1)), MemoryType(Limits(0, 1), I64, 1)),
         globals=(Global(GlobalType(I32, True), zero),),
-        elems=(Elem(FUNCREF, (), SegmentMode.PASSIVE), Elem(EXTERNREF, ((Instruction(op("ref.null"), EXTERNREF),
+        elems=(Elem(FUNCREF, (), SegmentMode.PASSIVE), Elem(EXTERNREF, ((Instruction(op("ref.null"), HeapKind.EXTERN),
                                                                          Instruction(END)),), SegmentMode.PASSIVE)),
         datas=(Data(b"x", SegmentMode.ACTIVE, 0, zero), Data(b"y", SegmentMode.PASSIVE)),
         data_count=2,
@@ -548,7 +556,7 @@ def test_invalid_modules_print_too() -> None:
                     names=Names(funcs={9: "missing"}))
     text = print_module(module, folded=True)
     assert "    call 9\n    (block (type 5))\n    call_indirect 3 (type 8)\n    (global.get 4))" in text
-    assert "(elem (;0;) (table 4) (offset) func 12)" in text
+    assert "(elem (;0;) (table 4) (offset) funcref (item (ref.func 12)))" in text
     assert_round_trip(module, keep_names=False)
 
 
@@ -592,7 +600,7 @@ SUITE = configured_testsuite()
 SCRIPTS = sorted(SUITE.glob("*.wast")) if SUITE is not None else []
 
 
-def script_modules(path: Path, features: frozenset[Feature] = WASM_2_0) -> list[tuple[Module, bool]]:
+def script_modules(path: Path, features: frozenset[Feature] = WASM_2_0_FEATURES) -> list[tuple[Module, bool]]:
     """Every module of a script that decodes or parses (by the rules of
     ``features``), with whether it came from text (whose names must survive
     too); quoted modules and those expected malformed are left out."""
@@ -632,6 +640,35 @@ def assert_testsuite_modules_read_back(path: Path, features: frozenset[Feature])
             if back != expected:
                 failures.append(f"module {index} ({'folded' if folded else 'flat'}) differs")
             elif encode_module(back) != encode_module(expected):
+                failures.append(f"module {index} ({'folded' if folded else 'flat'}) encodes differently")
+    assert not failures, "\n".join(failures)
+
+
+THREE = next((suite for suite in configured_testsuites() if suite.is_dir() and recognise(suite) is WASM_3_0), None)
+TYPED_FILES = sorted({pattern for feature, patterns in WASM_3_0.needs
+                      if feature in (Feature.FUNCTION_REFERENCES, Feature.GC) for pattern in patterns})
+"""The 3.0 testsuite's files of typed function references and GC."""
+
+
+@pytest.mark.skipif(THREE is None, reason="WASM_TESTSUITE names no 3.0 testsuite")
+@pytest.mark.parametrize("name", TYPED_FILES)
+def test_3_0_modules_of_typed_references_and_gc_read_back_from_their_printed_text(name: str) -> None:
+    """Types, recursive groups, subtypes, field names, typed references and
+    the GC instructions print as text that parses into the same module,
+    which encodes to the same bytes."""
+    place = place_of(THREE / name)  # type: ignore[operator]
+    if place is None or place.missing:
+        pytest.skip(f"{name} needs {', '.join(place.missing) if place else 'a known testsuite'} too")
+    modules = script_modules(THREE / name)  # type: ignore[operator]
+    assert modules
+    failures = []
+    for index, (module, from_text) in enumerate(modules):
+        expected = comparable(module, from_text)
+        for folded in (False, True):
+            back = parse_module(print_module(module, folded=folded, offsets=not from_text))
+            if comparable(back, from_text) != expected:
+                failures.append(f"module {index} ({'folded' if folded else 'flat'}) differs")
+            elif encode_module(comparable(back, False)) != encode_module(comparable(module, False)):
                 failures.append(f"module {index} ({'folded' if folded else 'flat'}) encodes differently")
     assert not failures, "\n".join(failures)
 
@@ -713,3 +750,36 @@ def test_3_0_modules_read_back_from_their_printed_text(name: str) -> None:
 def test_the_3_0_testsuite_has_control_modules_to_print() -> None:
     assert {"return_call.wast", "throw_ref.wast", "legacy/try_delegate.wast", "custom/branch_hint.wast",
             "id.wast"} <= set(control_scripts())
+
+
+GC_TEXT = """(module
+  (rec
+    (type $node (sub (struct (field $value i32) (field $next (mut (ref null $node))))))
+    (type $labelled (sub final $node (struct (field $value i32) (field $next (mut (ref null $node)))
+                                               (field $label (ref $bytes))))))
+  (type $bytes (array (mut i8)))
+  (rec)
+  (table $nodes 2 (ref null $node) (ref.null none))
+  (func $read (param $n (ref null $node)) (result i32)
+    (struct.get $node $value (local.get $n)))
+  (func $label (param $l (ref $labelled)) (result i32)
+    (array.get_u $bytes (struct.get $labelled $label (local.get $l)) (i32.const 0)))
+  (func $kinds (param $a anyref) (result i32)
+    (block $other (result anyref)
+      (drop (br_on_cast $other anyref (ref $labelled) (local.get $a)))
+      (ref.null any))
+    (ref.test (ref null i31))))"""
+
+
+def test_types_fields_and_gc_instructions_print_with_their_names() -> None:
+    module = parse_module(GC_TEXT)
+    assert module.names.fields == {0: {0: "value", 1: "next"}, 1: {0: "value", 1: "next", 2: "label"}}
+    assert module.rec_groups == ((0, 2), (3, 0))
+    decoded = decode_module(encode_module(module))
+    assert decoded.names.fields == module.names.fields and decoded.rec_groups == module.rec_groups
+    text = print_module(decoded)
+    assert "(type $labelled (sub final $node (struct (field $value i32) (field $next (mut (ref null $node)))" in text
+    assert "  (rec)\n" in text and "(table $nodes 2 (ref null $node) ref.null none)" in text
+    assert "struct.get $labelled $label" in text and "br_on_cast 0 anyref (ref $labelled)" in text
+    assert_round_trip(module)
+    assert_round_trip(decoded)

@@ -7,7 +7,7 @@ import pytest
 from interp.errors import TextSyntaxError
 from interp.exec.store import EngineConfig
 from interp.script.run import ScriptRunner
-from interp.syntax.types import EXTERNREF, F32, F64, FUNCREF, I32, I64
+from interp.syntax.types import F32, F64, I32, I64, HeapKind
 from interp.text import parse_module, parse_script
 from interp.text.script import (
     ActionCommand,
@@ -93,10 +93,10 @@ def test_values_and_result_patterns(commands: tuple) -> None:
     invoke = commands[7].action
     assert invoke.args == (
         Const(F32, 0x3FC0_0000), Const(F64, 0xBFE0_0000_0000_0000), Const(I64, 2**64 - 1),
-        RefNull(EXTERNREF), RefExtern(7),
+        RefNull(HeapKind.EXTERN), RefExtern(7),
     )
     assert commands[7].expected == (
-        NanPattern(F32, "canonical"), NanPattern(F64, "arithmetic"), RefFuncAny(), RefNull(FUNCREF),
+        NanPattern(F32, "canonical"), NanPattern(F64, "arithmetic"), RefFuncAny(), RefNull(HeapKind.FUNC),
         RefExtern(2), Const(F64, 0xFFF0_0000_0000_0001),
     )
 

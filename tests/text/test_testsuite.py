@@ -129,7 +129,7 @@ def test_float_literals_have_the_values_the_testsuite_expects(name: str) -> None
                 continue
             bits, width = literal
             assert bits == command.expected[0].value, f"{name}:{command.line}"
-            assert width == (32 if command.expected[0].type.name in ("F32", "I32") else 64)
+            assert width == (32 if command.expected[0].type.text in ("f32", "i32") else 64)
             checked += 1
     assert checked > 50
 

@@ -31,6 +31,7 @@ from interp.syntax.types import (
     ExternKind,
     FuncType,
     GlobalType,
+    HeapKind,
     Limits,
     MemoryType,
     TableType,
@@ -87,8 +88,11 @@ def _immediate(op: Op, args: list[str]) -> object:
         return int(args[0]) & 0xFFFF_FFFF_FFFF_FFFF if args else 0
     if kind in (Imm.F32, Imm.F64):
         return int(args[0]) if args else 0
-    if kind is Imm.REFTYPE:
-        return _valtype(args[0])
+    if kind is Imm.HEAPTYPE:
+        heap = _valtype(args[0]).heap if args[0].endswith("ref") else HeapKind.from_text(args[0])
+        if heap is None:
+            raise ValueError(f"not a heap type: {args[0]!r}")
+        return heap
     if kind is Imm.SELECT_TYPES:
         return tuple(_valtype(arg) for arg in args)
     raise ValueError(f"cannot assemble immediates of kind {kind}")

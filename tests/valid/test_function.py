@@ -440,7 +440,7 @@ class TestStepwiseInterface:
         body = validator.ctrls[0]
         assert (body.kind, body.start_types, body.end_types, body.label_types, body.height, body.unreachable) == (
             "function", (), (I32,), (I32,), 0, False)
-        assert validator.locals == (I32, I64)
+        assert validator.local_types == (I32, I64) and validator.locals == [I32, I64]
 
     def test_heights_and_frames(self) -> None:
         validator = self.validator()

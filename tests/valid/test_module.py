@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from interp.errors import FieldKind, InvalidError, ModuleField
-from interp.features import SUPPORTED_FEATURES, WASM_2_0, Feature
+from interp.features import SUPPORTED_FEATURES, WASM_2_0_FEATURES, Feature
 from interp.syntax.module import Data, Elem, Export, Func, Global, Import, Module, SegmentMode
 from interp.syntax.types import (
     EXTERNREF,
@@ -91,7 +91,7 @@ def test_multiple_tables_are_allowed() -> None:
 ])
 def test_multiple_memories(module: Module) -> None:
     """Only one in WebAssembly 2.0; any number with multi-memory."""
-    assert_invalid(module, "multiple memories", WASM_2_0)
+    assert_invalid(module, "multiple memories", WASM_2_0_FEATURES)
     assert message_of(module) is None
 
 
@@ -166,10 +166,21 @@ def test_global_initializers(valtype, lines: tuple[str, ...], expected: str | No
     assert message == expected if expected is None else message is not None and message.startswith(expected)
 
 
-def test_global_initializer_sees_only_imported_globals() -> None:
+def test_global_initializer_sees_only_imported_globals_in_2_0() -> None:
     earlier = Global(GlobalType(I32, False), expr("i32.const 0"))
-    assert_invalid(global_module(I32, "global.get 0", imports=(), extra_globals=(earlier,)), "unknown global 0")
-    assert_invalid(global_module(I32, "global.get 1", extra_globals=(earlier,)), "unknown global 1")
+    message = message_of(global_module(I32, "global.get 0", imports=(), extra_globals=(earlier,)), WASM_2_0_FEATURES)
+    assert message == "unknown global 0"
+    assert message_of(global_module(I32, "global.get 1", extra_globals=(earlier,)), WASM_2_0_FEATURES) \
+        == "unknown global 1"
+
+
+def test_global_initializer_sees_earlier_globals_in_3_0() -> None:
+    earlier = Global(GlobalType(I32, False), expr("i32.const 0"))
+    assert message_of(global_module(I32, "global.get 0", imports=(), extra_globals=(earlier,))) is None
+    assert message_of(global_module(I32, "global.get 1", extra_globals=(earlier,))) is None
+    later = Global(GlobalType(I32, False), expr("global.get 1"))
+    module = global_module(I32, "i32.const 0", imports=(), extra_globals=(later,))
+    assert message_of(Module(globals=tuple(reversed(module.globals)))) == "unknown global 1"
 
 
 def test_global_initializer_needs_immutable_global() -> None:
@@ -178,7 +189,7 @@ def test_global_initializer_needs_immutable_global() -> None:
 
 def test_extended_constant_expressions_are_not_webassembly_2_0() -> None:
     assert_invalid(global_module(I32, "i32.const 1", "i32.const 2", "i32.add"), "constant expression required",
-                   WASM_2_0)
+                   WASM_2_0_FEATURES)
 
 
 def test_constant_expression_errors_carry_no_function() -> None:
@@ -232,12 +243,17 @@ def active(init: tuple, elem_type=FUNCREF, table: int = 0, *offset: str) -> Elem
     (elem_module(Elem(FUNCREF, (expr("ref.func 5"),), SegmentMode.PASSIVE)), "unknown function 5"),
     (elem_module(active((), FUNCREF, 0, "global.get 0"), imports=(IMPORTED_MUT_I32,)),
      "constant expression required"),
-    (elem_module(active((), FUNCREF, 0, "global.get 0"), imports=(),
-                 globals=(Global(GlobalType(I32, False), expr("i32.const 0")),)), "unknown global 0"),
 ])
 def test_element_segments(module: Module, expected: str | None) -> None:
     message = message_of(module)
     assert message == expected if expected is None else message is not None and message.startswith(expected)
+
+
+def test_element_offsets_read_defined_globals_in_3_0_only() -> None:
+    module = elem_module(active((), FUNCREF, 0, "global.get 0"), imports=(),
+                         globals=(Global(GlobalType(I32, False), expr("i32.const 0")),))
+    assert message_of(module) is None
+    assert message_of(module, WASM_2_0_FEATURES) == "unknown global 0"
 
 
 def data_module(*datas: Data, memories=(MemoryType(Limits(1)),)) -> Module:
@@ -352,7 +368,8 @@ def test_context_contents() -> None:
         data_count=2,
     )
     context = validate_module(module)
-    assert context.types == module.types
+    assert tuple(defined.comp for defined in context.types) == module.types
+    assert context.func_types == (context.types[1], context.types[0])
     assert context.funcs == (FuncType((I32,), (I64,)), VOID)
     assert context.tables == (TableType(Limits(0), EXTERNREF), FUNCREF_TABLE)
     assert context.memories == (MemoryType(Limits(1)),)

@@ -16,12 +16,12 @@ from hypothesis import given, settings, strategies as st
 from interp.errors import InvalidError
 from interp.syntax.module import Catch, CatchKind, Instruction
 from interp.syntax.opcodes import OPS, SELECT_TYPED, Imm, MemArg, Op, op
-from interp.syntax.types import F32, F64, I32, I64, FuncType, ValType
+from interp.syntax.types import F32, F64, I32, I64, FuncType, HeapKind, ValType, ref_type
 from interp.valid import FunctionValidator, ModuleContext, validate_module
 from tests.valid.assemble import environment_module
 
 _INDEX = st.one_of(st.integers(0, 5), st.sampled_from([-1, 2**32 - 1, 2**32]))
-_VALTYPE = st.sampled_from(list(ValType))
+_VALTYPE = st.sampled_from(ValType.all_simple())
 _IMMEDIATES: dict[Imm, st.SearchStrategy] = {
     Imm.NONE: st.none(),
     Imm.BLOCKTYPE: st.one_of(st.none(), _VALTYPE, _INDEX),
@@ -44,7 +44,17 @@ _IMMEDIATES: dict[Imm, st.SearchStrategy] = {
     Imm.I64: st.integers(0, 2**64 - 1),
     Imm.F32: st.integers(0, 2**32 - 1),
     Imm.F64: st.integers(0, 2**64 - 1),
-    Imm.REFTYPE: st.sampled_from([ValType.FUNCREF, ValType.EXTERNREF]),
+    Imm.HEAPTYPE: st.sampled_from([HeapKind.FUNC, HeapKind.EXTERN, HeapKind.ANY, 0, 5]),
+    Imm.TYPE: _INDEX,
+    Imm.FIELD: st.tuples(_INDEX, _INDEX),
+    Imm.ARRAY_FIXED: st.tuples(_INDEX, st.integers(0, 5)),
+    Imm.ARRAY_DATA: st.tuples(_INDEX, _INDEX),
+    Imm.ARRAY_ELEM: st.tuples(_INDEX, _INDEX),
+    Imm.ARRAY_COPY: st.tuples(_INDEX, _INDEX),
+    Imm.CAST: st.sampled_from([ref_type(False, HeapKind.I31), ref_type(False, 0)]),
+    Imm.CAST_NULL: st.sampled_from([ref_type(True, HeapKind.STRUCT), ref_type(True, 2)]),
+    Imm.BR_ON_CAST: st.tuples(_INDEX, st.just(ref_type(True, HeapKind.ANY)),
+                              st.sampled_from([ref_type(False, HeapKind.EQ), ref_type(True, 0)])),
     Imm.SELECT_TYPES: st.lists(_VALTYPE, max_size=2).map(tuple),
     Imm.V128: st.integers(0, 2**128 - 1),
     Imm.LANE: st.integers(0, 255),

@@ -52,6 +52,7 @@ LOOP_OPERATIONS = (
     "call_indirect", "select", "copy", "global.get", "global.set", "const", "const128", "ref.is_null", "pyop",
     "memory.size", "memory.grow", "memory.fill", "memory.copy",
     "return_call", "return_call_indirect", "return_call_ref", "rethrow",
+    "call_ref", "br_on_null", "br_on_non_null", "br_on_test",
 )
 """The loop's own instructions (written in the template, encoded by encode.py):
 what the ``MACHINE`` instructions of the table become."""

@@ -35,6 +35,7 @@ from typing import Any, Callable, Protocol
 from interp.exec.instance_ops import InstanceOperation, instance_operation
 from interp.exec.native.cython_semantics import indexed_name
 from interp.runtime.instance import ModuleInstance
+from interp.runtime.references import ref_matches
 from interp.syntax.opcodes import OPS, Imm, MemArg, Op
 from interp.syntax.semantics import RUNTIME, Access, Compute
 from interp.syntax.types import MemoryType, ValType
@@ -43,12 +44,18 @@ from interp.translate.compiled import CompiledModule
 from interp.translate.lower import Branch, LoweredFunction, Return
 from interp.valid.context import ModuleContext
 
-TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4,
-              ValType.FUNCREF: 5, ValType.EXTERNREF: 6, ValType.EXNREF: 7}
+_TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4}
+REFERENCE = 5
+"""The type code of every reference type: a reference is a handle (see the loop's ``ref_handle``)."""
 NO_RESULT = -1
 RETURN_TARGET = -1  # in a branch table entry: leave the function
 ENGINE = "cython"
 """The key of this engine's code in ``CompiledModule.engine_code`` and the cache."""
+
+
+def type_code(valtype: ValType) -> int:
+    """How the loop holds a value of ``valtype`` in a slot (the ``T_*`` codes of loop.pyx.in)."""
+    return _TYPE_CODES.get(valtype, REFERENCE)
 
 
 class Registry(Protocol):
@@ -83,7 +90,8 @@ class PythonOp:
 
 
 # What a relocated word names (its value before binding is the module's index of it).
-FUNCTION, FUNCTION_REF, GLOBAL, MEMORY, TABLE, TYPE, PYTHON_OP, MEMORY_ABOVE_1_BIT, MEMORY_ABOVE_8_BITS = range(9)
+FUNCTION, FUNCTION_REF, GLOBAL, MEMORY, TABLE, TYPE, PYTHON_OP, MEMORY_ABOVE_1_BIT, MEMORY_ABOVE_8_BITS, \
+    BRANCH_TEST = range(10)
 _FLAG_BITS = {MEMORY_ABOVE_1_BIT: 1, MEMORY_ABOVE_8_BITS: 8}
 """Relocated words that hold a memory's index shifted above that many bits of flags."""
 _A, _B, _C = 1, 2, 3  # the operand words of an instruction, after its opcode
@@ -242,10 +250,13 @@ def bind(encoded: EncodedFunction, func_index: int, instance: ModuleInstance, re
         if kind == PYTHON_OP:
             found, name = _python_operation(instance, func_index, index)
             code[word] = registry.python_op(PythonOp(
-                found.function, tuple(TYPE_CODES[t] for t in found.params),
-                NO_RESULT if found.result is None else TYPE_CODES[found.result], name,
-                tuple(TYPE_CODES[t] for t in found.more_results)))
+                found.function, tuple(type_code(t) for t in found.params),
+                NO_RESULT if found.result is None else type_code(found.result), name,
+                tuple(type_code(t) for t in found.more_results)))
             code[word + 1] -= len(found.params)
+            continue
+        if kind == BRANCH_TEST:
+            code[word] = registry.python_op(branch_test(instance, func_index, index))
             continue
         bits = _FLAG_BITS.get(kind)
         if bits is not None:
@@ -269,6 +280,18 @@ def _python_operation(instance: ModuleInstance, func_index: int, pc: int) -> tup
     position = func_index - instance.compiled.num_imported_funcs
     operation, imm, _ = instance.module.funcs[position].body[pc]
     return instance_operation(instance, operation, imm), operation.name
+
+
+def branch_test(instance: ModuleInstance, func_index: int, pc: int) -> PythonOp:
+    """The test of the ``br_on_cast`` or ``br_on_cast_fail`` at ``pc`` of the
+    function: 1 when the branch is taken for the reference it is given."""
+    lowered = instance.compiled.lowered(func_index)
+    operation, (_, target) = lowered.ops[pc], lowered.imms[pc]
+    taken = 1 if operation.name == "br_on_cast" else 0
+
+    def test(value: object) -> int:
+        return taken if ref_matches(value, target) else 1 - taken
+    return PythonOp(test, (REFERENCE,), type_code(ValType.I32), operation.name)
 
 
 _RESOLVERS: dict[int, Callable[[Registry, ModuleInstance, int], int]] = {
@@ -402,20 +425,34 @@ def _call_indirect(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -
     """``call_indirect`` and ``return_call_indirect``: ``[op, table id, type id,
     index slot << 32 | first argument slot]``."""
     type_index, table_index = imm
-    func_type = e.context.types[type_index]
+    defined = e.context.types[type_index]
     index_slot = top - 1
-    e.emit(operation.name, table_index, type_index, (index_slot << 32) | (index_slot - len(func_type.params)))
+    e.emit(operation.name, table_index, type_index, (index_slot << 32) | (index_slot - len(defined.comp.params)))
     e.relocate(_A, TABLE)
     e.relocate(_B, TYPE)
 
 
-def _return_call_ref(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    """``[op, function reference slot, first argument slot]``."""
-    e.emit(operation.name, top - 1, top - 1 - len(e.context.types[imm].params))
+def _call_ref(e: _Encoder, operation: Op, imm: int, top: int) -> None:
+    """``call_ref`` and ``return_call_ref``: ``[op, reference slot, first argument slot]``."""
+    reference_slot = top - 1
+    e.emit(operation.name, reference_slot, reference_slot - len(e.context.types[imm].comp.params))
 
 
 def _rethrow(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     e.emit("rethrow", e.slot(imm))
+
+
+def _br_on_null(e: _Encoder, operation: Op, imm: Branch | Return, top: int) -> None:
+    """``[br_on_null | br_on_non_null, reference slot, branch entry]``."""
+    e.emit(operation.name, top - 1, e.branch_entry(imm))
+
+
+def _br_on_cast(e: _Encoder, operation: Op, imm: tuple, top: int) -> None:
+    """``[br_on_test, reference slot, branch entry, test]``: the test (bound
+    per instance, ``branch_test``) is a Python function of the reference,
+    true when the branch is taken."""
+    e.emit("br_on_test", top - 1, e.branch_entry(imm[0]), e.pc)
+    e.relocate(_C, BRANCH_TEST)
 
 
 def _select(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
@@ -488,8 +525,10 @@ _MACHINE_ENCODERS: dict[str, Callable[[_Encoder, Op, Any, int], None]] = {
     "nop": _nop, "block": _nop, "loop": _nop, "drop": _nop, "end": _end,
     "unreachable": _unreachable, "if": _if, "else": _else, "br": _br, "br_if": _br_if,
     "br_table": _br_table, "return": _return_instr, "call": _call, "call_indirect": _call_indirect,
-    "return_call": _call, "return_call_indirect": _call_indirect, "return_call_ref": _return_call_ref,
+    "return_call": _call, "return_call_indirect": _call_indirect, "return_call_ref": _call_ref,
     "try_table": _nop, "try": _nop, "delegate": _nop, "catch": _else, "catch_all": _else, "rethrow": _rethrow,
+    "call_ref": _call_ref, "br_on_null": _br_on_null, "br_on_non_null": _br_on_null, "br_on_cast": _br_on_cast,
+    "br_on_cast_fail": _br_on_cast,
     "select": _select, "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
     "global.get": _global_get, "global.set": _global_set,
     "i32.const": _const, "i64.const": _const, "f32.const": _const, "f64.const": _const, "v128.const": _const,
