@@ -38,11 +38,11 @@ TREES = """(module
 
   (func $sum (param $node anyref) (result i32)
     (local $tree (ref $tree))
-    (block $not-a-tree
+    (drop (block $not-a-tree (result anyref)
       (local.set $tree (br_on_cast_fail $not-a-tree anyref (ref $tree) (local.get $node)))
       (return (i32.add (struct.get $tree $value (local.get $tree))
         (i32.add (call $sum (struct.get $tree $left (local.get $tree)))
-                 (call $sum (struct.get $tree $right (local.get $tree)))))))
+                 (call $sum (struct.get $tree $right (local.get $tree))))))))
     (i32.const 0))
 
   (func (export "trees") (param $depth i32) (param $rounds i32) (result i32)

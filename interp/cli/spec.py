@@ -117,8 +117,8 @@ def _not_run_line(not_run: list[tuple[Path, ScriptPlace]]) -> str:
     names = sorted({name for _, place in not_run for name in place.missing},
                    key=lambda name: (known.index(name) if name in known else len(known), name))
     needed = ", ".join(f"{name} ({sum(name in place.missing for _, place in not_run)})" for name in names)
-    files = f"{len(not_run)} file{'s' if len(not_run) > 1 else ''}"
-    return (f"not run: {files} that need features glasswasm does not support yet: {needed} "
+    files = f"{len(not_run)} files that need" if len(not_run) > 1 else "1 file that needs"
+    return (f"not run: {files} features glasswasm does not support yet: {needed} "
             f"(-v lists them, --run-unsupported runs them)")
 
 

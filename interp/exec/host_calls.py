@@ -263,6 +263,10 @@ def to_wasm_value(value: object, valtype: ValType) -> object:
     raise ValueError(f"{valtype} has no values")
 
 
+_REFERENCE_KINDS = {HeapKind.FUNC: "a function reference", HeapKind.EXN: "an exception reference"}
+"""How argument errors name what a reference of these hierarchies must be."""
+
+
 def _to_reference(value: object, reftype: RefType) -> object:
     """A reference given for ``reftype``: null only for a nullable type;
     an external reference any host object; for the ``any`` hierarchy a
@@ -277,7 +281,7 @@ def _to_reference(value: object, reftype: RefType) -> object:
     if top_heap(reftype.heap) is HeapKind.ANY and not isinstance(value, (GcStruct, GcArray, I31, HostRef)):
         reference = HostRef(value)
     if not ref_matches(reference, reftype):
-        kind = "function reference" if top_heap(reftype.heap) is HeapKind.FUNC else reftype.text
-        raise ValueError(f"{value!r} is not a {kind}")
+        kind = _REFERENCE_KINDS.get(top_heap(reftype.heap), f"a {reftype.text}")
+        raise ValueError(f"{value!r} is not {kind}")
     return reference
 

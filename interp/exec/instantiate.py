@@ -92,8 +92,9 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
                 f"{config.max_memory_pages} pages of 64 KiB")
         instance.memories.append(MemoryInstance(memory_type, config.max_memory_pages))
     first_tag = len(instance.tags)
-    for position in range(len(module.tags)):
-        instance.tags.append(TagInstance(context.tags[first_tag + position], _tag_name(module, first_tag + position)))
+    for position, tag in enumerate(module.tags):
+        instance.tags.append(TagInstance(context.tags[first_tag + position], _tag_name(module, first_tag + position),
+                                         context.types[tag.type_index]))
 
     for elem in module.elems:
         instance.elems.append([evaluate_constant(expr, instance) for expr in elem.init])
@@ -176,7 +177,7 @@ def _link(instance: ModuleInstance, imp: Import, value: ExternValue, expected: D
             instance.memories.append(value)
             return
     elif isinstance(expected, TagType):
-        if isinstance(value, TagInstance) and value.type == instance.compiled.context.tags[len(instance.tags)]:
+        if isinstance(value, TagInstance) and value.matches(instance.compiled.context.types[expected.type_index]):
             instance.tags.append(value)
             return
     elif isinstance(value, GlobalInstance) and _global_matches(value.type, expected):

@@ -35,7 +35,7 @@ class Store:
         start function (unless ``run_start`` is false: a debugger runs it
         itself).  Raises ``InvalidError``, ``UnlinkableError``,
         ``ResourceLimitError`` or ``Trap``."""
-        compiled = module if isinstance(module, CompiledModule) else compile_module(module, self.config.features)
+        compiled = module if isinstance(module, CompiledModule) else compile_module(module, features=self.config.features)
         instance = ModuleInstance(compiled, self, name)
         self.instances.append(instance)
         instantiate(instance, imports or {}, self.config, run_start)

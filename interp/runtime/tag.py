@@ -23,13 +23,23 @@ from interp.text.values import format_value
 class TagInstance:
     """A tag.  ``type`` is its function type: the parameters are the payload
     of its exceptions (the results are always empty).  ``name`` labels it in
-    messages (an export name or ``$identifier``), when known."""
+    messages (an export name or ``$identifier``), when known.  ``deftype``,
+    for a tag a module defines, is the canonical defined type of its type
+    (interp/syntax/defined.py), which imports of it must name exactly; a
+    host's tag, without one, matches any import of its function type."""
 
-    __slots__ = ("type", "name")
+    __slots__ = ("type", "name", "deftype")
 
-    def __init__(self, type: FuncType, name: str | None = None) -> None:
+    def __init__(self, type: FuncType, name: str | None = None, deftype: Any = None) -> None:
         self.type = type
         self.name = name
+        self.deftype = deftype
+
+    def matches(self, deftype: Any) -> bool:
+        """Whether an import of a tag of the defined type ``deftype`` may take this tag."""
+        if self.deftype is not None:
+            return self.deftype is deftype
+        return self.type == deftype.comp
 
     def describe(self) -> str:
         return f"tag {self.name}" if self.name else f"tag {self.type}"

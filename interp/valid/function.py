@@ -50,7 +50,8 @@ TRY = "try"
 CATCH = "catch"
 CATCH_ALL = "catch_all"
 
-_FRAME_TEXTS = {BLOCK: "the block", LOOP: "the loop", IF: "the then branch", ELSE: "the else branch"}
+_FRAME_TEXTS = {BLOCK: "the block", LOOP: "the loop", IF: "the then branch", ELSE: "the else branch",
+                TRY: "the try", CATCH: "the catch clause", CATCH_ALL: "the catch_all clause"}
 """How messages name a control frame other than the function body."""
 
 _UNKNOWN_TEXT = "_"
@@ -58,6 +59,8 @@ _UNKNOWN_TEXT = "_"
 
 _I32_ONLY: tuple[ValType, ...] = (I32,)
 _EXNREF_ONLY: tuple[ValType, ...] = (EXNREF,)
+_CAUGHT_EXCEPTION: tuple[ValType, ...] = (ref_type(False, HeapKind.EXN),)
+"""What ``catch_ref`` and ``catch_all_ref`` pass on besides the payload: ``(ref exn)``, never null."""
 
 _BOTTOM_REF = ref_type(False, HeapKind.BOT)
 """The type of a reference taken from unreachable code: it matches every reference type."""
@@ -483,9 +486,10 @@ class FunctionValidator:
             if catch.kind.has_tag:
                 received = self.context.tag_at(catch.tag).params
             if catch.kind.with_reference:
-                received += _EXNREF_ONLY
+                received += _CAUGHT_EXCEPTION
             label_types = self._label(catch.label).label_types
-            if received != label_types:
+            if len(received) != len(label_types) or \
+                    not all(matches(given, wanted) for given, wanted in zip(received, label_types)):
                 raise InvalidError(f"type mismatch: {catch.kind.text} passes {_format_types(received)} to label "
                                    f"{catch.label}, which takes {_format_types(label_types)}")
         self._enter_block(BLOCK, block_type, instr)

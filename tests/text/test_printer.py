@@ -644,35 +644,6 @@ def assert_testsuite_modules_read_back(path: Path, features: frozenset[Feature])
     assert not failures, "\n".join(failures)
 
 
-THREE = next((suite for suite in configured_testsuites() if suite.is_dir() and recognise(suite) is WASM_3_0), None)
-TYPED_FILES = sorted({pattern for feature, patterns in WASM_3_0.needs
-                      if feature in (Feature.FUNCTION_REFERENCES, Feature.GC) for pattern in patterns})
-"""The 3.0 testsuite's files of typed function references and GC."""
-
-
-@pytest.mark.skipif(THREE is None, reason="WASM_TESTSUITE names no 3.0 testsuite")
-@pytest.mark.parametrize("name", TYPED_FILES)
-def test_3_0_modules_of_typed_references_and_gc_read_back_from_their_printed_text(name: str) -> None:
-    """Types, recursive groups, subtypes, field names, typed references and
-    the GC instructions print as text that parses into the same module,
-    which encodes to the same bytes."""
-    place = place_of(THREE / name)  # type: ignore[operator]
-    if place is None or place.missing:
-        pytest.skip(f"{name} needs {', '.join(place.missing) if place else 'a known testsuite'} too")
-    modules = script_modules(THREE / name)  # type: ignore[operator]
-    assert modules
-    failures = []
-    for index, (module, from_text) in enumerate(modules):
-        expected = comparable(module, from_text)
-        for folded in (False, True):
-            back = parse_module(print_module(module, folded=folded, offsets=not from_text))
-            if comparable(back, from_text) != expected:
-                failures.append(f"module {index} ({'folded' if folded else 'flat'}) differs")
-            elif encode_module(comparable(back, False)) != encode_module(comparable(module, False)):
-                failures.append(f"module {index} ({'folded' if folded else 'flat'}) encodes differently")
-    assert not failures, "\n".join(failures)
-
-
 @pytest.mark.skipif(SUITE is None, reason="WASM_TESTSUITE is not set")
 @pytest.mark.parametrize("name", [path.name for path in SCRIPTS])
 def test_testsuite_modules_read_back_from_their_printed_text(name: str) -> None:

@@ -17,17 +17,13 @@ from interp.errors import InvalidError, MalformedError
 
 script = pytest.importorskip("interp.text.script")
 
-from interp.features import SUPPORTED_FEATURES  # noqa: E402
-from interp.script.testsuites import recognise  # noqa: E402
 from interp.valid import validate_module  # noqa: E402
-from spec_tests.expectations import configured_testsuite, features_of_testsuite
+from spec_tests.expectations import configured_testsuite, features_of_testsuite  # noqa: E402
 
 SUITE = configured_testsuite() or Path("testsuite-not-configured")
 FEATURES = features_of_testsuite(configured_testsuite())
-FILES = sorted(SUITE.glob("*.wast"))
-KNOWN = recognise(SUITE) if SUITE.is_dir() else None
-FEATURES = KNOWN.features if KNOWN is not None else SUPPORTED_FEATURES
 """The rules of the testsuite's version of the standard (2.0's are stricter than 3.0's)."""
+FILES = sorted(SUITE.glob("*.wast"))
 
 
 def commands_of(path: Path) -> tuple:
