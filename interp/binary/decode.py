@@ -58,7 +58,7 @@ from interp.syntax.module import (
     Names,
     SegmentMode,
 )
-from interp.syntax.opcodes import OPS, PREFIX_GC, PREFIX_MISC, PREFIX_SIMD, Imm, MemArg, Op, op as op_named
+from interp.syntax.opcodes import OPS, PREFIX_GC, PREFIX_MISC, PREFIX_SIMD, Imm, MemArg, Op, introduced_by, op as op_named
 from interp.syntax.types import (
     PAGE_SIZE,
     ArrayType,
@@ -507,6 +507,9 @@ def _dispatch(features: frozenset[Feature]) -> _Dispatch:
     single: list[_Entry | None] = [None] * 256
     prefixed: dict[tuple[int, int], _Entry] = {}
     for op in OPS:
+        feature = introduced_by(op)
+        if feature is not None and feature not in features:
+            continue
         entry = (op, readers[op.imm], _role(op))
         if op.prefix is None:
             single[op.code] = entry
@@ -782,7 +785,7 @@ class _ModuleDecoder:
     def extern_kind(self, what: str) -> ExternKind:
         pos = self.reader.pos
         kind = _KIND_BY_CODE.get(self.reader.byte())
-        if kind is None:
+        if kind is None or (kind is ExternKind.TAG and Feature.EXCEPTION_HANDLING not in self.features):
             raise MalformedError(f"malformed {what} kind", pos)
         return kind
 

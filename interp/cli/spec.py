@@ -31,24 +31,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="print every failed check, under its file (without -v: the first few, at the end), "
                              "and every file not run")
+    parser.add_argument("-r", "--recursive", action="store_true",
+                        help="run the .wast files of the folders' subfolders too (a testsuite's legacy/, proposals/ ...)")
     parser.add_argument("--run-unsupported", action="store_true",
                         help="also run the testsuite files that need features glasswasm does not support yet")
     add_engine_argument(parser)
 
 
-def collect_scripts(paths: list[str]) -> list[Path]:
-    """The .wast files named, folders expanded (sorted, not recursive)."""
+def collect_scripts(paths: list[str], recursive: bool = False) -> list[Path]:
+    """The .wast files named, folders expanded (sorted; with ``recursive``,
+    their subfolders' files after their own, folder by folder)."""
     scripts: list[Path] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            scripts.extend(sorted(p for p in path.iterdir() if p.suffix == ".wast" and p.is_file()))
+            scripts.extend(_scripts_in(path, recursive))
         elif path.is_file():
             scripts.append(path)
         else:
             raise UsageError(f"no such file or folder: {name}")
     if not scripts:
         raise UsageError("no .wast files found in " + ", ".join(paths))
+    return scripts
+
+
+def _scripts_in(folder: Path, recursive: bool) -> list[Path]:
+    entries = sorted(folder.iterdir())
+    scripts = [entry for entry in entries if entry.suffix == ".wast" and entry.is_file()]
+    if recursive:
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                scripts.extend(_scripts_in(entry, True))
     return scripts
 
 
@@ -60,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     failures: list[str] = []
     not_run: list[tuple[Path, ScriptPlace]] = []
     roots: set[Path] = set()
-    for script in collect_scripts(args.paths):
+    for script in collect_scripts(args.paths, args.recursive):
         place = place_of(script)
         if place is not None and place.root not in roots:
             roots.add(place.root)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from interp.errors import TrapKind
+from interp.features import Feature
 from interp.syntax.semantics import (
     LOAD,
     LOAD_SIGNED,
@@ -771,6 +772,27 @@ OPS_BY_NAME: dict[str, Op] = {}
 for _op in OPS:
     OPS_BY_NAME.setdefault(_op.name, _op)
 del _op
+
+_INTRODUCED_BY_NAME: dict[str, Feature] = {name: feature for feature, names in (
+    (Feature.TAIL_CALL, "return_call return_call_indirect return_call_ref"),
+    (Feature.EXCEPTION_HANDLING, "throw throw_ref try_table"),
+    (Feature.LEGACY_EXCEPTIONS, "try catch catch_all delegate rethrow"),
+    (Feature.FUNCTION_REFERENCES, "call_ref ref.as_non_null br_on_null br_on_non_null"),
+    (Feature.GC, "ref.eq"),
+    (Feature.WIDE_ARITHMETIC, "i64.add128 i64.sub128 i64.mul_wide_s i64.mul_wide_u"),
+) for name in names.split()}
+
+
+def introduced_by(op: Op) -> Feature | None:
+    """The feature past WebAssembly 2.0 that brought ``op`` (``None`` for
+    2.0's own): a binary or text of a standard without that feature does not
+    have the instruction (its opcode is illegal there)."""
+    if op.prefix == PREFIX_GC:
+        return Feature.GC
+    if "relaxed" in op.name:
+        return Feature.RELAXED_SIMD
+    return _INTRODUCED_BY_NAME.get(op.name)
+
 
 SELECT_TYPED: Op = OPS_BY_ENCODING[(None, 0x1C)]
 

@@ -29,21 +29,6 @@ from spec_tests.expectations import configured_testsuite
 
 TESTSUITE = configured_testsuite() or Path("testsuite-not-configured")
 
-GIVEN_A_MEANING_BY_3_0: dict[tuple[str, int], str] = {
-    ("binary.wast", 112): "unexpected end of section or function",  # 0x0a is throw_ref
-    ("binary.wast", 679): "unexpected end of section or function",  # import kind 4 is a tag
-    ("binary.wast", 689): "unexpected end of section or function",
-}
-"""The WebAssembly 2.0 testsuite's malformed binaries whose bytes WebAssembly
-3.0 gave a meaning: still malformed, but found so later, with the message
-the 3.0 testsuite expects of the same bytes (its binary.wast)."""
-
-
-def expected_message(file: str, line: int, message: str | None) -> str | None:
-    """What decoding a 2.0 testsuite binary must say, under 3.0's instructions."""
-    return GIVEN_A_MEANING_BY_3_0.get((file, line), message)
-
-
 class BinaryCase(NamedTuple):
     """One ``(module binary ...)`` of the testsuite and what it should do:
     ``expect`` is "valid" (decodes; ``module`` and ``assert_invalid`` and

@@ -128,3 +128,16 @@ def test_spec_lists_or_runs_the_files_not_supported(tmp_path: Path, capsys: pyte
     out = capsys.readouterr().out.splitlines()
     assert out[1] == f"{root / threads}: 0 passed, 1 failed (cannot parse)"
     assert out[-1] == "0 passed, 1 failed"
+
+
+def test_spec_runs_the_subfolders_with_recursive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_suite(tmp_path / "suite", WASM_3_0.markers, {"legacy/throw.wast": PASSING,
+                                                             "proposals/threads/atomic.wast": SHARED_MEMORY_SCRIPT})
+    assert main(["spec", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "8 passed, 0 failed"
+    assert main(["spec", "--recursive", str(root)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-3:] == [f"{root / 'legacy' / 'throw.wast'}: 2 passed, 0 failed",
+                        "not run: 1 file that needs features glasswasm does not support yet: threads (1) "
+                        "(-v lists them, --run-unsupported runs them)",
+                        "10 passed, 0 failed, 1 file not run"]
