@@ -44,7 +44,7 @@ _PUBLIC = {
     "TracingObserver": "interp.debug.tracing",
     "Tracer": "interp.debug.tracing",
     "DebugSession": "interp.debug.session",
-    "SourceMap": "interp.debug.source_map",
+    "SourceMap": "interp.dwarf.source_map",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -23,7 +23,7 @@ from abi.vm.vm import PluginVm
 from interp.debug.flame_graph import flame_graph_svg
 from interp.debug.profile import Profile, ProfileNode
 from interp.debug.profiler import Profiler
-from interp.debug.source_map import SourceMap
+from interp.dwarf.source_map import SourceMap
 
 DEFAULT_ROWS = 20
 

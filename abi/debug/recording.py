@@ -19,7 +19,7 @@ from typing import Any
 from abi.proxy.http_stream import FilterSlot, http_slot
 from abi.vm.instruments import ExportCall, VmInstrument
 from abi.vm.module import PluginModule
-from interp.debug.source_map import SourceMap
+from interp.dwarf.source_map import SourceMap
 from interp.errors import ExecutionError
 
 MAX_RECORDS = 100_000

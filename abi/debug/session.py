@@ -60,7 +60,7 @@ from abi.vm.module import PluginModule
 from abi.vm.vm import PluginVm
 from interp.debug.expressions import tokenize, truth
 from interp.debug.session import DebugSession, Stop, StopReason
-from interp.debug.source_map import SourceMap
+from interp.dwarf.source_map import SourceMap
 from interp.errors import GlasswasmError
 
 MakeHost = Callable[[Sequence[VmInstrument]], ProxyHost]

@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 from interp.cli.cache import add_cache_option, module_cache
 from interp.cli.engine_option import add_engine_argument
-from interp.debug.source_map import SourceMap
+from interp.dwarf.source_map import SourceMap
 from interp.errors import UsageError, WasmError
 from interp.host.spectest import spectest_exports
 from interp.loader import compile_bytes, read_file

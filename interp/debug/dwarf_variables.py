@@ -53,7 +53,7 @@ from interp.debug.c_types import (
     StructType,
     TypedefType,
 )
-from interp.debug.dwarf_lines import dwarf_info
+from interp.dwarf.lines import dwarf_info
 from interp.syntax.module import Module
 
 Expression = bytes

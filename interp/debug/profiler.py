@@ -55,7 +55,7 @@ class Profiler:
 
     ``root`` is the node the store's calls are counted under (the profile's
     root by default; a caller combining several runs passes a node of its
-    own).  ``source_map`` (interp.debug.source_map), when given, turns the
+    own).  ``source_map`` (interp.dwarf.source_map), when given, turns the
     counts per instruction into counts per source line."""
 
     def __init__(self, store: Store, profile: Profile | None = None, root: ProfileNode | None = None,

@@ -93,7 +93,9 @@ class CompiledModule:
         if self._source_map is _NOT_READ:
             self._source_map = None
             if any(custom.name == ".debug_line" for custom in self.module.customs):
-                from interp.debug.source_map import SourceMap
+                # Imported here, not at the top: reading DWARF loads pyelftools,
+                # which a run without a .debug_line section never needs.
+                from interp.dwarf.source_map import SourceMap
 
                 self._source_map = SourceMap.for_module(self.module)
         if self._source_map is None:

@@ -15,7 +15,7 @@ from interp.cli.main import main
 from interp.debug.flame_graph import flame_graph_svg
 from interp.debug.profile import Profile
 from interp.debug.profiler import Profiler
-from interp.debug.source_map import SourceMap
+from interp.dwarf.source_map import SourceMap
 from interp.errors import FuelExhaustedError, Trap, UsageError
 from interp.loader import module_from_bytes, read_module
 from interp.runtime.function import HostFunction

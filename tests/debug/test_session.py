@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from interp.debug.session import DebugSession, HostMarker, StopReason
-from interp.debug.source_map import SourceMap
+from interp.dwarf.source_map import SourceMap
 from interp.errors import Trap, UsageError
 from interp.loader import module_from_bytes, read_module
 from interp.runtime.function import HostFunction

@@ -1,4 +1,4 @@
-"""Source maps from DWARF line tables (``interp.debug.source_map``).
+"""Source maps from DWARF line tables (``interp.dwarf.source_map``).
 
 The test program is ``programs/collatz.c`` + ``collatz_step.h`` + ``traps.c``,
 built by ``programs/build.sh`` into ``collatz.wasm`` (DWARF 4) and
@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interp.binary.decode import decode_module
-from interp.debug.dwarf_lines import dwarf_info, read_line_tables
-from interp.debug.source_map import SourceLocation, SourceMap
+from interp.dwarf.lines import dwarf_info, read_line_tables
+from interp.dwarf.source_map import SourceLocation, SourceMap
 from interp.errors import Trap
 from interp.loader import module_from_bytes, read_module
 from interp.exec.store import Store

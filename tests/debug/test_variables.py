@@ -18,7 +18,7 @@ from interp.debug.c_types import FormatMode, format_c_value
 from interp.debug.dwarf_variables import DebugVariables, LocationUnavailable
 from interp.debug.expressions import ExpressionError
 from interp.debug.session import DebugSession, StopReason
-from interp.debug.source_map import SourceMap
+from interp.dwarf.source_map import SourceMap
 from interp.loader import read_module
 from interp.exec.store import EngineConfig, Store
 from interp.syntax.module import CustomSection

@@ -1,7 +1,7 @@
 """From instruction byte offsets to source lines, for modules compiled with DWARF.
 
 A module built with ``clang -g --target=wasm32`` carries DWARF in custom
-sections.  Its line tables (read by ``interp.debug.dwarf_lines``) give, for
+sections.  Its line tables (read by ``interp.dwarf.lines``) give, for
 ranges of code addresses, the file, line and column they came from, and which
 addresses begin a statement.  Following the WebAssembly DWARF convention
 (tool-conventions, Debugging.md), a code address is an offset from the start of
@@ -36,7 +36,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from interp.debug.dwarf_lines import LineRow, LineSequence, LineTables, SourceFile, read_line_tables
+from interp.dwarf.lines import LineRow, LineSequence, LineTables, SourceFile, read_line_tables
 from interp.syntax.module import Func, Instruction, Module
 
 DEBUG_SECTION_PREFIX = ".debug_"
