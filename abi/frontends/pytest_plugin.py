@@ -28,11 +28,9 @@ from typing import Any
 
 import pytest
 
+from abi.frontends.failure_logs import LOG_SOURCES, LOGS_SECTION
+
 SCENARIO_SUFFIXES = (".scenario.yaml", ".scenario.yml", ".scenario.json")
-LOGS_SECTION = "glasswasm plugin logs"
-LOG_SOURCES = pytest.StashKey[list[Callable[[], str]]]()
-"""What a failing test's report shows as ``LOGS_SECTION``: each gives one
-host's logs as text."""
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

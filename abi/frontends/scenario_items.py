@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from abi.frontends.expectations import ExpectationResults, Unmet, check_expectations
-from abi.frontends.pytest_plugin import LOG_SOURCES
+from abi.frontends.failure_logs import LOG_SOURCES
 from abi.frontends.report import render_logs, traffic_lines
 from abi.frontends.runner import run_scenario
 from abi.frontends.scenario import Scenario, load_scenario
