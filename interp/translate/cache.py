@@ -68,6 +68,9 @@ that loading one plugin in every test of a file compiles it once."""
 
 _ENGINE_FOLDERS = ("syntax", "binary", "valid", "translate", "exec")
 """The folders of ``interp/`` whose files decide a module's compiled form."""
+_ENGINE_FILES = ("features.py", "errors.py")
+"""And the files beside them that do: the features a module is read and
+validated by, the trap codes the compiled loop raises."""
 
 
 class CacheUnusable(Exception):
@@ -89,11 +92,13 @@ def build_fingerprint() -> str:
     sizes and modification times: any rebuild or edit gives a new one)."""
     package = Path(__file__).resolve().parents[1]
     parts = [package_version(), table_digest()]
+    paths = [package / name for name in _ENGINE_FILES]
     for folder in _ENGINE_FOLDERS:
-        for path in sorted((package / folder).rglob("*")):
-            if path.suffix in (".py", ".so", ".pyd", ".in", ".h") and path.is_file():
-                status = path.stat()
-                parts.append(f"{path.relative_to(package).as_posix()}:{status.st_size}:{status.st_mtime_ns}")
+        paths += sorted((package / folder).rglob("*"))
+    for path in paths:
+        if path.suffix in (".py", ".so", ".pyd", ".in", ".h") and path.is_file():
+            status = path.stat()
+            parts.append(f"{path.relative_to(package).as_posix()}:{status.st_size}:{status.st_mtime_ns}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
