@@ -5,6 +5,8 @@ of the instruction that traps, exactly as the step machine does."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from interp.errors import FuelExhaustedError, Trap
@@ -79,6 +81,8 @@ def test_the_encoding_fuses_and_keeps_what_it_replaced() -> None:
     assert all(word in plain for word in encoded.unfused[1::5])
     again = deserialize(serialize(encoded))
     assert again is not None and again.unfused == encoded.unfused and again.code == encoded.code
+    for broken in (encoded.unfused[:-1], encoded.unfused[:0]):  # not whole records, or none at all
+        assert deserialize(serialize(dataclasses.replace(encoded, unfused=broken))) is None
 
 
 @needs_loop
