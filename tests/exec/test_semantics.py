@@ -15,6 +15,7 @@ from interp.exec import bind, engines
 from interp.exec.instance_ops import _BUILDERS, vector_function
 from interp.exec.native import cython_semantics
 from interp.exec.native.encode import _MACHINE_ENCODERS
+from interp.exec.native.fusion import fusions
 from interp.exec.python_semantics import access_format, closure_factory, python_code, python_function
 from interp.exec.semantics import SemanticsError, Type, access_shape, typed_compute
 from interp.syntax.opcodes import OPS, PREFIX_SIMD, op
@@ -67,7 +68,8 @@ def test_the_loop_opcodes_are_its_own_then_the_tables() -> None:
     assert names[:len(cython_semantics.LOOP_OPERATIONS)] == cython_semantics.LOOP_OPERATIONS
     assert list(names[len(cython_semantics.LOOP_OPERATIONS):]) == \
         [o.name for o in OPS if isinstance(o.semantics, (Compute, Access))] + \
-        [f"{o.name}.indexed" for o in OPS if isinstance(o.semantics, Access)]
+        [f"{o.name}.indexed" for o in OPS if isinstance(o.semantics, Access)] + \
+        [fusion.name for fusion in fusions()]
     assert len(set(names)) == len(names)
     codes = "\n".join(cython_semantics.generated_parts()["trap codes"])
     assert all(f"TRAP_{kind.name} = {kind.code}" in codes for kind in TrapKind)

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Callable
 
 from interp.errors import TrapKind
 from interp.exec.semantics import (
@@ -44,6 +46,8 @@ from interp.exec.semantics import (
     access_shape,
     typed_compute,
 )
+from interp.exec.native.fusion import (
+    BR_IF, COMPUTE, CONST, GET, IF, LOAD, MAX_PARTS, SET, STORE, TEE, Fusion, fusions, stack_effect)
 from interp.syntax.opcodes import OPS, Op
 from interp.syntax.semantics import Access, Compute
 
@@ -65,7 +69,8 @@ _FIELDS = {Type.I32: "u32", Type.S32: "i32", Type.I64: "u64", Type.S64: "i64", T
 _C_TYPES = {Type.I32: "uint32_t", Type.S32: "int32_t", Type.I64: "uint64_t", Type.S64: "int64_t",
             Type.S8: "int8_t", Type.S16: "int16_t", Type.F32: "float", Type.F64: "double", Type.BOOL: "bint"}
 _SLOTS = ("a", "b", "c")
-_SLOT_READ = re.compile(r"R\[[abc]\]\.\w+")
+_SLOT_READ = re.compile(r"R\[[^\]]+\]\.\w+|\(<\w+>[abc]\)")
+"""A read of one operand (a slot's field, or an operand word's bits): cheap to repeat."""
 _PRIMITIVES = {"clz": "gw_clz", "ctz": "gw_ctz", "popcnt": "gw_popcnt", "rotl": "gw_rotl", "rotr": "gw_rotr",
                "abs": "gw_fabs", "copysign": "gw_copysign", "min": "gw_fmin", "max": "gw_fmax",
                "ceil": "gw_ceil", "floor": "gw_floor", "trunc": "gw_trunc", "nearest": "gw_nearest",
@@ -86,30 +91,39 @@ def indexed_name(op: Op) -> str:
 
 
 def opcode_names() -> tuple[str, ...]:
-    """Every opcode of the loop, by name, in the order of its enum."""
+    """Every opcode of the loop, by name, in the order of its enum (the
+    superinstructions last, from ``FIRST_FUSED`` on)."""
     ops = data_semantics_ops()
     return LOOP_OPERATIONS + tuple(op.name for op in ops) + tuple(
-        indexed_name(op) for op in ops if isinstance(op.semantics, Access))
+        indexed_name(op) for op in ops if isinstance(op.semantics, Access)) + tuple(
+        fusion.name for fusion in fusions())
 
 
 def constant(name: str) -> str:
-    """The enum constant of a loop opcode: ``i32.add`` is ``OP_I32_ADD``."""
-    return "OP_" + name.upper().replace(".", "_")
+    """The enum constant of a loop opcode: ``i32.add`` is ``OP_I32_ADD``,
+    ``local.get+compute:i32.add`` ``OP_LOCAL_GET__COMPUTE_I32_ADD``."""
+    return "OP_" + name.upper().replace(".", "_").replace("+", "__").replace(":", "_")
 
 
 class _Renderer:
     """Renders typed trees as Cython expressions over the slots of the
     instruction word's operands (``a``, ``b``, ``c``)."""
 
-    def __init__(self, op: Op) -> None:
+    def __init__(self, op: Op, read: Callable[[int, Type], str] | None = None) -> None:
         self.op = op
+        self.read = read or self.slot_read
+
+    @staticmethod
+    def slot_read(index: int, kind: Type) -> str:
+        """Operand ``index`` in its slot, as the instruction's own case reads it."""
+        return f"R[{_SLOTS[index]}].{_FIELDS[kind]}"
 
     def fail(self, message: str) -> SemanticsError:
         return SemanticsError(f"{self.op.name}: {message}")
 
     def render(self, node: Node) -> str:
         if isinstance(node, Operand):
-            return f"R[{_SLOTS[node.index]}].{_FIELDS[node.type]}"
+            return self.read(node.index, node.type)
         if isinstance(node, Literal):
             return self.literal(node)
         if isinstance(node, Negate):
@@ -157,13 +171,13 @@ class _Renderer:
             return self.render(operand)
         if isinstance(operand, Operand) and not source.is_float and target in _FIELDS \
                 and not target.is_float and target.bits == source.bits:
-            return f"R[{_SLOTS[operand.index]}].{_FIELDS[target]}"  # the slot read as the other type
+            return self.read(operand.index, target)  # the operand read as the other type
         return f"(<{_C_TYPES[target]}>({self.render(operand)}))"
 
     def call(self, node: Call) -> str:
         name, bits = node.function, node.type.bits
         if name in ("bits", "from_bits") and isinstance(node.args[0], Operand):
-            return f"R[{_SLOTS[node.args[0].index]}].{_FIELDS[node.type]}"  # the slot read as the other type
+            return self.read(node.args[0].index, node.type)  # the operand read as the other type
         args = ", ".join(self.render(arg) for arg in node.args)
         if name in ("bits", "from_bits"):
             bits = node.args[0].type.bits
@@ -217,14 +231,189 @@ def indexed_access_case(op: Op) -> list[str]:
 
 
 def _transfer(shape: AccessShape, base: str) -> list[str]:
-    """The access itself, at ``base + ea``."""
+    """The access itself, at ``base + ea``: the value in the slot after the address's, or loaded into it."""
+    return [_store(shape, base, f"R[a + 1].{_whole(shape)}")] if shape.store else [_load(shape, base, "R[a]")]
+
+
+def _whole(shape: AccessShape) -> str:
+    """The field of a slot holding the access's value as its bit pattern (floats too)."""
+    return "u32" if shape.type.bits == 32 else "u64"
+
+
+def _store(shape: AccessShape, base: str, bits: str) -> str:
+    width = shape.width * 8
+    return f"gw_store_{width}({base} + ea, <uint{width}_t>{bits})"
+
+
+def _load(shape: AccessShape, base: str, slot: str) -> str:
     bits = shape.width * 8
-    whole = "u32" if shape.type.bits == 32 else "u64"  # the bit pattern, floats too
-    if shape.store:
-        return [f"gw_store_{bits}({base} + ea, <uint{bits}_t>R[a + 1].{whole})"]
     if shape.signed and bits < shape.type.bits:
-        return [f"R[a].{_FIELDS[Type.S32 if shape.type is Type.I32 else Type.S64]} = gw_load_s{bits}({base} + ea)"]
-    return [f"R[a].{whole} = gw_load_u{bits}({base} + ea)"]
+        return f"{slot}.{_FIELDS[Type.S32 if shape.type is Type.I32 else Type.S64]} = gw_load_s{bits}({base} + ea)"
+    return f"{slot}.{_whole(shape)} = gw_load_u{bits}({base} + ea)"
+
+
+# --- superinstructions (fusion.py): a sequence's parts rendered as one case --------------
+
+_BITS_READS = {Type.I32: "(<uint32_t>{})", Type.S32: "(<int32_t>{})", Type.I64: "(<uint64_t>{})",
+               Type.S64: "(<int64_t>{})", Type.F32: "gw_from_bits32(<uint32_t>{})",
+               Type.F64: "gw_from_bits64(<uint64_t>{})"}
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a value of the fused sequence's operand stack is: in slot
+    ``text`` (``SLOT``), the bits in operand word ``text`` (``BITS``, a
+    constant), or the C expression ``text`` of ``type`` (``VALUE``, not
+    computed yet)."""
+
+    kind: str
+    text: str
+    type: Type | None = None
+
+    def read(self, kind: Type, renderer: "_Renderer") -> str:
+        if self.kind == _SLOT:
+            return f"R[{self.text}].{_FIELDS[kind]}"
+        if self.kind == _BITS:
+            return _BITS_READS[kind].format(self.text)
+        if self.type is kind or (self.type is Type.BOOL and kind is Type.I32):
+            return self.text
+        raise renderer.fail(f"a computed {self.type} read as {kind}")
+
+
+_SLOT, _BITS, _VALUE = "slot", "bits", "value"
+
+
+class _FusedCase:
+    """Renders a fusion's parts in order over a model of the operand
+    stack: locals and constants are read where they are, a computed value is
+    written only where it goes (a local, a branch's test, the stack slot
+    left at the end).  Traps report the pc of the part that traps, with the
+    fuel of the parts before it charged."""
+
+    def __init__(self, fusion: Fusion) -> None:
+        self.fusion = fusion
+        self.parts = fusion.shape.parts
+        arities = tuple(len(op.params or ()) for op in fusion.ops)
+        below, left = stack_effect(self.parts, arities)
+        self.words = iter(_SLOTS)
+        self.base = next(self.words) if below or left or TEE in self.parts else ""
+        self.stack: list[tuple[_Source, int]] = []  # with each value's slot, relative to the base
+        self.popped = 0
+        self.lines = [f"fuel -= {len(self.parts) - 1}"]
+        self.renderer = _Renderer(fusion.ops[0]) if fusion.ops else None
+
+    def fail(self, message: str) -> SemanticsError:
+        return SemanticsError(f"{self.fusion.name}: {message}")
+
+    def word(self) -> str:
+        name = next(self.words, None)
+        if name is None:
+            raise self.fail("needs more than three operand words")
+        if name != "a":
+            self.lines.append(f"{name} = ins[{_SLOTS.index(name) + 1}]")
+        return name
+
+    def slot(self, offset: int) -> str:
+        if not self.base:
+            raise self.fail("touches the operand stack without its base slot")
+        return self.base if offset == 0 else f"{self.base} {'+' if offset > 0 else '-'} {abs(offset)}"
+
+    def push(self, source: _Source) -> None:
+        self.stack.append((source, len(self.stack) - self.popped))
+
+    def pop(self) -> tuple[_Source, int]:
+        if self.stack:
+            return self.stack.pop()
+        self.popped += 1
+        return _Source(_SLOT, self.slot(-self.popped)), -self.popped
+
+    def store_into(self, slot: str, source: _Source) -> None:
+        """``slot`` := the value, as the unfused instructions would leave it."""
+        if source.kind == _SLOT:
+            if source.text != slot:
+                self.lines.append(f"R[{slot}] = R[{source.text}]")
+        elif source.kind == _BITS:
+            self.lines.append(f"R[{slot}].u64 = <uint64_t>{source.text}")
+        else:
+            field = "u32" if source.type is Type.BOOL else _FIELDS[source.type]
+            self.lines.append(f"R[{slot}].{field} = {source.text}")
+
+    def settle(self) -> None:
+        """Write every value still modelled on the stack to its slot."""
+        for index, (source, offset) in enumerate(self.stack):
+            slot = self.slot(offset)
+            self.store_into(slot, source)
+            self.stack[index] = (_Source(_SLOT, slot), offset)
+
+    def trap_lines(self, condition: str, kind: TrapKind, part: int) -> list[str]:
+        refund = len(self.parts) - 1 - part
+        return [f"if {condition}:", *([f"    fuel += {refund}"] if refund else []),
+                f"    self._trap({_trap(kind)}, {'pc' if part == 0 else f'pc + {part}'})"]
+
+    def render(self) -> list[str]:
+        ops = iter(self.fusion.ops)
+        last = len(self.parts) - 1
+        for index, part in enumerate(self.parts):
+            if part == GET:
+                self.push(_Source(_SLOT, self.word()))
+            elif part == CONST:
+                self.push(_Source(_BITS, self.word()))
+            elif part == COMPUTE:
+                self.compute(next(ops), index)
+            elif part in (SET, TEE):
+                local = self.word()
+                source, offset = self.pop()
+                if part == TEE:
+                    self.push(source)
+                    self.settle()
+                    source = self.stack[-1][0]
+                else:
+                    self.settle()
+                self.store_into(local, source)
+            elif part in (BR_IF, IF):
+                if index != last:
+                    raise self.fail("a branch before the sequence's end")
+                target = self.word()
+                test, _ = self.pop()
+                self.settle()
+                condition = test.text if test.kind == _VALUE else test.read(Type.I32, self.renderer)
+                taken, not_taken = f"pc = <int32_t>{target}", f"pc += {len(self.parts)}"
+                first, second = (taken, not_taken) if part == BR_IF else (not_taken, taken)
+                return self.lines + [f"if {condition}:", f"    {first}", "else:", f"    {second}"]
+            elif part in (LOAD, STORE):
+                self.access(next(ops), index)
+        self.settle()
+        return self.lines + [f"pc += {len(self.parts)}"]
+
+    def compute(self, op: Op, part: int) -> None:
+        typed = typed_compute(op)
+        operands = [self.pop()[0] for _ in typed.operands][::-1]
+        renderer = _Renderer(op, lambda index, kind: operands[index].read(kind, renderer))
+        for condition, kind in typed.traps:
+            self.lines += self.trap_lines(renderer.render(condition), kind, part)
+        self.push(_Source(_VALUE, renderer.render(typed.value), typed.value.type))
+
+    def access(self, op: Op, part: int) -> None:
+        shape = access_shape(op)
+        offset = self.word()
+        value = self.pop()[0] if shape.store else None
+        address, position = self.pop()
+        self.settle()
+        renderer = _Renderer(op)
+        self.lines += [f"ea = <uint64_t>{address.read(shape.address, renderer)} + <uint64_t>{offset}",
+                       *self.trap_lines(f"ea + {shape.width} > mem_size", TrapKind.MEMORY_OUT_OF_BOUNDS, part)]
+        if value is not None:
+            self.lines.append(_store(shape, "mem", value.read(Type.I32 if shape.type.bits == 32 else Type.I64,
+                                                               renderer)))
+        else:
+            slot = self.slot(position)
+            self.lines.append(_load(shape, "mem", f"R[{slot}]"))
+            self.push(_Source(_SLOT, slot))
+
+
+def fused_case(fusion: Fusion) -> list[str]:
+    """The body of a superinstruction's case."""
+    return _FusedCase(fusion).render()
 
 
 @cache
@@ -241,6 +430,9 @@ def generated_parts() -> dict[str, list[str]]:
     for op in data_semantics_ops():
         if isinstance(op.semantics, Access):
             cases += [f"elif op == {constant(indexed_name(op))}:", *(f"    {line}" for line in indexed_access_case(op))]
+    for fusion in fusions():
+        cases += [f"elif op == {constant(fusion.name)}:", *(f"    {line}" for line in fused_case(fusion))]
+    opcodes += ["", f"DEF MAX_PARTS = {MAX_PARTS}", "cdef enum:", f"    FIRST_FUSED = {constant(fusions()[0].name)}"]
     parts = {"opcodes": opcodes, "trap codes": traps, "cases": cases}
     digest = hashlib.sha256(repr(sorted(parts.items())).encode()).hexdigest()
     parts["digest"] = [f"SOURCE_DIGEST = {digest!r}"]

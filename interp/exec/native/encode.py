@@ -34,6 +34,8 @@ from typing import Any, Callable, Protocol
 
 from interp.exec.instance_ops import InstanceOperation, instance_operation
 from interp.exec.native.cython_semantics import indexed_name
+from interp.exec.native.fusion import (
+    BR_IF, COMPUTE, CONST, GET, IF, LOAD, SET, STORE, TEE, WORD_PARTS, fusions, stack_effect)
 from interp.runtime.instance import ModuleInstance
 from interp.runtime.references import ref_matches
 from interp.syntax.opcodes import OPS, Imm, MemArg, Op
@@ -104,12 +106,15 @@ class EncodedFunction:
     thing of that kind (``FUNCTION`` ...) with that index in the module; a
     ``PYTHON_OP`` word holds the instruction's pc, and the word after it the
     operand-stack top, from which its operands' count is taken at binding.
-    ``offsets`` are the instructions' byte offsets (for backtraces)."""
+    ``offsets`` are the instructions' byte offsets (for backtraces).
+    ``unfused`` holds ``[pc, four words]`` records, in pc order: the
+    instructions whose words a superinstruction replaced (``fuse``)."""
 
     code: array
     side: array
     offsets: array
     relocations: array
+    unfused: array
     num_locals: int
     frame_size: int
 
@@ -183,8 +188,113 @@ def encode_function(lowered: LoweredFunction, context: ModuleContext, opcodes: d
                 machine(encoder, operation, imms[pc], top)
     if len(encoder.side) == 0:
         encoder.side.append(0)  # the loop takes the address of its first word
+    unfused = fuse(encoder.code, lowered, opcodes)
     return EncodedFunction(encoder.code, encoder.side, array(_OFFSETS, lowered.offsets), encoder.relocations,
-                           lowered.num_locals, lowered.frame_size)
+                           unfused, lowered.num_locals, lowered.frame_size)
+
+
+# --- superinstructions (fusion.py) ------------------------------------------------------
+
+_UNFUSED_RECORD = 5
+_CONSTS = ("i32.const", "i64.const", "f32.const", "f64.const")
+
+
+@dataclass(frozen=True)
+class _FusionPlan:
+    """Superinstructions by ``Op.id``: ``plain`` gives the opcode an
+    instruction's own encoding must have to be part of one (memory 0, a
+    branch without moves ...), and ``trie`` the superinstructions by the ids
+    of their instructions in order; a node's ``None`` key holds the opcode
+    of the sequence ending there, whether its first operand word is its
+    first stack slot, and where its other words come from: ``(instruction,
+    word)`` pairs, relative to the sequence's first instruction."""
+
+    plain: list
+    trie: dict
+
+
+_fusion_plans: dict[int, tuple[dict[str, int], _FusionPlan]] = {}
+
+
+def _fusion_plan(opcodes: dict[str, int]) -> _FusionPlan:
+    found = _fusion_plans.get(id(opcodes))
+    if found is not None and found[0] is opcodes:
+        return found[1]
+    plain = [-1] * len(OPS)
+    word_of: dict[str, int] = {GET: _B, SET: _A, TEE: _A, CONST: _B, BR_IF: _B, IF: _B, LOAD: _B, STORE: _B}
+    ids_of = {part: [op.id for op in OPS if op.name == part] for part in (GET, SET, TEE, BR_IF, IF)}
+    ids_of[CONST] = [op.id for op in OPS if op.name in _CONSTS]
+    for operation in OPS:
+        name, semantics = operation.name, operation.semantics
+        if name in (GET, SET, TEE):
+            plain[operation.id] = opcodes["copy"]
+        elif name in _CONSTS:
+            plain[operation.id] = opcodes["const"]
+        elif name in (BR_IF, IF) or isinstance(semantics, (Compute, Access)):
+            plain[operation.id] = opcodes[name]
+    trie: dict = {}
+    for fusion in fusions():
+        parts = fusion.shape.parts
+        ops = iter(fusion.ops)
+        choices = [[next(ops).id] if part in (COMPUTE, LOAD, STORE) else ids_of[part] for part in parts]
+        below, left = stack_effect(parts, tuple(len(op.params or ()) for op in fusion.ops))
+        words = tuple((index, word_of[part]) for index, part in enumerate(parts) if part in WORD_PARTS)
+        nodes = [trie]
+        for options in choices:
+            nodes = [node.setdefault(option, {}) for node in nodes for option in options]
+        for node in nodes:
+            node[None] = (opcodes[fusion.name], bool(below or left or TEE in parts), words)
+    plan = _FusionPlan(plain, trie)
+    _fusion_plans[id(opcodes)] = (opcodes, plan)
+    return plan
+
+
+def fuse(code: array, lowered: LoweredFunction, opcodes: dict[str, int]) -> array:
+    """Replace the first instruction of each chosen sequence of ``code``
+    with its superinstruction, and return the replaced instructions
+    (``EncodedFunction.unfused``).  The sequences are chosen so that as few
+    instructions as possible are dispatched (a shortest path over the
+    function).  A sequence never contains a branch target but as its
+    first instruction: every target follows a control instruction (a
+    label's ``end``, a ``loop``, ``else`` ...), and those are in none."""
+    plan = _fusion_plan(opcodes)
+    plain, trie = plan.plain, plan.trie
+    ids = [operation.id if code[4 * pc] == plain[operation.id] else -1 for pc, operation in enumerate(lowered.ops)]
+    count = len(ids)
+    best = [0] * (count + 1)  # instructions dispatched from pc to the end
+    choice: dict[int, tuple[tuple, int]] = {}
+    for pc in range(count - 1, -1, -1):
+        fewest = best[pc + 1] + 1
+        node = trie.get(ids[pc])
+        end = pc + 1
+        while node is not None and end < count:
+            node = node.get(ids[end])
+            if node is None:
+                break
+            end += 1
+            fusion = node.get(None)
+            if fusion is not None and best[end] + 1 < fewest:
+                fewest = best[end] + 1
+                choice[pc] = (fusion, end)
+        best[pc] = fewest
+    unfused = array("q")
+    pc = 0
+    while pc < count:
+        chosen = choice.get(pc)
+        if chosen is None:
+            pc += 1
+            continue
+        (opcode, uses_stack, sources), end = chosen
+        head = 4 * pc
+        unfused.append(pc)
+        unfused.extend(code[head:head + 4])
+        words = [lowered.num_locals + lowered.heights[pc]] if uses_stack else []
+        words += [code[head + 4 * index + word] for index, word in sources]
+        code[head:head + 4] = array("q", (opcode, *words, *(0,) * (3 - len(words))))
+        pc = end
+    if not unfused:
+        unfused.extend((-1, 0, 0, 0, 0))  # the loop takes the address of its first word
+    return unfused
 
 
 _COMPUTE, _ACCESS, _RUNTIME, _MACHINE = range(4)
@@ -306,12 +416,12 @@ _RESOLVERS: dict[int, Callable[[Registry, ModuleInstance, int], int]] = {
 
 # --- the kept form: plain numbers, no objects, compressed ------------------------------
 
-_HEADER = struct.Struct("<6q")  # num_locals, frame_size, and the four arrays' lengths
+_HEADER = struct.Struct("<7q")  # num_locals, frame_size, and the five arrays' lengths
 _OFFSETS = "i"  # byte offsets fit 32 bits (modules are at most 1 GiB)
 
 
 def serialize(encoded: EncodedFunction) -> bytes:
-    arrays = (encoded.code, encoded.side, encoded.offsets, encoded.relocations)
+    arrays = (encoded.code, encoded.side, encoded.offsets, encoded.relocations, encoded.unfused)
     raw = _HEADER.pack(encoded.num_locals, encoded.frame_size, *map(len, arrays)) + \
         b"".join(part.tobytes() for part in arrays)
     return zlib.compress(raw, 1)
@@ -327,7 +437,7 @@ def deserialize(record: bytes | memoryview) -> EncodedFunction | None:
     if len(data) < _HEADER.size:
         return None
     num_locals, frame_size, *lengths = _HEADER.unpack_from(data)
-    parts = (array("q"), array("q"), array(_OFFSETS), array("q"))
+    parts = (array("q"), array("q"), array(_OFFSETS), array("q"), array("q"))
     if min(num_locals, frame_size, *lengths) < 0 or \
             len(data) != _HEADER.size + sum(part.itemsize * length for part, length in zip(parts, lengths)):
         return None
@@ -335,10 +445,11 @@ def deserialize(record: bytes | memoryview) -> EncodedFunction | None:
     for part, length in zip(parts, lengths):
         part.frombytes(data[position:position + part.itemsize * length])
         position += part.itemsize * length
-    code, side, offsets, relocations = parts
-    if len(code) != 4 * len(offsets) or len(relocations) % 2 or not side:
+    code, side, offsets, relocations, unfused = parts
+    if len(code) != 4 * len(offsets) or len(relocations) % 2 or not side or not unfused or \
+            len(unfused) % _UNFUSED_RECORD:
         return None
-    return EncodedFunction(code, side, offsets, relocations, num_locals, frame_size)
+    return EncodedFunction(code, side, offsets, relocations, unfused, num_locals, frame_size)
 
 
 def _indexed_access(e: _Encoder, operation: Op, imm: MemArg, slot: int) -> None:
