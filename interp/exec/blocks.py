@@ -352,7 +352,7 @@ class BlockWriter:
         """The namespace name of the accessed memory's bytes, and the
         effective address (a 64-bit memory's clamped, see ``BEYOND_MEMORY``)."""
         memory = self.bound.func.instance.memories[memarg.memory]
-        address = f"{operand} + {memarg.offset}"
+        address = f"{operand} + {memarg.offset}" if memarg.offset else operand
         if memory.type.address is I64:
             address = f"min({address}, {BEYOND_MEMORY})"
         return self.name(memory.data, "m"), address

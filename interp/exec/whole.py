@@ -40,8 +40,10 @@ from typing import Any, Callable
 
 from interp.exec.bind import BoundFunction, IndirectCall, table_callee
 from interp.exec.blocks import MAX_COMPILED_INSTRUCTIONS, BlockWriter, compilable, install_blocks, leaders, translates
-from interp.exec.python_semantics import NAMESPACE
+from interp.exec.python_semantics import NAMESPACE, python_condition
 from interp.runtime.function import WasmFunction
+from interp.syntax.opcodes import Op
+from interp.syntax.semantics import Compute
 from interp.syntax.types import I64
 from interp.syntax.values import MASK32, MASK64
 from interp.translate.lower import Branch, LoweredFunction, Return
@@ -220,7 +222,10 @@ class _FunctionWriter(BlockWriter):
         lowered = bound.lowered
         ops = lowered.ops
         count = len(ops)
-        self.leaders = leaders(bound, [compilable(bound, pc) for pc in range(count)])
+        # A call ends its basic block (its callee may stop where fuel runs out), as in blocks.py,
+        # but belongs to the block before it.
+        translated = [compilable(bound, pc) or ops[pc].name in _OWN for pc in range(count)]
+        self.leaders = leaders(bound, translated) | {pc + 1 for pc in range(count - 1) if ops[pc].name in _CALLS}
         starts = sorted(self.leaders) + [count]
         self.costs = {start: starts[i + 1] - start for i, start in enumerate(starts[:-1])}
         self.ends: dict[int, int] = {}
@@ -307,8 +312,7 @@ class _FunctionWriter(BlockWriter):
         self.flush(self.lowered.heights[pc])
         self.pc = pc
         cost = self.costs[pc]
-        nesting = " or d < 1" if self.lowered.ops[pc].name in _CALLS else ""
-        self.emit(f"if n < {cost}{nesting}:")
+        self.emit(f"if n < {cost}:")
         self.emit("raise Deoptimize", 2)
         self.emit(f"n -= {cost}")
 
@@ -441,6 +445,9 @@ class _FunctionWriter(BlockWriter):
         elif name == "unreachable":
             self.emit("raise Trap(TrapKind.UNREACHABLE)")
         elif name == "call":
+            self.flush(lowered.heights[pc])
+            self.emit("if d < 1:")
+            self.deoptimize_before(2)
             callee = self.bound.sites[pc]
             if callee.bound is not None and callee.bound.whole is not None:
                 self.call(pc, self.name(callee.bound.whole, "w"))
@@ -449,11 +456,11 @@ class _FunctionWriter(BlockWriter):
                 self.namespace[key] = self.compiler.first_call(callee, self.namespace, key)
                 self.call(pc, key)
         elif name == "call_indirect":
+            self.flush(lowered.heights[pc])
             site: IndirectCall = self.bound.sites[pc]
             self.emit(f"w = table_callee({self.name(site, 's')}, {self.slot(site.index_slot)})")
-            self.emit("if type(w) is not WasmFunction or w.bound is None or w.bound.whole is None:")
-            self.emit("n += 1", 2)
-            self.emit("raise Deoptimize", 2)
+            self.emit("if d < 1 or type(w) is not WasmFunction or w.bound is None or w.bound.whole is None:")
+            self.deoptimize_before(2)
             self.call(pc, "w.bound.whole")
         elif name == "memory.grow":
             memory = self.bound.func.instance.memories[imm]
@@ -471,6 +478,24 @@ class _FunctionWriter(BlockWriter):
             self.push(top, self.name(self.bound.func.instance.funcs[imm], "k"))
         else:
             super().instruction(pc)
+
+    def deoptimize_before(self, indent: int) -> None:
+        """Leave to the machine before the instruction, charged already."""
+        self.emit("n += 1", indent)
+        self.emit("raise Deoptimize", indent)
+
+    def numeric(self, operation: Op, top: int) -> None:
+        """A comparison that an ``if`` or ``br_if`` tests at once is that test's
+        expression; everything else as in blocks.py."""
+        following = self.pc + 1
+        if following not in self.leaders and self.lowered.ops[following].name in ("if", "br_if") \
+                and isinstance(operation.semantics, Compute):
+            arity = len(operation.params or ())
+            condition = python_condition(operation, [self.operand(top - arity + i) for i in range(arity)])
+            if condition is not None:
+                self.push(top - arity, condition)
+                return
+        super().numeric(operation, top)
 
     def table(self, imm: tuple, index: str) -> None:
         """``br_table``: the branches by index, equal ones taken together."""
