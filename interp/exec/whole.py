@@ -116,7 +116,10 @@ class WholeCompiler:
         if bound.whole is None and self.eligible(bound.func, bound.lowered):
             if bound.blocks is None:  # where the machine goes on after a deoptimization
                 install_blocks(bound)
-            bound.whole = _FunctionWriter(self, bound).compile()
+            try:
+                bound.whole = _FunctionWriter(self, bound).compile()
+            except (SyntaxError, RecursionError, MemoryError):  # beyond what Python compiles: stays on the machine
+                self._eligible[bound.func] = False
         return bound.whole
 
     def eligible(self, func: WasmFunction, lowered: LoweredFunction) -> bool:
@@ -166,12 +169,66 @@ class WholeCompiler:
 
 
 def _compiles(lowered: LoweredFunction) -> bool:
-    """Whether every instruction of ``lowered`` has a translation here or in blocks.py."""
+    """Whether every instruction of ``lowered`` has a translation here or in
+    blocks.py, and its nesting fits Python's."""
     if lowered.handlers or len(lowered.ops) > MAX_COMPILED_INSTRUCTIONS or \
             lowered.num_locals + lowered.max_height > MAX_FRAME_SLOTS:
         return False
-    return all(operation.name not in _REFUSED and (operation.name in _OWN or translates(operation))
-               for operation in lowered.ops)
+    if not all(operation.name not in _REFUSED and (operation.name in _OWN or translates(operation))
+               for operation in lowered.ops):
+        return False
+    return _nesting_fits(lowered)
+
+
+MAX_LOOPS_NESTED = 18
+"""Python compiles at most 20 nested loops in a function."""
+MAX_NESTED = 80
+"""Python parses at most 100 levels of indentation."""
+
+
+def _nesting_fits(lowered: LoweredFunction) -> bool:
+    """Whether the ``while`` loops (``loop``s and labels branched to) and the
+    indentation of ``lowered``'s Python nest within what Python compiles."""
+    targets = branch_targets(lowered)
+    ends = _matching_ends(lowered)
+    open_labels: list[tuple[int, bool]] = []  # (end pc, whether a ``while`` stands for it)
+    loops = 0
+    for pc, operation in enumerate(lowered.ops):
+        while open_labels and open_labels[-1][0] < pc:
+            loops -= open_labels.pop()[1]
+        end = ends.get(pc)
+        if end is None:
+            continue
+        wrapped = (pc + 1 if operation.name == "loop" else end + 1) in targets
+        open_labels.append((end, wrapped))
+        loops += wrapped
+        if loops > MAX_LOOPS_NESTED or 2 * len(open_labels) > MAX_NESTED:
+            return False
+    return True
+
+
+def _matching_ends(lowered: LoweredFunction) -> dict[int, int]:
+    """The ``end`` of every ``block``, ``loop`` and ``if``, by its pc."""
+    opened: list[int] = []
+    ends: dict[int, int] = {}
+    for pc, operation in enumerate(lowered.ops):
+        if operation.name in _OPENERS:
+            opened.append(pc)
+        elif operation.name == "end" and opened:
+            ends[opened.pop()] = pc
+    return ends
+
+
+def branch_targets(lowered: LoweredFunction) -> set[int]:
+    """The pcs that branches go to."""
+    targets: set[int] = set()
+    for pc, operation in enumerate(lowered.ops):
+        imm = lowered.imms[pc]
+        if operation.name in ("br", "br_if") and isinstance(imm, Branch):
+            targets.add(imm.target)
+        elif operation.name == "br_table":
+            targets.update(t.target for t in (*imm[0], imm[1]) if isinstance(t, Branch))
+    return targets
 
 
 def rebuilt_frames(traceback: Any) -> list[tuple[CompiledFunction, FrameType, int]]:
@@ -228,8 +285,8 @@ class _FunctionWriter(BlockWriter):
         self.leaders = leaders(bound, translated) | {pc + 1 for pc in range(count - 1) if ops[pc].name in _CALLS}
         starts = sorted(self.leaders) + [count]
         self.costs = {start: starts[i + 1] - start for i, start in enumerate(starts[:-1])}
-        self.ends: dict[int, int] = {}
-        self.elses: dict[int, int] = {}
+        self.ends = _matching_ends(lowered)
+        self.elses: dict[int, int] = {}  # the ``else`` of each ``if`` that has one
         open_pcs: list[int] = []
         for pc, operation in enumerate(ops):
             if operation.name in _OPENERS:
@@ -237,14 +294,8 @@ class _FunctionWriter(BlockWriter):
             elif operation.name == "else":
                 self.elses[open_pcs[-1]] = pc
             elif operation.name == "end" and open_pcs:
-                self.ends[open_pcs.pop()] = pc
-        self.targets: set[int] = set()
-        for pc, operation in enumerate(ops):
-            imm = lowered.imms[pc]
-            if operation.name in ("br", "br_if") and isinstance(imm, Branch):
-                self.targets.add(imm.target)
-            elif operation.name == "br_table":
-                self.targets.update(t.target for t in (*imm[0], imm[1]) if isinstance(t, Branch))
+                open_pcs.pop()
+        self.targets = branch_targets(lowered)
         self.depth = 1
         self.wrappers: list[_Wrapper] = []
         self.numbers = 0

@@ -168,3 +168,20 @@ def test_functions_calling_the_host_stay_on_the_machine() -> None:
     assert instance.invoke("g") == [9]
     bound = instance.exports["g"].bound
     assert bound.blocks is not None and bound.whole is None
+
+
+def test_functions_nested_deeper_than_python_compiles_stay_on_the_blocks() -> None:
+    """25 loops inside each other, each branched to: Python compiles at most
+    20 nested loops, so the function runs on its compiled blocks."""
+    depth = 25
+    loops = "".join(f"(loop $l{i} " for i in range(depth))
+    body = ("(local.set 1 (i32.add (local.get 1) (i32.const 1)))"
+            "(br_if $l24 (i32.lt_u (local.get 1) (local.get 0)))"
+            + "".join(f"(br_if $l{i} (i32.eqz (local.get 1)))" for i in range(depth - 1, -1, -1)))
+    text = (f'(module (func (export "f") (param i32) (result i32) (local i32) {loops}{body}{")" * depth}'
+            ' (local.get 1)))')
+    store = Store(EngineConfig(engine="python"))
+    instance = store.instantiate(module_from_bytes(text.encode()))
+    assert instance.invoke("f", 7) == [7]
+    bound = instance.exports["f"].bound
+    assert bound.blocks is not None and bound.whole is None
