@@ -65,6 +65,21 @@ class IndirectCall:
         self.index_slot = index_slot
 
 
+def table_callee(site: IndirectCall, index: int) -> Any:
+    """The function a ``call_indirect`` through ``site`` calls at table
+    index ``index``; traps when there is none or its type does not match."""
+    elements = site.table.elements
+    if index >= len(elements):
+        raise Trap(TrapKind.UNDEFINED_ELEMENT, detail=str(index))
+    callee = elements[index]
+    if callee is None:
+        raise Trap(TrapKind.UNINITIALIZED_ELEMENT, detail=str(index))
+    expected = site.type
+    if callee.deftype is not expected and not callee.deftype.is_subtype_of(expected):
+        raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
+    return callee
+
+
 class ReferenceCall:
     """What a ``call_ref`` or ``return_call_ref`` site needs at run time: the slot of the
     function reference it calls (its arguments are below it)."""
@@ -94,7 +109,7 @@ class BoundFunction:
     """
 
     __slots__ = ("func", "lowered", "code", "sites", "arg_slots", "tail", "num_params", "num_results",
-                 "unit_costs", "fast", "fast_costs", "blocks", "calls", "compile_at", "stepping")
+                 "unit_costs", "fast", "fast_costs", "blocks", "calls", "compile_at", "stepping", "whole")
 
     def __init__(self, func: WasmFunction, lowered: LoweredFunction, code: list[Handler],
                  sites: list, arg_slots: list[int]) -> None:
@@ -113,6 +128,7 @@ class BoundFunction:
         self.calls = 0
         self.compile_at = 0
         self.stepping = code  # what runs when pausing between instructions (a debugger patches a copy)
+        self.whole: Callable[..., Any] | None = None  # the whole function compiled (whole.py), once hot
 
 
 class _Site:

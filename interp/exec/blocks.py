@@ -89,18 +89,18 @@ def compile_blocks(bound: BoundFunction) -> BlockCode:
     lowered = bound.lowered
     ops = lowered.ops
     count = len(ops)
-    compilable = [_compilable(bound, pc) for pc in range(count)]
-    leaders = _leaders(bound, compilable)
+    translated = [compilable(bound, pc) for pc in range(count)]
+    block_starts = leaders(bound, translated)
     entries = list(bound.code)
     costs = [1] * count
     namespace: dict[str, Any] = {**NAMESPACE, "RETURN": RETURN}
     sources: list[tuple[int, list[str], list[int]]] = []
-    starts = sorted(leaders)
+    starts = sorted(block_starts)
     for position, start in enumerate(starts):
-        if not compilable[start]:
+        if not translated[start]:
             continue
         end = starts[position + 1] if position + 1 < len(starts) else count
-        generator = _BlockWriter(bound, namespace, start)
+        generator = BlockWriter(bound, namespace, start)
         last = start
         for pc in range(start, end):
             last = pc
@@ -127,10 +127,14 @@ def _is_return(bound: BoundFunction, pc: int) -> bool:
     return bound.lowered.ops[pc].name == "end" and isinstance(bound.lowered.imms[pc], Return)
 
 
-def _compilable(bound: BoundFunction, pc: int) -> bool:
+def compilable(bound: BoundFunction, pc: int) -> bool:
     """Whether the instruction at ``pc`` has a translation here; the others
     (calls above all) are dispatched on their own."""
-    operation = bound.lowered.ops[pc]
+    return translates(bound.lowered.ops[pc])
+
+
+def translates(operation: Op) -> bool:
+    """Whether the block writer translates ``operation``."""
     return isinstance(operation.semantics, (Compute, Access)) or operation.name in _MACHINE or \
         _is_vector_function(operation)
 
@@ -141,7 +145,7 @@ def _is_vector_function(operation: Op) -> bool:
         and len(operation.results or ()) == 1
 
 
-def _leaders(bound: BoundFunction, compilable: list[bool]) -> set[int]:
+def leaders(bound: BoundFunction, translated: list[bool]) -> set[int]:
     """First instructions of basic blocks: branch targets (exception
     handlers' too), instructions after control transfers, and each
     instruction dispatched on its own."""
@@ -151,7 +155,7 @@ def _leaders(bound: BoundFunction, compilable: list[bool]) -> set[int]:
     for pc, operation in enumerate(lowered.ops):
         imm = lowered.imms[pc]
         name = operation.name
-        if not compilable[pc]:
+        if not translated[pc]:
             leaders.add(pc)
             leaders.add(pc + 1)
         if name == "if" or name in _JUMPS:
@@ -171,7 +175,7 @@ def _leaders(bound: BoundFunction, compilable: list[bool]) -> set[int]:
     return leaders
 
 
-class _BlockWriter:
+class BlockWriter:
     """Writes one block's Python source.
 
     ``values`` maps the stack slots this block has pushed to the Python
@@ -210,15 +214,19 @@ class _BlockWriter:
 
     # --- the operand stack -------------------------------------------------------------
 
+    def slot(self, index: int) -> str:
+        """The Python expression of the frame's slot ``index``."""
+        return f"R[{index}]"
+
     def operand(self, slot: int) -> str:
-        return self.values.get(slot, f"R[{slot}]")
+        return self.values.get(slot, self.slot(slot))
 
     def push(self, slot: int, expression: str) -> None:
         self.values[slot] = expression
 
     def materialize_local(self, local: int) -> None:
         """Before writing local ``local``, turn pending reads of it into temporaries."""
-        reference = f"R[{local}]"
+        reference = self.slot(local)
         for slot, expression in self.values.items():
             if expression == reference:
                 self.values[slot] = self.temp(reference)
@@ -227,8 +235,8 @@ class _BlockWriter:
         """Store the values this block pushed below ``height`` into their slots."""
         limit = self.locals + height
         for slot in sorted(self.values):
-            if slot < limit and self.values[slot] != f"R[{slot}]":
-                self.emit(f"R[{slot}] = {self.values[slot]}", indent)
+            if slot < limit and self.values[slot] != self.slot(slot):
+                self.emit(f"{self.slot(slot)} = {self.values[slot]}", indent)
 
     def leave(self, branch: Branch | Return, indent: int = 1) -> None:
         """Take ``branch``: store what stays live, move the carried values, go."""
@@ -270,12 +278,12 @@ class _BlockWriter:
                 self.leave(imm)
             return
         if name == "local.get":
-            self.push(top, f"R[{imm}]")
+            self.push(top, self.slot(imm))
         elif name in ("local.set", "local.tee"):
             value = self.operand(top - 1)
-            if value != f"R[{imm}]":
+            if value != self.slot(imm):
                 self.materialize_local(imm)
-                self.emit(f"R[{imm}] = {value}")
+                self.emit(f"{self.slot(imm)} = {value}")
         elif name == "global.get":
             cell = self.name(self.bound.func.instance.globals[imm], "g")
             self.push(top, self.temp(f"{cell}.value"))
@@ -344,7 +352,7 @@ class _BlockWriter:
         """The namespace name of the accessed memory's bytes, and the
         effective address (a 64-bit memory's clamped, see ``BEYOND_MEMORY``)."""
         memory = self.bound.func.instance.memories[memarg.memory]
-        address = f"{operand} + {memarg.offset}"
+        address = f"{operand} + {memarg.offset}" if memarg.offset else operand
         if memory.type.address is I64:
             address = f"min({address}, {BEYOND_MEMORY})"
         return self.name(memory.data, "m"), address

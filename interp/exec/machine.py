@@ -55,10 +55,12 @@ from interp.exec.bind import (
     IndirectCall,
     ReferenceCall,
     bind_function,
+    table_callee,
 )
 from interp.exec.blocks import compile_threshold, install_blocks
 from interp.exec.exceptions import find_handler
 from interp.exec.host_calls import EXHAUSTED, Caller, GuestCall, call_host, resume_generator
+from interp.exec.whole import MAX_FRAME_SLOTS, MAX_NESTED_CALLS, Deoptimize, WholeCompiler, frame_slots, rebuilt_frames
 from interp.runtime.function import HostFunction, WasmFunction
 
 if TYPE_CHECKING:
@@ -196,6 +198,7 @@ class Machine:
         # the frames it leaves, innermost last, and the frame that catches it
         # (a generator host function's: it gets the exception; None: none here).
         self.exception_listener: ExceptionListener | None = None
+        self.compiler = WholeCompiler(self.bind)
 
     # --- fuel ------------------------------------------------------------------
 
@@ -266,8 +269,52 @@ class Machine:
         self._claim_slots(len(regs))
         bound.calls += 1
         if bound.calls == bound.compile_at:
-            install_blocks(bound)
+            self.compile(bound)
         self.frames.append(Frame(func, bound, regs, return_slot))
+
+    def compile(self, bound: BoundFunction) -> None:
+        """Make a hot function's compiled forms what runs: its blocks, and
+        the whole function when it compiles whole (whole.py)."""
+        if bound.blocks is None:
+            install_blocks(bound)
+        self.compiler.install(bound)
+
+    def _nesting(self, depth: int, unclaimed: int = 0) -> int:
+        """How many calls may nest in a compiled function entered at call
+        depth ``depth`` (its frame's ``unclaimed`` slots not yet counted):
+        within the call depth limit, within the slots left (a compiled
+        function's frame has at most ``MAX_FRAME_SLOTS``), and within Python's
+        recursion.  Negative: the function must not be entered."""
+        slots_left = MAX_STACK_SLOTS - self.slots_in_use - unclaimed
+        if slots_left < 0:
+            return -1
+        return min(self.max_call_depth - depth, slots_left // MAX_FRAME_SLOTS, MAX_NESTED_CALLS)
+
+    def _rebuild_frames(self, error: BaseException, return_slot: int, replace: bool, n: int) -> int:
+        """Give the compiled functions ``error`` left a frame each on the
+        machine's stack (the first one replacing the frame on top when
+        ``replace``, else returning to ``return_slot`` of it), at the
+        instruction each was running; the budget the innermost one had left."""
+        found = rebuilt_frames(error.__traceback__)
+        frames = self.frames
+        for position, (compiled, python_frame, pc) in enumerate(found):
+            regs = frame_slots(compiled, python_frame)
+            if position == 0 and replace:
+                frame = frames[-1]
+                self.slots_in_use += len(regs) - len(frame.regs)
+                frame.regs = regs
+                frame.pc = pc
+            else:
+                frame = Frame(compiled.func, compiled.bound, regs, return_slot)
+                frame.pc = pc
+                frames.append(frame)
+                self.slots_in_use += len(regs)
+            return_slot = compiled.bound.arg_slots[pc]
+        if not found:
+            return n
+        innermost, python_frame, pc = found[-1]
+        refund = error.refund if isinstance(error, Deoptimize) else innermost.unspent(pc)
+        return python_frame.f_locals["n"] + refund
 
     def _claim_slots(self, count: int) -> None:
         if self.slots_in_use + count > MAX_STACK_SLOTS:
@@ -313,7 +360,24 @@ class Machine:
         sites, R, pc = bound.sites, frame.regs, frame.pc
         max_depth = self.max_call_depth
         n = budget
+        fuel_cell = self.compiler.fuel
         try:
+            if pc == 0 and not pausing and bound.whole is not None:
+                # A function starting compiled: run it whole, then return as if from its last instruction.
+                try:
+                    outcome = bound.whole(n, self._nesting(len(frames)), *R[:bound.num_params])
+                except BaseException as error:
+                    n = self._rebuild_frames(error, 0, True, n)
+                    frame = frames[-1]
+                    bound = frame.bound
+                    code, costs = _executable(bound, pausing)
+                    sites, R, pc = bound.sites, frame.regs, frame.pc
+                    if type(error) is not Deoptimize:
+                        raise
+                else:
+                    n = fuel_cell[0]
+                    _store_results(R, 0, bound.num_results, outcome)
+                    code, costs = _RETURNS, _FREE
             while True:
                 cost = costs[pc]
                 if n >= cost:
@@ -350,6 +414,25 @@ class Machine:
                         else:
                             if len(frames) >= max_depth:
                                 raise ExhaustionError(EXHAUSTED, self.backtrace())
+                            whole = callee_bound.whole
+                            nesting = -1 if whole is None or pausing else \
+                                self._nesting(len(frames) + 1, callee_bound.num_params + len(callee_bound.tail))
+                            if nesting >= 0:
+                                try:
+                                    outcome = whole(n, nesting, *R[base_slot:base_slot + callee_bound.num_params])
+                                except BaseException as error:
+                                    n = self._rebuild_frames(error, base_slot, False, n)
+                                    frame = frames[-1]
+                                    bound = frame.bound
+                                    code, costs = _executable(bound, pausing)
+                                    sites, R, pc = bound.sites, frame.regs, frame.pc
+                                    if type(error) is not Deoptimize:
+                                        raise
+                                    continue
+                                n = fuel_cell[0]
+                                _store_results(R, base_slot, callee_bound.num_results, outcome)
+                                pc += 1
+                                continue
                             R = R[base_slot:base_slot + callee_bound.num_params] + callee_bound.tail
                             self._claim_slots(len(R))
                             frame = Frame(callee, callee_bound, R, base_slot)
@@ -357,7 +440,7 @@ class Machine:
                         bound = callee_bound
                         bound.calls += 1
                         if bound.calls == bound.compile_at:
-                            install_blocks(bound)
+                            self.compile(bound)
                         code, costs = _executable(bound, pausing)
                         sites, pc = bound.sites, 0
                         continue
@@ -534,6 +617,22 @@ class Machine:
         del frames[level:]
 
 
+def _store_results(R: list, slot: int, count: int, outcome: Any) -> None:
+    """Put what a compiled function returned in the slots from ``slot``."""
+    if count == 1:
+        R[slot] = outcome
+    elif count:
+        R[slot:slot + count] = outcome
+
+
+def _return_now(R: list) -> int:
+    return RETURN
+
+
+_RETURNS = [_return_now]
+_FREE = [0]
+"""What the machine runs after a function ran compiled from its start: its return, at no cost."""
+
 _CAUGHT = object()
 """What ``Machine._run`` returns when a frame caught an exception and the
 invocation goes on."""
@@ -579,14 +678,4 @@ def resolve_reference(site: ReferenceCall, R: list) -> WasmFunction | HostFuncti
 
 
 def resolve_indirect(site: IndirectCall, R: list) -> WasmFunction | HostFunction:
-    index = R[site.index_slot]
-    elements = site.table.elements
-    if index >= len(elements):
-        raise Trap(TrapKind.UNDEFINED_ELEMENT, detail=str(index))
-    callee = elements[index]
-    if callee is None:
-        raise Trap(TrapKind.UNINITIALIZED_ELEMENT, detail=str(index))
-    expected = site.type
-    if callee.deftype is not expected and not callee.deftype.is_subtype_of(expected):
-        raise Trap(TrapKind.INDIRECT_CALL_TYPE_MISMATCH)
-    return callee
+    return table_callee(site, R[site.index_slot])

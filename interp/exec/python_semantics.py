@@ -242,6 +242,15 @@ def python_code(op: Op, operands: Sequence[str]) -> PythonCode:
     return PythonCode(checks, renderer.result(typed))
 
 
+def python_condition(op: Op, operands: Sequence[str]) -> str | None:
+    """``op``'s value as a Python truth value, for a test that reads it
+    once: when ``op`` is a comparison that cannot trap, else ``None``."""
+    typed = typed_compute(op)
+    if typed.traps or typed.value.type is not Type.BOOL:
+        return None
+    return _Renderer(op, operands).render(typed.value)
+
+
 def is_computed(op: Op) -> bool:
     return isinstance(op.semantics, Compute)
 
