@@ -133,33 +133,70 @@ class _Site:
 
 
 def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction:
+    """Bind ``lowered`` to ``func``'s instance.  Calls are placed now (the
+    machine reads their sites); every other instruction gets its closure the
+    first time it runs (``_Unbound``): a large function whose start-up path
+    runs a fraction of it costs a small object per instruction that never
+    runs, not a closure."""
     instance = func.instance
-    code: list[Handler] = []
-    sites: list = [None] * len(lowered.ops)
-    arg_slots = [0] * len(lowered.ops)
+    count = len(lowered.ops)
+    code: list[Handler] = [None] * count  # type: ignore[list-item]
+    sites: list = [None] * count
+    arg_slots = [0] * count
+    bound = BoundFunction(func, lowered, code, sites, arg_slots)
     for pc, operation in enumerate(lowered.ops):
-        site = _Site(instance, lowered, pc)
         name = operation.name
+        if name not in _CALLS:
+            code[pc] = _Unbound(bound, pc)
+            continue
+        site = _Site(instance, lowered, pc)
         if name == "call" or name == "return_call":
             callee = instance.funcs[site.imm]
             sites[pc] = callee
             arg_slots[pc] = site.top - len(callee.type.params)
-            code.append(_returning(CALL if name == "call" else TAIL_CALL))
+            code[pc] = _returning(CALL if name == "call" else TAIL_CALL)
         elif name == "call_indirect" or name == "return_call_indirect":
             type_index, table_index = site.imm
             defined = instance.types[type_index]
             index_slot = site.top - 1
             sites[pc] = IndirectCall(instance.tables[table_index], defined, index_slot)
             arg_slots[pc] = index_slot - len(defined.comp.params)  # type: ignore[union-attr]
-            code.append(_returning(CALL_INDIRECT if name == "call_indirect" else TAIL_CALL_INDIRECT))
-        elif name == "call_ref" or name == "return_call_ref":
+            code[pc] = _returning(CALL_INDIRECT if name == "call_indirect" else TAIL_CALL_INDIRECT)
+        else:
             reference_slot = site.top - 1
             sites[pc] = ReferenceCall(reference_slot)
             arg_slots[pc] = reference_slot - len(instance.types[site.imm].comp.params)  # type: ignore[union-attr]
-            code.append(_returning(CALL_REF if name == "call_ref" else TAIL_CALL_REF))
-        else:
-            code.append(_FACTORIES[operation.id](site))
-    return BoundFunction(func, lowered, code, sites, arg_slots)
+            code[pc] = _returning(CALL_REF if name == "call_ref" else TAIL_CALL_REF)
+    return bound
+
+
+class _Unbound:
+    """The place of an instruction's closure until it first runs: called
+    like the closure, it makes the closure, puts it in its place in
+    ``code`` (and in ``fast``: compiled blocks keep the instructions they do
+    not compile) and runs it."""
+
+    __slots__ = ("bound", "pc")
+
+    def __init__(self, bound: BoundFunction, pc: int) -> None:
+        self.bound = bound
+        self.pc = pc
+
+    def __call__(self, R: list) -> int:
+        bound, pc = self.bound, self.pc
+        handler = bound_handler(bound, pc)
+        fast = bound.fast
+        if fast[pc] is self:
+            fast[pc] = handler
+        return handler(R)
+
+
+def bound_handler(bound: BoundFunction, pc: int) -> Handler:
+    """The closure of the instruction at ``pc``, made now if it has not run yet."""
+    handler = bound.code[pc]
+    if type(handler) is _Unbound:
+        handler = bound.code[pc] = _FACTORIES[bound.lowered.ops[pc].id](_Site(bound.func.instance, bound.lowered, pc))
+    return handler
 
 
 def _returning(value: int) -> Handler:
@@ -588,7 +625,7 @@ _MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
 """The ``MACHINE`` instructions but calls (bind_function places those)."""
 
 
-_CALLS = ("call", "call_indirect", "call_ref", "return_call", "return_call_indirect", "return_call_ref")
+_CALLS = frozenset({"call", "call_indirect", "call_ref", "return_call", "return_call_indirect", "return_call_ref"})
 
 
 def _factory(operation: Op) -> Callable[[_Site], Handler]:

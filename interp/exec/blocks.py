@@ -27,7 +27,7 @@ from __future__ import annotations
 from types import CodeType
 from typing import Any
 
-from interp.exec.bind import BEYOND_MEMORY, RETURN, BoundFunction
+from interp.exec.bind import BEYOND_MEMORY, RETURN, BoundFunction, bound_handler
 from interp.exec.instance_ops import vector_function
 from interp.exec.python_semantics import NAMESPACE, access_format, python_code
 from interp.syntax.opcodes import PREFIX_SIMD, Imm, MemArg, Op
@@ -319,7 +319,7 @@ class _BlockWriter:
             self.emit(f"return {pc + 1}")
         elif name == "br_table":
             self.store_live(lowered.heights[pc])
-            closure = self.name(self.bound.code[pc], "c")
+            closure = self.name(bound_handler(self.bound, pc), "c")
             self.emit(f"return {closure}(R)")
         else:
             self.numeric(operation, top)
