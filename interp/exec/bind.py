@@ -87,14 +87,18 @@ class BoundFunction:
     ``fast[pc]`` is what the machine runs at ``pc`` when it need not stop
     between instructions, executing ``fast_costs[pc]`` instructions: the
     closures (cost 1) until the function is hot, then its compiled blocks
-    (blocks.py).  ``calls`` counts calls; at ``compile_at`` calls the blocks
-    are compiled (0: never).  ``stepping`` is what runs when the machine
+    (blocks.py), written into the same lists, so that a loop running on the
+    closures goes on in the blocks at its next iteration.  ``calls`` counts
+    calls; at ``compile_at`` calls the blocks are compiled (0: never), or
+    when ``back_edges`` (counting down while it is not 0) more branches
+    have gone backwards: ``compile_hot`` compiles them.  ``stepping`` is what runs when the machine
     pauses between instructions: ``code``, or a debugger's copy of it with
     breakpoints patched in (which only ever run when pausing).
     """
 
     __slots__ = ("func", "lowered", "code", "sites", "arg_slots", "tail", "num_params", "num_results",
-                 "unit_costs", "fast", "fast_costs", "blocks", "calls", "compile_at", "stepping")
+                 "unit_costs", "fast", "fast_costs", "blocks", "calls", "compile_at", "back_edges", "compile_hot",
+                 "stepping")
 
     def __init__(self, func: WasmFunction, lowered: LoweredFunction, code: list[Handler],
                  sites: list, arg_slots: list[int]) -> None:
@@ -107,21 +111,25 @@ class BoundFunction:
         self.num_results = len(lowered.type.results)
         self.tail = [default_value(t) for t in lowered.local_types] + [0] * lowered.max_height
         self.unit_costs = [1] * len(code)
-        self.fast = code
-        self.fast_costs = self.unit_costs
+        self.fast = list(code)
+        self.fast_costs = [1] * len(code)
         self.blocks: Any = None
         self.calls = 0
         self.compile_at = 0
+        self.back_edges = 0
+        self.compile_hot: Callable[[BoundFunction], None] | None = None
         self.stepping = code  # what runs when pausing between instructions (a debugger patches a copy)
 
 
 class _Site:
     """Everything a handler factory may need about one instruction."""
 
-    __slots__ = ("instance", "lowered", "pc", "imm", "top", "next")
+    __slots__ = ("bound", "instance", "lowered", "pc", "imm", "top", "next")
 
-    def __init__(self, instance: ModuleInstance, lowered: LoweredFunction, pc: int) -> None:
-        self.instance = instance
+    def __init__(self, bound: BoundFunction, pc: int) -> None:
+        lowered = bound.lowered
+        self.bound = bound
+        self.instance = bound.func.instance
         self.lowered = lowered
         self.pc = pc
         self.imm = lowered.imms[pc]
@@ -149,7 +157,7 @@ def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction
         if name not in _CALLS:
             code[pc] = _Unbound(bound, pc)
             continue
-        site = _Site(instance, lowered, pc)
+        site = _Site(bound, pc)
         if name == "call" or name == "return_call":
             callee = instance.funcs[site.imm]
             sites[pc] = callee
@@ -167,6 +175,7 @@ def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction
             sites[pc] = ReferenceCall(reference_slot)
             arg_slots[pc] = reference_slot - len(instance.types[site.imm].comp.params)  # type: ignore[union-attr]
             code[pc] = _returning(CALL_REF if name == "call_ref" else TAIL_CALL_REF)
+    bound.fast[:] = code  # made before the placeholders, which name the bound function
     return bound
 
 
@@ -195,7 +204,7 @@ def bound_handler(bound: BoundFunction, pc: int) -> Handler:
     """The closure of the instruction at ``pc``, made now if it has not run yet."""
     handler = bound.code[pc]
     if type(handler) is _Unbound:
-        handler = bound.code[pc] = _FACTORIES[bound.lowered.ops[pc].id](_Site(bound.func.instance, bound.lowered, pc))
+        handler = bound.code[pc] = _FACTORIES[bound.lowered.ops[pc].id](_Site(bound, pc))
     return handler
 
 
@@ -256,6 +265,13 @@ def _return(site: _Site, result: Return, arity: int) -> Handler:
 
 def _jump(site: _Site, branch: Branch) -> Handler:
     """Unconditionally take ``branch`` (moving its values)."""
+    jump = _moving_jump(site, branch)
+    if branch.target <= site.pc and site.bound.back_edges:
+        return _counting_back_edge(site.bound, jump)
+    return jump
+
+
+def _moving_jump(site: _Site, branch: Branch) -> Handler:
     target = branch.target
     if not branch.moves_values:
         def jump(R: list) -> int:
@@ -273,6 +289,19 @@ def _jump(site: _Site, branch: Branch) -> Handler:
         R[destination:destination + arity] = R[source:end]
         return target
     return jump_many
+
+
+def _counting_back_edge(bound: BoundFunction, jump: Handler) -> Handler:
+    """A branch back to a loop while the function is not compiled: the
+    ``back_edges``-th compiles it (so a long loop in a function called once
+    is compiled, and one that barely loops is not)."""
+    def counted(R: list) -> int:
+        if bound.back_edges:
+            bound.back_edges -= 1
+            if not bound.back_edges and bound.compile_hot is not None:
+                bound.compile_hot(bound)
+        return jump(R)
+    return counted
 
 
 def _take(site: _Site, target: Branch | Return) -> Handler:

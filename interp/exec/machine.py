@@ -56,7 +56,7 @@ from interp.exec.bind import (
     ReferenceCall,
     bind_function,
 )
-from interp.exec.blocks import compile_threshold, install_blocks
+from interp.exec.blocks import install_blocks, make_tiered
 from interp.exec.exceptions import find_handler
 from interp.exec.host_calls import EXHAUSTED, Caller, GuestCall, call_host, resume_generator
 from interp.runtime.function import HostFunction, WasmFunction
@@ -231,7 +231,7 @@ class Machine:
     def bind(self, func: WasmFunction) -> BoundFunction:
         lowered = func.instance.compiled.lowered(func.index)
         bound = bind_function(func, lowered)
-        bound.compile_at = compile_threshold(bound)
+        make_tiered(bound)
         func.bound = bound
         for hook in self.bind_hooks:
             hook(bound)
