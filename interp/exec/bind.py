@@ -7,8 +7,9 @@ execute next, or one of the negative codes below for what the machine's loop
 does itself (calls and returns change frames, which a closure cannot).  The
 closures capture everything else they need — the instance's memory bytes,
 globals, tables and functions, their operand slots, their successor ``pc`` —
-when the function is bound, so executing one is a single call with no
-decoding and no lookups.
+when they are made, so executing one is a single call with no decoding and
+no lookups.  They are made when their instruction first runs: starting a
+large module runs a small part of the functions it calls.
 
 What a closure does comes from the instruction's semantics in the table
 (interp/syntax/semantics.py): the closures of ``Compute`` and ``Access``
