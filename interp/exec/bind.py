@@ -49,6 +49,7 @@ BREAK = -5          # a debugger's breakpoint: stop before this instruction
 TAIL_CALL = -6      # tail calls (below RETURN): as CALL ...
 TAIL_CALL_INDIRECT = -7  # ... as CALL_INDIRECT ...
 TAIL_CALL_REF = -8  # ... and as CALL_REF
+UNBOUND = -9        # the instruction has not run yet: make its closure (``bound_handler``) and run that
 
 Handler = Callable[[list], int]
 
@@ -144,19 +145,17 @@ class _Site:
 def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction:
     """Bind ``lowered`` to ``func``'s instance.  Calls are placed now (the
     machine reads their sites); every other instruction gets its closure the
-    first time it runs (``_Unbound``): a large function whose start-up path
-    runs a fraction of it costs a small object per instruction that never
-    runs, not a closure."""
+    first time it runs (``UNBOUND``): a large function whose start-up path
+    runs a fraction of it costs nothing for the instructions that never run."""
     instance = func.instance
     count = len(lowered.ops)
-    code: list[Handler] = [None] * count  # type: ignore[list-item]
+    code: list[Handler] = [_unbound] * count
     sites: list = [None] * count
     arg_slots = [0] * count
     bound = BoundFunction(func, lowered, code, sites, arg_slots)
     for pc, operation in enumerate(lowered.ops):
         name = operation.name
         if name not in _CALLS:
-            code[pc] = _Unbound(bound, pc)
             continue
         site = _Site(bound, pc)
         if name == "call" or name == "return_call":
@@ -176,36 +175,30 @@ def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction
             sites[pc] = ReferenceCall(reference_slot)
             arg_slots[pc] = reference_slot - len(instance.types[site.imm].comp.params)  # type: ignore[union-attr]
             code[pc] = _returning(CALL_REF if name == "call_ref" else TAIL_CALL_REF)
-    bound.fast[:] = code  # made before the placeholders, which name the bound function
+    bound.fast[:] = code
     return bound
 
 
-class _Unbound:
-    """The place of an instruction's closure until it first runs: called
-    like the closure, it makes the closure, puts it in its place in
-    ``code`` (and in ``fast``: compiled blocks keep the instructions they do
-    not compile) and runs it."""
-
-    __slots__ = ("bound", "pc")
-
-    def __init__(self, bound: BoundFunction, pc: int) -> None:
-        self.bound = bound
-        self.pc = pc
-
-    def __call__(self, R: list) -> int:
-        bound, pc = self.bound, self.pc
-        handler = bound_handler(bound, pc)
-        fast = bound.fast
-        if fast[pc] is self:
-            fast[pc] = handler
-        return handler(R)
+def _unbound(R: list) -> int:
+    """The place of every instruction's closure until it first runs."""
+    return UNBOUND
 
 
 def bound_handler(bound: BoundFunction, pc: int) -> Handler:
     """The closure of the instruction at ``pc``, made now if it has not run yet."""
     handler = bound.code[pc]
-    if type(handler) is _Unbound:
+    if handler is _unbound:
         handler = bound.code[pc] = _FACTORIES[bound.lowered.ops[pc].id](_Site(bound, pc))
+    return handler
+
+
+def bind_first_run(bound: BoundFunction, pc: int) -> Handler:
+    """The closure of the instruction at ``pc``, which has answered
+    ``UNBOUND``: made, and put in its place in ``code`` and in ``fast``
+    (compiled blocks keep the instructions they do not compile)."""
+    handler = bound_handler(bound, pc)
+    if bound.fast[pc] is _unbound:
+        bound.fast[pc] = handler
     return handler
 
 

@@ -51,9 +51,11 @@ from interp.exec.bind import (
     RETURN,
     TAIL_CALL_INDIRECT,
     TAIL_CALL_REF,
+    UNBOUND,
     BoundFunction,
     IndirectCall,
     ReferenceCall,
+    bind_first_run,
     bind_function,
 )
 from interp.exec.blocks import install_blocks, make_tiered
@@ -330,6 +332,11 @@ class Machine:
                 if nxt >= 0:
                     pc = nxt
                     continue
+                if nxt == UNBOUND:  # its first run: the closure is made now (bind.py), and runs
+                    nxt = bind_first_run(bound, pc)(R)
+                    if nxt >= 0:
+                        pc = nxt
+                        continue
                 if nxt == BREAK:  # a debugger's patched instruction: stop before it
                     n += 1  # it did not run
                     frame.pc = pc
