@@ -192,13 +192,16 @@ def bound_handler(bound: BoundFunction, pc: int) -> Handler:
     return handler
 
 
-def bind_first_run(bound: BoundFunction, pc: int) -> Handler:
+def bind_first_run(bound: BoundFunction, pc: int, running: list) -> Handler:
     """The closure of the instruction at ``pc``, which has answered
-    ``UNBOUND``: made, and put in its place in ``code`` and in ``fast``
-    (compiled blocks keep the instructions they do not compile)."""
+    ``UNBOUND``: made, and put in its place in ``code``, in ``fast``
+    (compiled blocks keep the instructions they do not compile) and in
+    ``running``, the list the machine runs (a debugger's copy, maybe)."""
     handler = bound_handler(bound, pc)
     if bound.fast[pc] is _unbound:
         bound.fast[pc] = handler
+    if running[pc] is _unbound:
+        running[pc] = handler
     return handler
 
 

@@ -333,7 +333,7 @@ class Machine:
                     pc = nxt
                     continue
                 if nxt == UNBOUND:  # its first run: the closure is made now (bind.py), and runs
-                    nxt = bind_first_run(bound, pc)(R)
+                    nxt = bind_first_run(bound, pc, code)(R)
                     if nxt >= 0:
                         pc = nxt
                         continue
