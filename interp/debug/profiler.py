@@ -110,16 +110,17 @@ class Profiler:
     def _patch(self, bound: BoundFunction) -> None:
         cursor = self._cursor
         resync = self._resync
+        code = bound.code  # read at each run: an instruction gets its closure when it first runs (bind.py)
 
-        def counting(pc: int, original: Callable[[list], int]) -> Callable[[list], int]:
+        def counting(pc: int) -> Callable[[list], int]:
             def counted(R: list) -> int:
                 if R is not cursor.regs:
                     resync(R)
                 cursor.counts[pc] += 1
-                return original(R)
+                return code[pc](R)
             return counted
 
-        bound.stepping = [counting(pc, original) for pc, original in enumerate(bound.code)]
+        bound.stepping = [counting(pc) for pc in range(len(code))]
         self._patched.append(bound)
 
     def _resync(self, regs: list) -> None:

@@ -7,8 +7,9 @@ execute next, or one of the negative codes below for what the machine's loop
 does itself (calls and returns change frames, which a closure cannot).  The
 closures capture everything else they need — the instance's memory bytes,
 globals, tables and functions, their operand slots, their successor ``pc`` —
-when the function is bound, so executing one is a single call with no
-decoding and no lookups.
+when they are made, so executing one is a single call with no decoding and
+no lookups.  They are made when their instruction first runs: starting a
+large module runs a small part of the functions it calls.
 
 What a closure does comes from the instruction's semantics in the table
 (interp/syntax/semantics.py): the closures of ``Compute`` and ``Access``
@@ -48,6 +49,7 @@ BREAK = -5          # a debugger's breakpoint: stop before this instruction
 TAIL_CALL = -6      # tail calls (below RETURN): as CALL ...
 TAIL_CALL_INDIRECT = -7  # ... as CALL_INDIRECT ...
 TAIL_CALL_REF = -8  # ... and as CALL_REF
+UNBOUND = -9        # the instruction has not run yet: make its closure (``bound_handler``) and run that
 
 Handler = Callable[[list], int]
 
@@ -102,14 +104,18 @@ class BoundFunction:
     ``fast[pc]`` is what the machine runs at ``pc`` when it need not stop
     between instructions, executing ``fast_costs[pc]`` instructions: the
     closures (cost 1) until the function is hot, then its compiled blocks
-    (blocks.py).  ``calls`` counts calls; at ``compile_at`` calls the blocks
-    are compiled (0: never).  ``stepping`` is what runs when the machine
+    (blocks.py), written into the same lists, so that a loop running on the
+    closures goes on in the blocks at its next iteration.  ``calls`` counts
+    calls; at ``compile_at`` calls the blocks are compiled (0: never), or
+    when ``back_edges`` (counting down while it is not 0) more branches
+    have gone backwards: ``compile_hot`` compiles them.  ``stepping`` is what runs when the machine
     pauses between instructions: ``code``, or a debugger's copy of it with
     breakpoints patched in (which only ever run when pausing).
     """
 
     __slots__ = ("func", "lowered", "code", "sites", "arg_slots", "tail", "num_params", "num_results",
-                 "unit_costs", "fast", "fast_costs", "blocks", "calls", "compile_at", "stepping", "whole")
+                 "unit_costs", "fast", "fast_costs", "blocks", "calls", "compile_at", "back_edges", "compile_hot",
+                 "stepping", "whole")
 
     def __init__(self, func: WasmFunction, lowered: LoweredFunction, code: list[Handler],
                  sites: list, arg_slots: list[int]) -> None:
@@ -122,11 +128,13 @@ class BoundFunction:
         self.num_results = len(lowered.type.results)
         self.tail = [default_value(t) for t in lowered.local_types] + [0] * lowered.max_height
         self.unit_costs = [1] * len(code)
-        self.fast = code
-        self.fast_costs = self.unit_costs
+        self.fast = list(code)
+        self.fast_costs = [1] * len(code)
         self.blocks: Any = None
         self.calls = 0
         self.compile_at = 0
+        self.back_edges = 0
+        self.compile_hot: Callable[[BoundFunction], None] | None = None
         self.stepping = code  # what runs when pausing between instructions (a debugger patches a copy)
         self.whole: Callable[..., Any] | None = None  # the whole function compiled (whole.py), once hot
 
@@ -134,10 +142,12 @@ class BoundFunction:
 class _Site:
     """Everything a handler factory may need about one instruction."""
 
-    __slots__ = ("instance", "lowered", "pc", "imm", "top", "next")
+    __slots__ = ("bound", "instance", "lowered", "pc", "imm", "top", "next")
 
-    def __init__(self, instance: ModuleInstance, lowered: LoweredFunction, pc: int) -> None:
-        self.instance = instance
+    def __init__(self, bound: BoundFunction, pc: int) -> None:
+        lowered = bound.lowered
+        self.bound = bound
+        self.instance = bound.func.instance
         self.lowered = lowered
         self.pc = pc
         self.imm = lowered.imms[pc]
@@ -149,33 +159,66 @@ class _Site:
 
 
 def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction:
+    """Bind ``lowered`` to ``func``'s instance.  Calls are placed now (the
+    machine reads their sites); every other instruction gets its closure the
+    first time it runs (``UNBOUND``): a large function whose start-up path
+    runs a fraction of it costs nothing for the instructions that never run."""
     instance = func.instance
-    code: list[Handler] = []
-    sites: list = [None] * len(lowered.ops)
-    arg_slots = [0] * len(lowered.ops)
+    count = len(lowered.ops)
+    code: list[Handler] = [_unbound] * count
+    sites: list = [None] * count
+    arg_slots = [0] * count
+    bound = BoundFunction(func, lowered, code, sites, arg_slots)
     for pc, operation in enumerate(lowered.ops):
-        site = _Site(instance, lowered, pc)
         name = operation.name
+        if name not in _CALLS:
+            continue
+        site = _Site(bound, pc)
         if name == "call" or name == "return_call":
             callee = instance.funcs[site.imm]
             sites[pc] = callee
             arg_slots[pc] = site.top - len(callee.type.params)
-            code.append(_returning(CALL if name == "call" else TAIL_CALL))
+            code[pc] = _returning(CALL if name == "call" else TAIL_CALL)
         elif name == "call_indirect" or name == "return_call_indirect":
             type_index, table_index = site.imm
             defined = instance.types[type_index]
             index_slot = site.top - 1
             sites[pc] = IndirectCall(instance.tables[table_index], defined, index_slot)
             arg_slots[pc] = index_slot - len(defined.comp.params)  # type: ignore[union-attr]
-            code.append(_returning(CALL_INDIRECT if name == "call_indirect" else TAIL_CALL_INDIRECT))
-        elif name == "call_ref" or name == "return_call_ref":
+            code[pc] = _returning(CALL_INDIRECT if name == "call_indirect" else TAIL_CALL_INDIRECT)
+        else:
             reference_slot = site.top - 1
             sites[pc] = ReferenceCall(reference_slot)
             arg_slots[pc] = reference_slot - len(instance.types[site.imm].comp.params)  # type: ignore[union-attr]
-            code.append(_returning(CALL_REF if name == "call_ref" else TAIL_CALL_REF))
-        else:
-            code.append(_FACTORIES[operation.id](site))
-    return BoundFunction(func, lowered, code, sites, arg_slots)
+            code[pc] = _returning(CALL_REF if name == "call_ref" else TAIL_CALL_REF)
+    bound.fast[:] = code
+    return bound
+
+
+def _unbound(R: list) -> int:
+    """The place of every instruction's closure until it first runs."""
+    return UNBOUND
+
+
+def bound_handler(bound: BoundFunction, pc: int) -> Handler:
+    """The closure of the instruction at ``pc``, made now if it has not run yet."""
+    handler = bound.code[pc]
+    if handler is _unbound:
+        handler = bound.code[pc] = _FACTORIES[bound.lowered.ops[pc].id](_Site(bound, pc))
+    return handler
+
+
+def bind_first_run(bound: BoundFunction, pc: int, running: list) -> Handler:
+    """The closure of the instruction at ``pc``, which has answered
+    ``UNBOUND``: made, and put in its place in ``code``, in ``fast``
+    (compiled blocks keep the instructions they do not compile) and in
+    ``running``, the list the machine runs (a debugger's copy, maybe)."""
+    handler = bound_handler(bound, pc)
+    if bound.fast[pc] is _unbound:
+        bound.fast[pc] = handler
+    if running[pc] is _unbound:
+        running[pc] = handler
+    return handler
 
 
 def _returning(value: int) -> Handler:
@@ -235,6 +278,13 @@ def _return(site: _Site, result: Return, arity: int) -> Handler:
 
 def _jump(site: _Site, branch: Branch) -> Handler:
     """Unconditionally take ``branch`` (moving its values)."""
+    jump = _moving_jump(site, branch)
+    if branch.target <= site.pc and site.bound.back_edges:
+        return _counting_back_edge(site.bound, jump)
+    return jump
+
+
+def _moving_jump(site: _Site, branch: Branch) -> Handler:
     target = branch.target
     if not branch.moves_values:
         def jump(R: list) -> int:
@@ -252,6 +302,19 @@ def _jump(site: _Site, branch: Branch) -> Handler:
         R[destination:destination + arity] = R[source:end]
         return target
     return jump_many
+
+
+def _counting_back_edge(bound: BoundFunction, jump: Handler) -> Handler:
+    """A branch back to a loop while the function is not compiled: the
+    ``back_edges``-th compiles it (so a long loop in a function called once
+    is compiled, and one that barely loops is not)."""
+    def counted(R: list) -> int:
+        if bound.back_edges:
+            bound.back_edges -= 1
+            if not bound.back_edges and bound.compile_hot is not None:
+                bound.compile_hot(bound)
+        return jump(R)
+    return counted
 
 
 def _take(site: _Site, target: Branch | Return) -> Handler:
@@ -604,7 +667,7 @@ _MACHINE_FACTORIES: dict[str, Callable[[_Site], Handler]] = {
 """The ``MACHINE`` instructions but calls (bind_function places those)."""
 
 
-_CALLS = ("call", "call_indirect", "call_ref", "return_call", "return_call_indirect", "return_call_ref")
+_CALLS = frozenset({"call", "call_indirect", "call_ref", "return_call", "return_call_indirect", "return_call_ref"})
 
 
 def _factory(operation: Op) -> Callable[[_Site], Handler]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from types import CodeType
 from typing import Any
 
-from interp.exec.bind import BEYOND_MEMORY, RETURN, BoundFunction
+from interp.exec.bind import BEYOND_MEMORY, RETURN, BoundFunction, bound_handler
 from interp.exec.instance_ops import vector_function
 from interp.exec.python_semantics import NAMESPACE, access_format, python_code
 from interp.syntax.opcodes import PREFIX_SIMD, Imm, MemArg, Op
@@ -35,8 +35,16 @@ from interp.syntax.semantics import RUNTIME, Access, Compute
 from interp.syntax.types import I64
 from interp.translate.lower import Branch, Return
 
-HOT_CALLS = 2
-"""Calls after which a function without loops is compiled."""
+HOT_CALLS = 32
+"""Calls after which a function is compiled."""
+
+HOT_BACK_EDGES = 256
+"""Branches back to a loop after which a function is compiled, even during
+its first call.  Neither at once nor at a second call: compiling costs about
+10 microseconds an instruction, and a module's start-up runs hundreds of
+functions a few times each, whose loops barely turn (a Go-built module wraps
+every function in a loop that it branches back to only to resume a
+goroutine): compiling them all made the Go filter's start 4 s slower."""
 
 MAX_COMPILED_INSTRUCTIONS = 4000
 """Larger functions stay on the closures: compiling Python source costs about
@@ -69,20 +77,25 @@ class BlockCode:
         return table[line] if table is not None and 0 <= line < len(table) else None
 
 
-def compile_threshold(bound: BoundFunction) -> int:
-    """After how many calls ``bound`` is worth compiling: a function with a
-    loop at once, others when called again, large ones never (0)."""
-    ops = bound.lowered.ops
-    if len(ops) > MAX_COMPILED_INSTRUCTIONS:
-        return 0
-    return 1 if any(operation.name == "loop" for operation in ops) else HOT_CALLS
+def make_tiered(bound: BoundFunction) -> None:
+    """Say when ``bound`` is worth compiling: when called again, or when its
+    loops have turned ``HOT_BACK_EDGES`` times; large functions never."""
+    if len(bound.lowered.ops) > MAX_COMPILED_INSTRUCTIONS:
+        return
+    bound.compile_at = HOT_CALLS
+    bound.back_edges = HOT_BACK_EDGES
+    bound.compile_hot = install_blocks
 
 
 def install_blocks(bound: BoundFunction) -> None:
-    """Compile ``bound``'s blocks and make them what the machine runs."""
+    """Compile ``bound``'s blocks and make them what the machine runs, in
+    place: a machine running the function picks them up at its next dispatch."""
+    if bound.blocks is not None:
+        return
+    bound.back_edges = 0
     bound.blocks = compile_blocks(bound)
-    bound.fast = bound.blocks.entries
-    bound.fast_costs = bound.blocks.costs
+    bound.fast[:] = bound.blocks.entries
+    bound.fast_costs[:] = bound.blocks.costs
 
 
 def compile_blocks(bound: BoundFunction) -> BlockCode:
@@ -327,7 +340,7 @@ class BlockWriter:
             self.emit(f"return {pc + 1}")
         elif name == "br_table":
             self.store_live(lowered.heights[pc])
-            closure = self.name(self.bound.code[pc], "c")
+            closure = self.name(bound_handler(self.bound, pc), "c")
             self.emit(f"return {closure}(R)")
         else:
             self.numeric(operation, top)

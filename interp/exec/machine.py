@@ -51,13 +51,15 @@ from interp.exec.bind import (
     RETURN,
     TAIL_CALL_INDIRECT,
     TAIL_CALL_REF,
+    UNBOUND,
     BoundFunction,
     IndirectCall,
     ReferenceCall,
+    bind_first_run,
     bind_function,
     table_callee,
 )
-from interp.exec.blocks import compile_threshold, install_blocks
+from interp.exec.blocks import install_blocks, make_tiered
 from interp.exec.exceptions import find_handler
 from interp.exec.host_calls import EXHAUSTED, Caller, GuestCall, call_host, resume_generator
 from interp.exec.whole import MAX_FRAME_SLOTS, MAX_NESTED_CALLS, Deoptimize, WholeCompiler, frame_slots, rebuilt_frames
@@ -234,7 +236,7 @@ class Machine:
     def bind(self, func: WasmFunction) -> BoundFunction:
         lowered = func.instance.compiled.lowered(func.index)
         bound = bind_function(func, lowered)
-        bound.compile_at = compile_threshold(bound)
+        make_tiered(bound)
         func.bound = bound
         for hook in self.bind_hooks:
             hook(bound)
@@ -394,6 +396,11 @@ class Machine:
                 if nxt >= 0:
                     pc = nxt
                     continue
+                if nxt == UNBOUND:  # its first run: the closure is made now (bind.py), and runs
+                    nxt = bind_first_run(bound, pc, code)(R)
+                    if nxt >= 0:
+                        pc = nxt
+                        continue
                 if nxt == BREAK:  # a debugger's patched instruction: stop before it
                     n += 1  # it did not run
                     frame.pc = pc

@@ -32,6 +32,7 @@ debugger can name every instruction as it appears in the binary.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -113,7 +114,9 @@ class LoweredFunction:
     """The flat form of one function.  Parallel tuples, one entry per
     instruction of the body: ``ops`` (table rows), ``imms`` (immediates with
     branches resolved, see ``lower_function``), ``heights`` (operand-stack
-    height before the instruction) and ``offsets`` (byte offsets, -1 for text)."""
+    height before the instruction) and ``offsets`` (byte offsets, -1 for text:
+    an ``array`` of 32-bit integers, four bytes an instruction where a tuple
+    of ints took about forty, for a function kept as long as its module)."""
 
     index: int
     type: FuncType
@@ -123,7 +126,7 @@ class LoweredFunction:
     ops: tuple[Op, ...]
     imms: tuple[Any, ...]
     heights: tuple[int, ...]
-    offsets: tuple[int, ...]
+    offsets: array
     handlers: tuple[Handler, ...] = ()
 
     @property
@@ -143,6 +146,8 @@ _LOWERED = frozenset({_BLOCK, _LOOP, _IF, _ELSE, _END, _BR, _BR_IF, _BR_TABLE, _
                       _BR_ON_NULL, _BR_ON_NON_NULL, _BR_ON_CAST, _BR_ON_CAST_FAIL})
 """The instructions whose immediate the lowering replaces."""
 _OPERATION, _IMMEDIATE, _OFFSET = itemgetter(0), itemgetter(1), itemgetter(2)  # of an Instruction
+OFFSET_CODE = "i"
+"""The ``array`` type code of byte offsets: they fit 32 bits (a module is at most 1 GiB)."""
 
 
 class _Label:
@@ -352,7 +357,7 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
         ops=tuple(map(_OPERATION, body)),
         imms=tuple(imms),
         heights=tuple(heights),
-        offsets=tuple(map(_OFFSET, body)),
+        offsets=array(OFFSET_CODE, map(_OFFSET, body)),
         handlers=lowered_handlers,
     )
 

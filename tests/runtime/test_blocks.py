@@ -43,11 +43,28 @@ def executed(text: str, export: str, *args: int) -> tuple[list, int]:
     return results, 10**9 - store.fuel
 
 
-def test_a_function_with_a_loop_is_compiled_at_its_first_call() -> None:
+def test_a_loop_that_turns_is_compiled_during_the_first_call() -> None:
     store = python_store()
     instance = instance_of(LOOP, store)
     assert instance.invoke("sum", 10, 1) == [135]
+    assert instance.exports["sum"].bound.blocks is None  # a loop that barely turned
+    iterations = blocks.HOT_BACK_EDGES + 10
+    assert instance.invoke("sum", iterations, 1) == executed(LOOP, "sum", iterations, 1)[0]
     assert instance.exports["sum"].bound.blocks is not None
+
+
+def test_a_long_first_call_goes_on_in_the_blocks() -> None:
+    """Compiled while its loop runs, the function goes on in its blocks
+    from the next iteration: same result, same fuel, whenever that happens."""
+    for iterations in (blocks.HOT_BACK_EDGES - 1, blocks.HOT_BACK_EDGES, blocks.HOT_BACK_EDGES + 1, 1000):
+        results, fuel = executed(LOOP, "sum", iterations, 3)
+        store = python_store()
+        instance = instance_of(LOOP, store)
+        invocation = store.start(instance.exports["sum"], iterations, 3)
+        steps = 1
+        while not invocation.run(1):  # one instruction at a time: on the closures throughout
+            steps += 1
+        assert (invocation.results, steps) == (results, fuel)
 
 
 def test_fuel_is_counted_per_instruction_inside_blocks() -> None:
