@@ -30,7 +30,6 @@ from interp.exec.exceptions import throw_ref
 from interp.exec.instance_ops import instance_operation
 from interp.exec.python_semantics import access_format, closure_factory
 from interp.runtime.function import WasmFunction
-from interp.runtime.instance import ModuleInstance
 from interp.runtime.memory import MemoryInstance
 from interp.runtime.references import ref_matches
 from interp.runtime.table import TableInstance

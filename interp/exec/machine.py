@@ -237,6 +237,8 @@ class Machine:
         lowered = func.instance.compiled.lowered(func.index)
         bound = bind_function(func, lowered)
         make_tiered(bound)
+        if bound.compile_hot is not None:
+            bound.compile_hot = self.compile  # hot by its loops: compiled whole too, for its next calls
         func.bound = bound
         for hook in self.bind_hooks:
             hook(bound)

@@ -10,6 +10,7 @@ import pytest
 from interp import HostFunction
 from interp.errors import ExhaustionError, FuelExhaustedError, Trap
 from interp.exec.store import EngineConfig, Store
+from interp.exec.blocks import HOT_CALLS
 from interp.exec.whole import MAX_NESTED_CALLS
 from interp.loader import module_from_bytes
 from interp.syntax.types import FuncType, I32
@@ -101,9 +102,11 @@ def stepped(export: str, *args: int, fuel: int = 10**9) -> tuple[object, int]:
 
 
 def compiled(export: str, *args: int, fuel: int = 10**9, warm: tuple = ()) -> tuple[object, int]:
-    """Run compiled (after calls with ``warm`` arguments made it hot)."""
+    """Run compiled, after ``HOT_CALLS`` calls with the ``warm`` arguments
+    (by default ``args``) made it hot."""
     store, instance = instantiate()
-    for warm_args in warm:
+    for call in range(HOT_CALLS):
+        warm_args = (warm or (args,))[call % len(warm or (args,))]
         try:
             instance.invoke(export, *warm_args)
         except Trap:
@@ -149,7 +152,7 @@ def test_a_trap_deep_in_compiled_recursion_has_every_frame_in_its_backtrace() ->
 
 def test_compiled_recursion_deeper_than_python_nests_and_still_exhausts_the_stack() -> None:
     store, instance = instantiate(max_call_depth=MAX_NESTED_CALLS * 4)
-    instance.invoke("down", 3)
+    instance.invoke("down", HOT_CALLS)  # the recursion's calls make it hot
     assert instance.exports["down"].bound.whole is not None
     assert instance.invoke("down", MAX_NESTED_CALLS * 4 - 1) == [MAX_NESTED_CALLS * 4 - 1]
     with pytest.raises(ExhaustionError):
@@ -160,12 +163,12 @@ def test_compiled_recursion_deeper_than_python_nests_and_still_exhausts_the_stac
 def test_functions_calling_the_host_stay_on_the_machine() -> None:
     text = """(module (import "env" "f" (func $f (result i32)))
       (func (export "g") (result i32) (local $i i32)
-        (loop $next (local.set $i (i32.add (local.get $i) (call $f))) (br_if $next (i32.lt_u (local.get $i) (i32.const 9))))
+        (loop $next (local.set $i (i32.add (local.get $i) (call $f))) (br_if $next (i32.lt_u (local.get $i) (i32.const 9000))))
         (local.get $i)))"""
     store = Store(EngineConfig(engine="python"))
     instance = store.instantiate(module_from_bytes(text.encode()),
                                  {"env": {"f": HostFunction(FuncType((), (I32,)), lambda: 3, "f")}})
-    assert instance.invoke("g") == [9]
+    assert instance.invoke("g") == [9000]  # its loop turns often enough to make it hot
     bound = instance.exports["g"].bound
     assert bound.blocks is not None and bound.whole is None
 
@@ -182,6 +185,6 @@ def test_functions_nested_deeper_than_python_compiles_stay_on_the_blocks() -> No
             ' (local.get 1)))')
     store = Store(EngineConfig(engine="python"))
     instance = store.instantiate(module_from_bytes(text.encode()))
-    assert instance.invoke("f", 7) == [7]
+    assert instance.invoke("f", 1000) == [1000]  # its loops turn often enough to make it hot
     bound = instance.exports["f"].bound
     assert bound.blocks is not None and bound.whole is None
