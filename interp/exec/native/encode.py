@@ -43,7 +43,7 @@ from interp.syntax.semantics import RUNTIME, Access, Compute
 from interp.syntax.types import MemoryType, ValType
 from interp.syntax.values import f32_to_bits, f64_to_bits
 from interp.translate.compiled import CompiledModule
-from interp.translate.lower import Branch, LoweredFunction, Return
+from interp.translate.lower import OFFSET_CODE, Branch, LoweredFunction, Return
 from interp.valid.context import ModuleContext
 
 _TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4}
@@ -189,7 +189,7 @@ def encode_function(lowered: LoweredFunction, context: ModuleContext, opcodes: d
     if len(encoder.side) == 0:
         encoder.side.append(0)  # the loop takes the address of its first word
     unfused = fuse(encoder.code, lowered, opcodes)
-    return EncodedFunction(encoder.code, encoder.side, array(_OFFSETS, lowered.offsets), encoder.relocations,
+    return EncodedFunction(encoder.code, encoder.side, array(OFFSET_CODE, lowered.offsets), encoder.relocations,
                            unfused, lowered.num_locals, lowered.frame_size)
 
 
@@ -417,7 +417,6 @@ _RESOLVERS: dict[int, Callable[[Registry, ModuleInstance, int], int]] = {
 # --- the kept form: plain numbers, no objects, compressed ------------------------------
 
 _HEADER = struct.Struct("<7q")  # num_locals, frame_size, and the five arrays' lengths
-_OFFSETS = "i"  # byte offsets fit 32 bits (modules are at most 1 GiB)
 
 
 def serialize(encoded: EncodedFunction) -> bytes:
@@ -437,7 +436,7 @@ def deserialize(record: bytes | memoryview) -> EncodedFunction | None:
     if len(data) < _HEADER.size:
         return None
     num_locals, frame_size, *lengths = _HEADER.unpack_from(data)
-    parts = (array("q"), array("q"), array(_OFFSETS), array("q"), array("q"))
+    parts = (array("q"), array("q"), array(OFFSET_CODE), array("q"), array("q"))
     if min(num_locals, frame_size, *lengths) < 0 or \
             len(data) != _HEADER.size + sum(part.itemsize * length for part, length in zip(parts, lengths)):
         return None
