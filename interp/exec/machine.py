@@ -519,7 +519,10 @@ class Machine:
             if isinstance(error, struct.error):  # a compiled block's load or store
                 failure = Trap(TrapKind.MEMORY_OUT_OF_BOUNDS)
             if type(frame) is Frame and not getattr(error, "backtrace", None):
-                frame.pc = _failing_pc(bound, pc, error)
+                failing = _failing_pc(bound, pc, error)
+                if failing > pc:  # inside a compiled block, charged whole: the rest of it did not run
+                    n += costs[pc] - (failing - pc + 1)
+                frame.pc = failing
             if isinstance(failure, ExecutionError) and not failure.backtrace:
                 failure.backtrace = self.backtrace()
             if type(failure) is UncaughtException:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from interp import HostFunction
 from interp.errors import FuelExhaustedError, Trap
 from interp.exec import blocks
 from interp.exec.store import EngineConfig, Store
@@ -154,3 +155,26 @@ def test_blocks_compute_as_the_closures(op: Op) -> None:
                 last = outcome(store, func, call_args)
             assert func.bound.blocks is not None
             assert last == first, (name, values)
+
+
+TRAP_AFTER_A_HOST_CALL = b'''(module (import "env" "f" (func $f (result i32)))
+  (func (export "divide") (param i32 i32) (result i32)
+    (drop (call $f))
+    (i32.add (i32.const 1) (i32.add (i32.const 2) (i32.div_s (local.get 0) (local.get 1))))))'''
+
+
+@pytest.mark.parametrize("warm_calls", [0, blocks.HOT_CALLS + 1])
+def test_a_trap_inside_a_compiled_block_charges_only_what_ran(warm_calls: int) -> None:
+    """A block is charged whole when it starts; when it traps, the fuel of
+    the instructions after the one that trapped comes back, so the fuel
+    spent is the closures' (a host call keeps the function on the blocks)."""
+    store = Store(EngineConfig(engine="python"))
+    instance = store.instantiate(module_from_bytes(TRAP_AFTER_A_HOST_CALL),
+                                 {"env": {"f": HostFunction(FuncType((), (ValType.I32,)), lambda: 3, "f")}})
+    for _ in range(warm_calls):
+        instance.invoke("divide", 7, 1)
+    store.set_fuel(100)
+    with pytest.raises(Trap, match="integer divide by zero"):
+        instance.invoke("divide", 7, 0)
+    assert (instance.exports["divide"].bound.blocks is not None) == bool(warm_calls)
+    assert 100 - store.fuel == 7  # call, drop, two i32.const, two local.get and the i32.div_s that traps
