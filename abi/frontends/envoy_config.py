@@ -43,7 +43,6 @@ from abi.frontends.plugin_sources import (
     WasmConfig,
     any_bytes,
     fetch_refused,
-    join,
     plugin_spec,
     reload_note,
     settings_line,
@@ -53,6 +52,7 @@ from abi.frontends.plugin_sources import (
 )
 from abi.frontends.scenario import PluginSpec, parse_scenario_text, read_scenario_text
 from abi.proxy.plugins import PluginKind, PluginOrigin
+from abi.wire.key_paths import join_key
 from abi.wire.well_known import TYPED_STRUCTS, WellKnownError, base64_bytes
 
 HTTP_CONNECTION_MANAGER = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
@@ -188,16 +188,16 @@ def _listener(value: Any, key_path: str, index: int, context: _Context) -> Liste
     spec = FieldReader(context.file, f"listeners[{index}]").mapping(value, key_path)
     name = spec.get("name") if isinstance(spec.get("name"), str) and spec.get("name") else f"listeners[{index}]"
     reader = FieldReader(context.file, f"listener {name}")
-    chains = [_filter_chain(item, join(key_path, f"filter_chains[{position}]"), reader, name, context)
+    chains = [_filter_chain(item, join_key(key_path, f"filter_chains[{position}]"), reader, name, context)
               for position, item in enumerate(reader.listing(spec.get("filter_chains"),
-                                                             join(key_path, "filter_chains")))]
+                                                             join_key(key_path, "filter_chains")))]
     if spec.get("default_filter_chain") is not None:
-        chains.append(_filter_chain(spec["default_filter_chain"], join(key_path, "default_filter_chain"), reader,
+        chains.append(_filter_chain(spec["default_filter_chain"], join_key(key_path, "default_filter_chain"), reader,
                                     name, context))
     listener_filters = tuple(
-        str(reader.mapping(item, join(key_path, f"listener_filters[{position}]")).get("name", ""))
+        str(reader.mapping(item, join_key(key_path, f"listener_filters[{position}]")).get("name", ""))
         for position, item in enumerate(reader.listing(spec.get("listener_filters"),
-                                                       join(key_path, "listener_filters"))))
+                                                       join_key(key_path, "listener_filters"))))
     return Listener(name, _address(spec.get("address")), tuple(chains), listener_filters)
 
 
@@ -213,19 +213,19 @@ def _filter_chain(value: Any, key_path: str, reader: FieldReader, listener: str,
     label = spec.get("name") if isinstance(spec.get("name"), str) and spec.get("name") else key_path.rsplit(".")[-1]
     network: list[FilterEntry] = []
     http: tuple[FilterEntry, ...] = ()
-    for position, item in enumerate(reader.listing(spec.get("filters"), join(key_path, "filters"))):
-        entry_path = join(key_path, f"filters[{position}]")
+    for position, item in enumerate(reader.listing(spec.get("filters"), join_key(key_path, "filters"))):
+        entry_path = join_key(key_path, f"filters[{position}]")
         entry, config = _filter(item, entry_path, reader)
         entry = replace(entry, listener=listener)
         if entry.type_name == NETWORK_WASM and not entry.passed_over:
             where = f"{entry.position} ({entry.name or 'network Wasm filter'}) of listener {listener}"
             origin = PluginOrigin("envoy", where, context.file, (("listener", listener), ("filter_chain", label),
                                                                  ("key_path", entry_path)))
-            entry = replace(entry, plugin=_wasm_filter(config, join(entry_path, "typed_config"), reader,
+            entry = replace(entry, plugin=_wasm_filter(config, join_key(entry_path, "typed_config"), reader,
                                                        PluginKind.NETWORK, entry.name, origin, context))
         elif entry.type_name == HTTP_CONNECTION_MANAGER:
             entry = replace(entry, passed_over="the HTTP connection manager: streams go through its HTTP filters")
-            http = _http_filters(config, join(entry_path, "typed_config"), reader, listener, label, context)
+            http = _http_filters(config, join_key(entry_path, "typed_config"), reader, listener, label, context)
         elif entry.type_name == TCP_PROXY:
             entry = replace(entry, passed_over="tcp_proxy: the scenario's origin plays the upstream")
         network.append(entry)
@@ -236,8 +236,8 @@ def _http_filters(config: Mapping[str, Any], key_path: str, reader: FieldReader,
                   context: _Context) -> tuple[FilterEntry, ...]:
     entries: list[FilterEntry] = []
     router_at = None
-    for position, item in enumerate(reader.listing(config.get("http_filters"), join(key_path, "http_filters"))):
-        entry_path = join(key_path, f"http_filters[{position}]")
+    for position, item in enumerate(reader.listing(config.get("http_filters"), join_key(key_path, "http_filters"))):
+        entry_path = join_key(key_path, f"http_filters[{position}]")
         if router_at is not None:
             raise reader.error(entry_path, f"the router ({router_at}) is a terminal filter and must be the last "
                                            f"filter of the chain, as Envoy requires")
@@ -250,7 +250,7 @@ def _http_filters(config: Mapping[str, Any], key_path: str, reader: FieldReader,
             where = f"{entry.position} ({entry.name or 'HTTP Wasm filter'}) of listener {listener}"
             origin = PluginOrigin("envoy", where, context.file, (("listener", listener), ("filter_chain", chain),
                                                                  ("key_path", entry_path)))
-            entry = replace(entry, plugin=_wasm_filter(filter_config, join(entry_path, "typed_config"), reader,
+            entry = replace(entry, plugin=_wasm_filter(filter_config, join_key(entry_path, "typed_config"), reader,
                                                        PluginKind.HTTP, entry.name, origin, context))
         entries.append(entry)
     return tuple(entries)
@@ -260,17 +260,17 @@ def _filter(value: Any, key_path: str, reader: FieldReader) -> tuple[FilterEntry
     """A network or HTTP filter entry and its configuration (a TypedStruct
     unwrapped)."""
     spec = reader.mapping(value, key_path)
-    name = reader.text(spec.get("name"), join(key_path, "name"))
+    name = reader.text(spec.get("name"), join_key(key_path, "name"))
     if spec.get("config_discovery") is not None:
         return FilterEntry(key_path, name, "", passed_over="configured by extension config discovery (ECDS), which "
                                                            "glasswasm does not read", acts_on_traffic=True), {}
-    type_name, config = _typed_config(spec.get("typed_config"), reader, join(key_path, "typed_config"))
+    type_name, config = _typed_config(spec.get("typed_config"), reader, join_key(key_path, "typed_config"))
     if not type_name:
         type_name = LEGACY_NAMES.get(name, "")
         if type_name in (HTTP_WASM, NETWORK_WASM):
-            raise reader.error(join(key_path, "typed_config"), f"missing: a Wasm filter needs a typed_config "
-                                                               f"({type_name}) with its config")
-    disabled = reader.boolean(spec.get("disabled"), join(key_path, "disabled"))
+            raise reader.error(join_key(key_path, "typed_config"), f"missing: a Wasm filter needs a typed_config "
+                                                                   f"({type_name}) with its config")
+    disabled = reader.boolean(spec.get("disabled"), join_key(key_path, "disabled"))
     if disabled:
         return FilterEntry(key_path, name, type_name, passed_over="disabled: it runs only where a route enables "
                                                                   "it, and glasswasm reads no routes",
@@ -287,12 +287,12 @@ def _typed_config(value: Any, reader: FieldReader, key_path: str) -> tuple[str, 
     spec = reader.mapping(value, key_path)
     type_url = spec.get("@type")
     if not isinstance(type_url, str) or "/" not in type_url:
-        raise reader.error(join(key_path, "@type"), "missing: a typed_config needs \"@type\": "
-                                                    "type.googleapis.com/TYPE")
+        raise reader.error(join_key(key_path, "@type"), "missing: a typed_config needs \"@type\": "
+                                                        "type.googleapis.com/TYPE")
     type_name = type_url.rsplit("/", 1)[1]
     if type_name in TYPED_STRUCTS:
-        inner = reader.text(spec.get("type_url", spec.get("typeUrl")), join(key_path, "type_url"))
-        return inner.rsplit("/", 1)[-1], reader.mapping(spec.get("value"), join(key_path, "value"))
+        inner = reader.text(spec.get("type_url", spec.get("typeUrl")), join_key(key_path, "type_url"))
+        return inner.rsplit("/", 1)[-1], reader.mapping(spec.get("value"), join_key(key_path, "value"))
     return type_name, {key: item for key, item in spec.items() if key != "@type"}
 
 
@@ -301,13 +301,13 @@ def _bootstrap_extension(value: Any, key_path: str, context: _Context) -> Filter
     entry, config = _filter(value, key_path, reader)
     if entry.type_name != WASM_SERVICE:
         return replace(entry, passed_over="not a Wasm service", acts_on_traffic=False)
-    service = reader.message(config, join(key_path, "typed_config"), ("config", "singleton"))
+    service = reader.message(config, join_key(key_path, "typed_config"), ("config", "singleton"))
     where = f"{key_path} ({entry.name or 'envoy.bootstrap.wasm'})"
-    notes = () if reader.boolean(service.get("singleton"), join(key_path, "typed_config.singleton")) else (
+    notes = () if reader.boolean(service.get("singleton"), join_key(key_path, "typed_config.singleton")) else (
         f"{where}: singleton is false, so Envoy runs one copy of the service per worker thread; glasswasm "
         f"runs one",)
     origin = PluginOrigin("envoy", where, context.file, (("key_path", key_path),), notes)
-    plugin = _plugin(service.get("config"), join(key_path, "typed_config.config"), reader, PluginKind.SERVICE,
+    plugin = _plugin(service.get("config"), join_key(key_path, "typed_config.config"), reader, PluginKind.SERVICE,
                      entry.name, origin, context)
     return replace(entry, plugin=plugin)
 
@@ -315,7 +315,7 @@ def _bootstrap_extension(value: Any, key_path: str, context: _Context) -> Filter
 def _wasm_filter(config: Mapping[str, Any], key_path: str, reader: FieldReader, kind: PluginKind,
                  filter_name: str, origin: PluginOrigin, context: _Context) -> PluginSpec:
     spec = reader.message(config, key_path, ("config",))
-    return _plugin(spec.get("config"), join(key_path, "config"), reader, kind, filter_name, origin, context)
+    return _plugin(spec.get("config"), join_key(key_path, "config"), reader, kind, filter_name, origin, context)
 
 
 def _plugin(value: Any, key_path: str, reader: FieldReader, kind: PluginKind, filter_name: str,
@@ -327,26 +327,26 @@ def wasm_config(value: Any, key_path: str, reader: FieldReader, filter_name: str
     """An ``envoy.extensions.wasm.v3.PluginConfig`` read as glasswasm runs
     it; a plugin without a name is named after its filter."""
     spec = reader.message(value, key_path, PLUGIN_CONFIG_FIELDS)
-    name = reader.text(spec.get("name"), join(key_path, "name")) or filter_name or "wasm"
+    name = reader.text(spec.get("name"), join_key(key_path, "name")) or filter_name or "wasm"
     if spec.get("vm_config") is None:
-        raise reader.error(join(key_path, "vm_config"), "missing: the VM to run (vm_config, with its code)")
-    vm_path = join(key_path, "vm_config")
+        raise reader.error(join_key(key_path, "vm_config"), "missing: the VM to run (vm_config, with its code)")
+    vm_path = join_key(key_path, "vm_config")
     vm = reader.message(spec["vm_config"], vm_path, VM_CONFIG_FIELDS)
-    if reader.text(vm.get("runtime"), join(vm_path, "runtime")) == NULL_RUNTIME:
-        raise reader.error(join(vm_path, "runtime"), f"{NULL_RUNTIME} runs plugins compiled into Envoy; glasswasm "
-                                                     f"runs Wasm code only")
+    if reader.text(vm.get("runtime"), join_key(vm_path, "runtime")) == NULL_RUNTIME:
+        raise reader.error(join_key(vm_path, "runtime"), f"{NULL_RUNTIME} runs plugins compiled into Envoy; glasswasm "
+                                                         f"runs Wasm code only")
     if vm.get("code") is None:
-        raise reader.error(join(vm_path, "code"), "missing: the module to run")
-    code, notes = _code(vm["code"], join(vm_path, "code"), reader, name, context)
-    vm_configuration, vm_notes = any_bytes(vm.get("configuration"), reader, join(vm_path, "configuration"), name)
-    configuration, config_notes = any_bytes(spec.get("configuration"), reader, join(key_path, "configuration"),
+        raise reader.error(join_key(vm_path, "code"), "missing: the module to run")
+    code, notes = _code(vm["code"], join_key(vm_path, "code"), reader, name, context)
+    vm_configuration, vm_notes = any_bytes(vm.get("configuration"), reader, join_key(vm_path, "configuration"), name)
+    configuration, config_notes = any_bytes(spec.get("configuration"), reader, join_key(key_path, "configuration"),
                                             name)
-    env_path = join(vm_path, "environment_variables")
+    env_path = join_key(vm_path, "environment_variables")
     variables = reader.message(vm.get("environment_variables"), env_path, ("host_env_keys", "key_values"))
-    host_env_keys = [reader.text(item, f"{join(env_path, 'host_env_keys')}[{index}]") for index, item in
-                     enumerate(reader.listing(variables.get("host_env_keys"), join(env_path, "host_env_keys")))]
-    environment, env_notes = vm_environment(reader.labels(variables.get("key_values"), join(env_path, "key_values")),
-                                            host_env_keys, name, context.proxy, reader, env_path)
+    host_env_keys = [reader.text(item, f"{join_key(env_path, 'host_env_keys')}[{index}]") for index, item in
+                     enumerate(reader.listing(variables.get("host_env_keys"), join_key(env_path, "host_env_keys")))]
+    key_values = reader.labels(variables.get("key_values"), join_key(env_path, "key_values"))
+    environment, env_notes = vm_environment(key_values, host_env_keys, name, context.proxy, reader, env_path)
     failure = _failure_policy(spec, reader, key_path)
     notes += vm_notes + config_notes + env_notes
     if failure is FailurePolicy.FAIL_RELOAD:
@@ -354,8 +354,8 @@ def wasm_config(value: Any, key_path: str, reader: FieldReader, filter_name: str
     if spec.get("capability_restriction_config") is not None:
         notes += (f"{name}: capability_restriction_config is not enforced: the plugin may call every host "
                   f"function",)
-    return WasmConfig(name=name, root_id=reader.text(spec.get("root_id"), join(key_path, "root_id")),
-                      vm_id=reader.text(vm.get("vm_id"), join(vm_path, "vm_id")), code=code,
+    return WasmConfig(name=name, root_id=reader.text(spec.get("root_id"), join_key(key_path, "root_id")),
+                      vm_id=reader.text(vm.get("vm_id"), join_key(vm_path, "vm_id")), code=code,
                       configuration=configuration, vm_configuration=vm_configuration, environment=environment,
                       failure=failure, notes=notes)
 
@@ -366,11 +366,11 @@ def _failure_policy(spec: Mapping[str, Any], reader: FieldReader, key_path: str)
     value = spec.get("failure_policy")
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(FAILURE_POLICIES):
         value = FAILURE_POLICIES[value]
-    policy = reader.enum(value, join(key_path, "failure_policy"), FAILURE_POLICIES)
-    if reader.boolean(spec.get("fail_open"), join(key_path, "fail_open")):
+    policy = reader.enum(value, join_key(key_path, "failure_policy"), FAILURE_POLICIES)
+    if reader.boolean(spec.get("fail_open"), join_key(key_path, "fail_open")):
         if policy != "UNSPECIFIED":
-            raise reader.error(join(key_path, "failure_policy"), "only one of fail_open or failure_policy can be "
-                                                                 "set, as Envoy requires")
+            raise reader.error(join_key(key_path, "failure_policy"), "only one of fail_open or failure_policy can be "
+                                                                     "set, as Envoy requires")
         return FailurePolicy.FAIL_OPEN
     return HOST_FAILURE_POLICIES[policy]
 
@@ -383,22 +383,23 @@ def _code(value: Any, key_path: str, reader: FieldReader, plugin: str,
     if len(spec) != 1:
         raise reader.error(key_path, "give one of local or remote")
     if "remote" in spec:
-        remote_path = join(key_path, "remote")
+        remote_path = join_key(key_path, "remote")
         remote = reader.message(spec["remote"], remote_path, ("http_uri", "sha256", "retry_policy"))
-        uri_spec = reader.message(remote.get("http_uri"), join(remote_path, "http_uri"), ("uri", "cluster", "timeout"))
-        uri = reader.text(uri_spec.get("uri"), join(remote_path, "http_uri.uri"))
-        sha256 = reader.text(remote.get("sha256"), join(remote_path, "sha256"))
+        uri_spec = reader.message(remote.get("http_uri"), join_key(remote_path, "http_uri"),
+                                  ("uri", "cluster", "timeout"))
+        uri = reader.text(uri_spec.get("uri"), join_key(remote_path, "http_uri.uri"))
+        sha256 = reader.text(remote.get("sha256"), join_key(remote_path, "sha256"))
         if not uri or not sha256:
             raise reader.error(remote_path, "a remote source needs http_uri.uri and sha256")
         copy = context.proxy.local_copy(uri)
         if copy is None:
-            raise reader.error(join(remote_path, "http_uri.uri"), fetch_refused(uri) + " (or give "
-                                                                               "vm_config.code.local.filename)")
-        data = context.files.read(copy[0], reader, join(remote_path, "http_uri.uri"))
-        verify_sha256(data, sha256, reader, join(remote_path, "sha256"), "Envoy refuses remote code that does not "
-                                                                         "match its sha256")
+            raise reader.error(join_key(remote_path, "http_uri.uri"),
+                               fetch_refused(uri) + " (or give vm_config.code.local.filename)")
+        data = context.files.read(copy[0], reader, join_key(remote_path, "http_uri.uri"))
+        verify_sha256(data, sha256, reader, join_key(remote_path, "sha256"), "Envoy refuses remote code that does not "
+                                                                             "match its sha256")
         return Code(data, uri), (f"{plugin}: {uri} is fetched by Envoy; glasswasm reads the local copy {copy[1]}",)
-    local_path = join(key_path, "local")
+    local_path = join_key(key_path, "local")
     local = reader.message(spec["local"], local_path, ("filename", "inline_bytes", "inline_string",
                                                        "environment_variable", "watched_directory"))
     sources = [field for field in ("filename", "inline_bytes", "inline_string", "environment_variable")
@@ -406,10 +407,10 @@ def _code(value: Any, key_path: str, reader: FieldReader, plugin: str,
     if len(sources) != 1:
         raise reader.error(local_path, "give one of filename, inline_bytes, inline_string or environment_variable")
     (source,) = sources
-    field_path = join(local_path, source)
+    field_path = join_key(local_path, source)
     notes: tuple[str, ...] = ()
     if local.get("watched_directory") is not None:
-        notes = (f"{plugin}: {join(local_path, 'watched_directory')} is not watched: the module is read once",)
+        notes = (f"{plugin}: {join_key(local_path, 'watched_directory')} is not watched: the module is read once",)
     if source == "filename":
         filename = reader.text(local["filename"], field_path)
         copy = context.proxy.local_copy(filename)

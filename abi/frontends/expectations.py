@@ -35,6 +35,7 @@ from abi.proxy.host import ProxyHost
 from abi.proxy.http_stream import HttpStream
 from abi.proxy.records import HttpMessage, LogEntry
 from abi.vm.callbacks import Failure
+from abi.wire.key_paths import join_key
 from abi.wire.text import as_bytes, ascii_lower, readable
 
 MetricValue = int | tuple[tuple[str, Any], ...] | None
@@ -237,9 +238,9 @@ class ExpectationReader:
             return RunExpectations()
         spec = self.shapes.mapping(value, key_path, RUN_KEYS)
         return RunExpectations(
-            failures=self.failures(spec.get("failures"), _join(key_path, "failures")),
-            logs=self.logs(spec.get("logs"), _join(key_path, "logs")),
-            metrics=self.metrics(spec.get("metrics"), _join(key_path, "metrics")),
+            failures=self.failures(spec.get("failures"), join_key(key_path, "failures")),
+            logs=self.logs(spec.get("logs"), join_key(key_path, "logs")),
+            metrics=self.metrics(spec.get("metrics"), join_key(key_path, "metrics")),
         )
 
     def stream(self, value: Any, key_path: str) -> StreamExpectations:
@@ -251,7 +252,7 @@ class ExpectationReader:
             local_reply=self._optional(spec, "local_reply", key_path, self.local_reply),
             origin_received=self._optional(spec, "origin_received", key_path, self.message),
             client_received=self._optional(spec, "client_received", key_path, self.message),
-            logs=self.logs(spec.get("logs"), _join(key_path, "logs")),
+            logs=self.logs(spec.get("logs"), join_key(key_path, "logs")),
             stalled=self._optional(spec, "stalled", key_path, self.shapes.boolean),
             reset=self._optional(spec, "reset", key_path, self.shapes.boolean),
         )
@@ -263,12 +264,12 @@ class ExpectationReader:
             client_received=self._optional(spec, "client_received", key_path, self.received_data),
             closed_by=self._optional(spec, "closed_by", key_path, self.shapes.text),
             stalled=self._optional(spec, "stalled", key_path, self.shapes.boolean),
-            logs=self.logs(spec.get("logs"), _join(key_path, "logs")),
+            logs=self.logs(spec.get("logs"), join_key(key_path, "logs")),
         )
 
     @staticmethod
     def _optional(spec: Mapping[str, Any], key: str, key_path: str, read: Callable[[Any, str], Any]) -> Any:
-        return None if spec.get(key) is None else read(spec[key], _join(key_path, key))
+        return None if spec.get(key) is None else read(spec[key], join_key(key_path, key))
 
     def plugin_name(self, value: Any, key_path: str) -> str:
         name = self.shapes.text(value, key_path)
@@ -287,9 +288,9 @@ class ExpectationReader:
                 continue
             spec = self.shapes.mapping(item, item_path, FAILURE_KEYS)
             if "plugin" not in spec:
-                raise self.shapes.error(_join(item_path, "plugin"), "missing: which plugin fails")
+                raise self.shapes.error(join_key(item_path, "plugin"), "missing: which plugin fails")
             failures.append(FailureExpectation(
-                plugin=self.plugin_name(spec["plugin"], _join(item_path, "plugin")),
+                plugin=self.plugin_name(spec["plugin"], join_key(item_path, "plugin")),
                 callback=self._optional(spec, "callback", item_path, self.shapes.text),
                 stream=self._optional(spec, "stream", item_path, self.shapes.text),
                 error=self._optional(spec, "error", item_path, self.shapes.text)))
@@ -308,10 +309,10 @@ class ExpectationReader:
             level = None
             if spec.get("level") is not None:
                 try:
-                    level = LogLevel.from_label(self.shapes.text(spec["level"], _join(item_path, "level")))
+                    level = LogLevel.from_label(self.shapes.text(spec["level"], join_key(item_path, "level")))
                 except ValueError:
-                    raise self.shapes.error(_join(item_path, "level"), "expected one of trace, debug, info, "
-                                                                        "warn, error, critical") from None
+                    raise self.shapes.error(join_key(item_path, "level"), "expected one of trace, debug, info, "
+                                                                          "warn, error, critical") from None
             lines.append(LogExpectation(
                 message=self._optional(spec, "message", item_path, self.shapes.text),
                 contains=self._optional(spec, "contains", item_path, self.shapes.text),
@@ -324,7 +325,7 @@ class ExpectationReader:
             return ()
         metrics: list[tuple[str, MetricValue]] = []
         for name, expected in self.shapes.mapping(value, key_path).items():
-            metric_path = _join(key_path, name)
+            metric_path = join_key(key_path, name)
             if expected is None:
                 metrics.append((name, None))
             elif isinstance(expected, Mapping):
@@ -334,13 +335,13 @@ class ExpectationReader:
                 histogram: list[tuple[str, Any]] = []
                 for key in HISTOGRAM_KEYS:
                     if key == "values" and key in spec:
-                        samples = self.shapes.listing(spec[key], _join(metric_path, key), "numbers")
-                        histogram.append((key, tuple(self.shapes.integer(sample, f"{_join(metric_path, key)}"
-                                                                                   f"[{position}]",
-                                                                          maximum=MAX_COUNT)
+                        samples = self.shapes.listing(spec[key], join_key(metric_path, key), "numbers")
+                        histogram.append((key, tuple(self.shapes.integer(sample, f"{join_key(metric_path, key)}"
+                                                                                      f"[{position}]",
+                                                                         maximum=MAX_COUNT)
                                                      for position, sample in enumerate(samples))))
                     elif key in spec:
-                        histogram.append((key, self.shapes.integer(spec[key], _join(metric_path, key),
+                        histogram.append((key, self.shapes.integer(spec[key], join_key(metric_path, key),
                                                                    maximum=MAX_COUNT)))
                 metrics.append((name, tuple(histogram)))
             else:
@@ -361,12 +362,12 @@ class ExpectationReader:
     def message(self, value: Any, key_path: str) -> MessageExpectation:
         spec = self.shapes.mapping(value, key_path, MESSAGE_KEYS)
         return MessageExpectation(
-            headers=self.header_values(spec.get("headers"), _join(key_path, "headers")),
-            headers_present=self.header_names(spec.get("headers_present"), _join(key_path, "headers_present")),
-            headers_absent=self.header_names(spec.get("headers_absent"), _join(key_path, "headers_absent")),
+            headers=self.header_values(spec.get("headers"), join_key(key_path, "headers")),
+            headers_present=self.header_names(spec.get("headers_present"), join_key(key_path, "headers_present")),
+            headers_absent=self.header_names(spec.get("headers_absent"), join_key(key_path, "headers_absent")),
             body=self._optional(spec, "body", key_path, self.shapes.data),
             body_contains=self._optional(spec, "body_contains", key_path, self.shapes.data),
-            trailers=self.header_values(spec.get("trailers"), _join(key_path, "trailers")),
+            trailers=self.header_values(spec.get("trailers"), join_key(key_path, "trailers")),
         )
 
     def header_values(self, value: Any, key_path: str) -> HeaderValues:
@@ -376,7 +377,7 @@ class ExpectationReader:
             return ()
         result = []
         for name, expected in self.shapes.mapping(value, key_path).items():
-            item_path = _join(key_path, name)
+            item_path = join_key(key_path, name)
             values = self.shapes.listing(expected, item_path, "values") if isinstance(expected, list) else [expected]
             if not values:
                 raise self.shapes.error(item_path, "expected at least one value (headers_absent says a header "
@@ -402,10 +403,6 @@ class ExpectationReader:
 
 def _header_name(name: str) -> bytes:
     return ascii_lower(as_bytes(name))
-
-
-def _join(key_path: str, key: str) -> str:
-    return f"{key_path}.{key}" if key_path else key
 
 
 # --- checking them -----------------------------------------------------------------------------------

@@ -62,7 +62,6 @@ from abi.frontends.plugin_sources import (
     Translation,
     WasmConfig,
     fetch_refused,
-    join,
     plugin_spec,
     reload_note,
     settings_line,
@@ -72,6 +71,7 @@ from abi.frontends.plugin_sources import (
 )
 from abi.frontends.scenario import PluginSpec, parse_scenario_documents, read_scenario_text
 from abi.proxy.plugins import PluginKind, PluginOrigin
+from abi.wire.key_paths import join_key
 from abi.wire.well_known import WellKnownError, struct_json
 
 API_VERSION = "extensions.istio.io/v1alpha1"
@@ -183,22 +183,22 @@ def workload_from_mapping(value: Any, reader: FieldReader, key_path: str) -> Wor
     kinds = tuple(kind.value for kind in WorkloadKind)
     directions = tuple(direction.value for direction in Direction)
     services = []
-    for index, item in enumerate(reader.listing(spec.get("services"), join(key_path, "services"))):
-        where = f"{join(key_path, 'services')}[{index}]"
+    for index, item in enumerate(reader.listing(spec.get("services"), join_key(key_path, "services"))):
+        where = f"{join_key(key_path, 'services')}[{index}]"
         service = reader.mapping(item, where, ("name", "namespace", "kind"))
         services.append(ServiceRef(
-            name=_required_text(reader, service.get("name"), join(where, "name")),
-            namespace=reader.text(service.get("namespace"), join(where, "namespace")) or "default",
-            kind=reader.enum(service.get("kind"), join(where, "kind"), ("Service", "ServiceEntry"))))
+            name=_required_text(reader, service.get("name"), join_key(where, "name")),
+            namespace=reader.text(service.get("namespace"), join_key(where, "namespace")) or "default",
+            kind=reader.enum(service.get("kind"), join_key(where, "kind"), ("Service", "ServiceEntry"))))
     port = spec.get("port")
     return Workload(
-        namespace=reader.text(spec.get("namespace"), join(key_path, "namespace")) or "default",
-        labels=reader.labels(spec.get("labels"), join(key_path, "labels")),
-        kind=WorkloadKind(reader.enum(spec.get("kind"), join(key_path, "kind"), kinds)),
-        direction=Direction(reader.enum(spec.get("direction"), join(key_path, "direction"), directions)),
-        port=None if port is None else reader.integer(port, join(key_path, "port"), 1, 65535),
+        namespace=reader.text(spec.get("namespace"), join_key(key_path, "namespace")) or "default",
+        labels=reader.labels(spec.get("labels"), join_key(key_path, "labels")),
+        kind=WorkloadKind(reader.enum(spec.get("kind"), join_key(key_path, "kind"), kinds)),
+        direction=Direction(reader.enum(spec.get("direction"), join_key(key_path, "direction"), directions)),
+        port=None if port is None else reader.integer(port, join_key(key_path, "port"), 1, 65535),
         services=tuple(services),
-        name=reader.text(spec.get("name"), join(key_path, "name")),
+        name=reader.text(spec.get("name"), join_key(key_path, "name")),
     )
 
 
@@ -456,26 +456,26 @@ def _plugin_config(reader: FieldReader, value: Any) -> str:
     try:
         text = struct_json(value)
     except WellKnownError as error:
-        raise reader.error(join("spec.pluginConfig", error.key_path), error.problem) from None
+        raise reader.error(join_key("spec.pluginConfig", error.key_path), error.problem) from None
     return "" if text == "{}" else text
 
 
 def _target_ref(reader: FieldReader, value: Any, key_path: str) -> TargetRef:
     spec = reader.mapping(value, key_path, ("group", "kind", "name", "namespace"))
-    return TargetRef(group=reader.text(spec.get("group"), join(key_path, "group")),
-                     kind=_required_text(reader, spec.get("kind"), join(key_path, "kind")),
-                     name=_required_text(reader, spec.get("name"), join(key_path, "name")),
-                     namespace=reader.text(spec.get("namespace"), join(key_path, "namespace")))
+    return TargetRef(group=reader.text(spec.get("group"), join_key(key_path, "group")),
+                     kind=_required_text(reader, spec.get("kind"), join_key(key_path, "kind")),
+                     name=_required_text(reader, spec.get("name"), join_key(key_path, "name")),
+                     namespace=reader.text(spec.get("namespace"), join_key(key_path, "namespace")))
 
 
 def _traffic_selector(reader: FieldReader, value: Any, key_path: str) -> TrafficSelector:
     spec = reader.mapping(value, key_path, ("mode", "ports"))
     ports = []
-    for index, item in enumerate(reader.listing(spec.get("ports"), join(key_path, "ports"))):
-        where = f"{join(key_path, 'ports')}[{index}]"
+    for index, item in enumerate(reader.listing(spec.get("ports"), join_key(key_path, "ports"))):
+        where = f"{join_key(key_path, 'ports')}[{index}]"
         port = reader.mapping(item, where, ("number",))
-        ports.append(reader.integer(port.get("number"), join(where, "number"), 1, 65535))
-    return TrafficSelector(reader.enum(spec.get("mode"), join(key_path, "mode"), MODES), tuple(ports))
+        ports.append(reader.integer(port.get("number"), join_key(where, "number"), 1, 65535))
+    return TrafficSelector(reader.enum(spec.get("mode"), join_key(key_path, "mode"), MODES), tuple(ports))
 
 
 def _env(reader: FieldReader, value: Any) -> tuple[EnvVar, ...]:
@@ -487,13 +487,13 @@ def _env(reader: FieldReader, value: Any) -> tuple[EnvVar, ...]:
     for index, item in enumerate(entries):
         key_path = f"spec.vmConfig.env[{index}]"
         spec = reader.mapping(item, key_path, ("name", "valueFrom", "value"))
-        name = _required_text(reader, spec.get("name"), join(key_path, "name"))
-        value_from = reader.enum(spec.get("valueFrom"), join(key_path, "valueFrom"), ("INLINE", "HOST"))
+        name = _required_text(reader, spec.get("name"), join_key(key_path, "name"))
+        value_from = reader.enum(spec.get("valueFrom"), join_key(key_path, "valueFrom"), ("INLINE", "HOST"))
         if value_from == "HOST" and "value" in spec:
-            raise reader.error(join(key_path, "value"), "value may only be set when valueFrom is INLINE")
+            raise reader.error(join_key(key_path, "value"), "value may only be set when valueFrom is INLINE")
         if any(variable.name == name for variable in variables):
-            raise reader.error(join(key_path, "name"), f"{name} is given twice")
-        variables.append(EnvVar(name, value_from, reader.text(spec.get("value"), join(key_path, "value"))))
+            raise reader.error(join_key(key_path, "name"), f"{name} is given twice")
+        variables.append(EnvVar(name, value_from, reader.text(spec.get("value"), join_key(key_path, "value"))))
     return tuple(variables)
 
 

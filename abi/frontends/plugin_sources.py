@@ -43,6 +43,7 @@ from abi.enums import FailurePolicy
 from abi.errors import ManifestError
 from abi.frontends.scenario import PluginSpec
 from abi.proxy.plugins import DEFAULT_FUEL_PER_CALLBACK, PluginKind, PluginOrigin
+from abi.wire.key_paths import join_key
 from abi.wire.text import readable
 from abi.wire.well_known import (
     BYTES_VALUE,
@@ -84,7 +85,7 @@ class FieldReader:
             if not isinstance(key, str):
                 raise self.error(key_path, f"keys must be text, got {value_kind(key)} {key!r}")
             if allowed is not None and key not in allowed:
-                raise self.error(join(key_path, key), f"unknown field (expected one of: {', '.join(allowed)})")
+                raise self.error(join_key(key_path, key), f"unknown field (expected one of: {', '.join(allowed)})")
         return value
 
     def message(self, value: Any, key_path: str, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -97,9 +98,9 @@ class FieldReader:
         for key, item in spec.items():
             field = key if key in fields else by_json_name.get(key)
             if field is None:
-                raise self.error(join(key_path, key), f"unknown field (expected one of: {', '.join(fields)})")
+                raise self.error(join_key(key_path, key), f"unknown field (expected one of: {', '.join(fields)})")
             if field in result:
-                raise self.error(join(key_path, key), f"{field} is given twice")
+                raise self.error(join_key(key_path, key), f"{field} is given twice")
             result[field] = item
         return result
 
@@ -142,12 +143,8 @@ class FieldReader:
 
     def labels(self, value: Any, key_path: str) -> tuple[tuple[str, str], ...]:
         """A ``{name: value}`` mapping of text."""
-        return tuple((key, self.text(item, join(key_path, key)))
+        return tuple((key, self.text(item, join_key(key_path, key)))
                      for key, item in self.mapping(value, key_path).items())
-
-
-def join(key_path: str, key: str) -> str:
-    return f"{key_path}.{key}" if key_path else key
 
 
 def json_name(field: str) -> str:
@@ -276,16 +273,16 @@ def any_bytes(value: Any, reader: FieldReader, key_path: str, plugin: str) -> tu
     spec = reader.mapping(value, key_path)
     type_url = spec.get("@type")
     if not isinstance(type_url, str) or "/" not in type_url:
-        raise reader.error(join(key_path, "@type"), "an Any needs \"@type\": type.googleapis.com/TYPE (for text, "
-                                                    f"type.googleapis.com/{STRING_VALUE} with value: TEXT)")
+        raise reader.error(join_key(key_path, "@type"), "an Any needs \"@type\": type.googleapis.com/TYPE (for "
+                                                        f"text, type.googleapis.com/{STRING_VALUE} with value: TEXT)")
     type_name = type_url.rsplit("/", 1)[1]
     if type_name in TYPED_STRUCTS:
         body: Any = {key: item for key, item in spec.items() if key != "@type"}
     else:
         unknown = sorted(set(spec) - {"@type", "value"})
         if unknown:
-            raise reader.error(join(key_path, unknown[0]), f"unknown field of a {type_name} (its JSON form is "
-                                                           f"\"@type\" and value)")
+            raise reader.error(join_key(key_path, unknown[0]), f"unknown field of a {type_name} (its JSON form is "
+                                                               f"\"@type\" and value)")
         body = spec.get("value")
     try:
         if type_name == STRING_VALUE:
@@ -295,12 +292,13 @@ def any_bytes(value: Any, reader: FieldReader, key_path: str, plugin: str) -> tu
         if type_name == BYTES_VALUE:
             return base64_bytes(body, "value"), ()
         if type_name not in ENCODED_TYPES:
-            raise reader.error(join(key_path, "@type"), f"Envoy hands the plugin the protobuf encoding of a "
-                                                        f"{type_name}, which glasswasm cannot write: give it as a "
-                                                        f"{BYTES_VALUE} (the encoding, in base64) or a {STRING_VALUE}")
+            raise reader.error(join_key(key_path, "@type"), f"Envoy hands the plugin the protobuf encoding of a "
+                                                            f"{type_name}, which glasswasm cannot write: give it as "
+                                                            f"a {BYTES_VALUE} (the encoding, in base64) or a "
+                                                            f"{STRING_VALUE}")
         encoded = encode_message(type_name, body, "" if type_name in TYPED_STRUCTS else "value")
     except WellKnownError as error:
-        raise reader.error(join(key_path, error.key_path), error.problem) from None
+        raise reader.error(join_key(key_path, error.key_path), error.problem) from None
     note = (f"{plugin}: its {key_path} is a {type_name}, which Envoy hands the plugin as the message's protobuf "
             f"encoding ({len(encoded)} bytes), not as JSON; a {STRING_VALUE} holding JSON reaches it as text")
     return encoded, (note,)

@@ -110,6 +110,7 @@ from abi.proxy.http_callouts import UpstreamResponse
 from abi.proxy.http_stream import OriginResponse
 from abi.proxy.limits import HostLimits
 from abi.proxy.plugins import DEFAULT_FUEL_PER_CALLBACK, PluginKind, PluginOrigin
+from abi.wire.key_paths import join_key, value_kind
 from abi.wire.text import as_bytes
 
 Headers = tuple[tuple[str, str | bytes], ...]
@@ -349,7 +350,7 @@ def _check_values(document: Any, source: str) -> None:
             for key, item in value.items():
                 if isinstance(key, str):
                     _check_text(key, key_path, source)
-                pending.append((item, _join(key_path, str(key)), depth + 1))
+                pending.append((item, join_key(key_path, str(key)), depth + 1))
         elif isinstance(value, list):
             pending.extend((item, f"{key_path}[{index}]", depth + 1) for index, item in enumerate(value))
 
@@ -385,43 +386,43 @@ class _Validator:
 
     def mapping(self, value: Any, key_path: str, allowed: tuple[str, ...] | None = None) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
-            raise self.error(key_path, f"expected a mapping, got {_kind(value)}")
+            raise self.error(key_path, f"expected a mapping, got {value_kind(value)}")
         for key in value:
             if not isinstance(key, str):
-                raise self.error(key_path, f"keys must be text, got {_kind(key)} {key!r}")
+                raise self.error(key_path, f"keys must be text, got {value_kind(key)} {key!r}")
             if allowed is not None and key not in allowed:
-                raise self.error(_join(key_path, key), f"unknown key (expected one of: {', '.join(allowed)})")
+                raise self.error(join_key(key_path, key), f"unknown key (expected one of: {', '.join(allowed)})")
         return value
 
     def listing(self, value: Any, key_path: str, what: str) -> list[Any]:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise self.error(key_path, f"expected a list of {what}, got {_kind(value)}")
+            raise self.error(key_path, f"expected a list of {what}, got {value_kind(value)}")
         return value
 
     def text(self, value: Any, key_path: str) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise self.error(key_path, f"expected text, got {_kind(value)}")
+            raise self.error(key_path, f"expected text, got {value_kind(value)}")
         return str(value)
 
     def integer(self, value: Any, key_path: str, minimum: int = 0, maximum: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum or \
                 (maximum is not None and value > maximum):
             bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
-            raise self.error(key_path, f"expected an integer {bounds}, got {_kind(value)}")
+            raise self.error(key_path, f"expected an integer {bounds}, got {value_kind(value)}")
         return value
 
     def boolean(self, value: Any, key_path: str) -> bool:
         if not isinstance(value, bool):
-            raise self.error(key_path, f"expected true or false, got {_kind(value)}")
+            raise self.error(key_path, f"expected true or false, got {value_kind(value)}")
         return value
 
     def headers(self, value: Any, key_path: str) -> Headers:
         if value is None:
             return ()
         if isinstance(value, Mapping):
-            return tuple((self.text(name, key_path), self.header_value(item, _join(key_path, str(name))))
+            return tuple((self.text(name, key_path), self.header_value(item, join_key(key_path, str(name))))
                          for name, item in value.items())
         if isinstance(value, list):
             pairs = []
@@ -444,12 +445,12 @@ class _Validator:
         if isinstance(value, Mapping):
             encoded = self.mapping(value, key_path, ("base64",)).get("base64")
             if not isinstance(encoded, str):
-                raise self.error(_join(key_path, "base64"), "expected base64 text")
+                raise self.error(join_key(key_path, "base64"), "expected base64 text")
             try:
                 return base64.b64decode(encoded, validate=True)
             except (binascii.Error, ValueError):
-                raise self.error(_join(key_path, "base64"), "not valid base64") from None
-        raise self.error(key_path, f"expected text or {{base64: ...}}, got {_kind(value)}")
+                raise self.error(join_key(key_path, "base64"), "not valid base64") from None
+        raise self.error(key_path, f"expected text or {{base64: ...}}, got {value_kind(value)}")
 
     def body(self, value: Any, key_path: str) -> tuple[bytes, ...]:
         if value is None:
@@ -464,7 +465,7 @@ class _Validator:
             return ""
         if isinstance(value, (str, bytes, Mapping, list)):
             return value
-        raise self.error(key_path, f"expected text, a mapping or a list, got {_kind(value)}")
+        raise self.error(key_path, f"expected text, a mapping or a list, got {value_kind(value)}")
 
     def properties(self, value: Any, key_path: str) -> tuple[tuple[str, Any], ...]:
         if value is None:
@@ -472,8 +473,8 @@ class _Validator:
         mapping = self.mapping(value, key_path)
         for key, item in mapping.items():
             if not key or any(not segment for segment in key.split(".")):
-                raise self.error(_join(key_path, key), "a property path needs non-empty segments between dots")
-            self.property_value(item, _join(key_path, key))
+                raise self.error(join_key(key_path, key), "a property path needs non-empty segments between dots")
+            self.property_value(item, join_key(key_path, key))
         return tuple(mapping.items())
 
     def property_value(self, value: Any, key_path: str) -> None:
@@ -483,17 +484,17 @@ class _Validator:
             return
         if isinstance(value, Mapping):
             for key, item in value.items():
-                self.property_value(item, _join(key_path, str(key)))
+                self.property_value(item, join_key(key_path, str(key)))
             return
         if isinstance(value, list):
             for index, item in enumerate(value):
                 self.property_value(item, f"{key_path}[{index}]")
             return
         raise self.error(key_path, f"a property value must be text, a number, true/false, a mapping or a "
-                                   f"list, got {_kind(value)}")
+                                   f"list, got {value_kind(value)}")
 
     def optional_ms(self, spec: Mapping[str, Any], key: str, key_path: str) -> int | None:
-        return None if spec.get(key) is None else self.integer(spec[key], _join(key_path, key), maximum=MAX_MS)
+        return None if spec.get(key) is None else self.integer(spec[key], join_key(key_path, key), maximum=MAX_MS)
 
     # --- the document ------------------------------------------------------------------------
 
@@ -566,7 +567,7 @@ class _Validator:
             return HostLimits()
         spec = self.mapping(value, "limits", HostLimits.names())
         minimum = {"host_work_per_byte": 0}
-        return HostLimits(**{key: self.integer(item, _join("limits", key), minimum=minimum.get(key, 1),
+        return HostLimits(**{key: self.integer(item, join_key("limits", key), minimum=minimum.get(key, 1),
                                                maximum=MAX_COUNT)
                              for key, item in spec.items()})
 
@@ -577,36 +578,37 @@ class _Validator:
     def plugin(self, value: Any, key_path: str, kind: PluginKind) -> PluginSpec:
         spec = self.mapping(value, key_path, PLUGIN_KEYS)
         if "wasm" not in spec:
-            raise self.error(_join(key_path, "wasm"), "missing: the plugin's .wasm (or .wat) file")
-        wasm = self.text(spec["wasm"], _join(key_path, "wasm"))
+            raise self.error(join_key(key_path, "wasm"), "missing: the plugin's .wasm (or .wat) file")
+        wasm = self.text(spec["wasm"], join_key(key_path, "wasm"))
         path = (self.base / wasm).resolve()
         if not path.exists():
-            raise self.error(_join(key_path, "wasm"), f"no such file: {path}")
+            raise self.error(join_key(key_path, "wasm"), f"no such file: {path}")
         if not path.is_file():
-            raise self.error(_join(key_path, "wasm"), f"not a regular file: {path}")
-        name = self.text(spec["name"], _join(key_path, "name")) if "name" in spec else Path(wasm).stem
+            raise self.error(join_key(key_path, "wasm"), f"not a regular file: {path}")
+        name = self.text(spec["name"], join_key(key_path, "name")) if "name" in spec else Path(wasm).stem
         if not name:
-            raise self.error(_join(key_path, "name"), "must not be empty")
-        environment = self.mapping(spec.get("environment") or {}, _join(key_path, "environment"))
+            raise self.error(join_key(key_path, "name"), "must not be empty")
+        environment = self.mapping(spec.get("environment") or {}, join_key(key_path, "environment"))
         failure = FailurePolicy.FAIL_CLOSE
         if "failure" in spec:
+            failure_path = join_key(key_path, "failure")
             try:
-                failure = FailurePolicy(self.text(spec["failure"], _join(key_path, "failure")))
+                failure = FailurePolicy(self.text(spec["failure"], failure_path))
             except ValueError:
-                raise self.error(_join(key_path, "failure"), "expected fail_close, fail_open or fail_reload") from None
+                raise self.error(failure_path, "expected fail_close, fail_open or fail_reload") from None
         fuel = spec.get("fuel", DEFAULT_FUEL_PER_CALLBACK)
         return PluginSpec(
             name=name,
             wasm=str(path),
             wasm_as_written=wasm,
-            root_id=self.text(spec.get("root_id", ""), _join(key_path, "root_id")),
-            vm_id=self.text(spec.get("vm_id", ""), _join(key_path, "vm_id")),
-            configuration=self.configuration(spec.get("configuration"), _join(key_path, "configuration")),
-            vm_configuration=self.configuration(spec.get("vm_configuration"), _join(key_path, "vm_configuration")),
-            environment=tuple((key, self.text(item, _join(_join(key_path, "environment"), key)))
+            root_id=self.text(spec.get("root_id", ""), join_key(key_path, "root_id")),
+            vm_id=self.text(spec.get("vm_id", ""), join_key(key_path, "vm_id")),
+            configuration=self.configuration(spec.get("configuration"), join_key(key_path, "configuration")),
+            vm_configuration=self.configuration(spec.get("vm_configuration"), join_key(key_path, "vm_configuration")),
+            environment=tuple((key, self.text(item, join_key(join_key(key_path, "environment"), key)))
                               for key, item in environment.items()),
             failure=failure,
-            fuel=None if fuel is None else self.integer(fuel, _join(key_path, "fuel"), minimum=1, maximum=MAX_COUNT),
+            fuel=None if fuel is None else self.integer(fuel, join_key(key_path, "fuel"), minimum=1, maximum=MAX_COUNT),
             kind=kind,
         )
 
@@ -614,7 +616,7 @@ class _Validator:
         if value is None:
             return ()
         clusters = self.mapping(value, "upstreams")
-        return tuple((cluster, self.answers(answers, _join("upstreams", cluster), self.upstream_response))
+        return tuple((cluster, self.answers(answers, join_key("upstreams", cluster), self.upstream_response))
                      for cluster, answers in clusters.items())
 
     def answers(self, value: Any, key_path: str, one: Any) -> tuple[Any, ...]:
@@ -628,15 +630,15 @@ class _Validator:
     def upstream_response(self, value: Any, key_path: str) -> UpstreamResponse:
         spec = self.mapping(value, key_path, ("status", "headers", "body", "trailers", "reset", "timeout",
                                               "delay_ms"))
-        body = self.body(spec.get("body"), _join(key_path, "body"))
+        body = self.body(spec.get("body"), join_key(key_path, "body"))
         return UpstreamResponse(
-            status=self.integer(spec.get("status", 200), _join(key_path, "status"), minimum=100, maximum=999),
-            headers=self.headers(spec.get("headers"), _join(key_path, "headers")),
+            status=self.integer(spec.get("status", 200), join_key(key_path, "status"), minimum=100, maximum=999),
+            headers=self.headers(spec.get("headers"), join_key(key_path, "headers")),
             body=b"".join(body),
-            trailers=self.headers(spec.get("trailers"), _join(key_path, "trailers")),
-            reset=self.boolean(spec.get("reset", False), _join(key_path, "reset")),
-            timeout=self.boolean(spec.get("timeout", False), _join(key_path, "timeout")),
-            delay_ms=self.integer(spec.get("delay_ms", 0), _join(key_path, "delay_ms"), maximum=MAX_MS),
+            trailers=self.headers(spec.get("trailers"), join_key(key_path, "trailers")),
+            reset=self.boolean(spec.get("reset", False), join_key(key_path, "reset")),
+            timeout=self.boolean(spec.get("timeout", False), join_key(key_path, "timeout")),
+            delay_ms=self.integer(spec.get("delay_ms", 0), join_key(key_path, "delay_ms"), maximum=MAX_MS),
         )
 
     def grpc_upstreams(self, value: Any) -> tuple[tuple[str, tuple[tuple[str, tuple[GrpcAnswer, ...]], ...]], ...]:
@@ -645,13 +647,13 @@ class _Validator:
         clusters = self.mapping(value, "grpc_upstreams")
         result = []
         for cluster, methods in clusters.items():
-            cluster_path = _join("grpc_upstreams", cluster)
+            cluster_path = join_key("grpc_upstreams", cluster)
             method_specs = self.mapping(methods or {}, cluster_path)
             entries = []
             for method, answers in method_specs.items():
                 if method.count("/") != 1 or not all(method.split("/")):
-                    raise self.error(_join(cluster_path, method), "a method is written package.Service/Method")
-                entries.append((method, self.answers(answers, _join(cluster_path, method), self.grpc_answer)))
+                    raise self.error(join_key(cluster_path, method), "a method is written package.Service/Method")
+                entries.append((method, self.answers(answers, join_key(cluster_path, method), self.grpc_answer)))
             result.append((cluster, tuple(entries)))
         return tuple(result)
 
@@ -660,15 +662,15 @@ class _Validator:
                                               "message", "delay_ms", "timeout"))
         messages = spec.get("messages")
         return GrpcAnswer(
-            initial_metadata=self.headers(spec.get("initial_metadata"), _join(key_path, "initial_metadata")),
-            messages=tuple(self.data(item, f"{_join(key_path, 'messages')}[{index}]")
-                           for index, item in enumerate(self.listing(messages, _join(key_path, "messages"),
+            initial_metadata=self.headers(spec.get("initial_metadata"), join_key(key_path, "initial_metadata")),
+            messages=tuple(self.data(item, f"{join_key(key_path, 'messages')}[{index}]")
+                           for index, item in enumerate(self.listing(messages, join_key(key_path, "messages"),
                                                                      "messages"))),
-            trailing_metadata=self.headers(spec.get("trailing_metadata"), _join(key_path, "trailing_metadata")),
-            status=self.integer(spec.get("status", 0), _join(key_path, "status"), maximum=16),
-            message=self.text(spec.get("message", ""), _join(key_path, "message")),
-            delay_ms=self.integer(spec.get("delay_ms", 0), _join(key_path, "delay_ms"), maximum=MAX_MS),
-            timeout=self.boolean(spec.get("timeout", False), _join(key_path, "timeout")),
+            trailing_metadata=self.headers(spec.get("trailing_metadata"), join_key(key_path, "trailing_metadata")),
+            status=self.integer(spec.get("status", 0), join_key(key_path, "status"), maximum=16),
+            message=self.text(spec.get("message", ""), join_key(key_path, "message")),
+            delay_ms=self.integer(spec.get("delay_ms", 0), join_key(key_path, "delay_ms"), maximum=MAX_MS),
+            timeout=self.boolean(spec.get("timeout", False), join_key(key_path, "timeout")),
         )
 
     def foreign_functions(self, value: Any) -> tuple[tuple[str, Any], ...]:
@@ -677,7 +679,7 @@ class _Validator:
         functions = self.mapping(value, "foreign_functions")
         result = []
         for name, behaviour in functions.items():
-            key_path = _join("foreign_functions", name)
+            key_path = join_key("foreign_functions", name)
             if isinstance(behaviour, str):
                 if behaviour not in FOREIGN_FUNCTION_BEHAVIOURS:
                     raise self.error(key_path, f"expected one of {', '.join(FOREIGN_FUNCTION_BEHAVIOURS)}, "
@@ -688,12 +690,12 @@ class _Validator:
             if len(spec) != 1:
                 raise self.error(key_path, "give either result or status")
             if "result" in spec:
-                result.append((name, ("result", self.data(spec["result"], _join(key_path, "result")))))
+                result.append((name, ("result", self.data(spec["result"], join_key(key_path, "result")))))
             else:
-                status_name = self.text(spec["status"], _join(key_path, "status")).upper()
+                status_name = self.text(spec["status"], join_key(key_path, "status")).upper()
                 if status_name not in Status.__members__:
-                    raise self.error(_join(key_path, "status"), f"expected a status name "
-                                                                f"({', '.join(Status.__members__)})")
+                    raise self.error(join_key(key_path, "status"), f"expected a status name "
+                                                                   f"({', '.join(Status.__members__)})")
                 result.append((name, ("status", Status[status_name])))
         return tuple(result)
 
@@ -701,9 +703,12 @@ class _Validator:
         if value is None:
             return ()
         vms = self.mapping(value, "shared_data")
-        return tuple((vm_id, tuple((key, self.data(item, _join(_join("shared_data", vm_id), key)))
-                                   for key, item in self.mapping(entries or {}, _join("shared_data", vm_id)).items()))
+        return tuple((vm_id, self._shared_entries(entries, join_key("shared_data", vm_id)))
                      for vm_id, entries in vms.items())
+
+    def _shared_entries(self, entries: Any, key_path: str) -> tuple[tuple[str, bytes], ...]:
+        return tuple((key, self.data(item, join_key(key_path, key)))
+                     for key, item in self.mapping(entries or {}, key_path).items())
 
     # --- traffic -------------------------------------------------------------------------------------
 
@@ -714,10 +719,10 @@ class _Validator:
             key_path = f"streams[{index}]"
             if isinstance(item, Mapping) and "wait_ms" in item:
                 step = self.mapping(item, key_path, ("wait_ms",))
-                items.append(WaitStep(self.integer(step["wait_ms"], _join(key_path, "wait_ms"), maximum=MAX_MS)))
+                items.append(WaitStep(self.integer(step["wait_ms"], join_key(key_path, "wait_ms"), maximum=MAX_MS)))
             elif isinstance(item, Mapping) and "reconfigure" in item:
                 self.mapping(item, key_path, ("reconfigure",))
-                items.append(self.reconfigure(item["reconfigure"], _join(key_path, "reconfigure"), plugins))
+                items.append(self.reconfigure(item["reconfigure"], join_key(key_path, "reconfigure"), plugins))
             else:
                 items.append(self.stream(item, key_path, count))
                 count += 1
@@ -726,57 +731,57 @@ class _Validator:
     def reconfigure(self, value: Any, key_path: str, plugins: set[str]) -> ReconfigureStep:
         spec = self.mapping(value, key_path, ("plugin", "configuration", "vm_configuration"))
         if "plugin" not in spec:
-            raise self.error(_join(key_path, "plugin"), "missing: which plugin to reconfigure")
-        name = self.text(spec["plugin"], _join(key_path, "plugin"))
+            raise self.error(join_key(key_path, "plugin"), "missing: which plugin to reconfigure")
+        name = self.text(spec["plugin"], join_key(key_path, "plugin"))
         if name not in plugins:
-            raise self.error(_join(key_path, "plugin"), f"no plugin named {name!r}")
+            raise self.error(join_key(key_path, "plugin"), f"no plugin named {name!r}")
         return ReconfigureStep(
             name,
             None if "configuration" not in spec else self.configuration(spec["configuration"],
-                                                                         _join(key_path, "configuration")),
+                                                                        join_key(key_path, "configuration")),
             None if "vm_configuration" not in spec else self.configuration(spec["vm_configuration"],
-                                                                            _join(key_path, "vm_configuration")))
+                                                                           join_key(key_path, "vm_configuration")))
 
     def stream(self, value: Any, key_path: str, index: int) -> StreamSpec:
         spec = self.mapping(value, key_path, ("name", "request", "response", "properties", "at_ms", "expect"))
         if "request" not in spec:
-            raise self.error(_join(key_path, "request"), "missing: a stream needs a request")
-        request = self.mapping(spec["request"], _join(key_path, "request"), ("headers", "body", "trailers"))
-        request_path = _join(key_path, "request")
+            raise self.error(join_key(key_path, "request"), "missing: a stream needs a request")
+        request = self.mapping(spec["request"], join_key(key_path, "request"), ("headers", "body", "trailers"))
+        request_path = join_key(key_path, "request")
         if "headers" not in request:
-            raise self.error(_join(request_path, "headers"), "missing: a request needs headers")
-        response_path = _join(key_path, "response")
+            raise self.error(join_key(request_path, "headers"), "missing: a request needs headers")
+        response_path = join_key(key_path, "response")
         response = self.mapping(spec.get("response") or {}, response_path, ("headers", "body", "trailers"))
         return StreamSpec(
-            name=self.text(spec["name"], _join(key_path, "name")) if "name" in spec else f"stream-{index + 1}",
+            name=self.text(spec["name"], join_key(key_path, "name")) if "name" in spec else f"stream-{index + 1}",
             request=RequestSpec(
-                headers=self.headers(request["headers"], _join(request_path, "headers")),
-                body=self.body(request.get("body"), _join(request_path, "body")),
-                trailers=self.headers(request.get("trailers"), _join(request_path, "trailers")),
+                headers=self.headers(request["headers"], join_key(request_path, "headers")),
+                body=self.body(request.get("body"), join_key(request_path, "body")),
+                trailers=self.headers(request.get("trailers"), join_key(request_path, "trailers")),
             ),
             response=OriginResponse.make(
-                self.headers(response.get("headers"), _join(response_path, "headers")),
-                list(self.body(response.get("body"), _join(response_path, "body"))),
-                self.headers(response.get("trailers"), _join(response_path, "trailers")),
+                self.headers(response.get("headers"), join_key(response_path, "headers")),
+                list(self.body(response.get("body"), join_key(response_path, "body"))),
+                self.headers(response.get("trailers"), join_key(response_path, "trailers")),
             ),
-            properties=self.properties(spec.get("properties"), _join(key_path, "properties")),
+            properties=self.properties(spec.get("properties"), join_key(key_path, "properties")),
             at_ms=self.optional_ms(spec, "at_ms", key_path),
             expect=(None if spec.get("expect") is None
-                    else self.expectations.stream(spec["expect"], _join(key_path, "expect"))),
+                    else self.expectations.stream(spec["expect"], join_key(key_path, "expect"))),
         )
 
     def connection(self, value: Any, key_path: str, index: int) -> ConnectionSpec:
         spec = self.mapping(value, key_path, ("name", "at_ms", "properties", "events", "expect"))
-        events_path = _join(key_path, "events")
+        events_path = join_key(key_path, "events")
         events = tuple(self.connection_event(item, f"{events_path}[{position}]")
                        for position, item in enumerate(self.listing(spec.get("events"), events_path, "events")))
         return ConnectionSpec(
-            name=self.text(spec["name"], _join(key_path, "name")) if "name" in spec else f"connection-{index + 1}",
+            name=self.text(spec["name"], join_key(key_path, "name")) if "name" in spec else f"connection-{index + 1}",
             events=events,
-            properties=self.properties(spec.get("properties"), _join(key_path, "properties")),
+            properties=self.properties(spec.get("properties"), join_key(key_path, "properties")),
             at_ms=self.optional_ms(spec, "at_ms", key_path),
             expect=(None if spec.get("expect") is None
-                    else self.expectations.connection(spec["expect"], _join(key_path, "expect"))),
+                    else self.expectations.connection(spec["expect"], join_key(key_path, "expect"))),
         )
 
     def connection_event(self, value: Any, key_path: str) -> ConnectionEvent:
@@ -787,27 +792,16 @@ class _Validator:
                                        "{close: downstream|upstream} or {wait_ms: N}")
         kind = kinds[0]
         if kind in ("close", "wait_ms") and "end_of_stream" in spec:
-            raise self.error(_join(key_path, "end_of_stream"), "only data events have end_of_stream")
+            raise self.error(join_key(key_path, "end_of_stream"), "only data events have end_of_stream")
         if kind == "wait_ms":
-            return ConnectionEvent("wait", wait_ms=self.integer(spec["wait_ms"], _join(key_path, "wait_ms"),
+            return ConnectionEvent("wait", wait_ms=self.integer(spec["wait_ms"], join_key(key_path, "wait_ms"),
                                                                 maximum=MAX_MS))
         if kind == "close":
-            side = self.text(spec["close"], _join(key_path, "close"))
+            side = self.text(spec["close"], join_key(key_path, "close"))
             if side not in ("downstream", "upstream"):
-                raise self.error(_join(key_path, "close"), "expected downstream or upstream")
+                raise self.error(join_key(key_path, "close"), "expected downstream or upstream")
             return ConnectionEvent("close", side=side)
-        return ConnectionEvent(kind, self.data(spec[kind], _join(key_path, kind)),
-                               self.boolean(spec.get("end_of_stream", False), _join(key_path, "end_of_stream")))
+        return ConnectionEvent(kind, self.data(spec[kind], join_key(key_path, kind)),
+                               self.boolean(spec.get("end_of_stream", False), join_key(key_path, "end_of_stream")))
 
 
-def _join(key_path: str, key: str) -> str:
-    return f"{key_path}.{key}" if key_path else key
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true/false"
-    return {str: "text", int: "a number", float: "a number", list: "a list", dict: "a mapping",
-            bytes: "binary data"}.get(type(value), type(value).__name__)

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from abi.wire.key_paths import join_key, value_kind
 from abi.wire.protobuf import encode_fixed_field, encode_string_field, encode_varint_field
 
 
@@ -80,7 +81,7 @@ def _json(value: Any, key_path: str) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, Mapping):
         keys = _keys(value, key_path)
-        return "{" + ",".join(f"{json.dumps(key, ensure_ascii=False)}:{_json(value[key], _join(key_path, key))}"
+        return "{" + ",".join(f"{json.dumps(key, ensure_ascii=False)}:{_json(value[key], join_key(key_path, key))}"
                               for key in keys) + "}"
     if isinstance(value, list):
         return "[" + ",".join(_json(item, f"{key_path}[{index}]") for index, item in enumerate(value)) + "]"
@@ -175,7 +176,7 @@ def _struct(value: Any, key_path: str) -> bytes:
     if not isinstance(value, Mapping):
         raise WellKnownError(f"a Struct is a mapping, not {value_kind(value)}", key_path)
     return b"".join(encode_string_field(1, encode_string_field(1, key.encode("utf-8")) +
-                                        encode_string_field(2, _value(value[key], _join(key_path, key))))
+                                        encode_string_field(2, _value(value[key], join_key(key_path, key))))
                     for key in _keys(value, key_path))
 
 
@@ -190,10 +191,10 @@ def _typed_struct(value: Any, key_path: str) -> bytes:
         raise WellKnownError("a TypedStruct has the fields type_url and value", key_path)
     type_url = value.get("type_url", value.get("typeUrl", ""))
     if not isinstance(type_url, str):
-        raise WellKnownError(f"expected text, got {value_kind(type_url)}", _join(key_path, "type_url"))
+        raise WellKnownError(f"expected text, got {value_kind(type_url)}", join_key(key_path, "type_url"))
     fields = encode_string_field(1, type_url.encode("utf-8")) if type_url else b""
     if "value" in value:
-        fields += encode_string_field(2, _struct(value["value"], _join(key_path, "value")))
+        fields += encode_string_field(2, _struct(value["value"], join_key(key_path, "value")))
     return fields
 
 
@@ -252,15 +253,3 @@ def _unsupported(value: Any) -> str:
     return f"{value_kind(value)} is not a JSON value"
 
 
-def _join(key_path: str, key: str) -> str:
-    return f"{key_path}.{key}" if key_path else key
-
-
-def value_kind(value: Any) -> str:
-    """How an error names what it got instead (``a mapping``, ``text``...)."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true/false"
-    return {str: "text", int: "a number", float: "a number", list: "a list", dict: "a mapping",
-            bytes: "binary data"}.get(type(value), type(value).__name__)
