@@ -89,13 +89,6 @@ def _entities(types: tuple[TableType, ...] | tuple[MemoryType, ...] | tuple[Glob
             for index, extern_type in enumerate(types)]
 
 
-def _import_type(module: Module, desc: ImportDesc) -> str | None:
-    """What an import asks for; ``None`` for a type index out of range."""
-    if isinstance(desc, int):
-        return describe_extern_type(module.types[desc]) if desc < len(module.types) else None
-    return describe_extern_type(desc)
-
-
 def _internal_name(module: Module, kind: ExternKind, index: int) -> str | None:
     names = {ExternKind.FUNC: module.names.funcs, ExternKind.TABLE: module.names.tables,
              ExternKind.MEMORY: module.names.memories, ExternKind.GLOBAL: module.names.globals,
@@ -111,6 +104,8 @@ def _tag_type(module: Module, tag: TagType) -> str:
 
 
 def _import_type(module: Module, desc: ImportDesc) -> str:
+    """What an import asks for (a function's type by index, when the module
+    has none at that index: it need not validate to be inspected)."""
     if isinstance(desc, int):
         return describe_extern_type(module.types[desc]) if 0 <= desc < len(module.types) else f"func (type {desc})"
     if isinstance(desc, TagType):

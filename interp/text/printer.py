@@ -162,9 +162,6 @@ class _Identifiers:
     """Type index -> field index -> ``"$name"``."""
 
 
-_NO_IDENTIFIERS = _Identifiers(None, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
-"""No names: types written as what they are (messages about closed types)."""
-
 _SPACES = ("funcs", "types", "tables", "memories", "globals", "elems", "datas", "tags")
 
 
@@ -217,6 +214,7 @@ def _identifiers(names: Names, counts: dict[str, int] | None = None,
 
 
 _NO_IDENTIFIERS = _identifiers(Names())
+"""No names: types written as what they are (messages about closed types)."""
 
 
 class _Scope(NamedTuple):
