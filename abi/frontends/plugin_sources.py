@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from abi.enums import FailurePolicy
 from abi.errors import ManifestError
+from abi.frontends.document_shapes import ShapeReader
 from abi.frontends.scenario import PluginSpec
 from abi.proxy.plugins import DEFAULT_FUEL_PER_CALLBACK, PluginKind, PluginOrigin
 from abi.wire.key_paths import join_key
@@ -64,10 +65,14 @@ FETCHED_SCHEMES = ("oci://", "http://", "https://")
 # --- reading manifests ---------------------------------------------------------------------------
 
 
-class FieldReader:
+class FieldReader(ShapeReader):
     """Reads the fields of one resource (a WasmPlugin, a listener...): every
     error is a ``ManifestError`` naming the file, the resource and the
-    field."""
+    field.  A missing field is its type's default, as in Kubernetes and
+    protobuf JSON."""
+
+    missing_is_default = True
+    key_word = "field"
 
     def __init__(self, source: str, resource: str) -> None:
         self.source = source
@@ -75,18 +80,6 @@ class FieldReader:
 
     def error(self, key_path: str, problem: str) -> ManifestError:
         return ManifestError(problem, key_path, self.source, self.resource)
-
-    def mapping(self, value: Any, key_path: str, allowed: tuple[str, ...] | None = None) -> Mapping[str, Any]:
-        if value is None:
-            value = {}
-        if not isinstance(value, Mapping):
-            raise self.error(key_path, f"expected a mapping, got {value_kind(value)}")
-        for key in value:
-            if not isinstance(key, str):
-                raise self.error(key_path, f"keys must be text, got {value_kind(key)} {key!r}")
-            if allowed is not None and key not in allowed:
-                raise self.error(join_key(key_path, key), f"unknown field (expected one of: {', '.join(allowed)})")
-        return value
 
     def message(self, value: Any, key_path: str, fields: tuple[str, ...]) -> dict[str, Any]:
         """A protobuf message in its JSON form: each field under its name or
@@ -112,25 +105,6 @@ class FieldReader:
             raise self.error(key_path, f"expected text, got {value_kind(value)}{quote}")
         if "\0" in value:
             raise self.error(key_path, "text may not hold a NUL character")
-        return value
-
-    def boolean(self, value: Any, key_path: str) -> bool:
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise self.error(key_path, f"expected true or false, got {value_kind(value)}")
-        return value
-
-    def integer(self, value: Any, key_path: str, minimum: int, maximum: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise self.error(key_path, f"expected an integer from {minimum} to {maximum}, got {value_kind(value)}")
-        return value
-
-    def listing(self, value: Any, key_path: str) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise self.error(key_path, f"expected a list, got {value_kind(value)}")
         return value
 
     def enum(self, value: Any, key_path: str, names: tuple[str, ...]) -> str:

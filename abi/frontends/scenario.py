@@ -98,6 +98,7 @@ import yaml
 
 from abi.enums import FailurePolicy, LogLevel, Status
 from abi.errors import ScenarioError
+from abi.frontends.document_shapes import ShapeReader
 from abi.frontends.expectations import (
     ConnectionExpectations,
     ExpectationReader,
@@ -373,7 +374,7 @@ def scenario_from_document(document: Any, source: str, base: Path,
     return _Validator(source, base).scenario(document, extra_plugins)
 
 
-class _Validator:
+class _Validator(ShapeReader):
     def __init__(self, source: str, base: Path) -> None:
         self.source = source
         self.base = base
@@ -382,41 +383,12 @@ class _Validator:
     def error(self, key_path: str, problem: str) -> ScenarioError:
         return ScenarioError(problem, key_path, self.source)
 
-    # --- shapes --------------------------------------------------------------------------
-
-    def mapping(self, value: Any, key_path: str, allowed: tuple[str, ...] | None = None) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.error(key_path, f"expected a mapping, got {value_kind(value)}")
-        for key in value:
-            if not isinstance(key, str):
-                raise self.error(key_path, f"keys must be text, got {value_kind(key)} {key!r}")
-            if allowed is not None and key not in allowed:
-                raise self.error(join_key(key_path, key), f"unknown key (expected one of: {', '.join(allowed)})")
-        return value
-
-    def listing(self, value: Any, key_path: str, what: str) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise self.error(key_path, f"expected a list of {what}, got {value_kind(value)}")
-        return value
+    # --- shapes (the rest are ShapeReader's) -----------------------------------------------
 
     def text(self, value: Any, key_path: str) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise self.error(key_path, f"expected text, got {value_kind(value)}")
         return str(value)
-
-    def integer(self, value: Any, key_path: str, minimum: int = 0, maximum: int | None = None) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or \
-                (maximum is not None and value > maximum):
-            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
-            raise self.error(key_path, f"expected an integer {bounds}, got {value_kind(value)}")
-        return value
-
-    def boolean(self, value: Any, key_path: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.error(key_path, f"expected true or false, got {value_kind(value)}")
-        return value
 
     def headers(self, value: Any, key_path: str) -> Headers:
         if value is None:
