@@ -34,9 +34,12 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from functools import cache
 from operator import itemgetter
 from typing import Any, Callable
 
+from interp.binary.decode import LazyBody, instruction_tables, prefixed_entry
+from interp.features import Feature
 from interp.syntax.module import Func, Instruction
 from interp.syntax.opcodes import OPS, Op, op
 from interp.syntax.types import FuncType, ValType, ref_type
@@ -148,11 +151,12 @@ _ENDS_CODE = frozenset({op("unreachable"), op("throw"), op("throw_ref"), op("ret
                         op("return_call_indirect"), op("return_call_ref")})
 """The instructions after which the rest of the block is unreachable (besides
 the branches and ``rethrow``, whose immediates the lowering resolves)."""
-_STATIC_ARITY: tuple[tuple[int, int] | None, ...] = tuple(
-    None if operation is _F32_CONST or operation is _F64_CONST else operation.arity for operation in OPS)
-"""Per opcode id, the table's arity of the instructions the lowering passes
-through as they are; ``None`` for those it handles one by one (the context
-gives their arity, or it replaces their immediate)."""
+_STATIC_ARITY: dict[Op, tuple[int, int]] = {
+    operation: operation.arity for operation in OPS
+    if operation.arity is not None and operation is not _F32_CONST and operation is not _F64_CONST}
+"""The table's arity of the instructions the lowering passes through as they
+are; not those it handles one by one (the context gives their arity, or it
+replaces their immediate)."""
 _OPERATION, _IMMEDIATE, _OFFSET = itemgetter(0), itemgetter(1), itemgetter(2)  # of an Instruction
 OFFSET_CODE = "i"
 """The ``array`` type code of byte offsets: they fit 32 bits (a module is at most 1 GiB)."""
@@ -229,7 +233,7 @@ def lower_function(context: ModuleContext, index: int, func: Func) -> LoweredFun
     everything else → the instruction's own immediate.
     """
     validator = FunctionValidator(context, index, context.funcs[index], func.locals)
-    lowered = _lower(context, index, func, validator.step)
+    lowered = _lower_instructions(context, index, func, validator.step)
     validator.finish()
     return lowered
 
@@ -239,8 +243,12 @@ def lower_valid_function(context: ModuleContext, index: int, func: Func) -> Lowe
     ``lower_function`` makes of it, without typing it again.  The lowering
     needs only operand-stack heights, and those follow from each
     instruction's arity (the opcode table's, or the context's) and from where
-    code becomes unreachable."""
-    return _lower(context, index, func, None)
+    code becomes unreachable.  A body still in its binary is lowered
+    straight from its bytes, read by the decoder's readers of immediates."""
+    body = func.body
+    if isinstance(body, LazyBody):
+        return _lower_bytes(context, index, func, body)
+    return _lower_instructions(context, index, func, None)
 
 
 def _block_arity(context: ModuleContext, block_type: object) -> tuple[int, int]:
@@ -253,26 +261,113 @@ def _block_arity(context: ModuleContext, block_type: object) -> tuple[int, int]:
     return 0, 1
 
 
-def _lower(context: ModuleContext, index: int, func: Func, step: Callable[[Instruction], None] | None
-           ) -> LoweredFunction:
-    """The lowering, each instruction first fed to ``step`` (a validator's) when given."""
-    func_type = context.funcs[index]
+def _lower_instructions(context: ModuleContext, index: int, func: Func,
+                        step: Callable[[Instruction], None] | None) -> LoweredFunction:
+    """The lowering of the instructions of ``func``'s body, each first fed to
+    ``step`` (a validator's) when given."""
     body = tuple(iter(func.body))  # a lazy body decoded afresh: iterating it keeps nothing (len() would)
-    count = len(body)
-    imms: list[Any] = list(map(_IMMEDIATE, body))
-    heights = [0] * count
-    results = len(func_type.results)
-    labels = [_Label(False, 0, 0, 0, results, is_function=True)]
-    handlers: list[_PendingHandler] = []
-    rethrows: list[int] = []  # pcs of `rethrow`, whose immediate is a try level until the end
-    try_depth = 0  # legacy tries open around the current instruction
-    try_levels = 0  # the most legacy tries ever open at once
-    static_arity = _STATIC_ARITY
-    height = 0  # of the operand stack before the instruction
-    floor = 0  # the innermost label's height
+    ops = tuple(map(_OPERATION, body))
+    lowering = _Lowering(context, list(map(_IMMEDIATE, body)), len(context.funcs[index].results))
+    heights = [0] * len(body)
+    height = floor = 0
+    for pc, arity in enumerate(map(_STATIC_ARITY.get, ops)):
+        heights[pc] = height
+        if step is not None:
+            step(body[pc])
+        if arity is not None:
+            height -= arity[0]
+            if height < floor:
+                height = floor
+            height += arity[1]
+        else:
+            lowering.height = height
+            lowering.lower(pc, ops[pc])
+            height, floor = lowering.height, lowering.floor
+    return lowering.finish(index, func, ops, heights, array(OFFSET_CODE, map(_OFFSET, body)))
 
-    def branch(depth: int, height: int) -> Branch | Return:
-        label = labels[-1 - depth]
+
+def _lower_bytes(context: ModuleContext, index: int, func: Func, body: LazyBody) -> LoweredFunction:
+    """The lowering of a valid body kept as its bytes, read as the decoder
+    reads it (``decode_expr``) but into the lowered form directly."""
+    single, prefixed = _lowering_tables(body.features)
+    data, pos, end = body.data, body.start, body.end
+    ops: list[Op] = []
+    imms: list[Any] = []
+    heights: list[int] = []
+    offsets = array(OFFSET_CODE)
+    lowering = _Lowering(context, imms, len(context.funcs[index].results))
+    add_offset, add_imm, add_op, add_height = offsets.append, imms.append, ops.append, heights.append
+    height = floor = pc = 0
+    while pos < end:
+        add_offset(pos)
+        entry = single[data[pos]]
+        if entry is None:
+            entry, pos = prefixed_entry(data, pos, prefixed)
+        else:
+            pos += 1
+        operation, reader, arity = entry
+        if reader is None:
+            add_imm(None)
+        else:
+            imm, pos = reader(data, pos)
+            add_imm(imm)
+        add_op(operation)
+        add_height(height)
+        if arity is not None:
+            height -= arity[0]
+            if height < floor:
+                height = floor
+            height += arity[1]
+        else:
+            lowering.height = height
+            lowering.lower(pc, operation)
+            height, floor = lowering.height, lowering.floor
+        pc += 1
+    return lowering.finish(index, func, tuple(ops), heights, offsets)
+
+
+_LoweringEntry = tuple[Op, Any, "tuple[int, int] | None"]
+
+
+@cache
+def _lowering_tables(features: frozenset[Feature]) -> tuple[list[_LoweringEntry | None],
+                                                            dict[tuple[int, int], _LoweringEntry]]:
+    """The decoder's instruction tables with, in place of each instruction's
+    role in block structure (which a valid body need not check), its arity
+    if the lowering passes it through as it is."""
+    single, prefixed = instruction_tables(features)
+
+    def lowering_entry(entry: Any) -> _LoweringEntry | None:
+        return None if entry is None else (entry[0], entry[1], _STATIC_ARITY.get(entry[0]))
+
+    return [lowering_entry(entry) for entry in single], {key: lowering_entry(entry)  # type: ignore[misc]
+                                                         for key, entry in prefixed.items()}
+
+
+class _Lowering:
+    """The state of lowering one function, and the lowering of the
+    instructions not passed through as they are (see ``lower_function``).
+    The caller keeps ``height`` (the operand-stack height before the
+    instruction) for the others, and passes it in and reads it back, with
+    ``floor`` (the innermost label's height), around ``lower``."""
+
+    __slots__ = ("context", "imms", "results", "labels", "handlers", "rethrows", "try_depth", "try_levels",
+                 "height", "floor")
+
+    def __init__(self, context: ModuleContext, imms: list[Any], results: int) -> None:
+        self.context = context
+        self.imms = imms  # the instructions' immediates so far, lowered
+        self.results = results  # how many the function returns
+        self.labels = [_Label(False, 0, 0, 0, results, is_function=True)]
+        self.handlers: list[_PendingHandler] = []
+        self.rethrows: list[int] = []  # pcs of `rethrow`, whose immediate is a try level until the end
+        self.try_depth = 0  # legacy tries open around the current instruction
+        self.try_levels = 0  # the most legacy tries ever open at once
+        self.height = 0
+        self.floor = 0
+
+    def branch(self, depth: int, height: int) -> Branch | Return:
+        label = self.labels[-1 - depth]
         arity = label.arity
         if label.is_function:
             return Return(height - arity)
@@ -282,27 +377,18 @@ def _lower(context: ModuleContext, index: int, func: Func, step: Callable[[Instr
         label.forward.append(resolved)
         return resolved
 
-    for pc in range(count):
-        instr = body[pc]
-        operation = instr[0]
-        heights[pc] = height
-        if step is not None:
-            step(instr)
-        arity = static_arity[operation.id]
-        if arity is not None:
-            height -= arity[0]
-            if height < floor:
-                height = floor
-            height += arity[1]
-            continue
-        imm = instr[1]
+    def lower(self, pc: int, operation: Op) -> None:
+        """Lower the instruction at ``pc`` (its immediate is ``imms[pc]``)."""
+        imms, labels, context = self.imms, self.labels, self.context
+        height, floor = self.height, self.floor
+        imm = imms[pc]
         if operation is _END:
             label = labels.pop()
             if label.is_function:
                 # Clamped: below the results only when the end is unreachable, or
                 # reached from a handler that put them at height 0.
-                imm = Return(max(height - results, 0))
-                height = results
+                imm = Return(max(height - self.results, 0))
+                height = self.results
             else:
                 imm = None
                 for pending in label.forward:
@@ -314,15 +400,15 @@ def _lower(context: ModuleContext, index: int, func: Func, step: Callable[[Instr
                 for exit_pc in label.exits:
                     imms[exit_pc] = pc + 1
                 if label.try_level >= 0:
-                    try_depth -= 1
+                    self.try_depth -= 1
                 elif label.handler is not None:  # a try_table's handlers cover its body
                     label.handler.end = pc
-                    handlers.append(label.handler)
+                    self.handlers.append(label.handler)
                 height = label.height + label.results
                 floor = labels[-1].height
         elif operation is _BR_IF:
             label_arity = labels[-1 - imm].arity
-            imm = branch(imm, height - 1)
+            imm = self.branch(imm, height - 1)
             height -= 1 + label_arity
             if height < floor:
                 height = floor
@@ -337,7 +423,8 @@ def _lower(context: ModuleContext, index: int, func: Func, step: Callable[[Instr
             if height < floor:
                 height = floor
             height += len(callee.results)
-            continue
+            self.height = height
+            return
         elif operation is _BLOCK or operation is _LOOP or operation is _IF or operation is _TRY \
                 or operation is _TRY_TABLE:
             params, ends_with = _block_arity(context, imm[0] if operation is _TRY_TABLE else imm)
@@ -350,21 +437,21 @@ def _lower(context: ModuleContext, index: int, func: Func, step: Callable[[Instr
                 label.if_pc = pc
                 imm = -1  # patched at `else` or `end`
             elif operation is _TRY:
-                label.try_level = try_depth
-                try_depth += 1
-                try_levels = max(try_levels, try_depth)
+                label.try_level = self.try_depth
+                self.try_depth += 1
+                self.try_levels = max(self.try_levels, self.try_depth)
                 imm = None
             else:
                 if operation is _TRY_TABLE:
                     label.handler = _PendingHandler(pc + 1)
                     for catch in imm[1]:
                         label.handler.clauses.append(_PendingClause(
-                            catch.tag, branch(catch.label + 1, height), catch.kind.has_tag,
+                            catch.tag, self.branch(catch.label + 1, height), catch.kind.has_tag,
                             catch.kind.with_reference))
                 imm = None
             height = floor + params
         elif operation is _BR:
-            imm = branch(imm, height)
+            imm = self.branch(imm, height)
             height = floor
         elif operation is _ELSE:
             label = labels[-1]
@@ -373,15 +460,16 @@ def _lower(context: ModuleContext, index: int, func: Func, step: Callable[[Instr
             imm = -1  # patched at `end`
             height = floor + label.params
         elif operation is _RETURN:
-            imm = Return(height - results)
+            imm = Return(height - self.results)
             height = floor
         elif operation is _BR_TABLE:
             depths, default = imm
-            imm = (tuple(branch(d, height - 1) for d in depths), branch(default, height - 1))
+            imm = (tuple(self.branch(d, height - 1) for d in depths), self.branch(default, height - 1))
             height = floor
         elif operation in _ENDS_CODE:
             height = floor
-            continue
+            self.height = height
+            return
         elif operation is _F32_CONST:
             imm = f32_from_bits(imm)
             height += 1
@@ -393,12 +481,13 @@ def _lower(context: ModuleContext, index: int, func: Func, step: Callable[[Instr
             if height < floor:
                 height = floor
             height += 1
-            continue
+            self.height = height
+            return
         elif operation is _CATCH or operation is _CATCH_ALL:
             label = labels[-1]
             if label.handler is None:  # the end of the try body, which the handlers cover
                 label.handler = _PendingHandler(label.start, pc)
-                handlers.append(label.handler)
+                self.handlers.append(label.handler)
             is_catch = operation is _CATCH
             label.handler.clauses.append(_PendingClause(
                 imm if is_catch else None, Branch(pc + 1, 0, floor, height), is_catch, False, label.try_level))
@@ -407,10 +496,10 @@ def _lower(context: ModuleContext, index: int, func: Func, step: Callable[[Instr
             imm = -1  # patched at `end`
         elif operation is _DELEGATE:
             label = labels.pop()
-            try_depth -= 1
+            self.try_depth -= 1
             outside = labels[-1 - imm]  # the block the exceptions go on in
             within = label if imm == 0 else labels[-imm]  # the one around the try just inside it
-            handlers.append(_PendingHandler(label.start, pc, -1 if outside.is_function else within.start - 1))
+            self.handlers.append(_PendingHandler(label.start, pc, -1 if outside.is_function else within.start - 1))
             for pending in label.forward:
                 pending.target = pc + 1
             imm = None
@@ -418,18 +507,18 @@ def _lower(context: ModuleContext, index: int, func: Func, step: Callable[[Instr
             floor = labels[-1].height
         elif operation is _RETHROW:
             imm = labels[-1 - imm].try_level
-            rethrows.append(pc)
+            self.rethrows.append(pc)
             height = floor
         elif operation is _BR_ON_NULL:
             label_arity = labels[-1 - imm].arity
-            imm = branch(imm, height - 1)
+            imm = self.branch(imm, height - 1)
             height -= 1 + label_arity
             if height < floor:
                 height = floor
             height += label_arity + 1
         elif operation is _BR_ON_NON_NULL:
             label_arity = labels[-1 - imm].arity
-            imm = branch(imm, height)
+            imm = self.branch(imm, height)
             height -= label_arity
             if height < floor:
                 height = floor
@@ -437,33 +526,41 @@ def _lower(context: ModuleContext, index: int, func: Func, step: Callable[[Instr
         else:  # br_on_cast, br_on_cast_fail
             depth, _, target = imm
             label_arity = labels[-1 - depth].arity
-            imm = (branch(depth, height), ref_type(target.nullable, context.heap(target.heap)))
+            imm = (self.branch(depth, height), ref_type(target.nullable, context.heap(target.heap)))
             height -= label_arity
             if height < floor:
                 height = floor
             height += label_arity
         imms[pc] = imm
-    max_height = max(max(heights, default=0), height)  # the height after pc is the height before pc + 1
-    lowered_handlers: tuple[Handler, ...] = ()
-    if handlers:
-        reached = [_reach(clause, results) for handler in handlers for clause in handler.clauses]
-        exception_base = max(reached + [max_height])  # caught values may go above every stack height
-        lowered_handlers = tuple(_lowered_handler(handler, count, exception_base) for handler in handlers)
-        for pc in rethrows:
-            imms[pc] = exception_base + imms[pc]
-        max_height = exception_base + try_levels
-    return LoweredFunction(
-        index=index,
-        type=func_type,
-        local_types=closed_locals(context, func.locals),
-        num_locals=len(func_type.params) + len(func.locals),
-        max_height=max_height,
-        ops=tuple(map(_OPERATION, body)),
-        imms=tuple(imms),
-        heights=tuple(heights),
-        offsets=array(OFFSET_CODE, map(_OFFSET, body)),
-        handlers=lowered_handlers,
-    )
+        self.height, self.floor = height, floor
+
+    def finish(self, index: int, func: Func, ops: tuple[Op, ...], heights: list[int], offsets: array
+               ) -> LoweredFunction:
+        """The lowered function, once every instruction is."""
+        context, imms, results, handlers = self.context, self.imms, self.results, self.handlers
+        func_type = context.funcs[index]
+        count = len(ops)
+        max_height = max(max(heights, default=0), self.height)  # the height after pc is the height before pc + 1
+        lowered_handlers: tuple[Handler, ...] = ()
+        if handlers:
+            reached = [_reach(clause, results) for handler in handlers for clause in handler.clauses]
+            exception_base = max(reached + [max_height])  # caught values may go above every stack height
+            lowered_handlers = tuple(_lowered_handler(handler, count, exception_base) for handler in handlers)
+            for pc in self.rethrows:
+                imms[pc] = exception_base + imms[pc]
+            max_height = exception_base + self.try_levels
+        return LoweredFunction(
+            index=index,
+            type=func_type,
+            local_types=closed_locals(context, func.locals),
+            num_locals=len(func_type.params) + len(func.locals),
+            max_height=max_height,
+            ops=ops,
+            imms=tuple(imms),
+            heights=tuple(heights),
+            offsets=offsets,
+            handlers=lowered_handlers,
+        )
 
 
 def _reach(clause: _PendingClause, results: int) -> int:
