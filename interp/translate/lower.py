@@ -1,12 +1,18 @@
-"""Translation: a function body validated and lowered in one pass into the
-flat form that every execution engine runs.
+"""Translation: a function body lowered into the flat form that every
+execution engine runs.
 
-Lowering is the validation of the body: it feeds each instruction to the
-validator (``FunctionValidator.step``), so the typing rules exist once and a
-body is walked once (``compile_module`` lowers every body in the order
-``validate_module`` would validate it).  The lowering only reads the
-validator's operand-stack height and control stack to resolve what execution
-would otherwise have to compute again and again:
+A body not known to be valid is validated as it is lowered
+(``lower_function`` feeds each instruction to ``FunctionValidator.step``, so
+its errors are exactly ``validate_function``'s); the body of a compiled
+module, validated when it was compiled (or vouched for by the module cache),
+is lowered without typing it again (``lower_valid_function``), straight from
+its bytes when the module came from a binary.  Either way the lowering needs
+only the operand-stack height before each instruction, which follows from
+the instructions' arities (the opcode table's, or for calls, blocks and the
+like the module context's) and from where code becomes unreachable (after
+which an instruction pops nothing below its block's height, as the
+validator's polymorphic stack has it).  From those it resolves what
+execution would otherwise have to compute again and again:
 
 * every branch knows its target ``pc`` (the instruction after the target's
   ``end``, or the first instruction of a ``loop``), how many values it carries
