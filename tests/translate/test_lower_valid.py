@@ -52,6 +52,16 @@ def comparable(value: object) -> object:
     return value
 
 
+def branch_targets(name: str, imm: object) -> tuple:
+    """What the immediate of a branch instruction names as its targets (its
+    depths; lowered, its ``Branch`` or ``Return`` objects), in order."""
+    if name == "br_table":
+        return (*imm[0], imm[1])  # type: ignore[index]
+    if name.startswith("br_on_cast"):
+        return (imm[0],)  # type: ignore[index]
+    return (imm,)
+
+
 def validator_heights(context: ModuleContext, index: int, func: Func) -> tuple[list[int], list[tuple[int, int]], int]:
     """What the validator has: the operand-stack height before each
     instruction, the (height, arity) of each label a branch targets, in
@@ -63,9 +73,7 @@ def validator_heights(context: ModuleContext, index: int, func: Func) -> tuple[l
         heights.append(len(validator.vals))
         name = _BRANCHES.get(instr.op)
         if name is not None:
-            depths = {"br_table": lambda imm: (*imm[0], imm[1]), "br_on_cast": lambda imm: (imm[0],),
-                      "br_on_cast_fail": lambda imm: (imm[0],)}.get(name, lambda imm: (imm,))(instr.imm)
-            for depth in depths:
+            for depth in branch_targets(name, instr.imm):
                 frame = validator.ctrls[-1 - depth]
                 targets.append((frame.height, len(frame.label_types)))
         validator.step(instr)
@@ -74,12 +82,13 @@ def validator_heights(context: ModuleContext, index: int, func: Func) -> tuple[l
 
 
 def lowered_branch_targets(lowered: LoweredFunction) -> list[tuple[int, int]]:
+    """The (height, arity) of each branch's target label, in order, as lowered."""
     found = []
     for operation, imm in zip(lowered.ops, lowered.imms):
         name = _BRANCHES.get(operation)
         if name is None:
             continue
-        branches = (*imm[0], imm[1]) if name == "br_table" else (imm[0],) if name.startswith("br_on_cast") else (imm,)
+        branches = branch_targets(name, imm)
         found.extend((branch.height, branch.arity) if isinstance(branch, Branch) else (0, len(lowered.type.results))
                      for branch in branches)
     return found
