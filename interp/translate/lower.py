@@ -412,25 +412,6 @@ class _Lowering:
                     self.handlers.append(label.handler)
                 height = label.height + label.results
                 floor = labels[-1].height
-        elif operation is _BR_IF:
-            label_arity = labels[-1 - imm].arity
-            imm = self.branch(imm, height - 1)
-            height -= 1 + label_arity
-            if height < floor:
-                height = floor
-            height += label_arity
-        elif operation is _CALL or operation is _CALL_INDIRECT or operation is _CALL_REF:
-            if operation is _CALL:
-                callee = context.funcs[imm]
-                height -= len(callee.params)
-            else:
-                callee = context.func_type_at(imm if operation is _CALL_REF else imm[0])
-                height -= len(callee.params) + 1  # and the table index, or the function reference
-            if height < floor:
-                height = floor
-            height += len(callee.results)
-            self.height = height
-            return
         elif operation is _BLOCK or operation is _LOOP or operation is _IF or operation is _TRY \
                 or operation is _TRY_TABLE:
             params, ends_with = _block_arity(context, imm[0] if operation is _TRY_TABLE else imm)
@@ -456,6 +437,25 @@ class _Lowering:
                             catch.kind.with_reference))
                 imm = None
             height = floor + params
+        elif operation is _BR_IF:
+            label_arity = labels[-1 - imm].arity
+            imm = self.branch(imm, height - 1)
+            height -= 1 + label_arity
+            if height < floor:
+                height = floor
+            height += label_arity
+        elif operation is _CALL or operation is _CALL_INDIRECT or operation is _CALL_REF:
+            if operation is _CALL:
+                callee = context.funcs[imm]
+                height -= len(callee.params)
+            else:
+                callee = context.func_type_at(imm if operation is _CALL_REF else imm[0])
+                height -= len(callee.params) + 1  # and the table index, or the function reference
+            if height < floor:
+                height = floor
+            height += len(callee.results)
+            self.height = height
+            return
         elif operation is _BR:
             imm = self.branch(imm, height)
             height = floor
