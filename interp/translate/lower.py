@@ -163,6 +163,15 @@ _STATIC_ARITY: dict[Op, tuple[int, int]] = {
 """The table's arity of the instructions the lowering passes through as they
 are; not those it handles one by one (the context gives their arity, or it
 replaces their immediate)."""
+_ONE_BY_ONE = frozenset({_BLOCK, _LOOP, _IF, _ELSE, _END, _BR, _BR_IF, _BR_TABLE, _RETURN, _TRY_TABLE, _TRY, _CATCH,
+                         _CATCH_ALL, _DELEGATE, _RETHROW, _BR_ON_NULL, _BR_ON_NON_NULL, _BR_ON_CAST, _BR_ON_CAST_FAIL,
+                         _F32_CONST, _F64_CONST, _CALL, _CALL_INDIRECT, _CALL_REF, _STRUCT_NEW, _ARRAY_NEW_FIXED}
+                        | _ENDS_CODE)
+"""The instructions ``_Lowering.lower`` handles."""
+_UNKNOWN_ARITY = sorted(operation.name for operation in OPS
+                        if operation not in _STATIC_ARITY and operation not in _ONE_BY_ONE)
+if _UNKNOWN_ARITY:
+    raise RuntimeError(f"opcode table: the lowering knows no arity for {' '.join(_UNKNOWN_ARITY)}")
 _OPERATION, _IMMEDIATE, _OFFSET = itemgetter(0), itemgetter(1), itemgetter(2)  # of an Instruction
 OFFSET_CODE = "i"
 """The ``array`` type code of byte offsets: they fit 32 bits (a module is at most 1 GiB)."""
@@ -529,7 +538,7 @@ class _Lowering:
             if height < floor:
                 height = floor
             height += label_arity - 1
-        else:  # br_on_cast, br_on_cast_fail
+        else:  # br_on_cast, br_on_cast_fail (the last of _ONE_BY_ONE)
             depth, _, target = imm
             label_arity = labels[-1 - depth].arity
             imm = (self.branch(depth, height), ref_type(target.nullable, context.heap(target.heap)))
