@@ -534,6 +534,16 @@ def _prefixed_entry(data: bytes, start: int, prefixed: dict[tuple[int, int], _En
     return entry, pos
 
 
+def instruction_tables(features: frozenset[Feature]) -> _Dispatch:
+    """The decoder's instruction tables (``_dispatch``): for a reader of
+    bodies the decoder has checked (the lowering reads them straight into
+    its own form), so that immediates have one reader."""
+    return _dispatch(features)
+
+
+prefixed_entry = _prefixed_entry
+"""The table entry of a prefixed instruction, for the same readers."""
+
 _new_tuple = tuple.__new__
 
 

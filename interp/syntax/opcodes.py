@@ -7,9 +7,12 @@ the text parser and printer, the validator and both engines read this table
 instead of repeating it: the engines' code for an instruction is generated
 from its semantics (see interp/syntax/semantics.py for the forms).
 
-A signature of ``None`` marks instructions whose typing depends on their
-immediates or on the validation context (control flow, ``select``, variables,
-``table.get`` ...); the validator types those itself.
+Where the types depend on the immediates or the validation context but the
+number of operands and results does not (``select``, variables, ``table.get``
+...), the signature names them by type variables (``t t i32 -> t``): the
+validator types those itself, and the row gives only their arity.  A signature
+of ``None`` marks the instructions whose arity too depends on context (control
+flow, calls, ``struct.new`` ...).
 """
 
 from __future__ import annotations
@@ -115,6 +118,10 @@ class Op:
     semantics: Semantics
     width: int = 0
     lanes: int = 0
+    arity: tuple[int, int] | None = None
+    """How many operands it pops and results it pushes, when that does not
+    depend on context: ``(len(params), len(results))`` when it has a
+    signature, and for the rows whose signature has type variables."""
 
     @property
     def natural_alignment(self) -> int:
@@ -199,60 +206,60 @@ _ROWS: tuple[tuple, ...] = (
     ("br_on_cast_fail", (G, 25), Imm.BR_ON_CAST, None, MACHINE),
     # Reference instructions (5.4.2); ref.test and ref.cast have a form per
     # nullability of their type, told apart by the immediate kind
-    ("ref.null", 0xD0, Imm.HEAPTYPE, None, MACHINE),
-    ("ref.is_null", 0xD1, N, None, MACHINE),
-    ("ref.func", 0xD2, Imm.FUNC, None, MACHINE),
+    ("ref.null", 0xD0, Imm.HEAPTYPE, "-> ref", MACHINE),
+    ("ref.is_null", 0xD1, N, "ref -> i32", MACHINE),
+    ("ref.func", 0xD2, Imm.FUNC, "-> ref", MACHINE),
     ("ref.eq", 0xD3, N, "eqref eqref -> i32", R),
-    ("ref.as_non_null", 0xD4, N, None, R),
-    ("ref.test", (G, 20), Imm.CAST, None, R),
-    ("ref.test", (G, 21), Imm.CAST_NULL, None, R),
-    ("ref.cast", (G, 22), Imm.CAST, None, R),
-    ("ref.cast", (G, 23), Imm.CAST_NULL, None, R),
-    ("any.convert_extern", (G, 26), N, None, R),
-    ("extern.convert_any", (G, 27), N, None, R),
+    ("ref.as_non_null", 0xD4, N, "ref -> ref", R),
+    ("ref.test", (G, 20), Imm.CAST, "ref -> i32", R),
+    ("ref.test", (G, 21), Imm.CAST_NULL, "ref -> i32", R),
+    ("ref.cast", (G, 22), Imm.CAST, "ref -> ref", R),
+    ("ref.cast", (G, 23), Imm.CAST_NULL, "ref -> ref", R),
+    ("any.convert_extern", (G, 26), N, "ref -> ref", R),
+    ("extern.convert_any", (G, 27), N, "ref -> ref", R),
     ("ref.i31", (G, 28), N, "i32 -> (ref i31)", R),
     ("i31.get_s", (G, 29), N, "i31ref -> i32", R),
     ("i31.get_u", (G, 30), N, "i31ref -> i32", R),
     # Aggregate instructions (struct and array): typed by their type immediate
     ("struct.new", (G, 0), Imm.TYPE, None, R),
-    ("struct.new_default", (G, 1), Imm.TYPE, None, R),
-    ("struct.get", (G, 2), Imm.FIELD, None, R),
-    ("struct.get_s", (G, 3), Imm.FIELD, None, R),
-    ("struct.get_u", (G, 4), Imm.FIELD, None, R),
-    ("struct.set", (G, 5), Imm.FIELD, None, R),
-    ("array.new", (G, 6), Imm.TYPE, None, R),
-    ("array.new_default", (G, 7), Imm.TYPE, None, R),
+    ("struct.new_default", (G, 1), Imm.TYPE, "-> ref", R),
+    ("struct.get", (G, 2), Imm.FIELD, "ref -> t", R),
+    ("struct.get_s", (G, 3), Imm.FIELD, "ref -> t", R),
+    ("struct.get_u", (G, 4), Imm.FIELD, "ref -> t", R),
+    ("struct.set", (G, 5), Imm.FIELD, "ref t ->", R),
+    ("array.new", (G, 6), Imm.TYPE, "t i32 -> ref", R),
+    ("array.new_default", (G, 7), Imm.TYPE, "i32 -> ref", R),
     ("array.new_fixed", (G, 8), Imm.ARRAY_FIXED, None, R),
-    ("array.new_data", (G, 9), Imm.ARRAY_DATA, None, R),
-    ("array.new_elem", (G, 10), Imm.ARRAY_ELEM, None, R),
-    ("array.get", (G, 11), Imm.TYPE, None, R),
-    ("array.get_s", (G, 12), Imm.TYPE, None, R),
-    ("array.get_u", (G, 13), Imm.TYPE, None, R),
-    ("array.set", (G, 14), Imm.TYPE, None, R),
+    ("array.new_data", (G, 9), Imm.ARRAY_DATA, "i32 i32 -> ref", R),
+    ("array.new_elem", (G, 10), Imm.ARRAY_ELEM, "i32 i32 -> ref", R),
+    ("array.get", (G, 11), Imm.TYPE, "ref i32 -> t", R),
+    ("array.get_s", (G, 12), Imm.TYPE, "ref i32 -> t", R),
+    ("array.get_u", (G, 13), Imm.TYPE, "ref i32 -> t", R),
+    ("array.set", (G, 14), Imm.TYPE, "ref i32 t ->", R),
     ("array.len", (G, 15), N, "arrayref -> i32", R),
-    ("array.fill", (G, 16), Imm.TYPE, None, R),
-    ("array.copy", (G, 17), Imm.ARRAY_COPY, None, R),
-    ("array.init_data", (G, 18), Imm.ARRAY_DATA, None, R),
-    ("array.init_elem", (G, 19), Imm.ARRAY_ELEM, None, R),
+    ("array.fill", (G, 16), Imm.TYPE, "ref i32 t i32 ->", R),
+    ("array.copy", (G, 17), Imm.ARRAY_COPY, "ref i32 ref i32 i32 ->", R),
+    ("array.init_data", (G, 18), Imm.ARRAY_DATA, "ref i32 i32 i32 ->", R),
+    ("array.init_elem", (G, 19), Imm.ARRAY_ELEM, "ref i32 i32 i32 ->", R),
     # Parametric instructions (5.4.3); both encodings of select print as "select"
-    ("drop", 0x1A, N, None, MACHINE),
-    ("select", 0x1B, N, None, MACHINE),
-    ("select", 0x1C, Imm.SELECT_TYPES, None, MACHINE),
+    ("drop", 0x1A, N, "t ->", MACHINE),
+    ("select", 0x1B, N, "t t i32 -> t", MACHINE),
+    ("select", 0x1C, Imm.SELECT_TYPES, "t t i32 -> t", MACHINE),
     # Variable instructions (5.4.4)
-    ("local.get", 0x20, Imm.LOCAL, None, MACHINE),
-    ("local.set", 0x21, Imm.LOCAL, None, MACHINE),
-    ("local.tee", 0x22, Imm.LOCAL, None, MACHINE),
-    ("global.get", 0x23, Imm.GLOBAL, None, MACHINE),
-    ("global.set", 0x24, Imm.GLOBAL, None, MACHINE),
+    ("local.get", 0x20, Imm.LOCAL, "-> t", MACHINE),
+    ("local.set", 0x21, Imm.LOCAL, "t ->", MACHINE),
+    ("local.tee", 0x22, Imm.LOCAL, "t -> t", MACHINE),
+    ("global.get", 0x23, Imm.GLOBAL, "-> t", MACHINE),
+    ("global.set", 0x24, Imm.GLOBAL, "t ->", MACHINE),
     # Table instructions (5.4.5)
-    ("table.get", 0x25, Imm.TABLE, None, R),
-    ("table.set", 0x26, Imm.TABLE, None, R),
+    ("table.get", 0x25, Imm.TABLE, "addr -> ref", R),
+    ("table.set", 0x26, Imm.TABLE, "addr ref ->", R),
     ("table.init", (M, 12), Imm.TABLE_INIT, "i32 i32 i32 ->", R),
     ("elem.drop", (M, 13), Imm.ELEM, "->", R),
     ("table.copy", (M, 14), Imm.TABLE_COPY, "i32 i32 i32 ->", R),
-    ("table.grow", (M, 15), Imm.TABLE, None, R),
+    ("table.grow", (M, 15), Imm.TABLE, "ref addr -> addr", R),
     ("table.size", (M, 16), Imm.TABLE, "-> i32", R),
-    ("table.fill", (M, 17), Imm.TABLE, None, R),
+    ("table.fill", (M, 17), Imm.TABLE, "addr ref addr ->", R),
     # Memory instructions (5.4.6)
     ("i32.load", 0x28, Imm.MEMARG, "i32 -> i32", LOAD, 4),
     ("i64.load", 0x29, Imm.MEMARG, "i32 -> i64", LOAD, 8),
@@ -711,14 +718,26 @@ _ROWS: tuple[tuple, ...] = (
 )
 
 
-def _parse_signature(signature: str | None) -> tuple[tuple[ValType, ...] | None, tuple[ValType, ...] | None]:
-    if signature is None:
-        return None, None
-    params, results = signature.split("->")
+_TYPE_VARIABLES = frozenset({"t", "ref", "addr"})
+"""The words of a signature that stand for a type the context gives: any
+value type, a reference type, a table's address type."""
 
-    def types(words: str) -> tuple[ValType, ...]:
+_Signature = tuple[tuple[ValType, ...] | None, tuple[ValType, ...] | None, tuple[int, int] | None]
+
+
+def _parse_signature(signature: str | None) -> _Signature:
+    """``(params, results, arity)``: the types, unless they depend on context
+    (``None``), and how many there are, unless that does too."""
+    if signature is None:
+        return None, None, None
+    params, results = (side.replace("(ref ", "(ref_").split() for side in signature.split("->"))
+    arity = (len(params), len(results))
+    if _TYPE_VARIABLES.intersection(params + results):
+        return None, None, arity
+
+    def types(words: list[str]) -> tuple[ValType, ...]:
         out = []
-        for word in words.replace("(ref ", "(ref_").split():
+        for word in words:
             if word.startswith("(ref_"):  # a non-null abstract reference type: (ref i31)
                 kind = HeapKind.from_text(word[5:-1])
                 vt = ref_type(False, kind) if kind is not None else None
@@ -729,7 +748,7 @@ def _parse_signature(signature: str | None) -> tuple[tuple[ValType, ...] | None,
             out.append(vt)
         return tuple(out)
 
-    return types(params), types(results)
+    return types(params), types(results), arity
 
 
 _LANE_SHAPES = {"i8x16": 16, "i16x8": 8, "i32x4": 4, "i64x2": 2, "f32x4": 4, "f64x2": 2}
@@ -751,12 +770,12 @@ def _build(rows: tuple[tuple, ...]) -> tuple[Op, ...]:
     for row in rows:
         name, encoding, imm, signature, semantics, *rest = row
         prefix, code = encoding if isinstance(encoding, tuple) else (None, encoding)
-        params, results = _parse_signature(signature)
+        params, results, arity = _parse_signature(signature)
         if isinstance(semantics, str):
             semantics = Compute(semantics)
         width = rest[0] if rest else 0
         lanes = _lane_count(name, imm, width)
-        ops.append(Op(len(ops), name, prefix, code, imm, params, results, semantics, width, lanes))
+        ops.append(Op(len(ops), name, prefix, code, imm, params, results, semantics, width, lanes, arity))
     return tuple(ops)
 
 

@@ -5,8 +5,9 @@ Compiling is validating: every body is validated once, up front (a module is
 rejected if any body is invalid, whether or not it would ever run), with the
 checks, their order and their messages of ``glasswasm validate``.  Lowering is
 lazy: ``CompiledModule.lowered`` lowers a function the first time an engine
-asks for it (``lower_function`` validates the body again as it lowers it), so
-a large module keeps in memory, as lowered code, only what runs.
+asks for it, without typing it again (``lower_valid_function``: every body of
+a compiled module is valid), so a large module keeps in memory, as lowered
+code, only what runs.
 
 From a binary (``compile_binary``), validation happens in the decoder's pass:
 each body is validated as soon as it is decoded and its instructions dropped,
@@ -25,7 +26,7 @@ from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Func, Module
 from interp.syntax.types import ExternKind
 from interp.text.positions import TextSource
-from interp.translate.lower import LoweredFunction, lower_function
+from interp.translate.lower import LoweredFunction, lower_valid_function
 from interp.valid.context import ModuleContext
 from interp.valid.function import validate_function
 from interp.valid.module import validate_module
@@ -77,7 +78,8 @@ class CompiledModule:
         code from it and keeps that instead: lowered again unless it is kept."""
         found = self._lowered.get(func_index)
         if found is None:
-            found = lower_function(self.context, func_index, self.module.funcs[func_index - self.num_imported_funcs])
+            found = lower_valid_function(self.context, func_index,
+                                         self.module.funcs[func_index - self.num_imported_funcs])
         return found
 
     @property
@@ -133,8 +135,8 @@ def compile_binary(binary: bytes, trusted: bool = False,
     ``validate_module`` would) and prepare it to run.
 
     ``trusted``: the binary was compiled before and found valid (the module
-    cache says so), so its bodies are neither decoded nor validated now; the
-    functions that run are still validated as they are lowered.  The binary
+    cache says so), so its bodies are neither decoded nor validated now (nor
+    when they are lowered).  The binary
     format and the rules are those of ``features``."""
     if trusted:
         module = decode_module(binary, features, trusted=True)

@@ -108,6 +108,15 @@ def _has_references(types: tuple[ValType, ...]) -> bool:
     return any(valtype.is_ref for valtype in types)
 
 
+def closed_locals(context: ModuleContext, locals: Sequence[ValType]) -> tuple[ValType, ...]:
+    """The types of a function's declared locals with their type indices
+    closed (for ``local.get`` and for the lowered function)."""
+    declared = tuple(locals)
+    if declared and _has_references(declared):
+        return tuple(map(context.close, declared))
+    return declared
+
+
 def _format_types(types: Sequence[ValType | None]) -> str:
     return "[" + " ".join(_UNKNOWN_TEXT if t is None else t.text for t in types) + "]"
 
@@ -130,10 +139,8 @@ class FunctionValidator:
         self.context = context
         self.func_index = func_index
         self.func_type = func_type
-        declared = tuple(locals)
+        declared = closed_locals(context, locals)
         references = bool(declared) and _has_references(declared)
-        if references:
-            declared = tuple(map(context.close, declared))
         self.local_types: tuple[ValType, ...] = func_type.params + declared
         """Every local's type (parameters first), closed."""
         self.locals: list[ValType | None] = list(self.local_types)
