@@ -1,0 +1,203 @@
+"""The native body check (``interp/valid/native_body.pyx``) may only skip
+work: where it says a body is valid, decoding the body and validating it in
+Python must say so too (the same end, no data segment used).  Checked on
+every body of every module of the configured testsuites, on the benchmark
+programs (where it must also decide nearly every body), and on bodies of a
+real program with random bytes changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from interp.binary.decode import decode_expr, decode_module
+from interp.errors import InvalidError, MalformedError
+from interp.features import SUPPORTED_FEATURES, Feature
+from interp.syntax.module import Func, Module
+from interp.syntax.types import ValType
+from interp.translate.compiled import compile_binary
+from interp.valid.context import ModuleContext
+from interp.valid.function import validate_function
+from interp.script.testsuites import files_of_testsuite, place_of, recognise
+from spec_tests.expectations import configured_testsuites, suite_label
+from tests.translate.test_one_pass_testsuite import binaries
+
+native_body = pytest.importorskip("interp.valid.native_body", reason="the native body check is not built")
+
+PROGRAMS = Path(__file__).resolve().parents[2] / "benchmarks" / "programs"
+
+def _runnable_files() -> list[tuple[Path, Path, frozenset[Feature]]]:
+    """Every file of the configured testsuites the conformance harness runs,
+    with the features it is read with."""
+    found = []
+    for suite in configured_testsuites():
+        known = recognise(suite) if suite.is_dir() else None
+        for path in files_of_testsuite(suite, known) if known is not None else sorted(suite.glob("*.wast")):
+            place = place_of(path)
+            if place is None:
+                found.append((suite, path, SUPPORTED_FEATURES))
+            elif not place.missing:
+                found.append((suite, path, place.features))
+    return found
+
+
+WAST_FILES = _runnable_files()
+
+
+class CrossCheck:
+    """A body check for ``decode_module`` that asks the native check about
+    every body and, whenever it accepts one, decodes and validates that body
+    in Python, recording any disagreement.  It never accepts a body itself,
+    so the decoder goes on as without a native check."""
+
+    def __init__(self, features: frozenset[Feature]) -> None:
+        self.features = features
+        self.context: ModuleContext | None = None
+        self.native: object = None
+        self.module: Module | None = None
+        self.bodies = 0
+        self.accepted = 0
+        self.disagreements: list[str] = []
+
+    def start(self, module: Module) -> CrossCheck:
+        try:
+            context = ModuleContext.of_module(module, self.features)
+        except InvalidError:
+            return self
+        self.context = dataclasses.replace(context, datas=module.data_count or 0)
+        self.native = native_body.BodyChecker(self.context)
+        self.module = module
+        return self
+
+    def accepts(self, position: int, data: bytes, start: int, end: int, local_types: tuple[ValType, ...]) -> bool:
+        if self.context is None or self.module is None:
+            return False
+        self.bodies += 1
+        index = len(self.context.funcs) - len(self.module.funcs) + position
+        if not self.native.accepts(index, data, start, end, local_types):  # type: ignore[attr-defined]
+            return False
+        self.accepted += 1
+        try:
+            body, after, uses_data = decode_expr(data, start, self.features)
+            if after != end or uses_data:
+                raise MalformedError(f"ends at {after} (not {end}) or uses data ({uses_data})", start)
+            validate_function(self.context, index, Func(self.module.funcs[position].type_index, local_types, body))
+        except (MalformedError, InvalidError) as error:
+            self.disagreements.append(f"function {index} at {start:#x}: {error}")
+        return False
+
+    def check(self, position: int, func: Func) -> None:
+        pass
+
+
+def cross_check(binary: bytes, features: frozenset[Feature] = SUPPORTED_FEATURES) -> CrossCheck:
+    checks = CrossCheck(features)
+    try:
+        decode_module(binary, features, checks.start)
+    except MalformedError:
+        pass  # the bodies decoded before the error were checked
+    return checks
+
+
+@pytest.mark.skipif(not WAST_FILES, reason="WASM_TESTSUITE is not set")
+@pytest.mark.parametrize("suite, path, features", WAST_FILES,
+                         ids=[f"{suite_label(suite)}/{path.relative_to(suite)}" for suite, path, _ in WAST_FILES])
+def test_native_acceptance_implies_python_validity_on_the_testsuite(
+        suite: Path, path: Path, features: frozenset[Feature]) -> None:
+    for line, binary in binaries(path):
+        checks = cross_check(binary, features)
+        assert checks.disagreements == [], f"{path.name}:{line}"
+
+
+@pytest.mark.skipif(not WAST_FILES, reason="WASM_TESTSUITE is not set")
+def test_native_check_decides_most_testsuite_bodies() -> None:
+    """Over the core files of the testsuites (the numeric, memory and control
+    ones), the check decides a good share of the bodies: it is not a check
+    that declines everything."""
+    bodies = accepted = 0
+    for _, path, features in WAST_FILES:
+        if path.stem not in ("i32", "i64", "f32", "f64", "block", "loop", "br_table", "memory", "call_indirect"):
+            continue
+        for _, binary in binaries(path):
+            checks = cross_check(binary, features)
+            bodies += checks.bodies
+            accepted += checks.accepted
+    assert bodies > 0 and accepted > bodies // 2, (accepted, bodies)
+
+
+def program_binaries() -> list[tuple[str, bytes]]:
+    found = [(path.name, path.read_bytes()) for path in sorted(PROGRAMS.glob("*.wasm"))]
+    found.append(("go filter", gzip.decompress((PROGRAMS / "go" / "filter" / "filter.wasm.gz").read_bytes())))
+    return found
+
+
+@pytest.mark.parametrize("name, binary", program_binaries(), ids=lambda value: value if isinstance(value, str) else "")
+def test_native_check_decides_the_programs(name: str, binary: bytes) -> None:
+    """C and Go programs are what the check is for: it decides nearly every
+    body of them, and Python agrees with every body it accepts."""
+    checks = cross_check(binary)
+    assert checks.disagreements == []
+    assert checks.bodies > 0 and checks.accepted >= 0.95 * checks.bodies, (checks.accepted, checks.bodies)
+
+
+def test_compiling_with_the_native_check_keeps_bodies_lazy() -> None:
+    """A body the check accepted is kept as its bytes and decodes as before."""
+    binary = (PROGRAMS / "sha256.wasm").read_bytes()
+    compiled = compile_binary(binary)
+    reference = decode_module(binary)
+    assert [tuple(func.body) for func in compiled.module.funcs] == [tuple(func.body) for func in reference.funcs]
+
+
+# --- mutated bodies -----------------------------------------------------------------
+
+_MUTATED = (PROGRAMS / "sha256.wasm").read_bytes()
+_MUTATED_MODULE = decode_module(_MUTATED)
+_MUTATED_CONTEXT = ModuleContext.of_module(_MUTATED_MODULE)
+_FIRST_DEFINED = len(_MUTATED_CONTEXT.funcs) - len(_MUTATED_MODULE.funcs)
+
+
+def agrees_on_mutation(function: int, changes: list[tuple[float, int]]) -> bool:
+    """Replace bytes of a body of the program at the given fractions of its
+    length; whatever the native check accepts, Python decodes to the same end
+    and validates.  Returns whether the native check accepted it."""
+    func = _MUTATED_MODULE.funcs[function]
+    start, end = func.body.start, func.body.end  # type: ignore[attr-defined]
+    data = bytearray(_MUTATED)
+    for where, byte in changes:
+        data[start + int(where * (end - start))] = byte
+    mutated = bytes(data)
+    index = _FIRST_DEFINED + function
+    if not native_body.BodyChecker(_MUTATED_CONTEXT).accepts(index, mutated, start, end, func.locals):
+        return False
+    body, after, uses_data = decode_expr(mutated, start)
+    assert after == end and not uses_data
+    validate_function(_MUTATED_CONTEXT, index, Func(func.type_index, func.locals, body))
+    return True
+
+
+@settings(max_examples=1000, deadline=None)
+@given(function=st.integers(min_value=0, max_value=len(_MUTATED_MODULE.funcs) - 1),
+       changes=st.lists(st.tuples(st.floats(min_value=0, max_value=1, exclude_max=True),
+                                  st.integers(min_value=0, max_value=255)), min_size=1, max_size=4))
+def test_native_acceptance_implies_python_validity_on_mutated_bodies(
+        function: int, changes: list[tuple[float, int]]) -> None:
+    """Random bytes of a real body replaced (hypothesis's choice)."""
+    agrees_on_mutation(function, changes)
+
+
+def test_native_acceptance_implies_python_validity_on_many_mutated_bodies() -> None:
+    """Thousands of random replacements (seeded): a few percent of them
+    leave a body the native check accepts, each of which Python must accept."""
+    generator = random.Random(14)
+    accepted = 0
+    for _ in range(5000):
+        function = generator.randrange(len(_MUTATED_MODULE.funcs))
+        changes = [(generator.random(), generator.randrange(256)) for _ in range(generator.randint(1, 4))]
+        accepted += agrees_on_mutation(function, changes)
+    assert accepted > 50
