@@ -111,6 +111,8 @@ cdef Row MISC[128]
 """By the sub-opcode of the 0xFC prefix (those that fit one LEB128 byte)."""
 cdef uint8_t ONE_TYPE[5]
 """The result list of a block typed by one value type: ``&ONE_TYPE[code]``."""
+cdef uint8_t TYPE_BY_CODE[256]
+"""The operand type of a value type's binary code (UNKNOWN for the others)."""
 
 _HANDLERS = {
     "unreachable": UNREACHABLE_OP, "block": BLOCK_OP, "loop": LOOP_OP, "if": IF_OP, "else": ELSE_OP, "end": END_OP,
@@ -175,6 +177,10 @@ cdef void _build_rows() except *:
         MISC[index].handler = DECLINE
     for index in range(5):
         ONE_TYPE[index] = index
+    for index in range(256):
+        TYPE_BY_CODE[index] = UNKNOWN
+    for valtype in (I32, I64, F32, F64):
+        TYPE_BY_CODE[valtype.code] = type_code(valtype)
     for op in OPS:
         if op.prefix is None:
             _fill_row(&SINGLE[op.code], op)
@@ -584,9 +590,9 @@ cdef class BodyChecker:
                     param_count = block_result_count = 0
                 elif first & 0xC0 == 0x40:
                     pos += 1
-                    if first < 0x7C:  # vector and reference types
+                    valtype = TYPE_BY_CODE[first]
+                    if valtype == UNKNOWN:  # a vector or reference type
                         return False
-                    valtype = 0x80 - first  # 0x7F i32, 0x7E i64, 0x7D f32, 0x7C f64
                     params = NULL
                     param_count = 0
                     block_results = &ONE_TYPE[valtype]
