@@ -21,6 +21,7 @@ from interp.binary.decode import decode_expr, decode_module
 from interp.errors import InvalidError, MalformedError
 from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Func, Module
+from interp.syntax.opcodes import OPS, Imm
 from interp.syntax.types import ValType
 from interp.translate.compiled import compile_binary
 from interp.valid.context import ModuleContext
@@ -160,48 +161,98 @@ def test_compiling_with_the_native_check_keeps_bodies_lazy() -> None:
 
 # --- mutated bodies -----------------------------------------------------------------
 
-_MUTATED = (PROGRAMS / "sha256.wasm").read_bytes()
-_MUTATED_MODULE = decode_module(_MUTATED)
-_MUTATED_CONTEXT = ModuleContext.of_module(_MUTATED_MODULE)
-_FIRST_DEFINED = len(_MUTATED_CONTEXT.funcs) - len(_MUTATED_MODULE.funcs)
+
+@dataclasses.dataclass(frozen=True)
+class MutationSource:
+    """A program whose bodies are mutated: its binary and compiled module."""
+
+    binary: bytes
+    module: Module
+    context: ModuleContext
+
+    @classmethod
+    def of(cls, binary: bytes) -> MutationSource:
+        compiled = compile_binary(binary)
+        return cls(binary, compiled.module, compiled.context)
 
 
-def agrees_on_mutation(function: int, changes: list[tuple[float, int]]) -> bool:
-    """Replace bytes of a body of the program at the given fractions of its
-    length; whatever the native check accepts, Python decodes to the same end
-    and validates.  Returns whether the native check accepted it."""
-    func = _MUTATED_MODULE.funcs[function]
+SOURCES = {"sha256": MutationSource.of((PROGRAMS / "sha256.wasm").read_bytes()),
+           "go filter": MutationSource.of(dict(program_binaries())["go filter"])}
+"""A small C program, and the Go filter (2,830 functions of every kind of control)."""
+
+
+def agrees_on_mutation(source: MutationSource, function: int, changes: list[tuple[float, int]]) -> bool:
+    """Replace bytes of a body at the given fractions of its length; whatever
+    the native check accepts, Python decodes to the same end and validates.
+    Returns whether the native check accepted it.  (The body is cut out of
+    the module: the check reads nothing but the body and the context.)"""
+    func = source.module.funcs[function]
     start, end = func.body.start, func.body.end  # type: ignore[attr-defined]
-    data = bytearray(_MUTATED)
+    data = bytearray(source.binary[start:end])
     for where, byte in changes:
-        data[start + int(where * (end - start))] = byte
-    mutated = bytes(data)
-    index = _FIRST_DEFINED + function
-    if not native_body.BodyChecker(_MUTATED_CONTEXT).accepts(index, mutated, start, end, func.locals):
+        data[int(where * len(data))] = byte
+    return agrees_on(source, function, bytes(data))
+
+
+def agrees_on(source: MutationSource, function: int, mutated: bytes) -> bool:
+    """Whatever the native check accepts as the body of ``function``, Python
+    decodes to the same end and validates."""
+    func = source.module.funcs[function]
+    index = len(source.context.funcs) - len(source.module.funcs) + function
+    if not native_body.BodyChecker(source.context).accepts(index, mutated, 0, len(mutated), func.locals):
         return False
-    body, after, uses_data = decode_expr(mutated, start)
-    assert after == end and not uses_data
-    validate_function(_MUTATED_CONTEXT, index, Func(func.type_index, func.locals, body))
+    body, after, uses_data = decode_expr(mutated, 0)
+    assert after == len(mutated) and not uses_data
+    validate_function(source.context, index, Func(func.type_index, func.locals, body))
     return True
 
 
 @settings(max_examples=1000, deadline=None)
-@given(function=st.integers(min_value=0, max_value=len(_MUTATED_MODULE.funcs) - 1),
+@given(data=st.data(), name=st.sampled_from(sorted(SOURCES)),
        changes=st.lists(st.tuples(st.floats(min_value=0, max_value=1, exclude_max=True),
                                   st.integers(min_value=0, max_value=255)), min_size=1, max_size=4))
 def test_native_acceptance_implies_python_validity_on_mutated_bodies(
-        function: int, changes: list[tuple[float, int]]) -> None:
+        data: st.DataObject, name: str, changes: list[tuple[float, int]]) -> None:
     """Random bytes of a real body replaced (hypothesis's choice)."""
-    agrees_on_mutation(function, changes)
+    source = SOURCES[name]
+    function = data.draw(st.integers(min_value=0, max_value=len(source.module.funcs) - 1))
+    agrees_on_mutation(source, function, changes)
 
 
-def test_native_acceptance_implies_python_validity_on_many_mutated_bodies() -> None:
+@pytest.mark.parametrize("name", sorted(SOURCES))
+def test_native_acceptance_implies_python_validity_on_many_mutated_bodies(name: str) -> None:
     """Thousands of random replacements (seeded): a few percent of them
     leave a body the native check accepts, each of which Python must accept."""
+    source = SOURCES[name]
     generator = random.Random(14)
     accepted = 0
     for _ in range(5000):
-        function = generator.randrange(len(_MUTATED_MODULE.funcs))
+        function = generator.randrange(len(source.module.funcs))
         changes = [(generator.random(), generator.randrange(256)) for _ in range(generator.randint(1, 4))]
-        accepted += agrees_on_mutation(function, changes)
-    assert accepted > 50
+        accepted += agrees_on_mutation(source, function, changes)
+    assert accepted > 50, accepted
+
+
+_PLAIN_OPCODES = sorted(op.code for op in OPS if op.prefix is None and op.imm is Imm.NONE)
+"""The one-byte instructions without immediates: any of them can take another's place."""
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES))
+def test_native_acceptance_implies_python_validity_with_instructions_swapped(name: str) -> None:
+    """Instructions without immediates replaced by others (seeded): the body
+    stays mostly well-formed, so this tries the typing (operand types,
+    stack heights, unreachable code, block structure) rather than the
+    decoding."""
+    source = SOURCES[name]
+    generator = random.Random(14)
+    accepted = 0
+    for _ in range(3000):
+        function = generator.randrange(len(source.module.funcs))
+        func = source.module.funcs[function]
+        start = func.body.start  # type: ignore[attr-defined]
+        places = [instr.offset - start for instr in func.body if instr.op.prefix is None and instr.op.imm is Imm.NONE]
+        data = bytearray(source.binary[start:func.body.end])  # type: ignore[attr-defined]
+        for place in generator.sample(places, min(len(places), generator.randint(1, 3))):
+            data[place] = generator.choice(_PLAIN_OPCODES)
+        accepted += agrees_on(source, function, bytes(data))
+    assert accepted > 50, accepted
