@@ -22,7 +22,8 @@ from interp.errors import InvalidError, MalformedError
 from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Func, Module
 from interp.syntax.opcodes import OPS, Imm
-from interp.syntax.types import ValType
+from interp.syntax.types import F32, I64, ValType
+from interp.text.parser import parse_module
 from interp.translate.compiled import compile_binary
 from interp.valid.context import ModuleContext
 from interp.valid.function import validate_function
@@ -256,3 +257,79 @@ def test_native_acceptance_implies_python_validity_with_instructions_swapped(nam
             data[place] = generator.choice(_PLAIN_OPCODES)
         accepted += agrees_on(source, function, bytes(data))
     assert accepted > 50, accepted
+
+
+# --- the rules, one by one ----------------------------------------------------------
+
+_RULES_CONTEXT = ModuleContext.of_module(parse_module("""
+  (module (type $unary (func (param i32) (result i32)))
+    (memory 1) (table 1 funcref)
+    (global (mut i32) (i32.const 0)) (global i64 (i64.const 0))
+    (func (type $unary) (local i64 f32) (local.get 0)))
+"""))
+"""Function 0 has type ``[i32] -> [i32]`` and locals ``i64 f32``."""
+
+
+@pytest.mark.parametrize("body, native, valid", [
+    ("20 00 0b", True, True),                            # local.get 0
+    ("20 80 00 0b", True, True),                         # an index in two bytes is well-formed
+    ("20 80 80 80 80 00 0b", True, True),                # ... and in five
+    ("20 80 80 80 80 80 00 0b", False, False),           # not in six
+    ("20 80 80 80 80 10 0b", False, False),              # bits beyond 32
+    ("41 80 80 80 80 78 0b", True, True),                # i32.const -2**31, bits beyond 32 copies of the sign
+    ("41 80 80 80 80 70 0b", False, False),              # ... else too large
+    ("20 03 0b", False, False),                          # local 3 does not exist
+    ("20 01 1a 20 00 0b", True, True),                   # local.get 1 (i64); drop
+    ("20 01 0b", False, False),                          # an i64 result where i32 is due
+    ("00 6a 0b", True, True),                            # unreachable; i32.add: operands Unknown
+    ("00 1a 1a 1a 41 00 0b", True, True),                # drops from a polymorphic stack
+    ("00 42 00 0b", False, False),                       # ... which holds what was pushed after it
+    ("0f 0b", False, False),                             # return without the result
+    ("20 00 0f 0b", True, True),                         # return with it; what follows is unreachable
+    ("20 00 28 02 00 0b", True, True),                   # i32.load, natural alignment
+    ("20 00 28 03 00 0b", False, False),                 # above natural
+    ("20 00 28 02 ff ff ff ff 0f 0b", True, True),       # offset 2**32 - 1
+    ("20 00 28 02 80 80 80 80 10 0b", False, False),     # offset 2**32: not a u32
+    ("3f 00 0b", True, True),                            # memory.size
+    ("3f 01 0b", False, False),                          # memory 1
+    ("20 00 20 00 20 00 fc 0a 00 00 41 00 0b", True, True),   # memory.copy
+    ("20 00 20 00 20 00 fc 0b 00 41 00 0b", True, True),      # memory.fill
+    ("20 00 20 00 20 00 fc 08 00 00 41 00 0b", False, False),  # memory.init: no data segment (declined anyway)
+    ("20 00 23 00 6a 24 00 23 00 0b", True, True),       # globals
+    ("42 00 24 01 20 00 0b", False, False),              # global 1 is immutable
+    ("20 00 20 00 11 00 00 0b", True, True),             # call_indirect type 0, table 0
+    ("20 00 20 00 11 00 01 0b", False, False),           # table 1 does not exist
+    ("20 00 10 00 0b", True, True),                      # call 0
+    ("02 7f 20 00 0b 0b", True, True),                   # block (result i32)
+    ("20 00 02 00 0b 0b", True, True),                   # block (type 0): [i32] -> [i32], i32 popped and pushed again
+    ("02 00 20 00 0b 0b", False, False),                 # ... which needs its parameter
+    ("02 7f 0b 0b", False, False),                       # the block's result missing
+    ("20 00 04 7f 41 01 05 41 02 0b 0b", True, True),    # if (result i32) ... else ... end
+    ("20 00 04 7f 41 01 0b 0b", False, False),           # if (result i32) without else
+    ("05 0b", False, False),                             # else without if
+    ("20 00 0b 01", False, False),                       # something after the final end
+    ("20 00 02 40 0b", False, False),                    # no end for the body
+    ("02 7f 41 00 20 00 0d 00 0b 0b", True, True),       # br_if keeps the label's result
+    ("02 7f 02 40 20 00 0e 01 00 01 0b 41 00 0b 0b", False, False),  # br_table targets of arity 0 and 1
+    ("02 7f 41 07 20 00 0e 01 00 00 0b 0b", True, True),  # br_table with the result on the stack
+    ("03 7f 41 00 0c 00 0b 0b", True, True),             # a branch to a loop carries its parameters (none)
+    ("20 00 41 00 20 00 1b 0b", True, True),             # select
+    ("20 00 42 00 20 00 1b 0b", False, False),           # select of two types
+    ("20 00 20 00 20 00 1c 01 7f 0b", False, True),      # typed select: left to Python
+    ("d0 70 d1 0b", False, True),                        # references: left to Python
+])
+def test_the_native_check_follows_the_rules(body: str, native: bool, valid: bool) -> None:
+    """Each body as function 0's: what the native check answers, and what
+    decoding and validating it in Python answers."""
+    data = bytes.fromhex(body)
+    locals_ = (I64, F32)
+    assert native_body.BodyChecker(_RULES_CONTEXT).accepts(0, data, 0, len(data), locals_) is native
+    try:
+        instrs, after, _ = decode_expr(data, 0)
+        if after != len(data):
+            raise MalformedError("section size mismatch", after)
+        validate_function(_RULES_CONTEXT, 0, Func(0, locals_, instrs))
+    except (MalformedError, InvalidError):
+        assert not valid
+    else:
+        assert valid
