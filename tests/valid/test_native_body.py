@@ -21,8 +21,8 @@ from interp.binary.decode import decode_expr, decode_module
 from interp.errors import InvalidError, MalformedError
 from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Func, Module
-from interp.syntax.opcodes import OPS, Imm
-from interp.syntax.types import F32, I64, ValType
+from interp.syntax.opcodes import OPS, Imm, op
+from interp.syntax.types import F32, I32, I64, ValType
 from interp.text.parser import parse_module
 from interp.translate.compiled import compile_binary
 from interp.valid.context import ModuleContext
@@ -234,7 +234,7 @@ def test_native_acceptance_implies_python_validity_on_many_mutated_bodies(name: 
     assert accepted > 50, accepted
 
 
-_PLAIN_OPCODES = sorted(op.code for op in OPS if op.prefix is None and op.imm is Imm.NONE)
+_PLAIN_OPCODES = sorted(row.code for row in OPS if row.prefix is None and row.imm is Imm.NONE)
 """The one-byte instructions without immediates: any of them can take another's place."""
 
 
@@ -333,3 +333,42 @@ def test_the_native_check_follows_the_rules(body: str, native: bool, valid: bool
         assert not valid
     else:
         assert valid
+
+
+def agrees_on_rules_body(data: bytes) -> bool:
+    """Whatever the native check accepts as function 0's body in the rules'
+    context, Python decodes to the same end and validates."""
+    if not native_body.BodyChecker(_RULES_CONTEXT).accepts(0, data, 0, len(data), (I64, F32)):
+        return False
+    instrs, after, uses_data = decode_expr(data, 0)
+    assert after == len(data) and not uses_data
+    validate_function(_RULES_CONTEXT, 0, Func(0, (I64, F32), instrs))
+    return True
+
+
+_BODY_BYTES = tuple(sorted({op("unreachable").code, op("nop").code, op("block").code, op("loop").code, op("if").code,
+                            op("else").code, op("end").code, op("br").code, op("br_if").code, op("br_table").code,
+                            op("return").code, op("drop").code, op("select").code, op("local.get").code,
+                            op("local.set").code, op("local.tee").code, op("i32.const").code, op("i64.const").code,
+                            op("i32.eqz").code, op("i32.add").code, op("i64.eqz").code, op("i32.wrap_i64").code,
+                            0x40, I32.code, I64.code}))  # type: ignore[attr-defined]
+"""Bytes bodies are made of here: control, a few instructions of both integer
+types, and the empty and value block types; 0, 1 and 2 (unreachable, nop,
+block) double as local indices, labels and constants."""
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_BODY_BYTES), max_size=24))
+def test_native_acceptance_implies_python_validity_on_made_up_bodies(body: list[int]) -> None:
+    """Short bodies of control and plain instructions: unreachable code,
+    branches and blocks in every arrangement."""
+    agrees_on_rules_body(bytes(body) + b"\x0b")
+
+
+def test_native_acceptance_implies_python_validity_on_many_made_up_bodies() -> None:
+    generator = random.Random(14)
+    accepted = 0
+    for _ in range(50_000):
+        body = bytes(generator.choice(_BODY_BYTES) for _ in range(generator.randint(0, 12))) + b"\x0b"
+        accepted += agrees_on_rules_body(body)
+    assert accepted > 200, accepted
