@@ -190,7 +190,8 @@ class MutationSource:
 
 
 GO_FILTER = gzip.decompress((PROGRAMS / "go" / "filter" / "filter.wasm.gz").read_bytes())
-SOURCES = {"sha256": MutationSource.of((PROGRAMS / "sha256.wasm").read_bytes()), "go filter": MutationSource.of(GO_FILTER)}
+SOURCES = {"sha256": MutationSource.of((PROGRAMS / "sha256.wasm").read_bytes()),
+           "go filter": MutationSource.of(GO_FILTER)}
 """A small C program, and the Go filter (2,830 functions of every kind of control)."""
 
 
