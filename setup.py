@@ -1,4 +1,5 @@
-"""Builds the optional compiled loop (interp/exec/native/loop.pyx) with Cython.
+"""Builds the optional compiled loop (interp/exec/native/loop.pyx) and the
+native body check (interp/valid/native_body.pyx) with Cython.
 
 The loop's source is generated first, from its template (loop.pyx.in) and the
 instruction table: interp/exec/native/cython_semantics.py writes the C cases
@@ -76,12 +77,14 @@ def extensions() -> list:
         return []
     loop = Extension("interp.exec.native.loop", [f"{NATIVE}/loop.pyx"], include_dirs=[NATIVE],
                      depends=[f"{NATIVE}/numerics.h", f"{NATIVE}/loop.pyx.in"], extra_compile_args=["-O2"])
+    # The native body check reads the opcode table when it is imported, so it needs no generated source.
+    body_check = Extension("interp.valid.native_body", ["interp/valid/native_body.pyx"], extra_compile_args=["-O2"])
     # The decoder's, validator's and encoder's hot modules, compiled as they are (pure
     # Python that Cython turns into C calls): loading large modules takes about a fifth
     # less, and choosing the compiled loop's superinstructions about half.
     loaders = [Extension(source[:-3].replace("/", "."), [source], extra_compile_args=["-O2"])
                for source in COMPILED_PYTHON_MODULES]
-    return cythonize([loop], quiet=True, compiler_directives={"language_level": 3}) + cythonize(
+    return cythonize([loop, body_check], quiet=True, compiler_directives={"language_level": 3}) + cythonize(
         loaders, quiet=True, compiler_directives={"language_level": 3, "annotation_typing": False})
 
 

@@ -1,7 +1,8 @@
 """Decoding and validating a large module (a 3.1 MB Go-built module, see
 programs/go/), against pywasm decoding the same bytes (it does not validate);
 and compiling it, which validates every body in the decoder's pass (what
-instantiating it needs first).
+instantiating it needs first): with the native body check (the bodies it
+accepts are neither decoded nor validated in Python), and without it.
 
 Two measurements: as installed (with the compiled loop, the decoder's and
 validator's hot modules are compiled too, see setup.py), and pure Python (the
@@ -15,7 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from interp.binary.decode import decode_module
+from interp.translate import compiled as compiled_module
 from interp.translate.compiled import compile_binary
 from interp.valid.module import validate_module
 
@@ -73,8 +77,15 @@ def test_decode_and_validate_large_module(benchmark, pywasm_peer, large_module: 
             benchmark.extra_info["pure_python_fraction_of_pywasm_decode"] = round(pure / peer, 3)
 
 
-def test_compile_large_module(benchmark, large_module: bytes) -> None:
+@pytest.mark.parametrize("native", [True, False], ids=["native body check", "python bodies"])
+def test_compile_large_module(benchmark, large_module: bytes, monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
     """``compile_binary``: decoding and validating in one pass, each body
-    dropped once validated (functions are lowered when they first run)."""
+    dropped once validated (functions are lowered when they first run); with
+    the native body check when it is built, and with every body decoded and
+    validated in Python."""
+    if native and compiled_module.BodyChecker is None:
+        pytest.skip("the native body check is not built")
+    if not native:
+        monkeypatch.setattr(compiled_module, "BodyChecker", None)
     compiled = benchmark.pedantic(compile_binary, (large_module,), rounds=3, iterations=1)
     assert len(compiled.module.funcs) > 1000 and compiled.lowered_count == 0

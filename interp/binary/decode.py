@@ -28,7 +28,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from functools import cache
-from typing import Callable, overload
+from typing import Callable, Protocol, overload
 
 from interp.binary.names import SECTION_NAME, decode_names
 from interp.binary.reader import (
@@ -665,13 +665,25 @@ class LazyBody(Sequence[Instruction]):
         return f"<body of {self.end - self.start} bytes at {self.start:#x}>"
 
 
-BodyCheck = Callable[[int, Func], None]
-"""Receives each function as its body is decoded: its position among the
-defined functions, and the function with its instructions."""
+class BodyCheck(Protocol):
+    """Checks each function body in the decoder's pass, by the body's
+    position among the defined functions."""
+
+    def accepts(self, position: int, data: bytes, start: int, end: int, local_types: tuple[ValType, ...]) -> bool:
+        """Whether the body whose instructions are ``data[start:end]`` is
+        known to be well-formed and valid without decoding it (a native
+        check, ``interp/valid/native_body.pyx``): it is then neither decoded
+        nor given to ``check``.  ``False``: not known, decode it."""
+
+    def check(self, position: int, func: Func) -> None:
+        """Check a decoded body: the function with its instructions."""
+
 
 BodyCheckFactory = Callable[[Module], BodyCheck]
 """Makes the ``BodyCheck`` of a module from what precedes its code section:
 the module decoded so far, its functions without bodies."""
+
+
 def _legacy_try_structure(frames: list[int], role: int, start: int) -> None:
     """Track a legacy ``try``: ``catch`` clauses, then at most one
     ``catch_all``, then ``end``; or, without clauses, ``delegate``."""
@@ -965,8 +977,9 @@ class _ModuleDecoder:
 
     def code_section(self) -> None:
         """Each body is decoded (which checks it is well-formed), handed to the
-        body check, and kept as its bytes (``LazyBody``).  A trusted module's
-        bodies are not decoded at all."""
+        body check, and kept as its bytes (``LazyBody``); a body the check
+        accepts undecoded is kept as it is.  A trusted module's bodies are
+        not decoded at all."""
         reader = self.reader
         data = self.data
         features = self.features
@@ -976,17 +989,20 @@ class _ModuleDecoder:
             body_start = reader.pos
             local_types = self.locals()
             code_start = reader.pos
+            checked = check is not None and position < len(self.func_types)  # else malformed, said at the end
             if self.trusted:
                 end = body_start + size
                 if end > len(data) or end <= code_start:
                     raise MalformedError(_EOF, len(data))
+            elif checked and check.accepts(position, data, code_start, body_start + size, local_types):
+                end = body_start + size  # well-formed, valid, and it uses no data segment
             else:
                 body, end, uses_data = decode_expr(data, code_start, features)
                 if end != body_start + size:
                     raise MalformedError("section size mismatch", body_start)
                 self.code_uses_data = self.code_uses_data or uses_data
-                if check is not None and position < len(self.func_types):  # else malformed, said at the end
-                    check(position, Func(self.func_types[position], local_types, body, body_start))
+                if checked:
+                    check.check(position, Func(self.func_types[position], local_types, body, body_start))
             reader.pos = end
             self.codes.append((local_types, LazyBody(data, code_start, end, features), body_start))
 

@@ -24,12 +24,17 @@ from interp.binary.decode import BodyCheck, decode_module
 from interp.errors import InvalidError
 from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.module import Func, Module
-from interp.syntax.types import ExternKind
+from interp.syntax.types import ExternKind, ValType
 from interp.text.positions import TextSource
 from interp.translate.lower import LoweredFunction, lower_valid_function
 from interp.valid.context import ModuleContext
 from interp.valid.function import validate_function
 from interp.valid.module import validate_module
+
+try:
+    from interp.valid.native_body import BodyChecker
+except ImportError:  # a pure-Python install: every body is decoded and validated in Python
+    BodyChecker = None
 
 
 class CodeStore(Protocol):
@@ -147,7 +152,13 @@ def compile_binary(binary: bytes, trusted: bool = False,
 
 
 class _BodyValidation:
-    """Validates each function body while the decoder holds its instructions.
+    """Validates each function body while the decoder holds its bytes.
+
+    The native check (``interp/valid/native_body.pyx``, when built) reads
+    the body's bytes first; a body it accepts is well-formed and valid and is
+    not decoded at all.  Any other body is decoded, and validated by
+    ``validate_function`` while the decoder holds its instructions, which
+    gives every error its exact message and position.
 
     The context is built from the sections before the code section, which
     hold everything a body may refer to (data segments, which come after it,
@@ -160,6 +171,7 @@ class _BodyValidation:
     def __init__(self, features: frozenset[Feature]) -> None:
         self.features = features
         self.context: ModuleContext | None = None
+        self.native: Any = None
         self.first_defined = 0
         self.error: tuple[int, InvalidError] | None = None
 
@@ -167,10 +179,16 @@ class _BodyValidation:
         try:
             context = ModuleContext.of_module(module, self.features)
         except InvalidError:
-            return _ignore_body  # validate_module raises it before any body
+            return self  # validate_module raises it before any body; no body is checked
         self.context = dataclasses.replace(context, datas=module.data_count or 0)
         self.first_defined = len(context.funcs) - len(module.funcs)
-        return self.check
+        if BodyChecker is not None:
+            self.native = BodyChecker(self.context)
+        return self
+
+    def accepts(self, position: int, data: bytes, start: int, end: int, local_types: tuple[ValType, ...]) -> bool:
+        native = self.native
+        return native is not None and native.accepts(self.first_defined + position, data, start, end, local_types)
 
     def check(self, position: int, func: Func) -> None:
         if self.error is not None or self.context is None:
@@ -184,7 +202,3 @@ class _BodyValidation:
     def replay(self, context: ModuleContext, index: int, func: Func) -> None:
         if self.error is not None and self.error[0] == index:
             raise self.error[1]
-
-
-def _ignore_body(position: int, func: Func) -> None:
-    """The body check when no context can be built (a function of an unknown type)."""

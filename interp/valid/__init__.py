@@ -2,7 +2,10 @@
 
 ``validate_module`` checks a whole module and returns its context; the
 step-wise ``FunctionValidator`` is public because the translator drives it
-instruction by instruction to lower function bodies.
+instruction by instruction to lower function bodies.  ``native_body`` (a
+Cython module, when the installation built it) checks function bodies from
+their bytes, answering only "valid" or "don't know"; ``compile_binary`` asks
+it first.
 """
 
 from __future__ import annotations

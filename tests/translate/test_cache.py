@@ -22,7 +22,7 @@ from interp.exec.native import encode
 from interp.exec.store import EngineConfig, Store
 from interp.loader import binary_from_bytes
 from interp.translate import cache as cache_module
-from interp.translate.compiled import compile_binary
+from interp.translate.compiled import _BodyValidation, compile_binary
 from interp.translate.cache import (
     CACHE_DIR_VARIABLE,
     NO_CACHE_VARIABLE,
@@ -62,15 +62,24 @@ module is."""
 @pytest.fixture
 def validated(monkeypatch: pytest.MonkeyPatch) -> set[int | None]:
     """The functions the validator was stepped through (``None``: constant
-    expressions); clear it to start counting again."""
+    expressions), or that the native body check found valid; clear it to
+    start counting again."""
     seen: set[int | None] = set()
     step = FunctionValidator.step
+    accepts = _BodyValidation.accepts
 
     def recording(self: FunctionValidator, instr: object) -> None:
         seen.add(self.func_index)
         step(self, instr)
 
+    def recording_native(self: _BodyValidation, position: int, *body: object) -> bool:
+        accepted = accepts(self, position, *body)  # type: ignore[arg-type]
+        if accepted:
+            seen.add(self.first_defined + position)
+        return accepted
+
     monkeypatch.setattr(FunctionValidator, "step", recording)
+    monkeypatch.setattr(_BodyValidation, "accepts", recording_native)
     return seen
 
 
