@@ -110,14 +110,14 @@ class Profiler:
     def _patch(self, bound: BoundFunction) -> None:
         cursor = self._cursor
         resync = self._resync
-        code = bound.code  # read at each run: an instruction gets its closure when it first runs (bind.py)
+        code = bound.code  # read at each run: an instruction gets its handler when it first runs (bind.py)
 
-        def counting(pc: int) -> Callable[[list], int]:
-            def counted(R: list) -> int:
+        def counting(pc: int) -> Callable[[list, object], int]:
+            def counted(R: list, A: object) -> int:
                 if R is not cursor.regs:
                     resync(R)
                 cursor.counts[pc] += 1
-                return code[pc](R)
+                return code[pc](R, A)
             return counted
 
         bound.stepping = [counting(pc) for pc in range(len(code))]

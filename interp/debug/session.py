@@ -592,15 +592,16 @@ class DebugSession:
     def _may_call_host(site: Any) -> bool:
         return isinstance(site, (HostFunction, IndirectCall))
 
-    def _stop_before(self, bound: BoundFunction, pc: int, original: Callable[[list], int]) -> Callable[[list], int]:
+    def _stop_before(self, bound: BoundFunction, pc: int, original: Callable[[list, object], int]
+                     ) -> Callable[[list, object], int]:
         key = (id(bound.func), pc)
         session = self
 
-        def stop(R: list) -> int:
+        def stop(R: list, A: object) -> int:
             if session._should_stop(key, bound, pc, R):
                 session._hit = key
                 return BREAK
-            return original(R)
+            return original(R, A)
         return stop
 
     def _should_stop(self, key: tuple[int, int], bound: BoundFunction, pc: int, R: list) -> bool:

@@ -94,8 +94,8 @@ def install_blocks(bound: BoundFunction) -> None:
         return
     bound.back_edges = 0
     bound.blocks = compile_blocks(bound)
-    bound.fast[:] = bound.blocks.entries
-    bound.fast_costs[:] = bound.blocks.costs
+    bound.fast = bound.blocks.entries
+    bound.fast_costs = bound.blocks.costs
 
 
 def compile_blocks(bound: BoundFunction) -> BlockCode:
@@ -124,15 +124,22 @@ def compile_blocks(bound: BoundFunction) -> BlockCode:
             generator.fall_through(end)
         costs[start] = last - start + 1
         sources.append((start, generator.lines, generator.line_pcs))
-    lines_by_code: dict[CodeType, list[int]] = {}
+    # One compilation for all the blocks: compiling costs much more per call than per line.
+    source_lines: list[str] = []
+    line_table: list[int] = [0]  # the instruction of every line of the source (lines count from 1)
     for start, body, line_pcs in sources:
-        name = f"block_{start}"
-        source = f"def {name}(R):\n" + "\n".join(body) + "\n"
-        code = compile(source, f"<wasm {bound.func.describe()} block {start}>", "exec")
+        source_lines.append(f"def block_{start}(R, A):")
+        source_lines.extend(body)
+        line_table.append(start)
+        line_table.extend(line_pcs)
+    lines_by_code: dict[CodeType, list[int]] = {}
+    if sources:
+        code = compile("\n".join(source_lines) + "\n", f"<wasm {bound.func.describe()} blocks>", "exec")
         exec(code, namespace)
-        function = namespace.pop(name)
-        entries[start] = function
-        lines_by_code[function.__code__] = [start] + [start] + line_pcs  # line 1 is the def
+        for start, _, _ in sources:
+            function = namespace.pop(f"block_{start}")
+            entries[start] = function
+            lines_by_code[function.__code__] = line_table
     return BlockCode(entries, costs, lines_by_code)
 
 
@@ -340,8 +347,9 @@ class BlockWriter:
             self.emit(f"return {pc + 1}")
         elif name == "br_table":
             self.store_live(lowered.heights[pc])
-            closure = self.name(bound_handler(self.bound, pc), "c")
-            self.emit(f"return {closure}(R)")
+            handler = self.name(bound_handler(self.bound, pc), "c")
+            arguments = self.name(self.bound.args[pc], "a")
+            self.emit(f"return {handler}(R, {arguments})")
         else:
             self.numeric(operation, top)
 
