@@ -394,9 +394,19 @@ def _branch_table(R: list, A: tuple) -> int:
     return taken(R, arguments)
 
 
+def _jump_table(R: list, A: tuple) -> int:
+    index, targets, default = A
+    i = R[index]
+    return targets[i] if i < len(targets) else default
+
+
 def _br_table(site: _Site) -> Bound:
     targets, default = site.imm
-    return _branch_table, (site.top - 1, tuple(_take(site, target) for target in targets), _take(site, default))
+    taken = tuple(_take(site, target) for target in targets)
+    fallback = _take(site, default)
+    if all(handler is _go_on for handler, _ in taken) and fallback[0] is _go_on:  # plain jumps: a table of pcs
+        return _jump_table, (site.top - 1, tuple(target for _, target in taken), fallback[1])
+    return _branch_table, (site.top - 1, taken, fallback)
 
 
 def _branch_if_null(R: list, A: tuple) -> int:

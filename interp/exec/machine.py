@@ -314,7 +314,7 @@ class Machine:
                 frame.pc = pc
                 frames.append(frame)
                 self.slots_in_use += len(regs)
-            return_slot = compiled.bound.arg_slots[pc]
+            return_slot = compiled.bound.arg_slots.get(pc, 0)  # a call's (the innermost frame's is not used)
         if not found:
             return n
         innermost, python_frame, pc = found[-1]
