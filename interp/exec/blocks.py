@@ -47,14 +47,15 @@ every function in a loop that it branches back to only to resume a
 goroutine): compiling them all made the Go filter's start 4 s slower."""
 
 CALLS_PER_INSTRUCTION = 0.5
-BACK_EDGES_PER_INSTRUCTION = 4
+BACK_EDGES_PER_INSTRUCTION = 1
 """A larger function waits for more: ``CALLS_PER_INSTRUCTION`` calls or
 ``BACK_EDGES_PER_INSTRUCTION`` back edges per instruction it has, as
 compiling it costs in proportion to its size while what it gains is in
 proportion to what runs.  Measured on the Go filter's start: 141 functions
-(70,000 instructions) compiled at 32 calls or 256 back edges, 55 (5,000
-instructions) with these, and 0.3–0.5 s less; the benchmark programs'
-functions are small enough not to wait longer."""
+(70,000 instructions) compiled at 32 calls or 256 back edges, 63 (14,000
+instructions) with these, and 0.3–0.5 s less.  More back edges per
+instruction (4) kept the SHA-256 benchmark's 410-instruction loop on the
+handlers (60× pywasm instead of 110×)."""
 
 MAX_COMPILED_INSTRUCTIONS = 4000
 """Larger functions stay on the closures: compiling Python source costs about
