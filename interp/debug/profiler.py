@@ -201,7 +201,7 @@ class Profiler:
 
 def _host_callee(frame: Frame) -> HostFunction | None:
     """The host function ``frame`` is calling (it stands at a call instruction)."""
-    site = frame.bound.sites[frame.pc]
+    site = frame.bound.sites.get(frame.pc)
     if isinstance(site, IndirectCall):
         try:
             site = resolve_indirect(site, frame.regs)

@@ -571,7 +571,7 @@ class DebugSession:
                  for key, pc in breakpoint.locations if key == func_key}
         if self._temporary is not None:
             stops.update(pc for key, pc in self._temporary.locations if key == func_key)
-        stops.update(pc for pc, site in enumerate(bound.sites) if site is not None and self._may_call_host(site))
+        stops.update(pc for pc, site in bound.sites.items() if self._may_call_host(site))
         if self._stop_at_returns:
             stops.update(pc for pc, imm in enumerate(bound.lowered.imms) if _may_return(imm))
         stepping = list(bound.code)
@@ -608,7 +608,7 @@ class DebugSession:
         if self._skip == key:
             self._skip = None
             return False
-        site = bound.sites[pc]
+        site = bound.sites.get(pc)
         if site is not None and self._site_callee(site, R) is not None:
             return True  # a host call: stop to run it alone and take a snapshot after it
         frames = self.machine.frames
@@ -633,7 +633,7 @@ class DebugSession:
         return None
 
     def _host_callee(self, frame: Frame) -> HostFunction | None:
-        site = frame.bound.sites[frame.pc]
+        site = frame.bound.sites.get(frame.pc)
         return self._site_callee(site, frame.regs) if site is not None else None
 
     # --- running forward ------------------------------------------------------------------
@@ -948,7 +948,7 @@ class DebugSession:
 
     def _over_one(self) -> Stop:
         current = self.current
-        if current is None or current.frame.bound.sites[current.pc] is None:
+        if current is None or current.frame.bound.sites.get(current.pc) is None:
             return self._advance(1)
         depth = len(self.machine.frames) - self.base
         return self._run_to(frozenset({(id(current.func), current.pc + 1)}), depth)

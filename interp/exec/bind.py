@@ -103,12 +103,12 @@ class BoundFunction:
     """A function ready to run on the step machine.
 
     ``code[pc]`` is the handler of instruction ``pc`` and ``args[pc]`` its
-    arguments (see the module's docstring); ``sites[pc]`` holds the callee (a
-    function instance), an ``IndirectCall`` or a ``ReferenceCall`` for call
-    instructions and ``None`` elsewhere; ``arg_slots[pc]`` the slot of a
-    call's first argument (calls only); ``tail`` the initial values of the
-    declared locals and the stack slots, appended to the arguments to make a
-    new frame.
+    arguments (see the module's docstring); for call instructions only,
+    ``sites[pc]`` holds the callee (a function instance), an ``IndirectCall``
+    or a ``ReferenceCall``, ``arg_slots[pc]`` the slot of the call's first
+    argument, and ``args[pc]`` both (the machine's loop reads them there);
+    ``tail`` the initial values of the declared locals and the stack slots,
+    appended to the arguments to make a new frame.
 
     ``fast[pc]`` is what the machine runs at ``pc`` when it need not stop
     between instructions, executing ``fast_costs[pc]`` instructions: ``code``
@@ -128,7 +128,7 @@ class BoundFunction:
                  "stepping", "whole", "resume")
 
     def __init__(self, func: WasmFunction, lowered: LoweredFunction, code: list[Handler],
-                 sites: list, arg_slots: dict[int, int]) -> None:
+                 sites: dict[int, Any], arg_slots: dict[int, int]) -> None:
         count = len(code)
         self.func = func
         self.lowered = lowered
@@ -190,7 +190,7 @@ def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction
     instance = func.instance
     count = len(lowered.ops)
     code: list[Handler] = [_unbound] * count
-    sites: list = [None] * count
+    sites: dict[int, Any] = {}
     arg_slots: dict[int, int] = {}
     bound = BoundFunction(func, lowered, code, sites, arg_slots)
     for pc, operation in enumerate(lowered.ops):
@@ -215,6 +215,7 @@ def bind_function(func: WasmFunction, lowered: LoweredFunction) -> BoundFunction
             sites[pc] = ReferenceCall(reference_slot)
             arg_slots[pc] = reference_slot - len(instance.types[site.imm].comp.params)  # type: ignore[union-attr]
             code[pc] = _returning(CALL_REF if name == "call_ref" else TAIL_CALL_REF)
+        bound.args[pc] = (sites[pc], arg_slots[pc])  # what the machine reads when the call answers
     return bound
 
 

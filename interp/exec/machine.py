@@ -362,7 +362,7 @@ class Machine:
         frame = frames[-1]
         bound = frame.bound
         code, costs, args = _executable(bound, pausing)
-        sites, R, pc = bound.sites, frame.regs, frame.pc
+        R, pc = frame.regs, frame.pc
         max_depth = self.max_call_depth
         n = budget
         fuel_cell = self.compiler.fuel
@@ -376,7 +376,7 @@ class Machine:
                     frame = frames[-1]
                     bound = frame.bound
                     code, costs, args = _executable(bound, pausing)
-                    sites, R, pc = bound.sites, frame.regs, frame.pc
+                    R, pc = frame.regs, frame.pc
                     if type(error) is not Deoptimize:
                         raise
                 else:
@@ -413,8 +413,7 @@ class Machine:
                     frame.pc = pc
                     return None
                 if nxt != RETURN:  # a call, or a tail call (nxt < RETURN)
-                    callee = sites[pc]
-                    base_slot = bound.arg_slots[pc]
+                    callee, base_slot = args[pc]
                     if nxt != CALL:
                         callee = resolve_callee(nxt, callee, R)
                     frame.pc = pc
@@ -439,7 +438,7 @@ class Machine:
                                     frame = frames[-1]
                                     bound = frame.bound
                                     code, costs, args = _executable(bound, pausing)
-                                    sites, R, pc = bound.sites, frame.regs, frame.pc
+                                    R, pc = frame.regs, frame.pc
                                     if type(error) is not Deoptimize:
                                         raise
                                     continue
@@ -456,7 +455,7 @@ class Machine:
                         if bound.calls == bound.compile_at:
                             self.compile(bound)
                         code, costs, args = _executable(bound, pausing)
-                        sites, pc = bound.sites, 0
+                        pc = 0
                         continue
                     spent = budget - n
                     self.fuel = fuel - spent
@@ -484,7 +483,7 @@ class Machine:
                             frame = frames[-1]
                             bound = frame.bound
                             code, costs, args = _executable(bound, pausing)
-                            sites, R, pc = bound.sites, frame.regs, 0
+                            R, pc = frame.regs, 0
                             continue
                         if nxt < RETURN:  # it has returned already: so has the function it replaced
                             frame, R = host, []
@@ -512,11 +511,11 @@ class Machine:
                     frame = frames[-1]
                     bound = frame.bound
                     code, costs, args = _executable(bound, pausing)
-                    sites, R, pc = bound.sites, frame.regs, frame.pc
+                    R, pc = frame.regs, frame.pc
                     continue
                 bound = frame.bound
                 code, costs, args = _executable(bound, pausing)
-                sites, R = bound.sites, frame.regs
+                R = frame.regs
                 R[return_slot:return_slot + len(results)] = results
                 pc = frame.pc + 1
         except BaseException as error:
