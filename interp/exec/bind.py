@@ -153,13 +153,17 @@ class BoundFunction:
 
 
 _ONES: list[int] = []
+_PCS: list[int] = []
 
 
 def unit_costs(count: int) -> list[int]:
     """A list of at least ``count`` ones, shared by every function: what each
-    single instruction costs."""
+    single instruction costs.  (And ``_PCS`` grown to ``count`` + 1
+    numbers: the int objects of instructions' next pcs, shared by every
+    function's argument tuples rather than one made per instruction.)"""
     if len(_ONES) < count:
         _ONES.extend([1] * (count - len(_ONES)))
+        _PCS.extend(range(len(_PCS), count + 1))
     return _ONES
 
 
@@ -176,7 +180,7 @@ class _Site:
         self.pc = pc
         self.imm = lowered.imms[pc]
         self.top = lowered.num_locals + lowered.heights[pc]  # first free stack slot
-        self.next = pc + 1
+        self.next = _PCS[pc + 1]
 
     def slot(self, height: int) -> int:
         return self.lowered.num_locals + height
