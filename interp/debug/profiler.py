@@ -6,7 +6,7 @@ profiler (it is the machine's observer) until ``finish()``, which returns the
 ``Profile``.  Nothing is sampled: every executed instruction is counted once,
 in the call path it ran in.
 
-How: each instruction's closure in the copy the machine runs while pausing
+How: each instruction's handler in the copy the machine runs while pausing
 (``BoundFunction.stepping``, the copy the debugger patches too) is wrapped in
 one that adds 1 to its instruction's count in the current call path's tally,
 and the invocation runs in one go in pausing mode.  The call path changes

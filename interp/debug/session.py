@@ -6,9 +6,9 @@ instructions.  ``position`` counts the instructions executed so far; every
 command moves it forward or back and returns a ``Stop`` saying why it stopped.
 
 Breakpoints cost nothing until they are reached: the instruction at a
-breakpoint is swapped, in the copy of a function's closures that runs while
+breakpoint is swapped, in the copy of a function's handlers that runs while
 pausing (``BoundFunction.stepping``), for one that asks the machine to stop
-before it.  So ``continue`` runs at the step machine's closure speed.  A
+before it.  So ``continue`` runs at the step machine's handler speed.  A
 breakpoint's condition is an expression (expressions.py) evaluated in the
 frame that reached it.  Watchpoints compare the watched bytes or global after
 every instruction.
@@ -564,7 +564,7 @@ class DebugSession:
             self._patch(bound)
 
     def _patch(self, bound: BoundFunction) -> None:
-        """Make ``bound.stepping`` the closures with stops at every breakpoint,
+        """Make ``bound.stepping`` the handlers with stops at every breakpoint,
         temporary stop, host call and return of this function."""
         func_key = id(bound.func)
         stops = {pc for breakpoint in self.breakpoints.values() if breakpoint.enabled

@@ -48,7 +48,7 @@ from interp.translate.lower import Branch, LoweredFunction, Return
 CALL = -1           # call the function in ``BoundFunction.sites[pc]``
 CALL_INDIRECT = -2  # call through the table described in ``sites[pc]``
 CALL_REF = -3       # call the function referenced in the slot a ``ReferenceCall`` in ``sites[pc]`` says
-RETURN = -4         # the closure has moved the results to slots 0..k-1
+RETURN = -4         # the handler has moved the results to slots 0..k-1
 BREAK = -5          # a debugger's breakpoint: stop before this instruction
 TAIL_CALL = -6      # tail calls (below RETURN): as CALL ...
 TAIL_CALL_INDIRECT = -7  # ... as CALL_INDIRECT ...

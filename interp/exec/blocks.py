@@ -2,23 +2,25 @@
 to Python source.
 
 A basic block — a straight run of instructions entered only at its first one
-and left only after its last — becomes one Python function ``block(R)`` that
-does all its instructions and returns the next ``pc`` (or ``RETURN``), so the
-machine's loop dispatches once per block instead of once per instruction.
+and left only after its last — becomes one Python function ``block(R, A)``
+(called as a handler is, ``A`` unused) that does all its instructions and
+returns the next ``pc`` (or ``RETURN``), so the machine's loop dispatches once
+per block instead of once per instruction.  All of a function's blocks are
+compiled in one ``compile`` call: it costs much more per call than per line.
 Inside a block, operand-stack values live in Python local variables; only the
 values still on the stack when the block is left are stored into the frame's
 slots, and locals are read and written in the slots directly.  Calls, and the
 rare instructions without a translation here, stay single-instruction dispatches
-of the bound closures (bind.py), which remain the executable form of every
+of the bound handlers (bind.py), which remain the executable form of every
 single instruction: the machine uses them to pause between instructions, and
 when less fuel is left than a block would take.
 
 Where a block traps, the line of the generated source that was executing names
 the instruction (``BlockCode.lines``), so backtraces are as exact as with the
-closures.
+handlers.
 
 Semantics: a ``Compute`` instruction is its table expression rendered as
-Python (python_semantics.py, the same code as its closure), an ``Access`` its
+Python (python_semantics.py, the same code as its handler), an ``Access`` its
 ``struct`` format; the vector instructions call their function.
 """
 
@@ -58,7 +60,7 @@ instruction (4) kept the SHA-256 benchmark's 410-instruction loop on the
 handlers (60× pywasm instead of 110×)."""
 
 MAX_COMPILED_INSTRUCTIONS = 4000
-"""Larger functions stay on the closures: compiling Python source costs about
+"""Larger functions stay on the handlers: compiling Python source costs about
 10 microseconds a line, more than a once-run function's execution gains."""
 
 _NOTHING = frozenset({"nop", "block", "loop", "drop", "try_table", "try", "delegate"})
@@ -67,12 +69,12 @@ _ENDS_BLOCK = frozenset({"if", "br", "br_if", "br_table", "return"}) | _JUMPS
 _MACHINE = _NOTHING | _ENDS_BLOCK | {"end", "local.get", "local.set", "local.tee", "global.get", "global.set",
                                     "select", "memory.size", "ref.null", "ref.is_null",
                                     "i32.const", "i64.const", "f32.const", "f64.const"}
-"""The ``MACHINE`` instructions a block writes itself (calls and the rest stay closures)."""
+"""The ``MACHINE`` instructions a block writes itself (calls and the rest stay handlers)."""
 
 
 class BlockCode:
     """A function's compiled blocks: ``entries[pc]`` runs from ``pc`` (the
-    block starting there, or the single instruction's closure), executing
+    block starting there, or the single instruction's handler), executing
     ``costs[pc]`` instructions; ``lines`` maps each block's code object to the
     instruction of every line of its source."""
 
@@ -137,7 +139,6 @@ def compile_blocks(bound: BoundFunction) -> BlockCode:
             generator.fall_through(end)
         costs[start] = last - start + 1
         sources.append((start, generator.lines, generator.line_pcs))
-    # One compilation for all the blocks: compiling costs much more per call than per line.
     source_lines: list[str] = []
     line_table: list[int] = [0]  # the instruction of every line of the source (lines count from 1)
     for start, body, line_pcs in sources:

@@ -679,7 +679,7 @@ def _failing_pc(bound: BoundFunction, pc: int, error: BaseException) -> int:
 
 
 def resolve_callee(code: int, site: Any, R: list) -> WasmFunction | HostFunction:
-    """The callee of a call whose closure answered ``code``, other than a
+    """The callee of a call whose handler answered ``code``, other than a
     direct ``CALL``: through a table, or a function reference in a slot."""
     if code == CALL_INDIRECT or code == TAIL_CALL_INDIRECT:
         return resolve_indirect(site, R)
