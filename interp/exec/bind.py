@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import struct
 from functools import cache, partial
+from types import FunctionType
 from typing import Any, Callable
 
 from interp.errors import Trap, TrapKind
 from interp.exec.exceptions import throw_ref
 from interp.exec.instance_ops import instance_operation
-from interp.exec.python_semantics import access_format, handler_of, handler_template
+from interp.exec.python_semantics import access_format, handler_template
 from interp.exec.semantics import access_shape
 from interp.runtime.function import WasmFunction
 from interp.runtime.memory import MemoryInstance
@@ -249,6 +250,13 @@ def bind_first_run(bound: BoundFunction, pc: int, running: list) -> Handler:
     if running[pc] is _unbound:
         running[pc] = handler
     return handler
+
+
+def handler_of(template: Callable[..., int], *values: object) -> Handler:
+    """``template`` with its last parameters defaulting to ``values``: a new
+    function on ``template``'s code (for the few handlers that are made per
+    instruction kind, with what all its instructions share)."""
+    return FunctionType(template.__code__, template.__globals__, template.__name__, values)
 
 
 def _answer(R: list, A: Any, value: int) -> int:

@@ -22,7 +22,7 @@ import re
 import struct
 from dataclasses import dataclass
 from functools import cache
-from types import FunctionType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any, Callable, Sequence
 
 from interp.errors import Trap, TrapKind
@@ -49,7 +49,6 @@ from interp.syntax.opcodes import OPS, Op
 from interp.syntax.semantics import Compute
 from interp.syntax.values import MASK32, MASK64, f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
 
-Handler = Callable[[list, Any], int]
 
 NAMESPACE: dict[str, Any] = {
     "Trap": Trap,
@@ -300,13 +299,6 @@ def handler_template(op: Op) -> Callable[[list, tuple], int]:
     name = _identifier(op)
     source = "\n".join([f"def {name}(R, A):", *body])
     return _define(name, source + "\n")
-
-
-def handler_of(template: Callable[..., int], *values: object) -> Handler:
-    """``template`` with its last parameters defaulting to ``values``: a new
-    function on ``template``'s code, as fast to call as a closure and cheaper
-    to make and keep (no cell per value)."""
-    return FunctionType(template.__code__, template.__globals__, template.__name__, values)
 
 
 def _identifier(op: Op) -> str:
