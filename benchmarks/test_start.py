@@ -29,7 +29,7 @@ from interp.translate.cache import CACHE_DIR_VARIABLE, NO_CACHE_VARIABLE, use_ca
 from .conftest import ENGINES, GO_FILTER, GO_FILTER_SCENARIO
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-STEP_MACHINE_SKIPPED = ("the step machine takes about ten seconds here: measured when benchmarks are enabled "
+STEP_MACHINE_SKIPPED = ("the step machine takes three to four seconds here: measured when benchmarks are enabled "
                         "(--benchmark-enable), not in every test run")
 
 

@@ -6,7 +6,7 @@ profiler (it is the machine's observer) until ``finish()``, which returns the
 ``Profile``.  Nothing is sampled: every executed instruction is counted once,
 in the call path it ran in.
 
-How: each instruction's closure in the copy the machine runs while pausing
+How: each instruction's handler in the copy the machine runs while pausing
 (``BoundFunction.stepping``, the copy the debugger patches too) is wrapped in
 one that adds 1 to its instruction's count in the current call path's tally,
 and the invocation runs in one go in pausing mode.  The call path changes
@@ -110,14 +110,14 @@ class Profiler:
     def _patch(self, bound: BoundFunction) -> None:
         cursor = self._cursor
         resync = self._resync
-        code = bound.code  # read at each run: an instruction gets its closure when it first runs (bind.py)
+        code = bound.code  # read at each run: an instruction gets its handler when it first runs (bind.py)
 
-        def counting(pc: int) -> Callable[[list], int]:
-            def counted(R: list) -> int:
+        def counting(pc: int) -> Callable[[list, object], int]:
+            def counted(R: list, A: object) -> int:
                 if R is not cursor.regs:
                     resync(R)
                 cursor.counts[pc] += 1
-                return code[pc](R)
+                return code[pc](R, A)
             return counted
 
         bound.stepping = [counting(pc) for pc in range(len(code))]
@@ -201,7 +201,7 @@ class Profiler:
 
 def _host_callee(frame: Frame) -> HostFunction | None:
     """The host function ``frame`` is calling (it stands at a call instruction)."""
-    site = frame.bound.sites[frame.pc]
+    site = frame.bound.sites.get(frame.pc)
     if isinstance(site, IndirectCall):
         try:
             site = resolve_indirect(site, frame.regs)

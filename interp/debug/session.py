@@ -6,9 +6,9 @@ instructions.  ``position`` counts the instructions executed so far; every
 command moves it forward or back and returns a ``Stop`` saying why it stopped.
 
 Breakpoints cost nothing until they are reached: the instruction at a
-breakpoint is swapped, in the copy of a function's closures that runs while
+breakpoint is swapped, in the copy of a function's handlers that runs while
 pausing (``BoundFunction.stepping``), for one that asks the machine to stop
-before it.  So ``continue`` runs at the step machine's closure speed.  A
+before it.  So ``continue`` runs at the step machine's handler speed.  A
 breakpoint's condition is an expression (expressions.py) evaluated in the
 frame that reached it.  Watchpoints compare the watched bytes or global after
 every instruction.
@@ -564,14 +564,14 @@ class DebugSession:
             self._patch(bound)
 
     def _patch(self, bound: BoundFunction) -> None:
-        """Make ``bound.stepping`` the closures with stops at every breakpoint,
+        """Make ``bound.stepping`` the handlers with stops at every breakpoint,
         temporary stop, host call and return of this function."""
         func_key = id(bound.func)
         stops = {pc for breakpoint in self.breakpoints.values() if breakpoint.enabled
                  for key, pc in breakpoint.locations if key == func_key}
         if self._temporary is not None:
             stops.update(pc for key, pc in self._temporary.locations if key == func_key)
-        stops.update(pc for pc, site in enumerate(bound.sites) if site is not None and self._may_call_host(site))
+        stops.update(pc for pc, site in bound.sites.items() if self._may_call_host(site))
         if self._stop_at_returns:
             stops.update(pc for pc, imm in enumerate(bound.lowered.imms) if _may_return(imm))
         stepping = list(bound.code)
@@ -592,22 +592,23 @@ class DebugSession:
     def _may_call_host(site: Any) -> bool:
         return isinstance(site, (HostFunction, IndirectCall))
 
-    def _stop_before(self, bound: BoundFunction, pc: int, original: Callable[[list], int]) -> Callable[[list], int]:
+    def _stop_before(self, bound: BoundFunction, pc: int, original: Callable[[list, object], int]
+                     ) -> Callable[[list, object], int]:
         key = (id(bound.func), pc)
         session = self
 
-        def stop(R: list) -> int:
+        def stop(R: list, A: object) -> int:
             if session._should_stop(key, bound, pc, R):
                 session._hit = key
                 return BREAK
-            return original(R)
+            return original(R, A)
         return stop
 
     def _should_stop(self, key: tuple[int, int], bound: BoundFunction, pc: int, R: list) -> bool:
         if self._skip == key:
             self._skip = None
             return False
-        site = bound.sites[pc]
+        site = bound.sites.get(pc)
         if site is not None and self._site_callee(site, R) is not None:
             return True  # a host call: stop to run it alone and take a snapshot after it
         frames = self.machine.frames
@@ -632,7 +633,7 @@ class DebugSession:
         return None
 
     def _host_callee(self, frame: Frame) -> HostFunction | None:
-        site = frame.bound.sites[frame.pc]
+        site = frame.bound.sites.get(frame.pc)
         return self._site_callee(site, frame.regs) if site is not None else None
 
     # --- running forward ------------------------------------------------------------------
@@ -947,7 +948,7 @@ class DebugSession:
 
     def _over_one(self) -> Stop:
         current = self.current
-        if current is None or current.frame.bound.sites[current.pc] is None:
+        if current is None or current.frame.bound.sites.get(current.pc) is None:
             return self._advance(1)
         depth = len(self.machine.frames) - self.base
         return self._run_to(frozenset({(id(current.func), current.pc + 1)}), depth)

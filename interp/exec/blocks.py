@@ -2,23 +2,25 @@
 to Python source.
 
 A basic block — a straight run of instructions entered only at its first one
-and left only after its last — becomes one Python function ``block(R)`` that
-does all its instructions and returns the next ``pc`` (or ``RETURN``), so the
-machine's loop dispatches once per block instead of once per instruction.
+and left only after its last — becomes one Python function ``block(R, A)``
+(called as a handler is, ``A`` unused) that does all its instructions and
+returns the next ``pc`` (or ``RETURN``), so the machine's loop dispatches once
+per block instead of once per instruction.  All of a function's blocks are
+compiled in one ``compile`` call: it costs much more per call than per line.
 Inside a block, operand-stack values live in Python local variables; only the
 values still on the stack when the block is left are stored into the frame's
 slots, and locals are read and written in the slots directly.  Calls, and the
 rare instructions without a translation here, stay single-instruction dispatches
-of the bound closures (bind.py), which remain the executable form of every
+of the bound handlers (bind.py), which remain the executable form of every
 single instruction: the machine uses them to pause between instructions, and
 when less fuel is left than a block would take.
 
 Where a block traps, the line of the generated source that was executing names
 the instruction (``BlockCode.lines``), so backtraces are as exact as with the
-closures.
+handlers.
 
 Semantics: a ``Compute`` instruction is its table expression rendered as
-Python (python_semantics.py, the same code as its closure), an ``Access`` its
+Python (python_semantics.py, the same code as its handler), an ``Access`` its
 ``struct`` format; the vector instructions call their function.
 """
 
@@ -36,18 +38,29 @@ from interp.syntax.types import I64
 from interp.translate.lower import Branch, Return
 
 HOT_CALLS = 32
-"""Calls after which a function is compiled."""
+"""Calls after which a small function is compiled."""
 
 HOT_BACK_EDGES = 256
-"""Branches back to a loop after which a function is compiled, even during
-its first call.  Neither at once nor at a second call: compiling costs about
-10 microseconds an instruction, and a module's start-up runs hundreds of
+"""Branches back to a loop after which a small function is compiled, even
+during its first call.  Neither at once nor at a second call: compiling costs
+about 10 microseconds an instruction, and a module's start-up runs hundreds of
 functions a few times each, whose loops barely turn (a Go-built module wraps
 every function in a loop that it branches back to only to resume a
 goroutine): compiling them all made the Go filter's start 4 s slower."""
 
+CALLS_PER_INSTRUCTION = 0.5
+BACK_EDGES_PER_INSTRUCTION = 1
+"""A larger function waits for more: ``CALLS_PER_INSTRUCTION`` calls or
+``BACK_EDGES_PER_INSTRUCTION`` back edges per instruction it has, as
+compiling it costs in proportion to its size while what it gains is in
+proportion to what runs.  Measured on the Go filter's start: 141 functions
+(70,000 instructions) compiled at 32 calls or 256 back edges, 63 (14,000
+instructions) with these, and 0.3–0.5 s less.  More back edges per
+instruction (4) kept the SHA-256 benchmark's 410-instruction loop on the
+handlers (60× pywasm instead of 110×)."""
+
 MAX_COMPILED_INSTRUCTIONS = 4000
-"""Larger functions stay on the closures: compiling Python source costs about
+"""Larger functions stay on the handlers: compiling Python source costs about
 10 microseconds a line, more than a once-run function's execution gains."""
 
 _NOTHING = frozenset({"nop", "block", "loop", "drop", "try_table", "try", "delegate"})
@@ -56,12 +69,12 @@ _ENDS_BLOCK = frozenset({"if", "br", "br_if", "br_table", "return"}) | _JUMPS
 _MACHINE = _NOTHING | _ENDS_BLOCK | {"end", "local.get", "local.set", "local.tee", "global.get", "global.set",
                                     "select", "memory.size", "ref.null", "ref.is_null",
                                     "i32.const", "i64.const", "f32.const", "f64.const"}
-"""The ``MACHINE`` instructions a block writes itself (calls and the rest stay closures)."""
+"""The ``MACHINE`` instructions a block writes itself (calls and the rest stay handlers)."""
 
 
 class BlockCode:
     """A function's compiled blocks: ``entries[pc]`` runs from ``pc`` (the
-    block starting there, or the single instruction's closure), executing
+    block starting there, or the single instruction's handler), executing
     ``costs[pc]`` instructions; ``lines`` maps each block's code object to the
     instruction of every line of its source."""
 
@@ -78,12 +91,14 @@ class BlockCode:
 
 
 def make_tiered(bound: BoundFunction) -> None:
-    """Say when ``bound`` is worth compiling: when called again, or when its
-    loops have turned ``HOT_BACK_EDGES`` times; large functions never."""
-    if len(bound.lowered.ops) > MAX_COMPILED_INSTRUCTIONS:
+    """Say when ``bound`` is worth compiling: when called often enough, or
+    when its loops have turned often enough, for its size; the largest
+    functions never."""
+    size = len(bound.lowered.ops)
+    if size > MAX_COMPILED_INSTRUCTIONS:
         return
-    bound.compile_at = HOT_CALLS
-    bound.back_edges = HOT_BACK_EDGES
+    bound.compile_at = max(HOT_CALLS, int(size * CALLS_PER_INSTRUCTION))
+    bound.back_edges = max(HOT_BACK_EDGES, size * BACK_EDGES_PER_INSTRUCTION)
     bound.compile_hot = install_blocks
 
 
@@ -94,8 +109,8 @@ def install_blocks(bound: BoundFunction) -> None:
         return
     bound.back_edges = 0
     bound.blocks = compile_blocks(bound)
-    bound.fast[:] = bound.blocks.entries
-    bound.fast_costs[:] = bound.blocks.costs
+    bound.fast = bound.blocks.entries
+    bound.fast_costs = bound.blocks.costs
 
 
 def compile_blocks(bound: BoundFunction) -> BlockCode:
@@ -124,15 +139,21 @@ def compile_blocks(bound: BoundFunction) -> BlockCode:
             generator.fall_through(end)
         costs[start] = last - start + 1
         sources.append((start, generator.lines, generator.line_pcs))
-    lines_by_code: dict[CodeType, list[int]] = {}
+    source_lines: list[str] = []
+    line_table: list[int] = [0]  # the instruction of every line of the source (lines count from 1)
     for start, body, line_pcs in sources:
-        name = f"block_{start}"
-        source = f"def {name}(R):\n" + "\n".join(body) + "\n"
-        code = compile(source, f"<wasm {bound.func.describe()} block {start}>", "exec")
+        source_lines.append(f"def block_{start}(R, A):")
+        source_lines.extend(body)
+        line_table.append(start)
+        line_table.extend(line_pcs)
+    lines_by_code: dict[CodeType, list[int]] = {}
+    if sources:
+        code = compile("\n".join(source_lines) + "\n", f"<wasm {bound.func.describe()} blocks>", "exec")
         exec(code, namespace)
-        function = namespace.pop(name)
-        entries[start] = function
-        lines_by_code[function.__code__] = [start] + [start] + line_pcs  # line 1 is the def
+        for start, _, _ in sources:
+            function = namespace.pop(f"block_{start}")
+            entries[start] = function
+            lines_by_code[function.__code__] = line_table
     return BlockCode(entries, costs, lines_by_code)
 
 
@@ -340,8 +361,9 @@ class BlockWriter:
             self.emit(f"return {pc + 1}")
         elif name == "br_table":
             self.store_live(lowered.heights[pc])
-            closure = self.name(bound_handler(self.bound, pc), "c")
-            self.emit(f"return {closure}(R)")
+            handler = self.name(bound_handler(self.bound, pc), "c")
+            arguments = self.name(self.bound.args[pc], "a")
+            self.emit(f"return {handler}(R, {arguments})")
         else:
             self.numeric(operation, top)
 

@@ -5,7 +5,7 @@ and the vector instructions, as plain Python functions bound to one instance
 (their immediates folded in).
 
 Both engines run these through ``instance_operation``: the step machine
-(bind.py) wraps the function in a closure over its operand slots, the compiled
+(bind.py) runs the function between its operand slots, the compiled
 loop (native/encode.py) calls it from C.  So each has one implementation,
 here, in the runtime object it calls, or — for the vector instructions — in
 the module of its shape (``i8x16.add`` is ``add`` of ``i8x16.py``, the vector

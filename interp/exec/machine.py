@@ -48,6 +48,7 @@ from interp.exec.bind import (
     CALL,
     CALL_INDIRECT,
     CALL_REF,
+    RESUME,
     RETURN,
     TAIL_CALL_INDIRECT,
     TAIL_CALL_REF,
@@ -313,7 +314,7 @@ class Machine:
                 frame.pc = pc
                 frames.append(frame)
                 self.slots_in_use += len(regs)
-            return_slot = compiled.bound.arg_slots[pc]
+            return_slot = compiled.bound.arg_slots.get(pc, 0)  # a call's (the innermost frame's is not used)
         if not found:
             return n
         innermost, python_frame, pc = found[-1]
@@ -360,8 +361,8 @@ class Machine:
         frames = self.frames
         frame = frames[-1]
         bound = frame.bound
-        code, costs = _executable(bound, pausing)
-        sites, R, pc = bound.sites, frame.regs, frame.pc
+        code, costs, args = _executable(bound, pausing)
+        R, pc = frame.regs, frame.pc
         max_depth = self.max_call_depth
         n = budget
         fuel_cell = self.compiler.fuel
@@ -374,22 +375,22 @@ class Machine:
                     n = self._rebuild_frames(error, 0, True, n)
                     frame = frames[-1]
                     bound = frame.bound
-                    code, costs = _executable(bound, pausing)
-                    sites, R, pc = bound.sites, frame.regs, frame.pc
+                    code, costs, args = _executable(bound, pausing)
+                    R, pc = frame.regs, frame.pc
                     if type(error) is not Deoptimize:
                         raise
                 else:
                     n = fuel_cell[0]
                     _store_results(R, 0, bound.num_results, outcome)
-                    code, costs = _RETURNS, _FREE
+                    code, costs, args = _RETURNS, _FREE, _NO_ARGS
             while True:
                 cost = costs[pc]
                 if n >= cost:
                     n -= cost
-                    nxt = code[pc](R)
+                    nxt = code[pc](R, args[pc])
                 elif n:
                     n -= 1
-                    nxt = bound.code[pc](R)
+                    nxt = bound.code[pc](R, args[pc])
                 else:
                     frame.pc = pc
                     if pausing:
@@ -398,18 +399,21 @@ class Machine:
                 if nxt >= 0:
                     pc = nxt
                     continue
-                if nxt == UNBOUND:  # its first run: the closure is made now (bind.py), and runs
-                    nxt = bind_first_run(bound, pc, code)(R)
+                if nxt == UNBOUND:  # its first run: it is bound now (bind.py), and runs
+                    nxt = bind_first_run(bound, pc, code)(R, args[pc])
                     if nxt >= 0:
                         pc = nxt
                         continue
+                if nxt == RESUME:  # the function has just been compiled: go on in its compiled form
+                    code, costs, args = _executable(bound, pausing)
+                    pc = bound.resume
+                    continue
                 if nxt == BREAK:  # a debugger's patched instruction: stop before it
                     n += 1  # it did not run
                     frame.pc = pc
                     return None
                 if nxt != RETURN:  # a call, or a tail call (nxt < RETURN)
-                    callee = sites[pc]
-                    base_slot = bound.arg_slots[pc]
+                    callee, base_slot = args[pc]
                     if nxt != CALL:
                         callee = resolve_callee(nxt, callee, R)
                     frame.pc = pc
@@ -433,8 +437,8 @@ class Machine:
                                     n = self._rebuild_frames(error, base_slot, False, n)
                                     frame = frames[-1]
                                     bound = frame.bound
-                                    code, costs = _executable(bound, pausing)
-                                    sites, R, pc = bound.sites, frame.regs, frame.pc
+                                    code, costs, args = _executable(bound, pausing)
+                                    R, pc = frame.regs, frame.pc
                                     if type(error) is not Deoptimize:
                                         raise
                                     continue
@@ -450,8 +454,8 @@ class Machine:
                         bound.calls += 1
                         if bound.calls == bound.compile_at:
                             self.compile(bound)
-                        code, costs = _executable(bound, pausing)
-                        sites, pc = bound.sites, 0
+                        code, costs, args = _executable(bound, pausing)
+                        pc = 0
                         continue
                     spent = budget - n
                     self.fuel = fuel - spent
@@ -478,8 +482,8 @@ class Machine:
                         if results is None:
                             frame = frames[-1]
                             bound = frame.bound
-                            code, costs = _executable(bound, pausing)
-                            sites, R, pc = bound.sites, frame.regs, 0
+                            code, costs, args = _executable(bound, pausing)
+                            R, pc = frame.regs, 0
                             continue
                         if nxt < RETURN:  # it has returned already: so has the function it replaced
                             frame, R = host, []
@@ -506,12 +510,12 @@ class Machine:
                         return finished
                     frame = frames[-1]
                     bound = frame.bound
-                    code, costs = _executable(bound, pausing)
-                    sites, R, pc = bound.sites, frame.regs, frame.pc
+                    code, costs, args = _executable(bound, pausing)
+                    R, pc = frame.regs, frame.pc
                     continue
                 bound = frame.bound
-                code, costs = _executable(bound, pausing)
-                sites, R = bound.sites, frame.regs
+                code, costs, args = _executable(bound, pausing)
+                R = frame.regs
                 R[return_slot:return_slot + len(results)] = results
                 pc = frame.pc + 1
         except BaseException as error:
@@ -637,12 +641,13 @@ def _store_results(R: list, slot: int, count: int, outcome: Any) -> None:
         R[slot:slot + count] = outcome
 
 
-def _return_now(R: list) -> int:
+def _return_now(R: list, A: Any) -> int:
     return RETURN
 
 
 _RETURNS = [_return_now]
 _FREE = [0]
+_NO_ARGS = [None]
 """What the machine runs after a function ran compiled from its start: its return, at no cost."""
 
 _CAUGHT = object()
@@ -650,12 +655,13 @@ _CAUGHT = object()
 invocation goes on."""
 
 
-def _executable(bound: BoundFunction, pausing: bool) -> tuple[list, list[int]]:
-    """What to run for ``bound``, and what each entry costs: its single
-    instructions when pausing between instructions, else its fastest form."""
+def _executable(bound: BoundFunction, pausing: bool) -> tuple[list, list[int], list]:
+    """What to run for ``bound``, what each entry costs, and the entries'
+    arguments: its single instructions when pausing between instructions,
+    else its fastest form."""
     if pausing:
-        return bound.stepping, bound.unit_costs
-    return bound.fast, bound.fast_costs
+        return bound.stepping, bound.unit_costs, bound.args
+    return bound.fast, bound.fast_costs, bound.args
 
 
 def _failing_pc(bound: BoundFunction, pc: int, error: BaseException) -> int:
@@ -673,7 +679,7 @@ def _failing_pc(bound: BoundFunction, pc: int, error: BaseException) -> int:
 
 
 def resolve_callee(code: int, site: Any, R: list) -> WasmFunction | HostFunction:
-    """The callee of a call whose closure answered ``code``, other than a
+    """The callee of a call whose handler answered ``code``, other than a
     direct ``CALL``: through a table, or a function reference in a slot."""
     if code == CALL_INDIRECT or code == TAIL_CALL_INDIRECT:
         return resolve_indirect(site, R)

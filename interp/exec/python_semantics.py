@@ -1,5 +1,5 @@
 """The instruction table's data semantics rendered as Python: what the step
-machine's closures (bind.py) and compiled blocks (blocks.py) execute, and the
+machine's handlers (bind.py) and compiled blocks (blocks.py) execute, and the
 plain functions everything else calls (constant expressions, the lane-wise
 vector instructions, tests).
 
@@ -49,7 +49,6 @@ from interp.syntax.opcodes import OPS, Op
 from interp.syntax.semantics import Compute
 from interp.syntax.values import MASK32, MASK64, f32_from_bits, f32_round, f32_to_bits, f64_from_bits, f64_to_bits
 
-Handler = Callable[[list], int]
 
 NAMESPACE: dict[str, Any] = {
     "Trap": Trap,
@@ -283,22 +282,22 @@ def python_function(op: Op) -> Callable[..., Any]:
 
 
 @cache
-def closure_factory(op: Op) -> Callable[..., Handler]:
-    """A factory of the step machine's closures for ``op`` (a ``Compute``
-    instruction): ``factory(*operand_slots, next_pc)`` gives the closure, which
-    reads its operands from the frame's slots and writes the result over the
-    first (see bind.py)."""
+def handler_template(op: Op) -> Callable[[list, tuple], int]:
+    """The step machine's handler of ``op`` (a ``Compute`` instruction), shared
+    by all its instructions: ``handler(R, (*operand_slots, next_pc))`` reads
+    the operands from the frame's slots, writes the result over the first and
+    returns the next pc (see bind.py)."""
     count = len(op.params or ())
     slots = [f"s{i}" for i in range(count)]
     repeated = _repeated(op)
     operands = [f"x{i}" if i in repeated else f"R[{slots[i]}]" for i in range(count)]
     code = python_code(op, operands)
-    body = [f"        x{i} = R[{slots[i]}]" for i in sorted(repeated)]
-    body += code.lines("        ")
-    body += [f"        R[{slots[0]}] = {code.value}", "        return nxt"]
-    name = f"make_{_identifier(op)}"
-    source = "\n".join([f"def {name}({', '.join([*slots, 'nxt'])}):", "    def run(R):", *body,
-                        "    return run"])
+    body = [f"    {', '.join([*slots, 'nxt'])} = A"]
+    body += [f"    x{i} = R[{slots[i]}]" for i in sorted(repeated)]
+    body += code.lines("    ")
+    body += [f"    R[{slots[0]}] = {code.value}", "    return nxt"]
+    name = _identifier(op)
+    source = "\n".join([f"def {name}(R, A):", *body])
     return _define(name, source + "\n")
 
 

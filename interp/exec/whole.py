@@ -29,7 +29,7 @@ backtrace.
 
 Compiled are the functions whose every instruction has a translation here and
 whose direct callees are all such functions (host calls, exceptions and the
-rarer instructions stay on the machine, which runs them on its closures and
+rarer instructions stay on the machine, which runs them on its handlers and
 blocks).
 """
 

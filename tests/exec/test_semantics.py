@@ -16,7 +16,7 @@ from interp.exec.instance_ops import _BUILDERS, vector_function
 from interp.exec.native import cython_semantics
 from interp.exec.native.encode import _MACHINE_ENCODERS
 from interp.exec.native.fusion import fusions
-from interp.exec.python_semantics import access_format, closure_factory, python_code, python_function
+from interp.exec.python_semantics import access_format, handler_template, python_code, python_function
 from interp.exec.semantics import SemanticsError, Type, access_shape, typed_compute
 from interp.syntax.opcodes import OPS, PREFIX_SIMD, op
 from interp.syntax.semantics import MACHINE, RUNTIME, Access, Compute
@@ -36,7 +36,7 @@ def test_every_row_states_its_semantics() -> None:
 def test_every_computed_row_types_and_renders_for_both_engines(instruction) -> None:
     typed = typed_compute(instruction)
     assert typed.result.text == instruction.results[0].text
-    assert callable(python_function(instruction)) and callable(closure_factory(instruction))
+    assert callable(python_function(instruction)) and callable(handler_template(instruction))
     case = cython_semantics.compute_case(instruction)
     assert case[-2].startswith("R[a].") and case[-1] == "pc += 1"
     assert sum(line.startswith("if ") for line in case) == len(typed.traps)
@@ -130,7 +130,7 @@ def test_a_trap_condition_must_be_a_condition() -> None:
 
 def test_a_new_instruction_is_a_row() -> None:
     """An instruction the table does not have (an unsigned average that cannot
-    overflow, trapping on equal operands) gets its Python function, closure,
+    overflow, trapping on equal operands) gets its Python function, handler,
     block code and C case from its row alone."""
     average = dataclasses.replace(op("i32.add"), name="i32.avgr_u", semantics=Compute(
         "(a >> 1) + (b >> 1) + ((a | b) & 1)", (("a == b", TrapKind.INTEGER_OVERFLOW),)))
@@ -140,7 +140,7 @@ def test_a_new_instruction_is_a_row() -> None:
     with pytest.raises(Exception, match="integer overflow"):
         function(3, 3)
     registers = [7, 9]
-    assert closure_factory(average)(0, 1, 5)(registers) == 5 and registers[0] == 8
+    assert handler_template(average)(registers, (0, 1, 5)) == 5 and registers[0] == 8
     assert python_code(average, ["t1", "t2"]).checks == (("(t1 == t2)", "INTEGER_OVERFLOW"),)
     case = cython_semantics.compute_case(average)
     assert "self._trap(TRAP_INTEGER_OVERFLOW, pc)" in case[2]

@@ -1,5 +1,5 @@
 """Compiled blocks of the step machine: same results, same fuel, same trap
-locations as the one-closure-per-instruction form."""
+locations as the single instructions' handlers."""
 
 from __future__ import annotations
 
@@ -178,3 +178,58 @@ def test_a_trap_inside_a_compiled_block_charges_only_what_ran(warm_calls: int) -
         instance.invoke("divide", 7, 0)
     assert (instance.exports["divide"].bound.blocks is not None) == bool(warm_calls)
     assert 100 - store.fuel == 7  # call, drop, two i32.const, two local.get and the i32.div_s that traps
+
+
+def test_a_loop_compiled_while_it_runs_goes_on_in_its_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The back edge that compiles the function hands the machine over to
+    the blocks (``RESUME``): the iterations left run there, not on the handlers."""
+    ran: list[int] = []
+    compile_blocks = blocks.compile_blocks
+
+    def counted(bound):  # the compiled blocks, each counting its runs
+        compiled = compile_blocks(bound)
+        for start, entry in enumerate(compiled.entries):
+            if entry is not bound.code[start]:
+                compiled.entries[start] = lambda R, A, entry=entry, start=start: ran.append(start) or entry(R, A)
+        return compiled
+
+    monkeypatch.setattr(blocks, "compile_blocks", counted)
+    store = python_store()
+    instance = instance_of(LOOP, store)
+    iterations = blocks.HOT_BACK_EDGES + 10
+    assert instance.invoke("sum", iterations, 1) == executed(LOOP, "sum", iterations, 1)[0]
+    assert instance.exports["sum"].bound.blocks is not None
+    assert len(ran) >= 10  # the last iterations, at least one block each
+
+
+def test_instructions_of_a_kind_share_one_handler() -> None:
+    """Binding an instruction makes no function: its handler is its kind's,
+    its own part a tuple of ints (slots, next pc)."""
+    store = python_store()
+    instance = instance_of(LOOP, store)
+    instance.invoke("sum", 3, 1)
+    bound = instance.exports["sum"].bound
+    names = [operation.name for operation in bound.lowered.ops]
+    for name in ("local.get", "i32.add", "i32.const"):
+        pcs = [pc for pc, found in enumerate(names) if found == name]
+        assert len(pcs) > 1 and len({id(bound.code[pc]) for pc in pcs}) == 1
+        assert len({bound.args[pc] for pc in pcs}) == len(pcs)
+        assert all(all(type(value) is int for value in bound.args[pc]) for pc in pcs)
+
+
+def test_a_larger_function_waits_for_more_calls() -> None:
+    """Compiling costs in proportion to a function's size: a larger one
+    compiles after more calls than ``HOT_CALLS``, in proportion to it."""
+    body = "(drop (i32.add (local.get 0) (i32.const 1)))" * 60
+    text = f'(module (func (export "f") (param i32) (result i32) {body} (local.get 0)))'
+    store = python_store()
+    instance = instance_of(text, store)
+    instance.invoke("f", 1)
+    bound = instance.exports["f"].bound
+    calls = int(len(bound.lowered.ops) * blocks.CALLS_PER_INSTRUCTION)
+    assert calls > blocks.HOT_CALLS
+    for _ in range(calls - 2):
+        assert instance.invoke("f", 1) == [1]
+    assert bound.blocks is None
+    assert instance.invoke("f", 1) == [1]
+    assert bound.blocks is not None
