@@ -81,7 +81,9 @@ def extensions() -> list:
     # less, and choosing the compiled loop's superinstructions about half.
     loaders = [Extension(source[:-3].replace("/", "."), [source], extra_compile_args=["-O2"])
                for source in COMPILED_PYTHON_MODULES]
-    return cythonize([loop], quiet=True, compiler_directives={"language_level": 3}) + cythonize(
+    # The encoder's per-instruction work in C types (encode.py decides, encode_words.pyx writes the words).
+    encoder = Extension("interp.exec.native.encode_words", [f"{NATIVE}/encode_words.pyx"], extra_compile_args=["-O2"])
+    return cythonize([loop, encoder], quiet=True, compiler_directives={"language_level": 3}) + cythonize(
         loaders, quiet=True, compiler_directives={"language_level": 3, "annotation_typing": False})
 
 
