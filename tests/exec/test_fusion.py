@@ -88,6 +88,9 @@ def test_the_encoding_fuses_and_keeps_what_it_replaced() -> None:
     assert again is not None and again.unfused == encoded.unfused and again.code == encoded.code
     for broken in (encoded.unfused[:-1], encoded.unfused[:0]):  # not whole records, or none at all
         assert deserialize(serialize(dataclasses.replace(encoded, unfused=broken))) is None
+    record = serialize(encoded)
+    for broken in (record[:-1], record + b"\x00", record[:-1] + b"\x80", record[:-1] + b"\xff" * 10 + b"\x01"):
+        assert deserialize(broken) is None  # cut short, too long, a number left open, one wider than 64 bits
 
 
 @needs_loop

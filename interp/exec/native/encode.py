@@ -27,7 +27,6 @@ those words of an instance's copy.
 from __future__ import annotations
 
 import struct
-import zlib
 from array import array
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
@@ -286,7 +285,7 @@ def _encoding_table(opcodes: dict[str, int]) -> Any:
 def module_function(compiled: CompiledModule, func_index: int, opcodes: dict[str, int]) -> EncodedFunction:
     """A fresh copy of the encoding of the module's function ``func_index``,
     for ``bind`` to bind in place.  The module keeps each encoding as its
-    compressed record (an eighth of the words' size), which the module cache
+    packed record (about a fifth of the words' size), which the module cache
     stores too: from there, from the cache, or else by lowering and
     encoding the function (once per module)."""
     kept: dict[int, bytes] = compiled.engine_code.setdefault(ENGINE, {})
@@ -372,39 +371,40 @@ _RESOLVERS: dict[int, Callable[[Registry, ModuleInstance, int], int]] = {
 }
 
 
-# --- the kept form: plain numbers, no objects, compressed ------------------------------
+# --- the kept form: plain numbers, no objects, packed -----------------------------------
 
 _HEADER = struct.Struct("<7q")  # num_locals, frame_size, and the five arrays' lengths
+_OFFSETS = 2  # the offsets' place among them
 
 
 def serialize(encoded: EncodedFunction) -> bytes:
+    """The record of an encoding: its header, then every word of its arrays
+    as a zigzag LEB128 number (encode_words.pyx; the byte offsets as their
+    differences), about a byte and a half a word."""
     arrays = (encoded.code, encoded.side, encoded.offsets, encoded.relocations, encoded.unfused)
-    raw = _HEADER.pack(encoded.num_locals, encoded.frame_size, *map(len, arrays)) + \
-        b"".join(part.tobytes() for part in arrays)
-    return zlib.compress(raw, 1)
+    out = bytearray(_HEADER.pack(encoded.num_locals, encoded.frame_size, *map(len, arrays)))
+    for index, part in enumerate(arrays):
+        encode_words.pack_words(part, out, index == _OFFSETS)
+    return bytes(out)
 
 
 def deserialize(record: bytes | memoryview) -> EncodedFunction | None:
     """An encoded function from ``serialize``'s bytes, or ``None`` when they
     do not have its shape (the cache checked they are what it wrote)."""
-    try:
-        data = zlib.decompress(record)
-    except zlib.error:
+    if encode_words is None or len(record) < _HEADER.size:
         return None
-    if len(data) < _HEADER.size:
-        return None
-    num_locals, frame_size, *lengths = _HEADER.unpack_from(data)
-    parts = (array("q"), array("q"), array(OFFSET_CODE), array("q"), array("q"))
-    if min(num_locals, frame_size, *lengths) < 0 or \
-            len(data) != _HEADER.size + sum(part.itemsize * length for part, length in zip(parts, lengths)):
-        return None
+    num_locals, frame_size, *lengths = _HEADER.unpack_from(record)
+    if min(num_locals, frame_size, *lengths) < 0 or sum(lengths) > len(record) - _HEADER.size:
+        return None  # every word takes a byte at least
+    parts = [array(code, [0]) * length for code, length in zip("qq" + OFFSET_CODE + "qq", lengths)]
     position = _HEADER.size
-    for part, length in zip(parts, lengths):
-        part.frombytes(data[position:position + part.itemsize * length])
-        position += part.itemsize * length
+    for index, part in enumerate(parts):
+        position = encode_words.unpack_words(record, position, part, index == _OFFSETS)
+        if position < 0:
+            return None
     code, side, offsets, relocations, unfused = parts
-    if len(code) != 4 * len(offsets) or len(relocations) % 2 or not side or not unfused or \
-            len(unfused) % _UNFUSED_RECORD:
+    if position != len(record) or len(code) != 4 * len(offsets) or len(relocations) % 2 or not side or \
+            not unfused or len(unfused) % _UNFUSED_RECORD:
         return None
     return EncodedFunction(code, side, offsets, relocations, unfused, num_locals, frame_size)
 

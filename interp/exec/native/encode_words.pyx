@@ -14,7 +14,7 @@ array reads an instruction instead of dictionary lookups.
 """
 
 from cpython.array cimport array, clone
-from libc.stdint cimport int16_t, int32_t, int64_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint64_t
 
 # How an instruction is encoded (``EncodingTable.kind``): the values of encode.py's plan.
 cpdef enum:
@@ -225,3 +225,67 @@ cdef class EncodingTable:
                 self.machine[op_id](encoder, ops[pc], imms[pc], top)
             ids[pc] = op_id if code[head] == plain[op_id] else -1
         return self.automaton.fuse(code, ids, count, heights, first_slot)
+
+
+# --- the kept form of an encoding: each word as a zigzag LEB128 number ------------------
+# (most words are small opcodes and slot numbers: about a byte and a half each, written and
+# read in C, where compressing the 64-bit words with zlib cost about as much as encoding them)
+
+ctypedef fused Word:
+    int32_t
+    int64_t
+
+
+def pack_words(Word[::1] words, bytearray out, bint deltas=False) -> None:
+    """Append ``words`` to ``out``, each as a zigzag LEB128 number (with
+    ``deltas``, each word's difference from the one before: for byte
+    offsets, which grow a little an instruction)."""
+    packed = bytearray(10 * words.shape[0])  # the most a 64-bit number takes
+    cdef unsigned char[::1] buffer = packed
+    cdef Py_ssize_t n = 0, i
+    cdef uint64_t value
+    cdef int64_t word, previous = 0
+    for i in range(words.shape[0]):
+        word = words[i]
+        if deltas:
+            word, previous = word - previous, word
+        value = (<uint64_t>word << 1) ^ <uint64_t>(word >> 63)
+        while value >= 0x80:
+            buffer[n] = <unsigned char>((value & 0x7F) | 0x80)
+            value >>= 7
+            n += 1
+        buffer[n] = <unsigned char>value
+        n += 1
+    out += packed[:n]
+
+
+def unpack_words(const unsigned char[::1] data, Py_ssize_t position, Word[::1] into, bint deltas=False):
+    """Read ``len(into)`` numbers that ``pack_words`` wrote (with the same
+    ``deltas``), from ``data`` at ``position``, into ``into``; the position
+    after them, or -1 when the data ends inside them or a number does not
+    fit its word."""
+    cdef Py_ssize_t end = data.shape[0], i
+    cdef uint64_t value
+    cdef int shift
+    cdef unsigned char byte
+    cdef int64_t word, previous = 0
+    for i in range(into.shape[0]):
+        value = 0
+        shift = 0
+        while True:
+            if position >= end or shift > 63:
+                return -1
+            byte = data[position]
+            position += 1
+            value |= <uint64_t>(byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        word = <int64_t>(value >> 1) ^ -<int64_t>(value & 1)
+        if deltas:
+            word = <int64_t>(<uint64_t>word + <uint64_t>previous)
+            previous = word
+        if Word is int32_t and (word < -0x80000000 or word > 0x7FFFFFFF):
+            return -1
+        into[i] = <Word>word
+    return position
