@@ -171,9 +171,8 @@ cdef class EncodingTable:
         ``encoder.pc`` set, then choose the superinstructions; returns the
         replaced instructions (``EncodedFunction.unfused``)."""
         cdef int64_t[::1] code = encoder.code
-        cdef tuple ops = lowered.ops
-        cdef tuple imms = lowered.imms
-        cdef tuple heights = lowered.heights
+        # Any sequences (tuples now): indexed by a C integer, a tuple or list is read directly.
+        ops, imms, heights = lowered.ops, lowered.imms, lowered.heights
         cdef int32_t count = len(ops)
         cdef int32_t first_slot = lowered.num_locals
         cdef int32_t[::1] ids = clone(_INTS, count, False)
