@@ -78,7 +78,7 @@ def extensions() -> list:
                      depends=[f"{NATIVE}/numerics.h", f"{NATIVE}/loop.pyx.in"], extra_compile_args=["-O2"])
     # The decoder's, validator's and encoder's hot modules, compiled as they are (pure
     # Python that Cython turns into C calls): loading large modules takes about a fifth
-    # less, and choosing the compiled loop's superinstructions about half.
+    # less.
     loaders = [Extension(source[:-3].replace("/", "."), [source], extra_compile_args=["-O2"])
                for source in COMPILED_PYTHON_MODULES]
     # The encoder's per-instruction work in C types (encode.py decides, encode_words.pyx writes the words).
