@@ -81,10 +81,12 @@ def extensions() -> list:
     body_check = Extension("interp.valid.native_body", ["interp/valid/native_body.pyx"], extra_compile_args=["-O2"])
     # The decoder's, validator's and encoder's hot modules, compiled as they are (pure
     # Python that Cython turns into C calls): loading large modules takes about a fifth
-    # less, and choosing the compiled loop's superinstructions about half.
+    # less.
     loaders = [Extension(source[:-3].replace("/", "."), [source], extra_compile_args=["-O2"])
                for source in COMPILED_PYTHON_MODULES]
-    return cythonize([loop, body_check], quiet=True, compiler_directives={"language_level": 3}) + cythonize(
+    # The encoder's per-instruction work in C types (encode.py decides, encode_words.pyx writes the words).
+    encoder = Extension("interp.exec.native.encode_words", [f"{NATIVE}/encode_words.pyx"], extra_compile_args=["-O2"])
+    return cythonize([loop, body_check, encoder], quiet=True, compiler_directives={"language_level": 3}) + cythonize(
         loaders, quiet=True, compiler_directives={"language_level": 3, "annotation_typing": False})
 
 

@@ -21,8 +21,9 @@ from interp.translate.compiled import compile_module
 needs_loop = pytest.mark.skipif("cython" not in engines.available_engines(), reason="the compiled loop is not built")
 
 # Every kind of part: locals and constants into arithmetic, a local.set, a
-# compare deciding br_if and if, loads and stores at a local's address, and a
-# division that traps inside a fused sequence.
+# compare deciding br_if and if, loads and stores at a local's address, a
+# division that traps inside a fused sequence, a result computed on at once,
+# and constants that need all 64 bits.
 PROGRAM = """(module
   (memory 1)
   (func (export "sum") (param $n i32) (result i32) (local $i i32) (local $acc i32)
@@ -40,7 +41,11 @@ PROGRAM = """(module
     (local.set $q (i32.div_s (local.get $a) (local.get $b)))
     (local.get $q))
   (func (export "poke") (param $address i32) (param $value i32)
-    (i32.store offset=8 (local.get $address) (local.get $value))))"""
+    (i32.store offset=8 (local.get $address) (local.get $value)))
+  (func (export "mix") (param $a i32) (param $b i32) (result i32)
+    (i32.xor (local.get $a) (i32.rotl (local.get $b) (i32.const 7))))
+  (func (export "wide") (result i64)
+    (i64.add (i64.const -0x7fff_ffff_ffff_ffff) (i64.const 0x7fff_ffff_ffff_ffff))))"""
 
 
 def _store(engine: str):
@@ -83,6 +88,9 @@ def test_the_encoding_fuses_and_keeps_what_it_replaced() -> None:
     assert again is not None and again.unfused == encoded.unfused and again.code == encoded.code
     for broken in (encoded.unfused[:-1], encoded.unfused[:0]):  # not whole records, or none at all
         assert deserialize(serialize(dataclasses.replace(encoded, unfused=broken))) is None
+    record = serialize(encoded)
+    for broken in (record[:-1], record + b"\x00", record[:-1] + b"\x80", record[:-1] + b"\xff" * 10 + b"\x01"):
+        assert deserialize(broken) is None  # cut short, too long, a number left open, one wider than 64 bits
 
 
 @needs_loop
@@ -114,3 +122,18 @@ def test_a_trap_inside_a_fused_sequence_reports_its_instruction() -> None:
         reports.append((str(division.value), remaining, str(out_of_bounds.value)))
     assert reports[0] == reports[1]
     assert "divide by zero" in reports[0][0] and reports[0][1] == 100 - 3  # both local.gets, then the division
+
+
+@needs_loop
+def test_a_result_computed_on_at_once_is_one_superinstruction() -> None:
+    from interp.exec.native import loop  # the built loop: its opcode numbers
+    compiled = compile_module(module_from_bytes(PROGRAM.encode()))
+    encoded = encode_function(compiled.lower(3), compiled.context, loop.OPCODES)
+    names = {number: name for name, number in loop.OPCODES.items()}
+    assert [names[word] for word in encoded.code[0::4]] == [
+        "copy", "local.get+const+compute+compute:i32.rotl:i32.xor", "const", "i32.rotl", "i32.xor", "return"]
+    results = []
+    for engine in ("python", "cython"):
+        _, instance = _store(engine)
+        results.append((instance.invoke("mix", 0x1234_5678, 0x9ABC_DEF0), instance.invoke("wide")))
+    assert results[0] == results[1] == ([0x1234_5678 ^ 0x5E6F_784D], [0])

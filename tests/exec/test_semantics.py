@@ -14,7 +14,7 @@ from interp.errors import TrapKind, UsageError
 from interp.exec import bind, engines
 from interp.exec.instance_ops import _BUILDERS, vector_function
 from interp.exec.native import cython_semantics
-from interp.exec.native.encode import _MACHINE_ENCODERS
+from interp.exec.native.encode import _MACHINE_ENCODERS, _PLAIN_MACHINE_KINDS
 from interp.exec.native.fusion import fusions
 from interp.exec.python_semantics import access_format, handler_template, python_code, python_function
 from interp.exec.semantics import SemanticsError, Type, access_shape, typed_compute
@@ -59,7 +59,7 @@ def test_every_runtime_and_machine_row_has_its_implementations() -> None:
             else:
                 assert instruction.name in _BUILDERS
         elif instruction.semantics is MACHINE:
-            assert instruction.name in _MACHINE_ENCODERS
+            assert instruction.name in _MACHINE_ENCODERS or instruction.name in _PLAIN_MACHINE_KINDS
             assert instruction.name in bind._CALLS or instruction.id in bind._FACTORIES
 
 
@@ -81,6 +81,7 @@ def test_the_built_loop_is_generated_from_this_table() -> None:
     loop = importlib.import_module("interp.exec.native.loop")
     assert list(loop.OPCODES) == list(cython_semantics.opcode_names())
     assert loop.SOURCE_DIGEST == cython_semantics.source_digest()
+    assert loop.RENDERED_DIGEST == cython_semantics.rendered_digest()
 
 
 def test_a_loop_built_from_another_table_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

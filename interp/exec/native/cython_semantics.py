@@ -14,8 +14,8 @@ field of its type (``R[a].i32`` is an i32 read signed) and numerics.h has the
 primitives C lacks.  The ``RUNTIME`` instructions need no case: the loop runs
 their Python function (``pyop``).
 
-``SOURCE_DIGEST`` fingerprints what was generated; the engine refuses a
-compiled loop built from another table (engines.py).
+``SOURCE_DIGEST`` fingerprints the table the loop was generated from; the
+engine refuses a compiled loop built from another table (engines.py).
 """
 
 from __future__ import annotations
@@ -434,15 +434,27 @@ def generated_parts() -> dict[str, list[str]]:
         cases += [f"elif op == {constant(fusion.name)}:", *(f"    {line}" for line in fused_case(fusion))]
     opcodes += ["", f"DEF MAX_PARTS = {MAX_PARTS}", "cdef enum:", f"    FIRST_FUSED = {constant(fusions()[0].name)}"]
     parts = {"opcodes": opcodes, "trap codes": traps, "cases": cases}
-    digest = hashlib.sha256(repr(sorted(parts.items())).encode()).hexdigest()
-    parts["digest"] = [f"SOURCE_DIGEST = {digest!r}"]
+    rendered = hashlib.sha256(repr(sorted(parts.items())).encode()).hexdigest()
+    parts["digest"] = [f"SOURCE_DIGEST = {source_digest()!r}", f"RENDERED_DIGEST = {rendered!r}"]
     return parts
 
 
+@cache
 def source_digest() -> str:
-    """The fingerprint of what this table generates (``SOURCE_DIGEST`` of a
-    loop built from it)."""
-    return generated_parts()["digest"][0].split("'")[1]
+    """The fingerprint of the table a loop is generated from (``SOURCE_DIGEST``
+    of a loop built from it): the opcodes in enum order (the superinstructions
+    among them), the rows with a generated case (names, types, semantics) and
+    the trap codes.  The engine checks it on start-up, so it is made from the
+    table without rendering the loop (``RENDERED_DIGEST``, the fingerprint of
+    the generated code itself, is checked by the tests)."""
+    rows = [(op.name, op.params, op.results, op.semantics) for op in data_semantics_ops()]
+    inputs = (opcode_names(), MAX_PARTS, rows, [(kind.name, kind.code) for kind in TrapKind])
+    return hashlib.sha256(repr(inputs).encode()).hexdigest()
+
+
+def rendered_digest() -> str:
+    """The fingerprint of the generated code (``RENDERED_DIGEST`` of a loop built from this generator)."""
+    return generated_parts()["digest"][1].split("'")[1]
 
 
 def render_loop(template: str) -> str:

@@ -27,12 +27,12 @@ those words of an instance's copy.
 from __future__ import annotations
 
 import struct
-import zlib
 from array import array
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from interp.exec.instance_ops import InstanceOperation, instance_operation
+from interp.errors import UsageError
 from interp.exec.native.cython_semantics import indexed_name
 from interp.exec.native.fusion import (
     BR_IF, COMPUTE, CONST, GET, IF, LOAD, SET, STORE, TEE, WORD_PARTS, fusions, stack_effect)
@@ -45,6 +45,11 @@ from interp.syntax.values import f32_to_bits, f64_to_bits
 from interp.translate.compiled import CompiledModule
 from interp.translate.lower import OFFSET_CODE, Branch, LoweredFunction, Return
 from interp.valid.context import ModuleContext
+
+try:
+    from interp.exec.native import encode_words
+except ImportError:  # a pure-Python install: there is no compiled loop to encode for
+    encode_words = None
 
 _TYPE_CODES = {ValType.I32: 0, ValType.I64: 1, ValType.F32: 2, ValType.F64: 3, ValType.V128: 4}
 REFERENCE = 5
@@ -108,7 +113,7 @@ class EncodedFunction:
     operand-stack top, from which its operands' count is taken at binding.
     ``offsets`` are the instructions' byte offsets (for backtraces).
     ``unfused`` holds ``[pc, four words]`` records, in pc order: the
-    instructions whose words a superinstruction replaced (``fuse``)."""
+    instructions whose words a superinstruction replaced (``_encoding_table`` says which)."""
 
     code: array
     side: array
@@ -135,12 +140,14 @@ class _Encoder:
         self.pc = 0
 
     def emit(self, name: str, a: int = 0, b: int = 0, c: int = 0) -> None:
-        self.code.extend((self.opcodes[name], a, b, c))
+        """The words of instruction ``pc`` (the code is sized for every instruction up front)."""
+        head = 4 * self.pc
+        self.code[head:head + 4] = array("q", (self.opcodes[name], a, b, c))
 
     def relocate(self, operand: int, kind: int) -> None:
         """Operand ``operand`` (``_A``, ``_B``, ``_C``) of the instruction just
         emitted names the module's thing of ``kind`` at the index it holds."""
-        self.relocations.extend((len(self.code) - 4 + operand, kind))
+        self.relocations.extend((4 * self.pc + operand, kind))
 
     def slot(self, height: int) -> int:
         return self.locals + height
@@ -155,40 +162,22 @@ class _Encoder:
             self.side.extend((target.target, self.slot(target.height), self.slot(target.source), arity))
         return index
 
-    def python_op(self, top: int) -> None:
-        """The current instruction, run by its Python function (chosen when bound)."""
-        self.emit("pyop", self.pc, top)
-        self.relocate(_A, PYTHON_OP)
 
 
 def encode_function(lowered: LoweredFunction, context: ModuleContext, opcodes: dict[str, int]) -> EncodedFunction:
-    """The encoding of a lowered function of the module of ``context``."""
+    """The encoding of a lowered function of the module of ``context``: the
+    words of every instruction, then the superinstructions chosen over
+    them, both in C types (encode_words.pyx) as ``_encoding_table`` says."""
+    if encode_words is None:
+        raise UsageError("the compiled loop's encoder is not built (pip install -e . with Cython)")
     encoder = _Encoder(lowered, context, opcodes)
-    plan = _plan(opcodes)
-    extend = encoder.code.extend
-    heights, imms, first_slot = lowered.heights, lowered.imms, lowered.num_locals
+    encoder.code = array("q", bytes(32 * len(lowered.ops)))
     memory0_is_32 = bool(context.memories) and context.memories[0].address is ValType.I32
-    for pc, operation in enumerate(lowered.ops):
-        kind, number, arity, machine = plan[operation.id]
-        top = first_slot + heights[pc]
-        if kind == _COMPUTE:
-            first = top - arity
-            extend((number, first, first + 1, first + 2))
-        elif kind == _ACCESS:
-            imm = imms[pc]
-            if imm[2] == 0 and memory0_is_32:
-                extend((number, top - arity, imm[1], 0))
-            else:
-                _indexed_access(encoder, operation, imm, top - arity)
-        else:
-            encoder.pc = pc
-            if kind == _RUNTIME:
-                encoder.python_op(top)
-            else:
-                machine(encoder, operation, imms[pc], top)
+    unfused = _encoding_table(opcodes).encode(encoder, lowered, memory0_is_32)
     if len(encoder.side) == 0:
         encoder.side.append(0)  # the loop takes the address of its first word
-    unfused = fuse(encoder.code, lowered, opcodes)
+    if not unfused:
+        unfused.extend((-1, 0, 0, 0, 0))  # the loop takes the address of its first word
     return EncodedFunction(encoder.code, encoder.side, array(OFFSET_CODE, lowered.offsets), encoder.relocations,
                            unfused, lowered.num_locals, lowered.frame_size)
 
@@ -249,86 +238,54 @@ def _fusion_plan(opcodes: dict[str, int]) -> _FusionPlan:
     return plan
 
 
-def fuse(code: array, lowered: LoweredFunction, opcodes: dict[str, int]) -> array:
-    """Replace the first instruction of each chosen sequence of ``code``
-    with its superinstruction, and return the replaced instructions
-    (``EncodedFunction.unfused``).  The sequences are chosen so that as few
-    instructions as possible are dispatched (a shortest path over the
-    function).  A sequence never contains a branch target but as its
+_encoding_tables: dict[int, tuple[dict[str, int], Any]] = {}
+
+
+def _encoding_table(opcodes: dict[str, int]) -> Any:
+    """How each instruction is encoded, by ``Op.id``, for the typed encoder
+    (``encode_words.EncodingTable``), made once per opcode numbering: its
+    kind (as its semantics say; the machine instructions whose words follow
+    from their immediate alone have kinds of their own), its opcode in
+    ``opcodes``, its operands' count, and the encoder of the instructions
+    encoded here.
+
+    The superinstructions are chosen so that as few instructions as possible
+    are dispatched (a shortest path over the function, on the automaton made
+    from ``_fusion_plan``); the first instruction of each chosen sequence is
+    replaced by it.  A sequence never contains a branch target but as its
     first instruction: every target follows a control instruction (a
     label's ``end``, a ``loop``, ``else`` ...), and those are in none."""
-    plan = _fusion_plan(opcodes)
-    plain, trie = plan.plain, plan.trie
-    ids = [operation.id if code[4 * pc] == plain[operation.id] else -1 for pc, operation in enumerate(lowered.ops)]
-    count = len(ids)
-    best = [0] * (count + 1)  # instructions dispatched from pc to the end
-    choice: dict[int, tuple[tuple, int]] = {}
-    for pc in range(count - 1, -1, -1):
-        fewest = best[pc + 1] + 1
-        node = trie.get(ids[pc])
-        end = pc + 1
-        while node is not None and end < count:
-            node = node.get(ids[end])
-            if node is None:
-                break
-            end += 1
-            fusion = node.get(None)
-            if fusion is not None and best[end] + 1 < fewest:
-                fewest = best[end] + 1
-                choice[pc] = (fusion, end)
-        best[pc] = fewest
-    unfused = array("q")
-    pc = 0
-    while pc < count:
-        chosen = choice.get(pc)
-        if chosen is None:
-            pc += 1
-            continue
-        (opcode, uses_stack, sources), end = chosen
-        head = 4 * pc
-        unfused.append(pc)
-        unfused.extend(code[head:head + 4])
-        words = [lowered.num_locals + lowered.heights[pc]] if uses_stack else []
-        words += [code[head + 4 * index + word] for index, word in sources]
-        code[head:head + 4] = array("q", (opcode, *words, *(0,) * (3 - len(words))))
-        pc = end
-    if not unfused:
-        unfused.extend((-1, 0, 0, 0, 0))  # the loop takes the address of its first word
-    return unfused
-
-
-_COMPUTE, _ACCESS, _RUNTIME, _MACHINE = range(4)
-_Plan = list[tuple[int, int, int, "Callable[[_Encoder, Op, Any, int], None] | None"]]
-_plans: dict[int, tuple[dict[str, int], _Plan]] = {}
-
-
-def _plan(opcodes: dict[str, int]) -> _Plan:
-    """How each instruction is encoded, by ``Op.id``: its kind (as its
-    semantics say), its opcode in ``opcodes``, its operands' count, and the
-    encoder of a ``MACHINE`` instruction; made once per opcode numbering."""
-    found = _plans.get(id(opcodes))
+    found = _encoding_tables.get(id(opcodes))
     if found is not None and found[0] is opcodes:
         return found[1]
-    plan: _Plan = []
+    kinds, numbers, arities, machine = [], [], [], []
     for operation in OPS:
         semantics = operation.semantics
         arity = len(operation.params or ())
+        number, encoder = 0, _MACHINE_ENCODERS.get(operation.name)
         if isinstance(semantics, Compute):
-            plan.append((_COMPUTE, opcodes[operation.name], arity, None))
+            kind, number = encode_words.COMPUTE, opcodes[operation.name]
         elif isinstance(semantics, Access):
-            plan.append((_ACCESS, opcodes[operation.name], arity, None))
+            kind, number, encoder = encode_words.ACCESS, opcodes[operation.name], _indexed_access
         elif semantics is RUNTIME:
-            plan.append((_RUNTIME, 0, arity, None))
+            kind, encoder = encode_words.RUNTIME, _python_op
         else:
-            plan.append((_MACHINE, 0, arity, _MACHINE_ENCODERS[operation.name]))
-    _plans[id(opcodes)] = (opcodes, plan)
-    return plan
+            kind = getattr(encode_words, _PLAIN_MACHINE_KINDS.get(operation.name, "MACHINE"))
+        kinds.append(kind)
+        numbers.append(number)
+        arities.append(arity)
+        machine.append(encoder)
+    plan = _fusion_plan(opcodes)
+    table = encode_words.EncodingTable(kinds, numbers, arities, machine, opcodes["copy"], opcodes["const"],
+                                       opcodes["nop"], encode_words.FusionAutomaton(plan.plain, plan.trie))
+    _encoding_tables[id(opcodes)] = (opcodes, table)
+    return table
 
 
 def module_function(compiled: CompiledModule, func_index: int, opcodes: dict[str, int]) -> EncodedFunction:
     """A fresh copy of the encoding of the module's function ``func_index``,
     for ``bind`` to bind in place.  The module keeps each encoding as its
-    compressed record (an eighth of the words' size), which the module cache
+    packed record (about a fifth of the words' size), which the module cache
     stores too: from there, from the cache, or else by lowering and
     encoding the function (once per module)."""
     kept: dict[int, bytes] = compiled.engine_code.setdefault(ENGINE, {})
@@ -414,48 +371,49 @@ _RESOLVERS: dict[int, Callable[[Registry, ModuleInstance, int], int]] = {
 }
 
 
-# --- the kept form: plain numbers, no objects, compressed ------------------------------
+# --- the kept form: plain numbers, no objects, packed -----------------------------------
 
 _HEADER = struct.Struct("<7q")  # num_locals, frame_size, and the five arrays' lengths
+_OFFSETS = 2  # the offsets' place among them
 
 
 def serialize(encoded: EncodedFunction) -> bytes:
+    """The record of an encoding: its header, then every word of its arrays
+    as a zigzag LEB128 number (encode_words.pyx; the byte offsets as their
+    differences), about a byte and a half a word."""
     arrays = (encoded.code, encoded.side, encoded.offsets, encoded.relocations, encoded.unfused)
-    raw = _HEADER.pack(encoded.num_locals, encoded.frame_size, *map(len, arrays)) + \
-        b"".join(part.tobytes() for part in arrays)
-    return zlib.compress(raw, 1)
+    out = bytearray(_HEADER.pack(encoded.num_locals, encoded.frame_size, *map(len, arrays)))
+    for index, part in enumerate(arrays):
+        encode_words.pack_words(part, out, index == _OFFSETS)
+    return bytes(out)
 
 
 def deserialize(record: bytes | memoryview) -> EncodedFunction | None:
     """An encoded function from ``serialize``'s bytes, or ``None`` when they
     do not have its shape (the cache checked they are what it wrote)."""
-    try:
-        data = zlib.decompress(record)
-    except zlib.error:
+    if encode_words is None or len(record) < _HEADER.size:
         return None
-    if len(data) < _HEADER.size:
-        return None
-    num_locals, frame_size, *lengths = _HEADER.unpack_from(data)
-    parts = (array("q"), array("q"), array(OFFSET_CODE), array("q"), array("q"))
-    if min(num_locals, frame_size, *lengths) < 0 or \
-            len(data) != _HEADER.size + sum(part.itemsize * length for part, length in zip(parts, lengths)):
-        return None
+    num_locals, frame_size, *lengths = _HEADER.unpack_from(record)
+    if min(num_locals, frame_size, *lengths) < 0 or sum(lengths) > len(record) - _HEADER.size:
+        return None  # every word takes a byte at least
+    parts = [array(code, [0]) * length for code, length in zip("qq" + OFFSET_CODE + "qq", lengths)]
     position = _HEADER.size
-    for part, length in zip(parts, lengths):
-        part.frombytes(data[position:position + part.itemsize * length])
-        position += part.itemsize * length
+    for index, part in enumerate(parts):
+        position = encode_words.unpack_words(record, position, part, index == _OFFSETS)
+        if position < 0:
+            return None
     code, side, offsets, relocations, unfused = parts
-    if len(code) != 4 * len(offsets) or len(relocations) % 2 or not side or not unfused or \
-            len(unfused) % _UNFUSED_RECORD:
+    if position != len(record) or len(code) != 4 * len(offsets) or len(relocations) % 2 or not side or \
+            not unfused or len(unfused) % _UNFUSED_RECORD:
         return None
     return EncodedFunction(code, side, offsets, relocations, unfused, num_locals, frame_size)
 
 
-def _indexed_access(e: _Encoder, operation: Op, imm: MemArg, slot: int) -> None:
+def _indexed_access(e: _Encoder, operation: Op, imm: MemArg, top: int) -> None:
     """A load or store other than on a 32-bit memory 0 (which the loop keeps
-    a pointer to, ``[op, address slot, offset]``): ``[op.indexed, address
-    slot, offset, memory id << 1 | 64-bit]``."""
-    e.emit(indexed_name(operation), slot, _signed64(imm.offset), imm.memory << 1 | _is64_memory(e, imm.memory))
+    a pointer to, ``[op, address slot, offset]``, encode_words.pyx): ``[op.indexed,
+    address slot, offset, memory id << 1 | 64-bit]``."""
+    e.emit(indexed_name(operation), top - len(operation.params or ()), _signed64(imm.offset), imm.memory << 1 | _is64_memory(e, imm.memory))
     e.relocate(_C, MEMORY_ABOVE_1_BIT)
 
 
@@ -470,8 +428,10 @@ def _page_shift(memory: MemoryType) -> int:
 
 # --- the MACHINE instructions, in the loop's own instructions -------------------------
 
-def _nop(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
-    e.emit("nop")
+def _python_op(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
+    """A ``RUNTIME`` instruction, run by its Python function (chosen when bound)."""
+    e.emit("pyop", e.pc, top)
+    e.relocate(_A, PYTHON_OP)
 
 
 def _unreachable(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
@@ -569,14 +529,6 @@ def _select(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
     e.emit("select", top - 3, top - 2, top - 1)
 
 
-def _local_get(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    e.emit("copy", top, imm)
-
-
-def _local_set(e: _Encoder, operation: Op, imm: int, top: int) -> None:
-    e.emit("copy", imm, top - 1)
-
-
 def _global_get(e: _Encoder, operation: Op, imm: int, top: int) -> None:
     e.emit("global.get", top, imm)
     e.relocate(_B, GLOBAL)
@@ -588,17 +540,11 @@ def _global_set(e: _Encoder, operation: Op, imm: int, top: int) -> None:
 
 
 def _const(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
-    kind = operation.imm
-    if kind is Imm.F32:
-        bits = f32_to_bits(imm)
-    elif kind is Imm.F64:
-        bits = f64_to_bits(imm)
-    elif kind is Imm.V128:
+    """A float or vector constant (an integer one is encode_words.pyx's)."""
+    if operation.imm is Imm.V128:
         e.emit("const128", top, _signed64(imm & 0xFFFF_FFFF_FFFF_FFFF), _signed64(imm >> 64))
-        return
     else:
-        bits = imm
-    e.emit("const", top, _signed64(bits))
+        e.emit("const", top, _signed64(f32_to_bits(imm) if operation.imm is Imm.F32 else f64_to_bits(imm)))
 
 
 def _ref_null(e: _Encoder, operation: Op, imm: Any, top: int) -> None:
@@ -632,17 +578,25 @@ def _memory_copy(e: _Encoder, operation: Op, imm: tuple[int, int], top: int) -> 
 
 
 _MACHINE_ENCODERS: dict[str, Callable[[_Encoder, Op, Any, int], None]] = {
-    "nop": _nop, "block": _nop, "loop": _nop, "drop": _nop, "end": _end,
+    "end": _end,
     "unreachable": _unreachable, "if": _if, "else": _else, "br": _br, "br_if": _br_if,
     "br_table": _br_table, "return": _return_instr, "call": _call, "call_indirect": _call_indirect,
     "return_call": _call, "return_call_indirect": _call_indirect, "return_call_ref": _call_ref,
-    "try_table": _nop, "try": _nop, "delegate": _nop, "catch": _else, "catch_all": _else, "rethrow": _rethrow,
+    "catch": _else, "catch_all": _else, "rethrow": _rethrow,
     "call_ref": _call_ref, "br_on_null": _br_on_null, "br_on_non_null": _br_on_null, "br_on_cast": _br_on_cast,
     "br_on_cast_fail": _br_on_cast,
-    "select": _select, "local.get": _local_get, "local.set": _local_set, "local.tee": _local_set,
+    "select": _select,
     "global.get": _global_get, "global.set": _global_set,
-    "i32.const": _const, "i64.const": _const, "f32.const": _const, "f64.const": _const, "v128.const": _const,
+    "f32.const": _const, "f64.const": _const, "v128.const": _const,
     "ref.null": _ref_null, "ref.func": _ref_func, "ref.is_null": _ref_is_null,
     "memory.size": _memory_op, "memory.grow": _memory_op, "memory.fill": _memory_op,
     "memory.copy": _memory_copy,
 }
+_PLAIN_MACHINE_KINDS: dict[str, str] = {
+    "nop": "NOP", "block": "NOP", "loop": "NOP", "drop": "NOP", "try_table": "NOP", "try": "NOP", "delegate": "NOP",
+    "end": "END", "local.get": "GET", "local.set": "SET", "local.tee": "SET", "i32.const": "INT_CONST",
+    "i64.const": "INT_CONST",
+}
+"""The machine instructions whose words encode_words.pyx writes itself (by
+the name of their kind there): ``nop``, ``copy`` between a local and the
+stack, an integer ``const``; an ``end`` that returns is ``_end``'s."""

@@ -3,20 +3,21 @@ instructions run as one case of the loop.
 
 A *shape* is a sequence of parts (``local.get x``, a constant, one
 ``Compute`` instruction, ``local.set z``, ``br_if`` ...); a *fusion* is a
-shape with the instruction filling its ``compute``, ``load`` or ``store``
-part.  The cases are generated from the instructions' semantics by
-cython_semantics.py (``fused_case``) and chosen by encode.py, per function,
-where the lowered code has such a sequence (``encode.fuse``): a fused
-instruction replaces the words of the sequence's first instruction and
-keeps the others, so that every pc still names its instruction.
+shape with the instructions filling its ``compute``, ``load`` or ``store``
+parts.  The cases are generated from the instructions' semantics by
+cython_semantics.py (``fused_case``) and chosen per function where the
+lowered code has such a sequence (encode.py's ``_encoding_table``, applied
+by encode_words.pyx): a fused instruction replaces the words of the
+sequence's first instruction and keeps the others, so that every pc still
+names its instruction.
 
 Which sequences: the ones the benchmark programs (and compilers generally)
-execute most — operands fetched from locals or constants and combined,
-the result stored to a local, a comparison deciding a branch, a load or a
-store from a local's address (see README, Performance).  A fused
-instruction has three operand words, so a shape fits when what it needs
-(its first stack slot if it touches the operand stack, and one word per
-local, constant, label or offset) fits in three.
+execute most — operands fetched from locals or constants and combined, a
+result computed on at once, the result stored to a local, a comparison
+deciding a branch, a load or a store from a local's address (see README,
+Performance).  A fused instruction has three operand words, so a shape
+fits when what it needs (its first stack slot if it touches the operand
+stack, and one word per local, constant, label or offset) fits in three.
 """
 
 from __future__ import annotations
@@ -53,10 +54,27 @@ def _address(op: Op) -> bool:
     return op.name == "i32.add"
 
 
+def _named(*names: str) -> Callable[[Op], bool]:
+    return lambda op: op.name in names
+
+
+_CHAINS = (
+    # hashes and ciphers: a rotation or shift mixed in, sums of mixes (sha256_pattern's rounds)
+    ("i32.rotl", "i32.xor"), ("i32.rotr", "i32.xor"), ("i32.shr_u", "i32.xor"), ("i32.shl", "i32.xor"),
+    ("i32.xor", "i32.add"), ("i32.and", "i32.xor"), ("i32.add", "i32.add"),
+    # floating-point sums of products and a bound test (mandelbrot's iteration)
+    ("f64.mul", "f64.add"), ("f64.add", "f64.le"), ("f64.add", "f64.lt"), ("f64.mul", "f64.sub"),
+)
+"""The computations whose result is the next computation's operand, as
+measured most frequent on the benchmark programs: each pair is a case of
+its own for each shape below, so the list is short."""
+
+
 @dataclass(frozen=True)
 class Shape:
     parts: tuple[str, ...]
     accepts: Callable[[Op], bool] | None = None  # the instruction of its compute/load/store part
+    chains: tuple[tuple[str, str], ...] = ()     # or, for two such parts, the pairs of instructions
 
     @property
     def name(self) -> str:
@@ -75,6 +93,10 @@ SHAPES: tuple[Shape, ...] = (
     Shape((GET, CONST, COMPUTE, SET), _compute(2)),
     Shape((CONST, COMPUTE, SET), _compute(2)),
     Shape((GET, COMPUTE, SET), _compute(2)),
+    # a result computed on at once
+    Shape((COMPUTE, COMPUTE), chains=_CHAINS),
+    Shape((GET, CONST, COMPUTE, COMPUTE), chains=_CHAINS),
+    Shape((COMPUTE, CONST, COMPUTE), chains=_CHAINS),
     # a test deciding a branch
     Shape((COMPUTE, BR_IF), _compute(test=True)),
     Shape((COMPUTE, IF), _compute(test=True)),
@@ -153,6 +175,9 @@ def operand_words(parts: tuple[str, ...], arities: tuple[int, ...]) -> int:
 
 
 def _candidates(shape: Shape) -> list[tuple[Op, ...]]:
+    if shape.chains:
+        by_name = {op.name: op for op in OPS}
+        return [(by_name[first], by_name[second]) for first, second in shape.chains]
     if shape.parts == (COMPUTE, LOAD):
         loads = [op for op in OPS if _access(store=False)(op)]
         return [(address, load) for address in OPS if _address(address) for load in loads]
