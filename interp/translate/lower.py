@@ -47,7 +47,7 @@ from typing import Any, Callable
 from interp.binary.decode import LazyBody, instruction_tables, prefixed_entry
 from interp.features import Feature
 from interp.syntax.module import Func, Instruction
-from interp.syntax.opcodes import OPS, Op, op
+from interp.syntax.opcodes import OPS, Imm, MemArg, Op, op
 from interp.syntax.types import FuncType, ValType, ref_type
 from interp.syntax.values import f32_from_bits, f64_from_bits
 from interp.valid.context import ModuleContext
@@ -134,7 +134,7 @@ class LoweredFunction:
     max_height: int
     ops: tuple[Op, ...]
     imms: tuple[Any, ...]
-    heights: tuple[int, ...]
+    heights: array
     offsets: array
     handlers: tuple[Handler, ...] = ()
 
@@ -175,6 +175,33 @@ if _UNKNOWN_ARITY:
 _OPERATION, _IMMEDIATE, _OFFSET = itemgetter(0), itemgetter(1), itemgetter(2)  # of an Instruction
 OFFSET_CODE = "i"
 """The ``array`` type code of byte offsets: they fit 32 bits (a module is at most 1 GiB)."""
+HEIGHT_CODES = (("B", 1 << 8), ("H", 1 << 16), ("L", 1 << 32))
+"""The ``array`` type codes of operand-stack heights, smallest first, each
+with the bound of the heights it holds; the first that holds a function's
+deepest stack is its heights' (a module's functions rarely go beyond eight
+values, and a height is below 2**32: it is bounded by the body's length)."""
+_MEMARGS: dict[MemArg, MemArg] = {}
+_MAX_MEMARGS = 1 << 16
+"""The distinct ``MemArg`` immediates of lowered functions, kept shared (up
+to ``_MAX_MEMARGS``, then started afresh, so a process lowering many modules
+keeps a bounded table)."""
+
+
+def compact_heights(heights: list[int]) -> array:
+    """``heights`` in the smallest array type of ``HEIGHT_CODES`` that holds them."""
+    deepest = max(heights, default=0)
+    code = next(code for code, bound in HEIGHT_CODES if deepest < bound)
+    return array(code, heights)
+
+
+def interned_memarg(memarg: MemArg) -> MemArg:
+    """The one kept ``MemArg`` equal to ``memarg``."""
+    found = _MEMARGS.get(memarg)
+    if found is None:
+        if len(_MEMARGS) >= _MAX_MEMARGS:
+            _MEMARGS.clear()
+        found = _MEMARGS[memarg] = memarg
+    return found
 
 
 class _Label:
@@ -353,10 +380,24 @@ def _lowering_tables(features: frozenset[Feature]) -> tuple[list[_LoweringEntry 
     single, prefixed = instruction_tables(features)
 
     def lowering_entry(entry: Any) -> _LoweringEntry | None:
-        return None if entry is None else (entry[0], entry[1], _STATIC_ARITY.get(entry[0]))
+        if entry is None:
+            return None
+        operation, reader = entry[0], entry[1]
+        if operation.imm is Imm.MEMARG:
+            reader = _interning_reader(reader)
+        return operation, reader, _STATIC_ARITY.get(operation)
 
     return [lowering_entry(entry) for entry in single], {key: lowering_entry(entry)  # type: ignore[misc]
                                                          for key, entry in prefixed.items()}
+
+
+def _interning_reader(reader: Callable[[bytes, int], tuple[MemArg, int]]
+                      ) -> Callable[[bytes, int], tuple[MemArg, int]]:
+    """``reader`` of a ``MemArg`` immediate, answering the kept one (``interned_memarg``)."""
+    def read(data: bytes, pos: int) -> tuple[MemArg, int]:
+        memarg, pos = reader(data, pos)
+        return interned_memarg(memarg), pos
+    return read
 
 
 class _Lowering:
@@ -572,7 +613,7 @@ class _Lowering:
             max_height=max_height,
             ops=ops,
             imms=tuple(imms),
-            heights=tuple(heights),
+            heights=compact_heights(heights),
             offsets=offsets,
             handlers=lowered_handlers,
         )

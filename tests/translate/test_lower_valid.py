@@ -156,5 +156,5 @@ def test_unreachable_code_pops_nothing_below_its_block() -> None:
                          "br_if 0", "end", "i32.add", results=(I32,))
     compiled = compile_module(module)
     lowered = compiled.lowered(0)
-    assert lowered.heights == (0, 1, 1, 1, 2, 3, 2, 2, 2, 1)
+    assert list(lowered.heights) == [0, 1, 1, 1, 2, 3, 2, 2, 2, 1]
     assert check_module(compiled, "unreachable") == 1
