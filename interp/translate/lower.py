@@ -58,7 +58,8 @@ class Branch:
     """A resolved branch: continue at ``target`` after moving ``arity`` values
     from stack height ``source`` to stack height ``height`` (the target label's
     height).  Mutable only while the enclosing function is being lowered (a
-    forward branch learns its target at the matching ``end``)."""
+    forward branch learns its target at the matching ``end``); then equal
+    branches, of any function, are one object (``_shared_branches``)."""
 
     __slots__ = ("target", "arity", "height", "source")
 
@@ -181,10 +182,11 @@ with the bound of the heights it holds; the first that holds a function's
 deepest stack is its heights' (a module's functions rarely go beyond eight
 values, and a height is below 2**32: it is bounded by the body's length)."""
 _MEMARGS: dict[MemArg, MemArg] = {}
-_MAX_MEMARGS = 1 << 16
-"""The distinct ``MemArg`` immediates of lowered functions, kept shared (up
-to ``_MAX_MEMARGS``, then started afresh, so a process lowering many modules
-keeps a bounded table)."""
+_BRANCHES: dict[tuple[int, int, int, int], Branch] = {}
+_MAX_SHARED = 1 << 16
+"""The distinct ``MemArg`` and ``Branch`` immediates of lowered functions,
+kept shared (each table up to ``_MAX_SHARED``, then started afresh, so a
+process lowering many modules keeps bounded tables)."""
 
 
 def compact_heights(heights: list[int]) -> array:
@@ -198,7 +200,7 @@ def interned_memarg(memarg: MemArg) -> MemArg:
     """The one kept ``MemArg`` equal to ``memarg``."""
     found = _MEMARGS.get(memarg)
     if found is None:
-        if len(_MEMARGS) >= _MAX_MEMARGS:
+        if len(_MEMARGS) >= _MAX_SHARED:
             _MEMARGS.clear()
         found = _MEMARGS[memarg] = memarg
     return found
@@ -407,8 +409,8 @@ class _Lowering:
     instruction) for the others, and passes it in and reads it back, with
     ``floor`` (the innermost label's height), around ``lower``."""
 
-    __slots__ = ("context", "imms", "results", "labels", "handlers", "rethrows", "try_depth", "try_levels",
-                 "height", "floor")
+    __slots__ = ("context", "imms", "results", "labels", "handlers", "rethrows", "branching", "try_depth",
+                 "try_levels", "height", "floor")
 
     def __init__(self, context: ModuleContext, imms: list[Any], results: int) -> None:
         self.context = context
@@ -417,6 +419,7 @@ class _Lowering:
         self.labels = [_Label(False, 0, 0, 0, results, is_function=True)]
         self.handlers: list[_PendingHandler] = []
         self.rethrows: list[int] = []  # pcs of `rethrow`, whose immediate is a try level until the end
+        self.branching: list[int] = []  # pcs of branches, whose immediates hold a Branch (shared at the end)
         self.try_depth = 0  # legacy tries open around the current instruction
         self.try_levels = 0  # the most legacy tries ever open at once
         self.height = 0
@@ -490,6 +493,7 @@ class _Lowering:
         elif operation is _BR_IF:
             label_arity = labels[-1 - imm].arity
             imm = self.branch(imm, height - 1)
+            self.branching.append(pc)
             height -= 1 + label_arity
             if height < floor:
                 height = floor
@@ -508,6 +512,7 @@ class _Lowering:
             return
         elif operation is _BR:
             imm = self.branch(imm, height)
+            self.branching.append(pc)
             height = floor
         elif operation is _ELSE:
             label = labels[-1]
@@ -521,6 +526,7 @@ class _Lowering:
         elif operation is _BR_TABLE:
             depths, default = imm
             imm = (tuple(self.branch(d, height - 1) for d in depths), self.branch(default, height - 1))
+            self.branching.append(pc)
             height = floor
         elif operation in _ENDS_CODE:
             height = floor
@@ -568,6 +574,7 @@ class _Lowering:
         elif operation is _BR_ON_NULL:
             label_arity = labels[-1 - imm].arity
             imm = self.branch(imm, height - 1)
+            self.branching.append(pc)
             height -= 1 + label_arity
             if height < floor:
                 height = floor
@@ -575,6 +582,7 @@ class _Lowering:
         elif operation is _BR_ON_NON_NULL:
             label_arity = labels[-1 - imm].arity
             imm = self.branch(imm, height)
+            self.branching.append(pc)
             height -= label_arity
             if height < floor:
                 height = floor
@@ -583,6 +591,7 @@ class _Lowering:
             depth, _, target = imm
             label_arity = labels[-1 - depth].arity
             imm = (self.branch(depth, height), ref_type(target.nullable, context.heap(target.heap)))
+            self.branching.append(pc)
             height -= label_arity
             if height < floor:
                 height = floor
@@ -605,6 +614,8 @@ class _Lowering:
             for pc in self.rethrows:
                 imms[pc] = exception_base + imms[pc]
             max_height = exception_base + self.try_levels
+        for pc in self.branching:
+            imms[pc] = _shared_branches(imms[pc])
         return LoweredFunction(
             index=index,
             type=func_type,
@@ -617,6 +628,24 @@ class _Lowering:
             offsets=offsets,
             handlers=lowered_handlers,
         )
+
+
+def _shared_branches(imm: Any) -> Any:
+    """A branch's immediate with each ``Branch`` in it replaced by the kept
+    equal one (``_BRANCHES``): once lowered, a branch is never changed, and
+    a large module's branches have a few hundred distinct ones among tens of
+    thousands (the same moves to the same pcs recur across functions)."""
+    if type(imm) is Branch:
+        key = (imm.target, imm.arity, imm.height, imm.source)
+        found = _BRANCHES.get(key)
+        if found is None:
+            if len(_BRANCHES) >= _MAX_SHARED:
+                _BRANCHES.clear()
+            found = _BRANCHES[key] = imm
+        return found
+    if type(imm) is tuple:  # br_table's (targets, default), br_on_cast's (branch, type)
+        return tuple(map(_shared_branches, imm))
+    return imm
 
 
 def _reach(clause: _PendingClause, results: int) -> int:
