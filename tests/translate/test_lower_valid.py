@@ -21,9 +21,10 @@ from interp.features import Feature
 from interp.syntax.module import Func
 from interp.syntax.opcodes import op
 from interp.syntax.types import I32
+from interp.text.parser import parse_module
 from interp.text.script import ModuleCommand, ModuleSource, parse_script
 from interp.translate.compiled import CompiledModule, compile_binary, compile_module
-from interp.translate.lower import Branch, LoweredFunction, lower_function, lower_valid_function
+from interp.translate.lower import Branch, LoweredFunction, compact_heights, lower_function, lower_valid_function
 from interp.valid.context import ModuleContext
 from interp.valid.function import FunctionValidator
 from spec_tests.expectations import configured_testsuites, features_of_testsuite, load_expectations, suite_label
@@ -158,3 +159,38 @@ def test_unreachable_code_pops_nothing_below_its_block() -> None:
     lowered = compiled.lowered(0)
     assert list(lowered.heights) == [0, 1, 1, 1, 2, 3, 2, 2, 2, 1]
     assert check_module(compiled, "unreachable") == 1
+
+
+SHARING = """(module (memory 1)
+  (func $first (param i32) (result i32)
+    (block (br_if 0 (local.get 0)) (drop (i32.load offset=8 (local.get 0))))
+    (i32.load offset=8 (local.get 0)))
+  (func $second (param i32) (result i32)
+    (block (br_if 0 (local.get 0)) (drop (i32.load offset=8 (local.get 0))))
+    (i32.load offset=16 (local.get 0))))"""
+
+
+def test_equal_immediates_of_lowered_functions_are_one_object() -> None:
+    """A body lowered from its bytes keeps one object per distinct
+    ``MemArg`` and resolved ``Branch``, in a function and across functions
+    (a large module has a few hundred distinct ones among tens of thousands);
+    unequal ones stay apart, and heights are an array of bytes."""
+    compiled = compile_binary(encode_module(parse_module(SHARING)))
+    first, second = compiled.lowered(0), compiled.lowered(1)
+    load = op("i32.load")
+    first_loads = [imm for operation, imm in zip(first.ops, first.imms) if operation is load]
+    second_loads = [imm for operation, imm in zip(second.ops, second.imms) if operation is load]
+    assert first_loads[0] is first_loads[1] is second_loads[0]
+    assert second_loads[1] is not first_loads[0] and second_loads[1].offset == 16
+    br_if = op("br_if")
+    first_branch, second_branch = (next(imm for operation, imm in zip(lowered.ops, lowered.imms)
+                                        if operation is br_if) for lowered in (first, second))
+    assert isinstance(first_branch, Branch) and first_branch is second_branch
+    assert first.heights.typecode == "B" and list(first.heights) == list(second.heights)
+
+
+def test_heights_take_the_smallest_array_type_that_holds_them() -> None:
+    assert compact_heights([0, 1, 255]).typecode == "B"
+    assert compact_heights([0, 256]).typecode == "H"
+    assert list(compact_heights([0, 70000, 3])) == [0, 70000, 3]
+    assert compact_heights([]).typecode == "B"
