@@ -676,7 +676,7 @@ _PASSIVE, _ACTIVE_I32, _ACTIVE_I64, _ACTIVE_EXPR = range(4)
 _CONST_KINDS = {op_named("i32.const"): _ACTIVE_I32, op_named("i64.const"): _ACTIVE_I64}
 _KIND_OPS = {kind: operation for operation, kind in _CONST_KINDS.items()}
 _KIND_ADDRESS = (None, I32, I64, None)
-_U32 = "I" if array("I").itemsize >= 4 else "L"  # the array type code of a u32 (four bytes where C's int has them)
+_U32_TYPECODE = "I" if array("I").itemsize >= 4 else "L"  # the array type code of a u32 (four bytes where C's int has them)
 
 
 class DataSegments(CompactDatas):
@@ -693,9 +693,9 @@ class DataSegments(CompactDatas):
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        position = _U32 if len(data) < 1 << 32 else "Q"
+        position = _U32_TYPECODE if len(data) < 1 << 32 else "Q"
         self._kinds = array("B")
-        self._memories = array(_U32)
+        self._memories = array(_U32_TYPECODE)
         self._starts = array(position)    # the segment's bytes: data[start:end]
         self._ends = array(position)
         self._values = array("Q")         # a plain offset: its constant (unsigned, as decoded),
