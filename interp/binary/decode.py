@@ -26,6 +26,7 @@ features.
 from __future__ import annotations
 
 import gc
+from array import array
 from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Callable, Protocol, overload
@@ -45,7 +46,9 @@ from interp.syntax.module import (
     Catch,
     CatchKind,
     CustomSection,
+    CompactDatas,
     Data,
+    DataEntry,
     Elem,
     Export,
     Expr,
@@ -65,6 +68,8 @@ from interp.syntax.types import (
     DefType,
     ExternKind,
     FieldType,
+    I32,
+    I64,
     FuncType,
     GlobalType,
     HeapKind,
@@ -665,6 +670,115 @@ class LazyBody(Sequence[Instruction]):
         return f"<body of {self.end - self.start} bytes at {self.start:#x}>"
 
 
+# Kinds of a segment in ``DataSegments``: passive, or active with its offset
+# a plain ``i32.const``/``i64.const`` (kept as numbers) or another expression.
+_PASSIVE, _ACTIVE_I32, _ACTIVE_I64, _ACTIVE_EXPR = range(4)
+_CONST_KINDS = {op_named("i32.const"): _ACTIVE_I32, op_named("i64.const"): _ACTIVE_I64}
+_KIND_OPS = {kind: operation for operation, kind in _CONST_KINDS.items()}
+_KIND_ADDRESS = (None, I32, I64, None)
+_U32_TYPECODE = "I" if array("I").itemsize >= 4 else "L"  # the array type code of a u32 (four bytes where C's int has them)
+
+
+class DataSegments(CompactDatas):
+    """The data section of a decoded binary, a few array entries per segment:
+    its kind and memory, where its bytes lie in the module binary, and the
+    value and positions of its offset when that is a plain constant (by far
+    the usual: a Go module has tens of thousands of segments, which as
+    ``Data`` objects with their offset instructions would be hundreds of
+    thousands of objects for as long as the module lives).  Any other offset
+    is kept as its expression.  Reading a segment makes its ``Data``, equal
+    to what decoding it plainly gives; ``entries`` reads all of them without."""
+
+    __slots__ = ("data", "_kinds", "_memories", "_starts", "_ends", "_values", "_const_at", "_end_at", "_exprs")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        position = _U32_TYPECODE if len(data) < 1 << 32 else "Q"
+        self._kinds = array("B")
+        self._memories = array(_U32_TYPECODE)
+        self._starts = array(position)    # the segment's bytes: data[start:end]
+        self._ends = array(position)
+        self._values = array("Q")         # a plain offset: its constant (unsigned, as decoded),
+        self._const_at = array(position)  # the constant's position
+        self._end_at = array(position)    # and its ``end``'s
+        self._exprs: dict[int, Expr] = {}
+
+    def append(self, memory: int, offset: Expr | None, start: int, end: int) -> None:
+        """Add the next segment: passive when ``offset`` is ``None``."""
+        kind = _PASSIVE
+        value = const_at = end_at = 0
+        if offset is not None:
+            kind = _ACTIVE_EXPR
+            if len(offset) == 2:
+                first, last = offset
+                kind = _CONST_KINDS.get(first.op, _ACTIVE_EXPR)
+            if kind == _ACTIVE_EXPR:
+                self._exprs[len(self._kinds)] = offset
+            else:
+                value, const_at, end_at = first.imm, first.offset, last.offset
+        self._kinds.append(kind)
+        self._memories.append(memory)
+        self._starts.append(start)
+        self._ends.append(end)
+        self._values.append(value)
+        self._const_at.append(const_at)
+        self._end_at.append(end_at)
+
+    def _offset(self, index: int) -> Expr | None:
+        kind = self._kinds[index]
+        if kind == _PASSIVE:
+            return None
+        if kind == _ACTIVE_EXPR:
+            return self._exprs[index]
+        return (Instruction(_KIND_OPS[kind], self._values[index], self._const_at[index]),
+                Instruction(OP_END, None, self._end_at[index]))
+
+    def _segment(self, index: int) -> Data:
+        init = self.data[self._starts[index]:self._ends[index]]
+        if self._kinds[index] == _PASSIVE:
+            return Data(init, SegmentMode.PASSIVE)
+        return Data(init, SegmentMode.ACTIVE, self._memories[index], self._offset(index))
+
+    def entries(self) -> Iterator[DataEntry]:
+        data, exprs, active, passive = self.data, self._exprs, SegmentMode.ACTIVE, SegmentMode.PASSIVE
+        for index, (kind, memory, start, end, value) in enumerate(
+                zip(self._kinds, self._memories, self._starts, self._ends, self._values)):
+            if kind == _PASSIVE:
+                yield passive, 0, data[start:end], None, None
+            elif kind == _ACTIVE_EXPR:
+                yield active, memory, data[start:end], exprs[index], None
+            else:
+                yield active, memory, data[start:end], value, _KIND_ADDRESS[kind]
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+    @overload
+    def __getitem__(self, index: int) -> Data: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Data]: ...
+
+    def __getitem__(self, index: int | slice) -> Data | Sequence[Data]:
+        if isinstance(index, slice):
+            return tuple(self._segment(position) for position in range(len(self))[index])
+        return self._segment(range(len(self))[index])  # IndexError beyond either end
+
+    def __iter__(self) -> Iterator[Data]:
+        return (self._segment(index) for index in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (DataSegments, tuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} data segments>"
+
+
 class BodyCheck(Protocol):
     """Checks each function body in the decoder's pass, by the body's
     position among the defined functions."""
@@ -729,7 +843,7 @@ class _ModuleDecoder:
         self.exports: list[Export] = []
         self.start: int | None = None
         self.elems: list[Elem] = []
-        self.datas: list[Data] = []
+        self.datas = DataSegments(data)
         self.data_count: int | None = None
         self.customs: list[CustomSection] = []
         self.code_uses_data = False
@@ -1030,13 +1144,14 @@ class _ModuleDecoder:
             flags = reader.u32()
             if flags > 2:
                 raise MalformedError("malformed data segment kind", pos)
-            if flags == 1:
-                self.datas.append(Data(reader.bytes(reader.length()), SegmentMode.PASSIVE))
-                continue
-            memory = reader.u32() if flags == 2 else 0
-            offset = self.expr()
-            init = reader.bytes(reader.length())
-            self.datas.append(Data(init, SegmentMode.ACTIVE, memory, offset))
+            memory, offset = 0, None
+            if flags != 1:
+                memory = reader.u32() if flags == 2 else 0
+                offset = self.expr()
+            size = reader.length()
+            start = reader.pos
+            reader.skip(size)
+            self.datas.append(memory, offset, start, reader.pos)
 
     def custom_section(self, size: int, after: int) -> None:
         reader = self.reader
@@ -1113,7 +1228,7 @@ class _ModuleDecoder:
             exports=tuple(self.exports),
             start=self.start,
             elems=tuple(self.elems),
-            datas=tuple(self.datas),
+            datas=self.datas if self.datas else (),  # the data section follows the code section
             data_count=self.data_count,
             customs=tuple(self.customs),
             names=names,

@@ -19,7 +19,7 @@ from interp.runtime.memory import MemoryInstance
 from interp.runtime.table import TableInstance
 from interp.runtime.tag import TagInstance
 from interp.syntax.defined import DefinedType, matches
-from interp.syntax.module import Expr, Import, Module, SegmentMode
+from interp.syntax.module import Expr, Import, Module, SegmentMode, data_entries
 from interp.syntax.opcodes import Imm, op
 from interp.syntax.semantics import RUNTIME, Compute
 from interp.syntax.types import (
@@ -98,8 +98,8 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
 
     for elem in module.elems:
         instance.elems.append([evaluate_constant(expr, instance) for expr in elem.init])
-    for data in module.datas:
-        instance.datas.append(data.init)
+    data_segments = list(data_entries(module.datas))  # each segment read once
+    instance.datas.extend([init for _, _, init, _, _ in data_segments])
 
     index_spaces = {
         ExternKind.FUNC: instance.funcs,
@@ -118,10 +118,11 @@ def instantiate(instance: ModuleInstance, imports: Imports, config: EngineConfig
             instance.tables[elem.table].init_from(segment, destination, 0, len(segment))
         if elem.mode is not SegmentMode.PASSIVE:
             instance.elems[index] = []
-    for index, data in enumerate(module.datas):
-        if data.mode is SegmentMode.ACTIVE:
-            destination = evaluate_constant(data.offset, instance)
-            instance.memories[data.memory].init_from(data.init, destination, 0, len(data.init))
+    for index, (mode, memory, init, offset, address) in enumerate(data_segments):
+        if mode is SegmentMode.ACTIVE:
+            # A plain constant offset comes as its value, any other as its expression.
+            destination = offset if address is not None else evaluate_constant(offset, instance)  # type: ignore[arg-type]
+            instance.memories[memory].init_from(init, destination, 0, len(init))
             instance.datas[index] = b""
 
     if module.start is not None and run_start:

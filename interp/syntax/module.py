@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from interp.syntax.opcodes import Op
@@ -149,6 +149,35 @@ class Data:
     offset: Expr | None = None
 
 
+DataEntry = tuple[SegmentMode, int, bytes, "Expr | int | None", "ValType | None"]
+"""One data segment as its consumers read it: ``(mode, memory, init, offset,
+address)``.  When ``address`` is ``i32``/``i64`` the offset is the plain
+``i32.const``/``i64.const`` expression it names and ``offset`` is that
+constant's value; otherwise ``offset`` is the segment's expression (or
+``None``)."""
+
+
+class CompactDatas(Sequence[Data]):
+    """The data segments of a module held compactly (the binary decoder's
+    ``DataSegments``): reading one makes its ``Data``; ``entries`` reads them
+    all without making any, for the consumers that walk every segment
+    (validation, instantiation)."""
+
+    __slots__ = ()
+
+    def entries(self) -> Iterator[DataEntry]:
+        """Every segment in order, as a ``DataEntry``."""
+        raise NotImplementedError
+
+
+def data_entries(datas: Sequence[Data]) -> Iterator[DataEntry]:
+    """Every segment of ``datas`` as a ``DataEntry``: a compact form's own
+    entries, or each ``Data`` with its offset expression as it is."""
+    if isinstance(datas, CompactDatas):
+        return datas.entries()
+    return ((data.mode, data.memory, data.init, data.offset, None) for data in datas)
+
+
 @dataclass(frozen=True, slots=True)
 class CustomSection:
     """A custom section kept verbatim.  ``after`` is the id of the last
@@ -200,7 +229,7 @@ class Module:
     exports: tuple[Export, ...] = ()
     start: int | None = None
     elems: tuple[Elem, ...] = ()
-    datas: tuple[Data, ...] = ()
+    datas: Sequence[Data] = ()
     data_count: int | None = None
     customs: tuple[CustomSection, ...] = ()
     names: Names = field(default_factory=Names)

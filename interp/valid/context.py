@@ -15,7 +15,7 @@ from typing import Callable, Sequence, TypeVar
 from interp.errors import InvalidError
 from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.defined import DefinedType
-from interp.syntax.module import Expr, Module
+from interp.syntax.module import Expr, Module, data_entries
 from interp.syntax.opcodes import op
 from interp.syntax.types import (
     ArrayType,
@@ -186,7 +186,8 @@ def declared_function_references(module: Module) -> frozenset[int]:
         exprs.extend(elem.init)
         if elem.offset is not None:
             exprs.append(elem.offset)
-    exprs.extend(data.offset for data in module.datas if data.offset is not None)
+    exprs.extend(offset for _, _, _, offset, address in data_entries(module.datas)
+                 if address is None and offset is not None)
     refs = {instr.imm for expr in exprs for instr in expr if instr.op is _REF_FUNC}
     refs.update(export.index for export in module.exports if export.kind is ExternKind.FUNC)
     return frozenset(refs)

@@ -15,7 +15,7 @@ import dataclasses
 from interp.errors import FieldKind, FunctionRef, InvalidError, ModuleField
 from interp.features import SUPPORTED_FEATURES, Feature
 from interp.syntax.defined import matches
-from interp.syntax.module import Data, Elem, Expr, Func, Import, Module, SegmentMode
+from interp.syntax.module import Data, Elem, Expr, Func, Import, Module, SegmentMode, data_entries
 from interp.syntax.types import (
     I64, MAX_PAGES, PAGE_SIZE, PAGE_SIZES, ExternKind, FuncType, Limits, MemoryType, TableType, ValType,
     is_defaultable,
@@ -92,7 +92,7 @@ def _validate(module: Module, check_function: FunctionCheck, features: frozenset
             raise
     const_context = context if later_globals else imported_only
     _check_each(FieldKind.ELEM, module.elems, lambda elem: _check_elem(const_context, elem))
-    _check_each(FieldKind.DATA, module.datas, lambda data: _check_data(const_context, data))
+    _check_datas(const_context, module.datas)
 
     first_defined = len(context.funcs) - len(module.funcs)
     for position, func in enumerate(module.funcs):
@@ -197,6 +197,22 @@ def _check_elem(context: ModuleContext, elem: Elem) -> None:
             raise InvalidError(f"type mismatch: element segment's type {elem_type.text}"
                                f" does not match table's element type {table.elem.text}")
         _check_offset(context, elem.offset, table.address)
+
+
+def _check_datas(context: ModuleContext, datas: Sequence[Data]) -> None:
+    """Every data segment, in order.  One whose offset is a plain constant of
+    its memory's address type is valid as it is, found without making its
+    ``Data`` (a Go module has tens of thousands); any other gets the full
+    check, with its error."""
+    memories = context.memories
+    for index, (_, memory, _, _, address) in enumerate(data_entries(datas)):
+        if address is not None and memory < len(memories) and memories[memory].address is address:
+            continue
+        try:
+            _check_data(context, datas[index])
+        except InvalidError as error:
+            _name_field(error, FieldKind.DATA, index)
+            raise
 
 
 def _check_data(context: ModuleContext, data: Data) -> None:
