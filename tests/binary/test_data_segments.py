@@ -17,7 +17,7 @@ from interp.binary.decode import DataSegments, decode_expr, decode_module
 from interp.binary.encode import encode_module
 from interp.binary.reader import ByteReader
 from interp.errors import MalformedError
-from interp.syntax.module import Data, Module, SegmentMode, data_entries
+from interp.syntax.module import Data, SegmentMode, data_entries
 from interp.syntax.opcodes import op
 from interp.syntax.types import I32, I64
 from interp.text.script import AssertInvalid, AssertUnlinkable, ModuleCommand, ModuleSource, parse_script
