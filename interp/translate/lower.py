@@ -313,20 +313,13 @@ def _lower_instructions(context: ModuleContext, index: int, func: Func,
     ops = tuple(map(_OPERATION, body))
     lowering = _Lowering(context, list(map(_IMMEDIATE, body)), len(context.funcs[index].results))
     heights = [0] * len(body)
-    height = floor = 0
+    height = 0
+    after = lowering.after
     for pc, arity in enumerate(map(_STATIC_ARITY.get, ops)):
         heights[pc] = height
         if step is not None:
             step(body[pc])
-        if arity is not None:
-            height -= arity[0]
-            if height < floor:
-                height = floor
-            height += arity[1]
-        else:
-            lowering.height = height
-            lowering.lower(pc, ops[pc])
-            height, floor = lowering.height, lowering.floor
+        height = after(pc, ops[pc], arity, height)
     return lowering.finish(index, func, ops, heights, array(OFFSET_CODE, map(_OFFSET, body)))
 
 
@@ -341,7 +334,8 @@ def _lower_bytes(context: ModuleContext, index: int, func: Func, body: LazyBody)
     offsets = array(OFFSET_CODE)
     lowering = _Lowering(context, imms, len(context.funcs[index].results))
     add_offset, add_imm, add_op, add_height = offsets.append, imms.append, ops.append, heights.append
-    height = floor = pc = 0
+    after = lowering.after
+    height = pc = 0
     while pos < end:
         add_offset(pos)
         entry = single[data[pos]]
@@ -357,15 +351,7 @@ def _lower_bytes(context: ModuleContext, index: int, func: Func, body: LazyBody)
             add_imm(imm)
         add_op(operation)
         add_height(height)
-        if arity is not None:
-            height -= arity[0]
-            if height < floor:
-                height = floor
-            height += arity[1]
-        else:
-            lowering.height = height
-            lowering.lower(pc, operation)
-            height, floor = lowering.height, lowering.floor
+        height = after(pc, operation, arity, height)
         pc += 1
     return lowering.finish(index, func, tuple(ops), heights, offsets)
 
@@ -424,6 +410,20 @@ class _Lowering:
         self.try_levels = 0  # the most legacy tries ever open at once
         self.height = 0
         self.floor = 0
+
+    def after(self, pc: int, operation: Op, arity: tuple[int, int] | None, height: int) -> int:
+        """The operand-stack height after the instruction at ``pc``, from the
+        height before it: by its static arity (never below the innermost
+        block's height, which only unreachable code would pass), or by
+        lowering it (control, calls, whatever the context types)."""
+        if arity is not None:
+            height -= arity[0]
+            if height < self.floor:
+                height = self.floor
+            return height + arity[1]
+        self.height = height
+        self.lower(pc, operation)
+        return self.height
 
     def branch(self, depth: int, height: int) -> Branch | Return:
         label = self.labels[-1 - depth]

@@ -105,6 +105,16 @@ ctypedef struct Frame:
     int kind
     bint unreachable
 
+cdef inline int branch_types(const Frame* target, const uint8_t** types) noexcept:
+    """The operand types a branch to ``target`` carries (a loop's parameters,
+    a block's results) into ``types``; returns how many."""
+    if target.kind == LOOP_FRAME:
+        types[0] = target.params
+        return target.param_count
+    types[0] = target.results
+    return target.result_count
+
+
 cdef Row SINGLE[256]
 """By opcode byte."""
 cdef Row MISC[128]
@@ -648,10 +658,7 @@ cdef class BodyChecker:
                 target = self.label(index)
                 if target == NULL:
                     return False
-                if target.kind == LOOP_FRAME:
-                    label_types, label_count = target.params, target.param_count
-                else:
-                    label_types, label_count = target.results, target.result_count
+                label_count = branch_types(target, &label_types)
                 if handler == BR_OP:
                     if not self.pop_all(label_types, label_count):
                         return False
@@ -671,10 +678,7 @@ cdef class BodyChecker:
                     target = self.label(index)
                     if target == NULL:
                         return False
-                    if target.kind == LOOP_FRAME:
-                        label_types, param_count = target.params, target.param_count
-                    else:
-                        label_types, param_count = target.results, target.result_count
+                    param_count = branch_types(target, &label_types)
                     if label_count >= 0 and param_count != label_count:
                         return False
                     label_count = param_count
