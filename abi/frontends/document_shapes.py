@@ -16,13 +16,14 @@ takes them as their decimal text."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from abi.wire.key_paths import join_key, value_kind
 
 
-class ShapeReader:
+class ShapeReader(ABC):
     """Checks the shapes of a document's values; ``error`` makes the
     exception a subclass raises, naming the key path."""
 
@@ -33,8 +34,9 @@ class ShapeReader:
     key_word: ClassVar[str] = "key"
     """What the document calls the keys of its mappings, in errors."""
 
+    @abstractmethod
     def error(self, key_path: str, problem: str) -> Exception:
-        raise NotImplementedError
+        """The exception to raise for ``problem`` at ``key_path``."""
 
     def mapping(self, value: Any, key_path: str, allowed: tuple[str, ...] | None = None) -> Mapping[str, Any]:
         if value is None and self.missing_is_default:

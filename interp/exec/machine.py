@@ -321,6 +321,20 @@ class Machine:
         refund = error.refund if isinstance(error, Deoptimize) else innermost.unspent(pc)
         return python_frame.f_locals["n"] + refund
 
+    def _after_whole(self, error: BaseException, return_slot: int, replace: bool, n: int,
+                     pausing: bool) -> tuple[int, Frame, BoundFunction, list, list[int], list, list, int]:
+        """The machine's state once a compiled function has left by ``error``
+        (a trap, a throw, or a ``Deoptimize`` to go on instruction by
+        instruction): its frames rebuilt (``_rebuild_frames``), then the budget
+        left and the frame on top with what ``_run`` keeps of it (the frame,
+        its bound function, what to run, its costs and arguments, its slots,
+        its pc)."""
+        n = self._rebuild_frames(error, return_slot, replace, n)
+        frame = self.frames[-1]
+        bound = frame.bound
+        code, costs, args = _executable(bound, pausing)
+        return n, frame, bound, code, costs, args, frame.regs, frame.pc
+
     def _claim_slots(self, count: int) -> None:
         if self.slots_in_use + count > MAX_STACK_SLOTS:
             raise ExhaustionError(EXHAUSTED, self.backtrace())
@@ -372,11 +386,7 @@ class Machine:
                 try:
                     outcome = bound.whole(n, self._nesting(len(frames)), *R[:bound.num_params])
                 except BaseException as error:
-                    n = self._rebuild_frames(error, 0, True, n)
-                    frame = frames[-1]
-                    bound = frame.bound
-                    code, costs, args = _executable(bound, pausing)
-                    R, pc = frame.regs, frame.pc
+                    n, frame, bound, code, costs, args, R, pc = self._after_whole(error, 0, True, n, pausing)
                     if type(error) is not Deoptimize:
                         raise
                 else:
@@ -434,11 +444,8 @@ class Machine:
                                 try:
                                     outcome = whole(n, nesting, *R[base_slot:base_slot + callee_bound.num_params])
                                 except BaseException as error:
-                                    n = self._rebuild_frames(error, base_slot, False, n)
-                                    frame = frames[-1]
-                                    bound = frame.bound
-                                    code, costs, args = _executable(bound, pausing)
-                                    R, pc = frame.regs, frame.pc
+                                    n, frame, bound, code, costs, args, R, pc = \
+                                        self._after_whole(error, base_slot, False, n, pausing)
                                     if type(error) is not Deoptimize:
                                         raise
                                     continue

@@ -5,6 +5,7 @@ runtime consume."""
 from __future__ import annotations
 
 import enum
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
@@ -165,9 +166,9 @@ class CompactDatas(Sequence[Data]):
 
     __slots__ = ()
 
+    @abstractmethod
     def entries(self) -> Iterator[DataEntry]:
         """Every segment in order, as a ``DataEntry``."""
-        raise NotImplementedError
 
 
 def data_entries(datas: Sequence[Data]) -> Iterator[DataEntry]:
